@@ -1,0 +1,402 @@
+package dev.tokenkeeper;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tokenkeeper.audit.AuditService;
+import dev.tokenkeeper.internal.DefaultTenantService;
+import dev.tokenkeeper.internal.audit.Auditor;
+import dev.tokenkeeper.internal.audit.DefaultAuditService;
+import dev.tokenkeeper.internal.audit.VerificationFailures;
+import dev.tokenkeeper.internal.storage.Storage;
+import dev.tokenkeeper.internal.storage.jdbc.DataSources;
+import dev.tokenkeeper.internal.storage.jdbc.JdbcStorage;
+import dev.tokenkeeper.internal.tokens.DefaultTokenService;
+import dev.tokenkeeper.internal.tokens.SecretHasher;
+import dev.tokenkeeper.internal.tokens.TokenSettings;
+import dev.tokenkeeper.tenancy.TenantService;
+import dev.tokenkeeper.tokens.TokenService;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single entry point: build one per application, share it, close it on shutdown.
+ *
+ * <pre>{@code
+ * try (TokenKeeper keeper = TokenKeeper.builder().build()) {      // embedded SQLite file
+ *     keeper.tenants().ensure("acme", "Acme Inc.");
+ *     IssuedToken t = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("ci-bot").build());
+ *     VerificationResult r = keeper.tokens().verify(t.secret());
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. Its configuration is fixed at {@link Builder#build()}. {@link #close()} writes
+ * everything still buffered, stops the background thread and closes the connection pool if
+ * TokenKeeper created it.
+ */
+public final class TokenKeeper implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TokenKeeper.class);
+
+    private final Storage storage;
+    private final DefaultTokenService tokens;
+    private final DefaultTenantService tenants;
+    private final DefaultAuditService audit;
+    private final VerificationFailures failures;
+    private final ScheduledExecutorService scheduler;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private TokenKeeper(Builder b, Storage storage) {
+        this.storage = storage;
+        SecretHasher hasher = new SecretHasher(b.pepper);
+        checkHashScheme(storage, hasher);
+        Auditor auditor = new Auditor(storage, b.clock);
+        this.failures = new VerificationFailures(storage, auditor, b.clock);
+        this.tokens = new DefaultTokenService(storage, b.clock, b.secureRandom, hasher, auditor, failures,
+                new TokenSettings(b.tokenCacheMaximumSize, b.tokenCacheTtl, b.negativeCacheMaximumSize,
+                        b.negativeCacheTtl, b.tokenSyncInterval, b.clockSkewMargin, b.offlineGrace,
+                        b.defaultRotationGrace, b.maxRotationGrace));
+        this.tenants = new DefaultTenantService(storage, auditor, b.clock);
+        this.audit = new DefaultAuditService(storage);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
+        schedule("token sync", tokens::sync, b.tokenSyncInterval);
+        schedule("last-used flush", tokens::flushLastUsed, b.lastUsedFlushInterval);
+        schedule("verification-failure audit", failures::flush, b.failureAuditWindow);
+    }
+
+    private static void checkHashScheme(Storage storage, SecretHasher hasher) {
+        String scheme = hasher.scheme();
+        String stored = storage.write(tx -> {
+            storage.settings().insertIfAbsent(tx, "secret_hash_scheme", scheme);
+            return storage.settings().find(tx, "secret_hash_scheme").orElseThrow();
+        });
+        if (!stored.equals(scheme)) {
+            throw new TokenKeeperException(ErrorCode.CONFIGURATION_INVALID,
+                    "the tokens in this database were hashed with '" + stored + "' but this instance is configured for '"
+                            + scheme + "': every instance must use the same pepper (or none)");
+        }
+    }
+
+    private void schedule(String name, Runnable task, Duration every) {
+        long millis = every.toMillis();
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                LOG.warn("TokenKeeper {} failed; will retry: {}", name, e.getMessage());
+            }
+        }, millis, millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** A new builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Issue, verify, list, rotate, revoke and expire API tokens. */
+    public TokenService tokens() {
+        return tokens;
+    }
+
+    /** Create and read tenants. */
+    public TenantService tenants() {
+        return tenants;
+    }
+
+    /** Read the audit log. */
+    public AuditService audit() {
+        return audit;
+    }
+
+    /** A round trip to the database; never throws. */
+    public StorageHealth storageHealth() {
+        return storage.health();
+    }
+
+    /** {@code sqlite} or {@code postgresql}. */
+    public String backend() {
+        return storage.backend();
+    }
+
+    /**
+     * Writes what is buffered now: last-used times and the current window of verification failures.
+     * Also picks up changes made by other instances. Runs on its own schedule anyway.
+     */
+    public void flush() {
+        tokens.flushLastUsed();
+        failures.flush();
+        tokens.sync();
+    }
+
+    /** Flushes, stops the background thread and closes the pool if TokenKeeper created it. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        scheduler.shutdown();
+        try {
+            if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
+                scheduler.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            tokens.flushLastUsed();
+            failures.flush();
+        } catch (RuntimeException e) {
+            LOG.warn("TokenKeeper could not write its buffers on close: {}", e.getMessage());
+        } finally {
+            storage.close();
+        }
+    }
+
+    /**
+     * Configures a {@link TokenKeeper}. Every setter checks its argument and names it; {@link #build()}
+     * checks the combination. Not thread-safe.
+     */
+    public static final class Builder {
+        private static final Path DEFAULT_SQLITE_FILE = Path.of("data", "tokenkeeper.db");
+
+        private @Nullable DataSource dataSource;
+        private @Nullable String jdbcUrl;
+        private @Nullable String jdbcUser;
+        private @Nullable String jdbcPassword;
+        private @Nullable Path sqliteFile;
+        private int maximumPoolSize = 0;
+        private Clock clock = Clock.systemUTC();
+        private SecureRandom secureRandom = new SecureRandom();
+        private byte @Nullable [] pepper;
+        private long tokenCacheMaximumSize = 100_000;
+        private Duration tokenCacheTtl = Duration.ofMinutes(10);
+        private long negativeCacheMaximumSize = 10_000;
+        private Duration negativeCacheTtl = Duration.ofMinutes(1);
+        private Duration tokenSyncInterval = Duration.ofSeconds(1);
+        private Duration clockSkewMargin = Duration.ofSeconds(5);
+        private Duration offlineGrace = Duration.ofSeconds(60);
+        private Duration defaultRotationGrace = Duration.ZERO;
+        private Duration maxRotationGrace = Duration.ofDays(30);
+        private Duration lastUsedFlushInterval = Duration.ofSeconds(1);
+        private Duration failureAuditWindow = Duration.ofMinutes(1);
+        private ThreadFactory threadFactory = daemonThreads();
+
+        private Builder() {}
+
+        /** Use this DataSource (SQLite or PostgreSQL). TokenKeeper does not close it. */
+        public Builder dataSource(DataSource dataSource) {
+            this.dataSource = requireNonNull(dataSource, "dataSource");
+            return this;
+        }
+
+        /** Open a pool for this JDBC URL, such as {@code jdbc:postgresql://db/app}; closed on {@link #close()}. */
+        public Builder jdbcUrl(String url, @Nullable String user, @Nullable String password) {
+            requireNonNull(url, "url");
+            if (!url.startsWith("jdbc:")) {
+                throw new IllegalArgumentException("jdbcUrl must start with 'jdbc:', was '" + url + "'");
+            }
+            this.jdbcUrl = url;
+            this.jdbcUser = user;
+            this.jdbcPassword = password;
+            return this;
+        }
+
+        /** Use an embedded SQLite file (the default is {@code data/tokenkeeper.db}). */
+        public Builder sqliteFile(Path file) {
+            this.sqliteFile = requireNonNull(file, "sqliteFile");
+            return this;
+        }
+
+        /** Pool size when TokenKeeper opens the pool: default 4 for SQLite, 10 otherwise. */
+        public Builder maximumPoolSize(int size) {
+            if (size < 1 || size > 200) {
+                throw new IllegalArgumentException("maximumPoolSize must be between 1 and 200, was " + size);
+            }
+            this.maximumPoolSize = size;
+            return this;
+        }
+
+        /** The clock for every business time (issue, expiry, audit). Default: system UTC. */
+        public Builder clock(Clock clock) {
+            this.clock = requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The source of secret randomness. Default: a new {@link SecureRandom}. */
+        public Builder secureRandom(SecureRandom random) {
+            this.secureRandom = requireNonNull(random, "secureRandom");
+            return this;
+        }
+
+        /**
+         * A server-side secret (at least 32 bytes) that keys the secret hash (HMAC-SHA-256 instead of
+         * SHA-256). Every instance on one database must use the same pepper; changing it invalidates
+         * every token.
+         */
+        public Builder pepper(byte[] pepper) {
+            requireNonNull(pepper, "pepper");
+            if (pepper.length < 32) {
+                throw new IllegalArgumentException("pepper must be at least 32 bytes, was " + pepper.length);
+            }
+            this.pepper = pepper.clone();
+            return this;
+        }
+
+        /** Most tokens held in the verification cache. Default 100,000. */
+        public Builder tokenCacheMaximumSize(long size) {
+            this.tokenCacheMaximumSize = positive("tokenCacheMaximumSize", size);
+            return this;
+        }
+
+        /** Longest a token's state is cached even without a change. Default 10 minutes. */
+        public Builder tokenCacheTtl(Duration ttl) {
+            this.tokenCacheTtl = positive("tokenCacheTtl", ttl);
+            return this;
+        }
+
+        /** Most unknown secrets remembered (bounded so that garbage cannot grow memory). Default 10,000. */
+        public Builder negativeCacheMaximumSize(long size) {
+            this.negativeCacheMaximumSize = positive("negativeCacheMaximumSize", size);
+            return this;
+        }
+
+        /** How long an unknown secret is remembered as unknown. Default 1 minute. */
+        public Builder negativeCacheTtl(Duration ttl) {
+            this.negativeCacheTtl = positive("negativeCacheTtl", ttl);
+            return this;
+        }
+
+        /**
+         * How often this instance reads the change feed to see revocations and rotations made by
+         * other instances. Default 1 second; a change reaches every instance within about this long.
+         */
+        public Builder tokenSyncInterval(Duration interval) {
+            this.tokenSyncInterval = positive("tokenSyncInterval", interval);
+            return this;
+        }
+
+        /** How far apart the instances' clocks may be. Default 5 seconds. */
+        public Builder clockSkewMargin(Duration margin) {
+            this.clockSkewMargin = nonNegative("clockSkewMargin", margin);
+            return this;
+        }
+
+        /**
+         * How long cached tokens keep verifying while the database cannot be read; after that,
+         * verification goes to the database and fails with {@link StorageException}. Default 60 s.
+         */
+        public Builder offlineGrace(Duration grace) {
+            this.offlineGrace = positive("offlineGrace", grace);
+            return this;
+        }
+
+        /** The grace period of {@code rotate(tenant, id)}. Default 0: the old secret stops at once. */
+        public Builder defaultRotationGrace(Duration grace) {
+            this.defaultRotationGrace = nonNegative("defaultRotationGrace", grace);
+            return this;
+        }
+
+        /** How often last-used times are written. Default 1 second. */
+        public Builder lastUsedFlushInterval(Duration interval) {
+            this.lastUsedFlushInterval = positive("lastUsedFlushInterval", interval);
+            return this;
+        }
+
+        /** The window over which failed verifications are aggregated into one audit event. Default 1 minute. */
+        public Builder failureAuditWindow(Duration window) {
+            this.failureAuditWindow = positive("failureAuditWindow", window);
+            return this;
+        }
+
+        /** Threads for background work (change feed, flushes). Default: daemon threads named {@code tokenkeeper-*}. */
+        public Builder threadFactory(ThreadFactory factory) {
+            this.threadFactory = requireNonNull(factory, "threadFactory");
+            return this;
+        }
+
+        /**
+         * Opens storage, applies pending schema migrations and starts the background thread.
+         *
+         * @throws StorageException when the database cannot be reached or migrated
+         */
+        public TokenKeeper build() {
+            List<String> sources = new ArrayList<>();
+            if (dataSource != null) {
+                sources.add("dataSource");
+            }
+            if (jdbcUrl != null) {
+                sources.add("jdbcUrl");
+            }
+            if (sqliteFile != null) {
+                sources.add("sqliteFile");
+            }
+            if (sources.size() > 1) {
+                throw new IllegalStateException("set only one of dataSource, jdbcUrl and sqliteFile; set: " + sources);
+            }
+            if (defaultRotationGrace.compareTo(maxRotationGrace) > 0) {
+                throw new IllegalStateException("defaultRotationGrace must not exceed " + maxRotationGrace);
+            }
+            Storage storage;
+            if (dataSource != null) {
+                storage = JdbcStorage.create(dataSource, null);
+            } else if (jdbcUrl != null) {
+                var pool = DataSources.jdbc(jdbcUrl, jdbcUser, jdbcPassword, maximumPoolSize > 0 ? maximumPoolSize : 10);
+                storage = JdbcStorage.create(pool, pool);
+            } else {
+                Path file = sqliteFile != null ? sqliteFile : DEFAULT_SQLITE_FILE;
+                var pool = DataSources.sqlite(file, maximumPoolSize > 0 ? maximumPoolSize : 4);
+                storage = JdbcStorage.create(pool, pool);
+            }
+            try {
+                return new TokenKeeper(this, storage);
+            } catch (RuntimeException e) {
+                storage.close();
+                throw e;
+            }
+        }
+
+        private static long positive(String name, long value) {
+            if (value < 1) {
+                throw new IllegalArgumentException(name + " must be positive, was " + value);
+            }
+            return value;
+        }
+
+        private static Duration positive(String name, Duration value) {
+            requireNonNull(value, name);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, was " + value);
+            }
+            return value;
+        }
+
+        private static Duration nonNegative(String name, Duration value) {
+            requireNonNull(value, name);
+            if (value.isNegative()) {
+                throw new IllegalArgumentException(name + " must not be negative, was " + value);
+            }
+            return value;
+        }
+
+        private static ThreadFactory daemonThreads() {
+            AtomicInteger n = new AtomicInteger();
+            return r -> {
+                Thread t = new Thread(r, "tokenkeeper-maintenance-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            };
+        }
+    }
+}

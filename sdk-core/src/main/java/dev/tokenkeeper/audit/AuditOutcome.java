@@ -1,0 +1,7 @@
+package dev.tokenkeeper.audit;
+
+/** Whether an audited action succeeded. */
+public enum AuditOutcome {
+    SUCCESS,
+    FAILURE
+}

@@ -1,0 +1,92 @@
+package dev.tokenkeeper.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tokenkeeper.InvalidRequestException;
+import dev.tokenkeeper.internal.util.Checks;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A filter over one tenant's audit log, newest first. Build with {@link #builder(String)}.
+ *
+ * @param tenantId the tenant whose events are read
+ * @param from inclusive lower bound, or {@code null}
+ * @param to exclusive upper bound, or {@code null}
+ * @param actions the actions to include; empty means all
+ * @param limit page size, 1 to 1000
+ * @param cursor the cursor of the previous page, or {@code null} for the first page
+ */
+public record AuditQuery(
+        String tenantId,
+        @Nullable Instant from,
+        @Nullable Instant to,
+        Set<AuditAction> actions,
+        int limit,
+        @Nullable String cursor) {
+
+    public AuditQuery {
+        Checks.tenantId("tenantId", tenantId);
+        actions = actions.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(actions));
+        if (limit < 1 || limit > 1000) {
+            throw new InvalidRequestException("limit", "must be between 1 and 1000, was " + limit);
+        }
+        if (from != null && to != null && !from.isBefore(to)) {
+            throw new InvalidRequestException("from", "must be before 'to'");
+        }
+    }
+
+    public static Builder builder(String tenantId) {
+        return new Builder(tenantId);
+    }
+
+    /** Builder for {@link AuditQuery}. */
+    public static final class Builder {
+        private final String tenantId;
+        private @Nullable Instant from;
+        private @Nullable Instant to;
+        private final Set<AuditAction> actions = EnumSet.noneOf(AuditAction.class);
+        private int limit = 100;
+        private @Nullable String cursor;
+
+        private Builder(String tenantId) {
+            this.tenantId = requireNonNull(tenantId, "tenantId");
+        }
+
+        public Builder from(@Nullable Instant from) {
+            this.from = from;
+            return this;
+        }
+
+        public Builder to(@Nullable Instant to) {
+            this.to = to;
+            return this;
+        }
+
+        public Builder action(AuditAction action) {
+            this.actions.add(requireNonNull(action, "action"));
+            return this;
+        }
+
+        public Builder actions(Set<AuditAction> actions) {
+            this.actions.addAll(actions);
+            return this;
+        }
+
+        public Builder limit(int limit) {
+            this.limit = limit;
+            return this;
+        }
+
+        public Builder cursor(@Nullable String cursor) {
+            this.cursor = cursor;
+            return this;
+        }
+
+        public AuditQuery build() {
+            return new AuditQuery(tenantId, from, to, actions, limit, cursor);
+        }
+    }
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.tokenkeeper.audit;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,99 @@
+package dev.tokenkeeper.internal.audit;
+
+import dev.tokenkeeper.audit.Actor;
+import dev.tokenkeeper.audit.AuditAction;
+import dev.tokenkeeper.audit.AuditOutcome;
+import dev.tokenkeeper.internal.storage.Storage;
+import dev.tokenkeeper.tokens.RejectionReason;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Counts failed verifications in memory and writes one audit event per (tenant, token, reason,
+ * source) and window, so that a burst of a million bad secrets costs a handful of rows, not a
+ * million. The number of distinct keys per window is bounded; the excess is counted under one
+ * overflow key per reason, so nothing goes uncounted.
+ */
+public final class VerificationFailures {
+    public static final String SYSTEM_TENANT = "_system";
+    static final int MAX_KEYS = 10_000;
+    static final String OVERFLOW_SOURCE = "(other sources)";
+
+    private record Key(String tenantId, @Nullable String tokenId, RejectionReason reason, @Nullable String source) {}
+
+    private final Storage storage;
+    private final Auditor auditor;
+    private final Clock clock;
+    private final ConcurrentHashMap<Key, LongAdder> counts = new ConcurrentHashMap<>();
+    private volatile long windowStart;
+
+    public VerificationFailures(Storage storage, Auditor auditor, Clock clock) {
+        this.storage = storage;
+        this.auditor = auditor;
+        this.clock = clock;
+        this.windowStart = clock.millis();
+    }
+
+    public void record(@Nullable String tenantId, @Nullable String tokenId, RejectionReason reason, @Nullable String source) {
+        Key key = new Key(tenantId == null ? SYSTEM_TENANT : tenantId, tokenId, reason, source);
+        LongAdder adder = counts.get(key);
+        if (adder == null) {
+            if (counts.size() >= MAX_KEYS) {
+                key = new Key(SYSTEM_TENANT, null, reason, OVERFLOW_SOURCE);
+            }
+            adder = counts.computeIfAbsent(key, k -> new LongAdder());
+        }
+        adder.increment();
+    }
+
+    /** Writes the window's counts as audit events in one transaction and starts a new window. */
+    public synchronized void flush() {
+        long start = windowStart;
+        long end = clock.millis();
+        Map<Key, Long> drained = new LinkedHashMap<>();
+        for (Key key : new ArrayList<>(counts.keySet())) {
+            LongAdder adder = counts.remove(key);
+            if (adder != null && adder.sum() > 0) {
+                drained.put(key, adder.sum());
+            }
+        }
+        windowStart = end;
+        if (drained.isEmpty()) {
+            return;
+        }
+        try {
+            storage.write(tx -> {
+                drained.forEach((key, count) -> auditor.record(
+                        tx,
+                        key.tenantId(),
+                        new Actor("anonymous", key.source()),
+                        AuditAction.TOKEN_VERIFICATION_FAILED,
+                        "token",
+                        key.tokenId(),
+                        AuditOutcome.FAILURE,
+                        Map.of(
+                                "reason", key.reason().name(),
+                                "count", Long.toString(count),
+                                "window_start", Instant.ofEpochMilli(start).toString(),
+                                "window_end", Instant.ofEpochMilli(end).toString())));
+                return null;
+            });
+        } catch (RuntimeException e) {
+            // Keep the counts for the next attempt rather than lose them.
+            drained.forEach((key, count) -> counts.computeIfAbsent(key, k -> new LongAdder()).add(count));
+            windowStart = start;
+            throw e;
+        }
+    }
+
+    /** Distinct keys counted in the current window (for tests and metrics). */
+    public int pendingKeys() {
+        return counts.size();
+    }
+}

@@ -1,0 +1,33 @@
+package dev.tokenkeeper.internal.storage;
+
+import dev.tokenkeeper.StorageHealth;
+import java.util.function.Function;
+
+/**
+ * A storage backend: transactions and the per-aggregate stores. Implementations translate driver
+ * exceptions into {@link dev.tokenkeeper.StorageException}; a {@link dev.tokenkeeper.TokenKeeperException}
+ * thrown by the work rolls the transaction back and propagates unchanged.
+ */
+public interface Storage extends AutoCloseable {
+    /** Runs {@code work} in one read-write transaction. */
+    <T> T write(Function<StorageTx, T> work);
+
+    /** Runs {@code work} without a transaction (each statement sees committed data). */
+    <T> T read(Function<StorageTx, T> work);
+
+    TenantStore tenants();
+
+    TokenStore tokens();
+
+    AuditStore audit();
+
+    SettingsStore settings();
+
+    /** {@code sqlite} or {@code postgresql}. */
+    String backend();
+
+    StorageHealth health();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,180 @@
+package dev.tokenkeeper.internal.storage.jdbc;
+
+import dev.tokenkeeper.ErrorCode;
+import dev.tokenkeeper.StorageException;
+import dev.tokenkeeper.StorageHealth;
+import dev.tokenkeeper.TokenKeeperException;
+import dev.tokenkeeper.internal.storage.AuditStore;
+import dev.tokenkeeper.internal.storage.SettingsStore;
+import dev.tokenkeeper.internal.storage.Storage;
+import dev.tokenkeeper.internal.storage.StorageTx;
+import dev.tokenkeeper.internal.storage.TenantStore;
+import dev.tokenkeeper.internal.storage.TokenStore;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The JDBC backend over Jdbi, for SQLite and PostgreSQL. */
+public final class JdbcStorage implements Storage {
+    private static final Logger LOG = LoggerFactory.getLogger(JdbcStorage.class);
+    static final String HISTORY_TABLE = "tk_schema_history";
+
+    private final DataSource dataSource;
+    private final @Nullable AutoCloseable ownedPool;
+    private final Dialect dialect;
+    private final Jdbi jdbi;
+    private final JdbcTenantStore tenants = new JdbcTenantStore();
+    private final JdbcTokenStore tokens = new JdbcTokenStore();
+    private final JdbcAuditStore audit = new JdbcAuditStore();
+    private final JdbcSettingsStore settings = new JdbcSettingsStore();
+
+    private JdbcStorage(DataSource dataSource, @Nullable AutoCloseable ownedPool, Dialect dialect) {
+        this.dataSource = dataSource;
+        this.ownedPool = ownedPool;
+        this.dialect = dialect;
+        this.jdbi = Jdbi.create(dataSource);
+    }
+
+    /**
+     * Opens storage on {@code dataSource}, detecting the dialect and applying pending migrations.
+     *
+     * @param ownedPool closed with this storage when TokenKeeper created the pool, else {@code null}
+     */
+    public static JdbcStorage create(DataSource dataSource, @Nullable AutoCloseable ownedPool) {
+        Dialect dialect;
+        try (Connection c = dataSource.getConnection()) {
+            dialect = Dialect.fromProductName(c.getMetaData().getDatabaseProductName());
+        } catch (SQLException e) {
+            closeQuietly(ownedPool);
+            throw new StorageException("cannot connect to the database: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(ownedPool);
+            throw e;
+        }
+        JdbcStorage storage = new JdbcStorage(dataSource, ownedPool, dialect);
+        try {
+            storage.migrate();
+        } catch (RuntimeException e) {
+            storage.close();
+            throw e;
+        }
+        return storage;
+    }
+
+    private void migrate() {
+        try {
+            Flyway flyway = Flyway.configure(JdbcStorage.class.getClassLoader())
+                    .dataSource(dataSource)
+                    .locations(dialect.migrationLocations())
+                    .table(HISTORY_TABLE)
+                    // An application database that already holds other tables gets our schema too.
+                    .baselineOnMigrate(true)
+                    .baselineVersion("0")
+                    .load();
+            int applied = flyway.migrate().migrationsExecuted;
+            if (applied > 0) {
+                LOG.info("TokenKeeper applied {} schema migration(s) on {}", applied, dialect.id());
+            }
+        } catch (FlywayException e) {
+            throw new TokenKeeperException(
+                    ErrorCode.STORAGE_UNAVAILABLE, "schema migration failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public <T> T write(Function<StorageTx, T> work) {
+        try {
+            return jdbi.inTransaction(h -> work.apply(new JdbcTx(h)));
+        } catch (JdbiException e) {
+            throw translate(e);
+        }
+    }
+
+    @Override
+    public <T> T read(Function<StorageTx, T> work) {
+        try {
+            return jdbi.withHandle(h -> work.apply(new JdbcTx(h)));
+        } catch (JdbiException e) {
+            throw translate(e);
+        }
+    }
+
+    private static StorageException translate(JdbiException e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return new StorageException("storage operation failed: " + root.getMessage(), e);
+    }
+
+    @Override
+    public TenantStore tenants() {
+        return tenants;
+    }
+
+    @Override
+    public TokenStore tokens() {
+        return tokens;
+    }
+
+    @Override
+    public AuditStore audit() {
+        return audit;
+    }
+
+    @Override
+    public SettingsStore settings() {
+        return settings;
+    }
+
+    @Override
+    public String backend() {
+        return dialect.id();
+    }
+
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    @Override
+    public StorageHealth health() {
+        long start = System.nanoTime();
+        try {
+            String version = jdbi.withHandle(h -> h.createQuery(
+                            "SELECT version FROM " + HISTORY_TABLE
+                                    + " WHERE success = TRUE AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1")
+                    .mapTo(String.class)
+                    .findOne()
+                    .orElse(null));
+            return new StorageHealth(true, dialect.id(), version, Duration.ofNanos(System.nanoTime() - start), null);
+        } catch (JdbiException e) {
+            return new StorageHealth(
+                    false, dialect.id(), null, Duration.ofNanos(System.nanoTime() - start), translate(e).getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(ownedPool);
+    }
+
+    private static void closeQuietly(@Nullable AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.warn("closing the connection pool failed", e);
+        }
+    }
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.tokenkeeper.internal.storage;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,74 @@
+package dev.tokenkeeper.internal.tokens;
+
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Hashes secrets for storage and lookup: SHA-256, or HMAC-SHA-256 keyed with a server-side pepper
+ * when one is configured. A fast hash is right here: secrets carry 256 random bits, so there is no
+ * dictionary to slow down, and a password hash (bcrypt, Argon2) would cost milliseconds per call.
+ * The pepper adds that a stolen database alone cannot confirm a leaked secret.
+ */
+public final class SecretHasher {
+    private static final HexFormat HEX = HexFormat.of();
+    private static final String FINGERPRINT_INPUT = "tokenkeeper-pepper-fingerprint-v1";
+
+    private final @Nullable SecretKeySpec key;
+    private final ThreadLocal<MessageDigest> sha256 = ThreadLocal.withInitial(SecretHasher::newSha256);
+    private final ThreadLocal<Mac> hmac;
+
+    public SecretHasher(byte @Nullable [] pepper) {
+        this.key = pepper == null ? null : new SecretKeySpec(pepper.clone(), "HmacSHA256");
+        this.hmac = ThreadLocal.withInitial(this::newMac);
+    }
+
+    /** The 32-byte hash of a well-formed (ASCII) secret. */
+    public byte[] hash(String secret) {
+        byte[] bytes = new byte[secret.length()];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) secret.charAt(i);
+        }
+        return key == null ? sha256.get().digest(bytes) : hmac.get().doFinal(bytes);
+    }
+
+    /** The scheme stored with the schema: {@code sha256} or {@code hmac-sha256:<fingerprint>}. */
+    public String scheme() {
+        if (key == null) {
+            return "sha256";
+        }
+        byte[] fp = hmac.get().doFinal(FINGERPRINT_INPUT.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return "hmac-sha256:" + HEX.formatHex(fp, 0, 8);
+    }
+
+    public static String hex(byte[] hash) {
+        return HEX.formatHex(hash);
+    }
+
+    public static byte[] unhex(String hex) {
+        return HEX.parseHex(hex);
+    }
+
+    private static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("SHA-256 is not available", e);
+        }
+    }
+
+    private Mac newMac() {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            if (key != null) {
+                mac.init(key);
+            }
+            return mac;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is not available", e);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package dev.tokenkeeper.internal.tokens;
+
+import dev.tokenkeeper.tokens.VerificationResult;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What verification needs to know about one token, prepared once per load so that a cache hit
+ * allocates nothing: per live secret its hash, validity and the ready {@code Verified} result.
+ */
+final class TokenState {
+    record Secret(byte[] hash, long validUntil, VerificationResult.Verified verified) {}
+
+    final String tokenId;
+    final String tenantId;
+    final boolean revoked;
+    final long expiresAt;
+    final Map<HashKey, Secret> secrets;
+    final VerificationResult.Rejected revokedResult;
+    final VerificationResult.Rejected expiredResult;
+    /** Last time this instance queued a last-used update for the token (per state object). */
+    volatile long lastUsedMark = Long.MIN_VALUE;
+
+    TokenState(String tokenId, String tenantId, boolean revoked, @Nullable Long expiresAt, Map<HashKey, Secret> secrets) {
+        this.tokenId = tokenId;
+        this.tenantId = tenantId;
+        this.revoked = revoked;
+        this.expiresAt = expiresAt == null ? Long.MAX_VALUE : expiresAt;
+        this.secrets = Map.copyOf(secrets);
+        this.revokedResult = new VerificationResult.Rejected(dev.tokenkeeper.tokens.RejectionReason.REVOKED, tokenId);
+        this.expiredResult = new VerificationResult.Rejected(dev.tokenkeeper.tokens.RejectionReason.EXPIRED, tokenId);
+    }
+}

@@ -1,0 +1,142 @@
+package dev.tokenkeeper.internal.util;
+
+import dev.tokenkeeper.InvalidRequestException;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/** Argument checks shared by the public value types. Every failure names the field. */
+public final class Checks {
+    public static final int MAX_ID_LENGTH = 128;
+    public static final int MAX_NAME_LENGTH = 128;
+    public static final int MAX_METADATA_ENTRIES = 32;
+    public static final int MAX_METADATA_BYTES = 8192;
+    public static final int MAX_METADATA_VALUE_LENGTH = 1024;
+    public static final int MAX_SET_SIZE = 64;
+
+    private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}");
+    private static final Pattern SCOPE = Pattern.compile("[A-Za-z0-9:._*/-]{1,64}");
+    private static final Pattern PROVIDER = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+    private static final Pattern MODEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9:._/@+-]{0,127}\\*?");
+    private static final Pattern METADATA_KEY = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+
+    private Checks() {}
+
+    public static <T> T required(String field, @Nullable T value) {
+        if (value == null) {
+            throw new InvalidRequestException(field, "is required");
+        }
+        return value;
+    }
+
+    public static String tenantId(String field, @Nullable String id) {
+        required(field, id);
+        if (!TENANT.matcher(id).matches()) {
+            throw new InvalidRequestException(
+                    field, "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        return id;
+    }
+
+    /** An opaque identifier: 1 to 128 characters, no control characters, no surrounding blanks. */
+    public static String identifier(String field, @Nullable String id) {
+        required(field, id);
+        if (id.isEmpty() || id.length() > MAX_ID_LENGTH) {
+            throw new InvalidRequestException(field, "must be 1 to " + MAX_ID_LENGTH + " characters");
+        }
+        if (!id.strip().equals(id)) {
+            throw new InvalidRequestException(field, "must not start or end with white space");
+        }
+        noControl(field, id);
+        return id;
+    }
+
+    /** A display name: trimmed, 1 to 128 characters, no control characters. */
+    public static String name(String field, @Nullable String name) {
+        required(field, name);
+        String trimmed = name.strip();
+        if (trimmed.isEmpty()) {
+            throw new InvalidRequestException(field, "must not be blank");
+        }
+        if (trimmed.length() > MAX_NAME_LENGTH) {
+            throw new InvalidRequestException(field, "must be at most " + MAX_NAME_LENGTH + " characters");
+        }
+        noControl(field, trimmed);
+        return trimmed;
+    }
+
+    public static String text(String field, String text, int max) {
+        if (text.length() > max) {
+            throw new InvalidRequestException(field, "must be at most " + max + " characters");
+        }
+        noControl(field, text);
+        return text;
+    }
+
+    public static Set<String> scopes(String field, Set<String> values) {
+        return matching(field, values, SCOPE, "1 to 64 letters, digits or ':._*/-'");
+    }
+
+    public static Set<String> providers(String field, Set<String> values) {
+        return matching(field, values, PROVIDER, "a lower-case provider id such as 'openai'");
+    }
+
+    public static Set<String> models(String field, Set<String> values) {
+        return matching(field, values, MODEL, "a model name, optionally ending in '*'");
+    }
+
+    public static Map<String, String> metadata(String field, Map<String, String> metadata) {
+        if (metadata.size() > MAX_METADATA_ENTRIES) {
+            throw new InvalidRequestException(field, "must have at most " + MAX_METADATA_ENTRIES + " entries");
+        }
+        int bytes = 0;
+        Map<String, String> copy = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : metadata.entrySet()) {
+            String key = e.getKey();
+            String value = e.getValue();
+            if (key == null || !METADATA_KEY.matcher(key).matches()) {
+                throw new InvalidRequestException(field, "key '" + key + "' must be 1 to 64 letters, digits or '._:-'");
+            }
+            if (value == null) {
+                throw new InvalidRequestException(field, "value of '" + key + "' is required");
+            }
+            if (value.length() > MAX_METADATA_VALUE_LENGTH) {
+                throw new InvalidRequestException(
+                        field, "value of '" + key + "' must be at most " + MAX_METADATA_VALUE_LENGTH + " characters");
+            }
+            bytes += key.length() + value.getBytes(StandardCharsets.UTF_8).length;
+            copy.put(key, value);
+        }
+        if (bytes > MAX_METADATA_BYTES) {
+            throw new InvalidRequestException(field, "must be at most " + MAX_METADATA_BYTES + " bytes in all");
+        }
+        return Collections.unmodifiableMap(copy);
+    }
+
+    private static Set<String> matching(String field, Set<String> values, Pattern pattern, String expected) {
+        if (values.size() > MAX_SET_SIZE) {
+            throw new InvalidRequestException(field, "must have at most " + MAX_SET_SIZE + " entries");
+        }
+        Set<String> copy = new LinkedHashSet<>();
+        for (String v : values) {
+            if (v == null || !pattern.matcher(v).matches()) {
+                throw new InvalidRequestException(field, "'" + v + "' is not " + expected);
+            }
+            copy.add(v);
+        }
+        return Collections.unmodifiableSet(copy);
+    }
+
+    private static void noControl(String field, String value) {
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isISOControl(value.charAt(i))) {
+                throw new InvalidRequestException(field, "must not contain control characters");
+            }
+        }
+    }
+}

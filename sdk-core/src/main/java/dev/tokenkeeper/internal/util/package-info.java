@@ -1,0 +1,4 @@
+@NullMarked
+package dev.tokenkeeper.internal.util;
+
+import org.jspecify.annotations.NullMarked;

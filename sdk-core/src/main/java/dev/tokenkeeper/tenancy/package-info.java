@@ -1,0 +1,4 @@
+@NullMarked
+package dev.tokenkeeper.tenancy;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.tokenkeeper.tokens;
+
+import org.jspecify.annotations.NullMarked;
