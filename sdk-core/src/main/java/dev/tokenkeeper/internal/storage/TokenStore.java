@@ -24,8 +24,8 @@ public interface TokenStore {
     /** Verification path: a token by id, whatever its tenant. */
     Optional<TokenRow> findById(StorageTx tx, String tokenId);
 
-    /** Secrets of a token still valid at {@code now}. */
-    List<SecretRow> liveSecrets(StorageTx tx, String tokenId, long now);
+    /** All secrets of a token, superseded ones included. */
+    List<SecretRow> secrets(StorageTx tx, String tokenId);
 
     List<TokenRow> list(
             StorageTx tx,

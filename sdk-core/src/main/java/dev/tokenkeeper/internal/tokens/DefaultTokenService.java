@@ -190,23 +190,29 @@ public final class DefaultTokenService implements TokenService {
             failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
             return NOT_FOUND;
         }
-        long now = clock.millis();
         TokenState state = state(tokenId);
+        if (state != null && !state.revoked && !state.secrets.containsKey(key)) {
+            // The hash belongs to this token but the cached state predates it: a rotation made on
+            // another instance. Only real secrets of the token get here, so this cannot force I/O.
+            states.invalidate(tokenId);
+            state = state(tokenId);
+        }
+        return decide(state, key, hash, source);
+    }
+
+    private VerificationResult decide(@Nullable TokenState state, HashKey key, byte[] hash, @Nullable String source) {
         if (state == null) {
             failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
             return NOT_FOUND;
         }
-        if (state.revoked) {
-            failures.record(state.tenantId, tokenId, RejectionReason.REVOKED, cleanSource(source));
-            return state.revokedResult;
-        }
+        long now = clock.millis();
         TokenState.Secret s = state.secrets.get(key);
-        if (s == null || s.validUntil() <= now || !MessageDigest.isEqual(s.hash(), hash)) {
-            failures.record(state.tenantId, tokenId, RejectionReason.REVOKED, cleanSource(source));
+        if (state.revoked || s == null || s.validUntil() <= now || !MessageDigest.isEqual(s.hash(), hash)) {
+            failures.record(state.tenantId, state.tokenId, RejectionReason.REVOKED, cleanSource(source));
             return state.revokedResult;
         }
         if (state.expiresAt <= now) {
-            failures.record(state.tenantId, tokenId, RejectionReason.EXPIRED, cleanSource(source));
+            failures.record(state.tenantId, state.tokenId, RejectionReason.EXPIRED, cleanSource(source));
             return state.expiredResult;
         }
         lastUsed.mark(state, now);
@@ -228,14 +234,9 @@ public final class DefaultTokenService implements TokenService {
     }
 
     private @Nullable TokenState loadState(String tokenId) {
-        long now = clock.millis();
         return storage.read(tx -> {
             Optional<TokenRow> row = storage.tokens().findById(tx, tokenId);
-            if (row.isEmpty()) {
-                return null;
-            }
-            List<SecretRow> secrets = storage.tokens().liveSecrets(tx, tokenId, now);
-            return toState(row.get(), secrets);
+            return row.map(r -> toState(r, storage.tokens().secrets(tx, tokenId))).orElse(null);
         });
     }
 

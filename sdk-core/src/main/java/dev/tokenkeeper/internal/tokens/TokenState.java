@@ -6,7 +6,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What verification needs to know about one token, prepared once per load so that a cache hit
- * allocates nothing: per live secret its hash, validity and the ready {@code Verified} result.
+ * allocates nothing: per secret (superseded ones included, so that they are refused without I/O)
+ * its hash, validity and the ready {@code Verified} result.
  */
 final class TokenState {
     record Secret(byte[] hash, long validUntil, VerificationResult.Verified verified) {}
@@ -19,7 +20,7 @@ final class TokenState {
     final VerificationResult.Rejected revokedResult;
     final VerificationResult.Rejected expiredResult;
     /** Last time this instance queued a last-used update for the token (per state object). */
-    volatile long lastUsedMark = Long.MIN_VALUE;
+    volatile long lastUsedMark = Long.MIN_VALUE / 2;
 
     TokenState(String tokenId, String tenantId, boolean revoked, @Nullable Long expiresAt, Map<HashKey, Secret> secrets) {
         this.tokenId = tokenId;

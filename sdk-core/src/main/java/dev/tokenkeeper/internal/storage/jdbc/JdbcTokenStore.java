@@ -130,12 +130,11 @@ final class JdbcTokenStore implements TokenStore {
     }
 
     @Override
-    public List<SecretRow> liveSecrets(StorageTx tx, String tokenId, long now) {
+    public List<SecretRow> secrets(StorageTx tx, String tokenId) {
         return JdbcTx.of(tx)
                 .createQuery("SELECT secret_hash, token_id, tenant_id, display_prefix, created_at, expires_at"
-                        + " FROM tk_token_secrets WHERE token_id = :token AND (expires_at IS NULL OR expires_at > :now)")
+                        + " FROM tk_token_secrets WHERE token_id = :token")
                 .bind("token", tokenId)
-                .bind("now", now)
                 .map(SECRET)
                 .list();
     }

@@ -1,0 +1,659 @@
+package dev.tokenkeeper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tokenkeeper.audit.Actor;
+import dev.tokenkeeper.audit.AuditAction;
+import dev.tokenkeeper.audit.AuditEvent;
+import dev.tokenkeeper.audit.AuditOutcome;
+import dev.tokenkeeper.audit.AuditQuery;
+import dev.tokenkeeper.tokens.IssuedToken;
+import dev.tokenkeeper.tokens.Principal;
+import dev.tokenkeeper.tokens.RejectionReason;
+import dev.tokenkeeper.tokens.Role;
+import dev.tokenkeeper.tokens.TokenInfo;
+import dev.tokenkeeper.tokens.TokenQuery;
+import dev.tokenkeeper.tokens.TokenSpec;
+import dev.tokenkeeper.tokens.TokenStatus;
+import dev.tokenkeeper.tokens.VerificationResult;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The storage contract, through the public API: every backend runs these tests unchanged. A
+ * subclass supplies one database per test class; each test works in a tenant of its own.
+ */
+public abstract class TokenKeeperContract {
+    /** The database of this test class; shared by every test in it. */
+    protected abstract DataSource database();
+
+    /** {@code sqlite} or {@code postgresql}. */
+    protected abstract String expectedBackend();
+
+    protected final MutableClock clock = new MutableClock(Instant.parse("2026-11-02T10:15:30Z"));
+    protected CountingDataSource counting;
+    protected TokenKeeper keeper;
+    protected String tenant;
+    private final List<TokenKeeper> extra = new ArrayList<>();
+
+    /** A keeper on this class's database whose background work never runs by itself. */
+    protected TokenKeeper.Builder quietBuilder(DataSource ds) {
+        return TokenKeeper.builder()
+                .dataSource(ds)
+                .clock(clock)
+                .tokenSyncInterval(Duration.ofHours(1))
+                .lastUsedFlushInterval(Duration.ofHours(1))
+                .failureAuditWindow(Duration.ofHours(1));
+    }
+
+    protected TokenKeeper another(TokenKeeper.Builder builder) {
+        TokenKeeper k = builder.build();
+        extra.add(k);
+        return k;
+    }
+
+    @BeforeEach
+    void open() {
+        counting = new CountingDataSource(database());
+        keeper = quietBuilder(counting).build();
+        tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
+        keeper.tenants().create(tenant, "Tenant " + tenant, Actor.of("admin:alice"));
+    }
+
+    @AfterEach
+    void close() {
+        extra.forEach(TokenKeeper::close);
+        keeper.close();
+    }
+
+    protected IssuedToken issue(String name) {
+        return keeper.tokens().issue(TokenSpec.builder().tenant(tenant).name(name).build());
+    }
+
+    protected static RejectionReason reason(VerificationResult r) {
+        assertThat(r).isInstanceOf(VerificationResult.Rejected.class);
+        return ((VerificationResult.Rejected) r).reason();
+    }
+
+    protected long count(String sql) {
+        try (Connection c = database().getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    @DisplayName("the backend is detected and its schema is migrated")
+    void backendIsDetected() {
+        assertThat(keeper.backend()).isEqualTo(expectedBackend());
+        StorageHealth health = keeper.storageHealth();
+        assertThat(health.up()).isTrue();
+        assertThat(health.backend()).isEqualTo(expectedBackend());
+        assertThat(health.schemaVersion()).isEqualTo("2");
+    }
+
+    @Nested
+    @DisplayName("issuing")
+    class Issuing {
+        @Test
+        @DisplayName("returns a well-formed secret once and stores only its hash")
+        void secretIsReturnedOnceAndOnlyItsHashIsStored() {
+            IssuedToken t = keeper.tokens().issue(TokenSpec.builder()
+                    .tenant(tenant)
+                    .name("  ci-bot  ")
+                    .user("alice@example.com")
+                    .project("search")
+                    .role(Role.AGENT)
+                    .scope("chat:write")
+                    .allowedProviders(Set.of("openai"))
+                    .allowedModels(Set.of("gpt-4o*"))
+                    .expiresAt(clock.instant().plus(Duration.ofDays(30)))
+                    .metadata("team", "platform")
+                    .actor(Actor.of("admin:alice", "10.0.0.7"))
+                    .build());
+
+            assertThat(t.secret()).startsWith("tk_").hasSize(52);
+            assertThat(t.toString()).doesNotContain(t.secret());
+            TokenInfo info = t.info();
+            assertThat(info.name()).isEqualTo("ci-bot");
+            assertThat(info.displayPrefix()).isEqualTo(t.secret().substring(0, 8));
+            assertThat(info.status()).isEqualTo(TokenStatus.ACTIVE);
+            assertThat(info.createdBy()).isEqualTo("admin:alice");
+            assertThat(info.metadata()).containsEntry("team", "platform");
+            assertThat(info.toString()).doesNotContain(t.secret());
+
+            String secretPart = t.secret().substring(8);
+            assertThat(count("SELECT COUNT(*) FROM tk_token_secrets WHERE secret_hash LIKE '%" + secretPart + "%'"))
+                    .isZero();
+            assertThat(count("SELECT COUNT(*) FROM tk_tokens WHERE id = '" + info.id() + "'")).isOne();
+            assertThat(count("SELECT COUNT(*) FROM tk_token_secrets WHERE token_id = '" + info.id()
+                    + "' AND LENGTH(secret_hash) = 64")).isOne();
+        }
+
+        @Test
+        @DisplayName("verification yields the full principal")
+        void verificationYieldsThePrincipal() {
+            IssuedToken t = keeper.tokens().issue(TokenSpec.builder()
+                    .tenant(tenant).name("bot").user("u1").project("p1").role(Role.ADMIN)
+                    .scopes(Set.of("a", "b")).allowedProviders(Set.of("anthropic")).allowedModels(Set.of("claude-*"))
+                    .build());
+            VerificationResult r = keeper.tokens().verify(t.secret());
+            assertThat(r.isVerified()).isTrue();
+            Principal p = r.principalIfVerified().orElseThrow();
+            assertThat(p.tenantId()).isEqualTo(tenant);
+            assertThat(p.tokenId()).isEqualTo(t.info().id());
+            assertThat(p.userId()).isEqualTo("u1");
+            assertThat(p.projectId()).isEqualTo("p1");
+            assertThat(p.role()).isEqualTo(Role.ADMIN);
+            assertThat(p.scopes()).containsExactlyInAnyOrder("a", "b");
+            assertThat(p.allows("anthropic", "claude-sonnet-4-5")).isTrue();
+            assertThat(p.allows("openai", "claude-sonnet-4-5")).isFalse();
+            assertThat(p.allows("anthropic", "gpt-4o")).isFalse();
+            assertThat(p.displayPrefix()).isEqualTo(t.info().displayPrefix());
+        }
+
+        @Test
+        @DisplayName("refuses an unknown tenant and writes nothing")
+        void unknownTenantIsRefused() {
+            long before = count("SELECT COUNT(*) FROM tk_tokens");
+            long secretsBefore = count("SELECT COUNT(*) FROM tk_token_secrets");
+            long auditBefore = count("SELECT COUNT(*) FROM tk_audit_events");
+            assertThatThrownBy(() -> keeper.tokens().issue(TokenSpec.builder().tenant("nope-" + tenant).name("x").build()))
+                    .isInstanceOf(NotFoundException.class)
+                    .extracting(e -> ((NotFoundException) e).code())
+                    .isEqualTo(ErrorCode.TENANT_NOT_FOUND);
+            assertThat(count("SELECT COUNT(*) FROM tk_tokens")).isEqualTo(before);
+            assertThat(count("SELECT COUNT(*) FROM tk_token_secrets")).isEqualTo(secretsBefore);
+            assertThat(count("SELECT COUNT(*) FROM tk_audit_events")).isEqualTo(auditBefore);
+        }
+
+        @Test
+        @DisplayName("refuses an expiry that is not in the future")
+        void pastExpiryIsRefused() {
+            assertThatThrownBy(() -> keeper.tokens().issue(TokenSpec.builder()
+                            .tenant(tenant).name("x").expiresAt(clock.instant()).build()))
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("expiresAt"));
+        }
+
+        @Test
+        @DisplayName("refuses blank names, oversized metadata and bad model patterns, naming the field")
+        void badSpecsNameTheField() {
+            assertThatThrownBy(() -> TokenSpec.builder().tenant(tenant).name("   ").build())
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("name"));
+            assertThatThrownBy(() -> TokenSpec.builder().tenant(tenant).name("x").metadata("k", "v".repeat(2000)).build())
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("metadata"));
+            assertThatThrownBy(() -> TokenSpec.builder().tenant(tenant).name("x").allowedModels(Set.of("gpt 4")).build())
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("allowedModels"));
+            assertThatThrownBy(() -> TokenSpec.builder().name("x").build())
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("tenant"));
+        }
+    }
+
+    @Nested
+    @DisplayName("verification")
+    class Verification {
+        @Test
+        @DisplayName("refuses malformed secrets and bad checksums without touching storage")
+        void malformedSecretsNeedNoIo() {
+            IssuedToken t = issue("bot");
+            String s = t.secret();
+            char last = s.charAt(s.length() - 1);
+            String badChecksum = s.substring(0, s.length() - 1) + (last == 'a' ? 'b' : 'a');
+            String typo = s.substring(0, 10) + (s.charAt(10) == 'x' ? 'y' : 'x') + s.substring(11);
+            int before = counting.connections.get();
+            counting.down = true;
+            for (String bad : List.of("", "tk_", "Bearer x", s.substring(1), s + "a", badChecksum, typo,
+                    s.replace("tk_", "gh_"), "tk_" + "é".repeat(49))) {
+                assertThat(reason(keeper.tokens().verify(bad))).as(bad).isEqualTo(RejectionReason.INVALID);
+            }
+            counting.down = false;
+            assertThat(counting.connections.get()).isEqualTo(before);
+        }
+
+        @Test
+        @DisplayName("refuses a well-formed secret that was never issued")
+        void unknownSecretIsNotFound() {
+            String forged = dev.tokenkeeper.internal.tokens.TokenCodec.generate(new java.security.SecureRandom());
+            assertThat(reason(keeper.tokens().verify(forged))).isEqualTo(RejectionReason.NOT_FOUND);
+            int before = counting.connections.get();
+            assertThat(reason(keeper.tokens().verify(forged))).isEqualTo(RejectionReason.NOT_FOUND);
+            assertThat(counting.connections.get()).as("unknown secrets are remembered").isEqualTo(before);
+        }
+
+        @Test
+        @DisplayName("a cached token verifies without storage")
+        void cachedTokenNeedsNoIo() {
+            IssuedToken t = issue("bot");
+            assertThat(keeper.tokens().verify(t.secret()).isVerified()).isTrue();
+            int before = counting.connections.get();
+            for (int i = 0; i < 100; i++) {
+                assertThat(keeper.tokens().verify(t.secret()).isVerified()).isTrue();
+            }
+            assertThat(counting.connections.get()).isEqualTo(before);
+        }
+
+        @Test
+        @DisplayName("concurrent misses for one token load it once")
+        void concurrentMissesLoadOnce() throws Exception {
+            IssuedToken t = issue("bot");
+            int threads = 16;
+            CountDownLatch start = new CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            int before = counting.connections.get();
+            List<Future<Boolean>> results = new ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                results.add(pool.submit(() -> {
+                    start.await();
+                    return keeper.tokens().verify(t.secret()).isVerified();
+                }));
+            }
+            start.countDown();
+            for (Future<Boolean> f : results) {
+                assertThat(f.get(30, TimeUnit.SECONDS)).isTrue();
+            }
+            pool.shutdown();
+            // one load of hash -> id, one load of the token state
+            assertThat(counting.connections.get() - before).isEqualTo(2);
+        }
+
+        @Test
+        @DisplayName("an expired token is refused as EXPIRED once the clock passes its expiry")
+        void expiredTokenIsRefused() {
+            IssuedToken t = keeper.tokens().issue(TokenSpec.builder()
+                    .tenant(tenant).name("short").expiresAt(clock.instant().plus(Duration.ofMinutes(5))).build());
+            assertThat(keeper.tokens().verify(t.secret()).isVerified()).isTrue();
+            clock.advance(Duration.ofMinutes(5));
+            assertThat(reason(keeper.tokens().verify(t.secret()))).isEqualTo(RejectionReason.EXPIRED);
+            assertThat(keeper.tokens().get(tenant, t.info().id()).status()).isEqualTo(TokenStatus.EXPIRED);
+        }
+
+        @Test
+        @DisplayName("last-used times are written in batches, not per call")
+        void lastUsedIsBatched() {
+            IssuedToken t = issue("bot");
+            keeper.tokens().verify(t.secret());
+            keeper.tokens().verify(t.secret());
+            assertThat(keeper.tokens().get(tenant, t.info().id()).lastUsedAt()).isNull();
+            keeper.flush();
+            assertThat(keeper.tokens().get(tenant, t.info().id()).lastUsedAt()).isEqualTo(clock.instant());
+        }
+
+        @Test
+        @DisplayName("while storage is down, cached tokens keep verifying and other calls fail with StorageException")
+        void storageOutage() {
+            IssuedToken t = issue("bot");
+            assertThat(keeper.tokens().verify(t.secret()).isVerified()).isTrue();
+            counting.down = true;
+            try {
+                assertThat(keeper.tokens().verify(t.secret()).isVerified()).isTrue();
+                assertThatThrownBy(() -> issue("other"))
+                        .isInstanceOf(StorageException.class)
+                        .extracting(e -> ((StorageException) e).code())
+                        .isEqualTo(ErrorCode.STORAGE_UNAVAILABLE);
+                String unknown = dev.tokenkeeper.internal.tokens.TokenCodec.generate(new java.security.SecureRandom());
+                assertThatThrownBy(() -> keeper.tokens().verify(unknown)).isInstanceOf(StorageException.class);
+                assertThat(keeper.storageHealth().up()).isFalse();
+            } finally {
+                counting.down = false;
+            }
+            assertThat(keeper.storageHealth().up()).isTrue();
+        }
+    }
+
+    @Nested
+    @DisplayName("rotation")
+    class Rotation {
+        @Test
+        @DisplayName("issues a new secret for the same id and refuses the old one at once by default")
+        void rotationWithoutGrace() {
+            IssuedToken t = issue("bot");
+            keeper.tokens().verify(t.secret());
+            IssuedToken r = keeper.tokens().rotate(tenant, t.info().id());
+            assertThat(r.info().id()).isEqualTo(t.info().id());
+            assertThat(r.secret()).isNotEqualTo(t.secret());
+            assertThat(r.info().rotatedAt()).isEqualTo(clock.instant());
+            assertThat(r.info().displayPrefix()).isEqualTo(r.secret().substring(0, 8));
+            assertThat(keeper.tokens().verify(r.secret()).isVerified()).isTrue();
+            assertThat(reason(keeper.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
+        }
+
+        @Test
+        @DisplayName("keeps the old secret working for the grace period, then refuses it")
+        void rotationWithGrace() {
+            IssuedToken t = issue("bot");
+            IssuedToken r = keeper.tokens().rotate(tenant, t.info().id(), Duration.ofHours(1), Actor.of("ops"));
+            assertThat(keeper.tokens().verify(t.secret()).isVerified()).isTrue();
+            assertThat(keeper.tokens().verify(r.secret()).isVerified()).isTrue();
+            clock.advance(Duration.ofMinutes(59));
+            assertThat(keeper.tokens().verify(t.secret()).isVerified()).isTrue();
+            clock.advance(Duration.ofMinutes(1));
+            assertThat(reason(keeper.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
+            assertThat(keeper.tokens().verify(r.secret()).isVerified()).isTrue();
+        }
+
+        @Test
+        @DisplayName("a second rotation ends the grace of the first one's old secret no later than its own")
+        void secondRotationCapsGrace() {
+            IssuedToken t = issue("bot");
+            IssuedToken r1 = keeper.tokens().rotate(tenant, t.info().id(), Duration.ofHours(1), Actor.SYSTEM);
+            IssuedToken r2 = keeper.tokens().rotate(tenant, t.info().id(), Duration.ZERO, Actor.SYSTEM);
+            assertThat(reason(keeper.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
+            assertThat(reason(keeper.tokens().verify(r1.secret()))).isEqualTo(RejectionReason.REVOKED);
+            assertThat(keeper.tokens().verify(r2.secret()).isVerified()).isTrue();
+        }
+
+        @Test
+        @DisplayName("refuses to rotate a revoked or expired token, and a negative grace")
+        void rotationConflicts() {
+            IssuedToken t = issue("bot");
+            keeper.tokens().revoke(tenant, t.info().id());
+            assertThatThrownBy(() -> keeper.tokens().rotate(tenant, t.info().id()))
+                    .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOKEN_REVOKED));
+            IssuedToken e = keeper.tokens().issue(TokenSpec.builder()
+                    .tenant(tenant).name("e").expiresAt(clock.instant().plusSeconds(60)).build());
+            clock.advance(Duration.ofMinutes(2));
+            assertThatThrownBy(() -> keeper.tokens().rotate(tenant, e.info().id()))
+                    .isInstanceOfSatisfying(ConflictException.class, x -> assertThat(x.code()).isEqualTo(ErrorCode.TOKEN_EXPIRED));
+            assertThatThrownBy(() -> keeper.tokens().rotate(tenant, t.info().id(), Duration.ofSeconds(-1), Actor.SYSTEM))
+                    .isInstanceOf(InvalidRequestException.class);
+            assertThatThrownBy(() -> keeper.tokens().rotate(tenant, "missing"))
+                    .isInstanceOfSatisfying(NotFoundException.class, x -> assertThat(x.code()).isEqualTo(ErrorCode.TOKEN_NOT_FOUND));
+        }
+    }
+
+    @Nested
+    @DisplayName("revocation and expiry changes")
+    class Revocation {
+        @Test
+        @DisplayName("revocation is immediate on this instance and idempotent")
+        void revocationIsImmediateAndIdempotent() {
+            IssuedToken t = issue("bot");
+            assertThat(keeper.tokens().verify(t.secret()).isVerified()).isTrue();
+            TokenInfo revoked = keeper.tokens().revoke(tenant, t.info().id(), "leaked", Actor.of("admin:alice"));
+            assertThat(revoked.status()).isEqualTo(TokenStatus.REVOKED);
+            assertThat(reason(keeper.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
+            TokenInfo again = keeper.tokens().revoke(tenant, t.info().id(), "again", Actor.of("admin:bob"));
+            assertThat(again.revokedAt()).isEqualTo(revoked.revokedAt());
+            assertThat(keeper.audit().query(AuditQuery.builder(tenant).action(AuditAction.TOKEN_REVOKED).build()).items())
+                    .singleElement()
+                    .satisfies(e -> {
+                        assertThat(e.actor()).isEqualTo("admin:alice");
+                        assertThat(e.metadata()).containsEntry("reason", "leaked");
+                    });
+        }
+
+        @Test
+        @DisplayName("moving the expiry forward revives an expired token; the past is refused")
+        void expiryChanges() {
+            IssuedToken t = keeper.tokens().issue(TokenSpec.builder()
+                    .tenant(tenant).name("e").expiresAt(clock.instant().plusSeconds(60)).build());
+            keeper.tokens().verify(t.secret());
+            clock.advance(Duration.ofMinutes(2));
+            assertThat(reason(keeper.tokens().verify(t.secret()))).isEqualTo(RejectionReason.EXPIRED);
+            assertThatThrownBy(() -> keeper.tokens().updateExpiry(tenant, t.info().id(), clock.instant(), Actor.SYSTEM))
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("expiresAt"));
+            TokenInfo info = keeper.tokens().updateExpiry(tenant, t.info().id(), null, Actor.of("ops"));
+            assertThat(info.expiresAt()).isNull();
+            assertThat(info.status()).isEqualTo(TokenStatus.ACTIVE);
+            assertThat(keeper.tokens().verify(t.secret()).isVerified()).isTrue();
+            AuditEvent event = keeper.audit()
+                    .query(AuditQuery.builder(tenant).action(AuditAction.TOKEN_EXPIRY_CHANGED).build())
+                    .items().get(0);
+            assertThat(event.metadata()).containsEntry("expires_at", "never");
+            keeper.tokens().revoke(tenant, t.info().id());
+            assertThatThrownBy(() -> keeper.tokens().updateExpiry(tenant, t.info().id(), null, Actor.SYSTEM))
+                    .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOKEN_REVOKED));
+        }
+    }
+
+    @Nested
+    @DisplayName("tenancy")
+    class Tenancy {
+        @Test
+        @DisplayName("no read or write crosses tenants")
+        void tenantsAreIsolated() {
+            IssuedToken t = issue("bot");
+            String other = "o-" + tenant;
+            keeper.tenants().create(other, "Other");
+            assertThat(keeper.tokens().find(other, t.info().id())).isEmpty();
+            assertThatThrownBy(() -> keeper.tokens().revoke(other, t.info().id())).isInstanceOf(NotFoundException.class);
+            assertThatThrownBy(() -> keeper.tokens().rotate(other, t.info().id())).isInstanceOf(NotFoundException.class);
+            assertThatThrownBy(() -> keeper.tokens().updateExpiry(other, t.info().id(), null, Actor.SYSTEM))
+                    .isInstanceOf(NotFoundException.class);
+            assertThat(keeper.tokens().list(TokenQuery.builder(other).build()).items()).isEmpty();
+            assertThat(keeper.audit().query(AuditQuery.builder(other).action(AuditAction.TOKEN_CREATED).build()).items())
+                    .isEmpty();
+            assertThat(keeper.tokens().verify(t.secret()).isVerified()).isTrue();
+        }
+
+        @Test
+        @DisplayName("tenants are created once; reserved and malformed ids are refused")
+        void tenantRules() {
+            assertThatThrownBy(() -> keeper.tenants().create(tenant, "again"))
+                    .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TENANT_EXISTS));
+            assertThatThrownBy(() -> keeper.tenants().create("_mine", "x")).isInstanceOf(InvalidRequestException.class);
+            assertThatThrownBy(() -> keeper.tenants().create("has space", "x")).isInstanceOf(InvalidRequestException.class);
+            assertThat(keeper.tenants().ensure(tenant, "ignored").name()).isEqualTo("Tenant " + tenant);
+            assertThat(keeper.tenants().list()).extracting(t -> t.id()).contains(tenant).doesNotContain("_system");
+        }
+    }
+
+    @Nested
+    @DisplayName("listing")
+    class Listing {
+        @Test
+        @DisplayName("pages through every token once, newest first, with filters")
+        void keysetPagination() {
+            List<String> issued = new ArrayList<>();
+            for (int i = 0; i < 25; i++) {
+                clock.advance(Duration.ofMillis(1));
+                issued.add(keeper.tokens().issue(TokenSpec.builder()
+                                .tenant(tenant).name("t" + i).user(i % 2 == 0 ? "even" : "odd").project("p" + (i % 3))
+                                .build())
+                        .info().id());
+            }
+            keeper.tokens().revoke(tenant, issued.get(0));
+            List<String> seen = new ArrayList<>();
+            String cursor = null;
+            int pages = 0;
+            do {
+                Page<TokenInfo> page = keeper.tokens().list(TokenQuery.builder(tenant).limit(10).cursor(cursor).build());
+                page.items().forEach(i -> seen.add(i.id()));
+                cursor = page.nextCursor();
+                pages++;
+            } while (cursor != null);
+            assertThat(pages).isEqualTo(3);
+            assertThat(seen).hasSize(25).doesNotHaveDuplicates();
+            List<String> newestFirst = new ArrayList<>(issued);
+            java.util.Collections.reverse(newestFirst);
+            assertThat(seen).isEqualTo(newestFirst);
+
+            assertThat(keeper.tokens().list(TokenQuery.builder(tenant).user("even").build()).items()).hasSize(13);
+            assertThat(keeper.tokens().list(TokenQuery.builder(tenant).project("p0").user("odd").build()).items()).hasSize(4);
+            assertThat(keeper.tokens().list(TokenQuery.builder(tenant).status(TokenStatus.REVOKED).build()).items())
+                    .extracting(TokenInfo::id).containsExactly(issued.get(0));
+            assertThat(keeper.tokens().list(TokenQuery.builder(tenant).status(TokenStatus.ACTIVE).build()).items()).hasSize(24);
+        }
+
+        @Test
+        @DisplayName("refuses a cursor it did not issue")
+        void badCursor() {
+            assertThatThrownBy(() -> keeper.tokens().list(TokenQuery.builder(tenant).cursor("!!!").build()))
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("cursor"));
+            assertThatThrownBy(() -> keeper.audit().query(AuditQuery.builder(tenant).cursor(Cursors64.of("x")).build()))
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("cursor"));
+        }
+    }
+
+    @Nested
+    @DisplayName("audit log")
+    class Audit {
+        @Test
+        @DisplayName("records every change with actor, action, target and outcome, newest first")
+        void everyChangeIsAudited() {
+            Actor alice = Actor.of("admin:alice", "10.1.2.3");
+            IssuedToken t = keeper.tokens().issue(TokenSpec.builder().tenant(tenant).name("bot").actor(alice).build());
+            clock.advance(Duration.ofSeconds(1));
+            keeper.tokens().rotate(tenant, t.info().id(), Duration.ZERO, alice);
+            clock.advance(Duration.ofSeconds(1));
+            keeper.tokens().updateExpiry(tenant, t.info().id(), clock.instant().plus(Duration.ofDays(1)), alice);
+            clock.advance(Duration.ofSeconds(1));
+            keeper.tokens().revoke(tenant, t.info().id(), null, alice);
+
+            List<AuditEvent> events = keeper.audit().query(AuditQuery.builder(tenant).build()).items();
+            assertThat(events).extracting(AuditEvent::action).containsExactly(
+                    AuditAction.TOKEN_REVOKED, AuditAction.TOKEN_EXPIRY_CHANGED, AuditAction.TOKEN_ROTATED,
+                    AuditAction.TOKEN_CREATED, AuditAction.TENANT_CREATED);
+            AuditEvent created = events.get(3);
+            assertThat(created.actor()).isEqualTo("admin:alice");
+            assertThat(created.source()).isEqualTo("10.1.2.3");
+            assertThat(created.targetType()).isEqualTo("token");
+            assertThat(created.targetId()).isEqualTo(t.info().id());
+            assertThat(created.outcome()).isEqualTo(AuditOutcome.SUCCESS);
+            assertThat(created.tenantId()).isEqualTo(tenant);
+            for (AuditEvent e : events) {
+                assertThat(e.metadata().values()).noneMatch(v -> v.contains(t.secret().substring(8)));
+            }
+        }
+
+        @Test
+        @DisplayName("filters by action and time range and pages by keyset")
+        void filtersAndPages() {
+            Instant start = clock.instant();
+            for (int i = 0; i < 7; i++) {
+                clock.advance(Duration.ofSeconds(10));
+                issue("bot" + i);
+            }
+            Instant mid = start.plusSeconds(35);
+            assertThat(keeper.audit().query(AuditQuery.builder(tenant).action(AuditAction.TOKEN_CREATED).from(mid).build())
+                            .items())
+                    .hasSize(4);
+            assertThat(keeper.audit().query(AuditQuery.builder(tenant).action(AuditAction.TOKEN_CREATED).to(mid).build())
+                            .items())
+                    .hasSize(3);
+            Set<String> ids = new HashSet<>();
+            String cursor = null;
+            do {
+                Page<AuditEvent> page = keeper.audit().query(AuditQuery.builder(tenant).limit(3).cursor(cursor).build());
+                page.items().forEach(e -> assertThat(ids.add(e.id())).isTrue());
+                cursor = page.nextCursor();
+            } while (cursor != null);
+            assertThat(ids).hasSize(8);
+        }
+
+        @Test
+        @DisplayName("aggregates failed verifications into one event per reason, source and window")
+        void failedVerificationBursts() {
+            IssuedToken t = issue("bot");
+            keeper.tokens().revoke(tenant, t.info().id());
+            for (int i = 0; i < 5; i++) {
+                keeper.tokens().verify("tk_garbage", "203.0.113.9");
+                keeper.tokens().verify(t.secret(), "203.0.113.9");
+            }
+            keeper.flush();
+            AuditEvent burst = keeper.audit()
+                    .query(AuditQuery.builder(tenant).action(AuditAction.TOKEN_VERIFICATION_FAILED).build())
+                    .items().get(0);
+            assertThat(burst.metadata()).containsEntry("reason", "REVOKED").containsEntry("count", "5");
+            assertThat(burst.targetId()).isEqualTo(t.info().id());
+            assertThat(burst.source()).isEqualTo("203.0.113.9");
+            assertThat(burst.outcome()).isEqualTo(AuditOutcome.FAILURE);
+            List<AuditEvent> system = keeper.audit()
+                    .query(AuditQuery.builder("_system").action(AuditAction.TOKEN_VERIFICATION_FAILED).limit(1000).build())
+                    .items();
+            assertThat(system).anySatisfy(e -> assertThat(e.metadata())
+                    .containsEntry("reason", "INVALID")
+                    .containsEntry("count", "5"));
+        }
+
+        @Test
+        @DisplayName("the database refuses to change or delete an audit event")
+        void auditIsAppendOnly() throws SQLException {
+            issue("bot");
+            try (Connection c = database().getConnection(); Statement s = c.createStatement()) {
+                assertThatThrownBy(() -> s.executeUpdate("UPDATE tk_audit_events SET actor = 'mallory'"))
+                        .isInstanceOf(SQLException.class)
+                        .hasMessageContaining("append-only");
+                assertThatThrownBy(() -> s.executeUpdate("DELETE FROM tk_audit_events"))
+                        .isInstanceOf(SQLException.class)
+                        .hasMessageContaining("append-only");
+            }
+        }
+    }
+
+    @Nested
+    @DisplayName("several instances on one database")
+    class SeveralInstances {
+        @Test
+        @DisplayName("a revocation on one instance reaches the other at its next sync")
+        void revocationReachesTheOtherInstance() {
+            TokenKeeper b = another(quietBuilder(database()));
+            IssuedToken t = issue("bot");
+            assertThat(b.tokens().verify(t.secret()).isVerified()).isTrue();
+            keeper.tokens().revoke(tenant, t.info().id());
+            assertThat(reason(keeper.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
+            assertThat(b.tokens().verify(t.secret()).isVerified()).as("cached until b syncs").isTrue();
+            b.flush();
+            assertThat(reason(b.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
+        }
+
+        @Test
+        @DisplayName("a rotation reaches the other instance, and the background sync keeps the bound by itself")
+        void rotationReachesTheOtherInstanceWithinTheBound() throws InterruptedException {
+            TokenKeeper b = another(TokenKeeper.builder()
+                    .dataSource(database())
+                    .clock(clock)
+                    .tokenSyncInterval(Duration.ofMillis(100)));
+            IssuedToken t = issue("bot");
+            assertThat(b.tokens().verify(t.secret()).isVerified()).isTrue();
+            IssuedToken r = keeper.tokens().rotate(tenant, t.info().id());
+            assertThat(b.tokens().verify(r.secret()).isVerified()).isTrue();
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (b.tokens().verify(t.secret()).isVerified() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(reason(b.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
+        }
+
+        @Test
+        @DisplayName("an instance with a different pepper refuses to start")
+        void pepperMismatchIsRefused() {
+            assertThatThrownBy(() -> another(quietBuilder(database()).pepper(new byte[32])))
+                    .isInstanceOfSatisfying(TokenKeeperException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.CONFIGURATION_INVALID));
+        }
+    }
+
+    /** Makes a syntactically valid base64url cursor with the wrong shape. */
+    static final class Cursors64 {
+        static String of(String s) {
+            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes());
+        }
+    }
+}
