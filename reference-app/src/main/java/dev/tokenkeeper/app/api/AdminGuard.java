@@ -1,0 +1,63 @@
+package dev.tokenkeeper.app.api;
+
+import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.audit.Actor;
+import dev.tokenkeeper.tokens.Principal;
+import dev.tokenkeeper.tokens.Role;
+import dev.tokenkeeper.tokens.VerificationResult;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.stereotype.Component;
+import org.springframework.web.servlet.HandlerInterceptor;
+
+/**
+ * Guards the control API: a bearer token of role ADMIN is required, and the request acts within
+ * that token's tenant. (Full RBAC for users and agents comes with the control-API issue.)
+ */
+@Component
+public class AdminGuard implements HandlerInterceptor {
+    static final String PRINCIPAL = AdminGuard.class.getName() + ".principal";
+
+    private final TokenKeeper keeper;
+
+    public AdminGuard(TokenKeeper keeper) {
+        this.keeper = keeper;
+    }
+
+    @Override
+    public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler) {
+        String header = request.getHeader(HttpHeaders.AUTHORIZATION);
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw unauthorized("missing_token", "an 'Authorization: Bearer <token>' header is required", null);
+        }
+        VerificationResult result = keeper.tokens().verify(header.substring(7).strip(), request.getRemoteAddr());
+        if (result instanceof VerificationResult.Rejected rejected) {
+            String reason = rejected.reason().name().toLowerCase(java.util.Locale.ROOT);
+            throw unauthorized("token_" + reason, "the bearer token was refused: " + reason, "invalid_token");
+        }
+        Principal principal = ((VerificationResult.Verified) result).principal();
+        if (principal.role() != Role.ADMIN) {
+            throw new ApiException(HttpStatus.FORBIDDEN, "forbidden", "this endpoint needs a token with role ADMIN");
+        }
+        request.setAttribute(PRINCIPAL, principal);
+        return true;
+    }
+
+    private static ApiException unauthorized(String code, String detail, String error) {
+        HttpHeaders h = new HttpHeaders();
+        // RFC 6750, section 3: a refused token says error="invalid_token"; a missing one names only the realm.
+        h.set(HttpHeaders.WWW_AUTHENTICATE,
+                error == null ? "Bearer realm=\"tokenkeeper\"" : "Bearer realm=\"tokenkeeper\", error=\"" + error + "\"");
+        return new ApiException(HttpStatus.UNAUTHORIZED, code, detail, h);
+    }
+
+    static Principal principal(HttpServletRequest request) {
+        return (Principal) request.getAttribute(PRINCIPAL);
+    }
+
+    static Actor actor(HttpServletRequest request) {
+        return Actor.of("token:" + principal(request).tokenId(), request.getRemoteAddr());
+    }
+}

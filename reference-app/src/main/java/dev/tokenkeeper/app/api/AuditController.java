@@ -1,0 +1,65 @@
+package dev.tokenkeeper.app.api;
+
+import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.audit.AuditAction;
+import dev.tokenkeeper.audit.AuditEvent;
+import dev.tokenkeeper.audit.AuditQuery;
+import jakarta.servlet.http.HttpServletRequest;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** The tenant's audit log, newest first, with keyset pagination. */
+@RestController
+public class AuditController {
+    private final TokenKeeper keeper;
+
+    public AuditController(TokenKeeper keeper) {
+        this.keeper = keeper;
+    }
+
+    record AuditEventView(String id, Instant at, String actor, @Nullable String source, String action,
+            String targetType, @Nullable String targetId, String outcome, Map<String, String> metadata) {
+        static AuditEventView of(AuditEvent e) {
+            return new AuditEventView(e.id(), e.at(), e.actor(), e.source(), e.action().id(), e.targetType(),
+                    e.targetId(), e.outcome().name().toLowerCase(java.util.Locale.ROOT), e.metadata());
+        }
+    }
+
+    record AuditPage(List<AuditEventView> items, @Nullable String nextCursor) {}
+
+    @GetMapping("/api/v1/audit")
+    AuditPage list(
+            @RequestParam(name = "from", required = false) @Nullable String from,
+            @RequestParam(name = "to", required = false) @Nullable String to,
+            @RequestParam(name = "action", required = false) @Nullable List<String> actions,
+            @RequestParam(name = "limit", defaultValue = "50") int limit,
+            @RequestParam(name = "cursor", required = false) @Nullable String cursor,
+            HttpServletRequest request) {
+        AuditQuery.Builder q = AuditQuery.builder(AdminGuard.principal(request).tenantId())
+                .from(instant("from", from))
+                .to(instant("to", to))
+                .limit(limit)
+                .cursor(cursor);
+        if (actions != null) {
+            for (String a : actions) {
+                q.action(AuditAction.fromId(a).orElseThrow(() -> TokenController.badRequest("action", "unknown action '" + a + "'")));
+            }
+        }
+        var page = keeper.audit().query(q.build());
+        return new AuditPage(page.items().stream().map(AuditEventView::of).toList(), page.nextCursor());
+    }
+
+    private static @Nullable Instant instant(String field, @Nullable String value) {
+        try {
+            return value == null ? null : Instant.parse(value);
+        } catch (DateTimeParseException e) {
+            throw TokenController.badRequest(field, "must be an ISO-8601 instant such as 2026-11-01T00:00:00Z");
+        }
+    }
+}

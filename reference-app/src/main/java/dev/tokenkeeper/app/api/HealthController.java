@@ -1,0 +1,37 @@
+package dev.tokenkeeper.app.api;
+
+import dev.tokenkeeper.StorageHealth;
+import dev.tokenkeeper.TokenKeeper;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code GET /api/v1/health}: 200 when storage answers, 503 when it does not. No authentication. */
+@RestController
+public class HealthController {
+    private final TokenKeeper keeper;
+
+    public HealthController(TokenKeeper keeper) {
+        this.keeper = keeper;
+    }
+
+    @GetMapping("/api/v1/health")
+    ResponseEntity<Map<String, Object>> health() {
+        StorageHealth h = keeper.storageHealth();
+        Map<String, Object> storage = new LinkedHashMap<>();
+        storage.put("status", h.up() ? "UP" : "DOWN");
+        storage.put("backend", h.backend());
+        storage.put("schema_version", h.schemaVersion());
+        storage.put("latency_ms", h.latency().toNanos() / 1_000_000.0);
+        if (h.error() != null) {
+            storage.put("error", h.error());
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", h.up() ? "UP" : "DOWN");
+        body.put("storage", storage);
+        return ResponseEntity.status(h.up() ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).body(body);
+    }
+}

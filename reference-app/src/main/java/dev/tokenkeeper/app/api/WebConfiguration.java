@@ -1,0 +1,19 @@
+package dev.tokenkeeper.app.api;
+
+import org.springframework.context.annotation.Configuration;
+import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
+
+@Configuration(proxyBeanMethods = false)
+public class WebConfiguration implements WebMvcConfigurer {
+    private final AdminGuard guard;
+
+    public WebConfiguration(AdminGuard guard) {
+        this.guard = guard;
+    }
+
+    @Override
+    public void addInterceptors(InterceptorRegistry registry) {
+        registry.addInterceptor(guard).addPathPatterns("/api/v1/**").excludePathPatterns("/api/v1/health");
+    }
+}

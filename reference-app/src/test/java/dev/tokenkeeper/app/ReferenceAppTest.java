@@ -1,0 +1,227 @@
+package dev.tokenkeeper.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.app.config.BootstrapAdmin;
+import dev.tokenkeeper.tokens.IssuedToken;
+import dev.tokenkeeper.tokens.Role;
+import dev.tokenkeeper.tokens.TokenQuery;
+import dev.tokenkeeper.tokens.TokenSpec;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.core.env.Environment;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The reference app booted for real on a random port, on its SQLite default, driven over HTTP. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class ReferenceAppTest {
+    private static final Path DATA;
+
+    static {
+        try {
+            DATA = Files.createTempDirectory("tk-app");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @DynamicPropertySource
+    static void storage(DynamicPropertyRegistry r) {
+        r.add("tokenkeeper.storage.sqlite-file", () -> DATA.resolve("app.db").toString());
+    }
+
+    @Autowired
+    Environment env;
+
+    @Autowired
+    TokenKeeper keeper;
+
+    @Autowired
+    BootstrapAdmin bootstrap;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final JsonMapper json = JsonMapper.builder().build();
+    private String admin;
+
+    @BeforeEach
+    void admin() {
+        admin = keeper.tokens()
+                .issue(TokenSpec.builder().tenant("default").name("test-admin").role(Role.ADMIN).build())
+                .secret();
+    }
+
+    record Reply(int status, String contentType, JsonNode body, HttpResponse<String> raw) {}
+
+    Reply call(String method, String path, String token, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + env.getProperty("local.server.port") + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode node = r.body().isEmpty() ? json.nullNode() : json.readTree(r.body());
+        return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), node, r);
+    }
+
+    @Test
+    @DisplayName("health answers without authentication and reports the storage")
+    void health() throws Exception {
+        Reply r = call("GET", "/api/v1/health", null, null);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body().path("status").asString()).isEqualTo("UP");
+        assertThat(r.body().path("storage").path("status").asString()).isEqualTo("UP");
+        assertThat(r.body().path("storage").path("backend").asString()).isEqualTo("sqlite");
+        assertThat(Files.exists(DATA.resolve("app.db"))).isTrue();
+    }
+
+    @Test
+    @DisplayName("the first start issued one bootstrap admin token, and a second start issues none")
+    void bootstrapAdminIsIssuedOnce() {
+        var admins = keeper.tokens().list(TokenQuery.builder("default").build()).items().stream()
+                .filter(t -> t.name().equals("bootstrap-admin"))
+                .toList();
+        assertThat(admins).hasSize(1);
+        assertThat(admins.get(0).role()).isEqualTo(Role.ADMIN);
+        assertThat(bootstrap.bootstrap()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("the full lifecycle over HTTP: create, get, list, rotate, expiry change, revoke")
+    void lifecycle() throws Exception {
+        Reply created = call("POST", "/api/v1/tokens", admin, """
+                {"name":"ci-bot","user_id":"alice","project_id":"search","role":"agent",
+                 "allowed_models":["gpt-4o*"],"expires_in_seconds":3600,"metadata":{"team":"platform"}}""");
+        assertThat(created.status()).isEqualTo(201);
+        assertThat(created.raw().headers().firstValue("Cache-Control")).hasValue("no-store");
+        String secret = created.body().path("token").asString();
+        String id = created.body().path("token_info").path("id").asString();
+        assertThat(secret).startsWith("tk_");
+        assertThat(created.raw().headers().firstValue("Location")).hasValue("/api/v1/tokens/" + id);
+        assertThat(created.body().path("token_info").path("role").asString()).isEqualTo("agent");
+        assertThat(created.body().path("token_info").path("status").asString()).isEqualTo("active");
+        assertThat(keeper.tokens().verify(secret).isVerified()).isTrue();
+
+        Reply got = call("GET", "/api/v1/tokens/" + id, admin, null);
+        assertThat(got.status()).isEqualTo(200);
+        assertThat(got.body().path("name").asString()).isEqualTo("ci-bot");
+        assertThat(got.raw().body()).doesNotContain(secret.substring(8)).doesNotContain("hash");
+
+        Reply list = call("GET", "/api/v1/tokens?project_id=search&limit=10", admin, null);
+        assertThat(list.status()).isEqualTo(200);
+        assertThat(list.body().path("items").size()).isGreaterThanOrEqualTo(1);
+        assertThat(list.raw().body()).doesNotContain(secret.substring(8));
+
+        Reply rotated = call("PUT", "/api/v1/tokens/" + id + "/rotate", admin, "{\"grace_period_seconds\":0}");
+        assertThat(rotated.status()).isEqualTo(200);
+        String newSecret = rotated.body().path("token").asString();
+        assertThat(newSecret).isNotEqualTo(secret);
+        assertThat(keeper.tokens().verify(secret).isVerified()).isFalse();
+        assertThat(keeper.tokens().verify(newSecret).isVerified()).isTrue();
+
+        Reply patched = call("PATCH", "/api/v1/tokens/" + id, admin, "{\"expires_at\":null}");
+        assertThat(patched.status()).isEqualTo(200);
+        assertThat(patched.body().path("expires_at").isNull()).isTrue();
+
+        Reply revoked = call("DELETE", "/api/v1/tokens/" + id + "?reason=leaked", admin, null);
+        assertThat(revoked.status()).isEqualTo(200);
+        assertThat(revoked.body().path("status").asString()).isEqualTo("revoked");
+        assertThat(keeper.tokens().verify(newSecret).isVerified()).isFalse();
+
+        Reply audit = call("GET", "/api/v1/audit?action=token.revoked", admin, null);
+        assertThat(audit.status()).isEqualTo(200);
+        assertThat(audit.body().path("items").get(0).path("target_id").asString()).isEqualTo(id);
+    }
+
+    @Test
+    @DisplayName("missing, malformed and revoked credentials get 401 with WWW-Authenticate; non-admins get 403")
+    void authentication() throws Exception {
+        Reply none = call("GET", "/api/v1/tokens", null, null);
+        assertThat(none.status()).isEqualTo(401);
+        assertThat(none.contentType()).startsWith("application/problem+json");
+        assertThat(none.body().path("code").asString()).isEqualTo("missing_token");
+        assertThat(none.raw().headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"tokenkeeper\"");
+
+        Reply bad = call("GET", "/api/v1/tokens", "tk_nope", null);
+        assertThat(bad.status()).isEqualTo(401);
+        assertThat(bad.body().path("code").asString()).isEqualTo("token_invalid");
+        assertThat(bad.raw().headers().firstValue("WWW-Authenticate").orElseThrow()).contains("error=\"invalid_token\"");
+
+        IssuedToken user = keeper.tokens().issue(TokenSpec.builder().tenant("default").name("u").build());
+        Reply forbidden = call("GET", "/api/v1/tokens", user.secret(), null);
+        assertThat(forbidden.status()).isEqualTo(403);
+        assertThat(forbidden.body().path("code").asString()).isEqualTo("forbidden");
+
+        keeper.tokens().revoke("default", user.info().id());
+        Reply revoked = call("GET", "/api/v1/tokens", user.secret(), null);
+        assertThat(revoked.status()).isEqualTo(401);
+        assertThat(revoked.body().path("code").asString()).isEqualTo("token_revoked");
+    }
+
+    @Test
+    @DisplayName("bad input gets problem+json with a stable code and no stack trace")
+    void badInput() throws Exception {
+        Reply blank = call("POST", "/api/v1/tokens", admin, "{\"name\":\"  \"}");
+        assertThat(blank.status()).isEqualTo(400);
+        assertThat(blank.contentType()).startsWith("application/problem+json");
+        assertThat(blank.body().path("code").asString()).isEqualTo("validation_failed");
+        assertThat(blank.body().path("detail").asString()).contains("name");
+
+        Reply past = call("POST", "/api/v1/tokens", admin, "{\"name\":\"x\",\"expires_at\":\"2001-01-01T00:00:00Z\"}");
+        assertThat(past.status()).isEqualTo(400);
+        assertThat(past.body().path("detail").asString()).contains("expiresAt");
+
+        Reply unknownField = call("POST", "/api/v1/tokens", admin, "{\"name\":\"x\",\"expires_in\":5}");
+        assertThat(unknownField.status()).isEqualTo(400);
+        assertThat(unknownField.body().path("code").asString()).isEqualTo("malformed_request");
+
+        Reply notJson = call("POST", "/api/v1/tokens", admin, "{name:");
+        assertThat(notJson.status()).isEqualTo(400);
+        assertThat(notJson.raw().body()).doesNotContain("Exception").doesNotContain("at dev.");
+
+        Reply missing = call("GET", "/api/v1/tokens/does-not-exist", admin, null);
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.body().path("code").asString()).isEqualTo("token_not_found");
+
+        Reply badStatus = call("GET", "/api/v1/tokens?status=zombie", admin, null);
+        assertThat(badStatus.status()).isEqualTo(400);
+
+        Reply badCursor = call("GET", "/api/v1/tokens?cursor=@@@", admin, null);
+        assertThat(badCursor.status()).isEqualTo(400);
+        assertThat(badCursor.body().path("code").asString()).isEqualTo("validation_failed");
+
+        IssuedToken t = keeper.tokens().issue(TokenSpec.builder().tenant("default").name("r").build());
+        keeper.tokens().revoke("default", t.info().id());
+        Reply conflict = call("PUT", "/api/v1/tokens/" + t.info().id() + "/rotate", admin, null);
+        assertThat(conflict.status()).isEqualTo(409);
+        assertThat(conflict.body().path("code").asString()).isEqualTo("token_revoked");
+    }
+
+    @Test
+    @DisplayName("an admin sees only its own tenant's tokens")
+    void tenantScoping() throws Exception {
+        keeper.tenants().ensure("other", "Other");
+        IssuedToken foreign = keeper.tokens().issue(TokenSpec.builder().tenant("other").name("theirs").build());
+        Reply r = call("GET", "/api/v1/tokens/" + foreign.info().id(), admin, null);
+        assertThat(r.status()).isEqualTo(404);
+        Reply del = call("DELETE", "/api/v1/tokens/" + foreign.info().id(), admin, null);
+        assertThat(del.status()).isEqualTo(404);
+        assertThat(keeper.tokens().verify(foreign.secret()).isVerified()).isTrue();
+    }
+}
