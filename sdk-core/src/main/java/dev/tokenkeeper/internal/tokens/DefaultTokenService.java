@@ -409,6 +409,20 @@ public final class DefaultTokenService implements TokenService {
         lastSyncOkNanos = nowNanos;
     }
 
+    /**
+     * Drops everything cached about one secret and its token, so that its next verification goes to
+     * storage. For benchmarks and diagnostics; not needed for correctness.
+     */
+    public void forget(String secret) {
+        HashKey key = HashKey.of(hasher.hash(secret));
+        String tokenId = tokenIdByHash.getIfPresent(key);
+        tokenIdByHash.invalidate(key);
+        unknownHashes.invalidate(key);
+        if (tokenId != null) {
+            states.invalidate(tokenId);
+        }
+    }
+
     /** Writes queued last-used times. */
     public void flushLastUsed() {
         lastUsed.flush();
