@@ -18,14 +18,14 @@ public interface TokenStore {
 
     Optional<TokenRow> find(StorageTx tx, String tenantId, String tokenId);
 
-    /** Verification path: the token a secret hash belongs to. */
-    Optional<String> findTokenIdByHash(StorageTx tx, String secretHash);
+    /** A token with all its secrets (superseded ones included), as verification needs it. */
+    record TokenWithSecrets(TokenRow token, List<SecretRow> secrets) {}
 
-    /** Verification path: a token by id, whatever its tenant. */
-    Optional<TokenRow> findById(StorageTx tx, String tokenId);
+    /** Verification path, one round trip: the token a secret hash belongs to, whatever its tenant. */
+    Optional<TokenWithSecrets> findByHash(StorageTx tx, String secretHash);
 
-    /** All secrets of a token, superseded ones included. */
-    List<SecretRow> secrets(StorageTx tx, String tokenId);
+    /** Verification path, one round trip: a token by id, whatever its tenant. */
+    Optional<TokenWithSecrets> findById(StorageTx tx, String tokenId);
 
     List<TokenRow> list(
             StorageTx tx,

@@ -16,6 +16,7 @@ import dev.tokenkeeper.internal.storage.SecretRow;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.storage.StorageTx;
 import dev.tokenkeeper.internal.storage.TokenRow;
+import dev.tokenkeeper.internal.storage.TokenStore;
 import dev.tokenkeeper.internal.util.Checks;
 import dev.tokenkeeper.internal.util.Cursors;
 import dev.tokenkeeper.internal.util.Ids;
@@ -183,8 +184,7 @@ public final class DefaultTokenService implements TokenService {
             failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
             return NOT_FOUND;
         }
-        String tokenId = tokenIdByHash.get(key, k -> storage.read(
-                tx -> storage.tokens().findTokenIdByHash(tx, SecretHasher.hex(hash)).orElse(null)));
+        String tokenId = tokenIdByHash.get(key, k -> loadByHash(hash));
         if (tokenId == null) {
             unknownHashes.put(key, Boolean.TRUE);
             failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
@@ -234,13 +234,24 @@ public final class DefaultTokenService implements TokenService {
     }
 
     private @Nullable TokenState loadState(String tokenId) {
-        return storage.read(tx -> {
-            Optional<TokenRow> row = storage.tokens().findById(tx, tokenId);
-            return row.map(r -> toState(r, storage.tokens().secrets(tx, tokenId))).orElse(null);
-        });
+        return storage.read(tx -> storage.tokens().findById(tx, tokenId)).map(DefaultTokenService::toState).orElse(null);
     }
 
-    private static TokenState toState(TokenRow r, List<SecretRow> secrets) {
+    /** A miss on the hash: one read yields the token id and its state, and primes the state cache. */
+    private @Nullable String loadByHash(byte[] hash) {
+        Optional<TokenStore.TokenWithSecrets> found =
+                storage.read(tx -> storage.tokens().findByHash(tx, SecretHasher.hex(hash)));
+        if (found.isEmpty()) {
+            return null;
+        }
+        TokenState state = toState(found.get());
+        states.asMap().putIfAbsent(state.tokenId, state);
+        return state.tokenId;
+    }
+
+    private static TokenState toState(TokenStore.TokenWithSecrets t) {
+        TokenRow r = t.token();
+        List<SecretRow> secrets = t.secrets();
         Map<HashKey, TokenState.Secret> map = new HashMap<>();
         for (SecretRow s : secrets) {
             byte[] hash = SecretHasher.unhex(s.secretHash());

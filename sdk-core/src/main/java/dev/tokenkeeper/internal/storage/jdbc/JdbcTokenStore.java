@@ -9,6 +9,7 @@ import dev.tokenkeeper.tokens.Role;
 import dev.tokenkeeper.tokens.TokenStatus;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,6 +23,10 @@ final class JdbcTokenStore implements TokenStore {
     private static final String COLUMNS = "id, tenant_id, name, display_prefix, user_id, project_id, role, scopes,"
             + " allowed_providers, allowed_models, metadata, created_at, created_by, expires_at, revoked_at,"
             + " revoked_by, revoke_reason, rotated_at, last_used_at, updated_at";
+
+    private static final String T_COLUMNS = java.util.Arrays.stream(COLUMNS.split(","))
+            .map(c -> "t." + c.strip())
+            .collect(java.util.stream.Collectors.joining(", "));
 
     private static final RowMapper<TokenRow> TOKEN = (rs, ctx) -> new TokenRow(
             rs.getString("id"),
@@ -44,14 +49,6 @@ final class JdbcTokenStore implements TokenStore {
             nullableLong(rs, "rotated_at"),
             nullableLong(rs, "last_used_at"),
             rs.getLong("updated_at"));
-
-    private static final RowMapper<SecretRow> SECRET = (rs, ctx) -> new SecretRow(
-            rs.getString("secret_hash"),
-            rs.getString("token_id"),
-            rs.getString("tenant_id"),
-            rs.getString("display_prefix"),
-            rs.getLong("created_at"),
-            nullableLong(rs, "expires_at"));
 
     static @Nullable Long nullableLong(ResultSet rs, String column) throws SQLException {
         long v = rs.getLong(column);
@@ -112,31 +109,32 @@ final class JdbcTokenStore implements TokenStore {
     }
 
     @Override
-    public Optional<String> findTokenIdByHash(StorageTx tx, String secretHash) {
-        return JdbcTx.of(tx)
-                .createQuery("SELECT token_id FROM tk_token_secrets WHERE secret_hash = :hash")
-                .bind("hash", secretHash)
-                .mapTo(String.class)
-                .findOne();
+    public Optional<TokenWithSecrets> findByHash(StorageTx tx, String secretHash) {
+        return withSecrets(tx, "FROM tk_token_secrets h JOIN tk_tokens t ON t.id = h.token_id"
+                + " JOIN tk_token_secrets s ON s.token_id = t.id WHERE h.secret_hash = :key", secretHash);
     }
 
     @Override
-    public Optional<TokenRow> findById(StorageTx tx, String tokenId) {
-        return JdbcTx.of(tx)
-                .createQuery("SELECT " + COLUMNS + " FROM tk_tokens WHERE id = :id")
-                .bind("id", tokenId)
-                .map(TOKEN)
-                .findOne();
+    public Optional<TokenWithSecrets> findById(StorageTx tx, String tokenId) {
+        return withSecrets(tx, "FROM tk_tokens t JOIN tk_token_secrets s ON s.token_id = t.id WHERE t.id = :key", tokenId);
     }
 
-    @Override
-    public List<SecretRow> secrets(StorageTx tx, String tokenId) {
-        return JdbcTx.of(tx)
-                .createQuery("SELECT secret_hash, token_id, tenant_id, display_prefix, created_at, expires_at"
-                        + " FROM tk_token_secrets WHERE token_id = :token")
-                .bind("token", tokenId)
-                .map(SECRET)
-                .list();
+    private static Optional<TokenWithSecrets> withSecrets(StorageTx tx, String from, String key) {
+        String sql = "SELECT " + T_COLUMNS + ", s.secret_hash AS s_hash, s.display_prefix AS s_prefix,"
+                + " s.created_at AS s_created_at, s.expires_at AS s_expires_at " + from;
+        return JdbcTx.of(tx).createQuery(sql).bind("key", key).scanResultSet((supplier, ctx) -> {
+            ResultSet rs = supplier.get();
+            TokenRow token = null;
+            List<SecretRow> secrets = new ArrayList<>(2);
+            while (rs.next()) {
+                if (token == null) {
+                    token = TOKEN.map(rs, ctx);
+                }
+                secrets.add(new SecretRow(rs.getString("s_hash"), token.id(), token.tenantId(),
+                        rs.getString("s_prefix"), rs.getLong("s_created_at"), nullableLong(rs, "s_expires_at")));
+            }
+            return token == null ? Optional.empty() : Optional.of(new TokenWithSecrets(token, secrets));
+        });
     }
 
     @Override
