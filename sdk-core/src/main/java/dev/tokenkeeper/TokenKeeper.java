@@ -345,6 +345,10 @@ public final class TokenKeeper implements AutoCloseable {
             if (sources.size() > 1) {
                 throw new IllegalStateException("set only one of dataSource, jdbcUrl and sqliteFile; set: " + sources);
             }
+            if (offlineGrace.compareTo(tokenSyncInterval) <= 0) {
+                throw new IllegalStateException("offlineGrace (" + offlineGrace + ") must be longer than tokenSyncInterval ("
+                        + tokenSyncInterval + "), or cached tokens would stop being trusted between two syncs");
+            }
             if (defaultRotationGrace.compareTo(maxRotationGrace) > 0) {
                 throw new IllegalStateException("defaultRotationGrace must not exceed " + maxRotationGrace);
             }

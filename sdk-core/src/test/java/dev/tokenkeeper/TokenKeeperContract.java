@@ -63,6 +63,7 @@ public abstract class TokenKeeperContract {
                 .dataSource(ds)
                 .clock(clock)
                 .tokenSyncInterval(Duration.ofHours(1))
+                .offlineGrace(Duration.ofHours(2))
                 .lastUsedFlushInterval(Duration.ofHours(1))
                 .failureAuditWindow(Duration.ofHours(1));
     }

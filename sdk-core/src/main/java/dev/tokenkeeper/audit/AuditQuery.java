@@ -30,9 +30,7 @@ public record AuditQuery(
     public AuditQuery {
         Checks.tenantId("tenantId", tenantId);
         actions = actions.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(actions));
-        if (limit < 1 || limit > 1000) {
-            throw new InvalidRequestException("limit", "must be between 1 and 1000, was " + limit);
-        }
+        Checks.pageLimit("limit", limit);
         if (from != null && to != null && !from.isBefore(to)) {
             throw new InvalidRequestException("from", "must be before 'to'");
         }

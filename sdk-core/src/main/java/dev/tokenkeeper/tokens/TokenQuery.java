@@ -2,7 +2,6 @@ package dev.tokenkeeper.tokens;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tokenkeeper.InvalidRequestException;
 import dev.tokenkeeper.internal.util.Checks;
 import org.jspecify.annotations.Nullable;
 
@@ -32,9 +31,7 @@ public record TokenQuery(
         if (projectId != null) {
             Checks.identifier("projectId", projectId);
         }
-        if (limit < 1 || limit > 1000) {
-            throw new InvalidRequestException("limit", "must be between 1 and 1000, was " + limit);
-        }
+        Checks.pageLimit("limit", limit);
     }
 
     public static Builder builder(String tenantId) {

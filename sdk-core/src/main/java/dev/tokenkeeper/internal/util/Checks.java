@@ -18,6 +18,7 @@ public final class Checks {
     public static final int MAX_METADATA_BYTES = 8192;
     public static final int MAX_METADATA_VALUE_LENGTH = 1024;
     public static final int MAX_SET_SIZE = 64;
+    public static final int MAX_PAGE_SIZE = 1000;
 
     private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}");
     private static final Pattern SCOPE = Pattern.compile("[A-Za-z0-9:._*/-]{1,64}");
@@ -32,6 +33,14 @@ public final class Checks {
             throw new InvalidRequestException(field, "is required");
         }
         return value;
+    }
+
+    /** A page size: 1 to {@value #MAX_PAGE_SIZE}. */
+    public static int pageLimit(String field, int limit) {
+        if (limit < 1 || limit > MAX_PAGE_SIZE) {
+            throw new InvalidRequestException(field, "must be between 1 and " + MAX_PAGE_SIZE + ", was " + limit);
+        }
+        return limit;
     }
 
     public static String tenantId(String field, @Nullable String id) {
