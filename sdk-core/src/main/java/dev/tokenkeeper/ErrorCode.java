@@ -17,6 +17,8 @@ public enum ErrorCode {
     TOKEN_REVOKED("token_revoked"),
     /** The token is expired; extend its expiry first. */
     TOKEN_EXPIRED("token_expired"),
+    /** No price is known for the model and the unknown-price policy refuses such calls. */
+    PRICE_MISSING("price_missing"),
     /** The storage backend failed or cannot be reached. */
     STORAGE_UNAVAILABLE("storage_unavailable"),
     /** The configuration is inconsistent (for example a pepper that differs from the stored one). */

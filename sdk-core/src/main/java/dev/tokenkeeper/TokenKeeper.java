@@ -3,6 +3,7 @@ package dev.tokenkeeper;
 import static java.util.Objects.requireNonNull;
 
 import dev.tokenkeeper.audit.AuditService;
+import dev.tokenkeeper.internal.DefaultPricingService;
 import dev.tokenkeeper.internal.DefaultTenantService;
 import dev.tokenkeeper.internal.audit.Auditor;
 import dev.tokenkeeper.internal.audit.DefaultAuditService;
@@ -13,6 +14,10 @@ import dev.tokenkeeper.internal.storage.jdbc.JdbcStorage;
 import dev.tokenkeeper.internal.tokens.DefaultTokenService;
 import dev.tokenkeeper.internal.tokens.SecretHasher;
 import dev.tokenkeeper.internal.tokens.TokenSettings;
+import dev.tokenkeeper.pricing.PricingCatalog;
+import dev.tokenkeeper.pricing.PricingService;
+import dev.tokenkeeper.pricing.Rates;
+import dev.tokenkeeper.pricing.UnknownPricePolicy;
 import dev.tokenkeeper.tenancy.TenantService;
 import dev.tokenkeeper.tokens.TokenService;
 import java.nio.file.Path;
@@ -54,6 +59,7 @@ public final class TokenKeeper implements AutoCloseable {
     private final DefaultTokenService tokens;
     private final DefaultTenantService tenants;
     private final DefaultAuditService audit;
+    private final DefaultPricingService pricing;
     private final VerificationFailures failures;
     private final ScheduledExecutorService scheduler;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -70,6 +76,8 @@ public final class TokenKeeper implements AutoCloseable {
                         b.defaultRotationGrace, b.maxRotationGrace));
         this.tenants = new DefaultTenantService(storage, auditor, b.clock);
         this.audit = new DefaultAuditService(storage);
+        this.pricing = new DefaultPricingService(
+                b.pricingCatalog != null ? b.pricingCatalog : PricingCatalog.bundled(), b.unknownPricePolicy, b.defaultRates);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
         schedule("token sync", tokens::sync, b.tokenSyncInterval);
         schedule("last-used flush", tokens::flushLastUsed, b.lastUsedFlushInterval);
@@ -118,6 +126,11 @@ public final class TokenKeeper implements AutoCloseable {
     /** Read the audit log. */
     public AuditService audit() {
         return audit;
+    }
+
+    /** Prices and exact cost. */
+    public PricingService pricing() {
+        return pricing;
     }
 
     /** A round trip to the database; never throws. */
@@ -192,6 +205,9 @@ public final class TokenKeeper implements AutoCloseable {
         private Duration lastUsedFlushInterval = Duration.ofSeconds(1);
         private Duration failureAuditWindow = Duration.ofMinutes(1);
         private ThreadFactory threadFactory = daemonThreads();
+        private @Nullable PricingCatalog pricingCatalog;
+        private UnknownPricePolicy unknownPricePolicy = UnknownPricePolicy.REJECT;
+        private @Nullable Rates defaultRates;
 
         private Builder() {}
 
@@ -326,6 +342,24 @@ public final class TokenKeeper implements AutoCloseable {
             return this;
         }
 
+        /** The price list. Default: the catalog bundled with TokenKeeper ({@link PricingCatalog#bundled()}). */
+        public Builder pricingCatalog(PricingCatalog catalog) {
+            this.pricingCatalog = requireNonNull(catalog, "pricingCatalog");
+            return this;
+        }
+
+        /** What a call to a model without a price gets. Default {@link UnknownPricePolicy#REJECT}. */
+        public Builder unknownPricePolicy(UnknownPricePolicy policy) {
+            this.unknownPricePolicy = requireNonNull(policy, "unknownPricePolicy");
+            return this;
+        }
+
+        /** The rates used by {@link UnknownPricePolicy#DEFAULT_PRICE}. */
+        public Builder defaultRates(Rates rates) {
+            this.defaultRates = requireNonNull(rates, "defaultRates");
+            return this;
+        }
+
         /**
          * Opens storage, applies pending schema migrations and starts the background thread.
          *
@@ -348,6 +382,9 @@ public final class TokenKeeper implements AutoCloseable {
             if (offlineGrace.compareTo(tokenSyncInterval) <= 0) {
                 throw new IllegalStateException("offlineGrace (" + offlineGrace + ") must be longer than tokenSyncInterval ("
                         + tokenSyncInterval + "), or cached tokens would stop being trusted between two syncs");
+            }
+            if (unknownPricePolicy == UnknownPricePolicy.DEFAULT_PRICE && defaultRates == null) {
+                throw new IllegalStateException("unknownPricePolicy DEFAULT_PRICE needs defaultRates");
             }
             if (defaultRotationGrace.compareTo(maxRotationGrace) > 0) {
                 throw new IllegalStateException("defaultRotationGrace must not exceed " + maxRotationGrace);

@@ -1,0 +1,209 @@
+package dev.tokenkeeper.pricing;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenkeeper.ErrorCode;
+import dev.tokenkeeper.TokenKeeperException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An immutable, effective-dated price list. {@link #bundled()} is the catalog shipped with
+ * TokenKeeper ({@code dev/tokenkeeper/pricing/catalog.json}); {@link #fromJson(InputStream)} reads one
+ * of your own in the same format (see {@code docs/pricing.md}).
+ *
+ * <p>A model is found by its canonical id, by one of its aliases, or by a dated snapshot id whose
+ * date suffix ({@code -2024-08-06} or {@code -20250929}) is stripped: {@code gpt-4o-2024-08-06} finds
+ * {@code gpt-4o} unless the snapshot has an entry of its own. Among a model's prices, the one in
+ * effect at the requested instant applies, so recomputing an old call uses the price valid then.
+ * Thread-safe.
+ */
+public final class PricingCatalog {
+    private static final String BUNDLED = "/dev/tokenkeeper/pricing/catalog.json";
+    private static final Pattern DATE_SUFFIX = Pattern.compile("-(\\d{4}-\\d{2}-\\d{2}|\\d{8})$");
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static volatile @Nullable PricingCatalog bundled;
+
+    /** Key: provider + '/' + lower-case model id or alias. Value: prices, newest effective first. */
+    private final Map<String, List<ModelPrice>> byKey;
+    private final List<ModelPrice> all;
+
+    private PricingCatalog(Map<String, List<ModelPrice>> byKey, List<ModelPrice> all) {
+        this.byKey = byKey;
+        this.all = List.copyOf(all);
+    }
+
+    /** The catalog shipped with TokenKeeper. */
+    public static PricingCatalog bundled() {
+        PricingCatalog c = bundled;
+        if (c == null) {
+            try (InputStream in = PricingCatalog.class.getResourceAsStream(BUNDLED)) {
+                if (in == null) {
+                    throw new IllegalStateException("bundled pricing catalog missing: " + BUNDLED);
+                }
+                c = fromJson(in);
+            } catch (IOException e) {
+                throw new IllegalStateException("bundled pricing catalog unreadable", e);
+            }
+            bundled = c;
+        }
+        return c;
+    }
+
+    /** An empty catalog. */
+    public static PricingCatalog empty() {
+        return of(List.of(), Map.of());
+    }
+
+    /**
+     * A catalog of these prices.
+     *
+     * @param prices every price of every model
+     * @param aliases extra names: provider + '/' + alias mapped to the canonical model id
+     */
+    public static PricingCatalog of(Collection<ModelPrice> prices, Map<String, String> aliases) {
+        Map<String, List<ModelPrice>> byKey = new HashMap<>();
+        for (ModelPrice p : prices) {
+            byKey.computeIfAbsent(key(p.provider(), p.model()), k -> new ArrayList<>()).add(p);
+        }
+        for (List<ModelPrice> list : byKey.values()) {
+            list.sort(Comparator.comparing(ModelPrice::effectiveFrom).reversed());
+            for (int i = 1; i < list.size(); i++) {
+                if (list.get(i).effectiveFrom().equals(list.get(i - 1).effectiveFrom())) {
+                    throw invalid("two prices of " + list.get(i).provider() + "/" + list.get(i).model()
+                            + " take effect at the same instant " + list.get(i).effectiveFrom());
+                }
+            }
+        }
+        aliases.forEach((alias, model) -> {
+            String provider = alias.substring(0, alias.indexOf('/'));
+            List<ModelPrice> target = byKey.get(key(provider, model));
+            if (target == null) {
+                throw invalid("alias " + alias + " names unknown model " + model);
+            }
+            if (byKey.putIfAbsent(alias.toLowerCase(Locale.ROOT), target) != null) {
+                throw invalid("alias " + alias + " is also a model id or another alias");
+            }
+        });
+        Map<String, List<ModelPrice>> frozen = new HashMap<>();
+        byKey.forEach((k, v) -> frozen.put(k, List.copyOf(v)));
+        return new PricingCatalog(Map.copyOf(frozen), new ArrayList<>(prices));
+    }
+
+    /**
+     * Reads a catalog in TokenKeeper's JSON format.
+     *
+     * @throws TokenKeeperException with {@code CONFIGURATION_INVALID} naming the offending entry
+     */
+    public static PricingCatalog fromJson(InputStream json) throws IOException {
+        JsonNode root = MAPPER.readTree(json);
+        if (root == null || root.path("format").asInt() != 1 || !root.path("models").isArray()) {
+            throw invalid("a pricing catalog is an object with \"format\": 1 and a \"models\" array");
+        }
+        List<ModelPrice> prices = new ArrayList<>();
+        Map<String, String> aliases = new HashMap<>();
+        for (JsonNode m : root.path("models")) {
+            String provider = text(m, "provider", "a model");
+            String model = text(m, "model", provider + " model");
+            String where = provider + "/" + model;
+            for (JsonNode alias : m.path("aliases")) {
+                aliases.put(provider + "/" + alias.asText(), model);
+            }
+            if (!m.path("prices").isArray() || m.path("prices").isEmpty()) {
+                throw invalid(where + ": \"prices\" must be a non-empty array");
+            }
+            for (JsonNode p : m.path("prices")) {
+                try {
+                    LongContextJson lc = null;
+                    JsonNode l = p.path("long_context");
+                    if (!l.isMissingNode()) {
+                        lc = new LongContextJson(l.path("above_input_tokens").asLong(), rates(l, where));
+                    }
+                    prices.add(new ModelPrice(provider, model,
+                            Instant.parse(text(p, "effective_from", where)),
+                            rates(p, where),
+                            lc == null ? null : new ModelPrice.LongContext(lc.above(), lc.rates()),
+                            text(p, "source", where),
+                            LocalDate.parse(text(p, "checked_on", where))));
+                } catch (DateTimeParseException | dev.tokenkeeper.InvalidRequestException e) {
+                    throw invalid(where + ": " + e.getMessage());
+                }
+            }
+        }
+        return of(prices, aliases);
+    }
+
+    private record LongContextJson(long above, Rates rates) {}
+
+    private static Rates rates(JsonNode n, String where) {
+        return new Rates(money(n, "input", where), money(n, "cached_input", where), money(n, "cache_write", where),
+                money(n, "output", where));
+    }
+
+    private static Money money(JsonNode n, String field, String where) {
+        JsonNode v = n.path(field);
+        if (!v.isTextual()) {
+            throw invalid(where + ": \"" + field + "\" must be a decimal string such as \"0.15\" (never a JSON number)");
+        }
+        return Money.of(v.asText());
+    }
+
+    private static String text(JsonNode n, String field, String where) {
+        JsonNode v = n.path(field);
+        if (!v.isTextual() || v.asText().isBlank()) {
+            throw invalid(where + ": \"" + field + "\" is required");
+        }
+        return v.asText();
+    }
+
+    private static TokenKeeperException invalid(String message) {
+        return new TokenKeeperException(ErrorCode.CONFIGURATION_INVALID, "pricing catalog: " + message);
+    }
+
+    private static String key(String provider, String model) {
+        return (provider + "/" + model).toLowerCase(Locale.ROOT);
+    }
+
+    /** The price of {@code provider}/{@code model} in effect at {@code at}, if the catalog has one. */
+    public Optional<ModelPrice> find(String provider, String model, Instant at) {
+        requireNonNull(provider, "provider");
+        requireNonNull(model, "model");
+        requireNonNull(at, "at");
+        List<ModelPrice> prices = byKey.get(key(provider, model));
+        if (prices == null) {
+            String undated = DATE_SUFFIX.matcher(model).replaceFirst("");
+            if (!undated.equals(model)) {
+                prices = byKey.get(key(provider, undated));
+            }
+        }
+        if (prices == null) {
+            return Optional.empty();
+        }
+        for (ModelPrice p : prices) {
+            if (!p.effectiveFrom().isAfter(at)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Every price in the catalog, in no particular order. */
+    public List<ModelPrice> prices() {
+        return all;
+    }
+}
