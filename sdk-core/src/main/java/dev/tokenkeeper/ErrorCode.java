@@ -19,6 +19,8 @@ public enum ErrorCode {
     TOKEN_EXPIRED("token_expired"),
     /** No price is known for the model and the unknown-price policy refuses such calls. */
     PRICE_MISSING("price_missing"),
+    /** The usage ledger's queue is full; the event was not recorded. */
+    LEDGER_FULL("ledger_full"),
     /** The storage backend failed or cannot be reached. */
     STORAGE_UNAVAILABLE("storage_unavailable"),
     /** The configuration is inconsistent (for example a pepper that differs from the stored one). */

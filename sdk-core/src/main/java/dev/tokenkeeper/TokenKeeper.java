@@ -14,12 +14,16 @@ import dev.tokenkeeper.internal.storage.jdbc.JdbcStorage;
 import dev.tokenkeeper.internal.tokens.DefaultTokenService;
 import dev.tokenkeeper.internal.tokens.SecretHasher;
 import dev.tokenkeeper.internal.tokens.TokenSettings;
+import dev.tokenkeeper.internal.usage.DefaultUsageService;
+import dev.tokenkeeper.internal.usage.LedgerSettings;
 import dev.tokenkeeper.pricing.PricingCatalog;
 import dev.tokenkeeper.pricing.PricingService;
 import dev.tokenkeeper.pricing.Rates;
 import dev.tokenkeeper.pricing.UnknownPricePolicy;
 import dev.tokenkeeper.tenancy.TenantService;
 import dev.tokenkeeper.tokens.TokenService;
+import dev.tokenkeeper.usage.LedgerOverflowPolicy;
+import dev.tokenkeeper.usage.UsageService;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -60,6 +64,8 @@ public final class TokenKeeper implements AutoCloseable {
     private final DefaultTenantService tenants;
     private final DefaultAuditService audit;
     private final DefaultPricingService pricing;
+    private final DefaultUsageService usage;
+    private final @Nullable Thread shutdownHook;
     private final VerificationFailures failures;
     private final ScheduledExecutorService scheduler;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -78,10 +84,21 @@ public final class TokenKeeper implements AutoCloseable {
         this.audit = new DefaultAuditService(storage);
         this.pricing = new DefaultPricingService(
                 b.pricingCatalog != null ? b.pricingCatalog : PricingCatalog.bundled(), b.unknownPricePolicy, b.defaultRates);
+        this.usage = new DefaultUsageService(storage, b.clock, pricing,
+                new LedgerSettings(b.synchronousLedger, b.ledgerQueueCapacity, b.ledgerBatchSize, b.ledgerFlushInterval,
+                        b.ledgerOverflowPolicy, b.ledgerBlockTimeout, b.idempotencyWindow, b.closeTimeout),
+                b.threadFactory);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
         schedule("token sync", tokens::sync, b.tokenSyncInterval);
         schedule("last-used flush", tokens::flushLastUsed, b.lastUsedFlushInterval);
         schedule("verification-failure audit", failures::flush, b.failureAuditWindow);
+        if (b.shutdownHook) {
+            Thread hook = new Thread(this::close, "tokenkeeper-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            this.shutdownHook = hook;
+        } else {
+            this.shutdownHook = null;
+        }
     }
 
     private static void checkHashScheme(Storage storage, SecretHasher hasher) {
@@ -128,6 +145,11 @@ public final class TokenKeeper implements AutoCloseable {
         return audit;
     }
 
+    /** Record LLM calls in the usage ledger. */
+    public UsageService usage() {
+        return usage;
+    }
+
     /** Prices and exact cost. */
     public PricingService pricing() {
         return pricing;
@@ -144,21 +166,34 @@ public final class TokenKeeper implements AutoCloseable {
     }
 
     /**
-     * Writes what is buffered now: last-used times and the current window of verification failures.
+     * Writes what is buffered now: queued usage events, last-used times and the current window of
+     * verification failures.
      * Also picks up changes made by other instances. Runs on its own schedule anyway.
      */
     public void flush() {
+        usage.flush();
         tokens.flushLastUsed();
         failures.flush();
         tokens.sync();
     }
 
-    /** Flushes, stops the background thread and closes the pool if TokenKeeper created it. Idempotent. */
+    /**
+     * Writes every queued usage event, flushes, stops the background threads and closes the pool if
+     * TokenKeeper created it. Idempotent. Runs on JVM shutdown too, unless the shutdown hook is off.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        if (shutdownHook != null && Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting; the hook runs this method anyway
+            }
+        }
+        usage.close();
         scheduler.shutdown();
         try {
             if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
@@ -208,6 +243,15 @@ public final class TokenKeeper implements AutoCloseable {
         private @Nullable PricingCatalog pricingCatalog;
         private UnknownPricePolicy unknownPricePolicy = UnknownPricePolicy.REJECT;
         private @Nullable Rates defaultRates;
+        private boolean synchronousLedger;
+        private int ledgerQueueCapacity = 100_000;
+        private int ledgerBatchSize = 2_000;
+        private Duration ledgerFlushInterval = Duration.ofMillis(200);
+        private LedgerOverflowPolicy ledgerOverflowPolicy = LedgerOverflowPolicy.BLOCK;
+        private Duration ledgerBlockTimeout = Duration.ofSeconds(5);
+        private Duration idempotencyWindow = Duration.ofMinutes(10);
+        private Duration closeTimeout = Duration.ofSeconds(30);
+        private boolean shutdownHook = true;
 
         private Builder() {}
 
@@ -357,6 +401,66 @@ public final class TokenKeeper implements AutoCloseable {
         /** The rates used by {@link UnknownPricePolicy#DEFAULT_PRICE}. */
         public Builder defaultRates(Rates rates) {
             this.defaultRates = requireNonNull(rates, "defaultRates");
+            return this;
+        }
+
+        /**
+         * Commit each usage event before {@code record} returns (no loss window, one transaction per
+         * event) instead of queueing it for the batch writer. Default false.
+         */
+        public Builder synchronousLedger(boolean synchronous) {
+            this.synchronousLedger = synchronous;
+            return this;
+        }
+
+        /** Most usage events queued for the writer. Default 100,000. */
+        public Builder ledgerQueueCapacity(int capacity) {
+            this.ledgerQueueCapacity = (int) positive("ledgerQueueCapacity", capacity);
+            return this;
+        }
+
+        /** Most events the writer commits in one transaction. Default 2,000. */
+        public Builder ledgerBatchSize(int size) {
+            this.ledgerBatchSize = (int) positive("ledgerBatchSize", size);
+            return this;
+        }
+
+        /**
+         * Longest the writer waits for a batch to fill; bounds the loss window on a crash together with
+         * the queue. Default 200 ms.
+         */
+        public Builder ledgerFlushInterval(Duration interval) {
+            this.ledgerFlushInterval = positive("ledgerFlushInterval", interval);
+            return this;
+        }
+
+        /** What {@code record} does when the queue is full. Default {@link LedgerOverflowPolicy#BLOCK}. */
+        public Builder ledgerOverflowPolicy(LedgerOverflowPolicy policy) {
+            this.ledgerOverflowPolicy = requireNonNull(policy, "ledgerOverflowPolicy");
+            return this;
+        }
+
+        /** How long {@code BLOCK} waits for room. Default 5 s. */
+        public Builder ledgerBlockTimeout(Duration timeout) {
+            this.ledgerBlockTimeout = positive("ledgerBlockTimeout", timeout);
+            return this;
+        }
+
+        /** How long this instance remembers request ids to recognise re-stamped retries. Default 10 min. */
+        public Builder idempotencyWindow(Duration window) {
+            this.idempotencyWindow = positive("idempotencyWindow", window);
+            return this;
+        }
+
+        /** How long {@link TokenKeeper#close()} waits for the queue to be written. Default 30 s. */
+        public Builder closeTimeout(Duration timeout) {
+            this.closeTimeout = positive("closeTimeout", timeout);
+            return this;
+        }
+
+        /** Close (and so flush) on JVM shutdown. Default true. */
+        public Builder shutdownHook(boolean enabled) {
+            this.shutdownHook = enabled;
             return this;
         }
 

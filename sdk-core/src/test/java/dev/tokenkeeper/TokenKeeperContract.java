@@ -8,6 +8,8 @@ import dev.tokenkeeper.audit.AuditAction;
 import dev.tokenkeeper.audit.AuditEvent;
 import dev.tokenkeeper.audit.AuditOutcome;
 import dev.tokenkeeper.audit.AuditQuery;
+import dev.tokenkeeper.internal.usage.DefaultUsageService;
+import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.tokens.IssuedToken;
 import dev.tokenkeeper.tokens.Principal;
 import dev.tokenkeeper.tokens.RejectionReason;
@@ -17,6 +19,8 @@ import dev.tokenkeeper.tokens.TokenQuery;
 import dev.tokenkeeper.tokens.TokenSpec;
 import dev.tokenkeeper.tokens.TokenStatus;
 import dev.tokenkeeper.tokens.VerificationResult;
+import dev.tokenkeeper.usage.RecordedUsage;
+import dev.tokenkeeper.usage.UsageEvent;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -115,7 +119,7 @@ public abstract class TokenKeeperContract {
         StorageHealth health = keeper.storageHealth();
         assertThat(health.up()).isTrue();
         assertThat(health.backend()).isEqualTo(expectedBackend());
-        assertThat(health.schemaVersion()).isEqualTo("2");
+        assertThat(health.schemaVersion()).isEqualTo("3");
     }
 
     @Nested
@@ -648,6 +652,199 @@ public abstract class TokenKeeperContract {
             assertThatThrownBy(() -> another(quietBuilder(database()).pepper(new byte[32])))
                     .isInstanceOfSatisfying(TokenKeeperException.class,
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.CONFIGURATION_INVALID));
+        }
+    }
+
+    @Nested
+    @DisplayName("usage ledger")
+    class Ledger {
+        final Instant t0 = Instant.parse("2026-11-02T09:00:00Z");
+
+        UsageEvent event(String requestId, TokenCounts counts, Instant at) {
+            return UsageEvent.builder().requestId(requestId).tenant(tenant).token("tok-1").user("u1").project("p1")
+                    .provider("anthropic").model("claude-sonnet-4-5-20250929").counts(counts)
+                    .latency(Duration.ofMillis(250)).at(at).build();
+        }
+
+        long eventCount() {
+            return count("SELECT COUNT(*) FROM tk_usage_events WHERE tenant_id = '" + tenant + "'");
+        }
+
+        long rollupRequests() {
+            return count("SELECT COALESCE(SUM(requests), 0) FROM tk_usage_hourly WHERE tenant_id = '" + tenant + "'");
+        }
+
+        @Test
+        @DisplayName("stores the exact cost of every event, and the roll-ups equal the raw events")
+        void exactCostAndRollups() {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+            java.math.BigInteger expected = java.math.BigInteger.ZERO;
+            long input = 0;
+            for (int i = 0; i < 600; i++) {
+                TokenCounts c = new TokenCounts(r.nextLong(20_000), r.nextLong(5_000), r.nextLong(2_000),
+                        r.nextLong(3_000), r.nextLong(1_000));
+                RecordedUsage rec = keeper.usage().record(event("req-" + i, c, t0.plusSeconds(i * 12L)));
+                expected = expected.add(rec.cost().total().toPicos());
+                input += c.input();
+            }
+            keeper.usage().flush();
+            String t = "tenant_id = '" + tenant + "'";
+            assertThat(eventCount()).isEqualTo(600);
+            assertThat(java.math.BigInteger.valueOf(count("SELECT SUM(cost_pico) FROM tk_usage_events WHERE " + t)))
+                    .isEqualTo(expected);
+            assertThat(count("SELECT SUM(cost_pico) FROM tk_usage_hourly WHERE " + t)).isEqualTo(expected.longValueExact());
+            assertThat(count("SELECT SUM(input_tokens) FROM tk_usage_hourly WHERE " + t)).isEqualTo(input);
+            assertThat(count("SELECT COUNT(*) FROM tk_usage_events WHERE " + t + " AND cost_pico <> cost_input_pico"
+                    + " + cost_cached_input_pico + cost_cache_write_pico + cost_output_pico + cost_reasoning_pico")).isZero();
+            // 600 events 12 s apart span two hours: per hour, the roll-up equals the raw events
+            for (long hour : new long[] {t0.toEpochMilli(), t0.toEpochMilli() + 3_600_000}) {
+                assertThat(count("SELECT SUM(requests) FROM tk_usage_hourly WHERE " + t + " AND hour_start = " + hour))
+                        .isEqualTo(count("SELECT COUNT(*) FROM tk_usage_events WHERE " + t + " AND at >= " + hour
+                                + " AND at < " + (hour + 3_600_000)));
+                assertThat(count("SELECT SUM(cost_pico) FROM tk_usage_hourly WHERE " + t + " AND hour_start = " + hour))
+                        .isEqualTo(count("SELECT SUM(cost_pico) FROM tk_usage_events WHERE " + t + " AND at >= " + hour
+                                + " AND at < " + (hour + 3_600_000)));
+            }
+        }
+
+        @Test
+        @DisplayName("a retried event is counted once, also after a restart and when re-stamped")
+        void idempotency() {
+            UsageEvent e = event("req-dup", TokenCounts.of(1000, 100), t0);
+            String id = keeper.usage().record(e).eventId();
+            assertThat(keeper.usage().record(e).eventId()).isEqualTo(id);
+            keeper.usage().flush();
+            TokenKeeper restarted = another(quietBuilder(database()));
+            restarted.usage().record(e);
+            restarted.usage().flush();
+            // re-stamped retries (no explicit time) on one instance
+            UsageEvent unstamped = UsageEvent.builder().requestId("req-unstamped").tenant(tenant).provider("anthropic")
+                    .model("claude-haiku-4-5").counts(TokenCounts.of(10, 10)).build();
+            keeper.usage().record(unstamped);
+            clock.advance(Duration.ofMinutes(3));
+            keeper.usage().record(unstamped);
+            keeper.usage().flush();
+            assertThat(eventCount()).isEqualTo(2);
+            assertThat(rollupRequests()).isEqualTo(2);
+            assertThat(keeper.usage().stats().duplicates() + restarted.usage().stats().duplicates()).isEqualTo(3);
+        }
+
+        @Test
+        @DisplayName("synchronous mode commits before record returns")
+        void synchronousMode() {
+            TokenKeeper sync = another(quietBuilder(database()).synchronousLedger(true));
+            RecordedUsage rec = sync.usage().record(event("req-sync", TokenCounts.of(5, 5), t0));
+            assertThat(rec.durable()).isTrue();
+            assertThat(eventCount()).isEqualTo(1);
+            assertThat(rollupRequests()).isEqualTo(1);
+        }
+
+        @Test
+        @DisplayName("unknown tenants, unpriced models and absurd counts are refused; FLAG records a flagged zero")
+        void refusals() {
+            assertThatThrownBy(() -> keeper.usage().record(UsageEvent.builder().requestId("r").tenant("nope-" + tenant)
+                            .provider("anthropic").model("claude-haiku-4-5").build()))
+                    .isInstanceOfSatisfying(NotFoundException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.TENANT_NOT_FOUND));
+            assertThatThrownBy(() -> keeper.usage().record(UsageEvent.builder().requestId("r").tenant(tenant)
+                            .provider("nobody").model("unpriced-1").build()))
+                    .isInstanceOf(dev.tokenkeeper.pricing.PriceMissingException.class);
+            assertThatThrownBy(() -> TokenCounts.of(-5, 0)).isInstanceOf(InvalidRequestException.class);
+            TokenKeeper flagging = another(quietBuilder(database())
+                    .unknownPricePolicy(dev.tokenkeeper.pricing.UnknownPricePolicy.FLAG));
+            RecordedUsage rec = flagging.usage().record(UsageEvent.builder().requestId("r-flag").tenant(tenant)
+                    .provider("nobody").model("unpriced-1").counts(TokenCounts.of(100, 10)).at(t0).build());
+            flagging.usage().flush();
+            assertThat(rec.cost().priceMissing()).isTrue();
+            assertThat(count("SELECT price_missing FROM tk_usage_events WHERE tenant_id = '" + tenant + "'")).isOne();
+            assertThat(count("SELECT price_missing_requests FROM tk_usage_hourly WHERE tenant_id = '" + tenant + "'"))
+                    .isOne();
+            keeper.usage().flush();
+            assertThat(eventCount()).isOne();
+        }
+
+        @Test
+        @DisplayName("a batch killed inside its transaction leaves nothing behind, then commits exactly once")
+        void killedBatchIsAllOrNothing() {
+            DefaultUsageService ledger = (DefaultUsageService) keeper.usage();
+            java.util.concurrent.atomic.AtomicInteger kills = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicLong visibleDuringKill = new java.util.concurrent.atomic.AtomicLong(-1);
+            ledger.setFaultInjector(size -> {
+                if (kills.getAndIncrement() == 0) {
+                    visibleDuringKill.set(eventCount());
+                    throw new IllegalStateException("writer killed mid-batch (test)");
+                }
+            });
+            for (int i = 0; i < 300; i++) {
+                ledger.record(event("kill-" + i, TokenCounts.of(100, 10), t0.plusMillis(i)));
+            }
+            ledger.flush();
+            assertThat(kills.get()).isGreaterThanOrEqualTo(2);
+            assertThat(visibleDuringKill.get()).as("rows of the killed batch seen from outside").isZero();
+            assertThat(eventCount()).isEqualTo(300);
+            assertThat(rollupRequests()).isEqualTo(300);
+            assertThat(ledger.stats().failedBatches()).isPositive();
+        }
+
+        @Test
+        @DisplayName("a graceful shutdown under load loses no event")
+        void gracefulShutdownLosesNothing() throws Exception {
+            TokenKeeper k = quietBuilder(database()).ledgerBatchSize(500).build();
+            int threads = 4;
+            int each = 2_500;
+            CountDownLatch start = new CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < each; i++) {
+                        k.usage().record(event("load-" + thread + "-" + i, TokenCounts.of(50, 5),
+                                t0.plusMillis(thread * 100_000L + i)));
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : done) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+            k.close();
+            assertThat(eventCount()).isEqualTo((long) threads * each);
+            assertThat(rollupRequests()).isEqualTo((long) threads * each);
+        }
+
+        @Test
+        @DisplayName("a full queue refuses with LedgerFullException and counts it; nothing accepted is lost")
+        void backPressure() throws Exception {
+            TokenKeeper k = another(quietBuilder(database()).ledgerQueueCapacity(5).ledgerBatchSize(1)
+                    .ledgerOverflowPolicy(dev.tokenkeeper.usage.LedgerOverflowPolicy.REJECT));
+            DefaultUsageService ledger = (DefaultUsageService) k.usage();
+            CountDownLatch release = new CountDownLatch(1);
+            ledger.setFaultInjector(size -> {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            int accepted = 0;
+            int refusedCount = 0;
+            for (int i = 0; i < 50; i++) {
+                try {
+                    k.usage().record(event("bp-" + i, TokenCounts.of(1, 1), t0.plusMillis(i)));
+                    accepted++;
+                } catch (dev.tokenkeeper.usage.LedgerFullException e) {
+                    refusedCount++;
+                }
+            }
+            release.countDown();
+            k.usage().flush();
+            assertThat(refusedCount).isPositive();
+            assertThat(k.usage().stats().refused()).isEqualTo(refusedCount);
+            assertThat(eventCount()).isEqualTo(accepted);
         }
     }
 

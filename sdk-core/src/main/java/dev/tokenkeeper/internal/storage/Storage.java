@@ -21,6 +21,8 @@ public interface Storage extends AutoCloseable {
 
     AuditStore audit();
 
+    UsageStore usage();
+
     SettingsStore settings();
 
     /** {@code sqlite} or {@code postgresql}. */

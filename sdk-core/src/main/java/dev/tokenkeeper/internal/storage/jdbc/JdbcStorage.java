@@ -10,6 +10,7 @@ import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.storage.StorageTx;
 import dev.tokenkeeper.internal.storage.TenantStore;
 import dev.tokenkeeper.internal.storage.TokenStore;
+import dev.tokenkeeper.internal.storage.UsageStore;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -36,6 +37,7 @@ public final class JdbcStorage implements Storage {
     private final JdbcTokenStore tokens = new JdbcTokenStore();
     private final JdbcAuditStore audit = new JdbcAuditStore();
     private final JdbcSettingsStore settings = new JdbcSettingsStore();
+    private final JdbcUsageStore usage = new JdbcUsageStore();
 
     private JdbcStorage(DataSource dataSource, @Nullable AutoCloseable ownedPool, Dialect dialect) {
         this.dataSource = dataSource;
@@ -129,6 +131,11 @@ public final class JdbcStorage implements Storage {
     @Override
     public AuditStore audit() {
         return audit;
+    }
+
+    @Override
+    public UsageStore usage() {
+        return usage;
     }
 
     @Override

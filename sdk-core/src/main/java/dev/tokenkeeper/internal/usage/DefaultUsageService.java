@@ -1,0 +1,321 @@
+package dev.tokenkeeper.internal.usage;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.tokenkeeper.ErrorCode;
+import dev.tokenkeeper.NotFoundException;
+import dev.tokenkeeper.internal.storage.HourlyRollup;
+import dev.tokenkeeper.internal.storage.Storage;
+import dev.tokenkeeper.internal.storage.UsageRow;
+import dev.tokenkeeper.internal.util.Json;
+import dev.tokenkeeper.pricing.Cost;
+import dev.tokenkeeper.pricing.PricingService;
+import dev.tokenkeeper.pricing.TokenCounts;
+import dev.tokenkeeper.usage.LedgerFullException;
+import dev.tokenkeeper.usage.LedgerOverflowPolicy;
+import dev.tokenkeeper.usage.LedgerStats;
+import dev.tokenkeeper.usage.RecordedUsage;
+import dev.tokenkeeper.usage.UsageEvent;
+import dev.tokenkeeper.usage.UsageService;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ledger: validation and exact cost at {@link #record}, then a bounded queue and one writer that
+ * commits batches of events together with their hourly roll-ups in one transaction (or, in
+ * synchronous mode, the same write before {@code record} returns).
+ */
+public final class DefaultUsageService implements UsageService {
+    private static final Logger LOG = LoggerFactory.getLogger(DefaultUsageService.class);
+    private static final long MAX_BACKOFF_MILLIS = 5_000;
+
+    /** A test hook run inside the write transaction, after the events and before the roll-ups. */
+    public interface FaultInjector {
+        void afterEventsInserted(int batchSize);
+    }
+
+    private sealed interface Item permits Pending, FlushMarker {}
+
+    private record Pending(UsageRow row) implements Item {}
+
+    private record FlushMarker(CountDownLatch done) implements Item {}
+
+    private record Recent(String eventId, long at) {}
+
+    private final Storage storage;
+    private final Clock clock;
+    private final PricingService pricing;
+    private final LedgerSettings settings;
+    private final BlockingQueue<Item> queue;
+    private final Cache<String, Boolean> knownTenants = Caffeine.newBuilder().maximumSize(10_000).build();
+    private final Cache<String, Recent> recent;
+    private final LongAdder written = new LongAdder();
+    private final LongAdder duplicates = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    private final LongAdder failedBatches = new LongAdder();
+    private final LongAdder poisoned = new LongAdder();
+    private final @Nullable Thread writer;
+    private volatile boolean accepting = true;
+    private volatile boolean stopping;
+    private volatile @Nullable FaultInjector faultInjector;
+
+    public DefaultUsageService(Storage storage, Clock clock, PricingService pricing, LedgerSettings settings,
+            ThreadFactory threads) {
+        this.storage = storage;
+        this.clock = clock;
+        this.pricing = pricing;
+        this.settings = settings;
+        this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+        this.recent = Caffeine.newBuilder()
+                .maximumSize(1_000_000)
+                .expireAfterWrite(settings.idempotencyWindow())
+                .build();
+        if (settings.synchronous()) {
+            this.writer = null;
+        } else {
+            Thread t = threads.newThread(this::runWriter);
+            t.setName("tokenkeeper-ledger-writer");
+            t.setDaemon(true);
+            this.writer = t;
+            t.start();
+        }
+    }
+
+    // ------------------------------------------------------------------ record
+
+    @Override
+    public RecordedUsage record(UsageEvent event) {
+        if (!accepting) {
+            throw new IllegalStateException("TokenKeeper is closed");
+        }
+        requireTenant(event.tenantId());
+        long requestedAt = event.at() != null ? event.at().toEpochMilli() : clock.millis();
+        String key = event.tenantId() + '\n' + event.requestId();
+        // Within the idempotency window a retry maps to the first attempt's id, even if re-stamped.
+        Recent first = recent.get(key, k -> new Recent(EventIds.of(requestedAt, event.tenantId(), event.requestId()),
+                requestedAt));
+        long at = first.at();
+        TokenCounts c = event.counts();
+        Cost cost = pricing.cost(event.provider(), event.model(), c, Instant.ofEpochMilli(at));
+        Cost.Split s = cost.split();
+        UsageRow row = new UsageRow(first.eventId(), event.tenantId(), event.requestId(), at, event.tokenId(),
+                event.userId(), event.projectId(), event.provider(), event.model(), c.input(), c.cachedInput(),
+                c.cacheWrite(), c.output(), c.reasoning(), s.input().toPicosExact(), s.cachedInput().toPicosExact(),
+                s.cacheWrite().toPicosExact(), s.output().toPicosExact(), s.reasoning().toPicosExact(),
+                cost.total().toPicosExact(), cost.priceMissing(), event.latency().toMillis(), event.outcome().name(),
+                event.source().name(), event.errorMessage(), Json.write(event.metadata()));
+        if (settings.synchronous()) {
+            write(List.of(row));
+            return new RecordedUsage(row.id(), cost, true);
+        }
+        enqueue(new Pending(row));
+        return new RecordedUsage(row.id(), cost, false);
+    }
+
+    private void requireTenant(String tenantId) {
+        if (knownTenants.getIfPresent(tenantId) != null) {
+            return;
+        }
+        boolean exists = tenantId.startsWith("_")
+                ? false
+                : storage.read(tx -> storage.tenants().find(tx, tenantId)).isPresent();
+        if (!exists) {
+            throw new NotFoundException(ErrorCode.TENANT_NOT_FOUND, "tenant '" + tenantId + "' does not exist");
+        }
+        knownTenants.put(tenantId, Boolean.TRUE);
+    }
+
+    private void enqueue(Item item) {
+        boolean added;
+        if (settings.overflowPolicy() == LedgerOverflowPolicy.REJECT) {
+            added = queue.offer(item);
+        } else {
+            try {
+                added = queue.offer(item, settings.blockTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                added = false;
+            }
+        }
+        if (!added) {
+            if (item instanceof Pending) {
+                refused.increment();
+            }
+            throw new LedgerFullException("the usage ledger's queue is full (" + settings.queueCapacity()
+                    + " events); the event was not recorded");
+        }
+    }
+
+    // ------------------------------------------------------------------ flush
+
+    @Override
+    public void flush() {
+        if (writer == null) {
+            return;
+        }
+        if (!writer.isAlive()) {
+            if (!queue.isEmpty()) {
+                throw new IllegalStateException("the ledger writer has stopped with " + queue.size() + " events queued");
+            }
+            return;
+        }
+        CountDownLatch done = new CountDownLatch(1);
+        try {
+            queue.put(new FlushMarker(done));
+            done.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public LedgerStats stats() {
+        long queuedNow = queue.stream().filter(i -> i instanceof Pending).count();
+        return new LedgerStats(queuedNow, written.sum(), duplicates.sum(), refused.sum(), failedBatches.sum());
+    }
+
+    /** Events dropped because they failed alone while the database answered (logged, never silent). */
+    public long poisoned() {
+        return poisoned.sum();
+    }
+
+    public void setFaultInjector(@Nullable FaultInjector injector) {
+        this.faultInjector = injector;
+    }
+
+    /**
+     * Stops accepting events, writes everything queued and stops the writer. Waits up to the close
+     * timeout; what could not be written by then is counted and logged as lost.
+     */
+    public void close() {
+        accepting = false;
+        if (writer == null) {
+            return;
+        }
+        stopping = true;
+        try {
+            writer.join(settings.closeTimeout().toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (writer.isAlive()) {
+            writer.interrupt();
+            long lost = queue.stream().filter(i -> i instanceof Pending).count();
+            LOG.error("TokenKeeper ledger: {} usage events could not be written within {} and are lost",
+                    lost, settings.closeTimeout());
+        }
+    }
+
+    // ------------------------------------------------------------------ writer
+
+    private void runWriter() {
+        List<Item> items = new ArrayList<>(settings.batchSize());
+        long flushMillis = settings.flushInterval().toMillis();
+        while (true) {
+            try {
+                Item first = queue.poll(flushMillis, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    if (stopping && queue.isEmpty()) {
+                        return;
+                    }
+                    continue;
+                }
+                items.add(first);
+                queue.drainTo(items, settings.batchSize() - 1);
+                try {
+                    List<UsageRow> rows = new ArrayList<>(items.size());
+                    for (Item i : items) {
+                        if (i instanceof Pending p) {
+                            rows.add(p.row());
+                        }
+                    }
+                    if (!rows.isEmpty()) {
+                        writeUntilDone(rows);
+                    }
+                } finally {
+                    for (Item i : items) {
+                        if (i instanceof FlushMarker m) {
+                            m.done().countDown();
+                        }
+                    }
+                    items.clear();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.error("TokenKeeper ledger writer: unexpected failure; continuing", e);
+            }
+        }
+    }
+
+    /**
+     * Writes the batch: retried while the database is unavailable; retried once more when the
+     * database answers (a transient conflict); then split, to isolate an event that cannot be stored.
+     */
+    private void writeUntilDone(List<UsageRow> rows) throws InterruptedException {
+        long backoff = 50;
+        int failuresWhileUp = 0;
+        while (true) {
+            try {
+                write(rows);
+                return;
+            } catch (RuntimeException e) {
+                failedBatches.increment();
+                if (storage.health().up() && ++failuresWhileUp >= 2) {
+                    // The database answers and the batch failed twice: the batch itself is at fault.
+                    if (rows.size() == 1) {
+                        poisoned.increment();
+                        LOG.error("TokenKeeper ledger: event {} of tenant {} cannot be stored and was dropped: {}",
+                                rows.get(0).id(), rows.get(0).tenantId(), e.getMessage());
+                        return;
+                    }
+                    int mid = rows.size() / 2;
+                    writeUntilDone(rows.subList(0, mid));
+                    writeUntilDone(rows.subList(mid, rows.size()));
+                    return;
+                }
+                LOG.warn("TokenKeeper ledger: writing {} events failed, retrying in {} ms: {}",
+                        rows.size(), backoff, e.getMessage());
+                Thread.sleep(backoff);
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+            }
+        }
+    }
+
+    /** One transaction: the events (skipping those already recorded) and the roll-ups of the new ones. */
+    private void write(List<UsageRow> rows) {
+        int inserted = storage.write(tx -> {
+            boolean[] ok = storage.usage().insertEvents(tx, rows);
+            FaultInjector f = faultInjector;
+            if (f != null) {
+                f.afterEventsInserted(rows.size());
+            }
+            Map<HourlyRollup.Key, HourlyRollup> sums = new LinkedHashMap<>();
+            int n = 0;
+            for (int i = 0; i < ok.length; i++) {
+                if (ok[i]) {
+                    n++;
+                    HourlyRollup r = HourlyRollup.of(rows.get(i));
+                    sums.merge(r.key(), r, HourlyRollup::plus);
+                }
+            }
+            storage.usage().addToRollups(tx, sums.values());
+            return n;
+        });
+        written.add(inserted);
+        duplicates.add(rows.size() - inserted);
+    }
+}

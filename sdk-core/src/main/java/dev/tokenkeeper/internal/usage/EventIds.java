@@ -1,0 +1,39 @@
+package dev.tokenkeeper.internal.usage;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.UUID;
+
+/**
+ * Event ids derived from the event: 48 bits of its time in Unix milliseconds, the UUID version 8
+ * (custom) and variant bits, and 74 bits of SHA-256(tenant, request id). Time-ordered, so the primary
+ * key index grows at its end; deterministic, so a re-recorded event collides with itself.
+ */
+final class EventIds {
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    });
+
+    private EventIds() {}
+
+    static String of(long atMillis, String tenantId, String requestId) {
+        MessageDigest d = SHA256.get();
+        d.update(tenantId.getBytes(StandardCharsets.UTF_8));
+        d.update((byte) 0);
+        byte[] h = d.digest(requestId.getBytes(StandardCharsets.UTF_8));
+        long hi = 0;
+        long lo = 0;
+        for (int i = 0; i < 8; i++) {
+            hi = (hi << 8) | (h[i] & 0xFF);
+            lo = (lo << 8) | (h[8 + i] & 0xFF);
+        }
+        long msb = (atMillis << 16) | 0x8000L | (hi & 0x0FFFL);
+        long lsb = (lo & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
+        return new UUID(msb, lsb).toString();
+    }
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.tokenkeeper.internal.usage;
+
+import org.jspecify.annotations.NullMarked;
