@@ -21,14 +21,14 @@ public record Money(BigDecimal amount) implements Comparable<Money> {
 
     public static final Money ZERO = new Money(BigDecimal.ZERO);
 
-    private static final BigDecimal PICOS_PER_USD = BigDecimal.ONE.movePointRight(SCALE);
-
     public Money {
         requireNonNull(amount, "amount");
-        if (amount.stripTrailingZeros().scale() > SCALE) {
-            throw new InvalidRequestException("amount", amount.toPlainString() + " has more than 12 decimal places");
+        if (amount.scale() != SCALE) {
+            if (amount.scale() > SCALE && amount.stripTrailingZeros().scale() > SCALE) {
+                throw new InvalidRequestException("amount", amount.toPlainString() + " has more than 12 decimal places");
+            }
+            amount = amount.setScale(SCALE); // exact: only zeros are added or removed
         }
-        amount = amount.setScale(SCALE);
     }
 
     /** Parses a decimal string such as {@code "0.0025"}. */
@@ -52,12 +52,12 @@ public record Money(BigDecimal amount) implements Comparable<Money> {
 
     /** The amount in picodollars (exact). */
     public BigInteger toPicos() {
-        return amount.multiply(PICOS_PER_USD).toBigIntegerExact();
+        return amount.unscaledValue(); // the scale is always 12
     }
 
     /** The amount in picodollars, for storage; throws if it does not fit in a {@code long} (over $9.2 million). */
     public long toPicosExact() {
-        return toPicos().longValueExact();
+        return amount.unscaledValue().longValueExact();
     }
 
     public Money plus(Money other) {

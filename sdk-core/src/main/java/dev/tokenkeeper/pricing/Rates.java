@@ -3,7 +3,6 @@ package dev.tokenkeeper.pricing;
 import static java.util.Objects.requireNonNull;
 
 import dev.tokenkeeper.InvalidRequestException;
-import java.math.BigDecimal;
 
 /**
  * Prices in USD per one million tokens, per billing category. Each has at most six decimal places,
@@ -27,15 +26,19 @@ public record Rates(Money input, Money cachedInput, Money cacheWrite, Money outp
     /** The cost of {@code counts} at these rates, exact, split per category. */
     public Cost.Split costOf(TokenCounts counts) {
         return new Cost.Split(
-                perMillion(input, counts.input()),
-                perMillion(cachedInput, counts.cachedInput()),
-                perMillion(cacheWrite, counts.cacheWrite()),
-                perMillion(output, counts.output()),
-                perMillion(output, counts.reasoning()));
+                Money.ofPicos(Math.multiplyExact(counts.input(), picosPerToken(input))),
+                Money.ofPicos(Math.multiplyExact(counts.cachedInput(), picosPerToken(cachedInput))),
+                Money.ofPicos(Math.multiplyExact(counts.cacheWrite(), picosPerToken(cacheWrite))),
+                Money.ofPicos(Math.multiplyExact(counts.output(), picosPerToken(output))),
+                Money.ofPicos(Math.multiplyExact(counts.reasoning(), picosPerToken(output))));
     }
 
-    private static Money perMillion(Money pricePerMillion, long tokens) {
-        return Money.of(pricePerMillion.amount().multiply(BigDecimal.valueOf(tokens)).movePointLeft(6));
+    /**
+     * Picodollars per token: the price per million tokens times 10^6, a whole number because prices
+     * carry at most six decimals.
+     */
+    static long picosPerToken(Money pricePerMillion) {
+        return pricePerMillion.toPicosExact() / 1_000_000L;
     }
 
     private static void check(String field, Money price) {

@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -66,11 +65,8 @@ public record UsageEvent(
         if (projectId != null) {
             Checks.identifier("projectId", projectId);
         }
-        Checks.providers("provider", Set.of(Checks.required("provider", provider)));
-        Checks.models("model", Set.of(Checks.required("model", model)));
-        if (model.endsWith("*")) {
-            throw new InvalidRequestException("model", "must be a model name, not a pattern");
-        }
+        Checks.provider("provider", provider);
+        Checks.model("model", model);
         requireNonNull(counts, "counts");
         Checks.required("latency", latency);
         if (latency.isNegative() || latency.compareTo(Duration.ofDays(1)) > 0) {

@@ -99,7 +99,48 @@ public final class Checks {
         return matching(field, values, MODEL, "a model name, optionally ending in '*'");
     }
 
+    /** One provider id: the same rule as {@link #providers}, without a regular expression. */
+    public static String provider(String field, @Nullable String value) {
+        required(field, value);
+        int n = value.length();
+        boolean ok = n >= 1 && n <= 64 && (isLowerOrDigit(value.charAt(0)));
+        for (int i = 1; ok && i < n; i++) {
+            char c = value.charAt(i);
+            ok = isLowerOrDigit(c) || c == '.' || c == '_' || c == '-';
+        }
+        if (!ok) {
+            throw new InvalidRequestException(field, "'" + value + "' is not a lower-case provider id such as 'openai'");
+        }
+        return value;
+    }
+
+    /** One model id (no pattern): the same rule as {@link #models} without the trailing '*'. */
+    public static String model(String field, @Nullable String value) {
+        required(field, value);
+        int n = value.length();
+        boolean ok = n >= 1 && n <= 128 && isAsciiLetterOrDigit(value.charAt(0));
+        for (int i = 1; ok && i < n; i++) {
+            char c = value.charAt(i);
+            ok = isAsciiLetterOrDigit(c) || c == ':' || c == '.' || c == '_' || c == '/' || c == '@' || c == '+' || c == '-';
+        }
+        if (!ok) {
+            throw new InvalidRequestException(field, "'" + value + "' is not a model name");
+        }
+        return value;
+    }
+
+    private static boolean isLowerOrDigit(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    }
+
+    private static boolean isAsciiLetterOrDigit(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    }
+
     public static Map<String, String> metadata(String field, Map<String, String> metadata) {
+        if (metadata.isEmpty()) {
+            return Map.of();
+        }
         if (metadata.size() > MAX_METADATA_ENTRIES) {
             throw new InvalidRequestException(field, "must have at most " + MAX_METADATA_ENTRIES + " entries");
         }

@@ -20,6 +20,9 @@ public final class Json {
     private Json() {}
 
     public static String write(Object value) {
+        if (value instanceof Map<?, ?> m && m.isEmpty()) {
+            return "{}";
+        }
         try {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {

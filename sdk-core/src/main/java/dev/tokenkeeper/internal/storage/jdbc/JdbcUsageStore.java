@@ -4,10 +4,18 @@ import dev.tokenkeeper.internal.storage.HourlyRollup;
 import dev.tokenkeeper.internal.storage.StorageTx;
 import dev.tokenkeeper.internal.storage.UsageRow;
 import dev.tokenkeeper.internal.storage.UsageStore;
+import dev.tokenkeeper.StorageException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jdbi.v3.core.mapper.RowMapper;
-import org.jdbi.v3.core.statement.PreparedBatch;
 
 final class JdbcUsageStore implements UsageStore {
     private static final String EVENT_COLUMNS = "id, tenant_id, request_id, at, token_id, user_id, project_id, provider,"
@@ -40,61 +48,128 @@ final class JdbcUsageStore implements UsageStore {
             rs.getLong("cache_write_tokens"), rs.getLong("output_tokens"), rs.getLong("reasoning_tokens"),
             rs.getLong("cost_pico"), rs.getLong("price_missing_requests"), rs.getLong("latency_ms_sum"));
 
+    /** Rows per multi-row statement: 26 parameters each stays far below both backends' limits. */
+    static final int CHUNK = 500;
+    private static final int EVENT_PARAMS = 26;
+    private static final int ROLLUP_PARAMS = 17;
+    private final ConcurrentHashMap<Integer, String> insertSql = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Integer, String> rollupSql = new ConcurrentHashMap<>();
+
+    /**
+     * Multi-row {@code INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id} with positional binding:
+     * one round trip per {@value #CHUNK} rows, and the ids returned are exactly the rows inserted.
+     */
     @Override
     public boolean[] insertEvents(StorageTx tx, List<UsageRow> rows) {
-        PreparedBatch batch = JdbcTx.of(tx).prepareBatch("INSERT INTO tk_usage_events (" + EVENT_COLUMNS + ") VALUES ("
-                + ":id, :tenant, :request, :at, :token, :user, :project, :provider, :model, :in, :cachedIn, :cacheWrite,"
-                + " :out, :reasoning, :cIn, :cCachedIn, :cCacheWrite, :cOut, :cReasoning, :cost, :priceMissing,"
-                + " :latency, :outcome, :source, :error, :metadata) ON CONFLICT (id) DO NOTHING");
-        for (UsageRow r : rows) {
-            batch.bind("id", r.id()).bind("tenant", r.tenantId()).bind("request", r.requestId()).bind("at", r.at())
-                    .bind("token", r.tokenId()).bind("user", r.userId()).bind("project", r.projectId())
-                    .bind("provider", r.provider()).bind("model", r.model())
-                    .bind("in", r.inputTokens()).bind("cachedIn", r.cachedInputTokens())
-                    .bind("cacheWrite", r.cacheWriteTokens()).bind("out", r.outputTokens())
-                    .bind("reasoning", r.reasoningTokens())
-                    .bind("cIn", r.costInputPico()).bind("cCachedIn", r.costCachedInputPico())
-                    .bind("cCacheWrite", r.costCacheWritePico()).bind("cOut", r.costOutputPico())
-                    .bind("cReasoning", r.costReasoningPico()).bind("cost", r.costPico())
-                    .bind("priceMissing", r.priceMissing() ? 1 : 0).bind("latency", r.latencyMs())
-                    .bind("outcome", r.outcome()).bind("source", r.usageSource()).bind("error", r.errorMessage())
-                    .bind("metadata", r.metadataJson())
-                    .add();
-        }
-        int[] counts = batch.execute();
         boolean[] inserted = new boolean[rows.size()];
-        for (int i = 0; i < counts.length; i++) {
-            inserted[i] = counts[i] > 0;
+        // An id twice in one batch: only its first occurrence is offered to the database.
+        Map<String, Integer> firstIndex = new HashMap<>(rows.size() * 2);
+        List<UsageRow> unique = new ArrayList<>(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            if (firstIndex.putIfAbsent(rows.get(i).id(), i) == null) {
+                unique.add(rows.get(i));
+            }
+        }
+        Connection c = JdbcTx.of(tx).getConnection();
+        for (int from = 0; from < unique.size(); from += CHUNK) {
+            List<UsageRow> chunk = unique.subList(from, Math.min(from + CHUNK, unique.size()));
+            String sql = insertSql.computeIfAbsent(chunk.size(), n -> "INSERT INTO tk_usage_events (" + EVENT_COLUMNS
+                    + ") VALUES " + placeholders(n, EVENT_PARAMS) + " ON CONFLICT (id) DO NOTHING RETURNING id");
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int p = 1;
+                for (UsageRow r : chunk) {
+                    ps.setString(p++, r.id());
+                    ps.setString(p++, r.tenantId());
+                    ps.setString(p++, r.requestId());
+                    ps.setLong(p++, r.at());
+                    ps.setString(p++, r.tokenId());
+                    ps.setString(p++, r.userId());
+                    ps.setString(p++, r.projectId());
+                    ps.setString(p++, r.provider());
+                    ps.setString(p++, r.model());
+                    ps.setLong(p++, r.inputTokens());
+                    ps.setLong(p++, r.cachedInputTokens());
+                    ps.setLong(p++, r.cacheWriteTokens());
+                    ps.setLong(p++, r.outputTokens());
+                    ps.setLong(p++, r.reasoningTokens());
+                    ps.setLong(p++, r.costInputPico());
+                    ps.setLong(p++, r.costCachedInputPico());
+                    ps.setLong(p++, r.costCacheWritePico());
+                    ps.setLong(p++, r.costOutputPico());
+                    ps.setLong(p++, r.costReasoningPico());
+                    ps.setLong(p++, r.costPico());
+                    ps.setInt(p++, r.priceMissing() ? 1 : 0);
+                    ps.setLong(p++, r.latencyMs());
+                    ps.setString(p++, r.outcome());
+                    ps.setString(p++, r.usageSource());
+                    ps.setString(p++, r.errorMessage());
+                    ps.setString(p++, r.metadataJson());
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        inserted[firstIndex.get(rs.getString(1))] = true;
+                    }
+                }
+            } catch (SQLException e) {
+                throw new StorageException("writing usage events failed: " + e.getMessage(), e);
+            }
         }
         return inserted;
     }
 
+    /** Multi-row upsert of pre-aggregated increments (each key at most once per statement). */
     @Override
     public void addToRollups(StorageTx tx, Collection<HourlyRollup> increments) {
         if (increments.isEmpty()) {
             return;
         }
-        StringBuilder set = new StringBuilder();
-        for (String c : SUMMED) {
-            set.append(set.length() == 0 ? "" : ", ").append(c).append(" = tk_usage_hourly.").append(c)
-                    .append(" + excluded.").append(c);
+        List<HourlyRollup> all = new ArrayList<>(increments);
+        Connection c = JdbcTx.of(tx).getConnection();
+        for (int from = 0; from < all.size(); from += CHUNK) {
+            List<HourlyRollup> chunk = all.subList(from, Math.min(from + CHUNK, all.size()));
+            String sql = rollupSql.computeIfAbsent(chunk.size(), n -> "INSERT INTO tk_usage_hourly (" + ROLLUP_COLUMNS
+                    + ") VALUES " + placeholders(n, ROLLUP_PARAMS) + " ON CONFLICT (tenant_id, hour_start, token_id,"
+                    + " user_id, project_id, provider, model, outcome) DO UPDATE SET " + SUM_SET);
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int p = 1;
+                for (HourlyRollup r : chunk) {
+                    HourlyRollup.Key k = r.key();
+                    ps.setString(p++, k.tenantId());
+                    ps.setLong(p++, k.hourStart());
+                    ps.setString(p++, k.tokenId());
+                    ps.setString(p++, k.userId());
+                    ps.setString(p++, k.projectId());
+                    ps.setString(p++, k.provider());
+                    ps.setString(p++, k.model());
+                    ps.setString(p++, k.outcome());
+                    ps.setLong(p++, r.requests());
+                    ps.setLong(p++, r.inputTokens());
+                    ps.setLong(p++, r.cachedInputTokens());
+                    ps.setLong(p++, r.cacheWriteTokens());
+                    ps.setLong(p++, r.outputTokens());
+                    ps.setLong(p++, r.reasoningTokens());
+                    ps.setLong(p++, r.costPico());
+                    ps.setLong(p++, r.priceMissingRequests());
+                    ps.setLong(p++, r.latencyMsSum());
+                }
+                ps.executeUpdate();
+            } catch (SQLException e) {
+                throw new StorageException("writing usage roll-ups failed: " + e.getMessage(), e);
+            }
         }
-        PreparedBatch batch = JdbcTx.of(tx).prepareBatch("INSERT INTO tk_usage_hourly (" + ROLLUP_COLUMNS + ") VALUES ("
-                + ":tenant, :hour, :token, :user, :project, :provider, :model, :outcome, :requests, :in, :cachedIn,"
-                + " :cacheWrite, :out, :reasoning, :cost, :priceMissing, :latency) ON CONFLICT (tenant_id, hour_start,"
-                + " token_id, user_id, project_id, provider, model, outcome) DO UPDATE SET " + set);
-        for (HourlyRollup r : increments) {
-            HourlyRollup.Key k = r.key();
-            batch.bind("tenant", k.tenantId()).bind("hour", k.hourStart()).bind("token", k.tokenId())
-                    .bind("user", k.userId()).bind("project", k.projectId()).bind("provider", k.provider())
-                    .bind("model", k.model()).bind("outcome", k.outcome())
-                    .bind("requests", r.requests()).bind("in", r.inputTokens()).bind("cachedIn", r.cachedInputTokens())
-                    .bind("cacheWrite", r.cacheWriteTokens()).bind("out", r.outputTokens())
-                    .bind("reasoning", r.reasoningTokens()).bind("cost", r.costPico())
-                    .bind("priceMissing", r.priceMissingRequests()).bind("latency", r.latencyMsSum())
-                    .add();
+    }
+
+    private static final String SUM_SET = java.util.Arrays.stream(SUMMED)
+            .map(col -> col + " = tk_usage_hourly." + col + " + excluded." + col)
+            .collect(java.util.stream.Collectors.joining(", "));
+
+    private static String placeholders(int rows, int params) {
+        String row = "(" + "?, ".repeat(params - 1) + "?)";
+        StringBuilder b = new StringBuilder(rows * (row.length() + 2));
+        for (int i = 0; i < rows; i++) {
+            b.append(i == 0 ? "" : ", ").append(row);
         }
-        batch.execute();
+        return b.toString();
     }
 
     @Override
