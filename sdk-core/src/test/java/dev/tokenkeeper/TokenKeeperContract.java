@@ -769,7 +769,7 @@ public abstract class TokenKeeperContract {
             DefaultUsageService ledger = (DefaultUsageService) keeper.usage();
             java.util.concurrent.atomic.AtomicInteger kills = new java.util.concurrent.atomic.AtomicInteger();
             java.util.concurrent.atomic.AtomicLong visibleDuringKill = new java.util.concurrent.atomic.AtomicLong(-1);
-            ledger.setFaultInjector(size -> {
+            ledger.setFaultInjector(ids -> {
                 if (kills.getAndIncrement() == 0) {
                     visibleDuringKill.set(eventCount());
                     throw new IllegalStateException("writer killed mid-batch (test)");
@@ -784,6 +784,46 @@ public abstract class TokenKeeperContract {
             assertThat(eventCount()).isEqualTo(300);
             assertThat(rollupRequests()).isEqualTo(300);
             assertThat(ledger.stats().failedBatches()).isPositive();
+        }
+
+        @Test
+        @DisplayName("one event that cannot be stored is isolated and counted; the rest of its batch commits")
+        void badEventDoesNotPoisonItsBatch() {
+            DefaultUsageService ledger = (DefaultUsageService) keeper.usage();
+            CountDownLatch gate = new CountDownLatch(1);
+            CountDownLatch writerAtGate = new CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicInteger largestPoisonedBatch = new java.util.concurrent.atomic.AtomicInteger();
+            ledger.setFaultInjector(batch -> {
+                if (batch.stream().anyMatch(r -> r.requestId().equals("gate"))) {
+                    writerAtGate.countDown();
+                    try {
+                        gate.await(); // hold the writer while the next batch queues up behind it
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                if (batch.stream().anyMatch(r -> r.requestId().equals("poison"))) {
+                    largestPoisonedBatch.accumulateAndGet(batch.size(), Math::max);
+                    throw new IllegalStateException("this event cannot be stored (test)");
+                }
+            });
+            ledger.record(event("gate", TokenCounts.of(1, 1), t0));
+            try {
+                assertThat(writerAtGate.await(30, TimeUnit.SECONDS)).isTrue();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            String badId = ledger.record(event("poison", TokenCounts.of(1, 1), t0.plusMillis(7))).eventId();
+            for (int i = 0; i < 99; i++) {
+                ledger.record(event("fine-" + i, TokenCounts.of(10, 1), t0.plusMillis(100 + i)));
+            }
+            gate.countDown();
+            ledger.flush();
+            assertThat(largestPoisonedBatch.get()).as("the bad event travelled with the others").isEqualTo(100);
+            assertThat(eventCount()).isEqualTo(100);
+            assertThat(rollupRequests()).isEqualTo(100);
+            assertThat(ledger.poisoned()).isOne();
+            assertThat(count("SELECT COUNT(*) FROM tk_usage_events WHERE id = '" + badId + "'")).isZero();
         }
 
         @Test
@@ -823,7 +863,7 @@ public abstract class TokenKeeperContract {
                     .ledgerOverflowPolicy(dev.tokenkeeper.usage.LedgerOverflowPolicy.REJECT));
             DefaultUsageService ledger = (DefaultUsageService) k.usage();
             CountDownLatch release = new CountDownLatch(1);
-            ledger.setFaultInjector(size -> {
+            ledger.setFaultInjector(ids -> {
                 try {
                     release.await();
                 } catch (InterruptedException e) {

@@ -44,7 +44,7 @@ public final class DefaultUsageService implements UsageService {
 
     /** A test hook run inside the write transaction, after the events and before the roll-ups. */
     public interface FaultInjector {
-        void afterEventsInserted(int batchSize);
+        void afterEventsInserted(List<UsageRow> batch);
     }
 
     private sealed interface Item permits Pending, FlushMarker {}
@@ -301,7 +301,7 @@ public final class DefaultUsageService implements UsageService {
             boolean[] ok = storage.usage().insertEvents(tx, rows);
             FaultInjector f = faultInjector;
             if (f != null) {
-                f.afterEventsInserted(rows.size());
+                f.afterEventsInserted(rows);
             }
             Map<HourlyRollup.Key, HourlyRollup> sums = new LinkedHashMap<>();
             int n = 0;
