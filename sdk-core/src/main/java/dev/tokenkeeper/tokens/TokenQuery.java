@@ -25,12 +25,8 @@ public record TokenQuery(
 
     public TokenQuery {
         Checks.tenantId("tenant", tenantId);
-        if (userId != null) {
-            Checks.identifier("userId", userId);
-        }
-        if (projectId != null) {
-            Checks.identifier("projectId", projectId);
-        }
+        Checks.optionalIdentifier("userId", userId);
+        Checks.optionalIdentifier("projectId", projectId);
         Checks.pageLimit("limit", limit);
     }
 

@@ -39,12 +39,8 @@ public record TokenSpec(
     public TokenSpec {
         Checks.tenantId("tenant", tenantId);
         name = Checks.name("name", name);
-        if (userId != null) {
-            Checks.identifier("userId", userId);
-        }
-        if (projectId != null) {
-            Checks.identifier("projectId", projectId);
-        }
+        Checks.optionalIdentifier("userId", userId);
+        Checks.optionalIdentifier("projectId", projectId);
         requireNonNull(role, "role");
         scopes = Checks.scopes("scopes", scopes);
         allowedProviders = Checks.providers("allowedProviders", allowedProviders);

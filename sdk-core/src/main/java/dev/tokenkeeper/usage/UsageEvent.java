@@ -56,15 +56,9 @@ public record UsageEvent(
     public UsageEvent {
         Checks.identifier("requestId", requestId);
         Checks.tenantId("tenant", tenantId);
-        if (tokenId != null) {
-            Checks.identifier("tokenId", tokenId);
-        }
-        if (userId != null) {
-            Checks.identifier("userId", userId);
-        }
-        if (projectId != null) {
-            Checks.identifier("projectId", projectId);
-        }
+        Checks.optionalIdentifier("tokenId", tokenId);
+        Checks.optionalIdentifier("userId", userId);
+        Checks.optionalIdentifier("projectId", projectId);
         Checks.provider("provider", provider);
         Checks.model("model", model);
         requireNonNull(counts, "counts");

@@ -13,10 +13,4 @@ public interface UsageStore {
 
     /** Adds the increments to the hourly roll-ups, creating missing rows. */
     void addToRollups(StorageTx tx, Collection<HourlyRollup> increments);
-
-    /** A tenant's events with {@code from <= at < to}, oldest first (for tests and recomputation). */
-    List<UsageRow> events(StorageTx tx, String tenantId, long from, long to);
-
-    /** A tenant's roll-up rows with {@code from <= hour_start < to}. */
-    List<HourlyRollup> rollups(StorageTx tx, String tenantId, long from, long to);
 }

@@ -65,6 +65,11 @@ public final class Checks {
         return id;
     }
 
+    /** {@link #identifier} when present; {@code null} passes. */
+    public static @Nullable String optionalIdentifier(String field, @Nullable String id) {
+        return id == null ? null : identifier(field, id);
+    }
+
     /** A display name: trimmed, 1 to 128 characters, no control characters. */
     public static String name(String field, @Nullable String name) {
         required(field, name);

@@ -15,7 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.jdbi.v3.core.mapper.RowMapper;
 
 final class JdbcUsageStore implements UsageStore {
     private static final String EVENT_COLUMNS = "id, tenant_id, request_id, at, token_id, user_id, project_id, provider,"
@@ -29,24 +28,6 @@ final class JdbcUsageStore implements UsageStore {
 
     private static final String[] SUMMED = {"requests", "input_tokens", "cached_input_tokens", "cache_write_tokens",
         "output_tokens", "reasoning_tokens", "cost_pico", "price_missing_requests", "latency_ms_sum"};
-
-    private static final RowMapper<UsageRow> EVENT = (rs, ctx) -> new UsageRow(
-            rs.getString("id"), rs.getString("tenant_id"), rs.getString("request_id"), rs.getLong("at"),
-            rs.getString("token_id"), rs.getString("user_id"), rs.getString("project_id"), rs.getString("provider"),
-            rs.getString("model"), rs.getLong("input_tokens"), rs.getLong("cached_input_tokens"),
-            rs.getLong("cache_write_tokens"), rs.getLong("output_tokens"), rs.getLong("reasoning_tokens"),
-            rs.getLong("cost_input_pico"), rs.getLong("cost_cached_input_pico"), rs.getLong("cost_cache_write_pico"),
-            rs.getLong("cost_output_pico"), rs.getLong("cost_reasoning_pico"), rs.getLong("cost_pico"),
-            rs.getInt("price_missing") != 0, rs.getLong("latency_ms"), rs.getString("outcome"),
-            rs.getString("usage_source"), rs.getString("error_message"), rs.getString("metadata"));
-
-    private static final RowMapper<HourlyRollup> ROLLUP = (rs, ctx) -> new HourlyRollup(
-            new HourlyRollup.Key(rs.getString("tenant_id"), rs.getLong("hour_start"), rs.getString("token_id"),
-                    rs.getString("user_id"), rs.getString("project_id"), rs.getString("provider"),
-                    rs.getString("model"), rs.getString("outcome")),
-            rs.getLong("requests"), rs.getLong("input_tokens"), rs.getLong("cached_input_tokens"),
-            rs.getLong("cache_write_tokens"), rs.getLong("output_tokens"), rs.getLong("reasoning_tokens"),
-            rs.getLong("cost_pico"), rs.getLong("price_missing_requests"), rs.getLong("latency_ms_sum"));
 
     /** Rows per multi-row statement: 26 parameters each stays far below both backends' limits. */
     static final int CHUNK = 500;
@@ -170,25 +151,5 @@ final class JdbcUsageStore implements UsageStore {
             b.append(i == 0 ? "" : ", ").append(row);
         }
         return b.toString();
-    }
-
-    @Override
-    public List<UsageRow> events(StorageTx tx, String tenantId, long from, long to) {
-        return JdbcTx.of(tx)
-                .createQuery("SELECT " + EVENT_COLUMNS + " FROM tk_usage_events WHERE tenant_id = :tenant"
-                        + " AND at >= :from AND at < :to ORDER BY at, id")
-                .bind("tenant", tenantId).bind("from", from).bind("to", to)
-                .map(EVENT)
-                .list();
-    }
-
-    @Override
-    public List<HourlyRollup> rollups(StorageTx tx, String tenantId, long from, long to) {
-        return JdbcTx.of(tx)
-                .createQuery("SELECT " + ROLLUP_COLUMNS + " FROM tk_usage_hourly WHERE tenant_id = :tenant"
-                        + " AND hour_start >= :from AND hour_start < :to")
-                .bind("tenant", tenantId).bind("from", from).bind("to", to)
-                .map(ROLLUP)
-                .list();
     }
 }
