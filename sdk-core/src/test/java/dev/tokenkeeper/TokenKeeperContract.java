@@ -19,7 +19,13 @@ import dev.tokenkeeper.tokens.TokenQuery;
 import dev.tokenkeeper.tokens.TokenSpec;
 import dev.tokenkeeper.tokens.TokenStatus;
 import dev.tokenkeeper.tokens.VerificationResult;
+import dev.tokenkeeper.usage.Granularity;
 import dev.tokenkeeper.usage.RecordedUsage;
+import dev.tokenkeeper.usage.UsageBreakdown;
+import dev.tokenkeeper.usage.UsageDimension;
+import dev.tokenkeeper.usage.UsageQuery;
+import dev.tokenkeeper.usage.UsageSeries;
+import dev.tokenkeeper.usage.UsageTotals;
 import dev.tokenkeeper.usage.UsageEvent;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -885,6 +891,115 @@ public abstract class TokenKeeperContract {
             assertThat(refusedCount).isPositive();
             assertThat(k.usage().stats().refused()).isEqualTo(refusedCount);
             assertThat(eventCount()).isEqualTo(accepted);
+        }
+    }
+
+    @Nested
+    @DisplayName("usage analytics")
+    class Analytics {
+        final Instant t0 = Instant.parse("2026-11-02T09:00:00Z");
+
+        RecordedUsage record(String id, String project, String model, long in, long out, Instant at) {
+            return keeper.usage().record(UsageEvent.builder().requestId(id).tenant(tenant).token("tok-" + project)
+                    .project(project.isEmpty() ? null : project).provider("anthropic").model(model)
+                    .counts(TokenCounts.of(in, out)).latency(Duration.ofMillis(100)).at(at).build());
+        }
+
+        @Test
+        @DisplayName("totals equal the recorded events exactly, filter by dimension and stay within the tenant")
+        void totals() {
+            java.math.BigInteger all = java.math.BigInteger.ZERO;
+            java.math.BigInteger search = java.math.BigInteger.ZERO;
+            for (int i = 0; i < 300; i++) {
+                String project = i % 3 == 0 ? "search" : "chat";
+                RecordedUsage r = record("a-" + i, project, i % 2 == 0 ? "claude-haiku-4-5" : "claude-sonnet-4-5",
+                        1000 + i, 100 + i, t0.plusSeconds(i * 36L));
+                all = all.add(r.cost().total().toPicos());
+                if (project.equals("search")) {
+                    search = search.add(r.cost().total().toPicos());
+                }
+            }
+            String other = "x-" + tenant;
+            keeper.tenants().create(other, "Other");
+            keeper.usage().record(UsageEvent.builder().requestId("a-0").tenant(other).provider("anthropic")
+                    .model("claude-opus-4-5").counts(TokenCounts.of(1_000_000, 0)).at(t0).build());
+            keeper.usage().flush();
+
+            UsageQuery q = UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(3))).build();
+            UsageTotals totals = keeper.usage().totals(q);
+            assertThat(totals.requests()).isEqualTo(300);
+            assertThat(totals.cost().toPicos()).isEqualTo(all);
+            assertThat(totals.inputTokens()).isEqualTo(300 * 1000 + 299 * 300 / 2);
+            assertThat(totals.averageLatencyMillis()).isEqualTo(100.0);
+            UsageTotals searchOnly = keeper.usage().totals(UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(3)))
+                    .project("search").build());
+            assertThat(searchOnly.requests()).isEqualTo(100);
+            assertThat(searchOnly.cost().toPicos()).isEqualTo(search);
+            assertThat(keeper.usage().totals(UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(3)))
+                    .model("claude-haiku-4-5").provider("anthropic").build()).requests()).isEqualTo(150);
+            assertThat(keeper.usage().totals(UsageQuery.builder(tenant, t0.plus(Duration.ofHours(5)),
+                    t0.plus(Duration.ofHours(6))).build())).isEqualTo(UsageTotals.ZERO);
+        }
+
+        @Test
+        @DisplayName("an hourly series has a point per hour, empty ones included; ranges widen to whole hours")
+        void hourlySeries() {
+            record("h-1", "p", "claude-haiku-4-5", 10, 1, t0.plusSeconds(60));
+            record("h-2", "p", "claude-haiku-4-5", 10, 1, t0.plusSeconds(2 * 3600 + 60));
+            keeper.usage().flush();
+            UsageSeries s = keeper.usage().series(
+                    UsageQuery.builder(tenant, t0.plusSeconds(1200), t0.plus(Duration.ofHours(3))).build(),
+                    Granularity.HOUR, java.time.ZoneOffset.UTC);
+            assertThat(s.from()).isEqualTo(t0);
+            assertThat(s.points()).extracting(p -> p.totals().requests()).containsExactly(1L, 0L, 1L);
+            assertThat(s.approximate()).isFalse();
+        }
+
+        @Test
+        @DisplayName("day buckets follow the zone's calendar across a daylight-saving change")
+        void dailySeriesAcrossDst() {
+            java.time.ZoneId paris = java.time.ZoneId.of("Europe/Paris"); // summer time ends 2026-10-25 03:00 local
+            record("d-1", "p", "claude-haiku-4-5", 10, 1, Instant.parse("2026-10-24T21:30:00Z")); // 24th, 23:30 local
+            record("d-2", "p", "claude-haiku-4-5", 10, 1, Instant.parse("2026-10-24T22:30:00Z")); // 25th, 00:30 local
+            record("d-3", "p", "claude-haiku-4-5", 10, 1, Instant.parse("2026-10-25T22:30:00Z")); // 25th, 23:30 local
+            record("d-4", "p", "claude-haiku-4-5", 10, 1, Instant.parse("2026-10-25T23:30:00Z")); // 26th, 00:30 local
+            keeper.usage().flush();
+            UsageSeries s = keeper.usage().series(UsageQuery.builder(tenant,
+                            Instant.parse("2026-10-23T22:00:00Z"), Instant.parse("2026-10-26T23:00:00Z")).build(),
+                    Granularity.DAY, paris);
+            assertThat(s.points()).extracting(UsageSeries.Point::start).containsExactly(
+                    Instant.parse("2026-10-23T22:00:00Z"), Instant.parse("2026-10-24T22:00:00Z"),
+                    Instant.parse("2026-10-25T23:00:00Z"));
+            assertThat(s.points()).extracting(p -> p.totals().requests()).containsExactly(1L, 2L, 1L);
+            assertThat(s.approximate()).isFalse();
+            assertThat(keeper.usage().series(UsageQuery.builder(tenant, Instant.parse("2026-10-23T22:00:00Z"),
+                            Instant.parse("2026-10-26T23:00:00Z")).build(), Granularity.DAY,
+                    java.time.ZoneId.of("Asia/Kolkata")).approximate()).isTrue();
+        }
+
+        @Test
+        @DisplayName("a breakdown lists the costliest groups first, with calls lacking the dimension under ''")
+        void breakdown() {
+            record("b-1", "big", "claude-opus-4-5", 100_000, 10_000, t0);
+            record("b-2", "small", "claude-haiku-4-5", 1_000, 100, t0);
+            record("b-3", "", "claude-haiku-4-5", 10, 1, t0);
+            keeper.usage().flush();
+            UsageQuery q = UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(1))).build();
+            UsageBreakdown byProject = keeper.usage().breakdown(q, UsageDimension.PROJECT, 10);
+            assertThat(byProject.rows()).extracting(UsageBreakdown.Row::key).containsExactly("big", "small", "");
+            assertThat(keeper.usage().breakdown(q, UsageDimension.MODEL, 1).rows())
+                    .singleElement().satisfies(r -> assertThat(r.key()).isEqualTo("claude-opus-4-5"));
+            assertThatThrownBy(() -> keeper.usage().breakdown(q, UsageDimension.MODEL, 0))
+                    .isInstanceOf(InvalidRequestException.class);
+        }
+
+        @Test
+        @DisplayName("empty, reversed and overlong ranges are refused")
+        void badRanges() {
+            assertThatThrownBy(() -> UsageQuery.builder(tenant, t0, t0).build())
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("from"));
+            assertThatThrownBy(() -> UsageQuery.builder(tenant, t0, t0.plus(Duration.ofDays(401))).build())
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("to"));
         }
     }
 

@@ -8,6 +8,9 @@ package dev.tokenkeeper.usage;
  * its hourly roll-ups in one transaction. In synchronous mode it commits before returning.
  * {@link #flush()} and {@code keeper.close()} write everything queued: a graceful shutdown loses
  * nothing.
+ *
+ * <p>The read methods answer from the hourly roll-ups, never from raw events, within one tenant.
+ * Events still queued are not yet counted: call {@link #flush()} first when that matters.
  */
 public interface UsageService {
     /**
@@ -24,4 +27,13 @@ public interface UsageService {
     void flush();
 
     LedgerStats stats();
+
+    /** Sums over the query's range, from the hourly roll-ups. */
+    UsageTotals totals(UsageQuery query);
+
+    /** A time series over the query's range, in buckets of {@code granularity} in {@code zone}. */
+    UsageSeries series(UsageQuery query, Granularity granularity, java.time.ZoneId zone);
+
+    /** The costliest groups by {@code dimension}, at most {@code limit} (1 to 1,000). */
+    UsageBreakdown breakdown(UsageQuery query, UsageDimension dimension, int limit);
 }

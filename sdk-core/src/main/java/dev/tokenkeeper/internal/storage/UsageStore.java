@@ -1,5 +1,8 @@
 package dev.tokenkeeper.internal.storage;
 
+import dev.tokenkeeper.usage.UsageDimension;
+import dev.tokenkeeper.usage.UsageQuery;
+import dev.tokenkeeper.usage.UsageTotals;
 import java.util.Collection;
 import java.util.List;
 
@@ -13,4 +16,13 @@ public interface UsageStore {
 
     /** Adds the increments to the hourly roll-ups, creating missing rows. */
     void addToRollups(StorageTx tx, Collection<HourlyRollup> increments);
+
+    /** Sums of the roll-ups matching {@code q}, one per UTC hour that has any, by hour. */
+    List<Keyed<Long>> totalsByHour(StorageTx tx, UsageQuery q);
+
+    /** Sums of the roll-ups matching {@code q} grouped by {@code dimension}, costliest first. */
+    List<Keyed<String>> totalsBy(StorageTx tx, UsageQuery q, UsageDimension dimension, int limit);
+
+    /** Sums under a key. */
+    record Keyed<K>(K key, UsageTotals totals) {}
 }

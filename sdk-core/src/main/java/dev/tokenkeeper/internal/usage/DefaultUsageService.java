@@ -1,5 +1,7 @@
 package dev.tokenkeeper.internal.usage;
 
+import static java.util.Objects.requireNonNull;
+
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.tokenkeeper.ErrorCode;
@@ -7,22 +9,39 @@ import dev.tokenkeeper.NotFoundException;
 import dev.tokenkeeper.internal.storage.HourlyRollup;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.storage.UsageRow;
+import dev.tokenkeeper.internal.storage.UsageStore;
+import dev.tokenkeeper.internal.util.Checks;
 import dev.tokenkeeper.internal.util.Json;
 import dev.tokenkeeper.pricing.Cost;
 import dev.tokenkeeper.pricing.PricingService;
 import dev.tokenkeeper.pricing.TokenCounts;
+import dev.tokenkeeper.usage.Granularity;
 import dev.tokenkeeper.usage.LedgerFullException;
 import dev.tokenkeeper.usage.LedgerOverflowPolicy;
 import dev.tokenkeeper.usage.LedgerStats;
 import dev.tokenkeeper.usage.RecordedUsage;
+import dev.tokenkeeper.usage.UsageBreakdown;
+import dev.tokenkeeper.usage.UsageDimension;
 import dev.tokenkeeper.usage.UsageEvent;
+import dev.tokenkeeper.usage.UsageQuery;
+import dev.tokenkeeper.usage.UsageSeries;
 import dev.tokenkeeper.usage.UsageService;
+import dev.tokenkeeper.usage.UsageTotals;
 import java.time.Clock;
+import java.time.DayOfWeek;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
+import java.time.temporal.TemporalAdjusters;
+import java.time.zone.ZoneOffsetTransition;
+import java.time.zone.ZoneRules;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
@@ -157,6 +176,83 @@ public final class DefaultUsageService implements UsageService {
             throw new LedgerFullException("the usage ledger's queue is full (" + settings.queueCapacity()
                     + " events); the event was not recorded");
         }
+    }
+
+    // ------------------------------------------------------------------ analytics
+
+    @Override
+    public UsageTotals totals(UsageQuery query) {
+        UsageTotals sum = UsageTotals.ZERO;
+        for (UsageStore.Keyed<Long> hour : storage.read(tx -> storage.usage().totalsByHour(tx, query))) {
+            sum = sum.plus(hour.totals());
+        }
+        return sum;
+    }
+
+    @Override
+    public UsageSeries series(UsageQuery query, Granularity granularity, ZoneId zone) {
+        requireNonNull(granularity, "granularity");
+        requireNonNull(zone, "zone");
+        Instant from = query.hourFrom();
+        Instant to = query.hourTo();
+        TreeMap<Instant, UsageTotals> buckets = new TreeMap<>();
+        for (Instant b = bucketStart(from, granularity, zone); b.isBefore(to); b = nextBucket(b, granularity, zone)) {
+            buckets.put(b, UsageTotals.ZERO);
+        }
+        for (UsageStore.Keyed<Long> hour : storage.read(tx -> storage.usage().totalsByHour(tx, query))) {
+            Instant b = bucketStart(Instant.ofEpochMilli(hour.key()), granularity, zone);
+            buckets.merge(b, hour.totals(), UsageTotals::plus);
+        }
+        List<UsageSeries.Point> points = new ArrayList<>(buckets.size());
+        buckets.forEach((start, totals) -> points.add(new UsageSeries.Point(start, totals)));
+        return new UsageSeries(zone, granularity, from, to, !wholeHourOffsets(zone, from, to), points);
+    }
+
+    @Override
+    public UsageBreakdown breakdown(UsageQuery query, UsageDimension dimension, int limit) {
+        requireNonNull(dimension, "dimension");
+        Checks.pageLimit("limit", limit);
+        List<UsageBreakdown.Row> rows = new ArrayList<>();
+        for (UsageStore.Keyed<String> g : storage.read(tx -> storage.usage().totalsBy(tx, query, dimension, limit))) {
+            rows.add(new UsageBreakdown.Row(g.key(), g.totals()));
+        }
+        return new UsageBreakdown(dimension, query.hourFrom(), query.hourTo(), rows);
+    }
+
+    static Instant bucketStart(Instant t, Granularity g, ZoneId zone) {
+        ZonedDateTime z = t.atZone(zone);
+        ZonedDateTime start = switch (g) {
+            case HOUR -> z.truncatedTo(ChronoUnit.HOURS);
+            case DAY -> z.toLocalDate().atStartOfDay(zone);
+            case WEEK -> z.toLocalDate().with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY)).atStartOfDay(zone);
+            case MONTH -> z.toLocalDate().withDayOfMonth(1).atStartOfDay(zone);
+        };
+        return start.toInstant();
+    }
+
+    static Instant nextBucket(Instant start, Granularity g, ZoneId zone) {
+        ZonedDateTime z = start.atZone(zone);
+        return switch (g) {
+            case HOUR -> start.plus(Duration.ofHours(1));
+            case DAY -> z.toLocalDate().plusDays(1).atStartOfDay(zone).toInstant();
+            case WEEK -> z.toLocalDate().plusWeeks(1).atStartOfDay(zone).toInstant();
+            case MONTH -> z.toLocalDate().plusMonths(1).atStartOfDay(zone).toInstant();
+        };
+    }
+
+    /** Whether the zone's offset is a whole number of hours throughout [from, to). */
+    static boolean wholeHourOffsets(ZoneId zone, Instant from, Instant to) {
+        ZoneRules rules = zone.getRules();
+        if (rules.getOffset(from).getTotalSeconds() % 3600 != 0) {
+            return false;
+        }
+        for (ZoneOffsetTransition t = rules.nextTransition(from); t != null && t.getInstant().isBefore(to);
+                t = rules.nextTransition(t.getInstant())) {
+            if (t.getOffsetAfter().getTotalSeconds() % 3600 != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ------------------------------------------------------------------ flush

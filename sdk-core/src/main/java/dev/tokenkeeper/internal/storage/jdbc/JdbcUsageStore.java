@@ -5,6 +5,12 @@ import dev.tokenkeeper.internal.storage.StorageTx;
 import dev.tokenkeeper.internal.storage.UsageRow;
 import dev.tokenkeeper.internal.storage.UsageStore;
 import dev.tokenkeeper.StorageException;
+import dev.tokenkeeper.pricing.Money;
+import dev.tokenkeeper.usage.UsageDimension;
+import dev.tokenkeeper.usage.UsageQuery;
+import dev.tokenkeeper.usage.UsageTotals;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -15,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jdbi.v3.core.statement.Query;
 
 final class JdbcUsageStore implements UsageStore {
     private static final String EVENT_COLUMNS = "id, tenant_id, request_id, at, token_id, user_id, project_id, provider,"
@@ -151,5 +158,84 @@ final class JdbcUsageStore implements UsageStore {
             b.append(i == 0 ? "" : ", ").append(row);
         }
         return b.toString();
+    }
+
+    /**
+     * The sums. Costs are summed as whole micro-dollars plus the picodollar remainders, recombined
+     * exactly by {@link #totals}, so that no backend's {@code SUM} can overflow.
+     */
+    private static final String SUMS = "SUM(requests) AS requests, SUM(input_tokens) AS input_tokens,"
+            + " SUM(cached_input_tokens) AS cached_input_tokens, SUM(cache_write_tokens) AS cache_write_tokens,"
+            + " SUM(output_tokens) AS output_tokens, SUM(reasoning_tokens) AS reasoning_tokens,"
+            + " SUM(cost_pico / 1000000) AS cost_micro, SUM(cost_pico % 1000000) AS cost_rest,"
+            + " SUM(price_missing_requests) AS price_missing_requests, SUM(latency_ms_sum) AS latency_ms_sum";
+
+    private static UsageTotals totals(ResultSet rs) throws SQLException {
+        BigInteger picos = BigInteger.valueOf(rs.getLong("cost_micro")).multiply(BigInteger.valueOf(1_000_000))
+                .add(BigInteger.valueOf(rs.getLong("cost_rest")));
+        return new UsageTotals(rs.getLong("requests"), rs.getLong("input_tokens"), rs.getLong("cached_input_tokens"),
+                rs.getLong("cache_write_tokens"), rs.getLong("output_tokens"), rs.getLong("reasoning_tokens"),
+                Money.of(new BigDecimal(picos, Money.SCALE)), rs.getLong("price_missing_requests"),
+                rs.getLong("latency_ms_sum"));
+    }
+
+    private static String where(UsageQuery q) {
+        StringBuilder w = new StringBuilder(" FROM tk_usage_hourly WHERE tenant_id = :tenant"
+                + " AND hour_start >= :from AND hour_start < :to");
+        if (q.tokenId() != null) {
+            w.append(" AND token_id = :token");
+        }
+        if (q.userId() != null) {
+            w.append(" AND user_id = :user");
+        }
+        if (q.projectId() != null) {
+            w.append(" AND project_id = :project");
+        }
+        if (q.provider() != null) {
+            w.append(" AND provider = :provider");
+        }
+        if (q.model() != null) {
+            w.append(" AND model = :model");
+        }
+        return w.toString();
+    }
+
+    private static Query bind(Query query, UsageQuery q) {
+        query.bind("tenant", q.tenantId())
+                .bind("from", q.hourFrom().toEpochMilli())
+                .bind("to", q.hourTo().toEpochMilli());
+        if (q.tokenId() != null) {
+            query.bind("token", q.tokenId());
+        }
+        if (q.userId() != null) {
+            query.bind("user", q.userId());
+        }
+        if (q.projectId() != null) {
+            query.bind("project", q.projectId());
+        }
+        if (q.provider() != null) {
+            query.bind("provider", q.provider());
+        }
+        if (q.model() != null) {
+            query.bind("model", q.model());
+        }
+        return query;
+    }
+
+    @Override
+    public List<Keyed<Long>> totalsByHour(StorageTx tx, UsageQuery q) {
+        Query query = JdbcTx.of(tx).createQuery("SELECT hour_start, " + SUMS + where(q)
+                + " GROUP BY hour_start ORDER BY hour_start");
+        return bind(query, q).map((rs, ctx) -> new Keyed<>(rs.getLong("hour_start"), totals(rs))).list();
+    }
+
+    @Override
+    public List<Keyed<String>> totalsBy(StorageTx tx, UsageQuery q, UsageDimension dimension, int limit) {
+        String col = dimension.column();
+        Query query = JdbcTx.of(tx).createQuery("SELECT " + col + " AS group_key, " + SUMS + where(q)
+                + " GROUP BY " + col + " ORDER BY cost_micro DESC, cost_rest DESC, group_key LIMIT :limit");
+        return bind(query, q).bind("limit", limit)
+                .map((rs, ctx) -> new Keyed<>(rs.getString("group_key"), totals(rs)))
+                .list();
     }
 }
