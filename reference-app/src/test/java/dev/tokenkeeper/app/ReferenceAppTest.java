@@ -8,6 +8,9 @@ import dev.tokenkeeper.tokens.IssuedToken;
 import dev.tokenkeeper.tokens.Role;
 import dev.tokenkeeper.tokens.TokenQuery;
 import dev.tokenkeeper.tokens.TokenSpec;
+import dev.tokenkeeper.pricing.TokenCounts;
+import dev.tokenkeeper.usage.UsageEvent;
+import java.time.Instant;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -223,5 +226,42 @@ class ReferenceAppTest {
         Reply del = call("DELETE", "/api/v1/tokens/" + foreign.info().id(), admin, null);
         assertThat(del.status()).isEqualTo(404);
         assertThat(keeper.tokens().verify(foreign.secret()).isVerified()).isTrue();
+    }
+
+    @Test
+    @DisplayName("usage analytics over HTTP: totals and series, breakdowns, a token's usage, bad parameters")
+    void usageAnalytics() throws Exception {
+        IssuedToken agent = keeper.tokens().issue(TokenSpec.builder().tenant("default").name("agent").build());
+        Instant at = Instant.parse("2026-06-01T10:00:00Z");
+        keeper.usage().record(UsageEvent.builder().requestId("u-1").tenant("default").token(agent.info().id())
+                .project("search").provider("anthropic").model("claude-sonnet-4-5")
+                .counts(new TokenCounts(1200, 8000, 0, 350, 0)).at(at).build());
+        keeper.usage().record(UsageEvent.builder().requestId("u-2").tenant("default").project("chat")
+                .provider("anthropic").model("claude-haiku-4-5").counts(TokenCounts.of(1000, 100))
+                .at(at.plusSeconds(7200)).build());
+        keeper.usage().flush();
+        String range = "from=2026-06-01T00:00:00Z&to=2026-06-02T00:00:00Z";
+
+        Reply usage = call("GET", "/api/v1/usage?" + range + "&granularity=hour", admin, null);
+        assertThat(usage.status()).isEqualTo(200);
+        assertThat(usage.body().path("totals").path("requests").asLong()).isEqualTo(2);
+        // 0.01125 (the sonnet call of the pricing docs) + 1,000 x $1 + 100 x $5 per million (0.0015)
+        assertThat(usage.body().path("totals").path("cost_usd").asString()).isEqualTo("0.01275");
+        assertThat(usage.body().path("series").path("points").size()).isEqualTo(24);
+
+        Reply byProject = call("GET", "/api/v1/usage/by-project?" + range, admin, null);
+        assertThat(byProject.status()).isEqualTo(200);
+        assertThat(byProject.body().path("rows").get(0).path("key").asString()).isEqualTo("search");
+
+        Reply token = call("GET", "/api/v1/usage/" + agent.info().id() + "?" + range, admin, null);
+        assertThat(token.status()).isEqualTo(200);
+        assertThat(token.body().path("totals").path("requests").asLong()).isEqualTo(1);
+        assertThat(call("GET", "/api/v1/usage/no-such-token?" + range, admin, null).status()).isEqualTo(404);
+
+        Reply badZone = call("GET", "/api/v1/usage?" + range + "&zone=Mars/Olympus", admin, null);
+        assertThat(badZone.status()).isEqualTo(400);
+        assertThat(badZone.body().path("code").asString()).isEqualTo("validation_failed");
+        assertThat(call("GET", "/api/v1/usage?from=2026-06-02T00:00:00Z&to=2026-06-01T00:00:00Z", admin, null).status())
+                .isEqualTo(400);
     }
 }
