@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.tokenkeeper.audit.AuditService;
 import dev.tokenkeeper.internal.DefaultPricingService;
 import dev.tokenkeeper.internal.DefaultTenantService;
+import dev.tokenkeeper.internal.DefaultTraceService;
 import dev.tokenkeeper.internal.audit.Auditor;
 import dev.tokenkeeper.internal.audit.DefaultAuditService;
 import dev.tokenkeeper.internal.audit.VerificationFailures;
@@ -22,6 +23,7 @@ import dev.tokenkeeper.pricing.Rates;
 import dev.tokenkeeper.pricing.UnknownPricePolicy;
 import dev.tokenkeeper.tenancy.TenantService;
 import dev.tokenkeeper.tokens.TokenService;
+import dev.tokenkeeper.traces.TraceService;
 import dev.tokenkeeper.usage.LedgerOverflowPolicy;
 import dev.tokenkeeper.usage.UsageService;
 import java.nio.file.Path;
@@ -65,6 +67,7 @@ public final class TokenKeeper implements AutoCloseable {
     private final DefaultAuditService audit;
     private final DefaultPricingService pricing;
     private final DefaultUsageService usage;
+    private final DefaultTraceService traces;
     private final @Nullable Thread shutdownHook;
     private final VerificationFailures failures;
     private final ScheduledExecutorService scheduler;
@@ -88,10 +91,16 @@ public final class TokenKeeper implements AutoCloseable {
                 new LedgerSettings(b.synchronousLedger, b.ledgerQueueCapacity, b.ledgerBatchSize, b.ledgerFlushInterval,
                         b.ledgerOverflowPolicy, b.ledgerBlockTimeout, b.idempotencyWindow, b.closeTimeout),
                 b.threadFactory);
+        this.traces = new DefaultTraceService(storage);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
         schedule("token sync", tokens::sync, b.tokenSyncInterval);
         schedule("last-used flush", tokens::flushLastUsed, b.lastUsedFlushInterval);
         schedule("verification-failure audit", failures::flush, b.failureAuditWindow);
+        if (b.traceRetention != null) {
+            Duration keep = b.traceRetention;
+            Clock clock = b.clock;
+            schedule("trace retention", () -> traces.purgeBefore(clock.instant().minus(keep)), Duration.ofHours(1));
+        }
         if (b.shutdownHook) {
             Thread hook = new Thread(this::close, "tokenkeeper-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
@@ -148,6 +157,11 @@ public final class TokenKeeper implements AutoCloseable {
     /** Record LLM calls in the usage ledger. */
     public UsageService usage() {
         return usage;
+    }
+
+    /** Traces of recorded calls: query, CSV export, retention. */
+    public TraceService traces() {
+        return traces;
     }
 
     /** Prices and exact cost. */
@@ -252,6 +266,7 @@ public final class TokenKeeper implements AutoCloseable {
         private Duration idempotencyWindow = Duration.ofMinutes(10);
         private Duration closeTimeout = Duration.ofSeconds(30);
         private boolean shutdownHook = true;
+        private @Nullable Duration traceRetention;
 
         private Builder() {}
 
@@ -455,6 +470,15 @@ public final class TokenKeeper implements AutoCloseable {
         /** How long {@link TokenKeeper#close()} waits for the queue to be written. Default 30 s. */
         public Builder closeTimeout(Duration timeout) {
             this.closeTimeout = positive("closeTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * Remove traces (raw usage events) older than this, hourly, in chunks; the hourly roll-ups and
+         * so all analytics stay. Default: keep forever.
+         */
+        public Builder traceRetention(Duration retention) {
+            this.traceRetention = positive("traceRetention", retention);
             return this;
         }
 

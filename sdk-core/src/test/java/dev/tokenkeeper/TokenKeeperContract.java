@@ -19,6 +19,10 @@ import dev.tokenkeeper.tokens.TokenQuery;
 import dev.tokenkeeper.tokens.TokenSpec;
 import dev.tokenkeeper.tokens.TokenStatus;
 import dev.tokenkeeper.tokens.VerificationResult;
+import dev.tokenkeeper.pricing.Money;
+import dev.tokenkeeper.traces.Trace;
+import dev.tokenkeeper.traces.TraceQuery;
+import dev.tokenkeeper.usage.CallOutcome;
 import dev.tokenkeeper.usage.Granularity;
 import dev.tokenkeeper.usage.RecordedUsage;
 import dev.tokenkeeper.usage.UsageBreakdown;
@@ -1001,6 +1005,125 @@ public abstract class TokenKeeperContract {
             assertThatThrownBy(() -> UsageQuery.builder(tenant, t0, t0.plus(Duration.ofDays(401))).build())
                     .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("to"));
         }
+    }
+
+    @Nested
+    @DisplayName("traces")
+    class Traces {
+        final Instant t0 = Instant.parse("2026-11-02T09:00:00Z");
+
+        void record(String id, String token, CallOutcome outcome, String error, Instant at) {
+            keeper.usage().record(UsageEvent.builder().requestId(id).tenant(tenant).token(token).provider("anthropic")
+                    .model("claude-haiku-4-5").counts(TokenCounts.of(100, 10)).outcome(outcome).errorMessage(error)
+                    .latency(Duration.ofMillis(42)).at(at).build());
+        }
+
+        @Test
+        @DisplayName("are listed newest first, filtered, paged by keyset, found by id, and stay within the tenant")
+        void listAndFind() {
+            for (int i = 0; i < 25; i++) {
+                record("t-" + i, i % 5 == 0 ? "tok-a" : "tok-b", i % 5 == 0 ? CallOutcome.ERROR : CallOutcome.SUCCESS,
+                        i % 5 == 0 ? "upstream 529" : null, t0.plusSeconds(i));
+            }
+            keeper.usage().flush();
+            List<String> seen = new ArrayList<>();
+            TraceQuery q = TraceQuery.builder(tenant).limit(10).build();
+            Page<Trace> page;
+            do {
+                page = keeper.traces().list(q);
+                page.items().forEach(t -> seen.add(t.requestId()));
+                q = q.withCursor(page.nextCursor());
+            } while (page.hasNext());
+            assertThat(seen).hasSize(25).doesNotHaveDuplicates();
+            assertThat(seen.get(0)).isEqualTo("t-24");
+            assertThat(seen.get(24)).isEqualTo("t-0");
+            List<Trace> errors = keeper.traces().list(TraceQuery.builder(tenant).outcome(CallOutcome.ERROR).build()).items();
+            assertThat(errors).hasSize(5).allSatisfy(t -> {
+                assertThat(t.tokenId()).isEqualTo("tok-a");
+                assertThat(t.errorMessage()).isEqualTo("upstream 529");
+            });
+            assertThat(keeper.traces().list(TraceQuery.builder(tenant).token("tok-b")
+                    .from(t0.plusSeconds(10)).to(t0.plusSeconds(20)).build()).items()).hasSize(8);
+            Trace one = errors.get(0);
+            assertThat(keeper.traces().find(tenant, one.id())).hasValue(one);
+            assertThat(one.cost().total()).isEqualTo(Money.of("0.00015"));
+            assertThat(one.latency()).isEqualTo(Duration.ofMillis(42));
+            String other = "tr-" + tenant;
+            keeper.tenants().create(other, "Other");
+            assertThat(keeper.traces().find(other, one.id())).isEmpty();
+            assertThat(keeper.traces().list(TraceQuery.builder(other).build()).items()).isEmpty();
+        }
+
+        @Test
+        @DisplayName("export as RFC 4180 CSV with spreadsheet formulas neutralised")
+        void csvExport() throws Exception {
+            record("=HYPERLINK(\"http://x\")", "tok", CallOutcome.ERROR, "-2+3, said \"the\" provider\nthen quit",
+                    t0);
+            record("plain", "tok", CallOutcome.SUCCESS, null, t0.plusSeconds(1));
+            keeper.usage().flush();
+            java.io.StringWriter out = new java.io.StringWriter();
+            long n = keeper.traces().exportCsv(TraceQuery.builder(tenant).limit(1).build(), out);
+            assertThat(n).isEqualTo(2);
+            String csv = out.toString();
+            assertThat(csv).startsWith("id,at,request_id,").contains("\r\n");
+            List<List<String>> rows = parseCsv(csv);
+            assertThat(rows).hasSize(3);
+            List<String> header = rows.get(0);
+            List<String> first = rows.get(2); // newest first: "plain" then the formula row
+            assertThat(first.get(header.indexOf("request_id"))).isEqualTo("'=HYPERLINK(\"http://x\")");
+            assertThat(first.get(header.indexOf("error_message"))).isEqualTo("'-2+3, said \"the\" provider\nthen quit");
+            assertThat(first.get(header.indexOf("cost_usd"))).isEqualTo("0.00015");
+            assertThat(rows.get(1).get(header.indexOf("request_id"))).isEqualTo("plain");
+        }
+
+        @Test
+        @DisplayName("retention removes old raw traces and keeps the roll-ups")
+        void retention() {
+            record("old", "tok", CallOutcome.SUCCESS, null, t0.minus(Duration.ofDays(40)));
+            record("new", "tok", CallOutcome.SUCCESS, null, t0.minus(Duration.ofDays(1)));
+            keeper.usage().flush();
+            UsageQuery all = UsageQuery.builder(tenant, t0.minus(Duration.ofDays(41)), t0).build();
+            assertThat(keeper.usage().totals(all).requests()).isEqualTo(2);
+            assertThat(keeper.traces().purgeBefore(t0.minus(Duration.ofDays(30)))).isGreaterThanOrEqualTo(1);
+            assertThat(keeper.traces().list(TraceQuery.builder(tenant).build()).items())
+                    .extracting(Trace::requestId).containsExactly("new");
+            assertThat(keeper.usage().totals(all).requests()).isEqualTo(2);
+        }
+    }
+
+    /** A small RFC 4180 reader, independent of the writer under test. */
+    static List<List<String>> parseCsv(String csv) {
+        List<List<String>> rows = new ArrayList<>();
+        List<String> row = new ArrayList<>();
+        StringBuilder cell = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < csv.length(); i++) {
+            char c = csv.charAt(i);
+            if (quoted) {
+                if (c == '"' && i + 1 < csv.length() && csv.charAt(i + 1) == '"') {
+                    cell.append('"');
+                    i++;
+                } else if (c == '"') {
+                    quoted = false;
+                } else {
+                    cell.append(c);
+                }
+            } else if (c == '"') {
+                quoted = true;
+            } else if (c == ',') {
+                row.add(cell.toString());
+                cell.setLength(0);
+            } else if (c == '\r' && i + 1 < csv.length() && csv.charAt(i + 1) == '\n') {
+                row.add(cell.toString());
+                cell.setLength(0);
+                rows.add(row);
+                row = new ArrayList<>();
+                i++;
+            } else {
+                cell.append(c);
+            }
+        }
+        return rows;
     }
 
     /** Makes a syntactically valid base64url cursor with the wrong shape. */

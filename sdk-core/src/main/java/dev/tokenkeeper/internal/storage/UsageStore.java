@@ -1,10 +1,13 @@
 package dev.tokenkeeper.internal.storage;
 
+import dev.tokenkeeper.traces.TraceQuery;
 import dev.tokenkeeper.usage.UsageDimension;
 import dev.tokenkeeper.usage.UsageQuery;
 import dev.tokenkeeper.usage.UsageTotals;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /** The usage ledger: raw events (which are also the traces) and their hourly roll-ups. */
 public interface UsageStore {
@@ -22,6 +25,15 @@ public interface UsageStore {
 
     /** Sums of the roll-ups matching {@code q} grouped by {@code dimension}, costliest first. */
     List<Keyed<String>> totalsBy(StorageTx tx, UsageQuery q, UsageDimension dimension, int limit);
+
+    /** Traces (raw events) of {@code q}, newest first, strictly before the (at, id) key when given. */
+    List<UsageRow> traces(StorageTx tx, TraceQuery q, @Nullable Long beforeAt, @Nullable String beforeId, int limit);
+
+    /** One trace of the tenant. */
+    Optional<UsageRow> trace(StorageTx tx, String tenantId, String id);
+
+    /** Deletes at most {@code limit} of the tenant's events older than {@code cutoff}; returns how many. */
+    int purgeBefore(StorageTx tx, String tenantId, long cutoff, int limit);
 
     /** Sums under a key. */
     record Keyed<K>(K key, UsageTotals totals) {}

@@ -6,6 +6,7 @@ import dev.tokenkeeper.internal.storage.UsageRow;
 import dev.tokenkeeper.internal.storage.UsageStore;
 import dev.tokenkeeper.StorageException;
 import dev.tokenkeeper.pricing.Money;
+import dev.tokenkeeper.traces.TraceQuery;
 import dev.tokenkeeper.usage.UsageDimension;
 import dev.tokenkeeper.usage.UsageQuery;
 import dev.tokenkeeper.usage.UsageTotals;
@@ -21,7 +22,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.Optional;
+import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.Query;
+import org.jspecify.annotations.Nullable;
 
 final class JdbcUsageStore implements UsageStore {
     private static final String EVENT_COLUMNS = "id, tenant_id, request_id, at, token_id, user_id, project_id, provider,"
@@ -237,5 +241,99 @@ final class JdbcUsageStore implements UsageStore {
         return bind(query, q).bind("limit", limit)
                 .map((rs, ctx) -> new Keyed<>(rs.getString("group_key"), totals(rs)))
                 .list();
+    }
+
+    private static final RowMapper<UsageRow> EVENT = (rs, ctx) -> new UsageRow(
+            rs.getString("id"), rs.getString("tenant_id"), rs.getString("request_id"), rs.getLong("at"),
+            rs.getString("token_id"), rs.getString("user_id"), rs.getString("project_id"), rs.getString("provider"),
+            rs.getString("model"), rs.getLong("input_tokens"), rs.getLong("cached_input_tokens"),
+            rs.getLong("cache_write_tokens"), rs.getLong("output_tokens"), rs.getLong("reasoning_tokens"),
+            rs.getLong("cost_input_pico"), rs.getLong("cost_cached_input_pico"), rs.getLong("cost_cache_write_pico"),
+            rs.getLong("cost_output_pico"), rs.getLong("cost_reasoning_pico"), rs.getLong("cost_pico"),
+            rs.getInt("price_missing") != 0, rs.getLong("latency_ms"), rs.getString("outcome"),
+            rs.getString("usage_source"), rs.getString("error_message"), rs.getString("metadata"));
+
+    @Override
+    public List<UsageRow> traces(StorageTx tx, TraceQuery q, @Nullable Long beforeAt, @Nullable String beforeId,
+            int limit) {
+        StringBuilder sql = new StringBuilder("SELECT " + EVENT_COLUMNS + " FROM tk_usage_events WHERE tenant_id = :tenant");
+        if (q.from() != null) {
+            sql.append(" AND at >= :from");
+        }
+        if (q.to() != null) {
+            sql.append(" AND at < :to");
+        }
+        if (q.tokenId() != null) {
+            sql.append(" AND token_id = :token");
+        }
+        if (q.userId() != null) {
+            sql.append(" AND user_id = :user");
+        }
+        if (q.projectId() != null) {
+            sql.append(" AND project_id = :project");
+        }
+        if (q.provider() != null) {
+            sql.append(" AND provider = :provider");
+        }
+        if (q.model() != null) {
+            sql.append(" AND model = :model");
+        }
+        if (q.outcome() != null) {
+            sql.append(" AND outcome = :outcome");
+        }
+        if (beforeAt != null) {
+            sql.append(" AND (at, id) < (:beforeAt, :beforeId)");
+        }
+        sql.append(" ORDER BY at DESC, id DESC LIMIT :limit");
+        Query query = JdbcTx.of(tx).createQuery(sql.toString()).bind("tenant", q.tenantId()).bind("limit", limit);
+        if (q.from() != null) {
+            query.bind("from", q.from().toEpochMilli());
+        }
+        if (q.to() != null) {
+            query.bind("to", q.to().toEpochMilli());
+        }
+        if (q.tokenId() != null) {
+            query.bind("token", q.tokenId());
+        }
+        if (q.userId() != null) {
+            query.bind("user", q.userId());
+        }
+        if (q.projectId() != null) {
+            query.bind("project", q.projectId());
+        }
+        if (q.provider() != null) {
+            query.bind("provider", q.provider());
+        }
+        if (q.model() != null) {
+            query.bind("model", q.model());
+        }
+        if (q.outcome() != null) {
+            query.bind("outcome", q.outcome().name());
+        }
+        if (beforeAt != null) {
+            query.bind("beforeAt", beforeAt).bind("beforeId", beforeId);
+        }
+        return query.map(EVENT).list();
+    }
+
+    @Override
+    public Optional<UsageRow> trace(StorageTx tx, String tenantId, String id) {
+        return JdbcTx.of(tx)
+                .createQuery("SELECT " + EVENT_COLUMNS + " FROM tk_usage_events WHERE tenant_id = :tenant AND id = :id")
+                .bind("tenant", tenantId)
+                .bind("id", id)
+                .map(EVENT)
+                .findOne();
+    }
+
+    @Override
+    public int purgeBefore(StorageTx tx, String tenantId, long cutoff, int limit) {
+        return JdbcTx.of(tx)
+                .createUpdate("DELETE FROM tk_usage_events WHERE id IN (SELECT id FROM tk_usage_events"
+                        + " WHERE tenant_id = :tenant AND at < :cutoff ORDER BY at LIMIT :limit)")
+                .bind("tenant", tenantId)
+                .bind("cutoff", cutoff)
+                .bind("limit", limit)
+                .execute();
     }
 }
