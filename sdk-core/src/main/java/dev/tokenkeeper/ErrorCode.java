@@ -13,6 +13,8 @@ public enum ErrorCode {
     TENANT_EXISTS("tenant_exists"),
     /** No token with that id exists in the tenant. */
     TOKEN_NOT_FOUND("token_not_found"),
+    /** No trace with that id exists in the tenant. */
+    TRACE_NOT_FOUND("trace_not_found"),
     /** The token is revoked and cannot be changed any more. */
     TOKEN_REVOKED("token_revoked"),
     /** The token is expired; extend its expiry first. */

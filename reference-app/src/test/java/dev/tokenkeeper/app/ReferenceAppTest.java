@@ -264,4 +264,39 @@ class ReferenceAppTest {
         assertThat(call("GET", "/api/v1/usage?from=2026-06-02T00:00:00Z&to=2026-06-01T00:00:00Z", admin, null).status())
                 .isEqualTo(400);
     }
+
+    @Test
+    @DisplayName("traces over HTTP: list with filters, one by id, CSV export")
+    void traces() throws Exception {
+        Instant at = Instant.parse("2026-07-01T10:00:00Z");
+        keeper.usage().record(UsageEvent.builder().requestId("tr-1").tenant("default").provider("anthropic")
+                .model("claude-haiku-4-5").counts(TokenCounts.of(100, 10)).at(at).build());
+        keeper.usage().record(UsageEvent.builder().requestId("tr-2").tenant("default").provider("anthropic")
+                .model("claude-haiku-4-5").counts(TokenCounts.of(100, 10))
+                .outcome(dev.tokenkeeper.usage.CallOutcome.ERROR).errorMessage("boom, \"quoted\"")
+                .at(at.plusSeconds(1)).build());
+        keeper.usage().flush();
+        String range = "from=2026-07-01T00:00:00Z&to=2026-07-02T00:00:00Z";
+        Reply list = call("GET", "/api/v1/traces?" + range + "&status=error", admin, null);
+        assertThat(list.status()).isEqualTo(200);
+        assertThat(list.body().path("items").size()).isEqualTo(1);
+        String id = list.body().path("items").get(0).path("id").asString();
+        assertThat(list.body().path("items").get(0).path("cost_usd").asString()).isEqualTo("0.00015");
+
+        Reply one = call("GET", "/api/v1/traces/" + id, admin, null);
+        assertThat(one.status()).isEqualTo(200);
+        assertThat(one.body().path("error_message").asString()).isEqualTo("boom, \"quoted\"");
+        Reply missing = call("GET", "/api/v1/traces/nope", admin, null);
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.body().path("code").asString()).isEqualTo("trace_not_found");
+
+        HttpResponse<String> csv = http.send(HttpRequest.newBuilder(URI.create("http://localhost:"
+                        + env.getProperty("local.server.port") + "/api/v1/traces/export.csv?" + range))
+                .header("Authorization", "Bearer " + admin).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(csv.statusCode()).isEqualTo(200);
+        assertThat(csv.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/csv");
+        assertThat(csv.body().split("\r\n")).hasSize(3);
+        assertThat(csv.body()).contains("\"boom, \"\"quoted\"\"\"");
+        assertThat(call("GET", "/api/v1/traces?status=bogus", admin, null).status()).isEqualTo(400);
+    }
 }
