@@ -56,34 +56,19 @@ final class JdbcAuditStore implements AuditStore {
             @Nullable Long beforeAt,
             @Nullable String beforeId,
             int limit) {
-        StringBuilder sql = new StringBuilder("SELECT id, tenant_id, at, actor, source, action, target_type, target_id,"
-                + " outcome, metadata FROM tk_audit_events WHERE tenant_id = :tenant");
-        if (from != null) {
-            sql.append(" AND at >= :from");
-        }
-        if (to != null) {
-            sql.append(" AND at < :to");
-        }
+        Conditions c = new Conditions()
+                .where("tenant_id = :tenant", "tenant", tenantId)
+                .whereIf(from, "at >= :from", "from")
+                .whereIf(to, "at < :to", "to");
         if (!actions.isEmpty()) {
-            sql.append(" AND action IN (<actions>)");
+            c.where("action IN (<actions>)")
+                    .list("actions", actions.stream().map(AuditAction::id).sorted().collect(Collectors.toList()));
         }
         if (beforeAt != null) {
-            sql.append(" AND (at, id) < (:beforeAt, :beforeId)");
+            c.where("(at, id) < (:beforeAt, :beforeId)").value("beforeAt", beforeAt).value("beforeId", beforeId);
         }
-        sql.append(" ORDER BY at DESC, id DESC LIMIT :limit");
-        Query q = JdbcTx.of(tx).createQuery(sql.toString()).bind("tenant", tenantId).bind("limit", limit);
-        if (from != null) {
-            q.bind("from", from);
-        }
-        if (to != null) {
-            q.bind("to", to);
-        }
-        if (!actions.isEmpty()) {
-            q.bindList("actions", actions.stream().map(AuditAction::id).sorted().collect(Collectors.toList()));
-        }
-        if (beforeAt != null) {
-            q.bind("beforeAt", beforeAt).bind("beforeId", beforeId);
-        }
-        return q.map(MAPPER).list();
+        Query q = JdbcTx.of(tx).createQuery("SELECT id, tenant_id, at, actor, source, action, target_type, target_id,"
+                + " outcome, metadata FROM tk_audit_events" + c.sql() + " ORDER BY at DESC, id DESC LIMIT :limit");
+        return c.bind(q).bind("limit", limit).map(MAPPER).list();
     }
 }

@@ -147,38 +147,21 @@ final class JdbcTokenStore implements TokenStore {
             long now,
             @Nullable String afterId,
             int limit) {
-        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM tk_tokens WHERE tenant_id = :tenant");
-        if (userId != null) {
-            sql.append(" AND user_id = :user");
+        Conditions c = new Conditions()
+                .where("tenant_id = :tenant", "tenant", tenantId)
+                .equal("user_id", "user", userId)
+                .equal("project_id", "project", projectId)
+                .whereIf(afterId, "id < :after", "after");
+        if (status == TokenStatus.ACTIVE) {
+            c.where("revoked_at IS NULL AND (expires_at IS NULL OR expires_at > :now)", "now", now);
+        } else if (status == TokenStatus.EXPIRED) {
+            c.where("revoked_at IS NULL AND expires_at <= :now", "now", now);
+        } else if (status == TokenStatus.REVOKED) {
+            c.where("revoked_at IS NOT NULL");
         }
-        if (projectId != null) {
-            sql.append(" AND project_id = :project");
-        }
-        if (status != null) {
-            sql.append(switch (status) {
-                case ACTIVE -> " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > :now)";
-                case EXPIRED -> " AND revoked_at IS NULL AND expires_at <= :now";
-                case REVOKED -> " AND revoked_at IS NOT NULL";
-            });
-        }
-        if (afterId != null) {
-            sql.append(" AND id < :after");
-        }
-        sql.append(" ORDER BY id DESC LIMIT :limit");
-        Query q = JdbcTx.of(tx).createQuery(sql.toString()).bind("tenant", tenantId).bind("limit", limit);
-        if (userId != null) {
-            q.bind("user", userId);
-        }
-        if (projectId != null) {
-            q.bind("project", projectId);
-        }
-        if (status != null && status != TokenStatus.REVOKED) {
-            q.bind("now", now);
-        }
-        if (afterId != null) {
-            q.bind("after", afterId);
-        }
-        return q.map(TOKEN).list();
+        Query q = JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_tokens" + c.sql()
+                + " ORDER BY id DESC LIMIT :limit");
+        return c.bind(q).bind("limit", limit).map(TOKEN).list();
     }
 
     @Override

@@ -183,62 +183,40 @@ final class JdbcUsageStore implements UsageStore {
                 rs.getLong("latency_ms_sum"));
     }
 
-    private static String where(UsageQuery q) {
-        StringBuilder w = new StringBuilder(" FROM tk_usage_hourly WHERE tenant_id = :tenant"
-                + " AND hour_start >= :from AND hour_start < :to");
-        if (q.tokenId() != null) {
-            w.append(" AND token_id = :token");
-        }
-        if (q.userId() != null) {
-            w.append(" AND user_id = :user");
-        }
-        if (q.projectId() != null) {
-            w.append(" AND project_id = :project");
-        }
-        if (q.provider() != null) {
-            w.append(" AND provider = :provider");
-        }
-        if (q.model() != null) {
-            w.append(" AND model = :model");
-        }
-        return w.toString();
+    private static Conditions conditions(UsageQuery q) {
+        return dimensions(new Conditions()
+                        .where("tenant_id = :tenant", "tenant", q.tenantId())
+                        .where("hour_start >= :from", "from", q.hourFrom().toEpochMilli())
+                        .where("hour_start < :to", "to", q.hourTo().toEpochMilli()),
+                q.tokenId(), q.userId(), q.projectId(), q.provider(), q.model());
     }
 
-    private static Query bind(Query query, UsageQuery q) {
-        query.bind("tenant", q.tenantId())
-                .bind("from", q.hourFrom().toEpochMilli())
-                .bind("to", q.hourTo().toEpochMilli());
-        if (q.tokenId() != null) {
-            query.bind("token", q.tokenId());
-        }
-        if (q.userId() != null) {
-            query.bind("user", q.userId());
-        }
-        if (q.projectId() != null) {
-            query.bind("project", q.projectId());
-        }
-        if (q.provider() != null) {
-            query.bind("provider", q.provider());
-        }
-        if (q.model() != null) {
-            query.bind("model", q.model());
-        }
-        return query;
+    /** The optional dimension filters shared by roll-up and trace queries (same columns in both tables). */
+    private static Conditions dimensions(Conditions c, @Nullable String tokenId, @Nullable String userId,
+            @Nullable String projectId, @Nullable String provider, @Nullable String model) {
+        return c.equal("token_id", "token", tokenId)
+                .equal("user_id", "user", userId)
+                .equal("project_id", "project", projectId)
+                .equal("provider", "provider", provider)
+                .equal("model", "model", model);
     }
+
 
     @Override
     public List<Keyed<Long>> totalsByHour(StorageTx tx, UsageQuery q) {
-        Query query = JdbcTx.of(tx).createQuery("SELECT hour_start, " + SUMS + where(q)
+        Conditions c = conditions(q);
+        Query query = JdbcTx.of(tx).createQuery("SELECT hour_start, " + SUMS + " FROM tk_usage_hourly" + c.sql()
                 + " GROUP BY hour_start ORDER BY hour_start");
-        return bind(query, q).map((rs, ctx) -> new Keyed<>(rs.getLong("hour_start"), totals(rs))).list();
+        return c.bind(query).map((rs, ctx) -> new Keyed<>(rs.getLong("hour_start"), totals(rs))).list();
     }
 
     @Override
     public List<Keyed<String>> totalsBy(StorageTx tx, UsageQuery q, UsageDimension dimension, int limit) {
         String col = dimension.column();
-        Query query = JdbcTx.of(tx).createQuery("SELECT " + col + " AS group_key, " + SUMS + where(q)
-                + " GROUP BY " + col + " ORDER BY cost_micro DESC, cost_rest DESC, group_key LIMIT :limit");
-        return bind(query, q).bind("limit", limit)
+        Conditions c = conditions(q);
+        Query query = JdbcTx.of(tx).createQuery("SELECT " + col + " AS group_key, " + SUMS + " FROM tk_usage_hourly"
+                + c.sql() + " GROUP BY " + col + " ORDER BY cost_micro DESC, cost_rest DESC, group_key LIMIT :limit");
+        return c.bind(query).bind("limit", limit)
                 .map((rs, ctx) -> new Keyed<>(rs.getString("group_key"), totals(rs)))
                 .list();
     }
@@ -256,64 +234,18 @@ final class JdbcUsageStore implements UsageStore {
     @Override
     public List<UsageRow> traces(StorageTx tx, TraceQuery q, @Nullable Long beforeAt, @Nullable String beforeId,
             int limit) {
-        StringBuilder sql = new StringBuilder("SELECT " + EVENT_COLUMNS + " FROM tk_usage_events WHERE tenant_id = :tenant");
-        if (q.from() != null) {
-            sql.append(" AND at >= :from");
-        }
-        if (q.to() != null) {
-            sql.append(" AND at < :to");
-        }
-        if (q.tokenId() != null) {
-            sql.append(" AND token_id = :token");
-        }
-        if (q.userId() != null) {
-            sql.append(" AND user_id = :user");
-        }
-        if (q.projectId() != null) {
-            sql.append(" AND project_id = :project");
-        }
-        if (q.provider() != null) {
-            sql.append(" AND provider = :provider");
-        }
-        if (q.model() != null) {
-            sql.append(" AND model = :model");
-        }
-        if (q.outcome() != null) {
-            sql.append(" AND outcome = :outcome");
-        }
+        Conditions c = dimensions(new Conditions()
+                        .where("tenant_id = :tenant", "tenant", q.tenantId())
+                        .whereIf(q.from() == null ? null : q.from().toEpochMilli(), "at >= :from", "from")
+                        .whereIf(q.to() == null ? null : q.to().toEpochMilli(), "at < :to", "to"),
+                q.tokenId(), q.userId(), q.projectId(), q.provider(), q.model())
+                .equal("outcome", "outcome", q.outcome() == null ? null : q.outcome().name());
         if (beforeAt != null) {
-            sql.append(" AND (at, id) < (:beforeAt, :beforeId)");
+            c.where("(at, id) < (:beforeAt, :beforeId)").value("beforeAt", beforeAt).value("beforeId", beforeId);
         }
-        sql.append(" ORDER BY at DESC, id DESC LIMIT :limit");
-        Query query = JdbcTx.of(tx).createQuery(sql.toString()).bind("tenant", q.tenantId()).bind("limit", limit);
-        if (q.from() != null) {
-            query.bind("from", q.from().toEpochMilli());
-        }
-        if (q.to() != null) {
-            query.bind("to", q.to().toEpochMilli());
-        }
-        if (q.tokenId() != null) {
-            query.bind("token", q.tokenId());
-        }
-        if (q.userId() != null) {
-            query.bind("user", q.userId());
-        }
-        if (q.projectId() != null) {
-            query.bind("project", q.projectId());
-        }
-        if (q.provider() != null) {
-            query.bind("provider", q.provider());
-        }
-        if (q.model() != null) {
-            query.bind("model", q.model());
-        }
-        if (q.outcome() != null) {
-            query.bind("outcome", q.outcome().name());
-        }
-        if (beforeAt != null) {
-            query.bind("beforeAt", beforeAt).bind("beforeId", beforeId);
-        }
-        return query.map(EVENT).list();
+        Query query = JdbcTx.of(tx).createQuery("SELECT " + EVENT_COLUMNS + " FROM tk_usage_events" + c.sql()
+                + " ORDER BY at DESC, id DESC LIMIT :limit");
+        return c.bind(query).bind("limit", limit).map(EVENT).list();
     }
 
     @Override
