@@ -253,6 +253,13 @@ class ReferenceAppTest {
         assertThat(byProject.status()).isEqualTo(200);
         assertThat(byProject.body().path("rows").get(0).path("key").asString()).isEqualTo("search");
 
+        Reply byModel = call("GET", "/api/v1/usage/by-model?" + range + "&limit=1", admin, null);
+        assertThat(byModel.body().path("rows").size()).isEqualTo(1);
+        assertThat(byModel.body().path("rows").get(0).path("key").asString()).isEqualTo("claude-sonnet-4-5");
+        Reply byBogus = call("GET", "/api/v1/usage/by-colour?" + range, admin, null);
+        assertThat(byBogus.status()).isEqualTo(400);
+        assertThat(byBogus.body().path("code").asString()).isEqualTo("validation_failed");
+
         Reply token = call("GET", "/api/v1/usage/" + agent.info().id() + "?" + range, admin, null);
         assertThat(token.status()).isEqualTo(200);
         assertThat(token.body().path("totals").path("requests").asLong()).isEqualTo(1);

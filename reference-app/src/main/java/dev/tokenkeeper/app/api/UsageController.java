@@ -92,39 +92,19 @@ public class UsageController {
         return usage(from, to, granularity, zone, tokenId, null, null, null, null, request);
     }
 
-    @GetMapping("/by-project")
-    BreakdownView byProject(@RequestParam(name = "from", required = false) @Nullable String from,
+    /** {@code /by-project}, {@code /by-provider}, {@code /by-model}, {@code /by-user}, {@code /by-token}. */
+    @GetMapping("/by-{dimension}")
+    BreakdownView breakdown(@PathVariable String dimension,
+            @RequestParam(name = "from", required = false) @Nullable String from,
             @RequestParam(name = "to", required = false) @Nullable String to,
             @RequestParam(name = "limit", defaultValue = "20") int limit, HttpServletRequest request) {
-        return breakdown(UsageDimension.PROJECT, from, to, limit, request);
-    }
-
-    @GetMapping("/by-provider")
-    BreakdownView byProvider(@RequestParam(name = "from", required = false) @Nullable String from,
-            @RequestParam(name = "to", required = false) @Nullable String to,
-            @RequestParam(name = "limit", defaultValue = "20") int limit, HttpServletRequest request) {
-        return breakdown(UsageDimension.PROVIDER, from, to, limit, request);
-    }
-
-    @GetMapping("/by-model")
-    BreakdownView byModel(@RequestParam(name = "from", required = false) @Nullable String from,
-            @RequestParam(name = "to", required = false) @Nullable String to,
-            @RequestParam(name = "limit", defaultValue = "20") int limit, HttpServletRequest request) {
-        return breakdown(UsageDimension.MODEL, from, to, limit, request);
-    }
-
-    @GetMapping("/by-user")
-    BreakdownView byUser(@RequestParam(name = "from", required = false) @Nullable String from,
-            @RequestParam(name = "to", required = false) @Nullable String to,
-            @RequestParam(name = "limit", defaultValue = "20") int limit, HttpServletRequest request) {
-        return breakdown(UsageDimension.USER, from, to, limit, request);
-    }
-
-    @GetMapping("/by-token")
-    BreakdownView byToken(@RequestParam(name = "from", required = false) @Nullable String from,
-            @RequestParam(name = "to", required = false) @Nullable String to,
-            @RequestParam(name = "limit", defaultValue = "20") int limit, HttpServletRequest request) {
-        return breakdown(UsageDimension.TOKEN, from, to, limit, request);
+        UsageDimension d;
+        try {
+            d = UsageDimension.valueOf(dimension.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw TokenController.badRequest("dimension", "must be one of project, provider, model, user, token");
+        }
+        return breakdown(d, from, to, limit, request);
     }
 
     private BreakdownView breakdown(UsageDimension d, @Nullable String from, @Nullable String to, int limit,
