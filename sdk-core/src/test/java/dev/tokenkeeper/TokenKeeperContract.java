@@ -129,7 +129,7 @@ public abstract class TokenKeeperContract {
         StorageHealth health = keeper.storageHealth();
         assertThat(health.up()).isTrue();
         assertThat(health.backend()).isEqualTo(expectedBackend());
-        assertThat(health.schemaVersion()).isEqualTo("3");
+        assertThat(health.schemaVersion()).isEqualTo("4");
     }
 
     @Nested
@@ -737,6 +737,32 @@ public abstract class TokenKeeperContract {
             assertThat(eventCount()).isEqualTo(2);
             assertThat(rollupRequests()).isEqualTo(2);
             assertThat(keeper.usage().stats().duplicates() + restarted.usage().stats().duplicates()).isEqualTo(3);
+        }
+
+        @Test
+        @DisplayName("stored events re-sent inside a large batch are skipped; the rest of the batch counts once")
+        void duplicatesInsideALargeBatch() {
+            for (int i = 0; i < 3; i++) {
+                keeper.usage().record(event("req-old-" + i, TokenCounts.of(1000, 100), t0.plusSeconds(i)));
+            }
+            keeper.usage().flush();
+            // Another instance (no memory of them) gets the three again, spread among 1,200 new events,
+            // so that the writer meets them inside full multi-row chunks.
+            TokenKeeper other = another(quietBuilder(database()));
+            for (int i = 0; i < 1_200; i++) {
+                if (i % 400 == 7) {
+                    int old = i / 400;
+                    other.usage().record(event("req-old-" + old, TokenCounts.of(1000, 100), t0.plusSeconds(old)));
+                }
+                other.usage().record(event("req-new-" + i, TokenCounts.of(10, 1), t0.plusSeconds(i)));
+            }
+            other.usage().flush();
+            assertThat(eventCount()).isEqualTo(1_203);
+            assertThat(rollupRequests()).isEqualTo(1_203);
+            assertThat(count("SELECT SUM(input_tokens) FROM tk_usage_hourly WHERE tenant_id = '" + tenant + "'"))
+                    .isEqualTo(3 * 1000 + 1_200 * 10);
+            assertThat(other.usage().stats().duplicates()).isEqualTo(3);
+            assertThat(other.usage().stats().written()).isEqualTo(1_200);
         }
 
         @Test

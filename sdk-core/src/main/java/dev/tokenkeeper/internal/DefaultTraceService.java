@@ -37,22 +37,15 @@ public final class DefaultTraceService implements TraceService {
 
     @Override
     public Page<Trace> list(TraceQuery q) {
-        @Nullable Long beforeAt = null;
-        @Nullable String beforeId = null;
-        if (q.cursor() != null) {
-            String[] parts = Cursors.decode(q.cursor(), 2);
-            beforeAt = Cursors.decodeLong(parts[0]);
-            beforeId = parts[1];
-        }
-        Long bAt = beforeAt;
-        String bId = beforeId;
-        List<UsageRow> rows = storage.read(tx -> storage.usage().traces(tx, q, bAt, bId, q.limit() + 1));
+        // The cursor is the last id shown: ids are unique within the tenant and ordered by time.
+        @Nullable String beforeId = q.cursor() == null ? null : Cursors.decode(q.cursor(), 1)[0];
+        List<UsageRow> rows = storage.read(tx -> storage.usage().traces(tx, q, beforeId, q.limit() + 1));
         boolean more = rows.size() > q.limit();
         List<UsageRow> page = more ? rows.subList(0, q.limit()) : rows;
         String next = null;
         if (more) {
             UsageRow last = page.get(page.size() - 1);
-            next = Cursors.encode(Long.toString(last.at()), last.id());
+            next = Cursors.encode(last.id());
         }
         return new Page<>(page.stream().map(DefaultTraceService::toTrace).toList(), next);
     }

@@ -68,11 +68,16 @@ public record UsageEvent(
         }
         requireNonNull(outcome, "outcome");
         requireNonNull(source, "source");
+        if (at != null && (at.isBefore(Instant.EPOCH) || at.isAfter(LATEST))) {
+            throw new InvalidRequestException("at", "must be between 1970 and the end of 9999, was " + at);
+        }
         if (errorMessage != null && errorMessage.length() > MAX_ERROR_LENGTH) {
             errorMessage = errorMessage.substring(0, MAX_ERROR_LENGTH);
         }
         metadata = Checks.metadata("metadata", metadata);
     }
+
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
 
     public static Builder builder() {
         return new Builder();

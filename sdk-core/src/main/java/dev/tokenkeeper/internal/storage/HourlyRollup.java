@@ -15,6 +15,17 @@ public record HourlyRollup(
         long priceMissingRequests,
         long latencyMsSum) {
 
+    /** The order of the primary key of {@code tk_usage_hourly}. */
+    public static final java.util.Comparator<HourlyRollup> KEY_ORDER = java.util.Comparator
+            .comparing((HourlyRollup r) -> r.key().tenantId())
+            .thenComparingLong(r -> r.key().hourStart())
+            .thenComparing(r -> r.key().tokenId())
+            .thenComparing(r -> r.key().userId())
+            .thenComparing(r -> r.key().projectId())
+            .thenComparing(r -> r.key().provider())
+            .thenComparing(r -> r.key().model())
+            .thenComparing(r -> r.key().outcome());
+
     /** The dimensions of a roll-up row. */
     public record Key(String tenantId, long hourStart, String tokenId, String userId, String projectId,
             String provider, String model, String outcome) {}

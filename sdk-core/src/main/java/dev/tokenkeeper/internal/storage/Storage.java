@@ -12,6 +12,9 @@ public interface Storage extends AutoCloseable {
     /** Runs {@code work} in one read-write transaction. */
     <T> T write(Function<StorageTx, T> work);
 
+    /** A write session for one thread that keeps its connection and prepared statements. */
+    WriterSession openWriterSession();
+
     /** Runs {@code work} without a transaction (each statement sees committed data). */
     <T> T read(Function<StorageTx, T> work);
 

@@ -26,8 +26,8 @@ public interface UsageStore {
     /** Sums of the roll-ups matching {@code q} grouped by {@code dimension}, costliest first. */
     List<Keyed<String>> totalsBy(StorageTx tx, UsageQuery q, UsageDimension dimension, int limit);
 
-    /** Traces (raw events) of {@code q}, newest first, strictly before the (at, id) key when given. */
-    List<UsageRow> traces(StorageTx tx, TraceQuery q, @Nullable Long beforeAt, @Nullable String beforeId, int limit);
+    /** Traces (raw events) of {@code q}, newest first, strictly before the id when given. */
+    List<UsageRow> traces(StorageTx tx, TraceQuery q, @Nullable String beforeId, int limit);
 
     /** One trace of the tenant. */
     Optional<UsageRow> trace(StorageTx tx, String tenantId, String id);

@@ -9,7 +9,9 @@ import dev.tokenkeeper.NotFoundException;
 import dev.tokenkeeper.internal.storage.HourlyRollup;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.storage.UsageRow;
+import dev.tokenkeeper.internal.storage.StorageTx;
 import dev.tokenkeeper.internal.storage.UsageStore;
+import dev.tokenkeeper.internal.storage.WriterSession;
 import dev.tokenkeeper.internal.util.Checks;
 import dev.tokenkeeper.internal.util.Json;
 import dev.tokenkeeper.pricing.Cost;
@@ -48,6 +50,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,6 +90,16 @@ public final class DefaultUsageService implements UsageService {
     private final LongAdder failedBatches = new LongAdder();
     private final LongAdder poisoned = new LongAdder();
     private final @Nullable Thread writer;
+    /** Synchronous mode: each caller writes through a pooled connection of its own. */
+    private final WriterSession pooled = new WriterSession() {
+        @Override
+        public <T> T write(Function<StorageTx, T> work) {
+            return storage.write(work);
+        }
+
+        @Override
+        public void close() {}
+    };
     private volatile boolean accepting = true;
     private volatile boolean stopping;
     private volatile @Nullable FaultInjector faultInjector;
@@ -137,7 +150,7 @@ public final class DefaultUsageService implements UsageService {
                 cost.total().toPicosExact(), cost.priceMissing(), event.latency().toMillis(), event.outcome().name(),
                 event.source().name(), event.errorMessage(), Json.write(event.metadata()));
         if (settings.synchronous()) {
-            write(List.of(row));
+            write(pooled, List.of(row));
             return new RecordedUsage(row.id(), cost, true);
         }
         enqueue(new Pending(row));
@@ -318,6 +331,12 @@ public final class DefaultUsageService implements UsageService {
     // ------------------------------------------------------------------ writer
 
     private void runWriter() {
+        try (WriterSession session = storage.openWriterSession()) {
+            runWriter(session);
+        }
+    }
+
+    private void runWriter(WriterSession session) {
         List<Item> items = new ArrayList<>(settings.batchSize());
         long flushMillis = settings.flushInterval().toMillis();
         while (true) {
@@ -339,7 +358,7 @@ public final class DefaultUsageService implements UsageService {
                         }
                     }
                     if (!rows.isEmpty()) {
-                        writeUntilDone(rows);
+                        writeUntilDone(session, rows);
                     }
                 } finally {
                     for (Item i : items) {
@@ -361,12 +380,12 @@ public final class DefaultUsageService implements UsageService {
      * Writes the batch: retried while the database is unavailable; retried once more when the
      * database answers (a transient conflict); then split, to isolate an event that cannot be stored.
      */
-    private void writeUntilDone(List<UsageRow> rows) throws InterruptedException {
+    private void writeUntilDone(WriterSession session, List<UsageRow> rows) throws InterruptedException {
         long backoff = 50;
         int failuresWhileUp = 0;
         while (true) {
             try {
-                write(rows);
+                write(session, rows);
                 return;
             } catch (RuntimeException e) {
                 failedBatches.increment();
@@ -379,8 +398,8 @@ public final class DefaultUsageService implements UsageService {
                         return;
                     }
                     int mid = rows.size() / 2;
-                    writeUntilDone(rows.subList(0, mid));
-                    writeUntilDone(rows.subList(mid, rows.size()));
+                    writeUntilDone(session, rows.subList(0, mid));
+                    writeUntilDone(session, rows.subList(mid, rows.size()));
                     return;
                 }
                 LOG.warn("TokenKeeper ledger: writing {} events failed, retrying in {} ms: {}",
@@ -392,8 +411,8 @@ public final class DefaultUsageService implements UsageService {
     }
 
     /** One transaction: the events (skipping those already recorded) and the roll-ups of the new ones. */
-    private void write(List<UsageRow> rows) {
-        int inserted = storage.write(tx -> {
+    private void write(WriterSession session, List<UsageRow> rows) {
+        int inserted = session.write(tx -> {
             boolean[] ok = storage.usage().insertEvents(tx, rows);
             FaultInjector f = faultInjector;
             if (f != null) {

@@ -10,7 +10,7 @@ import java.util.UUID;
  * (custom) and variant bits, and 74 bits of SHA-256(tenant, request id). Time-ordered, so the primary
  * key index grows at its end; deterministic, so a re-recorded event collides with itself.
  */
-final class EventIds {
+public final class EventIds {
     private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
             return MessageDigest.getInstance("SHA-256");
@@ -20,6 +20,14 @@ final class EventIds {
     });
 
     private EventIds() {}
+
+    /**
+     * The smallest id of any event at or after {@code atMillis}: ids compare as strings in the order
+     * of their times, so a time range is an id range.
+     */
+    public static String lowerBound(long atMillis) {
+        return new UUID(atMillis << 16, 0).toString();
+    }
 
     static String of(long atMillis, String tenantId, String requestId) {
         MessageDigest d = SHA256.get();

@@ -11,6 +11,7 @@ import dev.tokenkeeper.internal.storage.StorageTx;
 import dev.tokenkeeper.internal.storage.TenantStore;
 import dev.tokenkeeper.internal.storage.TokenStore;
 import dev.tokenkeeper.internal.storage.UsageStore;
+import dev.tokenkeeper.internal.storage.WriterSession;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import java.util.function.Function;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
 import org.jspecify.annotations.Nullable;
@@ -37,13 +39,14 @@ public final class JdbcStorage implements Storage {
     private final JdbcTokenStore tokens = new JdbcTokenStore();
     private final JdbcAuditStore audit = new JdbcAuditStore();
     private final JdbcSettingsStore settings = new JdbcSettingsStore();
-    private final JdbcUsageStore usage = new JdbcUsageStore();
+    private final JdbcUsageStore usage;
 
     private JdbcStorage(DataSource dataSource, @Nullable AutoCloseable ownedPool, Dialect dialect) {
         this.dataSource = dataSource;
         this.ownedPool = ownedPool;
         this.dialect = dialect;
         this.jdbi = Jdbi.create(dataSource);
+        this.usage = new JdbcUsageStore(dialect);
     }
 
     /**
@@ -98,6 +101,51 @@ public final class JdbcStorage implements Storage {
             return jdbi.inTransaction(h -> work.apply(new JdbcTx(h)));
         } catch (JdbiException e) {
             throw translate(e);
+        }
+    }
+
+    @Override
+    public WriterSession openWriterSession() {
+        return new Session();
+    }
+
+    /** A held Jdbi handle with its statements; dropped after any failure and reopened on next use. */
+    private final class Session implements WriterSession {
+        private @Nullable Handle handle;
+        private @Nullable StatementCache statements;
+
+        @Override
+        public <T> T write(Function<StorageTx, T> work) {
+            try {
+                if (handle == null) {
+                    handle = jdbi.open();
+                    statements = new StatementCache(handle.getConnection());
+                }
+                StatementCache cache = statements;
+                return handle.inTransaction(h -> work.apply(new JdbcTx(h, cache)));
+            } catch (JdbiException e) {
+                close();
+                throw translate(e);
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (statements != null) {
+                statements.close();
+                statements = null;
+            }
+            if (handle != null) {
+                try {
+                    handle.close();
+                } catch (RuntimeException e) {
+                    LOG.debug("closing the writer session's connection failed", e);
+                }
+                handle = null;
+            }
         }
     }
 
