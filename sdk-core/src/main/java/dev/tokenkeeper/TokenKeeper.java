@@ -3,6 +3,7 @@ package dev.tokenkeeper;
 import static java.util.Objects.requireNonNull;
 
 import dev.tokenkeeper.audit.AuditService;
+import dev.tokenkeeper.audit.Actor;
 import dev.tokenkeeper.internal.DefaultPricingService;
 import dev.tokenkeeper.internal.DefaultTenantService;
 import dev.tokenkeeper.internal.DefaultTraceService;
@@ -86,7 +87,11 @@ public final class TokenKeeper implements AutoCloseable {
         this.tenants = new DefaultTenantService(storage, auditor, b.clock);
         this.audit = new DefaultAuditService(storage);
         this.pricing = new DefaultPricingService(
-                b.pricingCatalog != null ? b.pricingCatalog : PricingCatalog.bundled(), b.unknownPricePolicy, b.defaultRates);
+                b.pricingCatalog != null ? b.pricingCatalog : PricingCatalog.bundled(), b.unknownPricePolicy, b.defaultRates,
+                storage, auditor, b.clock);
+        if (b.priceFile != null) {
+            importPriceFile(pricing, b.priceFile);
+        }
         this.usage = new DefaultUsageService(storage, b.clock, pricing,
                 new LedgerSettings(b.synchronousLedger, b.ledgerQueueCapacity, b.ledgerBatchSize, b.ledgerFlushInterval,
                         b.ledgerOverflowPolicy, b.ledgerBlockTimeout, b.idempotencyWindow, b.closeTimeout),
@@ -96,6 +101,7 @@ public final class TokenKeeper implements AutoCloseable {
         schedule("token sync", tokens::sync, b.tokenSyncInterval);
         schedule("last-used flush", tokens::flushLastUsed, b.lastUsedFlushInterval);
         schedule("verification-failure audit", failures::flush, b.failureAuditWindow);
+        schedule("price sync", pricing::refresh, b.priceSyncInterval);
         if (b.traceRetention != null) {
             Duration keep = b.traceRetention;
             Clock clock = b.clock;
@@ -108,6 +114,23 @@ public final class TokenKeeper implements AutoCloseable {
         } else {
             this.shutdownHook = null;
         }
+    }
+
+    private static void importPriceFile(DefaultPricingService pricing, Path file) {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            int changed = pricing.importPrices(in, Actor.of(fileActor(file)));
+            if (changed > 0) {
+                LOG.info("TokenKeeper set {} price(s) from {}", changed, file);
+            }
+        } catch (java.io.IOException e) {
+            throw new TokenKeeperException(ErrorCode.CONFIGURATION_INVALID,
+                    "cannot read the price file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String fileActor(Path file) {
+        String name = "file:" + file.getFileName();
+        return name.length() > 128 ? name.substring(0, 128) : name;
     }
 
     private static void checkHashScheme(Storage storage, SecretHasher hasher) {
@@ -257,6 +280,8 @@ public final class TokenKeeper implements AutoCloseable {
         private @Nullable PricingCatalog pricingCatalog;
         private UnknownPricePolicy unknownPricePolicy = UnknownPricePolicy.REJECT;
         private @Nullable Rates defaultRates;
+        private @Nullable Path priceFile;
+        private Duration priceSyncInterval = Duration.ofSeconds(10);
         private boolean synchronousLedger;
         private int ledgerQueueCapacity = 100_000;
         private int ledgerBatchSize = 2_000;
@@ -410,6 +435,21 @@ public final class TokenKeeper implements AutoCloseable {
         /** What a call to a model without a price gets. Default {@link UnknownPricePolicy#REJECT}. */
         public Builder unknownPricePolicy(UnknownPricePolicy policy) {
             this.unknownPricePolicy = requireNonNull(policy, "unknownPricePolicy");
+            return this;
+        }
+
+        /**
+         * A JSON file in the catalog format whose prices are set at start as runtime prices (stored,
+         * audited when new or changed, shared with the other instances). Default: none.
+         */
+        public Builder priceFile(Path file) {
+            this.priceFile = requireNonNull(file, "priceFile");
+            return this;
+        }
+
+        /** How often the runtime prices set by other instances are re-read. Default 10 s. */
+        public Builder priceSyncInterval(Duration interval) {
+            this.priceSyncInterval = positive("priceSyncInterval", interval);
             return this;
         }
 

@@ -9,6 +9,10 @@ import dev.tokenkeeper.audit.AuditEvent;
 import dev.tokenkeeper.audit.AuditOutcome;
 import dev.tokenkeeper.audit.AuditQuery;
 import dev.tokenkeeper.internal.usage.DefaultUsageService;
+import dev.tokenkeeper.pricing.ModelPrice;
+import dev.tokenkeeper.pricing.PriceMissingException;
+import dev.tokenkeeper.pricing.PricingCatalog;
+import dev.tokenkeeper.pricing.Rates;
 import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.tokens.IssuedToken;
 import dev.tokenkeeper.tokens.Principal;
@@ -37,9 +41,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -129,7 +135,7 @@ public abstract class TokenKeeperContract {
         StorageHealth health = keeper.storageHealth();
         assertThat(health.up()).isTrue();
         assertThat(health.backend()).isEqualTo(expectedBackend());
-        assertThat(health.schemaVersion()).isEqualTo("4");
+        assertThat(health.schemaVersion()).isEqualTo("5");
     }
 
     @Nested
@@ -1114,6 +1120,129 @@ public abstract class TokenKeeperContract {
             assertThat(keeper.traces().list(TraceQuery.builder(tenant).build()).items())
                     .extracting(Trace::requestId).containsExactly("new");
             assertThat(keeper.usage().totals(all).requests()).isEqualTo(2);
+        }
+    }
+
+    @Nested
+    @DisplayName("runtime prices")
+    class RuntimePrices {
+        /** A provider of this test only: the class's database is shared by its tests. */
+        final String provider = "acme-" + UUID.randomUUID().toString().substring(0, 8);
+        final Instant t1 = Instant.parse("2026-12-01T00:00:00Z");
+        final Actor alice = Actor.of("admin:alice");
+
+        ModelPrice price(String model, Instant from, String input, String output) {
+            return new ModelPrice(provider, model, from,
+                    new Rates(Money.of(input), Money.of("0"), Money.of("0"), Money.of(output)), null,
+                    "https://example.test/pricing", LocalDate.parse("2026-11-22"));
+        }
+
+        List<AuditEvent> priceAudit() {
+            return keeper.audit().query(AuditQuery.builder("_system")
+                            .actions(java.util.Set.of(AuditAction.PRICE_SET, AuditAction.PRICE_REMOVED)).limit(100).build())
+                    .items().stream().filter(e -> e.targetId() != null && e.targetId().startsWith(provider + "/"))
+                    .toList();
+        }
+
+        @Test
+        @DisplayName("a price set at runtime applies from its instant, is audited, and is removed again")
+        void setAndRemove() {
+            TokenCounts c = TokenCounts.of(1_000_000, 1_000_000);
+            assertThatThrownBy(() -> keeper.pricing().cost(provider, "m1", c, t1)).isInstanceOf(PriceMissingException.class);
+            keeper.pricing().putPrice(price("M1", Instant.EPOCH, "1", "2"), alice);
+            keeper.pricing().putPrice(price("m1", t1, "3", "4"), alice);
+            assertThat(keeper.pricing().cost(provider, "m1", c, t1.minusMillis(1)).total()).isEqualTo(Money.of("3"));
+            assertThat(keeper.pricing().cost(provider, "m1", c, t1).total()).isEqualTo(Money.of("7"));
+            // a dated snapshot id finds it; the id was stored in lower case
+            assertThat(keeper.pricing().cost(provider, "m1-20261201", c, t1).total()).isEqualTo(Money.of("7"));
+            assertThat(keeper.pricing().runtimePrices()).filteredOn(p -> p.provider().equals(provider))
+                    .extracting(ModelPrice::model).containsOnly("m1");
+            // an event recorded at t1 carries the runtime price
+            RecordedUsage rec = keeper.usage().record(UsageEvent.builder().requestId("r-" + provider).tenant(tenant)
+                    .provider(provider).model("m1").counts(c).at(t1.plusSeconds(5)).build());
+            assertThat(rec.cost().total()).isEqualTo(Money.of("7"));
+            // setting the same price again changes nothing and audits nothing
+            keeper.pricing().putPrice(price("m1", t1, "3", "4"), alice);
+            assertThat(priceAudit()).hasSize(2).allSatisfy(e -> {
+                assertThat(e.action()).isEqualTo(AuditAction.PRICE_SET);
+                assertThat(e.actor()).isEqualTo("admin:alice");
+            });
+            assertThat(priceAudit()).anySatisfy(e -> assertThat(e.metadata())
+                    .containsEntry("input", "3").containsEntry("output", "4").containsEntry("replaced", "false"));
+            keeper.pricing().putPrice(price("m1", t1, "5", "4"), alice);
+            assertThat(priceAudit()).anySatisfy(e -> assertThat(e.metadata())
+                    .containsEntry("input", "5").containsEntry("replaced", "true"));
+            assertThat(keeper.pricing().cost(provider, "m1", c, t1).total()).isEqualTo(Money.of("9"));
+
+            assertThat(keeper.pricing().removePrice(provider, "m1", t1, alice)).isTrue();
+            assertThat(keeper.pricing().removePrice(provider, "m1", t1, alice)).isFalse();
+            assertThat(keeper.pricing().cost(provider, "m1", c, t1).total()).isEqualTo(Money.of("3"));
+            assertThat(priceAudit()).filteredOn(e -> e.action() == AuditAction.PRICE_REMOVED).singleElement()
+                    .satisfies(e -> assertThat(e.metadata()).containsEntry("input", "5"));
+        }
+
+        @Test
+        @DisplayName("a runtime price wins over a catalog price of the same instant, on every instance")
+        void overridesTheCatalogEverywhere() {
+            PricingCatalog catalog = PricingCatalog.of(List.of(price("m2", Instant.EPOCH, "1", "1")), Map.of(
+                    provider + "/m2-latest", "m2"));
+            TokenKeeper a = another(quietBuilder(database()).pricingCatalog(catalog));
+            TokenKeeper b = another(quietBuilder(database()).pricingCatalog(catalog));
+            TokenCounts c = TokenCounts.of(1_000_000, 0);
+            assertThat(b.pricing().cost(provider, "m2", c, t1).total()).isEqualTo(Money.of("1"));
+            // named by its alias, the price applies to the model
+            a.pricing().putPrice(price("m2-latest", Instant.EPOCH, "8", "8"), alice);
+            assertThat(a.pricing().cost(provider, "m2", c, t1).total()).isEqualTo(Money.of("8"));
+            assertThat(b.pricing().cost(provider, "m2", c, t1).total()).isEqualTo(Money.of("1"));
+            b.pricing().refresh(); // what b's price-sync schedule does
+            assertThat(b.pricing().cost(provider, "m2-latest", c, t1).total()).isEqualTo(Money.of("8"));
+            assertThat(b.pricing().catalog().find(provider, "m2", t1)).get()
+                    .extracting(p -> p.rates().input()).isEqualTo(Money.of("8"));
+        }
+
+        @Test
+        @DisplayName("a price file is applied all or nothing, audited once, and read at start")
+        void priceFile() throws Exception {
+            String good = "{\"format\":1,\"models\":[" + entry("f1", "1") + "," + entry("f2", "2") + "]}";
+            Actor file = Actor.of("file:prices.json");
+            assertThat(keeper.pricing().importPrices(stream(good), file)).isEqualTo(2);
+            assertThat(keeper.pricing().importPrices(stream(good), file)).isZero();
+            assertThat(priceAudit()).hasSize(2).allSatisfy(e -> assertThat(e.actor()).isEqualTo("file:prices.json"));
+            String bad = "{\"format\":1,\"models\":[" + entry("f3", "3") + "," + entry("f4", "-1") + "]}";
+            assertThatThrownBy(() -> keeper.pricing().importPrices(stream(bad), file))
+                    .isInstanceOf(TokenKeeperException.class).hasMessageContaining("f4");
+            assertThat(keeper.pricing().find(provider, "f3", t1)).isEmpty();
+            String aliased = "{\"format\":1,\"models\":[{\"provider\":\"" + provider
+                    + "\",\"model\":\"f5\",\"aliases\":[\"f5-latest\"],\"prices\":[" + priceJson("1") + "]}]}";
+            assertThatThrownBy(() -> keeper.pricing().importPrices(stream(aliased), file))
+                    .isInstanceOf(TokenKeeperException.class).hasMessageContaining("aliases");
+            // the builder's price file
+            java.nio.file.Path path = java.nio.file.Files.createTempFile("prices", ".json");
+            try {
+                java.nio.file.Files.writeString(path, "{\"format\":1,\"models\":[" + entry("f6", "6") + "]}");
+                TokenKeeper started = another(quietBuilder(database()).priceFile(path));
+                assertThat(started.pricing().find(provider, "f6", t1)).get()
+                        .extracting(p -> p.rates().input()).isEqualTo(Money.of("6"));
+                assertThat(priceAudit()).filteredOn(e -> e.targetId().startsWith(provider + "/f6@")).singleElement()
+                        .satisfies(e -> assertThat(e.actor()).startsWith("file:prices"));
+            } finally {
+                java.nio.file.Files.delete(path);
+            }
+        }
+
+        String entry(String model, String input) {
+            return "{\"provider\":\"" + provider + "\",\"model\":\"" + model + "\",\"prices\":[" + priceJson(input)
+                    + "]}";
+        }
+
+        String priceJson(String input) {
+            return "{\"effective_from\":\"2026-01-01T00:00:00Z\",\"input\":\"" + input + "\",\"cached_input\":\"0\","
+                    + "\"cache_write\":\"0\",\"output\":\"1\",\"source\":\"https://example.test\","
+                    + "\"checked_on\":\"2026-11-22\"}";
+        }
+
+        java.io.InputStream stream(String s) {
+            return new java.io.ByteArrayInputStream(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
     }
 

@@ -9,6 +9,10 @@ public enum AuditAction {
     TOKEN_ROTATED("token.rotated"),
     TOKEN_REVOKED("token.revoked"),
     TOKEN_EXPIRY_CHANGED("token.expiry_changed"),
+    /** A price added or replaced at runtime (API or file). */
+    PRICE_SET("price.set"),
+    /** A runtime price removed. */
+    PRICE_REMOVED("price.removed"),
     /** A burst of failed verifications, aggregated per window, reason and source. */
     TOKEN_VERIFICATION_FAILED("token.verification_failed");
 

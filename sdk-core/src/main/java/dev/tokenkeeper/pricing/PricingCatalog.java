@@ -42,10 +42,38 @@ public final class PricingCatalog {
     /** Key: provider + '/' + lower-case model id or alias. Value: prices, newest effective first. */
     private final Map<String, List<ModelPrice>> byKey;
     private final List<ModelPrice> all;
+    /** provider + '/' + alias, as given, to the canonical model id. */
+    private final Map<String, String> aliases;
 
-    private PricingCatalog(Map<String, List<ModelPrice>> byKey, List<ModelPrice> all) {
+    private PricingCatalog(Map<String, List<ModelPrice>> byKey, List<ModelPrice> all, Map<String, String> aliases) {
         this.byKey = byKey;
         this.all = List.copyOf(all);
+        this.aliases = Map.copyOf(aliases);
+    }
+
+    /**
+     * This catalog with {@code overrides} on top: an override replaces the price of the same model
+     * taking effect at the same instant, and adds to the model's history otherwise. An override named
+     * by an alias applies to the alias's model.
+     */
+    public PricingCatalog withOverrides(Collection<ModelPrice> overrides) {
+        if (overrides.isEmpty()) {
+            return this;
+        }
+        Map<String, String> canonical = new HashMap<>();
+        aliases.forEach((alias, model) -> canonical.put(alias.toLowerCase(Locale.ROOT), model));
+        Map<String, ModelPrice> merged = new java.util.LinkedHashMap<>();
+        for (ModelPrice p : all) {
+            merged.put(key(p.provider(), p.model()) + "@" + p.effectiveFrom(), p);
+        }
+        for (ModelPrice p : overrides) {
+            String model = canonical.get(key(p.provider(), p.model()));
+            ModelPrice q = model == null ? p
+                    : new ModelPrice(p.provider(), model, p.effectiveFrom(), p.rates(), p.longContext(), p.source(),
+                            p.checkedOn());
+            merged.put(key(q.provider(), q.model()) + "@" + q.effectiveFrom(), q);
+        }
+        return of(merged.values(), aliases);
     }
 
     /** The catalog shipped with TokenKeeper. */
@@ -102,7 +130,7 @@ public final class PricingCatalog {
         });
         Map<String, List<ModelPrice>> frozen = new HashMap<>();
         byKey.forEach((k, v) -> frozen.put(k, List.copyOf(v)));
-        return new PricingCatalog(Map.copyOf(frozen), new ArrayList<>(prices));
+        return new PricingCatalog(Map.copyOf(frozen), new ArrayList<>(prices), aliases);
     }
 
     /**
@@ -181,9 +209,22 @@ public final class PricingCatalog {
 
     /** The price of {@code provider}/{@code model} in effect at {@code at}, if the catalog has one. */
     public Optional<ModelPrice> find(String provider, String model, Instant at) {
+        requireNonNull(at, "at");
+        for (ModelPrice p : history(provider, model)) {
+            if (!p.effectiveFrom().isAfter(at)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Every price of the model, newest effective first, found by canonical id, alias or dated
+     * snapshot id as {@link #find} does; empty when the catalog does not know the model.
+     */
+    public List<ModelPrice> history(String provider, String model) {
         requireNonNull(provider, "provider");
         requireNonNull(model, "model");
-        requireNonNull(at, "at");
         List<ModelPrice> prices = byKey.get(key(provider, model));
         if (prices == null) {
             String undated = DATE_SUFFIX.matcher(model).replaceFirst("");
@@ -191,15 +232,12 @@ public final class PricingCatalog {
                 prices = byKey.get(key(provider, undated));
             }
         }
-        if (prices == null) {
-            return Optional.empty();
-        }
-        for (ModelPrice p : prices) {
-            if (!p.effectiveFrom().isAfter(at)) {
-                return Optional.of(p);
-            }
-        }
-        return Optional.empty();
+        return prices == null ? List.of() : prices;
+    }
+
+    /** The aliases: provider + '/' + alias, mapped to the canonical model id. */
+    public Map<String, String> aliases() {
+        return aliases;
     }
 
     /** Every price in the catalog, in no particular order. */

@@ -1,5 +1,10 @@
 package dev.tokenkeeper.pricing;
 
+import dev.tokenkeeper.audit.Actor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+
 import java.time.Instant;
 import java.util.Optional;
 
@@ -27,5 +32,35 @@ public interface PricingService {
 
     UnknownPricePolicy unknownPricePolicy();
 
+    /** The effective catalog: the configured one with the runtime prices on top. */
     PricingCatalog catalog();
+
+    /**
+     * Adds a price, or replaces the one of the same model taking effect at the same instant. It is
+     * stored in the database, so every instance applies it (others within their price-sync
+     * interval); it wins over a bundled price of the same instant; the change is audited as
+     * {@code price.set} under the {@code _system} tenant. Setting the same price again changes nothing.
+     * Provider and model ids are stored in lower case; a price named by an alias applies to its model.
+     *
+     * @return the price as stored
+     */
+    ModelPrice putPrice(ModelPrice price, Actor actor);
+
+    /** Removes a runtime price (audited as {@code price.removed}); returns whether there was one. */
+    boolean removePrice(String provider, String model, Instant effectiveFrom, Actor actor);
+
+    /**
+     * Sets every price of a file in the catalog's JSON format (without aliases), in one transaction:
+     * all or none. Each price that is new or different is audited.
+     *
+     * @return how many prices changed
+     * @throws dev.tokenkeeper.TokenKeeperException {@code CONFIGURATION_INVALID} naming the bad entry
+     */
+    int importPrices(InputStream json, Actor actor) throws IOException;
+
+    /** The prices set at runtime, by provider, model and effective instant. */
+    List<ModelPrice> runtimePrices();
+
+    /** Re-reads the runtime prices now (it also happens on a schedule). */
+    void refresh();
 }

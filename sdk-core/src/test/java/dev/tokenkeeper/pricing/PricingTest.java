@@ -6,9 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tokenkeeper.ErrorCode;
 import dev.tokenkeeper.InvalidRequestException;
 import dev.tokenkeeper.TokenKeeperException;
-import dev.tokenkeeper.internal.DefaultPricingService;
+import dev.tokenkeeper.TokenKeeper;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -16,9 +17,12 @@ import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class PricingTest {
     static final Instant NOW = Instant.parse("2026-11-22T12:00:00Z");
@@ -182,30 +186,50 @@ class PricingTest {
     class Policy {
         final PricingCatalog catalog = PricingCatalog.bundled();
         final TokenCounts counts = TokenCounts.of(1000, 100);
+        @TempDir
+        Path dir;
+        final List<TokenKeeper> keepers = new java.util.ArrayList<>();
+
+        /** The pricing service of a real keeper on a throw-away SQLite file. */
+        PricingService service(UnknownPricePolicy policy, @Nullable Rates defaults) {
+            TokenKeeper.Builder b = TokenKeeper.builder().sqliteFile(dir.resolve(keepers.size() + ".db"))
+                    .shutdownHook(false).unknownPricePolicy(policy);
+            if (defaults != null) {
+                b.defaultRates(defaults);
+            }
+            TokenKeeper k = b.build();
+            keepers.add(k);
+            return k.pricing();
+        }
+
+        @AfterEach
+        void close() {
+            keepers.forEach(TokenKeeper::close);
+        }
 
         @Test
         @DisplayName("REJECT refuses, FLAG records zero flagged, DEFAULT_PRICE applies the default and flags")
         void policies() {
-            assertThatThrownBy(() -> new DefaultPricingService(catalog, UnknownPricePolicy.REJECT, null)
+            assertThatThrownBy(() -> service(UnknownPricePolicy.REJECT, null)
                             .cost("nobody", "nothing", counts, NOW))
                     .isInstanceOfSatisfying(PriceMissingException.class,
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.PRICE_MISSING));
-            Cost flagged = new DefaultPricingService(catalog, UnknownPricePolicy.FLAG, null)
+            Cost flagged = service(UnknownPricePolicy.FLAG, null)
                     .cost("nobody", "nothing", counts, NOW);
             assertThat(flagged.priceMissing()).isTrue();
             assertThat(flagged.total()).isEqualTo(Money.ZERO);
-            Cost defaulted = new DefaultPricingService(catalog, UnknownPricePolicy.DEFAULT_PRICE, rates("10", "1", "10", "30"))
+            Cost defaulted = service(UnknownPricePolicy.DEFAULT_PRICE, rates("10", "1", "10", "30"))
                     .cost("nobody", "nothing", counts, NOW);
             assertThat(defaulted.priceMissing()).isTrue();
             assertThat(defaulted.total()).isEqualTo(Money.of("0.013"));
-            assertThatThrownBy(() -> new DefaultPricingService(catalog, UnknownPricePolicy.DEFAULT_PRICE, null))
+            assertThatThrownBy(() -> service(UnknownPricePolicy.DEFAULT_PRICE, null))
                     .isInstanceOf(IllegalStateException.class);
         }
 
         @Test
         @DisplayName("the documented example costs what its comment says")
         void documentedExample() {
-            Cost c = new DefaultPricingService(catalog, UnknownPricePolicy.REJECT, null).cost(
+            Cost c = service(UnknownPricePolicy.REJECT, null).cost(
                     "anthropic", "claude-sonnet-4-5-20250929", new TokenCounts(1200, 8000, 0, 350, 0), NOW);
             assertThat(c.total()).isEqualTo(Money.of("0.01125"));
             assertThat(c.split().output()).isEqualTo(Money.of("0.00525"));

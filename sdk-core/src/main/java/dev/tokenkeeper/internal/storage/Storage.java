@@ -28,6 +28,8 @@ public interface Storage extends AutoCloseable {
 
     SettingsStore settings();
 
+    PriceStore prices();
+
     /** {@code sqlite} or {@code postgresql}. */
     String backend();
 

@@ -14,8 +14,8 @@ import dev.tokenkeeper.internal.storage.UsageStore;
 import dev.tokenkeeper.internal.storage.WriterSession;
 import dev.tokenkeeper.internal.util.Checks;
 import dev.tokenkeeper.internal.util.Json;
-import dev.tokenkeeper.pricing.Cost;
-import dev.tokenkeeper.pricing.PricingService;
+import dev.tokenkeeper.internal.DefaultPricingService;
+import dev.tokenkeeper.internal.DefaultPricingService.PicoCost;
 import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.usage.Granularity;
 import dev.tokenkeeper.usage.LedgerFullException;
@@ -79,7 +79,7 @@ public final class DefaultUsageService implements UsageService {
 
     private final Storage storage;
     private final Clock clock;
-    private final PricingService pricing;
+    private final DefaultPricingService pricing;
     private final LedgerSettings settings;
     private final BlockingQueue<Item> queue;
     private final Cache<String, Boolean> knownTenants = Caffeine.newBuilder().maximumSize(10_000).build();
@@ -104,7 +104,7 @@ public final class DefaultUsageService implements UsageService {
     private volatile boolean stopping;
     private volatile @Nullable FaultInjector faultInjector;
 
-    public DefaultUsageService(Storage storage, Clock clock, PricingService pricing, LedgerSettings settings,
+    public DefaultUsageService(Storage storage, Clock clock, DefaultPricingService pricing, LedgerSettings settings,
             ThreadFactory threads) {
         this.storage = storage;
         this.clock = clock;
@@ -141,20 +141,19 @@ public final class DefaultUsageService implements UsageService {
                 requestedAt));
         long at = first.at();
         TokenCounts c = event.counts();
-        Cost cost = pricing.cost(event.provider(), event.model(), c, Instant.ofEpochMilli(at));
-        Cost.Split s = cost.split();
+        PicoCost cost = pricing.picoCost(event.provider(), event.model(), c, at);
         UsageRow row = new UsageRow(first.eventId(), event.tenantId(), event.requestId(), at, event.tokenId(),
                 event.userId(), event.projectId(), event.provider(), event.model(), c.input(), c.cachedInput(),
-                c.cacheWrite(), c.output(), c.reasoning(), s.input().toPicosExact(), s.cachedInput().toPicosExact(),
-                s.cacheWrite().toPicosExact(), s.output().toPicosExact(), s.reasoning().toPicosExact(),
-                cost.total().toPicosExact(), cost.priceMissing(), event.latency().toMillis(), event.outcome().name(),
-                event.source().name(), event.errorMessage(), Json.write(event.metadata()));
+                c.cacheWrite(), c.output(), c.reasoning(), cost.input(), cost.cachedInput(), cost.cacheWrite(),
+                cost.output(), cost.reasoning(), cost.total(), cost.priceMissing(), event.latency().toMillis(),
+                event.outcome().name(), event.source().name(), event.errorMessage(),
+                event.metadata().isEmpty() ? "{}" : Json.write(event.metadata()));
         if (settings.synchronous()) {
             write(pooled, List.of(row));
-            return new RecordedUsage(row.id(), cost, true);
+            return new RecordedUsage(row.id(), cost.toCost(), true);
         }
         enqueue(new Pending(row));
-        return new RecordedUsage(row.id(), cost, false);
+        return new RecordedUsage(row.id(), cost.toCost(), false);
     }
 
     private void requireTenant(String tenantId) {

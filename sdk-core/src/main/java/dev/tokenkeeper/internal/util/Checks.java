@@ -20,7 +20,6 @@ public final class Checks {
     public static final int MAX_SET_SIZE = 64;
     public static final int MAX_PAGE_SIZE = 1000;
 
-    private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}");
     private static final Pattern SCOPE = Pattern.compile("[A-Za-z0-9:._*/-]{1,64}");
     private static final Pattern PROVIDER = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
     private static final Pattern MODEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9:._/@+-]{0,127}\\*?");
@@ -45,7 +44,13 @@ public final class Checks {
 
     public static String tenantId(String field, @Nullable String id) {
         required(field, id);
-        if (!TENANT.matcher(id).matches()) {
+        int n = id.length();
+        boolean ok = n >= 1 && n <= 64 && (isAsciiLetterOrDigit(id.charAt(0)) || id.charAt(0) == '_');
+        for (int i = 1; ok && i < n; i++) {
+            char c = id.charAt(i);
+            ok = isAsciiLetterOrDigit(c) || c == '.' || c == '_' || c == '-';
+        }
+        if (!ok) {
             throw new InvalidRequestException(
                     field, "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit");
         }

@@ -5,6 +5,7 @@ import dev.tokenkeeper.StorageException;
 import dev.tokenkeeper.StorageHealth;
 import dev.tokenkeeper.TokenKeeperException;
 import dev.tokenkeeper.internal.storage.AuditStore;
+import dev.tokenkeeper.internal.storage.PriceStore;
 import dev.tokenkeeper.internal.storage.SettingsStore;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.storage.StorageTx;
@@ -40,6 +41,7 @@ public final class JdbcStorage implements Storage {
     private final JdbcAuditStore audit = new JdbcAuditStore();
     private final JdbcSettingsStore settings = new JdbcSettingsStore();
     private final JdbcUsageStore usage;
+    private final JdbcPriceStore prices = new JdbcPriceStore();
 
     private JdbcStorage(DataSource dataSource, @Nullable AutoCloseable ownedPool, Dialect dialect) {
         this.dataSource = dataSource;
@@ -184,6 +186,11 @@ public final class JdbcStorage implements Storage {
     @Override
     public UsageStore usage() {
         return usage;
+    }
+
+    @Override
+    public PriceStore prices() {
+        return prices;
     }
 
     @Override
