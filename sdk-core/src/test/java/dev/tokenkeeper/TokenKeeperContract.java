@@ -135,7 +135,7 @@ public abstract class TokenKeeperContract {
         StorageHealth health = keeper.storageHealth();
         assertThat(health.up()).isTrue();
         assertThat(health.backend()).isEqualTo(expectedBackend());
-        assertThat(health.schemaVersion()).isEqualTo("5");
+        assertThat(health.schemaVersion()).isEqualTo("6");
     }
 
     @Nested
@@ -720,6 +720,13 @@ public abstract class TokenKeeperContract {
                 assertThat(count("SELECT SUM(cost_pico) FROM tk_usage_hourly WHERE " + t + " AND hour_start = " + hour))
                         .isEqualTo(count("SELECT SUM(cost_pico) FROM tk_usage_events WHERE " + t + " AND at >= " + hour
                                 + " AND at < " + (hour + 3_600_000)));
+                // and the tenant's hourly totals equal both
+                assertThat(count("SELECT requests FROM tk_usage_tenant_hourly WHERE " + t + " AND hour_start = " + hour))
+                        .isEqualTo(count("SELECT SUM(requests) FROM tk_usage_hourly WHERE " + t + " AND hour_start = "
+                                + hour));
+                assertThat(count("SELECT cost_pico FROM tk_usage_tenant_hourly WHERE " + t + " AND hour_start = " + hour))
+                        .isEqualTo(count("SELECT SUM(cost_pico) FROM tk_usage_hourly WHERE " + t + " AND hour_start = "
+                                + hour));
             }
         }
 

@@ -39,6 +39,13 @@ public record HourlyRollup(
                 r.costPico(), r.priceMissing() ? 1 : 0, r.latencyMs());
     }
 
+    /** This increment under its tenant and hour alone, for {@code tk_usage_tenant_hourly}. */
+    public HourlyRollup tenantTotal() {
+        return new HourlyRollup(new Key(key.tenantId(), key.hourStart(), "", "", "", "", "", ""), requests,
+                inputTokens, cachedInputTokens, cacheWriteTokens, outputTokens, reasoningTokens, costPico,
+                priceMissingRequests, latencyMsSum);
+    }
+
     public HourlyRollup plus(HourlyRollup o) {
         return new HourlyRollup(key, requests + o.requests, inputTokens + o.inputTokens,
                 cachedInputTokens + o.cachedInputTokens, cacheWriteTokens + o.cacheWriteTokens,

@@ -80,12 +80,21 @@ final class JdbcUsageStore implements UsageStore {
             Column.int8("price_missing_requests", HourlyRollup::priceMissingRequests),
             Column.int8("latency_ms_sum", HourlyRollup::latencyMsSum));
 
+    /** The columns of {@code tk_usage_tenant_hourly}: tenant and hour, then the same sums. */
+    private static final List<Column<HourlyRollup>> TENANT_ROLLUP = java.util.stream.Stream.concat(
+            ROLLUP.subList(0, 2).stream(), ROLLUP.subList(8, ROLLUP.size()).stream()).toList();
+
     private static final int ROLLUP_KEY_COLUMNS = 8;
     private static final String EVENT_COLUMNS = Column.names(EVENT);
-    private static final String ON_CONFLICT_ADD = " ON CONFLICT (" + Column.names(ROLLUP.subList(0, ROLLUP_KEY_COLUMNS))
-            + ") DO UPDATE SET " + ROLLUP.subList(ROLLUP_KEY_COLUMNS, ROLLUP.size()).stream()
-                    .map(c -> c.name() + " = tk_usage_hourly." + c.name() + " + excluded." + c.name())
-                    .collect(Collectors.joining(", "));
+    private static final String ON_CONFLICT_ADD = onConflictAdd("tk_usage_hourly", ROLLUP, ROLLUP_KEY_COLUMNS);
+    private static final String TENANT_ON_CONFLICT_ADD = onConflictAdd("tk_usage_tenant_hourly", TENANT_ROLLUP, 2);
+
+    private static <T> String onConflictAdd(String table, List<Column<T>> columns, int keyColumns) {
+        return " ON CONFLICT (" + Column.names(columns.subList(0, keyColumns)) + ") DO UPDATE SET "
+                + columns.subList(keyColumns, columns.size()).stream()
+                        .map(c -> c.name() + " = " + table + "." + c.name() + " + excluded." + c.name())
+                        .collect(Collectors.joining(", "));
+    }
 
     /**
      * Rows per multi-row statement on SQLite, largest first. A batch is cut greedily into these sizes,
@@ -173,8 +182,17 @@ final class JdbcUsageStore implements UsageStore {
         }
         List<HourlyRollup> sorted = new ArrayList<>(increments);
         sorted.sort(HourlyRollup.KEY_ORDER);
+        Map<HourlyRollup.Key, HourlyRollup> perTenant = new java.util.TreeMap<>(
+                java.util.Comparator.comparing(HourlyRollup.Key::tenantId).thenComparingLong(HourlyRollup.Key::hourStart));
+        for (HourlyRollup r : sorted) {
+            HourlyRollup t = r.tenantTotal();
+            perTenant.merge(t.key(), t, HourlyRollup::plus);
+        }
         try {
             run(tx, sorted, ROLLUP, "INSERT INTO tk_usage_hourly (" + Column.names(ROLLUP) + ") ", ON_CONFLICT_ADD,
+                    (ps, chunk) -> ps.executeUpdate());
+            run(tx, new ArrayList<>(perTenant.values()), TENANT_ROLLUP,
+                    "INSERT INTO tk_usage_tenant_hourly (" + Column.names(TENANT_ROLLUP) + ") ", TENANT_ON_CONFLICT_ADD,
                     (ps, chunk) -> ps.executeUpdate());
         } catch (SQLException e) {
             throw new StorageException("writing usage roll-ups failed: " + e.getMessage(), e);
@@ -301,10 +319,17 @@ final class JdbcUsageStore implements UsageStore {
     }
 
 
+    /**
+     * Without a dimension filter, the tenant's hourly totals answer; with one, the dimensional
+     * roll-ups, through the index of the filtered dimension.
+     */
     @Override
     public List<Keyed<Long>> totalsByHour(StorageTx tx, UsageQuery q) {
         Conditions c = conditions(q);
-        Query query = JdbcTx.of(tx).createQuery("SELECT hour_start, " + SUMS + " FROM tk_usage_hourly" + c.sql()
+        boolean unfiltered = q.tokenId() == null && q.userId() == null && q.projectId() == null && q.provider() == null
+                && q.model() == null;
+        String table = unfiltered ? "tk_usage_tenant_hourly" : "tk_usage_hourly";
+        Query query = JdbcTx.of(tx).createQuery("SELECT hour_start, " + SUMS + " FROM " + table + c.sql()
                 + " GROUP BY hour_start ORDER BY hour_start");
         return c.bind(query).map((rs, ctx) -> new Keyed<>(rs.getLong("hour_start"), totals(rs))).list();
     }
