@@ -306,4 +306,51 @@ class ReferenceAppTest {
         assertThat(csv.body()).contains("\"boom, \"\"quoted\"\"\"");
         assertThat(call("GET", "/api/v1/traces?status=bogus", admin, null).status()).isEqualTo(400);
     }
+
+    @Test
+    @DisplayName("prices: listed for any admin, set and removed by the operator's admins only, audited")
+    void prices() throws Exception {
+        Reply list = call("GET", "/api/v1/prices?provider=openai&model=gpt-4o", admin, null);
+        assertThat(list.status()).isEqualTo(200);
+        assertThat(list.body().path("items").get(0).path("input").asString()).isEqualTo("2.5");
+        assertThat(list.body().path("items").get(0).path("runtime").asBoolean()).isFalse();
+
+        Reply put = call("PUT", "/api/v1/prices", admin, """
+                {"provider":"acme","model":"acme-large","effective_from":"2026-12-01T00:00:00Z",
+                 "input":"2","cached_input":"0.2","cache_write":"2","output":"8",
+                 "source":"contract 2026-117","checked_on":"2026-11-22"}""");
+        assertThat(put.status()).isEqualTo(200);
+        assertThat(put.body().path("runtime").asBoolean()).isTrue();
+        assertThat(keeper.pricing().cost("acme", "acme-large", TokenCounts.of(1_000_000, 0),
+                Instant.parse("2026-12-02T00:00:00Z")).total().amount()).isEqualByComparingTo("2");
+        Reply listed = call("GET", "/api/v1/prices?provider=acme", admin, null);
+        assertThat(listed.body().path("items").get(0).path("runtime").asBoolean()).isTrue();
+
+        Reply audit = call("GET", "/api/v1/audit?scope=system&action=price.set", admin, null);
+        assertThat(audit.status()).isEqualTo(200);
+        assertThat(audit.body().path("items").get(0).path("target_id").asString())
+                .isEqualTo("acme/acme-large@2026-12-01T00:00:00Z");
+
+        Reply bad = call("PUT", "/api/v1/prices", admin, """
+                {"provider":"acme","model":"acme-small","input":"-1","cached_input":"0","cache_write":"0",
+                 "output":"1","source":"x"}""");
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.contentType()).startsWith("application/problem+json");
+        assertThat(call("PUT", "/api/v1/prices", admin, "{\"provider\":\"acme\"}").status()).isEqualTo(400);
+
+        // an admin of another tenant may read prices but not change them
+        keeper.tenants().ensure("other", "Other");
+        String otherAdmin = keeper.tokens().issue(TokenSpec.builder().tenant("other").name("other-admin")
+                .role(Role.ADMIN).build()).secret();
+        assertThat(call("GET", "/api/v1/prices", otherAdmin, null).status()).isEqualTo(200);
+        assertThat(call("DELETE", "/api/v1/prices/acme/acme-large?effective_from=2026-12-01T00:00:00Z", otherAdmin,
+                null).status()).isEqualTo(403);
+        assertThat(call("GET", "/api/v1/audit?scope=system", otherAdmin, null).status()).isEqualTo(403);
+
+        assertThat(call("DELETE", "/api/v1/prices/acme/acme-large?effective_from=2026-12-01T00:00:00Z", admin,
+                null).status()).isEqualTo(204);
+        Reply gone = call("DELETE", "/api/v1/prices/acme/acme-large?effective_from=2026-12-01T00:00:00Z", admin, null);
+        assertThat(gone.status()).isEqualTo(404);
+        assertThat(gone.body().path("code").asString()).isEqualTo("price_not_found");
+    }
 }

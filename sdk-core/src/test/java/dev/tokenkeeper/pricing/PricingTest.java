@@ -163,6 +163,26 @@ class PricingTest {
         }
 
         @Test
+        @DisplayName("the bundled catalog covers OpenAI, Google and Mistral: snapshots, aliases and long-context tiers")
+        void otherProviders() {
+            PricingCatalog c = PricingCatalog.bundled();
+            assertThat(c.prices()).extracting(ModelPrice::provider)
+                    .contains("anthropic", "openai", "google", "mistral");
+            // a dated snapshot finds its model, unless it is priced apart (gpt-4o's first snapshot cost more)
+            assertThat(c.find("openai", "gpt-4o-2024-08-06", NOW).orElseThrow().model()).isEqualTo("gpt-4o");
+            assertThat(c.find("openai", "gpt-4o-2024-05-13", NOW).orElseThrow().rates().input())
+                    .isEqualTo(Money.of("5"));
+            assertThat(c.find("openai", "gpt-4o-mini-2024-07-18", NOW).orElseThrow().rates().cachedInput())
+                    .isEqualTo(Money.of("0.075"));
+            assertThat(c.find("mistral", "mistral-large-latest", NOW).orElseThrow().model())
+                    .isEqualTo("mistral-large-2411");
+            ModelPrice pro = c.find("google", "gemini-2.5-pro", NOW).orElseThrow();
+            // 100k input + 10k output at the base rates; 300k input + 10k output at the long-context rates
+            assertThat(pro.costOf(TokenCounts.of(100_000, 10_000)).total()).isEqualTo(Money.of("0.225"));
+            assertThat(pro.costOf(TokenCounts.of(300_000, 10_000)).total()).isEqualTo(Money.of("0.9"));
+        }
+
+        @Test
         @DisplayName("a malformed catalog is refused with the entry named")
         void malformed() {
             assertThatThrownBy(() -> json("{\"format\":1,\"models\":[{\"provider\":\"p\",\"model\":\"m\",\"prices\":[{"

@@ -1,6 +1,7 @@
 package dev.tokenkeeper.app.api;
 
 import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.app.config.AppProperties;
 import dev.tokenkeeper.audit.AuditAction;
 import dev.tokenkeeper.audit.AuditEvent;
 import dev.tokenkeeper.audit.AuditQuery;
@@ -18,9 +19,11 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 public class AuditController {
     private final TokenKeeper keeper;
+    private final AppProperties props;
 
-    public AuditController(TokenKeeper keeper) {
+    public AuditController(TokenKeeper keeper, AppProperties props) {
         this.keeper = keeper;
+        this.props = props;
     }
 
     record AuditEventView(String id, Instant at, String actor, @Nullable String source, String action,
@@ -40,8 +43,20 @@ public class AuditController {
             @RequestParam(name = "action", required = false) @Nullable List<String> actions,
             @RequestParam(name = "limit", defaultValue = "50") int limit,
             @RequestParam(name = "cursor", required = false) @Nullable String cursor,
+            @RequestParam(name = "scope", required = false) @Nullable String scope,
             HttpServletRequest request) {
-        AuditQuery.Builder q = AuditQuery.builder(AdminGuard.principal(request).tenantId())
+        String tenant = AdminGuard.principal(request).tenantId();
+        if ("system".equals(scope)) {
+            // deployment-wide changes (prices), recorded under the _system tenant: the operator's admins only
+            if (!tenant.equals(props.defaultTenant())) {
+                throw new ApiException(org.springframework.http.HttpStatus.FORBIDDEN, "forbidden",
+                        "the system audit log is for admins of the operator's tenant");
+            }
+            tenant = "_system";
+        } else if (scope != null && !scope.equals("tenant")) {
+            throw TokenController.badRequest("scope", "must be 'tenant' (default) or 'system'");
+        }
+        AuditQuery.Builder q = AuditQuery.builder(tenant)
                 .from(instant("from", from))
                 .to(instant("to", to))
                 .limit(limit)

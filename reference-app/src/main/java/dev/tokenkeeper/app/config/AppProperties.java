@@ -14,13 +14,15 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param bootstrapAdmin whether to issue an admin token at first start when the default tenant has
  *     no active admin token
  * @param tokenSyncInterval how often other instances' token changes are picked up
+ * @param priceFile a JSON price file set as runtime prices at start, or none
  */
 @ConfigurationProperties("tokenkeeper")
 public record AppProperties(
         @DefaultValue Storage storage,
         @DefaultValue("default") String defaultTenant,
         @DefaultValue("true") boolean bootstrapAdmin,
-        @DefaultValue("1s") Duration tokenSyncInterval) {
+        @DefaultValue("1s") Duration tokenSyncInterval,
+        @Nullable Path priceFile) {
 
     /**
      * @param sqliteFile the embedded SQLite file, used when no JDBC URL is set

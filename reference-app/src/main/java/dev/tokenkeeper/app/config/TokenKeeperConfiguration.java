@@ -15,6 +15,9 @@ public class TokenKeeperConfiguration {
         } else {
             b.sqliteFile(props.storage().sqliteFile());
         }
+        if (props.priceFile() != null) {
+            b.priceFile(props.priceFile());
+        }
         return b.build();
     }
 }
