@@ -135,7 +135,7 @@ public abstract class TokenKeeperContract {
         StorageHealth health = keeper.storageHealth();
         assertThat(health.up()).isTrue();
         assertThat(health.backend()).isEqualTo(expectedBackend());
-        assertThat(health.schemaVersion()).isEqualTo("6");
+        assertThat(health.schemaVersion()).isEqualTo("7");
     }
 
     @Nested
@@ -1034,6 +1034,52 @@ public abstract class TokenKeeperContract {
                     .singleElement().satisfies(r -> assertThat(r.key()).isEqualTo("claude-opus-4-5"));
             assertThatThrownBy(() -> keeper.usage().breakdown(q, UsageDimension.MODEL, 0))
                     .isInstanceOf(InvalidRequestException.class);
+        }
+
+        @Test
+        @DisplayName("a breakdown over whole days and partial end days equals the raw events, per dimension")
+        void breakdownAcrossDays() {
+            Instant start = Instant.parse("2026-10-10T00:00:00Z");
+            String[] models = {"claude-haiku-4-5", "claude-sonnet-4-5"};
+            Instant from = start.plus(Duration.ofHours(5));
+            Instant to = start.plus(Duration.ofDays(3)).plus(Duration.ofHours(7));
+            java.util.Map<UsageDimension, java.util.Map<String, long[]>> expected = new java.util.EnumMap<>(
+                    UsageDimension.class);
+            for (int i = 0; i < 320; i++) {
+                Instant at = start.plus(Duration.ofMinutes(17L * i));
+                String token = "tok-" + i % 7;
+                String user = i % 5 == 0 ? null : "u" + i % 4;
+                RecordedUsage rec = keeper.usage().record(UsageEvent.builder().requestId("d-" + i).tenant(tenant)
+                        .token(token).user(user).project("p" + i % 3).provider("anthropic").model(models[i % 2])
+                        .counts(TokenCounts.of(1_000 + i, 100 + i)).at(at).build());
+                if (at.isBefore(from) || !at.isBefore(to)) {
+                    continue;
+                }
+                java.util.Map<UsageDimension, String> keys = java.util.Map.of(UsageDimension.TOKEN, token,
+                        UsageDimension.USER, user == null ? "" : user, UsageDimension.PROJECT, "p" + i % 3,
+                        UsageDimension.PROVIDER, "anthropic", UsageDimension.MODEL, models[i % 2]);
+                keys.forEach((d, k) -> {
+                    long[] sums = expected.computeIfAbsent(d, x -> new java.util.HashMap<>())
+                            .computeIfAbsent(k, x -> new long[2]);
+                    sums[0]++;
+                    sums[1] += rec.cost().total().toPicosExact();
+                });
+            }
+            keeper.usage().flush();
+            UsageQuery q = UsageQuery.builder(tenant, from, to).build();
+            for (UsageDimension d : UsageDimension.values()) {
+                java.util.Map<String, long[]> actual = new java.util.HashMap<>();
+                for (UsageBreakdown.Row row : keeper.usage().breakdown(q, d, 100).rows()) {
+                    actual.put(row.key(), new long[] {row.totals().requests(), row.totals().cost().toPicosExact()});
+                }
+                assertThat(actual.keySet()).as(d.name()).isEqualTo(expected.get(d).keySet());
+                expected.get(d).forEach((k, v) -> assertThat(actual.get(k)).as(d + " " + k).containsExactly(v));
+            }
+            // the same with a filter (read from the hourly roll-ups alone) agrees too
+            UsageQuery oneModel = UsageQuery.builder(tenant, from, to).model(models[0]).build();
+            assertThat(keeper.usage().breakdown(oneModel, UsageDimension.MODEL, 10).rows()).singleElement()
+                    .satisfies(r -> assertThat(r.totals().requests())
+                            .isEqualTo(expected.get(UsageDimension.MODEL).get(models[0])[0]));
         }
 
         @Test

@@ -66,8 +66,12 @@ public final class LedgerDataset implements AutoCloseable {
             }
             b.sqliteFile(dir.resolve("ledger.db"));
         } else {
-            pg = EmbeddedPostgres.builder().setDataDirectory(dir.resolve("pgdata"))
-                    .setCleanDataDirectory(!Files.exists(done)).start();
+            Path data = dir.resolve("pgdata");
+            if (!Files.exists(done)) {
+                deleteTree(data);
+            }
+            // kept on close: the data set outlives the run that built it
+            pg = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).start();
             b.jdbcUrl(pg.getJdbcUrl("postgres", "postgres"), "postgres", null);
         }
         LedgerDataset d = new LedgerDataset(b.build(), pg);
@@ -76,6 +80,17 @@ public final class LedgerDataset implements AutoCloseable {
             Files.writeString(done, n + " events\n");
         }
         return d;
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     private void generate(long n) {

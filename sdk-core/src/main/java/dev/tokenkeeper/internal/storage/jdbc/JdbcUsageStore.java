@@ -1,5 +1,7 @@
 package dev.tokenkeeper.internal.storage.jdbc;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.tokenkeeper.internal.storage.HourlyRollup;
 import dev.tokenkeeper.internal.storage.StorageTx;
 import dev.tokenkeeper.internal.storage.UsageRow;
@@ -84,10 +86,37 @@ final class JdbcUsageStore implements UsageStore {
     private static final List<Column<HourlyRollup>> TENANT_ROLLUP = java.util.stream.Stream.concat(
             ROLLUP.subList(0, 2).stream(), ROLLUP.subList(8, ROLLUP.size()).stream()).toList();
 
+    /** An increment of {@code tk_usage_dim_daily}: the sums of one value of one dimension on one UTC day. */
+    private record DimDaily(String tenantId, String dimension, long dayStart, String value, HourlyRollup sums)
+            implements Comparable<DimDaily> {
+        private static final java.util.Comparator<DimDaily> ORDER = java.util.Comparator.comparing(DimDaily::tenantId)
+                .thenComparing(DimDaily::dimension)
+                .thenComparingLong(DimDaily::dayStart)
+                .thenComparing(DimDaily::value);
+
+        @Override
+        public int compareTo(DimDaily o) {
+            return ORDER.compare(this, o);
+        }
+
+        DimDaily plus(DimDaily o) {
+            return new DimDaily(tenantId, dimension, dayStart, value, sums.plus(o.sums));
+        }
+    }
+
+    private static final List<Column<DimDaily>> DIM_DAILY = java.util.stream.Stream.concat(
+            java.util.stream.Stream.of(Column.text("tenant_id", DimDaily::tenantId),
+                    Column.text("dimension", DimDaily::dimension), Column.int8("day_start", DimDaily::dayStart),
+                    Column.text("dim_value", DimDaily::value)),
+            ROLLUP.subList(8, ROLLUP.size()).stream().map(c -> Column.<DimDaily>int8(c.name(),
+                    d -> requireNonNull(c.number()).applyAsLong(d.sums())))).toList();
+
+    private static final long DAY = 86_400_000L;
     private static final int ROLLUP_KEY_COLUMNS = 8;
     private static final String EVENT_COLUMNS = Column.names(EVENT);
     private static final String ON_CONFLICT_ADD = onConflictAdd("tk_usage_hourly", ROLLUP, ROLLUP_KEY_COLUMNS);
     private static final String TENANT_ON_CONFLICT_ADD = onConflictAdd("tk_usage_tenant_hourly", TENANT_ROLLUP, 2);
+    private static final String DIM_ON_CONFLICT_ADD = onConflictAdd("tk_usage_dim_daily", DIM_DAILY, 4);
 
     private static <T> String onConflictAdd(String table, List<Column<T>> columns, int keyColumns) {
         return " ON CONFLICT (" + Column.names(columns.subList(0, keyColumns)) + ") DO UPDATE SET "
@@ -188,8 +217,27 @@ final class JdbcUsageStore implements UsageStore {
             HourlyRollup t = r.tenantTotal();
             perTenant.merge(t.key(), t, HourlyRollup::plus);
         }
+        java.util.TreeMap<DimDaily, DimDaily> perValue = new java.util.TreeMap<>();
+        for (HourlyRollup r : sorted) {
+            HourlyRollup.Key k = r.key();
+            long day = Math.floorDiv(k.hourStart(), DAY) * DAY;
+            for (UsageDimension d : UsageDimension.values()) {
+                String value = switch (d) {
+                    case PROVIDER -> k.provider();
+                    case MODEL -> k.model();
+                    case PROJECT -> k.projectId();
+                    case USER -> k.userId();
+                    case TOKEN -> k.tokenId();
+                };
+                DimDaily inc = new DimDaily(k.tenantId(), d.column(), day, value, r);
+                perValue.merge(inc, inc, DimDaily::plus);
+            }
+        }
         try {
             run(tx, sorted, ROLLUP, "INSERT INTO tk_usage_hourly (" + Column.names(ROLLUP) + ") ", ON_CONFLICT_ADD,
+                    (ps, chunk) -> ps.executeUpdate());
+            run(tx, new ArrayList<>(perValue.values()), DIM_DAILY,
+                    "INSERT INTO tk_usage_dim_daily (" + Column.names(DIM_DAILY) + ") ", DIM_ON_CONFLICT_ADD,
                     (ps, chunk) -> ps.executeUpdate());
             run(tx, new ArrayList<>(perTenant.values()), TENANT_ROLLUP,
                     "INSERT INTO tk_usage_tenant_hourly (" + Column.names(TENANT_ROLLUP) + ") ", TENANT_ON_CONFLICT_ADD,
@@ -334,13 +382,46 @@ final class JdbcUsageStore implements UsageStore {
         return c.bind(query).map((rs, ctx) -> new Keyed<>(rs.getLong("hour_start"), totals(rs))).list();
     }
 
+    /** The summed columns, as stored in every roll-up table. */
+    private static final String SUMMED_COLUMNS = Column.names(ROLLUP.subList(ROLLUP_KEY_COLUMNS, ROLLUP.size()));
+
+    /**
+     * Grouped by {@code dimension}, costliest first. Without a dimension filter, the whole UTC days
+     * of the range come from {@code tk_usage_dim_daily} and only the partial days at its ends from
+     * {@code tk_usage_hourly}; with a filter, everything from {@code tk_usage_hourly}.
+     */
     @Override
     public List<Keyed<String>> totalsBy(StorageTx tx, UsageQuery q, UsageDimension dimension, int limit) {
         String col = dimension.column();
-        Conditions c = conditions(q);
-        Query query = JdbcTx.of(tx).createQuery("SELECT " + col + " AS group_key, " + SUMS + " FROM tk_usage_hourly"
-                + c.sql() + " GROUP BY " + col + " ORDER BY cost_micro DESC, cost_rest DESC, group_key LIMIT :limit");
-        return c.bind(query).bind("limit", limit)
+        long from = q.hourFrom().toEpochMilli();
+        long to = q.hourTo().toEpochMilli();
+        long dayFrom = Math.floorDiv(from + DAY - 1, DAY) * DAY;
+        long dayTo = Math.floorDiv(to, DAY) * DAY;
+        boolean unfiltered = q.tokenId() == null && q.userId() == null && q.projectId() == null && q.provider() == null
+                && q.model() == null;
+        Query query;
+        if (unfiltered && dayFrom < dayTo) {
+            String hourly = "SELECT " + col + " AS group_key, " + SUMMED_COLUMNS + " FROM tk_usage_hourly"
+                    + " WHERE tenant_id = :tenant AND hour_start >= ";
+            query = JdbcTx.of(tx).createQuery("SELECT group_key, " + SUMS + " FROM ("
+                            + "SELECT dim_value AS group_key, " + SUMMED_COLUMNS + " FROM tk_usage_dim_daily"
+                            + " WHERE tenant_id = :tenant AND dimension = :dimension"
+                            + " AND day_start >= :dayFrom AND day_start < :dayTo"
+                            + " UNION ALL " + hourly + ":from AND hour_start < :dayFrom"
+                            + " UNION ALL " + hourly + ":dayTo AND hour_start < :to"
+                            + ") parts GROUP BY group_key ORDER BY cost_micro DESC, cost_rest DESC, group_key LIMIT :limit")
+                    .bind("tenant", q.tenantId())
+                    .bind("dimension", col)
+                    .bind("from", from)
+                    .bind("to", to)
+                    .bind("dayFrom", dayFrom)
+                    .bind("dayTo", dayTo);
+        } else {
+            Conditions c = conditions(q);
+            query = c.bind(JdbcTx.of(tx).createQuery("SELECT " + col + " AS group_key, " + SUMS + " FROM tk_usage_hourly"
+                    + c.sql() + " GROUP BY " + col + " ORDER BY cost_micro DESC, cost_rest DESC, group_key LIMIT :limit"));
+        }
+        return query.bind("limit", limit)
                 .map((rs, ctx) -> new Keyed<>(rs.getString("group_key"), totals(rs)))
                 .list();
     }
