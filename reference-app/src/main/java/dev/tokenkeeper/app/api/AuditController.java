@@ -7,7 +7,6 @@ import dev.tokenkeeper.audit.AuditEvent;
 import dev.tokenkeeper.audit.AuditQuery;
 import jakarta.servlet.http.HttpServletRequest;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -57,8 +56,8 @@ public class AuditController {
             throw TokenController.badRequest("scope", "must be 'tenant' (default) or 'system'");
         }
         AuditQuery.Builder q = AuditQuery.builder(tenant)
-                .from(instant("from", from))
-                .to(instant("to", to))
+                .from(Params.instant("from", from))
+                .to(Params.instant("to", to))
                 .limit(limit)
                 .cursor(cursor);
         if (actions != null) {
@@ -70,11 +69,4 @@ public class AuditController {
         return new AuditPage(page.items().stream().map(AuditEventView::of).toList(), page.nextCursor());
     }
 
-    private static @Nullable Instant instant(String field, @Nullable String value) {
-        try {
-            return value == null ? null : Instant.parse(value);
-        } catch (DateTimeParseException e) {
-            throw TokenController.badRequest(field, "must be an ISO-8601 instant such as 2026-11-01T00:00:00Z");
-        }
-    }
 }

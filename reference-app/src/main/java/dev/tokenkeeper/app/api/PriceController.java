@@ -96,7 +96,7 @@ public class PriceController {
     @PutMapping("/api/v1/prices")
     PriceView put(@RequestBody PriceRequest body, HttpServletRequest request) {
         requireOperator(request);
-        Instant from = body.effectiveFrom() == null ? Instant.EPOCH : instant("effective_from", body.effectiveFrom());
+        Instant from = Params.instant("effective_from", body.effectiveFrom(), Instant.EPOCH);
         Rates rates = new RatesView(required("input", body.input()), required("cached_input", body.cachedInput()),
                 required("cache_write", body.cacheWrite()), required("output", body.output())).toRates("");
         ModelPrice.LongContext lc = null;
@@ -120,7 +120,7 @@ public class PriceController {
             @RequestParam(name = "effective_from", required = false) @Nullable String effectiveFrom,
             HttpServletRequest request) {
         requireOperator(request);
-        Instant from = effectiveFrom == null ? Instant.EPOCH : instant("effective_from", effectiveFrom);
+        Instant from = Params.instant("effective_from", effectiveFrom, Instant.EPOCH);
         if (!keeper.pricing().removePrice(provider, model, from, AdminGuard.actor(request))) {
             throw new ApiException(HttpStatus.NOT_FOUND, "price_not_found",
                     "no runtime price of " + provider + "/" + model + " takes effect at " + from);
@@ -158,13 +158,6 @@ public class PriceController {
         return value;
     }
 
-    private static Instant instant(String field, String value) {
-        try {
-            return Instant.parse(value);
-        } catch (DateTimeParseException e) {
-            throw TokenController.badRequest(field, "must be an ISO-8601 instant such as 2026-12-01T00:00:00Z");
-        }
-    }
 
     private static LocalDate date(String field, String value) {
         try {

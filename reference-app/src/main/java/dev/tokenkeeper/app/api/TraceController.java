@@ -14,7 +14,6 @@ import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -100,7 +99,7 @@ public class TraceController {
             @Nullable String tokenId, @Nullable String userId, @Nullable String projectId, @Nullable String provider,
             @Nullable String model, @Nullable String status) {
         return TraceQuery.builder(AdminGuard.principal(request).tenantId())
-                .from(instant("from", from)).to(instant("to", to))
+                .from(Params.instant("from", from)).to(Params.instant("to", to))
                 .token(tokenId).user(userId).project(projectId).provider(provider).model(model)
                 .outcome(outcome(status));
     }
@@ -116,11 +115,4 @@ public class TraceController {
         }
     }
 
-    private static @Nullable Instant instant(String field, @Nullable String value) {
-        try {
-            return value == null ? null : Instant.parse(value);
-        } catch (DateTimeParseException e) {
-            throw TokenController.badRequest(field, "must be an ISO-8601 instant such as 2026-11-01T00:00:00Z");
-        }
-    }
 }

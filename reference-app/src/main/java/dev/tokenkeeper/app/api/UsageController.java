@@ -12,7 +12,6 @@ import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
@@ -115,18 +114,11 @@ public class UsageController {
     }
 
     private static UsageQuery.Builder query(HttpServletRequest request, @Nullable String from, @Nullable String to) {
-        Instant end = to == null ? Instant.now() : instant("to", to);
-        Instant start = from == null ? end.minus(Duration.ofDays(30)) : instant("from", from);
+        Instant end = Params.instant("to", to, Instant.now());
+        Instant start = Params.instant("from", from, end.minus(Duration.ofDays(30)));
         return UsageQuery.builder(AdminGuard.principal(request).tenantId(), start, end);
     }
 
-    private static Instant instant(String field, String value) {
-        try {
-            return Instant.parse(value);
-        } catch (DateTimeParseException e) {
-            throw TokenController.badRequest(field, "must be an ISO-8601 instant such as 2026-11-01T00:00:00Z");
-        }
-    }
 
     private static Granularity granularity(String value) {
         try {
