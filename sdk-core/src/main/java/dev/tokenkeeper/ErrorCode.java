@@ -15,6 +15,8 @@ public enum ErrorCode {
     TOKEN_NOT_FOUND("token_not_found"),
     /** No trace with that id exists in the tenant. */
     TRACE_NOT_FOUND("trace_not_found"),
+    /** No limit with that id exists in the tenant. */
+    LIMIT_NOT_FOUND("limit_not_found"),
     /** The token is revoked and cannot be changed any more. */
     TOKEN_REVOKED("token_revoked"),
     /** The token is expired; extend its expiry first. */

@@ -4,7 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tokenkeeper.audit.AuditService;
 import dev.tokenkeeper.audit.Actor;
+import dev.tokenkeeper.internal.DefaultLimitService;
 import dev.tokenkeeper.internal.DefaultPricingService;
+import dev.tokenkeeper.limits.LimitService;
 import dev.tokenkeeper.internal.DefaultTenantService;
 import dev.tokenkeeper.internal.DefaultTraceService;
 import dev.tokenkeeper.internal.audit.Auditor;
@@ -69,6 +71,7 @@ public final class TokenKeeper implements AutoCloseable {
     private final DefaultPricingService pricing;
     private final DefaultUsageService usage;
     private final DefaultTraceService traces;
+    private final DefaultLimitService limits;
     private final @Nullable Thread shutdownHook;
     private final VerificationFailures failures;
     private final ScheduledExecutorService scheduler;
@@ -97,6 +100,7 @@ public final class TokenKeeper implements AutoCloseable {
                         b.ledgerOverflowPolicy, b.ledgerBlockTimeout, b.idempotencyWindow, b.closeTimeout),
                 b.threadFactory);
         this.traces = new DefaultTraceService(storage);
+        this.limits = new DefaultLimitService(storage, auditor, b.clock);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
         schedule("token sync", tokens::sync, b.tokenSyncInterval);
         schedule("last-used flush", tokens::flushLastUsed, b.lastUsedFlushInterval);
@@ -175,6 +179,11 @@ public final class TokenKeeper implements AutoCloseable {
     /** Read the audit log. */
     public AuditService audit() {
         return audit;
+    }
+
+    /** Usage limits and budgets: create, change, list and delete them. */
+    public LimitService limits() {
+        return limits;
     }
 
     /** Record LLM calls in the usage ledger. */

@@ -9,6 +9,12 @@ import dev.tokenkeeper.audit.AuditEvent;
 import dev.tokenkeeper.audit.AuditOutcome;
 import dev.tokenkeeper.audit.AuditQuery;
 import dev.tokenkeeper.internal.usage.DefaultUsageService;
+import dev.tokenkeeper.limits.Limit;
+import dev.tokenkeeper.limits.LimitChange;
+import dev.tokenkeeper.limits.LimitMetric;
+import dev.tokenkeeper.limits.LimitPeriod;
+import dev.tokenkeeper.limits.LimitScope;
+import dev.tokenkeeper.limits.LimitSpec;
 import dev.tokenkeeper.pricing.ModelPrice;
 import dev.tokenkeeper.pricing.PriceMissingException;
 import dev.tokenkeeper.pricing.PricingCatalog;
@@ -135,7 +141,7 @@ public abstract class TokenKeeperContract {
         StorageHealth health = keeper.storageHealth();
         assertThat(health.up()).isTrue();
         assertThat(health.backend()).isEqualTo(expectedBackend());
-        assertThat(health.schemaVersion()).isEqualTo("7");
+        assertThat(health.schemaVersion()).isEqualTo("8");
     }
 
     @Nested
@@ -1296,6 +1302,114 @@ public abstract class TokenKeeperContract {
 
         java.io.InputStream stream(String s) {
             return new java.io.ByteArrayInputStream(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+
+    @Nested
+    @DisplayName("limits")
+    class Limits {
+        final Actor alice = Actor.of("admin:alice");
+
+        LimitSpec.Builder spec(String name) {
+            return LimitSpec.builder(tenant).name(name).actor(alice);
+        }
+
+        @Test
+        @DisplayName("are created, found, changed and deleted, each change audited with what it was")
+        void lifecycle() {
+            Limit created = keeper.limits().create(spec("search: $200 a month").project("search")
+                    .costUsd(Money.of("200")).graceUsd(Money.of("10")).period(LimitPeriod.MONTH)
+                    .zone(java.time.ZoneId.of("Europe/Paris")).build());
+            assertThat(created.metric()).isEqualTo(LimitMetric.COST_USD);
+            assertThat(created.amountUsd()).isEqualTo(Money.of("200"));
+            assertThat(created.alertThresholds()).containsExactly(50, 80, 100);
+            assertThat(keeper.limits().find(tenant, created.id())).contains(created);
+
+            clock.advance(Duration.ofMinutes(1));
+            Limit changed = keeper.limits().update(tenant, created.id(),
+                    LimitChange.amountUsd(Money.of("150")).withGrace(0).withAlertThresholds(List.of(90, 75)), alice);
+            assertThat(changed.amountUsd()).isEqualTo(Money.of("150"));
+            assertThat(changed.grace()).isZero();
+            assertThat(changed.alertThresholds()).containsExactly(75, 90);
+            assertThat(changed.updatedAt()).isAfter(created.updatedAt());
+            // what the limit counts stays as it was
+            assertThat(changed.scopeId()).isEqualTo("search");
+            assertThat(changed.zone()).isEqualTo(created.zone());
+            assertThat(keeper.limits().find(tenant, created.id())).contains(changed);
+
+            assertThat(keeper.limits().delete(tenant, created.id(), alice)).isTrue();
+            assertThat(keeper.limits().delete(tenant, created.id(), alice)).isFalse();
+            assertThat(keeper.limits().find(tenant, created.id())).isEmpty();
+
+            List<AuditEvent> audit = keeper.audit().query(AuditQuery.builder(tenant).actions(Set.of(
+                    AuditAction.LIMIT_CREATED, AuditAction.LIMIT_UPDATED, AuditAction.LIMIT_DELETED)).build()).items();
+            assertThat(audit).extracting(AuditEvent::action).containsExactly(AuditAction.LIMIT_DELETED,
+                    AuditAction.LIMIT_UPDATED, AuditAction.LIMIT_CREATED);
+            assertThat(audit).allSatisfy(e -> assertThat(e.actor()).isEqualTo("admin:alice"));
+            assertThat(audit.get(1).metadata()).containsEntry("amount", "150").containsEntry("previous_amount", "200")
+                    .containsEntry("previous_grace", "10").containsEntry("scope_id", "search");
+            assertThatThrownBy(() -> keeper.limits().update(tenant, created.id(), LimitChange.amount(5), alice))
+                    .isInstanceOfSatisfying(NotFoundException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.LIMIT_NOT_FOUND));
+        }
+
+        @Test
+        @DisplayName("list by page and scope, stay within the tenant, and say which apply to a call")
+        void listingAndApplicable() {
+            Limit tenantWide = keeper.limits().create(spec("all").tokens(10_000_000).build());
+            Limit user = keeper.limits().create(spec("alice").user("alice").requests(1_000).period(LimitPeriod.DAY)
+                    .build());
+            Limit tokenOnGpt = keeper.limits().create(spec("tok-1 on gpt").token("tok-1").provider("openai")
+                    .model("gpt-4o*").tokens(50_000).period(LimitPeriod.HOUR).build());
+            Limit otherProject = keeper.limits().create(spec("other").project("other").tokens(1).build());
+            String other = "t-" + UUID.randomUUID().toString().substring(0, 8);
+            keeper.tenants().create(other, "Other", alice);
+            keeper.limits().create(LimitSpec.builder(other).name("elsewhere").tokens(5).build());
+
+            Page<Limit> first = keeper.limits().list(tenant, null, null, 3, null);
+            assertThat(first.items()).containsExactly(tenantWide, user, tokenOnGpt);
+            Page<Limit> second = keeper.limits().list(tenant, null, null, 3, first.nextCursor());
+            assertThat(second.items()).containsExactly(otherProject);
+            assertThat(second.hasNext()).isFalse();
+            assertThat(keeper.limits().list(tenant, LimitScope.USER, "alice", 10, null).items())
+                    .containsExactly(user);
+            assertThat(keeper.limits().find(other, user.id())).isEmpty();
+
+            assertThat(keeper.limits().applicable(tenant, "alice", "search", "tok-1", "openai", "gpt-4o-mini"))
+                    .containsExactly(tenantWide, user, tokenOnGpt);
+            assertThat(keeper.limits().applicable(tenant, "alice", "search", "tok-1", "anthropic", "claude-haiku-4-5"))
+                    .containsExactly(tenantWide, user);
+            assertThat(keeper.limits().applicable(tenant, null, "other", null, "openai", "gpt-4o"))
+                    .containsExactly(tenantWide, otherProject);
+        }
+
+        @Test
+        @DisplayName("bad specs are refused with the field named; an unknown tenant is refused")
+        void validation() {
+            assertThatThrownBy(() -> spec("x").tokens(0).build()).isInstanceOfSatisfying(InvalidRequestException.class,
+                    e -> assertThat(e.field()).isEqualTo("amount"));
+            assertThatThrownBy(() -> spec("x").tokens(10).grace(-1).build())
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("grace"));
+            assertThatThrownBy(() -> spec("x").build()).isInstanceOfSatisfying(InvalidRequestException.class,
+                    e -> assertThat(e.field()).isEqualTo("amount"));
+            assertThatThrownBy(() -> spec("x").tokens(10).alertThresholds(List.of(50, 50)).build())
+                    .isInstanceOfSatisfying(InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("alertThresholds"));
+            assertThatThrownBy(() -> spec("x").tokens(10).alertThresholds(List.of(0)).build())
+                    .isInstanceOf(InvalidRequestException.class);
+            assertThatThrownBy(() -> spec("x").scope(LimitScope.USER, null).tokens(10).build())
+                    .isInstanceOfSatisfying(InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("scopeId"));
+            assertThatThrownBy(() -> spec("x").scope(LimitScope.TENANT, "u").tokens(10).build())
+                    .isInstanceOf(InvalidRequestException.class);
+            assertThatThrownBy(() -> spec("x").provider("OpenAI").tokens(10).build())
+                    .isInstanceOf(InvalidRequestException.class);
+            assertThatThrownBy(() -> keeper.limits().create(LimitSpec.builder("no-such-tenant").name("x").tokens(1)
+                    .build())).isInstanceOfSatisfying(NotFoundException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.TENANT_NOT_FOUND));
+            assertThatThrownBy(() -> keeper.limits().list(tenant, null, null, 0, null))
+                    .isInstanceOf(InvalidRequestException.class);
+            assertThat(keeper.limits().list(tenant, null, null, 10, null).items()).isEmpty();
         }
     }
 

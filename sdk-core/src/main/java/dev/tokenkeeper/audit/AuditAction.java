@@ -9,6 +9,9 @@ public enum AuditAction {
     TOKEN_ROTATED("token.rotated"),
     TOKEN_REVOKED("token.revoked"),
     TOKEN_EXPIRY_CHANGED("token.expiry_changed"),
+    LIMIT_CREATED("limit.created"),
+    LIMIT_UPDATED("limit.updated"),
+    LIMIT_DELETED("limit.deleted"),
     /** A price added or replaced at runtime (API or file). */
     PRICE_SET("price.set"),
     /** A runtime price removed. */

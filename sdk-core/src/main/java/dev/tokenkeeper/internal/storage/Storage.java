@@ -30,6 +30,8 @@ public interface Storage extends AutoCloseable {
 
     PriceStore prices();
 
+    LimitStore limits();
+
     /** {@code sqlite} or {@code postgresql}. */
     String backend();
 

@@ -11,11 +11,12 @@ import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
-/** JSON text columns: string sets and string maps, written the same way on every backend. */
+/** JSON text columns: string sets, integer lists and string maps, written the same way on every backend. */
 public final class Json {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final TypeReference<List<String>> LIST = new TypeReference<>() {};
     private static final TypeReference<LinkedHashMap<String, String>> MAP = new TypeReference<>() {};
+    private static final TypeReference<List<Integer>> INTEGERS = new TypeReference<>() {};
 
     private Json() {}
 
@@ -36,6 +37,17 @@ public final class Json {
         }
         try {
             return Collections.unmodifiableSet(new LinkedHashSet<>(MAPPER.readValue(json, LIST)));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored JSON array is corrupt", e);
+        }
+    }
+
+    public static List<Integer> readIntegers(@Nullable String json) {
+        if (json == null || json.isEmpty()) {
+            return List.of();
+        }
+        try {
+            return List.copyOf(MAPPER.readValue(json, INTEGERS));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("stored JSON array is corrupt", e);
         }

@@ -5,6 +5,7 @@ import dev.tokenkeeper.StorageException;
 import dev.tokenkeeper.StorageHealth;
 import dev.tokenkeeper.TokenKeeperException;
 import dev.tokenkeeper.internal.storage.AuditStore;
+import dev.tokenkeeper.internal.storage.LimitStore;
 import dev.tokenkeeper.internal.storage.PriceStore;
 import dev.tokenkeeper.internal.storage.SettingsStore;
 import dev.tokenkeeper.internal.storage.Storage;
@@ -42,6 +43,7 @@ public final class JdbcStorage implements Storage {
     private final JdbcSettingsStore settings = new JdbcSettingsStore();
     private final JdbcUsageStore usage;
     private final JdbcPriceStore prices = new JdbcPriceStore();
+    private final JdbcLimitStore limits = new JdbcLimitStore();
 
     private JdbcStorage(DataSource dataSource, @Nullable AutoCloseable ownedPool, Dialect dialect) {
         this.dataSource = dataSource;
@@ -186,6 +188,11 @@ public final class JdbcStorage implements Storage {
     @Override
     public UsageStore usage() {
         return usage;
+    }
+
+    @Override
+    public LimitStore limits() {
+        return limits;
     }
 
     @Override

@@ -1,0 +1,27 @@
+package dev.tokenkeeper.internal.storage;
+
+import dev.tokenkeeper.limits.Limit;
+import dev.tokenkeeper.limits.LimitScope;
+import java.util.List;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/** Limits ({@code tk_limits}), always within one tenant. */
+public interface LimitStore {
+    void insert(StorageTx tx, Limit limit);
+
+    /** Replaces the mutable fields (name, amount, grace, thresholds, updated time); returns whether it existed. */
+    boolean update(StorageTx tx, Limit limit);
+
+    boolean delete(StorageTx tx, String tenantId, String id);
+
+    Optional<Limit> find(StorageTx tx, String tenantId, String id);
+
+    /** Oldest first (ids are time-ordered), after {@code afterId} when given. */
+    List<Limit> list(StorageTx tx, String tenantId, @Nullable LimitScope scope, @Nullable String scopeId,
+            @Nullable String afterId, int limit);
+
+    /** The tenant-wide limits and those of the given user, project and token. */
+    List<Limit> forScopes(StorageTx tx, String tenantId, @Nullable String userId, @Nullable String projectId,
+            @Nullable String tokenId);
+}

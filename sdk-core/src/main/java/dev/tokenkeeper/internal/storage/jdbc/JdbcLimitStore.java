@@ -1,0 +1,114 @@
+package dev.tokenkeeper.internal.storage.jdbc;
+
+import dev.tokenkeeper.internal.storage.LimitStore;
+import dev.tokenkeeper.internal.storage.StorageTx;
+import dev.tokenkeeper.internal.util.Json;
+import dev.tokenkeeper.limits.Limit;
+import dev.tokenkeeper.limits.LimitMetric;
+import dev.tokenkeeper.limits.LimitPeriod;
+import dev.tokenkeeper.limits.LimitScope;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.mapper.RowMapper;
+import org.jdbi.v3.core.statement.Query;
+import org.jspecify.annotations.Nullable;
+
+final class JdbcLimitStore implements LimitStore {
+    private static final String COLUMNS = "id, tenant_id, name, scope, scope_id, provider, model, metric, period, zone,"
+            + " amount, grace, alert_thresholds, created_at, updated_at";
+
+    private static final RowMapper<Limit> LIMIT = (rs, ctx) -> {
+        String scopeId = rs.getString("scope_id");
+        return new Limit(rs.getString("id"), rs.getString("tenant_id"), rs.getString("name"),
+                LimitScope.valueOf(rs.getString("scope")), scopeId.isEmpty() ? null : scopeId,
+                rs.getString("provider"), rs.getString("model"), LimitMetric.valueOf(rs.getString("metric")),
+                LimitPeriod.valueOf(rs.getString("period")), ZoneId.of(rs.getString("zone")), rs.getLong("amount"),
+                rs.getLong("grace"), Json.readIntegers(rs.getString("alert_thresholds")),
+                Instant.ofEpochMilli(rs.getLong("created_at")), Instant.ofEpochMilli(rs.getLong("updated_at")));
+    };
+
+    @Override
+    public void insert(StorageTx tx, Limit l) {
+        JdbcTx.of(tx).createUpdate("INSERT INTO tk_limits (" + COLUMNS + ") VALUES (:id, :tenant, :name, :scope,"
+                        + " :scopeId, :provider, :model, :metric, :period, :zone, :amount, :grace, :thresholds,"
+                        + " :createdAt, :updatedAt)")
+                .bind("id", l.id())
+                .bind("tenant", l.tenantId())
+                .bind("name", l.name())
+                .bind("scope", l.scope().name())
+                .bind("scopeId", l.scopeId() == null ? "" : l.scopeId())
+                .bind("provider", l.provider())
+                .bind("model", l.model())
+                .bind("metric", l.metric().name())
+                .bind("period", l.period().name())
+                .bind("zone", l.zone().getId())
+                .bind("amount", l.amount())
+                .bind("grace", l.grace())
+                .bind("thresholds", Json.write(l.alertThresholds()))
+                .bind("createdAt", l.createdAt().toEpochMilli())
+                .bind("updatedAt", l.updatedAt().toEpochMilli())
+                .execute();
+    }
+
+    @Override
+    public boolean update(StorageTx tx, Limit l) {
+        return JdbcTx.of(tx).createUpdate("UPDATE tk_limits SET name = :name, amount = :amount, grace = :grace,"
+                        + " alert_thresholds = :thresholds, updated_at = :updatedAt WHERE tenant_id = :tenant AND id = :id")
+                .bind("name", l.name())
+                .bind("amount", l.amount())
+                .bind("grace", l.grace())
+                .bind("thresholds", Json.write(l.alertThresholds()))
+                .bind("updatedAt", l.updatedAt().toEpochMilli())
+                .bind("tenant", l.tenantId())
+                .bind("id", l.id())
+                .execute() == 1;
+    }
+
+    @Override
+    public boolean delete(StorageTx tx, String tenantId, String id) {
+        return JdbcTx.of(tx).createUpdate("DELETE FROM tk_limits WHERE tenant_id = :tenant AND id = :id")
+                .bind("tenant", tenantId)
+                .bind("id", id)
+                .execute() == 1;
+    }
+
+    @Override
+    public Optional<Limit> find(StorageTx tx, String tenantId, String id) {
+        return JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_limits WHERE tenant_id = :tenant AND id = :id")
+                .bind("tenant", tenantId)
+                .bind("id", id)
+                .map(LIMIT)
+                .findOne();
+    }
+
+    @Override
+    public List<Limit> list(StorageTx tx, String tenantId, @Nullable LimitScope scope, @Nullable String scopeId,
+            @Nullable String afterId, int limit) {
+        Conditions c = new Conditions()
+                .where("tenant_id = :tenant", "tenant", tenantId)
+                .equal("scope", "scope", scope == null ? null : scope.name())
+                .equal("scope_id", "scopeId", scopeId)
+                .whereIf(afterId, "id > :afterId", "afterId");
+        Query q = JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_limits" + c.sql()
+                + " ORDER BY id LIMIT :limit");
+        return c.bind(q).bind("limit", limit).map(LIMIT).list();
+    }
+
+    @Override
+    public List<Limit> forScopes(StorageTx tx, String tenantId, @Nullable String userId, @Nullable String projectId,
+            @Nullable String tokenId) {
+        // absent ids bind as '', which no user, project or token limit has
+        return JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_limits WHERE tenant_id = :tenant AND ("
+                        + "scope = 'TENANT' OR (scope = 'USER' AND scope_id = :user)"
+                        + " OR (scope = 'PROJECT' AND scope_id = :project) OR (scope = 'TOKEN' AND scope_id = :token))"
+                        + " ORDER BY id")
+                .bind("tenant", tenantId)
+                .bind("user", userId == null ? "" : userId)
+                .bind("project", projectId == null ? "" : projectId)
+                .bind("token", tokenId == null ? "" : tokenId)
+                .map(LIMIT)
+                .list();
+    }
+}

@@ -1,0 +1,49 @@
+package dev.tokenkeeper.limits;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.DayOfWeek;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
+import java.time.temporal.TemporalAdjusters;
+
+/**
+ * The window a limit counts in: a calendar hour, day, week (from Monday), or month in the limit's
+ * time zone, or the whole lifetime of the limit. Windows follow the zone's calendar, daylight-saving
+ * changes included: a day of 23 or 25 hours is one window.
+ */
+public enum LimitPeriod {
+    HOUR,
+    DAY,
+    WEEK,
+    MONTH,
+    TOTAL;
+
+    /** The window of this period that contains {@code at}, in {@code zone}. */
+    public LimitWindow windowOf(Instant at, ZoneId zone) {
+        requireNonNull(at, "at");
+        requireNonNull(zone, "zone");
+        if (this == TOTAL) {
+            return new LimitWindow(Instant.EPOCH, null);
+        }
+        ZonedDateTime z = at.atZone(zone);
+        ZonedDateTime start = switch (this) {
+            case HOUR -> z.truncatedTo(ChronoUnit.HOURS);
+            case DAY -> z.toLocalDate().atStartOfDay(zone);
+            case WEEK -> z.toLocalDate().with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY)).atStartOfDay(zone);
+            case MONTH -> z.toLocalDate().withDayOfMonth(1).atStartOfDay(zone);
+            case TOTAL -> throw new AssertionError();
+        };
+        ZonedDateTime end = switch (this) {
+            // an hour is 60 minutes of real time, also across an offset change
+            case HOUR -> start.plusHours(1);
+            case DAY -> start.toLocalDate().plusDays(1).atStartOfDay(zone);
+            case WEEK -> start.toLocalDate().plusWeeks(1).atStartOfDay(zone);
+            case MONTH -> start.toLocalDate().plusMonths(1).atStartOfDay(zone);
+            case TOTAL -> throw new AssertionError();
+        };
+        return new LimitWindow(start.toInstant(), end.toInstant());
+    }
+}
