@@ -4,7 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tokenkeeper.audit.AuditService;
 import dev.tokenkeeper.audit.Actor;
+import dev.tokenkeeper.admission.Admission;
+import dev.tokenkeeper.admission.CallRequest;
+import dev.tokenkeeper.admission.Denial;
+import dev.tokenkeeper.admission.Permit;
 import dev.tokenkeeper.internal.DefaultLimitService;
+import dev.tokenkeeper.internal.limits.Admissions;
+import dev.tokenkeeper.internal.limits.Budgets;
 import dev.tokenkeeper.internal.DefaultPricingService;
 import dev.tokenkeeper.limits.LimitService;
 import dev.tokenkeeper.internal.DefaultTenantService;
@@ -72,6 +78,8 @@ public final class TokenKeeper implements AutoCloseable {
     private final DefaultUsageService usage;
     private final DefaultTraceService traces;
     private final DefaultLimitService limits;
+    private final Budgets budgets;
+    private final Admissions admissions;
     private final @Nullable Thread shutdownHook;
     private final VerificationFailures failures;
     private final ScheduledExecutorService scheduler;
@@ -95,17 +103,22 @@ public final class TokenKeeper implements AutoCloseable {
         if (b.priceFile != null) {
             importPriceFile(pricing, b.priceFile);
         }
-        this.usage = new DefaultUsageService(storage, b.clock, pricing,
+        this.budgets = new Budgets(storage, b.limitSyncInterval);
+        this.usage = new DefaultUsageService(storage, b.clock, pricing, budgets,
                 new LedgerSettings(b.synchronousLedger, b.ledgerQueueCapacity, b.ledgerBatchSize, b.ledgerFlushInterval,
                         b.ledgerOverflowPolicy, b.ledgerBlockTimeout, b.idempotencyWindow, b.closeTimeout),
                 b.threadFactory);
         this.traces = new DefaultTraceService(storage);
-        this.limits = new DefaultLimitService(storage, auditor, b.clock);
+        this.limits = new DefaultLimitService(storage, auditor, b.clock, budgets);
+        this.admissions = new Admissions(tokens, pricing, budgets, usage, b.clock, b.permitTimeout);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
         schedule("token sync", tokens::sync, b.tokenSyncInterval);
         schedule("last-used flush", tokens::flushLastUsed, b.lastUsedFlushInterval);
         schedule("verification-failure audit", failures::flush, b.failureAuditWindow);
         schedule("price sync", pricing::refresh, b.priceSyncInterval);
+        schedule("permit expiry", admissions::releaseExpired, Duration.ofSeconds(1));
+        Clock windowClock = b.clock;
+        schedule("ended budget windows", () -> budgets.evictEnded(windowClock.instant()), Duration.ofMinutes(1));
         if (b.traceRetention != null) {
             Duration keep = b.traceRetention;
             Clock clock = b.clock;
@@ -179,6 +192,24 @@ public final class TokenKeeper implements AutoCloseable {
     /** Read the audit log. */
     public AuditService audit() {
         return audit;
+    }
+
+    /**
+     * Admits one LLM call: verifies the token, checks that it may call the provider and model and
+     * that the model has a price (per the unknown-price policy), and reserves the call's estimate
+     * (input tokens + max output tokens, and their price) on every limit that applies, all or none.
+     * Returns a {@link Permit} to settle with {@code complete} (or {@code release}), or a
+     * {@link Denial} saying why, which limit, and when it resets.
+     */
+    public Admission authorize(String secret, CallRequest call) {
+        java.util.Objects.requireNonNull(secret, "secret");
+        java.util.Objects.requireNonNull(call, "call");
+        return admissions.authorize(secret, call);
+    }
+
+    /** Permits authorized and neither settled nor expired. */
+    public int openPermits() {
+        return admissions.openPermits();
     }
 
     /** Usage limits and budgets: create, change, list and delete them. */
@@ -291,6 +322,8 @@ public final class TokenKeeper implements AutoCloseable {
         private @Nullable Rates defaultRates;
         private @Nullable Path priceFile;
         private Duration priceSyncInterval = Duration.ofSeconds(10);
+        private Duration limitSyncInterval = Duration.ofSeconds(5);
+        private Duration permitTimeout = Duration.ofMinutes(15);
         private boolean synchronousLedger;
         private int ledgerQueueCapacity = 100_000;
         private int ledgerBatchSize = 2_000;
@@ -459,6 +492,21 @@ public final class TokenKeeper implements AutoCloseable {
         /** How often the runtime prices set by other instances are re-read. Default 10 s. */
         public Builder priceSyncInterval(Duration interval) {
             this.priceSyncInterval = positive("priceSyncInterval", interval);
+            return this;
+        }
+
+        /** How long a limit created, changed or deleted by another instance may go unnoticed. Default 5 s. */
+        public Builder limitSyncInterval(Duration interval) {
+            this.limitSyncInterval = positive("limitSyncInterval", interval);
+            return this;
+        }
+
+        /**
+         * How long a permit holds its reservations when it is neither completed nor released (a caller
+         * that crashed). Default 15 minutes: longer than any model call should take.
+         */
+        public Builder permitTimeout(Duration timeout) {
+            this.permitTimeout = positive("permitTimeout", timeout);
             return this;
         }
 

@@ -8,6 +8,11 @@ import dev.tokenkeeper.audit.AuditAction;
 import dev.tokenkeeper.audit.AuditEvent;
 import dev.tokenkeeper.audit.AuditOutcome;
 import dev.tokenkeeper.audit.AuditQuery;
+import dev.tokenkeeper.admission.Admission;
+import dev.tokenkeeper.admission.CallRequest;
+import dev.tokenkeeper.admission.Denial;
+import dev.tokenkeeper.admission.DenialReason;
+import dev.tokenkeeper.admission.Permit;
 import dev.tokenkeeper.internal.usage.DefaultUsageService;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitChange;
@@ -141,7 +146,7 @@ public abstract class TokenKeeperContract {
         StorageHealth health = keeper.storageHealth();
         assertThat(health.up()).isTrue();
         assertThat(health.backend()).isEqualTo(expectedBackend());
-        assertThat(health.schemaVersion()).isEqualTo("8");
+        assertThat(health.schemaVersion()).isEqualTo("9");
     }
 
     @Nested
@@ -1410,6 +1415,65 @@ public abstract class TokenKeeperContract {
             assertThatThrownBy(() -> keeper.limits().list(tenant, null, null, 0, null))
                     .isInstanceOf(InvalidRequestException.class);
             assertThat(keeper.limits().list(tenant, null, null, 10, null).items()).isEmpty();
+        }
+    }
+
+    @Nested
+    @DisplayName("admission: authorize, permit, complete")
+    class Admissions {
+        final String model = "claude-haiku-4-5";
+
+        IssuedToken token(String project) {
+            return keeper.tokens().issue(TokenSpec.builder().tenant(tenant).name("agent").user("u1").project(project)
+                    .role(Role.AGENT).allowedModels(Set.of("claude-haiku*", "claude-sonnet-4-5")).build());
+        }
+
+        Limit tokenBudget(IssuedToken t, long amount, long grace) {
+            return keeper.limits().create(LimitSpec.builder(tenant).name("daily").token(t.info().id())
+                    .tokens(amount).grace(grace).period(LimitPeriod.DAY).build());
+        }
+
+        Admission call(IssuedToken t, long in, long maxOut) {
+            return keeper.authorize(t.secret(), CallRequest.of("anthropic", model, in, maxOut));
+        }
+
+        long counted(Limit l) {
+            return count("SELECT COALESCE(SUM(used), 0) FROM tk_limit_counters WHERE limit_id = '" + l.id() + "'");
+        }
+
+        @Test
+        @DisplayName("admits what fits, refuses the rest with the limit and its reset, settles to the real usage")
+        void budget() {
+            IssuedToken t = token("search");
+            Limit daily = tokenBudget(t, 10_000, 0);
+            Permit first = (Permit) call(t, 1_000, 3_000);
+            Permit second = (Permit) call(t, 1_000, 3_000);
+            Admission third = call(t, 1_000, 3_000);
+            assertThat(third).isInstanceOfSatisfying(Denial.class, d -> {
+                assertThat(d.reason()).isEqualTo(DenialReason.BUDGET_EXCEEDED);
+                assertThat(d.limit()).isEqualTo(daily);
+                assertThat(d.resetAt()).isEqualTo(Instant.parse("2026-11-03T00:00:00Z"));
+                assertThat(d.reason().retryableSoon()).isFalse();
+            });
+            // the first call used less than it reserved: the rest is free again
+            first.complete(TokenCounts.of(600, 400), Duration.ofMillis(900));
+            Permit fourth = (Permit) call(t, 1_000, 3_000); // claimed: 1,000 used + 4,000 + 4,000
+            second.release();                               // 1,000 + 4,000
+            Permit fifth = (Permit) call(t, 500, 500);      // 6,000
+            Permit exact = (Permit) call(t, 2_000, 2_000);  // exactly 10,000: a call that fits is admitted
+            assertThat(exact.warnings()).isEmpty();
+            assertThat(call(t, 0, 1)).isInstanceOf(Denial.class); // 10,001 does not fit
+            assertThat(keeper.openPermits()).isEqualTo(3);
+            for (Permit p : List.of(fourth, fifth, exact)) {
+                p.release();
+            }
+            assertThat(keeper.openPermits()).isZero();
+            keeper.usage().flush();
+            assertThat(counted(daily)).isEqualTo(1_000);
+            assertThat(keeper.traces().list(TraceQuery.builder(tenant).build()).items()).singleElement()
+                    .satisfies(tr -> assertThat(tr.tokenId()).isEqualTo(t.info().id()));
+            assertThatThrownBy(() -> first.complete(TokenCounts.of(1, 1), Duration.ZERO))
+                    .isInstanceOf(IllegalStateException.class);
         }
     }
 

@@ -9,6 +9,7 @@ import dev.tokenkeeper.audit.Actor;
 import dev.tokenkeeper.audit.AuditAction;
 import dev.tokenkeeper.audit.AuditOutcome;
 import dev.tokenkeeper.internal.audit.Auditor;
+import dev.tokenkeeper.internal.limits.Budgets;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.util.Checks;
 import dev.tokenkeeper.internal.util.Cursors;
@@ -33,11 +34,13 @@ public final class DefaultLimitService implements LimitService {
     private final Storage storage;
     private final Auditor auditor;
     private final Clock clock;
+    private final Budgets budgets;
 
-    public DefaultLimitService(Storage storage, Auditor auditor, Clock clock) {
+    public DefaultLimitService(Storage storage, Auditor auditor, Clock clock, Budgets budgets) {
         this.storage = storage;
         this.auditor = auditor;
         this.clock = clock;
+        this.budgets = budgets;
     }
 
     @Override
@@ -47,7 +50,7 @@ public final class DefaultLimitService implements LimitService {
         Limit limit = new Limit(Ids.uuid7(clock), spec.tenantId(), spec.name(), spec.scope(), spec.scopeId(),
                 spec.provider(), spec.model(), spec.metric(), spec.period(), spec.zone(), spec.amount(), spec.grace(),
                 spec.alertThresholds(), now, now);
-        return storage.write(tx -> {
+        Limit created = storage.write(tx -> {
             if (storage.tenants().find(tx, spec.tenantId()).isEmpty()) {
                 throw new NotFoundException(ErrorCode.TENANT_NOT_FOUND,
                         "tenant '" + spec.tenantId() + "' does not exist");
@@ -57,6 +60,8 @@ public final class DefaultLimitService implements LimitService {
                     AuditOutcome.SUCCESS, describe(limit));
             return limit;
         });
+        budgets.limitsChanged();
+        return created;
     }
 
     @Override
@@ -65,7 +70,7 @@ public final class DefaultLimitService implements LimitService {
         Checks.identifier("limitId", limitId);
         requireNonNull(change, "change");
         requireNonNull(actor, "actor");
-        return storage.write(tx -> {
+        Limit result = storage.write(tx -> {
             Limit old = storage.limits().find(tx, tenantId, limitId).orElseThrow(() -> notFound(tenantId, limitId));
             long amount = change.amount() != null ? change.amount() : old.amount();
             long grace = change.grace() != null ? change.grace() : old.grace();
@@ -80,6 +85,8 @@ public final class DefaultLimitService implements LimitService {
             auditor.record(tx, tenantId, actor, AuditAction.LIMIT_UPDATED, "limit", limitId, AuditOutcome.SUCCESS, meta);
             return updated;
         });
+        budgets.limitsChanged();
+        return result;
     }
 
     @Override
@@ -87,16 +94,22 @@ public final class DefaultLimitService implements LimitService {
         Checks.tenantId("tenant", tenantId);
         Checks.identifier("limitId", limitId);
         requireNonNull(actor, "actor");
-        return storage.write(tx -> {
+        boolean deleted = storage.write(tx -> {
             Optional<Limit> old = storage.limits().find(tx, tenantId, limitId);
             if (old.isEmpty()) {
                 return false;
             }
             storage.limits().delete(tx, tenantId, limitId);
+            storage.limits().deleteCounters(tx, limitId);
             auditor.record(tx, tenantId, actor, AuditAction.LIMIT_DELETED, "limit", limitId, AuditOutcome.SUCCESS,
                     describe(old.get()));
             return true;
         });
+        if (deleted) {
+            budgets.limitsChanged();
+            budgets.forget(limitId);
+        }
+        return deleted;
     }
 
     @Override

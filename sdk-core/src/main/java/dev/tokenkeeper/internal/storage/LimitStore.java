@@ -21,6 +21,15 @@ public interface LimitStore {
     List<Limit> list(StorageTx tx, String tenantId, @Nullable LimitScope scope, @Nullable String scopeId,
             @Nullable String afterId, int limit);
 
+    /** What the limit has counted in the window starting at {@code windowStart} (0 when nothing). */
+    long used(StorageTx tx, String limitId, long windowStart);
+
+    /** Adds to the counters, creating missing rows; written in key order (no deadlock between writers). */
+    void addToCounters(StorageTx tx, java.util.SortedMap<LimitCharge.Key, Long> increments);
+
+    /** Removes every counter of a limit. */
+    void deleteCounters(StorageTx tx, String limitId);
+
     /** The tenant-wide limits and those of the given user, project and token. */
     List<Limit> forScopes(StorageTx tx, String tenantId, @Nullable String userId, @Nullable String projectId,
             @Nullable String tokenId);

@@ -6,7 +6,9 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.tokenkeeper.ErrorCode;
 import dev.tokenkeeper.NotFoundException;
+import dev.tokenkeeper.internal.limits.Budgets;
 import dev.tokenkeeper.internal.storage.HourlyRollup;
+import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.storage.UsageRow;
 import dev.tokenkeeper.internal.storage.StorageTx;
@@ -71,7 +73,11 @@ public final class DefaultUsageService implements UsageService {
 
     private sealed interface Item permits Pending, FlushMarker {}
 
-    private record Pending(UsageRow row) implements Item {}
+    /**
+     * A queued event with what it adds to the budget counters, and whether those were added to this
+     * instance's counters already.
+     */
+    private record Pending(UsageRow row, List<LimitCharge> charges, boolean counted) implements Item {}
 
     private record FlushMarker(CountDownLatch done) implements Item {}
 
@@ -80,6 +86,7 @@ public final class DefaultUsageService implements UsageService {
     private final Storage storage;
     private final Clock clock;
     private final DefaultPricingService pricing;
+    private final Budgets budgets;
     private final LedgerSettings settings;
     private final BlockingQueue<Item> queue;
     private final Cache<String, Boolean> knownTenants = Caffeine.newBuilder().maximumSize(10_000).build();
@@ -104,11 +111,13 @@ public final class DefaultUsageService implements UsageService {
     private volatile boolean stopping;
     private volatile @Nullable FaultInjector faultInjector;
 
-    public DefaultUsageService(Storage storage, Clock clock, DefaultPricingService pricing, LedgerSettings settings,
+    public DefaultUsageService(Storage storage, Clock clock, DefaultPricingService pricing, Budgets budgets,
+            LedgerSettings settings,
             ThreadFactory threads) {
         this.storage = storage;
         this.clock = clock;
         this.pricing = pricing;
+        this.budgets = budgets;
         this.settings = settings;
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         this.recent = Caffeine.newBuilder()
@@ -130,30 +139,74 @@ public final class DefaultUsageService implements UsageService {
 
     @Override
     public RecordedUsage record(UsageEvent event) {
+        return record(event, List.of());
+    }
+
+    /**
+     * Records the event of a permit, turning the permit's reservations into the event's usage. When
+     * this throws, the reservations are released and nothing was recorded.
+     */
+    public RecordedUsage record(UsageEvent event, List<Budgets.Hold> holds) {
         if (!accepting) {
+            budgets.release(holds);
             throw new IllegalStateException("TokenKeeper is closed");
         }
-        requireTenant(event.tenantId());
+        try {
+            requireTenant(event.tenantId());
+        } catch (RuntimeException e) {
+            budgets.release(holds);
+            throw e;
+        }
         long requestedAt = event.at() != null ? event.at().toEpochMilli() : clock.millis();
         String key = event.tenantId() + '\n' + event.requestId();
         // Within the idempotency window a retry maps to the first attempt's id, even if re-stamped.
-        Recent first = recent.get(key, k -> new Recent(EventIds.of(requestedAt, event.tenantId(), event.requestId()),
-                requestedAt));
-        long at = first.at();
-        TokenCounts c = event.counts();
-        PicoCost cost = pricing.picoCost(event.provider(), event.model(), c, at);
-        UsageRow row = new UsageRow(first.eventId(), event.tenantId(), event.requestId(), at, event.tokenId(),
-                event.userId(), event.projectId(), event.provider(), event.model(), c.input(), c.cachedInput(),
-                c.cacheWrite(), c.output(), c.reasoning(), cost.input(), cost.cachedInput(), cost.cacheWrite(),
-                cost.output(), cost.reasoning(), cost.total(), cost.priceMissing(), event.latency().toMillis(),
-                event.outcome().name(), event.source().name(), event.errorMessage(),
-                event.metadata().isEmpty() ? "{}" : Json.write(event.metadata()));
-        if (settings.synchronous()) {
-            write(pooled, List.of(row));
-            return new RecordedUsage(row.id(), cost.toCost(), true);
+        boolean[] firstSeen = new boolean[1];
+        Recent first = recent.get(key, k -> {
+            firstSeen[0] = true;
+            return new Recent(EventIds.of(requestedAt, event.tenantId(), event.requestId()), requestedAt);
+        });
+        List<LimitCharge> charges = List.of();
+        boolean counted = false;
+        boolean holdsDone = false;
+        try {
+            long at = first.at();
+            TokenCounts c = event.counts();
+            PicoCost cost = pricing.picoCost(event.provider(), event.model(), c, at);
+            UsageRow row = new UsageRow(first.eventId(), event.tenantId(), event.requestId(), at, event.tokenId(),
+                    event.userId(), event.projectId(), event.provider(), event.model(), c.input(), c.cachedInput(),
+                    c.cacheWrite(), c.output(), c.reasoning(), cost.input(), cost.cachedInput(), cost.cacheWrite(),
+                    cost.output(), cost.reasoning(), cost.total(), cost.priceMissing(), event.latency().toMillis(),
+                    event.outcome().name(), event.source().name(), event.errorMessage(),
+                    event.metadata().isEmpty() ? "{}" : Json.write(event.metadata()));
+            charges = budgets.charges(budgets.applicable(event.tenantId(), event.userId(), event.projectId(),
+                    event.tokenId(), event.provider(), event.model()), at, c, cost.total());
+            // The budget counters see the usage at once; a retry seen before adds nothing. (A retry the
+            // writer finds stored already is taken back after its batch commits.)
+            if (firstSeen[0] && !charges.isEmpty()) {
+                budgets.settle(charges, holds);
+                counted = true;
+            } else {
+                budgets.release(holds);
+            }
+            holdsDone = true;
+            Pending pending = new Pending(row, charges, counted);
+            if (settings.synchronous()) {
+                write(pooled, List.of(pending));
+                return new RecordedUsage(row.id(), cost.toCost(), true);
+            }
+            enqueue(pending);
+            return new RecordedUsage(row.id(), cost.toCost(), false);
+        } catch (RuntimeException e) {
+            if (counted) {
+                budgets.add(charges, -1); // takes the usage back; the reservations went with the settle
+            } else if (!holdsDone) {
+                budgets.release(holds);
+            }
+            if (firstSeen[0]) {
+                recent.invalidate(key); // not recorded: a retry is a first attempt
+            }
+            throw e;
         }
-        enqueue(new Pending(row));
-        return new RecordedUsage(row.id(), cost.toCost(), false);
     }
 
     private void requireTenant(String tenantId) {
@@ -350,10 +403,10 @@ public final class DefaultUsageService implements UsageService {
                 items.add(first);
                 queue.drainTo(items, settings.batchSize() - 1);
                 try {
-                    List<UsageRow> rows = new ArrayList<>(items.size());
+                    List<Pending> rows = new ArrayList<>(items.size());
                     for (Item i : items) {
                         if (i instanceof Pending p) {
-                            rows.add(p.row());
+                            rows.add(p);
                         }
                     }
                     if (!rows.isEmpty()) {
@@ -379,7 +432,7 @@ public final class DefaultUsageService implements UsageService {
      * Writes the batch: retried while the database is unavailable; retried once more when the
      * database answers (a transient conflict); then split, to isolate an event that cannot be stored.
      */
-    private void writeUntilDone(WriterSession session, List<UsageRow> rows) throws InterruptedException {
+    private void writeUntilDone(WriterSession session, List<Pending> rows) throws InterruptedException {
         long backoff = 50;
         int failuresWhileUp = 0;
         while (true) {
@@ -392,8 +445,11 @@ public final class DefaultUsageService implements UsageService {
                     // The database answers and the batch failed twice: the batch itself is at fault.
                     if (rows.size() == 1) {
                         poisoned.increment();
+                        if (rows.get(0).counted()) {
+                            budgets.add(rows.get(0).charges(), -1);
+                        }
                         LOG.error("TokenKeeper ledger: event {} of tenant {} cannot be stored and was dropped: {}",
-                                rows.get(0).id(), rows.get(0).tenantId(), e.getMessage());
+                                rows.get(0).row().id(), rows.get(0).row().tenantId(), e.getMessage());
                         return;
                     }
                     int mid = rows.size() / 2;
@@ -410,26 +466,42 @@ public final class DefaultUsageService implements UsageService {
     }
 
     /** One transaction: the events (skipping those already recorded) and the roll-ups of the new ones. */
-    private void write(WriterSession session, List<UsageRow> rows) {
-        int inserted = session.write(tx -> {
-            boolean[] ok = storage.usage().insertEvents(tx, rows);
+    private void write(WriterSession session, List<Pending> items) {
+        List<UsageRow> rows = new ArrayList<>(items.size());
+        for (Pending p : items) {
+            rows.add(p.row());
+        }
+        boolean[] ok = session.write(tx -> {
+            boolean[] inserted = storage.usage().insertEvents(tx, rows);
             FaultInjector f = faultInjector;
             if (f != null) {
                 f.afterEventsInserted(rows);
             }
             Map<HourlyRollup.Key, HourlyRollup> sums = new LinkedHashMap<>();
-            int n = 0;
-            for (int i = 0; i < ok.length; i++) {
-                if (ok[i]) {
-                    n++;
+            TreeMap<LimitCharge.Key, Long> counters = new TreeMap<>();
+            for (int i = 0; i < inserted.length; i++) {
+                if (inserted[i]) {
                     HourlyRollup r = HourlyRollup.of(rows.get(i));
                     sums.merge(r.key(), r, HourlyRollup::plus);
+                    for (LimitCharge c : items.get(i).charges()) {
+                        counters.merge(c.key(), c.units(), Long::sum);
+                    }
                 }
             }
             storage.usage().addToRollups(tx, sums.values());
-            return n;
+            storage.limits().addToCounters(tx, counters);
+            return inserted;
         });
-        written.add(inserted);
-        duplicates.add(rows.size() - inserted);
+        int n = 0;
+        for (int i = 0; i < ok.length; i++) {
+            if (ok[i]) {
+                n++;
+            } else if (items.get(i).counted()) {
+                // stored before (by another instance, or before a restart): take back what was counted
+                budgets.add(items.get(i).charges(), -1);
+            }
+        }
+        written.add(n);
+        duplicates.add(rows.size() - n);
     }
 }

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.internal.storage.jdbc;
 
+import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.LimitStore;
 import dev.tokenkeeper.internal.storage.StorageTx;
 import dev.tokenkeeper.internal.util.Json;
@@ -94,6 +95,33 @@ final class JdbcLimitStore implements LimitStore {
         Query q = JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_limits" + c.sql()
                 + " ORDER BY id LIMIT :limit");
         return c.bind(q).bind("limit", limit).map(LIMIT).list();
+    }
+
+    @Override
+    public long used(StorageTx tx, String limitId, long windowStart) {
+        return JdbcTx.of(tx).createQuery("SELECT used FROM tk_limit_counters WHERE limit_id = :id AND window_start = :w")
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .mapTo(Long.class)
+                .findOne()
+                .orElse(0L);
+    }
+
+    @Override
+    public void addToCounters(StorageTx tx, java.util.SortedMap<LimitCharge.Key, Long> increments) {
+        if (increments.isEmpty()) {
+            return;
+        }
+        org.jdbi.v3.core.statement.PreparedBatch batch = JdbcTx.of(tx).prepareBatch("INSERT INTO tk_limit_counters"
+                + " (limit_id, window_start, used) VALUES (:id, :w, :n)"
+                + " ON CONFLICT (limit_id, window_start) DO UPDATE SET used = tk_limit_counters.used + excluded.used");
+        increments.forEach((k, n) -> batch.bind("id", k.limitId()).bind("w", k.windowStart()).bind("n", n).add());
+        batch.execute();
+    }
+
+    @Override
+    public void deleteCounters(StorageTx tx, String limitId) {
+        JdbcTx.of(tx).createUpdate("DELETE FROM tk_limit_counters WHERE limit_id = :id").bind("id", limitId).execute();
     }
 
     @Override

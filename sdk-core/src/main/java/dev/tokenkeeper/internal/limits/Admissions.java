@@ -1,0 +1,242 @@
+package dev.tokenkeeper.internal.limits;
+
+import dev.tokenkeeper.admission.Admission;
+import dev.tokenkeeper.admission.BudgetWarning;
+import dev.tokenkeeper.admission.CallRequest;
+import dev.tokenkeeper.admission.Completion;
+import dev.tokenkeeper.admission.Denial;
+import dev.tokenkeeper.admission.DenialReason;
+import dev.tokenkeeper.admission.Permit;
+import dev.tokenkeeper.internal.DefaultPricingService;
+import dev.tokenkeeper.internal.usage.DefaultUsageService;
+import dev.tokenkeeper.internal.util.Ids;
+import dev.tokenkeeper.limits.Limit;
+import dev.tokenkeeper.pricing.Money;
+import dev.tokenkeeper.pricing.PriceMissingException;
+import dev.tokenkeeper.pricing.TokenCounts;
+import dev.tokenkeeper.tokens.Principal;
+import dev.tokenkeeper.tokens.TokenService;
+import dev.tokenkeeper.tokens.VerificationResult;
+import dev.tokenkeeper.usage.RecordedUsage;
+import dev.tokenkeeper.usage.UsageEvent;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@code authorize}: token, provider and model checks, the price check, and reservations on every
+ * applicable budget, all or nothing. Tracks open permits and releases those left unsettled.
+ */
+public final class Admissions {
+    private final TokenService tokens;
+    private final DefaultPricingService pricing;
+    private final Budgets budgets;
+    private final DefaultUsageService usage;
+    private final Clock clock;
+    private final Duration permitTimeout;
+    private final ConcurrentHashMap<String, OpenPermit> open = new ConcurrentHashMap<>();
+
+    public Admissions(TokenService tokens, DefaultPricingService pricing, Budgets budgets, DefaultUsageService usage,
+            Clock clock, Duration permitTimeout) {
+        this.tokens = tokens;
+        this.pricing = pricing;
+        this.budgets = budgets;
+        this.usage = usage;
+        this.clock = clock;
+        this.permitTimeout = permitTimeout;
+    }
+
+    public Admission authorize(String secret, CallRequest call) {
+        VerificationResult v = tokens.verify(secret, call.source());
+        if (v instanceof VerificationResult.Rejected r) {
+            DenialReason reason = switch (r.reason()) {
+                case INVALID -> DenialReason.TOKEN_INVALID;
+                case NOT_FOUND -> DenialReason.TOKEN_NOT_FOUND;
+                case EXPIRED -> DenialReason.TOKEN_EXPIRED;
+                case REVOKED -> DenialReason.TOKEN_REVOKED;
+            };
+            return new Denial(reason, "the token was refused: " + r.reason().name().toLowerCase(Locale.ROOT), null,
+                    null, null);
+        }
+        Principal p = ((VerificationResult.Verified) v).principal();
+        if (!p.allowsProvider(call.provider())) {
+            return new Denial(DenialReason.PROVIDER_NOT_ALLOWED,
+                    "the token may not call provider '" + call.provider() + "'", null, null, null);
+        }
+        if (!p.allowsModel(call.model())) {
+            return new Denial(DenialReason.MODEL_NOT_ALLOWED, "the token may not call model '" + call.model() + "'",
+                    null, null, null);
+        }
+        Instant now = Instant.ofEpochMilli(clock.millis());
+        TokenCounts estimate = new TokenCounts(call.estimatedInputTokens(), 0, 0, call.maxOutputTokens(), 0);
+        long cost;
+        try {
+            cost = pricing.picoCost(call.provider(), call.model(), estimate, now.toEpochMilli()).total();
+        } catch (PriceMissingException e) {
+            return new Denial(DenialReason.PRICE_MISSING, e.getMessage(), null, null, null);
+        }
+        List<Limit> limits = budgets.applicable(p.tenantId(), p.userId(), p.projectId(), p.tokenId(), call.provider(),
+                call.model());
+        long[] units = new long[limits.size()];
+        for (int i = 0; i < units.length; i++) {
+            units[i] = Budgets.units(limits.get(i).metric(), estimate, cost);
+        }
+        Budgets.Reservation r = budgets.reserve(limits, now, units);
+        if (!r.granted()) {
+            Limit l = r.refusedBy();
+            return new Denial(DenialReason.BUDGET_EXCEEDED, "limit '" + l.name() + "' (" + l.id() + ") allows "
+                    + quantity(l, l.amount()) + " per " + l.period().name().toLowerCase(Locale.ROOT)
+                    + (l.grace() > 0 ? " plus " + quantity(l, l.grace()) + " grace" : "")
+                    + "; this call's estimate does not fit", l, null, r.refusedWindow().end());
+        }
+        List<BudgetWarning> warnings = List.of();
+        for (Budgets.Hold h : r.holds()) {
+            if (h.inGrace()) {
+                if (warnings.isEmpty()) {
+                    warnings = new ArrayList<>();
+                }
+                warnings.add(new BudgetWarning(h.limit(), h.window(), h.counter().claimed()));
+            }
+        }
+        String requestId = call.requestId() != null ? call.requestId() : Ids.uuid7(clock);
+        OpenPermit permit = new OpenPermit(Ids.uuid7(clock), requestId, p, call, now, now.plus(permitTimeout),
+                List.copyOf(warnings), r.holds());
+        open.put(permit.key, permit);
+        return permit;
+    }
+
+    private static String quantity(Limit l, long units) {
+        return switch (l.metric()) {
+            case TOKENS -> units + " tokens";
+            case REQUESTS -> units + " requests";
+            case COST_USD -> "$" + Money.ofPicos(units);
+        };
+    }
+
+    /** Releases the reservations of permits past their time; returns how many. */
+    public int releaseExpired() {
+        Instant now = Instant.ofEpochMilli(clock.millis());
+        int n = 0;
+        for (OpenPermit p : open.values()) {
+            if (!p.expiresAt.isAfter(now) && p.expire()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Permits authorized and not settled (nor expired) yet. */
+    public int openPermits() {
+        return open.size();
+    }
+
+    private final class OpenPermit implements Permit {
+        private static final int OPEN = 0;
+        private static final int UNRESERVED = 1; // released (by the caller or the timeout), or a failed settle
+        private static final int SETTLED = 2;
+
+        final String key;
+        final String requestId;
+        final Principal principal;
+        final CallRequest call;
+        final Instant startedAt;
+        final Instant expiresAt;
+        final List<BudgetWarning> warnings;
+        final List<Budgets.Hold> holds;
+        private int state = OPEN;
+        private boolean releasedByCaller;
+
+        OpenPermit(String key, String requestId, Principal principal, CallRequest call, Instant startedAt,
+                Instant expiresAt, List<BudgetWarning> warnings, List<Budgets.Hold> holds) {
+            this.key = key;
+            this.requestId = requestId;
+            this.principal = principal;
+            this.call = call;
+            this.startedAt = startedAt;
+            this.expiresAt = expiresAt;
+            this.warnings = warnings;
+            this.holds = holds;
+        }
+
+        @Override
+        public String requestId() {
+            return requestId;
+        }
+
+        @Override
+        public Principal principal() {
+            return principal;
+        }
+
+        @Override
+        public Instant startedAt() {
+            return startedAt;
+        }
+
+        @Override
+        public Instant expiresAt() {
+            return expiresAt;
+        }
+
+        @Override
+        public List<BudgetWarning> warnings() {
+            return warnings;
+        }
+
+        @Override
+        public synchronized RecordedUsage complete(Completion c) {
+            if (state == SETTLED || releasedByCaller) {
+                throw new IllegalStateException("permit " + requestId + " was settled already");
+            }
+            UsageEvent event = UsageEvent.builder()
+                    .requestId(requestId)
+                    .tenant(principal.tenantId())
+                    .token(principal.tokenId())
+                    .user(principal.userId())
+                    .project(principal.projectId())
+                    .provider(call.provider())
+                    .model(call.model())
+                    .counts(c.counts())
+                    .latency(c.latency())
+                    .outcome(c.outcome())
+                    .source(c.source())
+                    .errorMessage(c.errorMessage())
+                    .metadata(c.metadata())
+                    .at(startedAt)
+                    .build();
+            List<Budgets.Hold> held = state == OPEN ? holds : List.of();
+            state = UNRESERVED; // whatever happens below, the reservations are settled or released by it
+            open.remove(key);
+            RecordedUsage recorded = usage.record(event, held);
+            state = SETTLED;
+            return recorded;
+        }
+
+        @Override
+        public synchronized void release() {
+            if (state == OPEN) {
+                budgets.release(holds);
+                open.remove(key);
+            }
+            if (state != SETTLED) {
+                state = UNRESERVED;
+                releasedByCaller = true;
+            }
+        }
+
+        /** The timeout: releases the reservations; the permit can still complete. */
+        synchronized boolean expire() {
+            open.remove(key);
+            if (state != OPEN) {
+                return false;
+            }
+            budgets.release(holds);
+            state = UNRESERVED;
+            return true;
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package dev.tokenkeeper.internal.limits;
+
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.LoadingCache;
+import dev.tokenkeeper.internal.storage.LimitCharge;
+import dev.tokenkeeper.internal.storage.Storage;
+import dev.tokenkeeper.limits.Limit;
+import dev.tokenkeeper.limits.LimitMetric;
+import dev.tokenkeeper.limits.LimitWindow;
+import dev.tokenkeeper.pricing.TokenCounts;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The budget counters of this instance: per limit and window, what the ledger has counted
+ * ({@code used}) and that plus the reservations of calls in flight ({@code claimed}). A counter is
+ * loaded from {@code tk_limit_counters} on first use; afterwards every recorded event adds to it at
+ * once (the ledger's writer adds the same amounts to the table, in the transaction of the event).
+ * Reservations are compare-and-set loops on {@code claimed} against amount + grace, so concurrent
+ * callers cannot overshoot and a call that fits is never refused.
+ */
+public final class Budgets {
+    private final Storage storage;
+    private final LoadingCache<ScopeKey, List<Limit>> limits;
+    private final ConcurrentHashMap<LimitCharge.Key, Counter> counters = new ConcurrentHashMap<>();
+
+    private record ScopeKey(String tenantId, @Nullable String userId, @Nullable String projectId,
+            @Nullable String tokenId) {}
+
+    /** One limit's counter in one window. */
+    public static final class Counter {
+        final AtomicLong claimed = new AtomicLong();
+        final AtomicLong used = new AtomicLong();
+        final long windowEnd;
+
+        Counter(long used, long windowEnd) {
+            this.used.set(used);
+            this.claimed.set(used);
+            this.windowEnd = windowEnd;
+        }
+
+        public long used() {
+            return used.get();
+        }
+
+        public long claimed() {
+            return claimed.get();
+        }
+    }
+
+    /** A reservation taken on one counter. */
+    public record Hold(Limit limit, LimitWindow window, Counter counter, long units, boolean inGrace) {}
+
+    /** The outcome of a reservation over every applicable limit: all held, or the limit that refused. */
+    public record Reservation(List<Hold> holds, @Nullable Limit refusedBy, @Nullable LimitWindow refusedWindow) {
+        public boolean granted() {
+            return refusedBy == null;
+        }
+    }
+
+    public Budgets(Storage storage, Duration limitSyncInterval) {
+        this.storage = storage;
+        this.limits = Caffeine.newBuilder()
+                .maximumSize(100_000)
+                .expireAfterWrite(limitSyncInterval)
+                .build(k -> storage.read(tx -> storage.limits().forScopes(tx, k.tenantId(), k.userId(), k.projectId(),
+                        k.tokenId())));
+    }
+
+    /** The limits that apply to a call (cached; changed limits apply within the limit-sync interval). */
+    public List<Limit> applicable(String tenantId, @Nullable String userId, @Nullable String projectId,
+            @Nullable String tokenId, String provider, String model) {
+        List<Limit> all = limits.get(new ScopeKey(tenantId, userId, projectId, tokenId));
+        if (all.isEmpty()) {
+            return all;
+        }
+        List<Limit> matching = new ArrayList<>(all.size());
+        for (Limit l : all) {
+            if (l.matches(provider, model)) {
+                matching.add(l);
+            }
+        }
+        return matching;
+    }
+
+    /** Forgets the cached limits: a limit was created, changed or deleted here. */
+    public void limitsChanged() {
+        limits.invalidateAll();
+    }
+
+    /** A limit was deleted: its counters go. */
+    public void forget(String limitId) {
+        counters.keySet().removeIf(k -> k.limitId().equals(limitId));
+    }
+
+    /** The units of a call for a limit's metric. */
+    public static long units(LimitMetric metric, TokenCounts counts, long costPicos) {
+        return switch (metric) {
+            case TOKENS -> counts.input() + counts.cachedInput() + counts.cacheWrite() + counts.output()
+                    + counts.reasoning();
+            case COST_USD -> costPicos;
+            case REQUESTS -> 1;
+        };
+    }
+
+    /** What an event adds to each limit that applies to it. */
+    public List<LimitCharge> charges(List<Limit> applicable, long atMillis, TokenCounts counts, long costPicos) {
+        if (applicable.isEmpty()) {
+            return List.of();
+        }
+        Instant at = Instant.ofEpochMilli(atMillis);
+        List<LimitCharge> charges = new ArrayList<>(applicable.size());
+        for (Limit l : applicable) {
+            LimitWindow w = l.windowAt(at);
+            charges.add(new LimitCharge(l.id(), w.start().toEpochMilli(), end(w), units(l.metric(), counts, costPicos)));
+        }
+        return charges;
+    }
+
+    /** Adds (or, with {@code sign} -1, takes back) recorded usage to the counters. */
+    public void add(List<LimitCharge> charges, int sign) {
+        for (LimitCharge c : charges) {
+            // loaded first if needed: the table does not hold this event yet (it is queued after this)
+            Counter counter = counter(c.limitId(), c.windowStart(), c.windowEnd());
+            counter.used.addAndGet(sign * c.units());
+            counter.claimed.addAndGet(sign * c.units());
+        }
+    }
+
+    private Counter counter(String limitId, long windowStart, long windowEnd) {
+        return counters.computeIfAbsent(new LimitCharge.Key(limitId, windowStart),
+                k -> new Counter(storage.read(tx -> storage.limits().used(tx, limitId, windowStart)), windowEnd));
+    }
+
+    /** The counter of a limit in the window containing {@code at}, loading it when needed. */
+    public Counter counter(Limit limit, Instant at) {
+        LimitWindow w = limit.windowAt(at);
+        return counter(limit.id(), w.start().toEpochMilli(), end(w));
+    }
+
+    private static long end(LimitWindow w) {
+        return w.end() == null ? Long.MAX_VALUE : w.end().toEpochMilli();
+    }
+
+    /**
+     * Reserves {@code units[i]} on {@code limits.get(i)}'s current window for every limit, or none:
+     * the first limit whose amount + grace cannot take its units refuses, and what was reserved
+     * before it is given back.
+     */
+    public Reservation reserve(List<Limit> applicable, Instant at, long[] units) {
+        List<Hold> holds = new ArrayList<>(applicable.size());
+        for (int i = 0; i < applicable.size(); i++) {
+            Limit l = applicable.get(i);
+            LimitWindow w = l.windowAt(at);
+            Counter c = counter(l.id(), w.start().toEpochMilli(), end(w));
+            long cap = l.amount() + l.grace();
+            long n = units[i];
+            long before;
+            do {
+                before = c.claimed.get();
+                if (before + n > cap) {
+                    release(holds);
+                    return new Reservation(List.of(), l, w);
+                }
+            } while (!c.claimed.compareAndSet(before, before + n));
+            holds.add(new Hold(l, w, c, n, before + n > l.amount()));
+        }
+        return new Reservation(holds, null, null);
+    }
+
+    /**
+     * Turns a permit's reservations into its recorded usage, one atomic step per counter: a counter
+     * with both a hold and a charge moves by the difference, so no concurrent caller sees the
+     * reservation and the usage at once (a phantom refusal) or neither (an overshoot).
+     */
+    public void settle(List<LimitCharge> charges, List<Hold> holds) {
+        boolean[] settled = new boolean[holds.size()];
+        for (LimitCharge c : charges) {
+            Counter counter = counter(c.limitId(), c.windowStart(), c.windowEnd());
+            long reserved = 0;
+            for (int i = 0; i < holds.size(); i++) {
+                Hold h = holds.get(i);
+                if (!settled[i] && h.counter() == counter) {
+                    reserved = h.units();
+                    settled[i] = true;
+                    break;
+                }
+            }
+            counter.used.addAndGet(c.units());
+            counter.claimed.addAndGet(c.units() - reserved);
+        }
+        for (int i = 0; i < holds.size(); i++) {
+            if (!settled[i]) {
+                holds.get(i).counter().claimed.addAndGet(-holds.get(i).units());
+            }
+        }
+    }
+
+    /** Gives reservations back. */
+    public void release(List<Hold> holds) {
+        for (Hold h : holds) {
+            h.counter().claimed.addAndGet(-h.units());
+        }
+    }
+
+    /** Drops the counters of windows that ended before {@code now} (their usage is in the table). */
+    public void evictEnded(Instant now) {
+        long t = now.toEpochMilli();
+        counters.values().removeIf(c -> c.windowEnd <= t);
+    }
+}

@@ -1,0 +1,24 @@
+package dev.tokenkeeper.internal.storage;
+
+/**
+ * What one event adds to one limit's counter.
+ *
+ * @param limitId the limit
+ * @param windowStart the first instant of the window the event falls in (epoch ms)
+ * @param windowEnd the first instant after it ({@link Long#MAX_VALUE} for a total)
+ * @param units the amount, in the limit's unit
+ */
+public record LimitCharge(String limitId, long windowStart, long windowEnd, long units) {
+    /** The counter row this charge adds to. */
+    public record Key(String limitId, long windowStart) implements Comparable<Key> {
+        @Override
+        public int compareTo(Key o) {
+            int c = limitId.compareTo(o.limitId);
+            return c != 0 ? c : Long.compare(windowStart, o.windowStart);
+        }
+    }
+
+    public Key key() {
+        return new Key(limitId, windowStart);
+    }
+}
