@@ -1475,6 +1475,142 @@ public abstract class TokenKeeperContract {
             assertThatThrownBy(() -> first.complete(TokenCounts.of(1, 1), Duration.ZERO))
                     .isInstanceOf(IllegalStateException.class);
         }
+
+        @Test
+        @DisplayName("within the grace allowance a call goes through with a warning; beyond it, it is refused")
+        void grace() {
+            IssuedToken t = token("search");
+            Limit daily = tokenBudget(t, 1_000, 500);
+            Permit p = (Permit) call(t, 700, 500);
+            assertThat(p.warnings()).singleElement().satisfies(w -> {
+                assertThat(w.limit()).isEqualTo(daily);
+                assertThat(w.claimed()).isEqualTo(1_200);
+            });
+            assertThat(call(t, 200, 200)).isInstanceOf(Denial.class); // 1,600 > 1,500
+            assertThat(call(t, 150, 150)).isInstanceOf(Permit.class); // 1,500: the grace's very end
+        }
+
+        @Test
+        @DisplayName("a dollar budget for one model, tenant-wide, counts priced estimates and real costs")
+        void costBudgetWithModelFilter() {
+            IssuedToken t = token("search");
+            // claude-haiku-4-5: $1 input, $5 output per million (bundled catalog)
+            Limit haiku = keeper.limits().create(LimitSpec.builder(tenant).name("haiku $0.01").model("claude-haiku*")
+                    .costUsd(Money.of("0.01")).period(LimitPeriod.MONTH).build());
+            Permit p = (Permit) call(t, 5_000, 1_000); // $0.005 + $0.005 = $0.01: fits exactly
+            assertThat(call(t, 1, 0)).isInstanceOfSatisfying(Denial.class, d -> {
+                assertThat(d.limit()).isEqualTo(haiku);
+                assertThat(d.resetAt()).isEqualTo(Instant.parse("2026-12-01T00:00:00Z"));
+                assertThat(d.message()).contains("$0.01");
+            });
+            // another model is not counted by this limit
+            assertThat(keeper.authorize(t.secret(), CallRequest.of("anthropic", "claude-sonnet-4-5", 100_000, 10_000)))
+                    .isInstanceOf(Permit.class);
+            p.complete(TokenCounts.of(1_000, 200), Duration.ofMillis(300)); // $0.001 + $0.001
+            keeper.usage().flush();
+            assertThat(counted(haiku)).isEqualTo(Money.of("0.002").toPicosExact());
+            assertThat(call(t, 5_000, 0)).isInstanceOf(Permit.class); // $0.005 fits the $0.008 left
+        }
+
+        @Test
+        @DisplayName("refuses bad tokens, models the token may not call and unpriced models, each with its reason")
+        void reasons() {
+            IssuedToken t = token("search");
+            assertThat(keeper.authorize("tk_nonsense", CallRequest.of("anthropic", model, 1, 1)))
+                    .isInstanceOfSatisfying(Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.TOKEN_INVALID));
+            assertThat(keeper.authorize(t.secret(), CallRequest.of("anthropic", "claude-opus-4-5", 1, 1)))
+                    .isInstanceOfSatisfying(Denial.class,
+                            d -> assertThat(d.reason()).isEqualTo(DenialReason.MODEL_NOT_ALLOWED));
+            IssuedToken any = keeper.tokens().issue(TokenSpec.builder().tenant(tenant).name("any").build());
+            assertThat(keeper.authorize(any.secret(), CallRequest.of("acme", "unpriced", 1, 1)))
+                    .isInstanceOfSatisfying(Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.PRICE_MISSING));
+            keeper.tokens().revoke(tenant, t.info().id());
+            assertThat(call(t, 1, 1)).isInstanceOfSatisfying(Denial.class,
+                    d -> assertThat(d.reason()).isEqualTo(DenialReason.TOKEN_REVOKED));
+        }
+
+        @Test
+        @DisplayName("counters survive a restart, and a permit left open releases itself after its timeout")
+        void restartAndTimeout() throws Exception {
+            IssuedToken t = token("search");
+            Limit daily = tokenBudget(t, 5_000, 0);
+            ((Permit) call(t, 2_000, 1_000)).complete(TokenCounts.of(2_000, 1_000), Duration.ofMillis(10));
+            keeper.usage().flush();
+            TokenKeeper restarted = another(quietBuilder(database()).permitTimeout(Duration.ofMinutes(5)));
+            assertThat(restarted.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_001)))
+                    .isInstanceOf(Denial.class); // 3,000 used + 2,001 > 5,000
+            Permit abandoned = (Permit) restarted.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000));
+            assertThat(restarted.authorize(t.secret(), CallRequest.of("anthropic", model, 0, 1)))
+                    .isInstanceOf(Denial.class);
+            clock.advance(Duration.ofMinutes(6));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (restarted.openPermits() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(restarted.openPermits()).isZero();
+            assertThat(restarted.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000)))
+                    .isInstanceOf(Permit.class);
+            // the expired permit's call still records its usage when it completes after all
+            abandoned.complete(TokenCounts.of(10, 10), Duration.ofMinutes(6));
+            restarted.usage().flush();
+            assertThat(counted(daily)).isEqualTo(3_020);
+        }
+
+        @Test
+        @DisplayName("many threads on a nearly exhausted budget: exactly what fits is admitted, counters equal the ledger")
+        void concurrency() throws Exception {
+            IssuedToken t = token("search");
+            Limit budget = tokenBudget(t, 100_000, 1_000); // 101,000 with grace
+            ((Permit) call(t, 60_000, 0)).complete(TokenCounts.of(60_000, 0), Duration.ZERO);
+            int threads = 8;
+            java.util.concurrent.atomic.AtomicInteger admitted = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int k = 0; k < 200; k++) {
+                        // each call reserves 150 and really uses 100 or 150; odd ones are abandoned
+                        Admission a = call(t, 100, 50);
+                        if (a instanceof Permit p) {
+                            admitted.incrementAndGet();
+                            if (k % 3 == 0) {
+                                p.release();
+                            } else {
+                                p.complete(TokenCounts.of(100, k % 2 == 0 ? 0 : 50), Duration.ZERO);
+                            }
+                        } else {
+                            refused.incrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : done) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+            keeper.usage().flush();
+            long used = counted(budget);
+            long ledger = count("SELECT COALESCE(SUM(input_tokens + output_tokens), 0) FROM tk_usage_events"
+                    + " WHERE tenant_id = '" + tenant + "' AND token_id = '" + t.info().id() + "'");
+            assertThat(used).isEqualTo(ledger);
+            assertThat(used).isLessThanOrEqualTo(101_000);
+            assertThat(refused.get()).isPositive();
+            assertThat(keeper.openPermits()).isZero();
+            // no phantom refusal: after the run, the room left is what the ledger says, to the token
+            long room = 101_000 - used;
+            if (room >= 150) {
+                assertThat(call(t, 100, 50)).isInstanceOf(Permit.class);
+            } else {
+                assertThat(call(t, 100, 50)).isInstanceOf(Denial.class);
+                assertThat(call(t, room + 1, 0)).isInstanceOf(Denial.class);
+                assertThat(call(t, room, 0)).isInstanceOf(Permit.class); // exactly the room left fits
+            }
+        }
     }
 
     /** A small RFC 4180 reader, independent of the writer under test. */
