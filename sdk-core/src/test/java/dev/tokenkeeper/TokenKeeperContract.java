@@ -1393,6 +1393,10 @@ public abstract class TokenKeeperContract {
         void validation() {
             assertThatThrownBy(() -> spec("x").tokens(0).build()).isInstanceOfSatisfying(InvalidRequestException.class,
                     e -> assertThat(e.field()).isEqualTo("amount"));
+            assertThatThrownBy(() -> spec("x").costUsd(Money.of("1000000000")).build())
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("amount"));
+            assertThatThrownBy(() -> spec("x").tokens(Long.MAX_VALUE / 2).grace(1).build())
+                    .isInstanceOf(InvalidRequestException.class);
             assertThatThrownBy(() -> spec("x").tokens(10).grace(-1).build())
                     .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("grace"));
             assertThatThrownBy(() -> spec("x").build()).isInstanceOfSatisfying(InvalidRequestException.class,

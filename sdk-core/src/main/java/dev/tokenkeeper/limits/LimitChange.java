@@ -35,7 +35,7 @@ public record LimitChange(@Nullable String name, @Nullable Long amount, @Nullabl
     }
 
     public static LimitChange amountUsd(Money usd) {
-        return amount(usd.toPicosExact());
+        return amount(LimitRules.picos("amount", usd));
     }
 
     public LimitChange withGrace(long newGrace) {

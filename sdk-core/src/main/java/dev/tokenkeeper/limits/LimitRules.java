@@ -7,6 +7,8 @@ import java.util.TreeSet;
 /** The checks shared by {@link LimitSpec} and {@link LimitChange}. */
 final class LimitRules {
     static final int MAX_THRESHOLDS = 10;
+    /** The largest amount + grace: half the range of a counter, so that overruns cannot overflow it. */
+    static final long MAX_UNITS = Long.MAX_VALUE / 2;
     static final int MAX_THRESHOLD_PERCENT = 1_000;
 
     private LimitRules() {}
@@ -18,9 +20,19 @@ final class LimitRules {
         if (grace < 0) {
             throw new InvalidRequestException("grace", "must not be negative, was " + grace);
         }
-        if (amount > Long.MAX_VALUE / 4 || grace > Long.MAX_VALUE / 4) {
-            throw new InvalidRequestException("amount", "is too large");
+        if (amount > MAX_UNITS || grace > MAX_UNITS - amount) {
+            throw new InvalidRequestException("amount", "amount + grace must be at most " + MAX_UNITS
+                    + " units (for a dollar limit: $" + dev.tokenkeeper.pricing.Money.ofPicos(MAX_UNITS) + ")");
         }
+    }
+
+    /** Dollars as picodollars, refusing amounts beyond a counter's range with a typed error. */
+    static long picos(String field, dev.tokenkeeper.pricing.Money usd) {
+        if (usd.isNegative() || usd.toPicos().compareTo(java.math.BigInteger.valueOf(MAX_UNITS)) > 0) {
+            throw new InvalidRequestException(field, "must be between $0 and $"
+                    + dev.tokenkeeper.pricing.Money.ofPicos(MAX_UNITS) + ", was $" + usd);
+        }
+        return usd.toPicosExact();
     }
 
     static List<Integer> thresholds(List<Integer> percentages) {

@@ -142,7 +142,7 @@ public record LimitSpec(
 
         /** At most {@code usd} dollars per window. */
         public Builder costUsd(Money usd) {
-            return amount(LimitMetric.COST_USD, requireNonNull(usd, "costUsd").toPicosExact());
+            return amount(LimitMetric.COST_USD, LimitRules.picos("amount", requireNonNull(usd, "costUsd")));
         }
 
         /** The amount in the metric's unit (tokens, requests or picodollars). */
@@ -160,7 +160,7 @@ public record LimitSpec(
 
         /** Grace of a {@link LimitMetric#COST_USD} limit, in dollars. */
         public Builder graceUsd(Money usd) {
-            return grace(requireNonNull(usd, "graceUsd").toPicosExact());
+            return grace(LimitRules.picos("grace", requireNonNull(usd, "graceUsd")));
         }
 
         public Builder period(LimitPeriod period) {

@@ -1,0 +1,123 @@
+package dev.tokenkeeper.benchmarks;
+
+import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.admission.Admission;
+import dev.tokenkeeper.admission.CallRequest;
+import dev.tokenkeeper.admission.Permit;
+import dev.tokenkeeper.limits.LimitPeriod;
+import dev.tokenkeeper.limits.LimitSpec;
+import dev.tokenkeeper.pricing.Money;
+import dev.tokenkeeper.pricing.TokenCounts;
+import dev.tokenkeeper.tokens.TokenSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * {@code authorize} + {@code complete} on cached tokens (1,000 active) with two applicable limits
+ * (a tenant-wide dollar budget and a per-token token budget, both far from exhausted), on the
+ * embedded SQLite default. {@code complete} records the call in the ledger, so this includes the
+ * queueing of the usage event (the batch writer commits on the other core).
+ *
+ * <pre>
+ * mvn -q -pl benchmarks -am package -DskipTests
+ * java -jar benchmarks/target/benchmarks.jar AdmissionBenchmark
+ * </pre>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+@State(Scope.Benchmark)
+public class AdmissionBenchmark {
+    static final int TOKENS = 1000;
+
+    Path dir;
+    TokenKeeper keeper;
+    String[] secrets;
+
+    @State(Scope.Thread)
+    public static class Cursor {
+        int next;
+    }
+
+    @Setup(Level.Trial)
+    public void open() throws IOException {
+        dir = Files.createTempDirectory("tk-admission-bench");
+        keeper = TokenKeeper.builder().sqliteFile(dir.resolve("bench.db")).shutdownHook(false)
+                .ledgerQueueCapacity(1_000_000).build();
+        keeper.tenants().ensure("bench", "Benchmark");
+        keeper.limits().create(LimitSpec.builder("bench").name("tenant $").costUsd(Money.of("4000000"))
+                .period(LimitPeriod.MONTH).build());
+        secrets = new String[TOKENS];
+        for (int i = 0; i < TOKENS; i++) {
+            var t = keeper.tokens().issue(TokenSpec.builder().tenant("bench").name("t" + i).build());
+            secrets[i] = t.secret();
+            keeper.limits().create(LimitSpec.builder("bench").name("t" + i).token(t.info().id())
+                    .tokens(Long.MAX_VALUE / 4).period(LimitPeriod.DAY).build());
+        }
+        for (String s : secrets) { // warm the token and limit caches
+            ((Permit) keeper.authorize(s, CallRequest.of("anthropic", "claude-haiku-4-5", 100, 100))).release();
+        }
+    }
+
+    @TearDown(Level.Iteration)
+    public void drain() {
+        keeper.usage().flush();
+    }
+
+    @TearDown(Level.Trial)
+    public void close() throws IOException {
+        keeper.close();
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    final CallRequest call = CallRequest.of("anthropic", "claude-haiku-4-5", 1_000, 500);
+    final TokenCounts used = TokenCounts.of(900, 300);
+    final Duration latency = Duration.ofMillis(250);
+
+    Object admitAndComplete(Cursor c) {
+        Admission a = keeper.authorize(secrets[c.next++ % TOKENS], call);
+        return ((Permit) a).complete(used, latency);
+    }
+
+    @Benchmark
+    @Threads(1)
+    public Object authorizeComplete(Cursor c) {
+        return admitAndComplete(c);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public Object authorizeCompleteTwoThreads(Cursor c) {
+        return admitAndComplete(c);
+    }
+
+    @Benchmark
+    @Threads(1)
+    public Object authorizeRelease(Cursor c) {
+        Admission a = keeper.authorize(secrets[c.next++ % TOKENS], call);
+        ((Permit) a).release();
+        return a;
+    }
+}
