@@ -353,4 +353,44 @@ class ReferenceAppTest {
         assertThat(gone.status()).isEqualTo(404);
         assertThat(gone.body().path("code").asString()).isEqualTo("price_not_found");
     }
+
+    @Test
+    @DisplayName("limits over HTTP: create, list, get, change, delete, with problems for bad input")
+    void limits() throws Exception {
+        Reply created = call("POST", "/api/v1/limits", admin, """
+                {"name":"search monthly","scope":"project","scope_id":"search","metric":"cost_usd",
+                 "amount":"200","grace":"10.5","period":"month","zone":"Europe/Paris","alert_thresholds":[80,50]}""");
+        assertThat(created.status()).isEqualTo(201);
+        String id = created.body().path("id").asString();
+        assertThat(created.raw().headers().firstValue("Location")).hasValue("/api/v1/limits/" + id);
+        assertThat(created.body().path("amount").asString()).isEqualTo("200");
+        assertThat(created.body().path("grace").asString()).isEqualTo("10.5");
+        assertThat(created.body().path("alert_thresholds").toString()).isEqualTo("[50,80]");
+        assertThat(call("GET", "/api/v1/limits/" + id, admin, null).body().path("zone").asString())
+                .isEqualTo("Europe/Paris");
+        assertThat(call("GET", "/api/v1/limits?scope=project&scope_id=search", admin, null).body().path("items")
+                .size()).isEqualTo(1);
+
+        Reply changed = call("PATCH", "/api/v1/limits/" + id, admin, "{\"amount\":\"150.25\"}");
+        assertThat(changed.status()).isEqualTo(200);
+        assertThat(changed.body().path("amount").asString()).isEqualTo("150.25");
+        assertThat(changed.body().path("grace").asString()).isEqualTo("10.5");
+
+        Reply badMetric = call("POST", "/api/v1/limits", admin, "{\"name\":\"x\",\"metric\":\"bananas\",\"amount\":\"1\"}");
+        assertThat(badMetric.status()).isEqualTo(400);
+        assertThat(badMetric.contentType()).startsWith("application/problem+json");
+        assertThat(badMetric.body().path("detail").asString()).contains("metric");
+        assertThat(call("POST", "/api/v1/limits", admin, "{\"name\":\"x\",\"metric\":\"tokens\",\"amount\":\"0\"}")
+                .status()).isEqualTo(400);
+        assertThat(call("POST", "/api/v1/limits", admin,
+                "{\"name\":\"x\",\"metric\":\"tokens\",\"amount\":\"5\",\"zone\":\"Mars/Olympus\"}").status())
+                .isEqualTo(400);
+
+        assertThat(call("DELETE", "/api/v1/limits/" + id, admin, null).status()).isEqualTo(204);
+        Reply gone = call("GET", "/api/v1/limits/" + id, admin, null);
+        assertThat(gone.status()).isEqualTo(404);
+        assertThat(gone.body().path("code").asString()).isEqualTo("limit_not_found");
+        assertThat(call("GET", "/api/v1/audit?action=limit.updated", admin, null).body().path("items").get(0)
+                .path("metadata").path("previous_amount").asString()).isEqualTo("200");
+    }
 }
