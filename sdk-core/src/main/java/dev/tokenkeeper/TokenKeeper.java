@@ -11,6 +11,11 @@ import dev.tokenkeeper.admission.Permit;
 import dev.tokenkeeper.internal.DefaultLimitService;
 import dev.tokenkeeper.internal.limits.Admissions;
 import dev.tokenkeeper.internal.limits.Budgets;
+import dev.tokenkeeper.internal.limits.LimitAlerts;
+import dev.tokenkeeper.limits.LimitAlertListener;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
 import dev.tokenkeeper.internal.DefaultPricingService;
 import dev.tokenkeeper.limits.LimitService;
 import dev.tokenkeeper.internal.DefaultTenantService;
@@ -104,7 +109,10 @@ public final class TokenKeeper implements AutoCloseable {
             importPriceFile(pricing, b.priceFile);
         }
         this.budgets = new Budgets(storage, b.limitSyncInterval);
+        List<LimitAlertListener> alertListeners = new ArrayList<>(b.limitAlertListeners);
+        ServiceLoader.load(LimitAlertListener.class, TokenKeeper.class.getClassLoader()).forEach(alertListeners::add);
         this.usage = new DefaultUsageService(storage, b.clock, pricing, budgets,
+                new LimitAlerts(storage, auditor, b.clock, alertListeners),
                 new LedgerSettings(b.synchronousLedger, b.ledgerQueueCapacity, b.ledgerBatchSize, b.ledgerFlushInterval,
                         b.ledgerOverflowPolicy, b.ledgerBlockTimeout, b.idempotencyWindow, b.closeTimeout),
                 b.threadFactory);
@@ -324,6 +332,7 @@ public final class TokenKeeper implements AutoCloseable {
         private Duration priceSyncInterval = Duration.ofSeconds(10);
         private Duration limitSyncInterval = Duration.ofSeconds(5);
         private Duration permitTimeout = Duration.ofMinutes(15);
+        private final List<LimitAlertListener> limitAlertListeners = new ArrayList<>();
         private boolean synchronousLedger;
         private int ledgerQueueCapacity = 100_000;
         private int ledgerBatchSize = 2_000;
@@ -492,6 +501,15 @@ public final class TokenKeeper implements AutoCloseable {
         /** How often the runtime prices set by other instances are re-read. Default 10 s. */
         public Builder priceSyncInterval(Duration interval) {
             this.priceSyncInterval = positive("priceSyncInterval", interval);
+            return this;
+        }
+
+        /**
+         * Receives limit alerts: threshold crossings and grace, once per limit, window and threshold
+         * ({@link LimitAlertListener}). Listeners declared as service providers are added too.
+         */
+        public Builder limitAlertListener(LimitAlertListener listener) {
+            this.limitAlertListeners.add(requireNonNull(listener, "limitAlertListener"));
             return this;
         }
 

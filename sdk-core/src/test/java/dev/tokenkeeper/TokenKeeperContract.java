@@ -15,6 +15,7 @@ import dev.tokenkeeper.admission.DenialReason;
 import dev.tokenkeeper.admission.Permit;
 import dev.tokenkeeper.internal.usage.DefaultUsageService;
 import dev.tokenkeeper.limits.Limit;
+import dev.tokenkeeper.limits.LimitAlert;
 import dev.tokenkeeper.limits.LimitChange;
 import dev.tokenkeeper.limits.LimitMetric;
 import dev.tokenkeeper.limits.LimitPeriod;
@@ -146,7 +147,7 @@ public abstract class TokenKeeperContract {
         StorageHealth health = keeper.storageHealth();
         assertThat(health.up()).isTrue();
         assertThat(health.backend()).isEqualTo(expectedBackend());
-        assertThat(health.schemaVersion()).isEqualTo("9");
+        assertThat(health.schemaVersion()).isEqualTo("10");
     }
 
     @Nested
@@ -1478,6 +1479,51 @@ public abstract class TokenKeeperContract {
                     .satisfies(tr -> assertThat(tr.tokenId()).isEqualTo(t.info().id()));
             assertThatThrownBy(() -> first.complete(TokenCounts.of(1, 1), Duration.ZERO))
                     .isInstanceOf(IllegalStateException.class);
+        }
+
+        @Test
+        @DisplayName("threshold and grace crossings are announced once per window, to listeners and the audit log")
+        void alerts() {
+            List<LimitAlert> heard = java.util.Collections.synchronizedList(new ArrayList<>());
+            TokenKeeper k = another(quietBuilder(database()).limitAlertListener(heard::add)
+                    .limitAlertListener(a -> {
+                        throw new IllegalStateException("a broken listener does not stop the others");
+                    }));
+            IssuedToken t = token("search");
+            Limit daily = tokenBudget(t, 1_000, 100);
+            java.util.function.LongConsumer use = n -> {
+                k.usage().record(UsageEvent.builder().requestId("a-" + UUID.randomUUID()).tenant(tenant)
+                        .token(t.info().id()).user("u1").project("search").provider("anthropic").model(model)
+                        .counts(TokenCounts.of(n, 0)).build());
+                k.usage().flush();
+            };
+            use.accept(400);
+            assertThat(heard).isEmpty();
+            use.accept(200); // 600: 50 %
+            use.accept(300); // 900: 80 %
+            use.accept(150); // 1,050: 100 % and grace
+            use.accept(10);
+            assertThat(heard).extracting(a -> a.kind() + ":" + a.thresholdPercent() + ":" + a.used())
+                    .containsExactly("THRESHOLD:50:600", "THRESHOLD:80:900", "THRESHOLD:100:1050", "GRACE:0:1050");
+            assertThat(heard).allSatisfy(a -> {
+                assertThat(a.limit().id()).isEqualTo(daily.id());
+                assertThat(a.window().start()).isEqualTo(Instant.parse("2026-11-02T00:00:00Z"));
+            });
+            // another instance adding to the same window announces nothing again
+            TokenKeeper other = another(quietBuilder(database()).limitAlertListener(heard::add));
+            other.usage().record(UsageEvent.builder().requestId("a-other").tenant(tenant).token(t.info().id())
+                    .user("u1").project("search").provider("anthropic").model(model).counts(TokenCounts.of(5, 0))
+                    .build());
+            other.usage().flush();
+            assertThat(heard).hasSize(4);
+            // the next day is a new window
+            clock.advance(Duration.ofDays(1));
+            use.accept(500);
+            assertThat(heard).hasSize(5);
+            assertThat(heard.get(4).window().start()).isEqualTo(Instant.parse("2026-11-03T00:00:00Z"));
+            assertThat(keeper.audit().query(AuditQuery.builder(tenant).action(AuditAction.LIMIT_ALERT).build())
+                    .items()).hasSize(5).first().satisfies(e -> assertThat(e.metadata())
+                            .containsEntry("threshold", "50%").containsEntry("used", "500"));
         }
 
         @Test

@@ -12,6 +12,8 @@ public enum AuditAction {
     LIMIT_CREATED("limit.created"),
     LIMIT_UPDATED("limit.updated"),
     LIMIT_DELETED("limit.deleted"),
+    /** A limit's usage crossed an alert threshold, or went into its grace, in one window. */
+    LIMIT_ALERT("limit.alert"),
     /** A price added or replaced at runtime (API or file). */
     PRICE_SET("price.set"),
     /** A runtime price removed. */

@@ -24,8 +24,17 @@ public interface LimitStore {
     /** What the limit has counted in the window starting at {@code windowStart} (0 when nothing). */
     long used(StorageTx tx, String limitId, long windowStart);
 
-    /** Adds to the counters, creating missing rows; written in key order (no deadlock between writers). */
-    void addToCounters(StorageTx tx, java.util.SortedMap<LimitCharge.Key, Long> increments);
+    /**
+     * Adds to the counters, creating missing rows, in key order (no deadlock between writers);
+     * returns each counter's new total.
+     */
+    java.util.Map<LimitCharge.Key, Long> addToCounters(StorageTx tx, java.util.SortedMap<LimitCharge.Key, Long> increments);
+
+    /** Limits by id, of any tenant (for the ledger's writer). */
+    List<Limit> findByIds(StorageTx tx, java.util.Collection<String> ids);
+
+    /** Records that an alert fired; returns false when it had fired already in that window. */
+    boolean insertAlert(StorageTx tx, String limitId, long windowStart, String threshold, long used, long firedAt);
 
     /** Removes every counter of a limit. */
     void deleteCounters(StorageTx tx, String limitId);

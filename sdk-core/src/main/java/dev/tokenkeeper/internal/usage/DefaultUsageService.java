@@ -7,6 +7,8 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.tokenkeeper.ErrorCode;
 import dev.tokenkeeper.NotFoundException;
 import dev.tokenkeeper.internal.limits.Budgets;
+import dev.tokenkeeper.internal.limits.LimitAlerts;
+import dev.tokenkeeper.limits.LimitAlert;
 import dev.tokenkeeper.internal.storage.HourlyRollup;
 import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.Storage;
@@ -87,6 +89,7 @@ public final class DefaultUsageService implements UsageService {
     private final Clock clock;
     private final DefaultPricingService pricing;
     private final Budgets budgets;
+    private final LimitAlerts limitAlerts;
     private final LedgerSettings settings;
     private final BlockingQueue<Item> queue;
     private final Cache<String, Boolean> knownTenants = Caffeine.newBuilder().maximumSize(10_000).build();
@@ -112,12 +115,13 @@ public final class DefaultUsageService implements UsageService {
     private volatile @Nullable FaultInjector faultInjector;
 
     public DefaultUsageService(Storage storage, Clock clock, DefaultPricingService pricing, Budgets budgets,
-            LedgerSettings settings,
+            LimitAlerts limitAlerts, LedgerSettings settings,
             ThreadFactory threads) {
         this.storage = storage;
         this.clock = clock;
         this.pricing = pricing;
         this.budgets = budgets;
+        this.limitAlerts = limitAlerts;
         this.settings = settings;
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         this.recent = Caffeine.newBuilder()
@@ -466,12 +470,14 @@ public final class DefaultUsageService implements UsageService {
     }
 
     /** One transaction: the events (skipping those already recorded) and the roll-ups of the new ones. */
+    private record Committed(boolean[] inserted, List<LimitAlert> alerts) {}
+
     private void write(WriterSession session, List<Pending> items) {
         List<UsageRow> rows = new ArrayList<>(items.size());
         for (Pending p : items) {
             rows.add(p.row());
         }
-        boolean[] ok = session.write(tx -> {
+        Committed committed = session.write(tx -> {
             boolean[] inserted = storage.usage().insertEvents(tx, rows);
             FaultInjector f = faultInjector;
             if (f != null) {
@@ -489,9 +495,11 @@ public final class DefaultUsageService implements UsageService {
                 }
             }
             storage.usage().addToRollups(tx, sums.values());
-            storage.limits().addToCounters(tx, counters);
-            return inserted;
+            Map<LimitCharge.Key, Long> totals = storage.limits().addToCounters(tx, counters);
+            return new Committed(inserted, limitAlerts.crossings(tx, counters, totals));
         });
+        limitAlerts.announce(committed.alerts());
+        boolean[] ok = committed.inserted();
         int n = 0;
         for (int i = 0; i < ok.length; i++) {
             if (ok[i]) {

@@ -108,15 +108,46 @@ final class JdbcLimitStore implements LimitStore {
     }
 
     @Override
-    public void addToCounters(StorageTx tx, java.util.SortedMap<LimitCharge.Key, Long> increments) {
-        if (increments.isEmpty()) {
-            return;
+    public java.util.Map<LimitCharge.Key, Long> addToCounters(StorageTx tx,
+            java.util.SortedMap<LimitCharge.Key, Long> increments) {
+        java.util.Map<LimitCharge.Key, Long> totals = new java.util.HashMap<>();
+        for (var e : increments.entrySet()) {
+            long total = JdbcTx.of(tx).createQuery("INSERT INTO tk_limit_counters (limit_id, window_start, used)"
+                            + " VALUES (:id, :w, :n) ON CONFLICT (limit_id, window_start)"
+                            + " DO UPDATE SET used = tk_limit_counters.used + excluded.used RETURNING used")
+                    .bind("id", e.getKey().limitId())
+                    .bind("w", e.getKey().windowStart())
+                    .bind("n", e.getValue())
+                    .mapTo(Long.class)
+                    .one();
+            totals.put(e.getKey(), total);
         }
-        org.jdbi.v3.core.statement.PreparedBatch batch = JdbcTx.of(tx).prepareBatch("INSERT INTO tk_limit_counters"
-                + " (limit_id, window_start, used) VALUES (:id, :w, :n)"
-                + " ON CONFLICT (limit_id, window_start) DO UPDATE SET used = tk_limit_counters.used + excluded.used");
-        increments.forEach((k, n) -> batch.bind("id", k.limitId()).bind("w", k.windowStart()).bind("n", n).add());
-        batch.execute();
+        return totals;
+    }
+
+    @Override
+    public List<Limit> findByIds(StorageTx tx, java.util.Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        return JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_limits WHERE id IN (<ids>)")
+                .bindList("ids", new java.util.ArrayList<>(ids))
+                .map(LIMIT)
+                .list();
+    }
+
+    @Override
+    public boolean insertAlert(StorageTx tx, String limitId, long windowStart, String threshold, long used,
+            long firedAt) {
+        return JdbcTx.of(tx).createUpdate("INSERT INTO tk_limit_alerts (limit_id, window_start, threshold, used,"
+                        + " fired_at) VALUES (:id, :w, :t, :used, :at) ON CONFLICT (limit_id, window_start, threshold)"
+                        + " DO NOTHING")
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .bind("t", threshold)
+                .bind("used", used)
+                .bind("at", firedAt)
+                .execute() == 1;
     }
 
     @Override
