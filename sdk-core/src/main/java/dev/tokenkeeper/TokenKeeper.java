@@ -108,7 +108,7 @@ public final class TokenKeeper implements AutoCloseable {
         if (b.priceFile != null) {
             importPriceFile(pricing, b.priceFile);
         }
-        this.budgets = new Budgets(storage, b.limitSyncInterval);
+        this.budgets = new Budgets(storage, b.limitSyncInterval, b.clock);
         List<LimitAlertListener> alertListeners = new ArrayList<>(b.limitAlertListeners);
         ServiceLoader.load(LimitAlertListener.class, TokenKeeper.class.getClassLoader()).forEach(alertListeners::add);
         this.usage = new DefaultUsageService(storage, b.clock, pricing, budgets,

@@ -1527,6 +1527,42 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName("a rolling-minute rate limit refuses with RATE_LIMITED and a wait, refills, and is corrected at settle")
+        void rateLimits() {
+            IssuedToken t = token("search");
+            Limit rpm = keeper.limits().create(LimitSpec.builder(tenant).name("3 rpm").token(t.info().id())
+                    .requests(3).period(LimitPeriod.ROLLING_MINUTE).build());
+            // a call that never happened gives its request back
+            ((Permit) call(t, 10, 10)).release();
+            for (int i = 0; i < 3; i++) {
+                ((Permit) call(t, 10, 10)).complete(TokenCounts.of(10, 10), Duration.ZERO);
+            }
+            Admission fourth = call(t, 10, 10);
+            assertThat(fourth).isInstanceOfSatisfying(Denial.class, d -> {
+                assertThat(d.reason()).isEqualTo(DenialReason.RATE_LIMITED);
+                assertThat(d.reason().retryableSoon()).isTrue();
+                assertThat(d.limit()).isEqualTo(rpm);
+                assertThat(d.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(20));
+                assertThat(d.resetAt()).isNull();
+            });
+            clock.advance(((Denial) fourth).retryAfter());
+            assertThat(call(t, 10, 10)).isInstanceOf(Permit.class);
+            assertThat(count("SELECT COUNT(*) FROM tk_limit_counters WHERE limit_id = '" + rpm.id() + "'")).isZero();
+
+            IssuedToken other = token("other");
+            keeper.limits().create(LimitSpec.builder(tenant).name("1k tpm").token(other.info().id()).tokens(1_000)
+                    .period(LimitPeriod.ROLLING_MINUTE).build());
+            Permit p = (Permit) call(other, 300, 300);             // 600 taken, 400 left
+            p.complete(TokenCounts.of(60, 40), Duration.ZERO);     // really 100: 500 back, 900 left
+            Permit q = (Permit) call(other, 400, 400);             // 100 left
+            assertThat(call(other, 100, 1)).isInstanceOf(Denial.class);
+            assertThat(call(other, 50, 50)).isInstanceOf(Permit.class);
+            q.release();
+            assertThat(call(other, 0, 1_001)).isInstanceOfSatisfying(Denial.class,
+                    d -> assertThat(d.retryAfter()).isNull()); // more than the bucket ever holds
+        }
+
+        @Test
         @DisplayName("within the grace allowance a call goes through with a warning; beyond it, it is refused")
         void grace() {
             IssuedToken t = token("search");

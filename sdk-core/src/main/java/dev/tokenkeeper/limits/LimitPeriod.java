@@ -13,13 +13,23 @@ import java.time.temporal.TemporalAdjusters;
  * The window a limit counts in: a calendar hour, day, week (from Monday), or month in the limit's
  * time zone, or the whole lifetime of the limit. Windows follow the zone's calendar, daylight-saving
  * changes included: a day of 23 or 25 hours is one window.
+ *
+ * <p>{@link #ROLLING_MINUTE} is a rate limit instead: a token bucket (Bucket4j) that holds
+ * amount + grace and refills the amount continuously over each minute. A call that does not fit is
+ * refused with {@code RATE_LIMITED} and told how long to wait. Its usage is not stored.
  */
 public enum LimitPeriod {
     HOUR,
     DAY,
     WEEK,
     MONTH,
-    TOTAL;
+    TOTAL,
+    ROLLING_MINUTE;
+
+    /** Whether this is a rate limit (a rolling minute) rather than a budget over calendar windows. */
+    public boolean rolling() {
+        return this == ROLLING_MINUTE;
+    }
 
     /** The window of this period that contains {@code at}, in {@code zone}. */
     public LimitWindow windowOf(Instant at, ZoneId zone) {
@@ -28,13 +38,16 @@ public enum LimitPeriod {
         if (this == TOTAL) {
             return new LimitWindow(Instant.EPOCH, null);
         }
+        if (this == ROLLING_MINUTE) {
+            return new LimitWindow(at.minusSeconds(60), at); // the minute before: what the bucket smooths over
+        }
         ZonedDateTime z = at.atZone(zone);
         ZonedDateTime start = switch (this) {
             case HOUR -> z.truncatedTo(ChronoUnit.HOURS);
             case DAY -> z.toLocalDate().atStartOfDay(zone);
             case WEEK -> z.toLocalDate().with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY)).atStartOfDay(zone);
             case MONTH -> z.toLocalDate().withDayOfMonth(1).atStartOfDay(zone);
-            case TOTAL -> throw new AssertionError();
+            case TOTAL, ROLLING_MINUTE -> throw new AssertionError();
         };
         ZonedDateTime end = switch (this) {
             // an hour is 60 minutes of real time, also across an offset change
@@ -42,7 +55,7 @@ public enum LimitPeriod {
             case DAY -> start.toLocalDate().plusDays(1).atStartOfDay(zone);
             case WEEK -> start.toLocalDate().plusWeeks(1).atStartOfDay(zone);
             case MONTH -> start.toLocalDate().plusMonths(1).atStartOfDay(zone);
-            case TOTAL -> throw new AssertionError();
+            case TOTAL, ROLLING_MINUTE -> throw new AssertionError();
         };
         return new LimitWindow(start.toInstant(), end.toInstant());
     }

@@ -86,6 +86,14 @@ public final class Admissions {
             units[i] = Budgets.units(limits.get(i).metric(), estimate, cost);
         }
         Budgets.Reservation r = budgets.reserve(limits, now, units);
+        if (!r.granted() && r.refusedBy().period().rolling()) {
+            Limit l = r.refusedBy();
+            return new Denial(DenialReason.RATE_LIMITED, "rate limit '" + l.name() + "' (" + l.id() + ") allows "
+                    + quantity(l, l.amount()) + " per minute"
+                    + (r.retryAfter() == null ? "; this call's estimate exceeds its burst and cannot fit"
+                            : "; retry after " + r.retryAfter().toMillis() + " ms"),
+                    l, r.retryAfter(), null);
+        }
         if (!r.granted()) {
             Limit l = r.refusedBy();
             return new Denial(DenialReason.BUDGET_EXCEEDED, "limit '" + l.name() + "' (" + l.id() + ") allows "

@@ -2,12 +2,16 @@ package dev.tokenkeeper.internal.limits;
 
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.LoadingCache;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.TimeMeter;
 import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitMetric;
 import dev.tokenkeeper.limits.LimitWindow;
 import dev.tokenkeeper.pricing.TokenCounts;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -53,18 +57,43 @@ public final class Budgets {
         }
     }
 
-    /** A reservation taken on one counter. */
-    public record Hold(Limit limit, LimitWindow window, Counter counter, long units, boolean inGrace) {}
+    /**
+     * A reservation taken on one limit: on its window's counter (a budget), or in its token bucket
+     * (a rolling-minute rate limit).
+     */
+    public record Hold(Limit limit, LimitWindow window, @Nullable Counter counter, @Nullable Bucket bucket, long units,
+            boolean inGrace) {}
 
-    /** The outcome of a reservation over every applicable limit: all held, or the limit that refused. */
-    public record Reservation(List<Hold> holds, @Nullable Limit refusedBy, @Nullable LimitWindow refusedWindow) {
+    /**
+     * The outcome of a reservation over every applicable limit: all held, or the limit that refused,
+     * with its window (a budget) or how long to wait (a rate limit).
+     */
+    public record Reservation(List<Hold> holds, @Nullable Limit refusedBy, @Nullable LimitWindow refusedWindow,
+            @Nullable Duration retryAfter) {
         public boolean granted() {
             return refusedBy == null;
         }
     }
 
-    public Budgets(Storage storage, Duration limitSyncInterval) {
+    /** A rate limit's bucket, rebuilt when the limit's amount or grace changes. */
+    private record RateBucket(long amount, long grace, Bucket bucket) {}
+
+    private final ConcurrentHashMap<String, RateBucket> buckets = new ConcurrentHashMap<>();
+    private final TimeMeter time;
+
+    public Budgets(Storage storage, Duration limitSyncInterval, Clock clock) {
         this.storage = storage;
+        this.time = new TimeMeter() {
+            @Override
+            public long currentTimeNanos() {
+                return clock.millis() * 1_000_000L;
+            }
+
+            @Override
+            public boolean isWallClockBased() {
+                return true;
+            }
+        };
         this.limits = Caffeine.newBuilder()
                 .maximumSize(100_000)
                 .expireAfterWrite(limitSyncInterval)
@@ -96,6 +125,7 @@ public final class Budgets {
     /** A limit was deleted: its counters go. */
     public void forget(String limitId) {
         counters.keySet().removeIf(k -> k.limitId().equals(limitId));
+        buckets.remove(limitId);
     }
 
     /** The units of a call for a limit's metric. */
@@ -116,6 +146,9 @@ public final class Budgets {
         Instant at = Instant.ofEpochMilli(atMillis);
         List<LimitCharge> charges = new ArrayList<>(applicable.size());
         for (Limit l : applicable) {
+            if (l.period().rolling()) {
+                continue; // a rate limit counts in its bucket only
+            }
             LimitWindow w = l.windowAt(at);
             charges.add(new LimitCharge(l.id(), w.start().toEpochMilli(), end(w), units(l.metric(), counts, costPicos)));
         }
@@ -157,20 +190,41 @@ public final class Budgets {
         for (int i = 0; i < applicable.size(); i++) {
             Limit l = applicable.get(i);
             LimitWindow w = l.windowAt(at);
+            long n = units[i];
+            if (l.period().rolling()) {
+                Bucket bucket = bucket(l);
+                ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(n);
+                if (!probe.isConsumed()) {
+                    release(holds);
+                    long wait = n > l.amount() + l.grace() ? Long.MAX_VALUE : probe.getNanosToWaitForRefill();
+                    return new Reservation(List.of(), l, w, wait == Long.MAX_VALUE ? null : Duration.ofNanos(wait));
+                }
+                holds.add(new Hold(l, w, null, bucket, n, probe.getRemainingTokens() < l.grace()));
+                continue;
+            }
             Counter c = counter(l.id(), w.start().toEpochMilli(), end(w));
             long cap = l.amount() + l.grace();
-            long n = units[i];
             long before;
             do {
                 before = c.claimed.get();
                 if (before + n > cap) {
                     release(holds);
-                    return new Reservation(List.of(), l, w);
+                    return new Reservation(List.of(), l, w, null);
                 }
             } while (!c.claimed.compareAndSet(before, before + n));
-            holds.add(new Hold(l, w, c, n, before + n > l.amount()));
+            holds.add(new Hold(l, w, c, null, n, before + n > l.amount()));
         }
-        return new Reservation(holds, null, null);
+        return new Reservation(holds, null, null, null);
+    }
+
+    private Bucket bucket(Limit l) {
+        RateBucket b = buckets.compute(l.id(), (id, old) -> old != null && old.amount() == l.amount()
+                && old.grace() == l.grace() ? old : new RateBucket(l.amount(), l.grace(), Bucket.builder()
+                        .addLimit(limit -> limit.capacity(l.amount() + l.grace()).refillGreedy(l.amount(),
+                                Duration.ofMinutes(1)))
+                        .withCustomTimePrecision(time)
+                        .build()));
+        return b.bucket();
     }
 
     /**
@@ -178,8 +232,21 @@ public final class Budgets {
      * with both a hold and a charge moves by the difference, so no concurrent caller sees the
      * reservation and the usage at once (a phantom refusal) or neither (an overshoot).
      */
-    public void settle(List<LimitCharge> charges, List<Hold> holds) {
+    public void settle(List<LimitCharge> charges, List<Hold> holds, TokenCounts actual, long actualCostPicos) {
         boolean[] settled = new boolean[holds.size()];
+        for (int i = 0; i < holds.size(); i++) {
+            Hold h = holds.get(i);
+            if (h.bucket() != null) {
+                // a rate limit: the bucket is corrected to what the call really used
+                long diff = units(h.limit().metric(), actual, actualCostPicos) - h.units();
+                if (diff > 0) {
+                    h.bucket().consumeIgnoringRateLimits(diff);
+                } else if (diff < 0) {
+                    h.bucket().addTokens(-diff);
+                }
+                settled[i] = true;
+            }
+        }
         for (LimitCharge c : charges) {
             Counter counter = counter(c.limitId(), c.windowStart(), c.windowEnd());
             long reserved = 0;
@@ -196,7 +263,7 @@ public final class Budgets {
         }
         for (int i = 0; i < holds.size(); i++) {
             if (!settled[i]) {
-                holds.get(i).counter().claimed.addAndGet(-holds.get(i).units());
+                release(List.of(holds.get(i)));
             }
         }
     }
@@ -204,7 +271,11 @@ public final class Budgets {
     /** Gives reservations back. */
     public void release(List<Hold> holds) {
         for (Hold h : holds) {
-            h.counter().claimed.addAndGet(-h.units());
+            if (h.counter() != null) {
+                h.counter().claimed.addAndGet(-h.units());
+            } else if (h.bucket() != null) {
+                h.bucket().addTokens(h.units());
+            }
         }
     }
 

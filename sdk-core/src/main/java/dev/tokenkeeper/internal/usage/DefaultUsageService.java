@@ -186,9 +186,9 @@ public final class DefaultUsageService implements UsageService {
                     event.tokenId(), event.provider(), event.model()), at, c, cost.total());
             // The budget counters see the usage at once; a retry seen before adds nothing. (A retry the
             // writer finds stored already is taken back after its batch commits.)
-            if (firstSeen[0] && !charges.isEmpty()) {
-                budgets.settle(charges, holds);
-                counted = true;
+            if (firstSeen[0] && (!charges.isEmpty() || !holds.isEmpty())) {
+                budgets.settle(charges, holds, c, cost.total());
+                counted = !charges.isEmpty();
             } else {
                 budgets.release(holds);
             }
