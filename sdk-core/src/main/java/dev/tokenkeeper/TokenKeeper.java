@@ -8,6 +8,7 @@ import dev.tokenkeeper.admission.Admission;
 import dev.tokenkeeper.admission.CallRequest;
 import dev.tokenkeeper.admission.Denial;
 import dev.tokenkeeper.admission.Permit;
+import dev.tokenkeeper.admission.StorageFailurePolicy;
 import dev.tokenkeeper.internal.DefaultLimitService;
 import dev.tokenkeeper.internal.limits.Admissions;
 import dev.tokenkeeper.internal.limits.Budgets;
@@ -118,7 +119,8 @@ public final class TokenKeeper implements AutoCloseable {
                 b.threadFactory);
         this.traces = new DefaultTraceService(storage);
         this.limits = new DefaultLimitService(storage, auditor, b.clock, budgets);
-        this.admissions = new Admissions(tokens, pricing, budgets, usage, b.clock, b.permitTimeout);
+        this.admissions = new Admissions(tokens, pricing, budgets, usage, b.clock, b.permitTimeout,
+                b.storageFailurePolicy);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
         schedule("token sync", tokens::sync, b.tokenSyncInterval);
         schedule("last-used flush", tokens::flushLastUsed, b.lastUsedFlushInterval);
@@ -333,6 +335,7 @@ public final class TokenKeeper implements AutoCloseable {
         private Duration limitSyncInterval = Duration.ofSeconds(5);
         private Duration permitTimeout = Duration.ofMinutes(15);
         private final List<LimitAlertListener> limitAlertListeners = new ArrayList<>();
+        private StorageFailurePolicy storageFailurePolicy = StorageFailurePolicy.FAIL_CLOSED;
         private boolean synchronousLedger;
         private int ledgerQueueCapacity = 100_000;
         private int ledgerBatchSize = 2_000;
@@ -510,6 +513,15 @@ public final class TokenKeeper implements AutoCloseable {
          */
         public Builder limitAlertListener(LimitAlertListener listener) {
             this.limitAlertListeners.add(requireNonNull(listener, "limitAlertListener"));
+            return this;
+        }
+
+        /**
+         * What {@code authorize} does when the limits or counters a call needs cannot be read from the
+         * database. Default {@link StorageFailurePolicy#FAIL_CLOSED}.
+         */
+        public Builder storageFailurePolicy(StorageFailurePolicy policy) {
+            this.storageFailurePolicy = requireNonNull(policy, "storageFailurePolicy");
             return this;
         }
 

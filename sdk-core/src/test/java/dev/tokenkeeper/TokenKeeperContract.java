@@ -13,6 +13,7 @@ import dev.tokenkeeper.admission.CallRequest;
 import dev.tokenkeeper.admission.Denial;
 import dev.tokenkeeper.admission.DenialReason;
 import dev.tokenkeeper.admission.Permit;
+import dev.tokenkeeper.admission.StorageFailurePolicy;
 import dev.tokenkeeper.internal.usage.DefaultUsageService;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitAlert;
@@ -1560,6 +1561,39 @@ public abstract class TokenKeeperContract {
             q.release();
             assertThat(call(other, 0, 1_001)).isInstanceOfSatisfying(Denial.class,
                     d -> assertThat(d.retryAfter()).isNull()); // more than the bucket ever holds
+        }
+
+        @Test
+        @DisplayName("with the database down, what is in memory keeps working; the rest follows the policy; recovery needs no restart")
+        void storageDown() {
+            IssuedToken t = token("search");
+            keeper.limits().create(LimitSpec.builder(tenant).name("hourly").token(t.info().id()).tokens(10_000)
+                    .period(LimitPeriod.HOUR).build());
+            TokenKeeper open = another(quietBuilder(counting).storageFailurePolicy(StorageFailurePolicy.FAIL_OPEN));
+            ((Permit) call(t, 100, 100)).release(); // loads the token, the limits and this hour's counter
+            ((Permit) open.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 100))).release();
+            counting.down = true;
+            try {
+                assertThat(call(t, 100, 100)).isInstanceOfSatisfying(Permit.class, p -> {
+                    assertThat(p.limitsChecked()).isTrue();
+                    p.release();
+                });
+                clock.advance(Duration.ofMinutes(61)); // a new hour: its counter must be read
+                assertThat(call(t, 100, 100)).isInstanceOfSatisfying(Denial.class, d -> {
+                    assertThat(d.reason()).isEqualTo(DenialReason.STORAGE_UNAVAILABLE);
+                    assertThat(d.reason().retryableSoon()).isTrue();
+                    assertThat(d.retryAfter()).isPositive();
+                });
+                assertThat(open.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 100)))
+                        .isInstanceOfSatisfying(Permit.class, p -> {
+                            assertThat(p.limitsChecked()).isFalse();
+                            p.release();
+                        });
+            } finally {
+                counting.down = false;
+            }
+            assertThat(call(t, 100, 100)).isInstanceOfSatisfying(Permit.class,
+                    p -> assertThat(p.limitsChecked()).isTrue());
         }
 
         @Test

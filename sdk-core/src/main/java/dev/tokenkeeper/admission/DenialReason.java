@@ -19,7 +19,12 @@ public enum DenialReason {
     /** A budget is exhausted until its window ends, {@link Denial#resetAt()} (HTTP 403 or 402). */
     BUDGET_EXCEEDED(false),
     /** A rate limit: retry after {@link Denial#retryAfter()} (HTTP 429). */
-    RATE_LIMITED(true);
+    RATE_LIMITED(true),
+    /**
+     * The limits or counters needed could not be read because the database does not answer, and the
+     * policy is to fail closed (HTTP 503; retry after {@link Denial#retryAfter()}).
+     */
+    STORAGE_UNAVAILABLE(true);
 
     private final boolean retryableSoon;
 

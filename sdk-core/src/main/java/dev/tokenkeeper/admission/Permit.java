@@ -32,6 +32,12 @@ public non-sealed interface Permit extends Admission {
     /** When the reservations are released if the permit is not settled by then. */
     Instant expiresAt();
 
+    /**
+     * Whether the call was checked against its limits: false only when the database did not answer
+     * and the {@link StorageFailurePolicy} is {@code FAIL_OPEN}.
+     */
+    boolean limitsChecked();
+
     /** The limits this call goes into the grace allowance of; empty in the normal case. */
     List<BudgetWarning> warnings();
 

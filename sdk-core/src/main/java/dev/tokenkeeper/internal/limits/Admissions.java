@@ -7,6 +7,8 @@ import dev.tokenkeeper.admission.Completion;
 import dev.tokenkeeper.admission.Denial;
 import dev.tokenkeeper.admission.DenialReason;
 import dev.tokenkeeper.admission.Permit;
+import dev.tokenkeeper.admission.StorageFailurePolicy;
+import dev.tokenkeeper.StorageException;
 import dev.tokenkeeper.internal.DefaultPricingService;
 import dev.tokenkeeper.internal.usage.DefaultUsageService;
 import dev.tokenkeeper.internal.util.Ids;
@@ -26,28 +28,33 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code authorize}: token, provider and model checks, the price check, and reservations on every
  * applicable budget, all or nothing. Tracks open permits and releases those left unsettled.
  */
 public final class Admissions {
+    private static final Logger LOG = LoggerFactory.getLogger(Admissions.class);
     private final TokenService tokens;
     private final DefaultPricingService pricing;
     private final Budgets budgets;
     private final DefaultUsageService usage;
     private final Clock clock;
     private final Duration permitTimeout;
+    private final StorageFailurePolicy storageFailurePolicy;
     private final ConcurrentHashMap<String, OpenPermit> open = new ConcurrentHashMap<>();
 
     public Admissions(TokenService tokens, DefaultPricingService pricing, Budgets budgets, DefaultUsageService usage,
-            Clock clock, Duration permitTimeout) {
+            Clock clock, Duration permitTimeout, StorageFailurePolicy storageFailurePolicy) {
         this.tokens = tokens;
         this.pricing = pricing;
         this.budgets = budgets;
         this.usage = usage;
         this.clock = clock;
         this.permitTimeout = permitTimeout;
+        this.storageFailurePolicy = storageFailurePolicy;
     }
 
     public Admission authorize(String secret, CallRequest call) {
@@ -79,13 +86,24 @@ public final class Admissions {
         } catch (PriceMissingException e) {
             return new Denial(DenialReason.PRICE_MISSING, e.getMessage(), null, null, null);
         }
-        List<Limit> limits = budgets.applicable(p.tenantId(), p.userId(), p.projectId(), p.tokenId(), call.provider(),
-                call.model());
-        long[] units = new long[limits.size()];
-        for (int i = 0; i < units.length; i++) {
-            units[i] = Budgets.units(limits.get(i).metric(), estimate, cost);
+        Budgets.Reservation r;
+        try {
+            List<Limit> limits = budgets.applicable(p.tenantId(), p.userId(), p.projectId(), p.tokenId(),
+                    call.provider(), call.model());
+            long[] units = new long[limits.size()];
+            for (int i = 0; i < units.length; i++) {
+                units[i] = Budgets.units(limits.get(i).metric(), estimate, cost);
+            }
+            r = budgets.reserve(limits, now, units);
+        } catch (StorageException e) {
+            if (storageFailurePolicy == StorageFailurePolicy.FAIL_CLOSED) {
+                return new Denial(DenialReason.STORAGE_UNAVAILABLE, "the limits of this call cannot be read: "
+                        + e.getMessage(), null, Duration.ofSeconds(1), null);
+            }
+            LOG.warn("TokenKeeper: admitting a call of token {} without checking its limits: {}", p.tokenId(),
+                    e.getMessage());
+            return open(p, call, now, List.of(), List.of(), false);
         }
-        Budgets.Reservation r = budgets.reserve(limits, now, units);
         if (!r.granted() && r.refusedBy().period().rolling()) {
             Limit l = r.refusedBy();
             return new Denial(DenialReason.RATE_LIMITED, "rate limit '" + l.name() + "' (" + l.id() + ") allows "
@@ -110,9 +128,14 @@ public final class Admissions {
                 warnings.add(new BudgetWarning(h.limit(), h.window(), h.counter().claimed()));
             }
         }
+        return open(p, call, now, List.copyOf(warnings), r.holds(), true);
+    }
+
+    private Permit open(Principal p, CallRequest call, Instant now, List<BudgetWarning> warnings,
+            List<Budgets.Hold> holds, boolean checked) {
         String requestId = call.requestId() != null ? call.requestId() : Ids.uuid7(clock);
         OpenPermit permit = new OpenPermit(Ids.uuid7(clock), requestId, p, call, now, now.plus(permitTimeout),
-                List.copyOf(warnings), r.holds());
+                warnings, holds, checked);
         open.put(permit.key, permit);
         return permit;
     }
@@ -155,11 +178,12 @@ public final class Admissions {
         final Instant expiresAt;
         final List<BudgetWarning> warnings;
         final List<Budgets.Hold> holds;
+        final boolean checked;
         private int state = OPEN;
         private boolean releasedByCaller;
 
         OpenPermit(String key, String requestId, Principal principal, CallRequest call, Instant startedAt,
-                Instant expiresAt, List<BudgetWarning> warnings, List<Budgets.Hold> holds) {
+                Instant expiresAt, List<BudgetWarning> warnings, List<Budgets.Hold> holds, boolean checked) {
             this.key = key;
             this.requestId = requestId;
             this.principal = principal;
@@ -168,6 +192,12 @@ public final class Admissions {
             this.expiresAt = expiresAt;
             this.warnings = warnings;
             this.holds = holds;
+            this.checked = checked;
+        }
+
+        @Override
+        public boolean limitsChecked() {
+            return checked;
         }
 
         @Override

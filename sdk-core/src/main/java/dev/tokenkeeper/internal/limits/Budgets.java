@@ -94,9 +94,13 @@ public final class Budgets {
                 return true;
             }
         };
+        // Refreshed in the background after the sync interval; while the database does not answer,
+        // the last value keeps serving (for at most an hour).
         this.limits = Caffeine.newBuilder()
                 .maximumSize(100_000)
-                .expireAfterWrite(limitSyncInterval)
+                .refreshAfterWrite(limitSyncInterval)
+                .expireAfterWrite(Duration.ofHours(1).compareTo(limitSyncInterval) > 0 ? Duration.ofHours(1)
+                        : limitSyncInterval.multipliedBy(2))
                 .build(k -> storage.read(tx -> storage.limits().forScopes(tx, k.tenantId(), k.userId(), k.projectId(),
                         k.tokenId())));
     }
