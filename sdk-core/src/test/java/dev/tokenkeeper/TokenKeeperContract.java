@@ -1597,6 +1597,36 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName("a run's own budget stops that run only; its calls carry the run id")
+        void runBudget() {
+            IssuedToken t = token("search");
+            Limit run = keeper.limits().create(LimitSpec.builder(tenant).name("run-7 cap").run("run-7").tokens(5_000)
+                    .period(LimitPeriod.TOTAL).build());
+            CallRequest inRun = CallRequest.of("anthropic", model, 1_000, 1_000).withRun("run-7");
+            for (int i = 0; i < 2; i++) {
+                ((Permit) keeper.authorize(t.secret(), inRun)).complete(TokenCounts.of(1_000, 1_000), Duration.ZERO);
+            }
+            assertThat(keeper.authorize(t.secret(), inRun)).isInstanceOfSatisfying(Denial.class, d -> {
+                assertThat(d.reason()).isEqualTo(DenialReason.BUDGET_EXCEEDED);
+                assertThat(d.limit()).isEqualTo(run);
+                assertThat(d.resetAt()).isNull(); // a total never resets
+            });
+            // the same token outside the run, or in another run, is not held back
+            assertThat(call(t, 1_000, 1_000)).isInstanceOf(Permit.class);
+            assertThat(keeper.authorize(t.secret(), inRun.withRun("run-8"))).isInstanceOf(Permit.class);
+            // usage recorded directly for the run counts too
+            keeper.usage().record(UsageEvent.builder().requestId("direct-run-7").tenant(tenant).run("run-7")
+                    .provider("anthropic").model(model).counts(TokenCounts.of(500, 0)).build());
+            keeper.usage().flush();
+            assertThat(counted(run)).isEqualTo(4_500);
+            assertThat(keeper.traces().list(TraceQuery.builder(tenant).build()).items())
+                    .filteredOn(tr -> "run-7".equals(tr.metadata().get(UsageEvent.RUN_ID))).hasSize(3);
+            assertThatThrownBy(() -> UsageEvent.builder().requestId("x").tenant(tenant).run("a")
+                    .metadata(UsageEvent.RUN_ID, "b").provider("anthropic").model(model).build())
+                    .isInstanceOf(InvalidRequestException.class);
+        }
+
+        @Test
         @DisplayName("within the grace allowance a call goes through with a warning; beyond it, it is refused")
         void grace() {
             IssuedToken t = token("search");

@@ -136,11 +136,11 @@ public final class DefaultLimitService implements LimitService {
 
     @Override
     public List<Limit> applicable(String tenantId, @Nullable String userId, @Nullable String projectId,
-            @Nullable String tokenId, String provider, String model) {
+            @Nullable String tokenId, @Nullable String runId, String provider, String model) {
         Checks.tenantId("tenant", tenantId);
         requireNonNull(provider, "provider");
         requireNonNull(model, "model");
-        return storage.read(tx -> storage.limits().forScopes(tx, tenantId, userId, projectId, tokenId)).stream()
+        return storage.read(tx -> storage.limits().forScopes(tx, tenantId, userId, projectId, tokenId, runId)).stream()
                 .filter(l -> l.matches(provider, model))
                 .toList();
     }

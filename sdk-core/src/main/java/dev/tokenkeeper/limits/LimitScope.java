@@ -9,5 +9,11 @@ public enum LimitScope {
     /** The calls of one project (the token's project id). */
     PROJECT,
     /** The calls made with one API token. */
-    TOKEN
+    TOKEN,
+    /**
+     * The calls of one agent run or session, named by the application (the {@code runId} of the
+     * call): a runaway agent stops at its own cap. Typically a {@code TOTAL} budget, deleted when
+     * the run ends.
+     */
+    RUN
 }

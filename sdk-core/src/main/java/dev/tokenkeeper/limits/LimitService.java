@@ -30,9 +30,15 @@ public interface LimitService {
             @Nullable String cursor);
 
     /**
-     * The limits that apply to a call: the tenant's own, and those of the call's user, project and
-     * token, whose provider and model filters match.
+     * The limits that apply to a call: the tenant's own, and those of the call's user, project, token
+     * and run, whose provider and model filters match.
      */
     List<Limit> applicable(String tenantId, @Nullable String userId, @Nullable String projectId,
-            @Nullable String tokenId, String provider, String model);
+            @Nullable String tokenId, @Nullable String runId, String provider, String model);
+
+    /** {@link #applicable(String, String, String, String, String, String, String)} for a call outside any run. */
+    default List<Limit> applicable(String tenantId, @Nullable String userId, @Nullable String projectId,
+            @Nullable String tokenId, String provider, String model) {
+        return applicable(tenantId, userId, projectId, tokenId, null, provider, model);
+    }
 }

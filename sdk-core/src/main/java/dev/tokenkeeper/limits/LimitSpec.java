@@ -112,6 +112,11 @@ public record LimitSpec(
             return scope(LimitScope.TOKEN, tokenId);
         }
 
+        /** Counts the calls of one agent run or session (see {@link LimitScope#RUN}). */
+        public Builder run(String runId) {
+            return scope(LimitScope.RUN, runId);
+        }
+
         public Builder scope(LimitScope scope, @Nullable String scopeId) {
             this.scope = requireNonNull(scope, "scope");
             this.scopeId = scopeId;

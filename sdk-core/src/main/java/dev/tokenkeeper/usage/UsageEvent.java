@@ -34,6 +34,8 @@ import org.jspecify.annotations.Nullable;
  * @param at when the call started (UTC); {@code null}: the time of recording, by the keeper's clock
  * @param errorMessage what went wrong, for failed calls (never a secret), at most 1,024 characters
  * @param metadata application metadata (at most 32 entries, 8 KiB)
+ * @param runId the agent run or session the call belongs to, or {@code null}: the call counts
+ *     against that run's limits, and is stored with the metadata key {@code run_id}
  */
 public record UsageEvent(
         String requestId,
@@ -49,9 +51,12 @@ public record UsageEvent(
         UsageSource source,
         @Nullable Instant at,
         @Nullable String errorMessage,
-        Map<String, String> metadata) {
+        Map<String, String> metadata,
+        @Nullable String runId) {
 
     public static final int MAX_ERROR_LENGTH = 1024;
+    /** The metadata key under which an event's run id is stored. */
+    public static final String RUN_ID = "run_id";
 
     public UsageEvent {
         Checks.identifier("requestId", requestId);
@@ -74,6 +79,16 @@ public record UsageEvent(
         if (errorMessage != null && errorMessage.length() > MAX_ERROR_LENGTH) {
             errorMessage = errorMessage.substring(0, MAX_ERROR_LENGTH);
         }
+        Checks.optionalIdentifier("runId", runId);
+        if (runId != null && !runId.equals(metadata.getOrDefault(RUN_ID, runId))) {
+            throw new InvalidRequestException("metadata", "'" + RUN_ID + "' is set by runId; it says '"
+                    + metadata.get(RUN_ID) + "', runId says '" + runId + "'");
+        }
+        if (runId != null && !metadata.containsKey(RUN_ID)) {
+            Map<String, String> withRun = new LinkedHashMap<>(metadata);
+            withRun.put(RUN_ID, runId);
+            metadata = withRun;
+        }
         metadata = Checks.metadata("metadata", metadata);
     }
 
@@ -90,6 +105,7 @@ public record UsageEvent(
         private @Nullable String tokenId;
         private @Nullable String userId;
         private @Nullable String projectId;
+        private @Nullable String runId;
         private @Nullable String provider;
         private @Nullable String model;
         private TokenCounts counts = TokenCounts.NONE;
@@ -119,6 +135,12 @@ public record UsageEvent(
 
         public Builder user(@Nullable String userId) {
             this.userId = userId;
+            return this;
+        }
+
+        /** The agent run or session the call belongs to: it counts against that run's limits. */
+        public Builder run(@Nullable String runId) {
+            this.runId = runId;
             return this;
         }
 
@@ -181,7 +203,7 @@ public record UsageEvent(
         public UsageEvent build() {
             return new UsageEvent(Checks.required("requestId", requestId), Checks.required("tenant", tenantId),
                     tokenId, userId, projectId, Checks.required("provider", provider), Checks.required("model", model),
-                    counts, latency, outcome, source, at, errorMessage, metadata);
+                    counts, latency, outcome, source, at, errorMessage, metadata, runId);
         }
     }
 }

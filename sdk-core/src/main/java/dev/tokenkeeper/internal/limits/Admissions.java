@@ -89,7 +89,7 @@ public final class Admissions {
         Budgets.Reservation r;
         try {
             List<Limit> limits = budgets.applicable(p.tenantId(), p.userId(), p.projectId(), p.tokenId(),
-                    call.provider(), call.model());
+                    call.runId(), call.provider(), call.model());
             long[] units = new long[limits.size()];
             for (int i = 0; i < units.length; i++) {
                 units[i] = Budgets.units(limits.get(i).metric(), estimate, cost);
@@ -236,6 +236,7 @@ public final class Admissions {
                     .token(principal.tokenId())
                     .user(principal.userId())
                     .project(principal.projectId())
+                    .run(call.runId())
                     .provider(call.provider())
                     .model(call.model())
                     .counts(c.counts())

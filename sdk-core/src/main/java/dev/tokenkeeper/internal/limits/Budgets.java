@@ -34,7 +34,7 @@ public final class Budgets {
     private final ConcurrentHashMap<LimitCharge.Key, Counter> counters = new ConcurrentHashMap<>();
 
     private record ScopeKey(String tenantId, @Nullable String userId, @Nullable String projectId,
-            @Nullable String tokenId) {}
+            @Nullable String tokenId, @Nullable String runId) {}
 
     /** One limit's counter in one window. */
     public static final class Counter {
@@ -102,13 +102,13 @@ public final class Budgets {
                 .expireAfterWrite(Duration.ofHours(1).compareTo(limitSyncInterval) > 0 ? Duration.ofHours(1)
                         : limitSyncInterval.multipliedBy(2))
                 .build(k -> storage.read(tx -> storage.limits().forScopes(tx, k.tenantId(), k.userId(), k.projectId(),
-                        k.tokenId())));
+                        k.tokenId(), k.runId())));
     }
 
     /** The limits that apply to a call (cached; changed limits apply within the limit-sync interval). */
     public List<Limit> applicable(String tenantId, @Nullable String userId, @Nullable String projectId,
-            @Nullable String tokenId, String provider, String model) {
-        List<Limit> all = limits.get(new ScopeKey(tenantId, userId, projectId, tokenId));
+            @Nullable String tokenId, @Nullable String runId, String provider, String model) {
+        List<Limit> all = limits.get(new ScopeKey(tenantId, userId, projectId, tokenId, runId));
         if (all.isEmpty()) {
             return all;
         }

@@ -39,7 +39,7 @@ public interface LimitStore {
     /** Removes every counter of a limit. */
     void deleteCounters(StorageTx tx, String limitId);
 
-    /** The tenant-wide limits and those of the given user, project and token. */
+    /** The tenant-wide limits and those of the given user, project, token and run. */
     List<Limit> forScopes(StorageTx tx, String tenantId, @Nullable String userId, @Nullable String projectId,
-            @Nullable String tokenId);
+            @Nullable String tokenId, @Nullable String runId);
 }

@@ -183,7 +183,7 @@ public final class DefaultUsageService implements UsageService {
                     event.outcome().name(), event.source().name(), event.errorMessage(),
                     event.metadata().isEmpty() ? "{}" : Json.write(event.metadata()));
             charges = budgets.charges(budgets.applicable(event.tenantId(), event.userId(), event.projectId(),
-                    event.tokenId(), event.provider(), event.model()), at, c, cost.total());
+                    event.tokenId(), event.runId(), event.provider(), event.model()), at, c, cost.total());
             // The budget counters see the usage at once; a retry seen before adds nothing. (A retry the
             // writer finds stored already is taken back after its batch commits.)
             if (firstSeen[0] && (!charges.isEmpty() || !holds.isEmpty())) {

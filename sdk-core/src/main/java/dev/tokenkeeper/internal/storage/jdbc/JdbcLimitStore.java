@@ -157,16 +157,18 @@ final class JdbcLimitStore implements LimitStore {
 
     @Override
     public List<Limit> forScopes(StorageTx tx, String tenantId, @Nullable String userId, @Nullable String projectId,
-            @Nullable String tokenId) {
-        // absent ids bind as '', which no user, project or token limit has
+            @Nullable String tokenId, @Nullable String runId) {
+        // absent ids bind as '', which no user, project, token or run limit has
         return JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_limits WHERE tenant_id = :tenant AND ("
                         + "scope = 'TENANT' OR (scope = 'USER' AND scope_id = :user)"
-                        + " OR (scope = 'PROJECT' AND scope_id = :project) OR (scope = 'TOKEN' AND scope_id = :token))"
+                        + " OR (scope = 'PROJECT' AND scope_id = :project) OR (scope = 'TOKEN' AND scope_id = :token)"
+                        + " OR (scope = 'RUN' AND scope_id = :run))"
                         + " ORDER BY id")
                 .bind("tenant", tenantId)
                 .bind("user", userId == null ? "" : userId)
                 .bind("project", projectId == null ? "" : projectId)
                 .bind("token", tokenId == null ? "" : tokenId)
+                .bind("run", runId == null ? "" : runId)
                 .map(LIMIT)
                 .list();
     }
