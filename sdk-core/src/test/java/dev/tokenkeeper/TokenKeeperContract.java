@@ -15,6 +15,7 @@ import dev.tokenkeeper.admission.DenialReason;
 import dev.tokenkeeper.admission.Permit;
 import dev.tokenkeeper.admission.StorageFailurePolicy;
 import dev.tokenkeeper.internal.usage.DefaultUsageService;
+import dev.tokenkeeper.testkit.BudgetConcurrencyKit;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitAlert;
 import dev.tokenkeeper.limits.LimitChange;
@@ -1624,6 +1625,31 @@ public abstract class TokenKeeperContract {
             assertThatThrownBy(() -> UsageEvent.builder().requestId("x").tenant(tenant).run("a")
                     .metadata(UsageEvent.RUN_ID, "b").provider("anthropic").model(model).build())
                     .isInstanceOf(InvalidRequestException.class);
+        }
+
+        @Test
+        @DisplayName("the concurrency kit passes on one instance")
+        void concurrencyKit() throws Exception {
+            BudgetConcurrencyKit.Report r = BudgetConcurrencyKit.builder(List.of(keeper), tenant).build().run();
+            assertThat(r.passed()).as(r.toString()).isTrue();
+            assertThat(keeper.limits().list(tenant, null, null, 10, null).items()).isEmpty(); // it cleans up
+        }
+
+        @Test
+        @DisplayName("usage of a limit: committed in the window, and reserved by calls in flight here")
+        void limitUsage() {
+            IssuedToken t = token("search");
+            Limit daily = tokenBudget(t, 10_000, 0);
+            ((Permit) call(t, 1_000, 0)).complete(TokenCounts.of(700, 0), Duration.ZERO);
+            Permit open = (Permit) call(t, 2_000, 500);
+            keeper.usage().flush();
+            var usage = keeper.limits().usage(tenant, daily.id());
+            assertThat(usage.used()).isEqualTo(700);
+            assertThat(usage.reserved()).isEqualTo(2_500);
+            assertThat(usage.remaining()).isEqualTo(6_800);
+            assertThat(usage.window().start()).isEqualTo(Instant.parse("2026-11-02T00:00:00Z"));
+            open.release();
+            assertThat(keeper.limits().usage(tenant, daily.id()).reserved()).isZero();
         }
 
         @Test

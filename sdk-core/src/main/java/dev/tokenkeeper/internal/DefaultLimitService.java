@@ -20,6 +20,8 @@ import dev.tokenkeeper.limits.LimitMetric;
 import dev.tokenkeeper.limits.LimitScope;
 import dev.tokenkeeper.limits.LimitService;
 import dev.tokenkeeper.limits.LimitSpec;
+import dev.tokenkeeper.limits.LimitUsage;
+import dev.tokenkeeper.limits.LimitWindow;
 import dev.tokenkeeper.pricing.Money;
 import java.time.Clock;
 import java.time.Instant;
@@ -117,6 +119,18 @@ public final class DefaultLimitService implements LimitService {
         Checks.tenantId("tenant", tenantId);
         Checks.identifier("limitId", limitId);
         return storage.read(tx -> storage.limits().find(tx, tenantId, limitId));
+    }
+
+    @Override
+    public LimitUsage usage(String tenantId, String limitId) {
+        Limit l = find(tenantId, limitId).orElseThrow(() -> notFound(tenantId, limitId));
+        Instant now = Instant.ofEpochMilli(clock.millis());
+        LimitWindow w = l.windowAt(now);
+        if (l.period().rolling()) {
+            return new LimitUsage(l, w, 0, 0);
+        }
+        long used = storage.read(tx -> storage.limits().used(tx, l.id(), w.start().toEpochMilli()));
+        return new LimitUsage(l, w, used, budgets.reservedOnThisInstance(l, now));
     }
 
     @Override

@@ -23,6 +23,12 @@ public interface LimitService {
     Optional<Limit> find(String tenantId, String limitId);
 
     /**
+     * The limit's current window: its committed usage, read from the database, and what calls in
+     * flight on this instance reserve. Throws {@code LIMIT_NOT_FOUND} for an unknown limit.
+     */
+    LimitUsage usage(String tenantId, String limitId);
+
+    /**
      * The tenant's limits, oldest first, optionally only those of one scope (and scope id), in pages
      * of {@code limit} (1 to 1,000) with the cursor of the previous page.
      */

@@ -180,6 +180,13 @@ public final class Budgets {
         return counter(limit.id(), w.start().toEpochMilli(), end(w));
     }
 
+    /** What calls in flight on this instance hold in the limit's window containing {@code at}. */
+    public long reservedOnThisInstance(Limit limit, Instant at) {
+        LimitWindow w = limit.windowAt(at);
+        Counter c = counters.get(new LimitCharge.Key(limit.id(), w.start().toEpochMilli()));
+        return c == null ? 0 : c.claimed() - c.used();
+    }
+
     private static long end(LimitWindow w) {
         return w.end() == null ? Long.MAX_VALUE : w.end().toEpochMilli();
     }

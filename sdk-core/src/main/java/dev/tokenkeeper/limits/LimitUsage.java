@@ -1,0 +1,17 @@
+package dev.tokenkeeper.limits;
+
+/**
+ * How much of a limit's current window is used.
+ *
+ * @param limit the limit
+ * @param window the window
+ * @param used what the ledger has counted in the window (committed usage), in the limit's unit;
+ *     always 0 for a rate limit, whose usage is not stored
+ * @param reserved what calls in flight on this instance hold in the window
+ */
+public record LimitUsage(Limit limit, LimitWindow window, long used, long reserved) {
+    /** What is left before the amount is reached (negative when usage went into grace or beyond). */
+    public long remaining() {
+        return limit.amount() - used - reserved;
+    }
+}
