@@ -36,7 +36,7 @@ public interface LimitStore {
     /** Records that an alert fired; returns false when it had fired already in that window. */
     boolean insertAlert(StorageTx tx, String limitId, long windowStart, String threshold, long used, long firedAt);
 
-    /** Removes every counter of a limit. */
+    /** Removes every counter and recorded alert of a limit. */
     void deleteCounters(StorageTx tx, String limitId);
 
     /** The tenant-wide limits and those of the given user, project, token and run. */

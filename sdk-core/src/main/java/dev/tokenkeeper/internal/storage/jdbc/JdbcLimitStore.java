@@ -153,17 +153,20 @@ final class JdbcLimitStore implements LimitStore {
     @Override
     public void deleteCounters(StorageTx tx, String limitId) {
         JdbcTx.of(tx).createUpdate("DELETE FROM tk_limit_counters WHERE limit_id = :id").bind("id", limitId).execute();
+        JdbcTx.of(tx).createUpdate("DELETE FROM tk_limit_alerts WHERE limit_id = :id").bind("id", limitId).execute();
     }
 
     @Override
     public List<Limit> forScopes(StorageTx tx, String tenantId, @Nullable String userId, @Nullable String projectId,
             @Nullable String tokenId, @Nullable String runId) {
-        // absent ids bind as '', which no user, project, token or run limit has
-        return JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_limits WHERE tenant_id = :tenant AND ("
-                        + "scope = 'TENANT' OR (scope = 'USER' AND scope_id = :user)"
-                        + " OR (scope = 'PROJECT' AND scope_id = :project) OR (scope = 'TOKEN' AND scope_id = :token)"
-                        + " OR (scope = 'RUN' AND scope_id = :run))"
-                        + " ORDER BY id")
+        // One indexed lookup per scope (a tenant may hold many user, token or run limits): absent ids
+        // bind as '', which no user, project, token or run limit has.
+        String one = "SELECT " + COLUMNS + " FROM tk_limits WHERE tenant_id = :tenant AND scope = ";
+        return JdbcTx.of(tx).createQuery("SELECT * FROM (" + one + "'TENANT' AND scope_id = ''"
+                        + " UNION ALL " + one + "'USER' AND scope_id = :user"
+                        + " UNION ALL " + one + "'PROJECT' AND scope_id = :project"
+                        + " UNION ALL " + one + "'TOKEN' AND scope_id = :token"
+                        + " UNION ALL " + one + "'RUN' AND scope_id = :run) scoped ORDER BY id")
                 .bind("tenant", tenantId)
                 .bind("user", userId == null ? "" : userId)
                 .bind("project", projectId == null ? "" : projectId)
