@@ -9,6 +9,7 @@ import dev.tokenkeeper.NotFoundException;
 import dev.tokenkeeper.internal.limits.Budgets;
 import dev.tokenkeeper.internal.limits.LimitAlerts;
 import dev.tokenkeeper.limits.LimitAlert;
+import dev.tokenkeeper.limits.LimitPeriod;
 import dev.tokenkeeper.internal.storage.HourlyRollup;
 import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.Storage;
@@ -34,13 +35,9 @@ import dev.tokenkeeper.usage.UsageSeries;
 import dev.tokenkeeper.usage.UsageService;
 import dev.tokenkeeper.usage.UsageTotals;
 import java.time.Clock;
-import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.time.ZonedDateTime;
-import java.time.temporal.ChronoUnit;
-import java.time.temporal.TemporalAdjusters;
 import java.time.zone.ZoneOffsetTransition;
 import java.time.zone.ZoneRules;
 import java.util.ArrayList;
@@ -288,25 +285,22 @@ public final class DefaultUsageService implements UsageService {
         return new UsageBreakdown(dimension, query.hourFrom(), query.hourTo(), rows);
     }
 
-    static Instant bucketStart(Instant t, Granularity g, ZoneId zone) {
-        ZonedDateTime z = t.atZone(zone);
-        ZonedDateTime start = switch (g) {
-            case HOUR -> z.truncatedTo(ChronoUnit.HOURS);
-            case DAY -> z.toLocalDate().atStartOfDay(zone);
-            case WEEK -> z.toLocalDate().with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY)).atStartOfDay(zone);
-            case MONTH -> z.toLocalDate().withDayOfMonth(1).atStartOfDay(zone);
+    /** Series buckets are the calendar windows that limits count in: one definition of hour, day, week, month. */
+    private static LimitPeriod period(Granularity g) {
+        return switch (g) {
+            case HOUR -> LimitPeriod.HOUR;
+            case DAY -> LimitPeriod.DAY;
+            case WEEK -> LimitPeriod.WEEK;
+            case MONTH -> LimitPeriod.MONTH;
         };
-        return start.toInstant();
+    }
+
+    static Instant bucketStart(Instant t, Granularity g, ZoneId zone) {
+        return period(g).windowOf(t, zone).start();
     }
 
     static Instant nextBucket(Instant start, Granularity g, ZoneId zone) {
-        ZonedDateTime z = start.atZone(zone);
-        return switch (g) {
-            case HOUR -> start.plus(Duration.ofHours(1));
-            case DAY -> z.toLocalDate().plusDays(1).atStartOfDay(zone).toInstant();
-            case WEEK -> z.toLocalDate().plusWeeks(1).atStartOfDay(zone).toInstant();
-            case MONTH -> z.toLocalDate().plusMonths(1).atStartOfDay(zone).toInstant();
-        };
+        return requireNonNull(period(g).windowOf(start, zone).end());
     }
 
     /** Whether the zone's offset is a whole number of hours throughout [from, to). */
