@@ -371,6 +371,11 @@ class ReferenceAppTest {
         assertThat(call("GET", "/api/v1/limits?scope=project&scope_id=search", admin, null).body().path("items")
                 .size()).isEqualTo(1);
 
+        Reply usage = call("GET", "/api/v1/limits/" + id + "/usage", admin, null);
+        assertThat(usage.status()).isEqualTo(200);
+        assertThat(usage.body().path("used").asString()).isEqualTo("0");
+        assertThat(usage.body().path("remaining").asString()).isEqualTo("200");
+
         Reply changed = call("PATCH", "/api/v1/limits/" + id, admin, "{\"amount\":\"150.25\"}");
         assertThat(changed.status()).isEqualTo(200);
         assertThat(changed.body().path("amount").asString()).isEqualTo("150.25");

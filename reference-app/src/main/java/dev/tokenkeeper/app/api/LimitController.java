@@ -99,6 +99,19 @@ public class LimitController {
         return LimitView.of(keeper.limits().find(tenant, id).orElseThrow(() -> notFound(tenant, id)));
     }
 
+    record LimitUsageView(String limitId, Instant windowStart, @Nullable Instant windowEnd, String amount,
+            String used, String reserved, String remaining) {}
+
+    /** The current window of a limit: committed usage, and what calls in flight on this instance reserve. */
+    @GetMapping("/{id}/usage")
+    LimitUsageView usage(@PathVariable("id") String id, HttpServletRequest request) {
+        String tenant = AdminGuard.principal(request).tenantId();
+        var u = keeper.limits().usage(tenant, id);
+        LimitMetric m = u.limit().metric();
+        return new LimitUsageView(id, u.window().start(), u.window().end(), quantity(m, u.limit().amount()),
+                quantity(m, u.used()), quantity(m, u.reserved()), quantity(m, u.remaining()));
+    }
+
     @PatchMapping("/{id}")
     LimitView update(@PathVariable("id") String id, @RequestBody UpdateLimitRequest body, HttpServletRequest request) {
         String tenant = AdminGuard.principal(request).tenantId();
