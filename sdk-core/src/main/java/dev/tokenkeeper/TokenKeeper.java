@@ -118,15 +118,21 @@ public final class TokenKeeper implements AutoCloseable {
                         b.ledgerOverflowPolicy, b.ledgerBlockTimeout, b.idempotencyWindow, b.closeTimeout),
                 b.threadFactory);
         this.traces = new DefaultTraceService(storage);
-        this.limits = new DefaultLimitService(storage, auditor, b.clock, budgets);
+        boolean shared = b.sharedBudgets != null ? b.sharedBudgets : storage.backend().equals("postgresql");
+        this.limits = new DefaultLimitService(storage, auditor, b.clock, budgets, shared);
         this.admissions = new Admissions(tokens, pricing, budgets, usage, b.clock, b.permitTimeout,
-                b.storageFailurePolicy);
+                b.storageFailurePolicy, shared);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
         schedule("token sync", tokens::sync, b.tokenSyncInterval);
         schedule("last-used flush", tokens::flushLastUsed, b.lastUsedFlushInterval);
         schedule("verification-failure audit", failures::flush, b.failureAuditWindow);
         schedule("price sync", pricing::refresh, b.priceSyncInterval);
         schedule("permit expiry", admissions::releaseExpired, Duration.ofSeconds(1));
+        if (shared) {
+            Clock sweepClock = b.clock;
+            schedule("expired reservations", () -> budgets.releaseExpiredShared(sweepClock.instant()),
+                    Duration.ofSeconds(5));
+        }
         Clock windowClock = b.clock;
         schedule("ended budget windows", () -> budgets.evictEnded(windowClock.instant()), Duration.ofMinutes(1));
         if (b.traceRetention != null) {
@@ -336,6 +342,7 @@ public final class TokenKeeper implements AutoCloseable {
         private Duration permitTimeout = Duration.ofMinutes(15);
         private final List<LimitAlertListener> limitAlertListeners = new ArrayList<>();
         private StorageFailurePolicy storageFailurePolicy = StorageFailurePolicy.FAIL_CLOSED;
+        private @Nullable Boolean sharedBudgets;
         private boolean synchronousLedger;
         private int ledgerQueueCapacity = 100_000;
         private int ledgerBatchSize = 2_000;
@@ -522,6 +529,17 @@ public final class TokenKeeper implements AutoCloseable {
          */
         public Builder storageFailurePolicy(StorageFailurePolicy policy) {
             this.storageFailurePolicy = requireNonNull(policy, "storageFailurePolicy");
+            return this;
+        }
+
+        /**
+         * Whether budget reservations are held in the database, so that every instance on it enforces
+         * the same budgets (one short transaction per {@code authorize} and per {@code complete}), or
+         * in this instance's memory (sub-microsecond, for one instance per database). Default: shared
+         * on PostgreSQL, local on SQLite.
+         */
+        public Builder sharedBudgets(boolean shared) {
+            this.sharedBudgets = shared;
             return this;
         }
 

@@ -149,7 +149,7 @@ public abstract class TokenKeeperContract {
         StorageHealth health = keeper.storageHealth();
         assertThat(health.up()).isTrue();
         assertThat(health.backend()).isEqualTo(expectedBackend());
-        assertThat(health.schemaVersion()).isEqualTo("10");
+        assertThat(health.schemaVersion()).isEqualTo("11");
     }
 
     @Nested
@@ -1570,31 +1570,77 @@ public abstract class TokenKeeperContract {
             IssuedToken t = token("search");
             keeper.limits().create(LimitSpec.builder(tenant).name("hourly").token(t.info().id()).tokens(10_000)
                     .period(LimitPeriod.HOUR).build());
-            TokenKeeper open = another(quietBuilder(counting).storageFailurePolicy(StorageFailurePolicy.FAIL_OPEN));
-            ((Permit) call(t, 100, 100)).release(); // loads the token, the limits and this hour's counter
-            ((Permit) open.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 100))).release();
+            CallRequest c = CallRequest.of("anthropic", model, 100, 100);
+            TokenKeeper local = another(quietBuilder(counting).sharedBudgets(false));
+            TokenKeeper open = another(quietBuilder(counting).sharedBudgets(false)
+                    .storageFailurePolicy(StorageFailurePolicy.FAIL_OPEN));
+            TokenKeeper shared = another(quietBuilder(counting).sharedBudgets(true));
+            for (TokenKeeper k : List.of(local, open, shared)) {
+                ((Permit) k.authorize(t.secret(), c)).release(); // loads the token, the limits, this hour's counter
+            }
             counting.down = true;
             try {
-                assertThat(call(t, 100, 100)).isInstanceOfSatisfying(Permit.class, p -> {
+                // local budgets: what is in memory keeps working
+                assertThat(local.authorize(t.secret(), c)).isInstanceOfSatisfying(Permit.class, p -> {
                     assertThat(p.limitsChecked()).isTrue();
                     p.release();
                 });
+                // shared budgets need the database for every reservation: fail closed
+                assertThat(shared.authorize(t.secret(), c)).isInstanceOfSatisfying(Denial.class,
+                        d -> assertThat(d.reason()).isEqualTo(DenialReason.STORAGE_UNAVAILABLE));
                 clock.advance(Duration.ofMinutes(61)); // a new hour: its counter must be read
-                assertThat(call(t, 100, 100)).isInstanceOfSatisfying(Denial.class, d -> {
+                assertThat(local.authorize(t.secret(), c)).isInstanceOfSatisfying(Denial.class, d -> {
                     assertThat(d.reason()).isEqualTo(DenialReason.STORAGE_UNAVAILABLE);
                     assertThat(d.reason().retryableSoon()).isTrue();
                     assertThat(d.retryAfter()).isPositive();
                 });
-                assertThat(open.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 100)))
-                        .isInstanceOfSatisfying(Permit.class, p -> {
-                            assertThat(p.limitsChecked()).isFalse();
-                            p.release();
-                        });
+                assertThat(open.authorize(t.secret(), c)).isInstanceOfSatisfying(Permit.class, p -> {
+                    assertThat(p.limitsChecked()).isFalse();
+                    p.release();
+                });
             } finally {
                 counting.down = false;
             }
-            assertThat(call(t, 100, 100)).isInstanceOfSatisfying(Permit.class,
-                    p -> assertThat(p.limitsChecked()).isTrue());
+            for (TokenKeeper k : List.of(local, shared)) {
+                assertThat(k.authorize(t.secret(), c)).isInstanceOfSatisfying(Permit.class,
+                        p -> assertThat(p.limitsChecked()).isTrue());
+            }
+        }
+
+        @Test
+        @DisplayName("shared budgets: two instances on one database enforce one budget (the concurrency kit passes)")
+        void twoInstancesShareBudgets() throws Exception {
+            TokenKeeper a = another(quietBuilder(database()).sharedBudgets(true));
+            TokenKeeper b = another(quietBuilder(database()).sharedBudgets(true));
+            BudgetConcurrencyKit.Report r = BudgetConcurrencyKit.builder(List.of(a, b), tenant)
+                    .threadsPerKeeper(3).callsPerThread(120).budget(30_000, 500, 20_000).build().run();
+            assertThat(r.passed()).as(r.toString()).isTrue();
+        }
+
+        @Test
+        @DisplayName("shared budgets: a reservation of an instance that died is released when it expires")
+        void sharedReservationsExpire() throws Exception {
+            IssuedToken t = token("search");
+            Limit daily = tokenBudget(t, 5_000, 0);
+            TokenKeeper dying = another(quietBuilder(database()).sharedBudgets(true)
+                    .permitTimeout(Duration.ofMinutes(1)));
+            TokenKeeper survivor = another(quietBuilder(database()).sharedBudgets(true));
+            CallRequest big = CallRequest.of("anthropic", model, 3_000, 1_000);
+            assertThat(dying.authorize(t.secret(), big)).isInstanceOf(Permit.class); // never settled
+            assertThat(survivor.authorize(t.secret(), big)).isInstanceOf(Denial.class); // 4,000 + 4,000 > 5,000
+            assertThat(survivor.limits().usage(tenant, daily.id()).reserved()).isEqualTo(4_000);
+            clock.advance(Duration.ofMinutes(2));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (survivor.limits().usage(tenant, daily.id()).reserved() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50); // any instance's sweep (every 5 s) releases it
+            }
+            assertThat(survivor.limits().usage(tenant, daily.id()).reserved()).isZero();
+            Permit p = (Permit) survivor.authorize(t.secret(), big);
+            p.complete(TokenCounts.of(1_000, 500), Duration.ZERO); // the reservation becomes the real 1,500
+            survivor.usage().flush();
+            var usage = survivor.limits().usage(tenant, daily.id());
+            assertThat(usage.used()).isEqualTo(1_500);
+            assertThat(usage.reserved()).isZero(); // the writer turned it into usage
         }
 
         @Test

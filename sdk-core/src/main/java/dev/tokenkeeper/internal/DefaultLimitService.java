@@ -37,12 +37,14 @@ public final class DefaultLimitService implements LimitService {
     private final Auditor auditor;
     private final Clock clock;
     private final Budgets budgets;
+    private final boolean shared;
 
-    public DefaultLimitService(Storage storage, Auditor auditor, Clock clock, Budgets budgets) {
+    public DefaultLimitService(Storage storage, Auditor auditor, Clock clock, Budgets budgets, boolean shared) {
         this.storage = storage;
         this.auditor = auditor;
         this.clock = clock;
         this.budgets = budgets;
+        this.shared = shared;
     }
 
     @Override
@@ -129,8 +131,11 @@ public final class DefaultLimitService implements LimitService {
         if (l.period().rolling()) {
             return new LimitUsage(l, w, 0, 0);
         }
-        long used = storage.read(tx -> storage.limits().used(tx, l.id(), w.start().toEpochMilli()));
-        return new LimitUsage(l, w, used, budgets.reservedOnThisInstance(l, now));
+        long start = w.start().toEpochMilli();
+        long used = storage.read(tx -> storage.limits().used(tx, l.id(), start));
+        long reserved = shared ? storage.read(tx -> storage.limits().reserved(tx, l.id(), start))
+                : budgets.reservedOnThisInstance(l, now);
+        return new LimitUsage(l, w, used, reserved);
     }
 
     @Override

@@ -44,10 +44,11 @@ public final class Admissions {
     private final Clock clock;
     private final Duration permitTimeout;
     private final StorageFailurePolicy storageFailurePolicy;
+    private final boolean shared;
     private final ConcurrentHashMap<String, OpenPermit> open = new ConcurrentHashMap<>();
 
     public Admissions(TokenService tokens, DefaultPricingService pricing, Budgets budgets, DefaultUsageService usage,
-            Clock clock, Duration permitTimeout, StorageFailurePolicy storageFailurePolicy) {
+            Clock clock, Duration permitTimeout, StorageFailurePolicy storageFailurePolicy, boolean shared) {
         this.tokens = tokens;
         this.pricing = pricing;
         this.budgets = budgets;
@@ -55,6 +56,7 @@ public final class Admissions {
         this.clock = clock;
         this.permitTimeout = permitTimeout;
         this.storageFailurePolicy = storageFailurePolicy;
+        this.shared = shared;
     }
 
     public Admission authorize(String secret, CallRequest call) {
@@ -87,6 +89,7 @@ public final class Admissions {
             return new Denial(DenialReason.PRICE_MISSING, e.getMessage(), null, null, null);
         }
         Budgets.Reservation r;
+        String key = Ids.uuid7(clock);
         try {
             List<Limit> limits = budgets.applicable(p.tenantId(), p.userId(), p.projectId(), p.tokenId(),
                     call.runId(), call.provider(), call.model());
@@ -94,7 +97,8 @@ public final class Admissions {
             for (int i = 0; i < units.length; i++) {
                 units[i] = Budgets.units(limits.get(i).metric(), estimate, cost);
             }
-            r = budgets.reserve(limits, now, units);
+            r = shared ? budgets.reserveShared(limits, now, units, key, now.plus(permitTimeout))
+                    : budgets.reserve(limits, now, units);
         } catch (StorageException e) {
             if (storageFailurePolicy == StorageFailurePolicy.FAIL_CLOSED) {
                 return new Denial(DenialReason.STORAGE_UNAVAILABLE, "the limits of this call cannot be read: "
@@ -102,7 +106,7 @@ public final class Admissions {
             }
             LOG.warn("TokenKeeper: admitting a call of token {} without checking its limits: {}", p.tokenId(),
                     e.getMessage());
-            return open(p, call, now, List.of(), List.of(), false);
+            return open(key, p, call, now, List.of(), List.of(), false);
         }
         if (!r.granted() && r.refusedBy().period().rolling()) {
             Limit l = r.refusedBy();
@@ -125,16 +129,16 @@ public final class Admissions {
                 if (warnings.isEmpty()) {
                     warnings = new ArrayList<>();
                 }
-                warnings.add(new BudgetWarning(h.limit(), h.window(), h.counter().claimed()));
+                warnings.add(new BudgetWarning(h.limit(), h.window(), h.claimed()));
             }
         }
-        return open(p, call, now, List.copyOf(warnings), r.holds(), true);
+        return open(key, p, call, now, List.copyOf(warnings), r.holds(), true);
     }
 
-    private Permit open(Principal p, CallRequest call, Instant now, List<BudgetWarning> warnings,
+    private Permit open(String key, Principal p, CallRequest call, Instant now, List<BudgetWarning> warnings,
             List<Budgets.Hold> holds, boolean checked) {
         String requestId = call.requestId() != null ? call.requestId() : Ids.uuid7(clock);
-        OpenPermit permit = new OpenPermit(Ids.uuid7(clock), requestId, p, call, now, now.plus(permitTimeout),
+        OpenPermit permit = new OpenPermit(key, requestId, p, call, now, now.plus(permitTimeout),
                 warnings, holds, checked);
         open.put(permit.key, permit);
         return permit;
@@ -248,6 +252,17 @@ public final class Admissions {
                     .at(startedAt)
                     .build();
             List<Budgets.Hold> held = state == OPEN ? holds : List.of();
+            if (!held.isEmpty() && shared) {
+                try {
+                    // the counters see the real usage now; the ledger's writer turns it into used
+                    long cost = pricing.picoCost(call.provider(), call.model(), c.counts(), startedAt.toEpochMilli())
+                            .total();
+                    budgets.adjustShared(held, c.counts(), cost);
+                } catch (RuntimeException e) {
+                    LOG.warn("TokenKeeper: could not adjust the reservations of {} to its real usage: {}", requestId,
+                            e.getMessage());
+                }
+            }
             state = UNRESERVED; // whatever happens below, the reservations are settled or released by it
             open.remove(key);
             RecordedUsage recorded = usage.record(event, held);

@@ -62,7 +62,17 @@ public final class Budgets {
      * (a rolling-minute rate limit).
      */
     public record Hold(Limit limit, LimitWindow window, @Nullable Counter counter, @Nullable Bucket bucket, long units,
-            boolean inGrace) {}
+            long claimed, @Nullable String reservationId) {
+        /** Whether the reservation went beyond the limit's amount, into its grace. */
+        public boolean inGrace() {
+            return claimed > limit.amount();
+        }
+
+        /** Whether the reservation is held in the database (shared budgets). */
+        public boolean shared() {
+            return reservationId != null;
+        }
+    }
 
     /**
      * The outcome of a reservation over every applicable limit: all held, or the limit that refused,
@@ -210,7 +220,7 @@ public final class Budgets {
                     long wait = n > l.amount() + l.grace() ? Long.MAX_VALUE : probe.getNanosToWaitForRefill();
                     return new Reservation(List.of(), l, w, wait == Long.MAX_VALUE ? null : Duration.ofNanos(wait));
                 }
-                holds.add(new Hold(l, w, null, bucket, n, probe.getRemainingTokens() < l.grace()));
+                holds.add(new Hold(l, w, null, bucket, n, l.amount() + l.grace() - probe.getRemainingTokens(), null));
                 continue;
             }
             Counter c = counter(l.id(), w.start().toEpochMilli(), end(w));
@@ -223,9 +233,104 @@ public final class Budgets {
                     return new Reservation(List.of(), l, w, null);
                 }
             } while (!c.claimed.compareAndSet(before, before + n));
-            holds.add(new Hold(l, w, c, null, n, before + n > l.amount()));
+            holds.add(new Hold(l, w, c, null, n, before + n, null));
         }
         return new Reservation(holds, null, null, null);
+    }
+
+    /** Thrown inside the reservation transaction to roll it back. */
+    private static final class Refused extends RuntimeException {
+        final int index;
+
+        Refused(int index) {
+            super(null, null, false, false);
+            this.index = index;
+        }
+    }
+
+    /**
+     * Shared budgets: the rate limits in this instance's buckets, then every budget in one database
+     * transaction, each a conditional update of its window's counter (used + reserved + units within
+     * amount + grace) with a reservation row that expires at {@code expiresAt}.
+     */
+    public Reservation reserveShared(List<Limit> applicable, Instant at, long[] units, String permitKey,
+            Instant expiresAt) {
+        List<Limit> rates = new ArrayList<>();
+        List<Limit> budgets = new ArrayList<>();
+        List<Long> rateUnits = new ArrayList<>();
+        List<Long> budgetUnits = new ArrayList<>();
+        for (int i = 0; i < applicable.size(); i++) {
+            boolean rolling = applicable.get(i).period().rolling();
+            (rolling ? rates : budgets).add(applicable.get(i));
+            (rolling ? rateUnits : budgetUnits).add(units[i]);
+        }
+        Reservation local = reserve(rates, at, rateUnits.stream().mapToLong(Long::longValue).toArray());
+        if (!local.granted() || budgets.isEmpty()) {
+            return local;
+        }
+        List<Hold> holds;
+        try {
+            holds = storage.write(tx -> {
+                List<Hold> held = new ArrayList<>(budgets.size());
+                for (int i = 0; i < budgets.size(); i++) {
+                    Limit l = budgets.get(i);
+                    LimitWindow w = l.windowAt(at);
+                    long n = budgetUnits.get(i);
+                    String rid = permitKey + ":" + l.id();
+                    long claimed = storage.limits().reserve(tx, rid, l.id(), w.start().toEpochMilli(), n,
+                            l.amount() + l.grace(), expiresAt.toEpochMilli());
+                    if (claimed < 0) {
+                        throw new Refused(i);
+                    }
+                    held.add(new Hold(l, w, null, null, n, claimed, rid));
+                }
+                return held;
+            });
+        } catch (Refused r) {
+            release(local.holds());
+            Limit l = budgets.get(r.index);
+            return new Reservation(List.of(), l, l.windowAt(at), null);
+        } catch (RuntimeException e) {
+            release(local.holds());
+            throw e;
+        }
+        List<Hold> all = new ArrayList<>(local.holds());
+        all.addAll(holds);
+        return new Reservation(all, null, null, null);
+    }
+
+    /** Shared budgets: sets each reservation to the call's real usage, so the counters see it before the ledger does. */
+    public void adjustShared(List<Hold> holds, TokenCounts actual, long actualCostPicos) {
+        if (holds.stream().noneMatch(Hold::shared)) {
+            return;
+        }
+        storage.write(tx -> {
+            for (Hold h : holds) {
+                if (h.shared()) {
+                    storage.limits().adjustReservation(tx, h.reservationId(),
+                            units(h.limit().metric(), actual, actualCostPicos));
+                }
+            }
+            return null;
+        });
+    }
+
+    /** Shared budgets: releases reservations by id (those of an event that could not be stored). */
+    public void releaseReservations(List<String> ids) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        storage.write(tx -> {
+            for (String id : ids) {
+                storage.limits().releaseReservation(tx, id);
+            }
+            return null;
+        });
+    }
+
+    /** Shared budgets: releases the reservations whose permits expired, on any instance. */
+    public int releaseExpiredShared(Instant now) {
+        return storage.write(tx -> storage.limits().releaseExpiredReservations(tx, now.toEpochMilli()));
     }
 
     private Bucket bucket(Limit l) {
@@ -247,6 +352,10 @@ public final class Budgets {
         boolean[] settled = new boolean[holds.size()];
         for (int i = 0; i < holds.size(); i++) {
             Hold h = holds.get(i);
+            if (h.shared()) {
+                settled[i] = true; // released by the ledger's writer in the event's transaction
+                continue;
+            }
             if (h.bucket() != null) {
                 // a rate limit: the bucket is corrected to what the call really used
                 long diff = units(h.limit().metric(), actual, actualCostPicos) - h.units();
@@ -281,12 +390,25 @@ public final class Budgets {
 
     /** Gives reservations back. */
     public void release(List<Hold> holds) {
+        boolean anyShared = false;
         for (Hold h : holds) {
             if (h.counter() != null) {
                 h.counter().claimed.addAndGet(-h.units());
             } else if (h.bucket() != null) {
                 h.bucket().addTokens(h.units());
+            } else if (h.shared()) {
+                anyShared = true;
             }
+        }
+        if (anyShared) {
+            storage.write(tx -> {
+                for (Hold h : holds) {
+                    if (h.shared()) {
+                        storage.limits().releaseReservation(tx, h.reservationId());
+                    }
+                }
+                return null;
+            });
         }
     }
 

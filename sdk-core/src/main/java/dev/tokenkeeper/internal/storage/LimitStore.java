@@ -24,6 +24,9 @@ public interface LimitStore {
     /** What the limit has counted in the window starting at {@code windowStart} (0 when nothing). */
     long used(StorageTx tx, String limitId, long windowStart);
 
+    /** What open reservations hold in that window, across instances (shared budgets). */
+    long reserved(StorageTx tx, String limitId, long windowStart);
+
     /**
      * Adds to the counters, creating missing rows, in key order (no deadlock between writers);
      * returns each counter's new total.
@@ -35,6 +38,23 @@ public interface LimitStore {
 
     /** Records that an alert fired; returns false when it had fired already in that window. */
     boolean insertAlert(StorageTx tx, String limitId, long windowStart, String threshold, long used, long firedAt);
+
+    /**
+     * Reserves {@code units} on a window's counter if used + reserved + units stays within
+     * {@code cap}, recording the reservation; returns used + reserved afterwards, or -1 when it does
+     * not fit.
+     */
+    long reserve(StorageTx tx, String reservationId, String limitId, long windowStart, long units, long cap,
+            long expiresAt);
+
+    /** Sets a reservation to {@code units} (the call's real usage), adjusting its counter. */
+    void adjustReservation(StorageTx tx, String reservationId, long units);
+
+    /** Releases a reservation if it is still held; returns whether it was. */
+    boolean releaseReservation(StorageTx tx, String reservationId);
+
+    /** Releases every reservation that expired at or before {@code now}; returns how many. */
+    int releaseExpiredReservations(StorageTx tx, long now);
 
     /** Removes every counter and recorded alert of a limit. */
     void deleteCounters(StorageTx tx, String limitId);

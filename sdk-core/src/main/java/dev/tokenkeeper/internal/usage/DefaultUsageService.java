@@ -76,7 +76,8 @@ public final class DefaultUsageService implements UsageService {
      * A queued event with what it adds to the budget counters, and whether those were added to this
      * instance's counters already.
      */
-    private record Pending(UsageRow row, List<LimitCharge> charges, boolean counted) implements Item {}
+    private record Pending(UsageRow row, List<LimitCharge> charges, boolean counted, List<String> reservations)
+            implements Item {}
 
     private record FlushMarker(CountDownLatch done) implements Item {}
 
@@ -169,6 +170,7 @@ public final class DefaultUsageService implements UsageService {
         List<LimitCharge> charges = List.of();
         boolean counted = false;
         boolean holdsDone = false;
+        List<String> reservations = List.of();
         try {
             long at = first.at();
             TokenCounts c = event.counts();
@@ -186,11 +188,13 @@ public final class DefaultUsageService implements UsageService {
             if (firstSeen[0] && (!charges.isEmpty() || !holds.isEmpty())) {
                 budgets.settle(charges, holds, c, cost.total());
                 counted = !charges.isEmpty();
+                // reservations held in the database are released by the writer, with the event
+                reservations = holds.stream().filter(Budgets.Hold::shared).map(Budgets.Hold::reservationId).toList();
             } else {
                 budgets.release(holds);
             }
             holdsDone = true;
-            Pending pending = new Pending(row, charges, counted);
+            Pending pending = new Pending(row, charges, counted, reservations);
             if (settings.synchronous()) {
                 write(pooled, List.of(pending));
                 return new RecordedUsage(row.id(), cost.toCost(), true);
@@ -203,6 +207,7 @@ public final class DefaultUsageService implements UsageService {
             } else if (!holdsDone) {
                 budgets.release(holds);
             }
+            budgets.releaseReservations(reservations);
             if (firstSeen[0]) {
                 recent.invalidate(key); // not recorded: a retry is a first attempt
             }
@@ -446,6 +451,7 @@ public final class DefaultUsageService implements UsageService {
                         if (rows.get(0).counted()) {
                             budgets.add(rows.get(0).charges(), -1);
                         }
+                        budgets.releaseReservations(rows.get(0).reservations());
                         LOG.error("TokenKeeper ledger: event {} of tenant {} cannot be stored and was dropped: {}",
                                 rows.get(0).row().id(), rows.get(0).row().tenantId(), e.getMessage());
                         return;
@@ -490,6 +496,11 @@ public final class DefaultUsageService implements UsageService {
             }
             storage.usage().addToRollups(tx, sums.values());
             Map<LimitCharge.Key, Long> totals = storage.limits().addToCounters(tx, counters);
+            for (Pending p : items) {
+                for (String rid : p.reservations()) {
+                    storage.limits().releaseReservation(tx, rid); // the usage above replaces it
+                }
+            }
             return new Committed(inserted, limitAlerts.crossings(tx, counters, totals));
         });
         limitAlerts.announce(committed.alerts());

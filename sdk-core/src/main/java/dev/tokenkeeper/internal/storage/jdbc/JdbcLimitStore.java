@@ -151,9 +151,111 @@ final class JdbcLimitStore implements LimitStore {
     }
 
     @Override
+    public long reserved(StorageTx tx, String limitId, long windowStart) {
+        return JdbcTx.of(tx).createQuery("SELECT reserved FROM tk_limit_counters WHERE limit_id = :id AND window_start = :w")
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .mapTo(Long.class)
+                .findOne()
+                .orElse(0L);
+    }
+
+    @Override
+    public long reserve(StorageTx tx, String reservationId, String limitId, long windowStart, long units, long cap,
+            long expiresAt) {
+        var h = JdbcTx.of(tx);
+        h.createUpdate("INSERT INTO tk_limit_counters (limit_id, window_start, used, reserved) VALUES (:id, :w, 0, 0)"
+                        + " ON CONFLICT (limit_id, window_start) DO NOTHING")
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .execute();
+        Optional<Long> claimed = h.createQuery("UPDATE tk_limit_counters SET reserved = reserved + :n"
+                        + " WHERE limit_id = :id AND window_start = :w AND used + reserved + :n <= :cap"
+                        + " RETURNING used + reserved")
+                .bind("n", units)
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .bind("cap", cap)
+                .mapTo(Long.class)
+                .findOne();
+        if (claimed.isEmpty()) {
+            return -1;
+        }
+        h.createUpdate("INSERT INTO tk_limit_reservations (id, limit_id, window_start, units, expires_at)"
+                        + " VALUES (:rid, :id, :w, :n, :exp)")
+                .bind("rid", reservationId)
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .bind("n", units)
+                .bind("exp", expiresAt)
+                .execute();
+        return claimed.get();
+    }
+
+    private record Held(String limitId, long windowStart, long units) {}
+
+    private static final RowMapper<Held> HELD = (rs, ctx) -> new Held(rs.getString("limit_id"),
+            rs.getLong("window_start"), rs.getLong("units"));
+
+    @Override
+    public void adjustReservation(StorageTx tx, String reservationId, long units) {
+        var h = JdbcTx.of(tx);
+        Optional<Held> held = h.createQuery("SELECT limit_id, window_start, units FROM tk_limit_reservations"
+                        + " WHERE id = :rid")
+                .bind("rid", reservationId)
+                .map(HELD)
+                .findOne();
+        if (held.isEmpty() || held.get().units() == units) {
+            return;
+        }
+        h.createUpdate("UPDATE tk_limit_reservations SET units = :n WHERE id = :rid")
+                .bind("n", units)
+                .bind("rid", reservationId)
+                .execute();
+        addReserved(tx, held.get().limitId(), held.get().windowStart(), units - held.get().units());
+    }
+
+    @Override
+    public boolean releaseReservation(StorageTx tx, String reservationId) {
+        Optional<Held> held = JdbcTx.of(tx).createQuery("DELETE FROM tk_limit_reservations WHERE id = :rid"
+                        + " RETURNING limit_id, window_start, units")
+                .bind("rid", reservationId)
+                .map(HELD)
+                .findOne();
+        held.ifPresent(x -> addReserved(tx, x.limitId(), x.windowStart(), -x.units()));
+        return held.isPresent();
+    }
+
+    @Override
+    public int releaseExpiredReservations(StorageTx tx, long now) {
+        List<Held> expired = JdbcTx.of(tx).createQuery("DELETE FROM tk_limit_reservations WHERE expires_at <= :now"
+                        + " RETURNING limit_id, window_start, units")
+                .bind("now", now)
+                .map(HELD)
+                .list();
+        java.util.TreeMap<LimitCharge.Key, Long> sums = new java.util.TreeMap<>();
+        for (Held x : expired) {
+            sums.merge(new LimitCharge.Key(x.limitId(), x.windowStart()), x.units(), Long::sum);
+        }
+        sums.forEach((k, n) -> addReserved(tx, k.limitId(), k.windowStart(), -n));
+        return expired.size();
+    }
+
+    private static void addReserved(StorageTx tx, String limitId, long windowStart, long delta) {
+        JdbcTx.of(tx).createUpdate("UPDATE tk_limit_counters SET reserved = reserved + :d"
+                        + " WHERE limit_id = :id AND window_start = :w")
+                .bind("d", delta)
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .execute();
+    }
+
+    @Override
     public void deleteCounters(StorageTx tx, String limitId) {
         JdbcTx.of(tx).createUpdate("DELETE FROM tk_limit_counters WHERE limit_id = :id").bind("id", limitId).execute();
         JdbcTx.of(tx).createUpdate("DELETE FROM tk_limit_alerts WHERE limit_id = :id").bind("id", limitId).execute();
+        JdbcTx.of(tx).createUpdate("DELETE FROM tk_limit_reservations WHERE limit_id = :id").bind("id", limitId)
+                .execute();
     }
 
     @Override
