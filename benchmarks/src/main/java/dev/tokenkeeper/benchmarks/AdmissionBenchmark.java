@@ -9,6 +9,7 @@ import dev.tokenkeeper.limits.LimitSpec;
 import dev.tokenkeeper.pricing.Money;
 import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.tokens.TokenSpec;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -50,7 +52,12 @@ import org.openjdk.jmh.annotations.Warmup;
 public class AdmissionBenchmark {
     static final int TOKENS = 1000;
 
+    /** {@code local}: reservations in memory (SQLite default); {@code shared}: in the database. */
+    @Param({"local", "shared-sqlite", "shared-postgresql"})
+    public String budgets;
+
     Path dir;
+    EmbeddedPostgres postgres;
     TokenKeeper keeper;
     String[] secrets;
 
@@ -62,8 +69,15 @@ public class AdmissionBenchmark {
     @Setup(Level.Trial)
     public void open() throws IOException {
         dir = Files.createTempDirectory("tk-admission-bench");
-        keeper = TokenKeeper.builder().sqliteFile(dir.resolve("bench.db")).shutdownHook(false)
-                .ledgerQueueCapacity(1_000_000).build();
+        TokenKeeper.Builder b = TokenKeeper.builder().shutdownHook(false).ledgerQueueCapacity(1_000_000)
+                .sharedBudgets(!budgets.equals("local"));
+        if (budgets.equals("shared-postgresql")) {
+            postgres = EmbeddedPostgres.builder().start();
+            b.jdbcUrl(postgres.getJdbcUrl("postgres", "postgres"), "postgres", null);
+        } else {
+            b.sqliteFile(dir.resolve("bench.db"));
+        }
+        keeper = b.build();
         keeper.tenants().ensure("bench", "Benchmark");
         keeper.limits().create(LimitSpec.builder("bench").name("tenant $").costUsd(Money.of("4000000"))
                 .period(LimitPeriod.MONTH).build());
@@ -87,6 +101,9 @@ public class AdmissionBenchmark {
     @TearDown(Level.Trial)
     public void close() throws IOException {
         keeper.close();
+        if (postgres != null) {
+            postgres.close();
+        }
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
