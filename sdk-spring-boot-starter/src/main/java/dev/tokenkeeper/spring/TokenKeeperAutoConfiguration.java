@@ -1,0 +1,74 @@
+package dev.tokenkeeper.spring;
+
+import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.limits.LimitAlertListener;
+import javax.sql.DataSource;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * One {@link TokenKeeper} for the application, built from {@code tokenkeeper.*} properties, unless
+ * the application defines its own. Spring closes it on shutdown, which flushes the ledger. Beans of
+ * type {@link LimitAlertListener} receive limit alerts.
+ */
+@AutoConfiguration
+@ConditionalOnClass(TokenKeeper.class)
+@EnableConfigurationProperties(TokenKeeperProperties.class)
+public class TokenKeeperAutoConfiguration {
+
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    TokenKeeper tokenKeeper(TokenKeeperProperties props, ObjectProvider<DataSource> dataSource,
+            ObjectProvider<LimitAlertListener> alertListeners) {
+        TokenKeeper.Builder b = TokenKeeper.builder().shutdownHook(false); // Spring closes it
+        TokenKeeperProperties.Storage s = props.storage();
+        if (s.useApplicationDataSource()) {
+            b.dataSource(dataSource.getObject());
+        } else if (s.jdbcUrl() != null && !s.jdbcUrl().isBlank()) {
+            b.jdbcUrl(s.jdbcUrl(), s.username(), s.password());
+        } else {
+            b.sqliteFile(s.sqliteFile());
+        }
+        if (props.tokenSyncInterval() != null) {
+            b.tokenSyncInterval(props.tokenSyncInterval());
+        }
+        if (props.priceFile() != null) {
+            b.priceFile(props.priceFile());
+        }
+        if (props.unknownPricePolicy() != null) {
+            b.unknownPricePolicy(props.unknownPricePolicy());
+        }
+        if (props.sharedBudgets() != null) {
+            b.sharedBudgets(props.sharedBudgets());
+        }
+        if (props.storageFailurePolicy() != null) {
+            b.storageFailurePolicy(props.storageFailurePolicy());
+        }
+        if (props.permitTimeout() != null) {
+            b.permitTimeout(props.permitTimeout());
+        }
+        if (props.traceRetention() != null) {
+            b.traceRetention(props.traceRetention());
+        }
+        TokenKeeperProperties.Ledger l = props.ledger();
+        b.synchronousLedger(l.synchronous());
+        if (l.queueCapacity() != null) {
+            b.ledgerQueueCapacity(l.queueCapacity());
+        }
+        if (l.batchSize() != null) {
+            b.ledgerBatchSize(l.batchSize());
+        }
+        if (l.flushInterval() != null) {
+            b.ledgerFlushInterval(l.flushInterval());
+        }
+        if (l.overflowPolicy() != null) {
+            b.ledgerOverflowPolicy(l.overflowPolicy());
+        }
+        alertListeners.orderedStream().forEach(b::limitAlertListener);
+        return b.build();
+    }
+}

@@ -1,0 +1,66 @@
+package dev.tokenkeeper.spring;
+
+import dev.tokenkeeper.admission.StorageFailurePolicy;
+import dev.tokenkeeper.pricing.UnknownPricePolicy;
+import dev.tokenkeeper.usage.LedgerOverflowPolicy;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * The {@code tokenkeeper.*} settings of the auto-configured {@link dev.tokenkeeper.TokenKeeper}.
+ * Unset values keep the builder's defaults (see the configuration reference).
+ *
+ * @param storage where the data lives
+ * @param tokenSyncInterval how often other instances' token changes are picked up
+ * @param priceFile a JSON price file set as runtime prices at start
+ * @param unknownPricePolicy what a call to a model without a price gets
+ * @param sharedBudgets budget reservations in the database (default: on PostgreSQL)
+ * @param storageFailurePolicy what {@code authorize} does when the database does not answer
+ * @param permitTimeout how long an unsettled permit holds its reservations
+ * @param traceRetention how long raw traces are kept (roll-ups stay), or forever
+ * @param ledger the usage ledger's queue and writer
+ */
+@ConfigurationProperties("tokenkeeper")
+public record TokenKeeperProperties(
+        @DefaultValue Storage storage,
+        @Nullable Duration tokenSyncInterval,
+        @Nullable Path priceFile,
+        @Nullable UnknownPricePolicy unknownPricePolicy,
+        @Nullable Boolean sharedBudgets,
+        @Nullable StorageFailurePolicy storageFailurePolicy,
+        @Nullable Duration permitTimeout,
+        @Nullable Duration traceRetention,
+        @DefaultValue Ledger ledger) {
+
+    /**
+     * @param sqliteFile the embedded SQLite file (default {@code data/tokenkeeper.db}), used when
+     *     neither a JDBC URL nor the application's data source is set
+     * @param jdbcUrl a JDBC URL (PostgreSQL) with its own pool
+     * @param username database user for the JDBC URL
+     * @param password database password for the JDBC URL
+     * @param useApplicationDataSource use the application's {@code DataSource} bean instead
+     */
+    public record Storage(
+            @DefaultValue("data/tokenkeeper.db") Path sqliteFile,
+            @Nullable String jdbcUrl,
+            @Nullable String username,
+            @Nullable String password,
+            @DefaultValue("false") boolean useApplicationDataSource) {}
+
+    /**
+     * @param synchronous commit each event before {@code record} returns
+     * @param queueCapacity events the queue holds
+     * @param batchSize events per write transaction at most
+     * @param flushInterval longest wait for a batch to fill
+     * @param overflowPolicy what {@code record} does on a full queue
+     */
+    public record Ledger(
+            @DefaultValue("false") boolean synchronous,
+            @Nullable Integer queueCapacity,
+            @Nullable Integer batchSize,
+            @Nullable Duration flushInterval,
+            @Nullable LedgerOverflowPolicy overflowPolicy) {}
+}

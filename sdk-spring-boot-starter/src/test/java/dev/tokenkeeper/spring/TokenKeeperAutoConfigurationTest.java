@@ -1,0 +1,110 @@
+package dev.tokenkeeper.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.limits.LimitAlert;
+import dev.tokenkeeper.limits.LimitAlertListener;
+import dev.tokenkeeper.limits.LimitPeriod;
+import dev.tokenkeeper.limits.LimitSpec;
+import dev.tokenkeeper.pricing.Money;
+import dev.tokenkeeper.pricing.TokenCounts;
+import dev.tokenkeeper.usage.UsageEvent;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+@DisplayName("Spring Boot auto-configuration")
+class TokenKeeperAutoConfigurationTest {
+    @TempDir
+    Path dir;
+
+    final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(TokenKeeperAutoConfiguration.class));
+
+    @Test
+    @DisplayName("builds one TokenKeeper on the configured SQLite file and closes it with the context")
+    void defaults() {
+        Path file = dir.resolve("app.db");
+        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + file, "tokenkeeper.ledger.synchronous=true")
+                .run(ctx -> {
+                    assertThat(ctx).hasSingleBean(TokenKeeper.class);
+                    TokenKeeper keeper = ctx.getBean(TokenKeeper.class);
+                    assertThat(keeper.backend()).isEqualTo("sqlite");
+                    keeper.tenants().ensure("acme", "Acme");
+                    // synchronous ledger from the properties: committed before record returns
+                    assertThat(keeper.usage().record(UsageEvent.builder().requestId("r1").tenant("acme")
+                            .provider("anthropic").model("claude-haiku-4-5").counts(TokenCounts.of(10, 10)).build())
+                            .durable()).isTrue();
+                });
+        assertThat(Files.exists(file)).isTrue();
+    }
+
+    @Test
+    @DisplayName("an application's own TokenKeeper bean wins")
+    void ownBean() {
+        runner.withUserConfiguration(OwnKeeper.class).run(ctx -> {
+            assertThat(ctx).hasSingleBean(TokenKeeper.class);
+            assertThat(ctx.getBean(TokenKeeper.class)).isSameAs(ctx.getBean(OwnKeeper.class).keeper);
+        });
+    }
+
+    @Test
+    @DisplayName("LimitAlertListener beans receive limit alerts")
+    void alertListeners() {
+        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("alerts.db"))
+                .withUserConfiguration(Alerts.class)
+                .run(ctx -> {
+                    TokenKeeper keeper = ctx.getBean(TokenKeeper.class);
+                    keeper.tenants().ensure("acme", "Acme");
+                    keeper.limits().create(LimitSpec.builder("acme").name("tiny").costUsd(Money.of("0.001"))
+                            .period(LimitPeriod.TOTAL).build());
+                    keeper.usage().record(UsageEvent.builder().requestId("r1").tenant("acme").provider("anthropic")
+                            .model("claude-haiku-4-5").counts(TokenCounts.of(10_000, 0)).build());
+                    keeper.usage().flush();
+                    assertThat(ctx.getBean(Alerts.class).heard).extracting(LimitAlert::thresholdPercent)
+                            .contains(50, 80, 100);
+                });
+    }
+
+    @Test
+    @DisplayName("a bad property fails the start with the property named")
+    void badProperty() {
+        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("x.db"),
+                        "tokenkeeper.unknown-price-policy=WHATEVER")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure().hasStackTraceContaining("unknown-price-policy"));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnKeeper {
+        final TokenKeeper keeper;
+
+        OwnKeeper() throws Exception {
+            keeper = TokenKeeper.builder().sqliteFile(Files.createTempDirectory("own").resolve("own.db"))
+                    .shutdownHook(false).build();
+        }
+
+        @Bean(destroyMethod = "close")
+        TokenKeeper tokenKeeper() {
+            return keeper;
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class Alerts {
+        final List<LimitAlert> heard = new CopyOnWriteArrayList<>();
+
+        @Bean
+        LimitAlertListener listener() {
+            return heard::add;
+        }
+    }
+}
