@@ -9,6 +9,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 /**
  * One {@link TokenKeeper} for the application, built from {@code tokenkeeper.*} properties, unless
@@ -70,5 +71,27 @@ public class TokenKeeperAutoConfiguration {
         }
         alertListeners.orderedStream().forEach(b::limitAlertListener);
         return b.build();
+    }
+
+    /** Actuator health, when the application has it. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
+    static class Health {
+        @Bean
+        @ConditionalOnMissingBean(name = "tokenkeeperHealthIndicator")
+        TokenKeeperHealthIndicator tokenkeeperHealthIndicator(TokenKeeper keeper) {
+            return new TokenKeeperHealthIndicator(keeper);
+        }
+    }
+
+    /** Micrometer meters, when the application has Micrometer. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "io.micrometer.core.instrument.binder.MeterBinder")
+    static class Metrics {
+        @Bean
+        @ConditionalOnMissingBean
+        TokenKeeperMetrics tokenKeeperMetrics(TokenKeeper keeper) {
+            return new TokenKeeperMetrics(keeper);
+        }
     }
 }

@@ -83,6 +83,34 @@ class TokenKeeperAutoConfigurationTest {
                 .run(ctx -> assertThat(ctx).hasFailed().getFailure().hasStackTraceContaining("unknown-price-policy"));
     }
 
+    @Test
+    @DisplayName("Actuator health reports the storage and the ledger; Micrometer meters count the ledger")
+    void healthAndMetrics() {
+        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("health.db"))
+                .withBean(io.micrometer.core.instrument.simple.SimpleMeterRegistry.class)
+                .run(ctx -> {
+                    TokenKeeper keeper = ctx.getBean(TokenKeeper.class);
+                    var health = ctx.getBean(TokenKeeperHealthIndicator.class).health();
+                    assertThat(health.getStatus().getCode()).isEqualTo("UP");
+                    assertThat(health.getDetails()).containsEntry("backend", "sqlite").containsEntry("schemaVersion", "11")
+                            .containsKey("ledgerQueued");
+
+                    var registry = ctx.getBean(io.micrometer.core.instrument.simple.SimpleMeterRegistry.class);
+                    ctx.getBean(TokenKeeperMetrics.class).bindTo(registry);
+                    keeper.tenants().ensure("acme", "Acme");
+                    for (int i = 0; i < 3; i++) {
+                        keeper.usage().record(UsageEvent.builder().requestId("m-" + (i % 2)).tenant("acme")
+                                .provider("anthropic").model("claude-haiku-4-5").counts(TokenCounts.of(1, 1))
+                                .at(java.time.Instant.parse("2026-11-01T00:00:00Z")).build());
+                    }
+                    keeper.usage().flush();
+                    assertThat(registry.get("tokenkeeper.ledger.events").tag("result", "written").functionCounter()
+                            .count()).isEqualTo(2);
+                    assertThat(registry.get("tokenkeeper.ledger.queued").gauge().value()).isZero();
+                    assertThat(registry.get("tokenkeeper.permits.open").gauge().value()).isZero();
+                });
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class OwnKeeper {
         final TokenKeeper keeper;

@@ -1,0 +1,41 @@
+package dev.tokenkeeper.spring;
+
+import dev.tokenkeeper.StorageHealth;
+import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.usage.LedgerStats;
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+
+/**
+ * {@code tokenkeeper} in Actuator's health: DOWN when the database does not answer, with the
+ * storage's backend, schema version and latency, and the ledger's queue and counts as details.
+ */
+public class TokenKeeperHealthIndicator extends AbstractHealthIndicator {
+    private final TokenKeeper keeper;
+
+    public TokenKeeperHealthIndicator(TokenKeeper keeper) {
+        super("TokenKeeper health check failed");
+        this.keeper = keeper;
+    }
+
+    @Override
+    protected void doHealthCheck(Health.Builder builder) {
+        StorageHealth s = keeper.storageHealth();
+        if (s.up()) {
+            builder.up();
+        } else {
+            builder.down().withDetail("error", String.valueOf(s.error()));
+        }
+        builder.withDetail("backend", s.backend());
+        if (s.schemaVersion() != null) {
+            builder.withDetail("schemaVersion", s.schemaVersion());
+        }
+        builder.withDetail("latencyMs", s.latency().toNanos() / 1e6);
+        LedgerStats l = keeper.usage().stats();
+        builder.withDetail("ledgerQueued", l.queued())
+                .withDetail("ledgerWritten", l.written())
+                .withDetail("ledgerRefused", l.refused())
+                .withDetail("ledgerFailedBatches", l.failedBatches())
+                .withDetail("openPermits", keeper.openPermits());
+    }
+}

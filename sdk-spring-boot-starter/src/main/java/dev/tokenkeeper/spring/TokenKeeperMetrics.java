@@ -1,0 +1,45 @@
+package dev.tokenkeeper.spring;
+
+import dev.tokenkeeper.TokenKeeper;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+/**
+ * Micrometer meters of a {@link TokenKeeper}: the ledger's queue and counts, and the permits open.
+ *
+ * <ul>
+ *   <li>{@code tokenkeeper.ledger.queued} (gauge): events waiting for the writer;
+ *   <li>{@code tokenkeeper.ledger.events} (counter) with {@code result} = {@code written},
+ *       {@code duplicate} or {@code refused} (refused: the queue was full);
+ *   <li>{@code tokenkeeper.ledger.failed.batches} (counter): write attempts that failed and were retried;
+ *   <li>{@code tokenkeeper.permits.open} (gauge): permits neither settled nor expired.
+ * </ul>
+ */
+public class TokenKeeperMetrics implements MeterBinder {
+    private final TokenKeeper keeper;
+
+    public TokenKeeperMetrics(TokenKeeper keeper) {
+        this.keeper = keeper;
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Gauge.builder("tokenkeeper.ledger.queued", keeper, k -> k.usage().stats().queued())
+                .description("usage events waiting for the ledger's writer")
+                .register(registry);
+        FunctionCounter.builder("tokenkeeper.ledger.events", keeper, k -> k.usage().stats().written())
+                .tag("result", "written").description("usage events committed").register(registry);
+        FunctionCounter.builder("tokenkeeper.ledger.events", keeper, k -> k.usage().stats().duplicates())
+                .tag("result", "duplicate").description("retried usage events found stored already")
+                .register(registry);
+        FunctionCounter.builder("tokenkeeper.ledger.events", keeper, k -> k.usage().stats().refused())
+                .tag("result", "refused").description("usage events refused because the queue was full")
+                .register(registry);
+        FunctionCounter.builder("tokenkeeper.ledger.failed.batches", keeper, k -> k.usage().stats().failedBatches())
+                .description("ledger write attempts that failed and were retried").register(registry);
+        Gauge.builder("tokenkeeper.permits.open", keeper, k -> k.openPermits())
+                .description("permits neither settled nor expired").register(registry);
+    }
+}
