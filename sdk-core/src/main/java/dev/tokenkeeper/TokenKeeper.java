@@ -8,6 +8,7 @@ import dev.tokenkeeper.admission.Admission;
 import dev.tokenkeeper.admission.CallRequest;
 import dev.tokenkeeper.admission.Denial;
 import dev.tokenkeeper.admission.Permit;
+import dev.tokenkeeper.admission.RequestAdmission;
 import dev.tokenkeeper.admission.StorageFailurePolicy;
 import dev.tokenkeeper.internal.DefaultLimitService;
 import dev.tokenkeeper.internal.limits.Admissions;
@@ -221,6 +222,16 @@ public final class TokenKeeper implements AutoCloseable {
         java.util.Objects.requireNonNull(secret, "secret");
         java.util.Objects.requireNonNull(call, "call");
         return admissions.authorize(secret, call);
+    }
+
+    /**
+     * Admits one HTTP request that is not itself an LLM call (the servlet filter's check): verifies the
+     * token and applies its per-request rate limits — {@code ROLLING_MINUTE} limits of the metric
+     * requests without a provider or model filter. Budgets are left to {@link #authorize}.
+     */
+    public RequestAdmission checkRequest(String secret, @Nullable String source) {
+        java.util.Objects.requireNonNull(secret, "secret");
+        return admissions.checkRequest(secret, source);
     }
 
     /** Permits authorized and neither settled nor expired. */

@@ -7,6 +7,7 @@ import dev.tokenkeeper.admission.Completion;
 import dev.tokenkeeper.admission.Denial;
 import dev.tokenkeeper.admission.DenialReason;
 import dev.tokenkeeper.admission.Permit;
+import dev.tokenkeeper.admission.RequestAdmission;
 import dev.tokenkeeper.admission.StorageFailurePolicy;
 import dev.tokenkeeper.StorageException;
 import dev.tokenkeeper.internal.DefaultPricingService;
@@ -59,17 +60,56 @@ public final class Admissions {
         this.shared = shared;
     }
 
+    private static Denial tokenDenial(VerificationResult.Rejected r) {
+        DenialReason reason = switch (r.reason()) {
+            case INVALID -> DenialReason.TOKEN_INVALID;
+            case NOT_FOUND -> DenialReason.TOKEN_NOT_FOUND;
+            case EXPIRED -> DenialReason.TOKEN_EXPIRED;
+            case REVOKED -> DenialReason.TOKEN_REVOKED;
+        };
+        return new Denial(reason, "the token was refused: " + r.reason().name().toLowerCase(Locale.ROOT), null, null,
+                null);
+    }
+
+    /**
+     * One HTTP request, not an LLM call: verifies the token and takes one request from each of its
+     * per-request rate limits (rolling-minute request limits without a provider or model filter).
+     */
+    public RequestAdmission checkRequest(String secret, @org.jspecify.annotations.Nullable String source) {
+        VerificationResult v = tokens.verify(secret, source);
+        if (v instanceof VerificationResult.Rejected r) {
+            return new RequestAdmission(null, tokenDenial(r));
+        }
+        Principal p = ((VerificationResult.Verified) v).principal();
+        Budgets.Reservation r;
+        try {
+            List<Limit> rates = budgets.requestRateLimits(p.tenantId(), p.userId(), p.projectId(), p.tokenId());
+            if (rates.isEmpty()) {
+                return new RequestAdmission(p, null);
+            }
+            long[] ones = new long[rates.size()];
+            java.util.Arrays.fill(ones, 1);
+            r = budgets.reserve(rates, Instant.ofEpochMilli(clock.millis()), ones);
+        } catch (StorageException e) {
+            if (storageFailurePolicy == StorageFailurePolicy.FAIL_CLOSED) {
+                return new RequestAdmission(null, new Denial(DenialReason.STORAGE_UNAVAILABLE,
+                        "the limits of this request cannot be read: " + e.getMessage(), null, Duration.ofSeconds(1),
+                        null));
+            }
+            return new RequestAdmission(p, null);
+        }
+        if (!r.granted()) {
+            Limit l = r.refusedBy();
+            return new RequestAdmission(null, new Denial(DenialReason.RATE_LIMITED, "rate limit '" + l.name() + "' ("
+                    + l.id() + ") allows " + l.amount() + " requests per minute", l, r.retryAfter(), null));
+        }
+        return new RequestAdmission(p, null); // a request, once admitted, is counted: nothing to settle
+    }
+
     public Admission authorize(String secret, CallRequest call) {
         VerificationResult v = tokens.verify(secret, call.source());
         if (v instanceof VerificationResult.Rejected r) {
-            DenialReason reason = switch (r.reason()) {
-                case INVALID -> DenialReason.TOKEN_INVALID;
-                case NOT_FOUND -> DenialReason.TOKEN_NOT_FOUND;
-                case EXPIRED -> DenialReason.TOKEN_EXPIRED;
-                case REVOKED -> DenialReason.TOKEN_REVOKED;
-            };
-            return new Denial(reason, "the token was refused: " + r.reason().name().toLowerCase(Locale.ROOT), null,
-                    null, null);
+            return tokenDenial(r);
         }
         Principal p = ((VerificationResult.Verified) v).principal();
         if (!p.allowsProvider(call.provider())) {

@@ -131,6 +131,22 @@ public final class Budgets {
         return matching;
     }
 
+    /**
+     * The rate limits that count HTTP requests themselves: rolling-minute limits of the metric
+     * requests without a provider or model filter.
+     */
+    public List<Limit> requestRateLimits(String tenantId, @Nullable String userId, @Nullable String projectId,
+            @Nullable String tokenId) {
+        List<Limit> all = limits.get(new ScopeKey(tenantId, userId, projectId, tokenId, null));
+        List<Limit> matching = new ArrayList<>();
+        for (Limit l : all) {
+            if (l.period().rolling() && l.metric() == LimitMetric.REQUESTS && l.provider() == null && l.model() == null) {
+                matching.add(l);
+            }
+        }
+        return matching;
+    }
+
     /** Forgets the cached limits: a limit was created, changed or deleted here. */
     public void limitsChanged() {
         limits.invalidateAll();

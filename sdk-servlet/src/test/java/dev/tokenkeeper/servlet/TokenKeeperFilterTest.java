@@ -1,0 +1,149 @@
+package dev.tokenkeeper.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.limits.LimitPeriod;
+import dev.tokenkeeper.limits.LimitSpec;
+import dev.tokenkeeper.tokens.IssuedToken;
+import dev.tokenkeeper.tokens.TokenSpec;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import org.apache.catalina.Context;
+import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.util.descriptor.web.FilterDef;
+import org.apache.tomcat.util.descriptor.web.FilterMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The filter in a real servlet container (embedded Tomcat), driven over HTTP. */
+@DisplayName("servlet filter in Tomcat")
+class TokenKeeperFilterTest {
+    static Path dir;
+    static TokenKeeper keeper;
+    static Tomcat tomcat;
+    static int port;
+    static IssuedToken plain;
+    static IssuedToken chat;
+    static IssuedToken limited;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    /** Answers with the caller's token id, as the filter left it. */
+    static final class Echo extends HttpServlet {
+        @Override
+        protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            resp.getWriter().write("hello " + TokenKeeperFilter.principal(req).tokenId());
+        }
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        dir = Files.createTempDirectory("tk-filter");
+        keeper = TokenKeeper.builder().sqliteFile(dir.resolve("filter.db")).shutdownHook(false).build();
+        keeper.tenants().ensure("acme", "Acme");
+        plain = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("plain").build());
+        chat = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("chat").scopes(Set.of("chat")).build());
+        limited = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("limited").build());
+        keeper.limits().create(LimitSpec.builder("acme").name("2 rpm").token(limited.info().id()).requests(2)
+                .period(LimitPeriod.ROLLING_MINUTE).build());
+
+        tomcat = new Tomcat();
+        tomcat.setBaseDir(dir.resolve("tomcat").toString());
+        tomcat.setPort(0);
+        Context ctx = tomcat.addContext("", dir.toString());
+        Tomcat.addServlet(ctx, "echo", new Echo());
+        ctx.addServletMappingDecoded("/*", "echo");
+        addFilter(ctx, "open", TokenKeeperFilter.builder(keeper).apiKeyHeader("x-api-key").build(), "/open/*");
+        addFilter(ctx, "scoped", TokenKeeperFilter.builder(keeper).realm("chat-api").requiredScope("chat").build(),
+                "/scoped/*");
+        tomcat.getConnector();
+        tomcat.start();
+        port = tomcat.getConnector().getLocalPort();
+    }
+
+    static void addFilter(Context ctx, String name, TokenKeeperFilter filter, String pattern) {
+        FilterDef def = new FilterDef();
+        def.setFilterName(name);
+        def.setFilter(filter);
+        ctx.addFilterDef(def);
+        FilterMap map = new FilterMap();
+        map.setFilterName(name);
+        map.addURLPattern(pattern);
+        ctx.addFilterMap(map);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        tomcat.stop();
+        tomcat.destroy();
+        keeper.close();
+    }
+
+    HttpResponse<String> get(String path, String header, String value) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path));
+        if (header != null) {
+            b.header(header, value);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    @DisplayName("a missing token gets 401 with the realm and a problem body")
+    void missing() throws Exception {
+        HttpResponse<String> r = get("/open/x", null, null);
+        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"tokenkeeper\"");
+        assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
+        assertThat(r.body()).contains("\"code\":\"missing_token\"").contains("\"status\":401");
+    }
+
+    @Test
+    @DisplayName("a refused token gets 401 with error=\"invalid_token\"; a valid one passes with its principal")
+    void tokens() throws Exception {
+        HttpResponse<String> bad = get("/open/x", "Authorization", "Bearer tk_not-a-token");
+        assertThat(bad.statusCode()).isEqualTo(401);
+        assertThat(bad.headers().firstValue("WWW-Authenticate"))
+                .hasValue("Bearer realm=\"tokenkeeper\", error=\"invalid_token\"");
+        assertThat(bad.body()).contains("\"code\":\"token_invalid\"");
+
+        HttpResponse<String> ok = get("/open/x", "Authorization", "Bearer " + plain.secret());
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(ok.body()).isEqualTo("hello " + plain.info().id());
+        assertThat(get("/open/x", "x-api-key", plain.secret()).body()).isEqualTo("hello " + plain.info().id());
+    }
+
+    @Test
+    @DisplayName("a required scope is enforced with 403 insufficient_scope")
+    void scope() throws Exception {
+        HttpResponse<String> no = get("/scoped/x", "Authorization", "Bearer " + plain.secret());
+        assertThat(no.statusCode()).isEqualTo(403);
+        assertThat(no.headers().firstValue("WWW-Authenticate"))
+                .hasValue("Bearer realm=\"chat-api\", error=\"insufficient_scope\", scope=\"chat\"");
+        assertThat(get("/scoped/x", "Authorization", "Bearer " + chat.secret()).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    @DisplayName("per-request rate limits answer 429 with Retry-After")
+    void rateLimited() throws Exception {
+        for (int i = 0; i < 2; i++) {
+            assertThat(get("/open/x", "Authorization", "Bearer " + limited.secret()).statusCode()).isEqualTo(200);
+        }
+        HttpResponse<String> r = get("/open/x", "Authorization", "Bearer " + limited.secret());
+        assertThat(r.statusCode()).isEqualTo(429);
+        assertThat(Long.parseLong(r.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 30L);
+        assertThat(r.body()).contains("\"code\":\"rate_limited\"");
+        // other tokens are not held back
+        assertThat(get("/open/x", "Authorization", "Bearer " + plain.secret()).statusCode()).isEqualTo(200);
+    }
+}
