@@ -1,0 +1,121 @@
+package dev.tokenkeeper.langchain4j;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.TextContent;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.ModelProvider;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.output.TokenUsage;
+import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.admission.Admission;
+import dev.tokenkeeper.admission.CallRequest;
+import dev.tokenkeeper.admission.Denial;
+import dev.tokenkeeper.admission.Permit;
+import dev.tokenkeeper.pricing.TokenCounts;
+import java.util.Locale;
+import java.util.function.ToLongFunction;
+import org.jspecify.annotations.Nullable;
+
+/** What both decorators share: who calls, which model, the estimate, and the admission. */
+final class Guard {
+    /** A rough count for an estimate: about four characters of English per token. */
+    static final ToLongFunction<ChatRequest> CHARACTERS_OVER_FOUR = r -> {
+        long chars = 0;
+        for (ChatMessage m : r.messages()) {
+            chars += text(m).length();
+        }
+        return (chars + 3) / 4;
+    };
+
+    final TokenKeeper keeper;
+    final String secret;
+    final @Nullable String provider;
+    final @Nullable String runId;
+    final ToLongFunction<ChatRequest> inputEstimate;
+    final long defaultMaxOutputTokens;
+
+    Guard(TokenKeeper keeper, String secret, @Nullable String provider, @Nullable String runId,
+            ToLongFunction<ChatRequest> inputEstimate, long defaultMaxOutputTokens) {
+        this.keeper = requireNonNull(keeper, "keeper");
+        this.secret = requireNonNull(secret, "secret");
+        this.provider = provider;
+        this.runId = runId;
+        this.inputEstimate = requireNonNull(inputEstimate, "inputEstimate");
+        this.defaultMaxOutputTokens = defaultMaxOutputTokens;
+    }
+
+    /** Admits the call or throws {@link TokenKeeperDeniedException}. */
+    Permit admit(ChatRequest request, @Nullable ModelProvider modelProvider, ChatRequestParameters defaults) {
+        String model = request.modelName() != null ? request.modelName() : defaults.modelName();
+        if (model == null) {
+            throw new IllegalArgumentException("the chat request names no model, and the model has no default");
+        }
+        Integer max = request.maxOutputTokens() != null ? request.maxOutputTokens() : defaults.maxOutputTokens();
+        CallRequest call = CallRequest.of(providerId(modelProvider), model, inputEstimate.applyAsLong(request),
+                max != null ? max : defaultMaxOutputTokens).withRun(runId);
+        Admission a = keeper.authorize(secret, call);
+        if (a instanceof Denial d) {
+            throw new TokenKeeperDeniedException(d);
+        }
+        return (Permit) a;
+    }
+
+    private String providerId(@Nullable ModelProvider p) {
+        if (provider != null) {
+            return provider;
+        }
+        if (p == null) {
+            throw new IllegalArgumentException("the model names no provider: set one on the decorator");
+        }
+        return switch (p) {
+            case OPEN_AI, AZURE_OPEN_AI -> "openai";
+            case ANTHROPIC -> "anthropic";
+            case GOOGLE_AI_GEMINI, GOOGLE_GENAI, GOOGLE_VERTEX_AI_GEMINI -> "google";
+            case MISTRAL_AI -> "mistral";
+            default -> p.name().toLowerCase(Locale.ROOT).replace('_', '-');
+        };
+    }
+
+    /** The provider's reported counts (input includes cached input in LangChain4j's totals). */
+    static TokenCounts counts(@Nullable TokenUsage u) {
+        if (u == null) {
+            return TokenCounts.NONE;
+        }
+        long in = u.inputTokenCount() == null ? 0 : u.inputTokenCount();
+        long out = u.outputTokenCount() == null ? 0 : u.outputTokenCount();
+        return TokenCounts.of(in, out);
+    }
+
+    static TokenCounts counts(ChatResponse r) {
+        return counts(r.tokenUsage());
+    }
+
+    static String text(ChatMessage m) {
+        if (m instanceof SystemMessage s) {
+            return s.text();
+        }
+        if (m instanceof UserMessage u) {
+            StringBuilder b = new StringBuilder();
+            u.contents().forEach(c -> {
+                if (c instanceof TextContent t) {
+                    b.append(t.text());
+                }
+            });
+            return b.toString();
+        }
+        if (m instanceof AiMessage a) {
+            return a.text() == null ? "" : a.text();
+        }
+        if (m instanceof ToolExecutionResultMessage t) {
+            return t.text();
+        }
+        return m.toString();
+    }
+}

@@ -1,0 +1,208 @@
+package dev.tokenkeeper.langchain4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.ModelProvider;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.output.TokenUsage;
+import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.admission.DenialReason;
+import dev.tokenkeeper.limits.Limit;
+import dev.tokenkeeper.limits.LimitPeriod;
+import dev.tokenkeeper.limits.LimitSpec;
+import dev.tokenkeeper.tokens.IssuedToken;
+import dev.tokenkeeper.tokens.TokenSpec;
+import dev.tokenkeeper.traces.Trace;
+import dev.tokenkeeper.traces.TraceQuery;
+import dev.tokenkeeper.usage.CallOutcome;
+import dev.tokenkeeper.usage.UsageSource;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The decorators around stand-in models (real implementations of LangChain4j's interfaces that
+ * answer without a provider), over a real TokenKeeper on SQLite.
+ */
+@DisplayName("LangChain4j decorators")
+class DecoratorsTest {
+    static final String MODEL = "claude-haiku-4-5";
+
+    @TempDir
+    Path dir;
+    TokenKeeper keeper;
+    IssuedToken token;
+    Limit budget;
+
+    /** Answers "hi" and reports 100 input and 50 output tokens; or fails when told to. */
+    static final class StandInModel implements ChatModel {
+        final AtomicInteger calls = new AtomicInteger();
+        volatile boolean fail;
+
+        @Override
+        public ChatResponse doChat(ChatRequest request) {
+            calls.incrementAndGet();
+            if (fail) {
+                throw new IllegalStateException("provider overloaded");
+            }
+            return ChatResponse.builder().aiMessage(AiMessage.from("hi")).tokenUsage(new TokenUsage(100, 50)).build();
+        }
+
+        @Override
+        public ModelProvider provider() {
+            return ModelProvider.ANTHROPIC;
+        }
+    }
+
+    /** Streams "hello", " world", then completes with usage, or fails after the first part. */
+    static final class StandInStreamingModel implements StreamingChatModel {
+        volatile boolean failMidway;
+
+        @Override
+        public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
+            handler.onPartialResponse("hello");
+            if (failMidway) {
+                handler.onError(new IllegalStateException("connection reset"));
+                return;
+            }
+            handler.onPartialResponse(" world");
+            handler.onCompleteResponse(ChatResponse.builder().aiMessage(AiMessage.from("hello world"))
+                    .tokenUsage(new TokenUsage(40, 2)).build());
+        }
+
+        @Override
+        public ModelProvider provider() {
+            return ModelProvider.ANTHROPIC;
+        }
+    }
+
+    static final class Collecting implements StreamingChatResponseHandler {
+        final StringBuilder text = new StringBuilder();
+        final List<Throwable> errors = new ArrayList<>();
+        ChatResponse done;
+
+        @Override
+        public void onPartialResponse(String partial) {
+            text.append(partial);
+        }
+
+        @Override
+        public void onCompleteResponse(ChatResponse response) {
+            done = response;
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            errors.add(error);
+        }
+    }
+
+    @BeforeEach
+    void open() {
+        keeper = TokenKeeper.builder().sqliteFile(dir.resolve("lc4j.db")).shutdownHook(false).build();
+        keeper.tenants().ensure("acme", "Acme");
+        token = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("agent").build());
+        budget = keeper.limits().create(LimitSpec.builder("acme").name("1k").token(token.info().id()).tokens(1_000)
+                .period(LimitPeriod.DAY).build());
+    }
+
+    @AfterEach
+    void close() {
+        keeper.close();
+    }
+
+    ChatRequest request(int maxOutput) {
+        return ChatRequest.builder().messages(UserMessage.from("hello there, model")).modelName(MODEL)
+                .maxOutputTokens(maxOutput).build();
+    }
+
+    List<Trace> traces() {
+        keeper.usage().flush();
+        return keeper.traces().list(TraceQuery.builder("acme").build()).items();
+    }
+
+    @Test
+    @DisplayName("a call is admitted, made, and recorded with the provider's usage")
+    void records() {
+        StandInModel model = new StandInModel();
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model).secret(token.secret()).build();
+        assertThat(guarded.chat(request(200)).aiMessage().text()).isEqualTo("hi");
+        assertThat(traces()).singleElement().satisfies(t -> {
+            assertThat(t.counts().input()).isEqualTo(100);
+            assertThat(t.counts().output()).isEqualTo(50);
+            assertThat(t.tokenId()).isEqualTo(token.info().id());
+            assertThat(t.provider()).isEqualTo("anthropic");
+            assertThat(t.model()).isEqualTo(MODEL);
+        });
+        assertThat(keeper.limits().usage("acme", budget.id()).used()).isEqualTo(150);
+        assertThat(keeper.openPermits()).isZero();
+    }
+
+    @Test
+    @DisplayName("a call over budget throws before reaching the model")
+    void denied() {
+        StandInModel model = new StandInModel();
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model).secret(token.secret()).build();
+        assertThatThrownBy(() -> guarded.chat(request(5_000)))
+                .isInstanceOfSatisfying(TokenKeeperDeniedException.class, e -> {
+                    assertThat(e.denial().reason()).isEqualTo(DenialReason.BUDGET_EXCEEDED);
+                    assertThat(e.denial().limit()).isEqualTo(budget);
+                });
+        assertThat(model.calls).hasValue(0);
+    }
+
+    @Test
+    @DisplayName("a failed call is recorded as an error and its exception rethrown")
+    void failure() {
+        StandInModel model = new StandInModel();
+        model.fail = true;
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model).secret(token.secret()).build();
+        assertThatThrownBy(() -> guarded.chat(request(100))).hasMessageContaining("provider overloaded");
+        assertThat(traces()).singleElement().satisfies(t -> {
+            assertThat(t.outcome()).isEqualTo(CallOutcome.ERROR);
+            assertThat(t.errorMessage()).contains("provider overloaded");
+        });
+        assertThat(keeper.openPermits()).isZero();
+    }
+
+    @Test
+    @DisplayName("a stream is passed through and recorded when it completes, or as partial when it fails")
+    void streaming() {
+        StandInStreamingModel model = new StandInStreamingModel();
+        StreamingChatModel guarded = TokenKeeperStreamingChatModel.of(model,
+                TokenKeeperStreamingChatModel.builder(keeper).secret(token.secret()));
+        Collecting ok = new Collecting();
+        guarded.chat(request(100), ok);
+        assertThat(ok.text).hasToString("hello world");
+        assertThat(ok.done.tokenUsage().totalTokenCount()).isEqualTo(42);
+
+        model.failMidway = true;
+        Collecting cut = new Collecting();
+        guarded.chat(request(100), cut);
+        assertThat(cut.errors).singleElement().satisfies(e -> assertThat(e).hasMessage("connection reset"));
+
+        assertThat(traces()).hasSize(2).anySatisfy(t -> {
+            assertThat(t.source()).isEqualTo(UsageSource.PARTIAL);
+            assertThat(t.counts().output()).isEqualTo(2); // "hello": 5 characters, about 2 tokens
+            assertThat(t.counts().input()).isEqualTo(5);  // "hello there, model": 18 characters
+        }).anySatisfy(t -> assertThat(t.counts().input()).isEqualTo(40));
+
+        Collecting refused = new Collecting();
+        guarded.chat(request(5_000), refused);
+        assertThat(refused.errors).singleElement().isInstanceOf(TokenKeeperDeniedException.class);
+        assertThat(refused.text).isEmpty();
+    }
+}
