@@ -15,7 +15,11 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import dev.tokenkeeper.admission.Admission;
+import dev.tokenkeeper.admission.CallRequest;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -32,27 +36,53 @@ import org.jspecify.annotations.Nullable;
  *   <li>503 with {@code Retry-After} when the limits cannot be read and the policy fails closed.
  * </ul>
  *
- * Every refusal has an RFC 9457 {@code application/problem+json} body with a stable {@code code}. An
- * admitted request goes on with the caller's {@link Principal} as the request attribute
- * {@link #PRINCIPAL}. The token is taken from {@code Authorization: Bearer}, or from an API-key
- * header when one is configured.
+ * Every refusal has an RFC 9457 {@code application/problem+json} body with a stable {@code code}, or
+ * OpenAI's or Anthropic's error envelope ({@link ErrorFormat}). An admitted request goes on with the
+ * caller's {@link Principal} as the request attribute {@link #PRINCIPAL}; the application can then
+ * admit an LLM call of that caller with {@link #authorize}. The credential is read from
+ * {@code Authorization: Bearer}, {@code X-API-Key} (Anthropic's clients), {@code api-key} (Azure
+ * OpenAI's clients), and from a query parameter only when one is configured (for browsers'
+ * EventSource, which cannot set headers). Secrets never appear in a response or a log line.
  */
 public final class TokenKeeperFilter implements Filter {
     /** The request attribute holding the caller's {@link Principal}. */
     public static final String PRINCIPAL = "dev.tokenkeeper.principal";
 
+    private static final String KEEPER = "dev.tokenkeeper.keeper";
+    private static final String QUERY_PARAMETER = "dev.tokenkeeper.queryParameter";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final TokenKeeper keeper;
     private final String realm;
-    private final @Nullable String apiKeyHeader;
+    private final @Nullable String queryParameter;
     private final @Nullable String requiredScope;
+    private final ErrorFormat errorFormat;
+    private final List<String> include;
+    private final List<String> exclude;
 
     private TokenKeeperFilter(Builder b) {
         this.keeper = b.keeper;
         this.realm = b.realm;
-        this.apiKeyHeader = b.apiKeyHeader;
+        this.queryParameter = b.queryParameter;
         this.requiredScope = b.requiredScope;
+        this.errorFormat = b.errorFormat;
+        this.include = List.copyOf(b.include);
+        this.exclude = List.copyOf(b.exclude);
+    }
+
+    /**
+     * Admits an LLM call of the caller of a request this filter admitted: {@code keeper.authorize}
+     * with the request's credential.
+     *
+     * @throws IllegalStateException if the filter did not admit this request
+     */
+    public static Admission authorize(HttpServletRequest request, CallRequest call) {
+        TokenKeeper keeper = (TokenKeeper) request.getAttribute(KEEPER);
+        String secret = keeper == null ? null : credential(request, (String) request.getAttribute(QUERY_PARAMETER));
+        if (secret == null) {
+            throw new IllegalStateException("this request was not admitted by a TokenKeeperFilter");
+        }
+        return keeper.authorize(secret, call.source() != null ? call : call.withSource(request.getRemoteAddr()));
     }
 
     public static Builder builder(TokenKeeper keeper) {
@@ -71,7 +101,11 @@ public final class TokenKeeperFilter implements Filter {
             chain.doFilter(req, res);
             return;
         }
-        String secret = secret(request);
+        if (!applies(request)) {
+            chain.doFilter(request, response);
+            return;
+        }
+        String secret = credential(request, queryParameter);
         if (secret == null) {
             response.setHeader("WWW-Authenticate", "Bearer realm=\"" + realm + "\"");
             problem(response, 401, "missing_token", "Unauthorized", "an 'Authorization: Bearer <token>' header is required");
@@ -91,16 +125,39 @@ public final class TokenKeeperFilter implements Filter {
             return;
         }
         request.setAttribute(PRINCIPAL, principal);
+        request.setAttribute(KEEPER, keeper);
+        request.setAttribute(QUERY_PARAMETER, queryParameter);
         chain.doFilter(request, response);
     }
 
-    private @Nullable String secret(HttpServletRequest request) {
+    private boolean applies(HttpServletRequest request) {
+        String path = request.getRequestURI().substring(request.getContextPath().length());
+        return (include.isEmpty() || include.stream().anyMatch(p -> matches(p, path)))
+                && exclude.stream().noneMatch(p -> matches(p, path));
+    }
+
+    /** {@code /v1/**} matches {@code /v1} and everything below it; other patterns match exactly. */
+    static boolean matches(String pattern, String path) {
+        if (pattern.endsWith("/**")) {
+            String base = pattern.substring(0, pattern.length() - 3);
+            return path.equals(base) || path.startsWith(base + "/");
+        }
+        return pattern.equals(path);
+    }
+
+    private static @Nullable String credential(HttpServletRequest request, @Nullable String queryParameter) {
         String header = request.getHeader("Authorization");
         if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) && !header.substring(7).isBlank()) {
             return header.substring(7).strip();
         }
-        if (apiKeyHeader != null) {
-            String key = request.getHeader(apiKeyHeader);
+        for (String name : new String[] {"x-api-key", "api-key"}) { // header names are case-insensitive
+            String key = request.getHeader(name);
+            if (key != null && !key.isBlank()) {
+                return key.strip();
+            }
+        }
+        if (queryParameter != null) {
+            String key = request.getParameter(queryParameter);
             if (key != null && !key.isBlank()) {
                 return key.strip();
             }
@@ -135,27 +192,61 @@ public final class TokenKeeperFilter implements Filter {
         return Math.max(1, (millis + 999) / 1_000);
     }
 
-    private static void problem(HttpServletResponse response, int status, String code, String title, String detail)
+    private void problem(HttpServletResponse response, int status, String code, String title, String detail)
             throws IOException {
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("type", "urn:tokenkeeper:problem:" + code.replace('_', '-'));
-        body.put("title", title);
-        body.put("status", status);
-        body.put("detail", detail);
-        body.put("code", code);
+        String contentType = "application/json";
+        switch (errorFormat) {
+            case PROBLEM -> {
+                body.put("type", "urn:tokenkeeper:problem:" + code.replace('_', '-'));
+                body.put("title", title);
+                body.put("status", status);
+                body.put("detail", detail);
+                body.put("code", code);
+                contentType = "application/problem+json";
+            }
+            case OPENAI -> {
+                Map<String, Object> error = new LinkedHashMap<>();
+                error.put("message", detail);
+                error.put("type", errorType(status));
+                error.put("param", null);
+                error.put("code", code);
+                body.put("error", error);
+            }
+            case ANTHROPIC -> {
+                body.put("type", "error");
+                Map<String, Object> error = new LinkedHashMap<>();
+                error.put("type", errorType(status));
+                error.put("message", detail);
+                body.put("error", error);
+            }
+        }
         response.setStatus(status);
-        response.setContentType("application/problem+json");
+        response.setContentType(contentType);
         response.setCharacterEncoding("UTF-8");
         response.setHeader("Cache-Control", "no-store");
         JSON.writeValue(response.getOutputStream(), body);
+    }
+
+    /** The error type of both providers' envelopes for a status (Anthropic's names, which OpenAI's SDKs ignore). */
+    private static String errorType(int status) {
+        return switch (status) {
+            case 401 -> "authentication_error";
+            case 403 -> "permission_error";
+            case 429 -> "rate_limit_error";
+            default -> "api_error";
+        };
     }
 
     /** Builder for {@link TokenKeeperFilter}. */
     public static final class Builder {
         private final TokenKeeper keeper;
         private String realm = "tokenkeeper";
-        private @Nullable String apiKeyHeader;
+        private @Nullable String queryParameter;
         private @Nullable String requiredScope;
+        private ErrorFormat errorFormat = ErrorFormat.PROBLEM;
+        private final List<String> include = new ArrayList<>();
+        private final List<String> exclude = new ArrayList<>();
 
         private Builder(TokenKeeper keeper) {
             this.keeper = requireNonNull(keeper, "keeper");
@@ -167,9 +258,30 @@ public final class TokenKeeperFilter implements Filter {
             return this;
         }
 
-        /** Also accept the token in this header, such as {@code x-api-key}. */
-        public Builder apiKeyHeader(@Nullable String header) {
-            this.apiKeyHeader = header;
+        /**
+         * Also accept the token in this query parameter (for EventSource streams). Off by default: a
+         * URL ends up in access logs and browser history.
+         */
+        public Builder queryParameter(@Nullable String name) {
+            this.queryParameter = name;
+            return this;
+        }
+
+        /** The body of refusals. Default {@link ErrorFormat#PROBLEM}. */
+        public Builder errorFormat(ErrorFormat format) {
+            this.errorFormat = requireNonNull(format, "errorFormat");
+            return this;
+        }
+
+        /** Only these paths are checked ({@code /v1/**} or exact paths); default: every path. */
+        public Builder includePaths(String... patterns) {
+            this.include.addAll(List.of(patterns));
+            return this;
+        }
+
+        /** These paths pass unchecked, such as {@code /health}. */
+        public Builder excludePaths(String... patterns) {
+            this.exclude.addAll(List.of(patterns));
             return this;
         }
 

@@ -3,6 +3,11 @@ package dev.tokenkeeper.servlet;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.admission.Admission;
+import dev.tokenkeeper.admission.CallRequest;
+import dev.tokenkeeper.admission.Permit;
+import dev.tokenkeeper.pricing.TokenCounts;
+import java.time.Duration;
 import dev.tokenkeeper.limits.LimitPeriod;
 import dev.tokenkeeper.limits.LimitSpec;
 import dev.tokenkeeper.tokens.IssuedToken;
@@ -39,10 +44,24 @@ class TokenKeeperFilterTest {
     static IssuedToken limited;
     final HttpClient http = HttpClient.newHttpClient();
 
-    /** Answers with the caller's token id, as the filter left it. */
+    /** Answers with the caller's token id, as the filter left it; on /open/llm, also admits an LLM call. */
     static final class Echo extends HttpServlet {
         @Override
         protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            if (req.getRequestURI().endsWith("/health")) {
+                resp.getWriter().write("ok");
+                return;
+            }
+            if (req.getRequestURI().endsWith("/llm")) {
+                Admission a = TokenKeeperFilter.authorize(req, CallRequest.of("anthropic", "claude-haiku-4-5", 10, 10));
+                if (a instanceof Permit p) {
+                    p.complete(TokenCounts.of(7, 3), Duration.ofMillis(5));
+                    resp.getWriter().write("called");
+                } else {
+                    resp.getWriter().write("refused");
+                }
+                return;
+            }
             resp.getWriter().write("hello " + TokenKeeperFilter.principal(req).tokenId());
         }
     }
@@ -64,7 +83,11 @@ class TokenKeeperFilterTest {
         Context ctx = tomcat.addContext("", dir.toString());
         Tomcat.addServlet(ctx, "echo", new Echo());
         ctx.addServletMappingDecoded("/*", "echo");
-        addFilter(ctx, "open", TokenKeeperFilter.builder(keeper).apiKeyHeader("x-api-key").build(), "/open/*");
+        addFilter(ctx, "open", TokenKeeperFilter.builder(keeper).queryParameter("api_key").excludePaths("/open/health")
+                .build(), "/open/*");
+        addFilter(ctx, "openai", TokenKeeperFilter.builder(keeper).errorFormat(ErrorFormat.OPENAI).build(), "/openai/*");
+        addFilter(ctx, "anthropic", TokenKeeperFilter.builder(keeper).errorFormat(ErrorFormat.ANTHROPIC).build(),
+                "/anthropic/*");
         addFilter(ctx, "scoped", TokenKeeperFilter.builder(keeper).realm("chat-api").requiredScope("chat").build(),
                 "/scoped/*");
         tomcat.getConnector();
@@ -120,7 +143,33 @@ class TokenKeeperFilterTest {
         HttpResponse<String> ok = get("/open/x", "Authorization", "Bearer " + plain.secret());
         assertThat(ok.statusCode()).isEqualTo(200);
         assertThat(ok.body()).isEqualTo("hello " + plain.info().id());
-        assertThat(get("/open/x", "x-api-key", plain.secret()).body()).isEqualTo("hello " + plain.info().id());
+        assertThat(get("/open/x", "X-API-Key", plain.secret()).body()).isEqualTo("hello " + plain.info().id());
+        assertThat(get("/open/x", "api-key", plain.secret()).body()).isEqualTo("hello " + plain.info().id());
+        assertThat(get("/open/x?api_key=" + plain.secret(), null, null).statusCode()).isEqualTo(200);
+        assertThat(get("/openai/x?api_key=" + plain.secret(), null, null).statusCode()).isEqualTo(401); // not enabled there
+        assertThat(bad.body()).doesNotContain("tk_not-a-token");
+    }
+
+    @Test
+    @DisplayName("excluded paths pass unchecked; the application admits an LLM call with the request's credential")
+    void pathsAndPermits() throws Exception {
+        assertThat(get("/open/health", null, null).body()).isEqualTo("ok");
+        assertThat(get("/open/llm", "Authorization", "Bearer " + plain.secret()).body()).isEqualTo("called");
+        keeper.usage().flush();
+        assertThat(keeper.traces().list(dev.tokenkeeper.traces.TraceQuery.builder("acme").token(plain.info().id())
+                .build()).items()).singleElement().satisfies(t -> assertThat(t.counts().output()).isEqualTo(3));
+    }
+
+    @Test
+    @DisplayName("OpenAI- and Anthropic-compatible paths answer in those providers' error envelopes")
+    void providerEnvelopes() throws Exception {
+        HttpResponse<String> openai = get("/openai/v1/chat/completions", "Authorization", "Bearer tk_nope");
+        assertThat(openai.statusCode()).isEqualTo(401);
+        assertThat(openai.body()).startsWith("{\"error\":{\"message\":").contains("\"code\":\"token_invalid\"");
+        HttpResponse<String> anthropic = get("/anthropic/v1/messages", null, null);
+        assertThat(anthropic.statusCode()).isEqualTo(401);
+        assertThat(anthropic.body()).isEqualTo("{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\","
+                + "\"message\":\"an 'Authorization: Bearer <token>' header is required\"}}");
     }
 
     @Test
