@@ -7,6 +7,11 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import dev.tokenkeeper.servlet.ErrorFormat;
+import dev.tokenkeeper.servlet.TokenKeeperFilter;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -71,6 +76,31 @@ public class TokenKeeperAutoConfiguration {
         }
         alertListeners.orderedStream().forEach(b::limitAlertListener);
         return b.build();
+    }
+
+    /** The servlet filter, in a servlet web application, when {@code tokenkeeper.filter.enabled=true}. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"jakarta.servlet.Filter", "dev.tokenkeeper.servlet.TokenKeeperFilter"})
+    @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+    @ConditionalOnProperty(prefix = "tokenkeeper.filter", name = "enabled", havingValue = "true")
+    static class Filter {
+        @Bean
+        @ConditionalOnMissingBean(name = "tokenKeeperFilter")
+        FilterRegistrationBean<TokenKeeperFilter> tokenKeeperFilter(TokenKeeper keeper, TokenKeeperProperties props) {
+            TokenKeeperProperties.Filter f = props.filter();
+            TokenKeeperFilter filter = TokenKeeperFilter.builder(keeper)
+                    .realm(f.realm())
+                    .requiredScope(f.requiredScope())
+                    .queryParameter(f.queryParameter())
+                    .errorFormat(ErrorFormat.valueOf(f.errorFormat().toUpperCase(java.util.Locale.ROOT)))
+                    .excludePaths(f.excludePaths().toArray(String[]::new))
+                    .build();
+            FilterRegistrationBean<TokenKeeperFilter> registration = new FilterRegistrationBean<>(filter);
+            registration.setName("tokenKeeperFilter");
+            registration.setUrlPatterns(f.urlPatterns());
+            registration.setOrder(f.order());
+            return registration;
+        }
     }
 
     /** Actuator health, when the application has it. */

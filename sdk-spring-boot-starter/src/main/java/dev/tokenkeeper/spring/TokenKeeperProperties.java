@@ -22,6 +22,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param permitTimeout how long an unsettled permit holds its reservations
  * @param traceRetention how long raw traces are kept (roll-ups stay), or forever
  * @param ledger the usage ledger's queue and writer
+ * @param filter the servlet filter in front of the application's endpoints
  */
 @ConfigurationProperties("tokenkeeper")
 public record TokenKeeperProperties(
@@ -33,7 +34,8 @@ public record TokenKeeperProperties(
         @Nullable StorageFailurePolicy storageFailurePolicy,
         @Nullable Duration permitTimeout,
         @Nullable Duration traceRetention,
-        @DefaultValue Ledger ledger) {
+        @DefaultValue Ledger ledger,
+        @DefaultValue Filter filter) {
 
     /**
      * @param sqliteFile the embedded SQLite file (default {@code data/tokenkeeper.db}), used when
@@ -49,6 +51,26 @@ public record TokenKeeperProperties(
             @Nullable String username,
             @Nullable String password,
             @DefaultValue("false") boolean useApplicationDataSource) {}
+
+    /**
+     * @param enabled register the {@code TokenKeeperFilter} (default false)
+     * @param urlPatterns the servlet URL patterns it is registered for (default {@code /*})
+     * @param excludePaths paths that pass unchecked ({@code /health} or {@code /actuator/**})
+     * @param requiredScope refuse tokens without this scope
+     * @param errorFormat the body of refusals: problem, openai or anthropic
+     * @param queryParameter also read the token from this query parameter (off by default)
+     * @param realm the realm of {@code WWW-Authenticate}
+     * @param order the filter's order among the application's filters
+     */
+    public record Filter(
+            @DefaultValue("false") boolean enabled,
+            @DefaultValue("/*") java.util.List<String> urlPatterns,
+            @DefaultValue java.util.List<String> excludePaths,
+            @Nullable String requiredScope,
+            @DefaultValue("problem") String errorFormat,
+            @Nullable String queryParameter,
+            @DefaultValue("tokenkeeper") String realm,
+            @DefaultValue("0") int order) {}
 
     /**
      * @param synchronous commit each event before {@code record} returns

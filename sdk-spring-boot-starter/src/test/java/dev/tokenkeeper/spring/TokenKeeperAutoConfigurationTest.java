@@ -111,6 +111,23 @@ class TokenKeeperAutoConfigurationTest {
                 });
     }
 
+    @Test
+    @DisplayName("the servlet filter is registered for the configured patterns only when enabled")
+    void filterRegistration() {
+        var web = new org.springframework.boot.test.context.runner.WebApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(TokenKeeperAutoConfiguration.class))
+                .withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("web.db"));
+        web.run(ctx -> assertThat(ctx).doesNotHaveBean("tokenKeeperFilter"));
+        web.withPropertyValues("tokenkeeper.filter.enabled=true", "tokenkeeper.filter.url-patterns=/v1/*",
+                        "tokenkeeper.filter.error-format=openai")
+                .run(ctx -> {
+                    var registration = ctx.getBean("tokenKeeperFilter",
+                            org.springframework.boot.web.servlet.FilterRegistrationBean.class);
+                    assertThat(registration.getUrlPatterns()).containsExactly("/v1/*");
+                    assertThat(registration.getFilter()).isInstanceOf(dev.tokenkeeper.servlet.TokenKeeperFilter.class);
+                });
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class OwnKeeper {
         final TokenKeeper keeper;
