@@ -35,16 +35,16 @@ final class Guard {
     };
 
     final TokenKeeper keeper;
-    final String secret;
+    final @Nullable String secret;
     final @Nullable String provider;
     final @Nullable String runId;
     final ToLongFunction<ChatRequest> inputEstimate;
     final long defaultMaxOutputTokens;
 
-    Guard(TokenKeeper keeper, String secret, @Nullable String provider, @Nullable String runId,
+    Guard(TokenKeeper keeper, @Nullable String secret, @Nullable String provider, @Nullable String runId,
             ToLongFunction<ChatRequest> inputEstimate, long defaultMaxOutputTokens) {
         this.keeper = requireNonNull(keeper, "keeper");
-        this.secret = requireNonNull(secret, "secret");
+        this.secret = secret;
         this.provider = provider;
         this.runId = runId;
         this.inputEstimate = requireNonNull(inputEstimate, "inputEstimate");
@@ -58,18 +58,25 @@ final class Guard {
             throw new IllegalArgumentException("the chat request names no model, and the model has no default");
         }
         Integer max = request.maxOutputTokens() != null ? request.maxOutputTokens() : defaults.maxOutputTokens();
-        CallRequest call = CallRequest.of(providerId(modelProvider), model, inputEstimate.applyAsLong(request),
-                max != null ? max : defaultMaxOutputTokens).withRun(runId);
-        Admission a = keeper.authorize(secret, call);
+        TokenKeeperContext.Subject subject = TokenKeeperContext.current();
+        String who = secret != null ? secret : subject != null ? subject.secret() : null;
+        if (who == null) {
+            throw new IllegalStateException("no caller: build the decorator with secret(..), or make the call inside"
+                    + " TokenKeeperContext.callAs(..)");
+        }
+        String run = subject != null && subject.runId() != null ? subject.runId() : runId;
+        CallRequest call = CallRequest.of(providerId(provider, modelProvider), model, inputEstimate.applyAsLong(request),
+                max != null ? max : defaultMaxOutputTokens).withRun(run);
+        Admission a = keeper.authorize(who, call);
         if (a instanceof Denial d) {
             throw new TokenKeeperDeniedException(d);
         }
         return (Permit) a;
     }
 
-    private String providerId(@Nullable ModelProvider p) {
-        if (provider != null) {
-            return provider;
+    static String providerId(@Nullable String fixed, @Nullable ModelProvider p) {
+        if (fixed != null) {
+            return fixed;
         }
         if (p == null) {
             throw new IllegalArgumentException("the model names no provider: set one on the decorator");

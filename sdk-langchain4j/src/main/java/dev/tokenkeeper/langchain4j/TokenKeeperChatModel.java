@@ -87,7 +87,10 @@ public final class TokenKeeperChatModel implements ChatModel {
             this.delegate = delegate;
         }
 
-        /** The caller's TokenKeeper API token: whose limits apply and to whom the usage counts. */
+        /**
+         * The caller's TokenKeeper API token: whose limits apply and to whom the usage counts. Without
+         * it, the caller is taken from {@link TokenKeeperContext} at each call.
+         */
         public Builder secret(String secret) {
             this.secret = requireNonNull(secret, "secret");
             return this;
@@ -111,6 +114,13 @@ public final class TokenKeeperChatModel implements ChatModel {
             return this;
         }
 
+        /** Estimates input tokens with LangChain4j's estimator for the model (a real tokenizer). */
+        public Builder tokenCountEstimator(dev.langchain4j.model.TokenCountEstimator estimator) {
+            requireNonNull(estimator, "tokenCountEstimator");
+            this.inputEstimate = r -> estimator.estimateTokenCountInMessages(r.messages());
+            return this;
+        }
+
         /** The output reserved when a request sets no max output tokens (default 4,096). */
         public Builder defaultMaxOutputTokens(long tokens) {
             this.defaultMaxOutputTokens = tokens;
@@ -118,9 +128,6 @@ public final class TokenKeeperChatModel implements ChatModel {
         }
 
         Guard guard() {
-            if (secret == null) {
-                throw new IllegalStateException("secret is required: the caller's TokenKeeper API token");
-            }
             return new Guard(keeper, secret, provider, runId, inputEstimate, defaultMaxOutputTokens);
         }
 

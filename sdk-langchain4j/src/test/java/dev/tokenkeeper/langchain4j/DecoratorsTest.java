@@ -50,7 +50,13 @@ class DecoratorsTest {
     /** Answers "hi" and reports 100 input and 50 output tokens; or fails when told to. */
     static final class StandInModel implements ChatModel {
         final AtomicInteger calls = new AtomicInteger();
+        final List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners = new ArrayList<>();
         volatile boolean fail;
+
+        @Override
+        public List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners() {
+            return listeners;
+        }
 
         @Override
         public ChatResponse doChat(ChatRequest request) {
@@ -204,5 +210,58 @@ class DecoratorsTest {
         guarded.chat(request(5_000), refused);
         assertThat(refused.errors).singleElement().isInstanceOf(TokenKeeperDeniedException.class);
         assertThat(refused.text).isEmpty();
+    }
+
+    @Test
+    @DisplayName("without a fixed secret, the caller comes from TokenKeeperContext (as with AI Services)")
+    void contextSubject() {
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, new StandInModel()).build();
+        ChatResponse r = TokenKeeperContext.callAs(token.secret(), "run-9", () -> guarded.chat(request(100)));
+        assertThat(r.aiMessage().text()).isEqualTo("hi");
+        assertThat(traces()).singleElement().satisfies(t -> {
+            assertThat(t.tokenId()).isEqualTo(token.info().id());
+            assertThat(t.metadata()).containsEntry("run_id", "run-9");
+        });
+        assertThatThrownBy(() -> guarded.chat(request(100))).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("TokenKeeperContext");
+    }
+
+    @Test
+    @DisplayName("a TokenCountEstimator replaces the character heuristic for the input estimate")
+    void estimator() {
+        dev.langchain4j.model.TokenCountEstimator nineHundred = new dev.langchain4j.model.TokenCountEstimator() {
+            @Override
+            public int estimateTokenCountInText(String text) {
+                return 900;
+            }
+
+            @Override
+            public int estimateTokenCountInMessage(dev.langchain4j.data.message.ChatMessage message) {
+                return 900;
+            }
+
+            @Override
+            public int estimateTokenCountInMessages(Iterable<dev.langchain4j.data.message.ChatMessage> messages) {
+                return 900;
+            }
+        };
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, new StandInModel()).secret(token.secret())
+                .tokenCountEstimator(nineHundred).build();
+        assertThatThrownBy(() -> guarded.chat(request(200))).isInstanceOf(TokenKeeperDeniedException.class); // 1,100
+        assertThat(guarded.chat(request(100)).aiMessage().text()).isEqualTo("hi");                         // 1,000
+    }
+
+    @Test
+    @DisplayName("the observe-only listener records calls without admitting or refusing anything")
+    void observeOnly() {
+        StandInModel model = new StandInModel();
+        model.listeners.add(new TokenKeeperUsageListener(keeper, "acme", token.info().id(), "u1", "p1"));
+        model.chat(request(50_000)); // far over the budget: recorded, not refused
+        model.fail = true;
+        assertThatThrownBy(() -> model.chat(request(10))).hasMessageContaining("overloaded");
+        assertThat(traces()).hasSize(2).anySatisfy(t -> {
+            assertThat(t.counts().input()).isEqualTo(100);
+            assertThat(t.projectId()).isEqualTo("p1");
+        }).anySatisfy(t -> assertThat(t.outcome()).isEqualTo(CallOutcome.ERROR));
     }
 }
