@@ -90,14 +90,38 @@ final class Guard {
         };
     }
 
-    /** The provider's reported counts (input includes cached input in LangChain4j's totals). */
+    /**
+     * The provider's reported counts. For OpenAI's usage (LangChain4j's {@code OpenAiTokenUsage}, read
+     * by name so that no provider module is needed here) the cached input and reasoning tokens are
+     * split out: OpenAI's prompt tokens include the cached ones, and its completion tokens the
+     * reasoning ones.
+     */
     static TokenCounts counts(@Nullable TokenUsage u) {
         if (u == null) {
             return TokenCounts.NONE;
         }
         long in = u.inputTokenCount() == null ? 0 : u.inputTokenCount();
         long out = u.outputTokenCount() == null ? 0 : u.outputTokenCount();
+        if (u.getClass().getName().equals("dev.langchain4j.model.openai.OpenAiTokenUsage")) {
+            long cached = Math.min(in, detail(u, "inputTokensDetails", "cachedTokens"));
+            long reasoning = Math.min(out, detail(u, "outputTokensDetails", "reasoningTokens"));
+            return new TokenCounts(in - cached, cached, 0, out - reasoning, reasoning);
+        }
         return TokenCounts.of(in, out);
+    }
+
+    /** {@code u.first().second()} as a number, or 0 when absent. */
+    private static long detail(Object u, String first, String second) {
+        try {
+            Object details = u.getClass().getMethod(first).invoke(u);
+            if (details == null) {
+                return 0;
+            }
+            Object n = details.getClass().getMethod(second).invoke(details);
+            return n instanceof Number number ? Math.max(0, number.longValue()) : 0;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return 0;
+        }
     }
 
     static TokenCounts counts(ChatResponse r) {
