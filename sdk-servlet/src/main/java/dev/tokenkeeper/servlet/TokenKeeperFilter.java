@@ -50,6 +50,7 @@ public final class TokenKeeperFilter implements Filter {
 
     private static final String KEEPER = "dev.tokenkeeper.keeper";
     private static final String QUERY_PARAMETER = "dev.tokenkeeper.queryParameter";
+    private static final String FILTER = "dev.tokenkeeper.filter";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final TokenKeeper keeper;
@@ -127,7 +128,24 @@ public final class TokenKeeperFilter implements Filter {
         request.setAttribute(PRINCIPAL, principal);
         request.setAttribute(KEEPER, keeper);
         request.setAttribute(QUERY_PARAMETER, queryParameter);
+        request.setAttribute(FILTER, this);
         chain.doFilter(request, response);
+    }
+
+    /**
+     * Answers a refused LLM call (from {@link #authorize}) the way the filter answers its own
+     * refusals: 403 for a budget, a model or a price, 429 with {@code Retry-After} for a rate limit,
+     * in the filter's error format.
+     *
+     * @throws IllegalStateException if the filter did not admit this request
+     */
+    public static void respond(HttpServletRequest request, HttpServletResponse response, Denial denial)
+            throws IOException {
+        TokenKeeperFilter filter = (TokenKeeperFilter) request.getAttribute(FILTER);
+        if (filter == null) {
+            throw new IllegalStateException("this request was not admitted by a TokenKeeperFilter");
+        }
+        filter.refuse(response, denial);
     }
 
     private boolean applies(HttpServletRequest request) {

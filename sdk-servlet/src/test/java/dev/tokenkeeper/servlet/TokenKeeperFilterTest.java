@@ -58,7 +58,7 @@ class TokenKeeperFilterTest {
                     p.complete(TokenCounts.of(7, 3), Duration.ofMillis(5));
                     resp.getWriter().write("called");
                 } else {
-                    resp.getWriter().write("refused");
+                    TokenKeeperFilter.respond(req, resp, (dev.tokenkeeper.admission.Denial) a);
                 }
                 return;
             }
@@ -158,6 +158,17 @@ class TokenKeeperFilterTest {
         keeper.usage().flush();
         assertThat(keeper.traces().list(dev.tokenkeeper.traces.TraceQuery.builder("acme").token(plain.info().id())
                 .build()).items()).singleElement().satisfies(t -> assertThat(t.counts().output()).isEqualTo(3));
+    }
+
+    @Test
+    @DisplayName("the application answers a refused LLM call like the filter: 403 with the budget's code")
+    void budgetRefusal() throws Exception {
+        IssuedToken poor = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("poor").build());
+        keeper.limits().create(LimitSpec.builder("acme").name("tiny").token(poor.info().id()).tokens(5)
+                .period(LimitPeriod.DAY).build());
+        HttpResponse<String> r = get("/open/llm", "Authorization", "Bearer " + poor.secret());
+        assertThat(r.statusCode()).isEqualTo(403);
+        assertThat(r.body()).contains("\"code\":\"budget_exceeded\"");
     }
 
     @Test
