@@ -194,6 +194,13 @@ public final class TokenKeeperFilter implements Filter {
                 if (d.retryAfter() != null) {
                     response.setHeader("Retry-After", Long.toString(seconds(d)));
                 }
+                if (d.limit() != null) {
+                    // draft-ietf-httpapi-ratelimit-headers: the policy (quota q per window w seconds)
+                    // and its state (r remaining, t seconds until it allows again)
+                    String id = "\"" + d.limit().id() + "\"";
+                    response.setHeader("RateLimit-Policy", id + ";q=" + d.limit().amount() + ";w=60");
+                    response.setHeader("RateLimit", id + ";r=0;t=" + seconds(d));
+                }
                 problem(response, 429, code, "Too Many Requests", d.message());
             }
             case STORAGE_UNAVAILABLE -> {

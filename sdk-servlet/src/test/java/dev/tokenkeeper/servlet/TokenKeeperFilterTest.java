@@ -203,6 +203,11 @@ class TokenKeeperFilterTest {
         assertThat(r.statusCode()).isEqualTo(429);
         assertThat(Long.parseLong(r.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 30L);
         assertThat(r.body()).contains("\"code\":\"rate_limited\"");
+        String policy = r.headers().firstValue("RateLimit-Policy").orElseThrow();
+        assertThat(policy).matches("\"[0-9a-f-]+\";q=2;w=60");
+        assertThat(r.headers().firstValue("RateLimit").orElseThrow())
+                .isEqualTo(policy.substring(0, policy.indexOf(';')) + ";r=0;t=" + r.headers().firstValue("Retry-After")
+                        .orElseThrow());
         // other tokens are not held back
         assertThat(get("/open/x", "Authorization", "Bearer " + plain.secret()).statusCode()).isEqualTo(200);
     }
