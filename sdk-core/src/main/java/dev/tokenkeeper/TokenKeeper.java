@@ -11,6 +11,7 @@ import dev.tokenkeeper.admission.Permit;
 import dev.tokenkeeper.admission.RequestAdmission;
 import dev.tokenkeeper.admission.StorageFailurePolicy;
 import dev.tokenkeeper.internal.DefaultLimitService;
+import dev.tokenkeeper.internal.Listeners;
 import dev.tokenkeeper.internal.limits.Admissions;
 import dev.tokenkeeper.internal.limits.Budgets;
 import dev.tokenkeeper.internal.limits.LimitAlerts;
@@ -87,6 +88,7 @@ public final class TokenKeeper implements AutoCloseable {
     private final DefaultLimitService limits;
     private final Budgets budgets;
     private final Admissions admissions;
+    private final Listeners listeners;
     private final @Nullable Thread shutdownHook;
     private final VerificationFailures failures;
     private final ScheduledExecutorService scheduler;
@@ -111,10 +113,15 @@ public final class TokenKeeper implements AutoCloseable {
             importPriceFile(pricing, b.priceFile);
         }
         this.budgets = new Budgets(storage, b.limitSyncInterval, b.clock);
+        List<TokenKeeperListener> keeperListeners = new ArrayList<>(b.listeners);
+        ServiceLoader.load(TokenKeeperListener.class, TokenKeeper.class.getClassLoader())
+                .forEach(keeperListeners::add);
+        this.listeners = new Listeners(keeperListeners);
         List<LimitAlertListener> alertListeners = new ArrayList<>(b.limitAlertListeners);
         ServiceLoader.load(LimitAlertListener.class, TokenKeeper.class.getClassLoader()).forEach(alertListeners::add);
+        alertListeners.addAll(keeperListeners);
         this.usage = new DefaultUsageService(storage, b.clock, pricing, budgets,
-                new LimitAlerts(storage, auditor, b.clock, alertListeners),
+                new LimitAlerts(storage, auditor, b.clock, alertListeners), listeners,
                 new LedgerSettings(b.synchronousLedger, b.ledgerQueueCapacity, b.ledgerBatchSize, b.ledgerFlushInterval,
                         b.ledgerOverflowPolicy, b.ledgerBlockTimeout, b.idempotencyWindow, b.closeTimeout),
                 b.threadFactory);
@@ -221,7 +228,11 @@ public final class TokenKeeper implements AutoCloseable {
     public Admission authorize(String secret, CallRequest call) {
         java.util.Objects.requireNonNull(secret, "secret");
         java.util.Objects.requireNonNull(call, "call");
-        return admissions.authorize(secret, call);
+        Admission a = admissions.authorize(secret, call);
+        if (!listeners.isEmpty()) {
+            listeners.authorized(call, a);
+        }
+        return a;
     }
 
     /**
@@ -231,7 +242,11 @@ public final class TokenKeeper implements AutoCloseable {
      */
     public RequestAdmission checkRequest(String secret, @Nullable String source) {
         java.util.Objects.requireNonNull(secret, "secret");
-        return admissions.checkRequest(secret, source);
+        RequestAdmission a = admissions.checkRequest(secret, source);
+        if (!listeners.isEmpty()) {
+            listeners.requestChecked(a);
+        }
+        return a;
     }
 
     /** Permits authorized and neither settled nor expired. */
@@ -352,6 +367,7 @@ public final class TokenKeeper implements AutoCloseable {
         private Duration limitSyncInterval = Duration.ofSeconds(5);
         private Duration permitTimeout = Duration.ofMinutes(15);
         private final List<LimitAlertListener> limitAlertListeners = new ArrayList<>();
+        private final List<TokenKeeperListener> listeners = new ArrayList<>();
         private StorageFailurePolicy storageFailurePolicy = StorageFailurePolicy.FAIL_CLOSED;
         private @Nullable Boolean sharedBudgets;
         private boolean synchronousLedger;
@@ -531,6 +547,15 @@ public final class TokenKeeper implements AutoCloseable {
          */
         public Builder limitAlertListener(LimitAlertListener listener) {
             this.limitAlertListeners.add(requireNonNull(listener, "limitAlertListener"));
+            return this;
+        }
+
+        /**
+         * Observes decisions, recorded usage and alerts ({@link TokenKeeperListener}), for metrics or
+         * logs. Listeners declared as service providers are added too.
+         */
+        public Builder listener(TokenKeeperListener listener) {
+            this.listeners.add(requireNonNull(listener, "listener"));
             return this;
         }
 

@@ -13,6 +13,7 @@ import dev.tokenkeeper.admission.CallRequest;
 import dev.tokenkeeper.admission.Denial;
 import dev.tokenkeeper.admission.DenialReason;
 import dev.tokenkeeper.admission.Permit;
+import dev.tokenkeeper.admission.RequestAdmission;
 import dev.tokenkeeper.admission.StorageFailurePolicy;
 import dev.tokenkeeper.internal.usage.DefaultUsageService;
 import dev.tokenkeeper.testkit.BudgetConcurrencyKit;
@@ -1526,6 +1527,61 @@ public abstract class TokenKeeperContract {
             assertThat(keeper.audit().query(AuditQuery.builder(tenant).action(AuditAction.LIMIT_ALERT).build())
                     .items()).hasSize(5).first().satisfies(e -> assertThat(e.metadata())
                             .containsEntry("threshold", "50%").containsEntry("used", "500"));
+        }
+
+        @Test
+        @DisplayName("listeners observe every decision, the usage accepted with its cost, and alerts")
+        void listeners() {
+            List<String> heard = java.util.Collections.synchronizedList(new ArrayList<>());
+            TokenKeeper k = another(quietBuilder(database())
+                    .listener(new TokenKeeperListener() {
+                        @Override
+                        public void onAuthorize(CallRequest call, Admission a) {
+                            heard.add("authorize:" + call.model() + ":"
+                                    + (a instanceof Denial d ? d.reason() : "permit"));
+                        }
+
+                        @Override
+                        public void onRequestCheck(RequestAdmission a) {
+                            heard.add("request:" + (a.denial() == null ? "allowed" : a.denial().reason()));
+                        }
+
+                        @Override
+                        public void onUsage(UsageEvent e, RecordedUsage r) {
+                            heard.add("usage:" + e.counts().output() + ":" + r.cost().total().toPicosExact());
+                        }
+
+                        @Override
+                        public void onAlert(LimitAlert a) {
+                            heard.add("alert:" + a.kind() + ":" + a.thresholdPercent());
+                        }
+                    })
+                    .listener(new TokenKeeperListener() {
+                        @Override
+                        public void onAuthorize(CallRequest call, Admission a) {
+                            throw new IllegalStateException("a broken listener changes nothing");
+                        }
+                    }));
+            IssuedToken t = token("search");
+            Limit daily = keeper.limits().create(LimitSpec.builder(tenant).name("daily").token(t.info().id())
+                    .tokens(1_000).grace(0).alertThresholds(List.of(50)).period(LimitPeriod.DAY).build());
+            Permit p = (Permit) k.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 500));
+            RecordedUsage r = p.complete(TokenCounts.of(100, 450), Duration.ofMillis(300));
+            k.usage().flush();
+            assertThat(k.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 900)))
+                    .isInstanceOf(Denial.class);
+            assertThat(k.authorize("tk_not-a-token", CallRequest.of("anthropic", model, 1, 1)))
+                    .isInstanceOf(Denial.class);
+            assertThat(k.checkRequest(t.secret(), null).denial()).isNull();
+            assertThat(heard).containsExactly(
+                    "authorize:" + model + ":permit",
+                    "usage:450:" + r.cost().total().toPicosExact(),
+                    "alert:THRESHOLD:50",
+                    "authorize:" + model + ":BUDGET_EXCEEDED",
+                    "authorize:" + model + ":TOKEN_INVALID",
+                    "request:allowed");
+            assertThat(r.cost().total().toPicosExact()).isPositive();
+            assertThat(daily.id()).isNotBlank();
         }
 
         @Test

@@ -1,6 +1,7 @@
 package dev.tokenkeeper.spring;
 
 import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.TokenKeeperListener;
 import dev.tokenkeeper.limits.LimitAlertListener;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
@@ -19,7 +20,8 @@ import org.springframework.context.annotation.Configuration;
 /**
  * One {@link TokenKeeper} for the application, built from {@code tokenkeeper.*} properties, unless
  * the application defines its own. Spring closes it on shutdown, which flushes the ledger. Beans of
- * type {@link LimitAlertListener} receive limit alerts.
+ * type {@link TokenKeeperListener} observe its decisions and usage; beans of type
+ * {@link LimitAlertListener} receive limit alerts.
  */
 @AutoConfiguration
 @ConditionalOnClass(TokenKeeper.class)
@@ -29,7 +31,7 @@ public class TokenKeeperAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     TokenKeeper tokenKeeper(TokenKeeperProperties props, ObjectProvider<DataSource> dataSource,
-            ObjectProvider<LimitAlertListener> alertListeners) {
+            ObjectProvider<LimitAlertListener> alertListeners, ObjectProvider<TokenKeeperListener> listeners) {
         TokenKeeper.Builder b = TokenKeeper.builder().shutdownHook(false); // Spring closes it
         TokenKeeperProperties.Storage s = props.storage();
         if (s.useApplicationDataSource()) {
@@ -74,7 +76,9 @@ public class TokenKeeperAutoConfiguration {
         if (l.overflowPolicy() != null) {
             b.ledgerOverflowPolicy(l.overflowPolicy());
         }
-        alertListeners.orderedStream().forEach(b::limitAlertListener);
+        alertListeners.orderedStream().filter(a -> !(a instanceof TokenKeeperListener))
+                .forEach(b::limitAlertListener);
+        listeners.orderedStream().forEach(b::listener);
         return b.build();
     }
 
@@ -122,6 +126,13 @@ public class TokenKeeperAutoConfiguration {
         @ConditionalOnMissingBean
         TokenKeeperMetrics tokenKeeperMetrics(TokenKeeper keeper) {
             return new TokenKeeperMetrics(keeper);
+        }
+
+        /** Decisions, token usage, durations, cost and alerts; a listener of the keeper. */
+        @Bean
+        @ConditionalOnMissingBean
+        TokenKeeperCallMetrics tokenKeeperCallMetrics() {
+            return new TokenKeeperCallMetrics();
         }
     }
 }

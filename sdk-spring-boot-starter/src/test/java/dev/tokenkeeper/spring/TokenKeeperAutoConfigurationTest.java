@@ -112,6 +112,58 @@ class TokenKeeperAutoConfigurationTest {
     }
 
     @Test
+    @DisplayName("decisions, token usage (OpenTelemetry GenAI names), durations, cost and alerts are metered")
+    void callMetrics() {
+        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("calls.db"))
+                .withBean(io.micrometer.core.instrument.simple.SimpleMeterRegistry.class)
+                .run(ctx -> {
+                    var registry = ctx.getBean(io.micrometer.core.instrument.simple.SimpleMeterRegistry.class);
+                    ctx.getBean(TokenKeeperCallMetrics.class).bindTo(registry);
+                    TokenKeeper keeper = ctx.getBean(TokenKeeper.class);
+                    keeper.tenants().ensure("acme", "Acme");
+                    var token = keeper.tokens().issue(dev.tokenkeeper.tokens.TokenSpec.builder().tenant("acme")
+                            .name("metered").build());
+                    keeper.limits().create(LimitSpec.builder("acme").name("small").token(token.info().id())
+                            .tokens(1_800).alertThresholds(List.of(50)).period(LimitPeriod.DAY).build());
+                    var call = dev.tokenkeeper.admission.CallRequest.of("anthropic", "claude-haiku-4-5", 300, 700);
+                    var permit = (dev.tokenkeeper.admission.Permit) keeper.authorize(token.secret(), call);
+                    var recorded = permit.complete(TokenCounts.of(300, 650), java.time.Duration.ofMillis(1_500));
+                    keeper.usage().flush();
+                    var big = dev.tokenkeeper.admission.CallRequest.of("anthropic", "claude-haiku-4-5", 300, 1_000);
+                    assertThat(keeper.authorize(token.secret(), big).allowed()).isFalse();
+                    assertThat(keeper.checkRequest("tk_nonsense", null).denial()).isNotNull();
+
+                    assertThat(registry.get("tokenkeeper.decisions").tags("check", "call", "outcome", "allowed")
+                            .counter().count()).isEqualTo(1);
+                    assertThat(registry.get("tokenkeeper.decisions").tags("check", "call", "reason", "budget_exceeded")
+                            .counter().count()).isEqualTo(1);
+                    assertThat(registry.get("tokenkeeper.decisions").tags("check", "request", "reason", "token_invalid")
+                            .counter().count()).isEqualTo(1);
+                    var input = registry.get("gen_ai.client.token.usage").tags("gen_ai.token.type", "input",
+                            "gen_ai.provider.name", "anthropic", "gen_ai.request.model", "claude-haiku-4-5",
+                            "gen_ai.operation.name", "chat").summary();
+                    assertThat(input.count()).isEqualTo(1);
+                    assertThat(input.totalAmount()).isEqualTo(300);
+                    var output = registry.get("gen_ai.client.token.usage").tag("gen_ai.token.type", "output").summary();
+                    assertThat(output.totalAmount()).isEqualTo(650);
+                    // the convention's bucket boundaries: 650 output tokens fall in the 1,024 bucket, not in 256
+                    var buckets = output.takeSnapshot().histogramCounts();
+                    assertThat(buckets).hasSize(TokenKeeperCallMetrics.TOKEN_BUCKETS.length);
+                    assertThat(java.util.Arrays.stream(buckets).filter(b -> b.bucket() == 256).findFirst()
+                            .orElseThrow().count()).isZero();
+                    assertThat(java.util.Arrays.stream(buckets).filter(b -> b.bucket() == 1024).findFirst()
+                            .orElseThrow().count()).isEqualTo(1);
+                    var duration = registry.get("gen_ai.client.operation.duration").tag("error.type", "none").timer();
+                    assertThat(duration.count()).isEqualTo(1);
+                    assertThat(duration.totalTime(java.util.concurrent.TimeUnit.MILLISECONDS)).isEqualTo(1_500);
+                    assertThat(registry.get("tokenkeeper.cost").tag("gen_ai.request.model", "claude-haiku-4-5")
+                            .counter().count()).isEqualTo(recorded.cost().total().amount().doubleValue());
+                    assertThat(registry.get("tokenkeeper.limit.alerts").tags("kind", "threshold", "threshold", "50")
+                            .counter().count()).isEqualTo(1);
+                });
+    }
+
+    @Test
     @DisplayName("the servlet filter is registered for the configured patterns only when enabled")
     void filterRegistration() {
         var web = new org.springframework.boot.test.context.runner.WebApplicationContextRunner()

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.tokenkeeper.ErrorCode;
 import dev.tokenkeeper.NotFoundException;
+import dev.tokenkeeper.internal.Listeners;
 import dev.tokenkeeper.internal.limits.Budgets;
 import dev.tokenkeeper.internal.limits.LimitAlerts;
 import dev.tokenkeeper.limits.LimitAlert;
@@ -92,6 +93,7 @@ public final class DefaultUsageService implements UsageService {
     private final BlockingQueue<Item> queue;
     private final Cache<String, Boolean> knownTenants = Caffeine.newBuilder().maximumSize(10_000).build();
     private final Cache<String, Recent> recent;
+    private final Listeners listeners;
     private final LongAdder written = new LongAdder();
     private final LongAdder duplicates = new LongAdder();
     private final LongAdder refused = new LongAdder();
@@ -113,8 +115,9 @@ public final class DefaultUsageService implements UsageService {
     private volatile @Nullable FaultInjector faultInjector;
 
     public DefaultUsageService(Storage storage, Clock clock, DefaultPricingService pricing, Budgets budgets,
-            LimitAlerts limitAlerts, LedgerSettings settings,
+            LimitAlerts limitAlerts, Listeners listeners, LedgerSettings settings,
             ThreadFactory threads) {
+        this.listeners = listeners;
         this.storage = storage;
         this.clock = clock;
         this.pricing = pricing;
@@ -195,12 +198,18 @@ public final class DefaultUsageService implements UsageService {
             }
             holdsDone = true;
             Pending pending = new Pending(row, charges, counted, reservations);
+            RecordedUsage recorded;
             if (settings.synchronous()) {
                 write(pooled, List.of(pending));
-                return new RecordedUsage(row.id(), cost.toCost(), true);
+                recorded = new RecordedUsage(row.id(), cost.toCost(), true);
+            } else {
+                enqueue(pending);
+                recorded = new RecordedUsage(row.id(), cost.toCost(), false);
             }
-            enqueue(pending);
-            return new RecordedUsage(row.id(), cost.toCost(), false);
+            if (!listeners.isEmpty() && firstSeen[0]) {
+                listeners.recorded(event, recorded);
+            }
+            return recorded;
         } catch (RuntimeException e) {
             if (counted) {
                 budgets.add(charges, -1); // takes the usage back; the reservations went with the settle
