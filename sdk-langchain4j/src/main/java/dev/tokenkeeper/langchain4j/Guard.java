@@ -91,10 +91,18 @@ final class Guard {
     }
 
     /**
-     * The provider's reported counts. For OpenAI's usage (LangChain4j's {@code OpenAiTokenUsage}, read
-     * by name so that no provider module is needed here) the cached input and reasoning tokens are
-     * split out: OpenAI's prompt tokens include the cached ones, and its completion tokens the
-     * reasoning ones.
+     * The provider's reported counts, with the providers' finer categories split out where
+     * LangChain4j's provider modules report them (their usage types are read by name, so that no
+     * provider module is needed here):
+     *
+     * <ul>
+     *   <li>OpenAI ({@code OpenAiTokenUsage}): prompt tokens include the cached ones, completion
+     *       tokens the reasoning ones;
+     *   <li>Anthropic ({@code AnthropicTokenUsage}): input tokens exclude cache reads and cache
+     *       writes, which are reported beside them;
+     *   <li>Google Gemini ({@code GoogleAiGeminiTokenUsage}): the prompt count includes the cached
+     *       content; thinking tokens are reported beside the candidates' tokens.
+     * </ul>
      */
     static TokenCounts counts(@Nullable TokenUsage u) {
         if (u == null) {
@@ -102,15 +110,36 @@ final class Guard {
         }
         long in = u.inputTokenCount() == null ? 0 : u.inputTokenCount();
         long out = u.outputTokenCount() == null ? 0 : u.outputTokenCount();
-        if (u.getClass().getName().equals("dev.langchain4j.model.openai.OpenAiTokenUsage")) {
-            long cached = Math.min(in, detail(u, "inputTokensDetails", "cachedTokens"));
-            long reasoning = Math.min(out, detail(u, "outputTokensDetails", "reasoningTokens"));
-            return new TokenCounts(in - cached, cached, 0, out - reasoning, reasoning);
+        switch (u.getClass().getName()) {
+            case "dev.langchain4j.model.openai.OpenAiTokenUsage" -> {
+                long cached = Math.min(in, detail(u, "inputTokensDetails", "cachedTokens"));
+                long reasoning = Math.min(out, detail(u, "outputTokensDetails", "reasoningTokens"));
+                return new TokenCounts(in - cached, cached, 0, out - reasoning, reasoning);
+            }
+            case "dev.langchain4j.model.anthropic.AnthropicTokenUsage" -> {
+                return new TokenCounts(in, count(u, "cacheReadInputTokens"), count(u, "cacheCreationInputTokens"), out,
+                        0);
+            }
+            case "dev.langchain4j.model.googleai.GoogleAiGeminiTokenUsage" -> {
+                long cached = Math.min(in, count(u, "cachedContentTokenCount"));
+                return new TokenCounts(in - cached, cached, 0, out, count(u, "thoughtsTokenCount"));
+            }
+            default -> {
+                return TokenCounts.of(in, out);
+            }
         }
-        return TokenCounts.of(in, out);
     }
 
     /** {@code u.first().second()} as a number, or 0 when absent. */
+    private static long count(Object u, String method) {
+        try {
+            Object n = u.getClass().getMethod(method).invoke(u);
+            return n instanceof Number number ? Math.max(0, number.longValue()) : 0;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     private static long detail(Object u, String first, String second) {
         try {
             Object details = u.getClass().getMethod(first).invoke(u);

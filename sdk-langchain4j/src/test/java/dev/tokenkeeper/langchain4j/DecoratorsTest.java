@@ -52,6 +52,7 @@ class DecoratorsTest {
         final AtomicInteger calls = new AtomicInteger();
         final List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners = new ArrayList<>();
         volatile boolean fail;
+        volatile TokenUsage usage = new TokenUsage(100, 50);
 
         @Override
         public List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners() {
@@ -64,7 +65,7 @@ class DecoratorsTest {
             if (fail) {
                 throw new IllegalStateException("provider overloaded");
             }
-            return ChatResponse.builder().aiMessage(AiMessage.from("hi")).tokenUsage(new TokenUsage(100, 50)).build();
+            return ChatResponse.builder().aiMessage(AiMessage.from("hi")).tokenUsage(usage).build();
         }
 
         @Override
@@ -138,6 +139,31 @@ class DecoratorsTest {
     List<Trace> traces() {
         keeper.usage().flush();
         return keeper.traces().list(TraceQuery.builder("acme").build()).items();
+    }
+
+    @Test
+    @DisplayName("Anthropic's cache reads and writes, and Gemini's cached content and thinking, are split out")
+    void providerCategories() {
+        StandInModel model = new StandInModel();
+        model.usage = dev.langchain4j.model.anthropic.AnthropicTokenUsage.builder().inputTokenCount(100)
+                .outputTokenCount(50).cacheReadInputTokens(300).cacheCreationInputTokens(40).build();
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model).secret(token.secret()).build();
+        guarded.chat(request(60));
+        // Google reports the cached content inside the prompt count, and thinking beside the output
+        model.usage = dev.langchain4j.model.googleai.GoogleAiGeminiTokenUsage.builder().inputTokenCount(200)
+                .outputTokenCount(30).cachedContentTokenCount(120).thoughtsTokenCount(70).totalTokenCount(300).build();
+        ChatModel gemini = TokenKeeperChatModel.builder(keeper, model).secret(token.secret()).provider("google").build();
+        gemini.chat(ChatRequest.builder().messages(UserMessage.from("hi")).modelName("gemini-2.5-flash")
+                .maxOutputTokens(60).build());
+        List<Trace> traces = traces();
+        assertThat(traces).extracting(t -> t.counts()).containsExactlyInAnyOrder(
+                new dev.tokenkeeper.pricing.TokenCounts(100, 300, 40, 50, 0),
+                new dev.tokenkeeper.pricing.TokenCounts(80, 120, 0, 30, 70));
+        // cache reads are priced at their own rate: a tenth of Haiku 4.5's input price
+        Trace anthropic = traces.stream().filter(t -> t.provider().equals("anthropic")).findFirst().orElseThrow();
+        assertThat(anthropic.cost().split().cachedInput().toPicosExact() * 10)
+                .isEqualTo(anthropic.cost().split().input().toPicosExact() * 3);
+        assertThat(keeper.limits().usage("acme", budget.id()).used()).isEqualTo(490 + 300);
     }
 
     @Test
