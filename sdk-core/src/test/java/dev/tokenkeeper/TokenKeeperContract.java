@@ -944,8 +944,17 @@ public abstract class TokenKeeperContract {
                     refusedCount++;
                 }
             }
+            // the writer is held: the oldest event not yet committed has waited at least this long
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            assertThat(k.usage().stats().lag()).isGreaterThanOrEqualTo(Duration.ofMillis(50));
+            assertThat(k.usage().stats().queued()).isPositive();
             release.countDown();
             k.usage().flush();
+            assertThat(k.usage().stats().lag()).isZero();
             assertThat(refusedCount).isPositive();
             assertThat(k.usage().stats().refused()).isEqualTo(refusedCount);
             assertThat(eventCount()).isEqualTo(accepted);

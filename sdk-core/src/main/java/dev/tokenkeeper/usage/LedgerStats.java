@@ -1,5 +1,7 @@
 package dev.tokenkeeper.usage;
 
+import java.time.Duration;
+
 /**
  * Counters of the ledger since this instance started.
  *
@@ -8,5 +10,8 @@ package dev.tokenkeeper.usage;
  * @param duplicates events recognised as already recorded and skipped
  * @param refused events refused because the queue was full
  * @param failedBatches batches whose commit failed and were retried
+ * @param lag how long the oldest event not yet committed has waited; zero when every accepted event
+ *     is committed
  */
-public record LedgerStats(long queued, long written, long duplicates, long refused, long failedBatches) {}
+public record LedgerStats(long queued, long written, long duplicates, long refused, long failedBatches,
+        Duration lag) {}

@@ -8,7 +8,8 @@ import org.springframework.boot.health.contributor.Health;
 
 /**
  * {@code tokenkeeper} in Actuator's health: DOWN when the database does not answer, with the
- * storage's backend, schema version and latency, and the ledger's queue and counts as details.
+ * storage's backend, schema version and latency, the ledger's queue, lag (how long the oldest event
+ * not yet committed has waited) and counts, and the open permits as details.
  */
 public class TokenKeeperHealthIndicator extends AbstractHealthIndicator {
     private final TokenKeeper keeper;
@@ -33,6 +34,7 @@ public class TokenKeeperHealthIndicator extends AbstractHealthIndicator {
         builder.withDetail("latencyMs", s.latency().toNanos() / 1e6);
         LedgerStats l = keeper.usage().stats();
         builder.withDetail("ledgerQueued", l.queued())
+                .withDetail("ledgerLagMs", l.lag().toMillis())
                 .withDetail("ledgerWritten", l.written())
                 .withDetail("ledgerRefused", l.refused())
                 .withDetail("ledgerFailedBatches", l.failedBatches())

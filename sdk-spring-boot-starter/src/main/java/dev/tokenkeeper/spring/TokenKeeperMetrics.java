@@ -11,6 +11,8 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  *
  * <ul>
  *   <li>{@code tokenkeeper.ledger.queued} (gauge): events waiting for the writer;
+ *   <li>{@code tokenkeeper.ledger.lag} (gauge, seconds): how long the oldest event not yet committed
+ *       has waited;
  *   <li>{@code tokenkeeper.ledger.events} (counter) with {@code result} = {@code written},
  *       {@code duplicate} or {@code refused} (refused: the queue was full);
  *   <li>{@code tokenkeeper.ledger.failed.batches} (counter): write attempts that failed and were retried;
@@ -28,6 +30,9 @@ public class TokenKeeperMetrics implements MeterBinder {
     public void bindTo(MeterRegistry registry) {
         Gauge.builder("tokenkeeper.ledger.queued", keeper, k -> k.usage().stats().queued())
                 .description("usage events waiting for the ledger's writer")
+                .register(registry);
+        Gauge.builder("tokenkeeper.ledger.lag", keeper, k -> k.usage().stats().lag().toNanos() / 1e9)
+                .baseUnit("seconds").description("how long the oldest usage event not yet committed has waited")
                 .register(registry);
         FunctionCounter.builder("tokenkeeper.ledger.events", keeper, k -> k.usage().stats().written())
                 .tag("result", "written").description("usage events committed").register(registry);

@@ -93,7 +93,7 @@ class TokenKeeperAutoConfigurationTest {
                     var health = ctx.getBean(TokenKeeperHealthIndicator.class).health();
                     assertThat(health.getStatus().getCode()).isEqualTo("UP");
                     assertThat(health.getDetails()).containsEntry("backend", "sqlite").containsEntry("schemaVersion", "11")
-                            .containsKey("ledgerQueued");
+                            .containsKey("ledgerQueued").containsEntry("ledgerLagMs", 0L);
 
                     var registry = ctx.getBean(io.micrometer.core.instrument.simple.SimpleMeterRegistry.class);
                     ctx.getBean(TokenKeeperMetrics.class).bindTo(registry);
@@ -107,6 +107,7 @@ class TokenKeeperAutoConfigurationTest {
                     assertThat(registry.get("tokenkeeper.ledger.events").tag("result", "written").functionCounter()
                             .count()).isEqualTo(2);
                     assertThat(registry.get("tokenkeeper.ledger.queued").gauge().value()).isZero();
+                    assertThat(registry.get("tokenkeeper.ledger.lag").gauge().value()).isZero();
                     assertThat(registry.get("tokenkeeper.permits.open").gauge().value()).isZero();
                 });
     }

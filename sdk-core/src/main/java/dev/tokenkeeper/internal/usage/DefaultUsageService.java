@@ -77,8 +77,8 @@ public final class DefaultUsageService implements UsageService {
      * A queued event with what it adds to the budget counters, and whether those were added to this
      * instance's counters already.
      */
-    private record Pending(UsageRow row, List<LimitCharge> charges, boolean counted, List<String> reservations)
-            implements Item {}
+    private record Pending(UsageRow row, List<LimitCharge> charges, boolean counted, List<String> reservations,
+            long queuedAtNanos) implements Item {}
 
     private record FlushMarker(CountDownLatch done) implements Item {}
 
@@ -95,6 +95,8 @@ public final class DefaultUsageService implements UsageService {
     private final Cache<String, Recent> recent;
     private final Listeners listeners;
     private final LongAdder written = new LongAdder();
+    /** When the oldest event of the batch being written was queued (System.nanoTime), or 0. */
+    private volatile long writingSince;
     private final LongAdder duplicates = new LongAdder();
     private final LongAdder refused = new LongAdder();
     private final LongAdder failedBatches = new LongAdder();
@@ -197,7 +199,7 @@ public final class DefaultUsageService implements UsageService {
                 budgets.release(holds);
             }
             holdsDone = true;
-            Pending pending = new Pending(row, charges, counted, reservations);
+            Pending pending = new Pending(row, charges, counted, reservations, System.nanoTime());
             RecordedUsage recorded;
             if (settings.synchronous()) {
                 write(pooled, List.of(pending));
@@ -356,8 +358,18 @@ public final class DefaultUsageService implements UsageService {
 
     @Override
     public LedgerStats stats() {
-        long queuedNow = queue.stream().filter(i -> i instanceof Pending).count();
-        return new LedgerStats(queuedNow, written.sum(), duplicates.sum(), refused.sum(), failedBatches.sum());
+        long now = System.nanoTime();
+        long queuedNow = 0;
+        long oldest = writingSince;
+        for (Item i : queue) {
+            if (i instanceof Pending p) {
+                if (queuedNow++ == 0 && oldest == 0) {
+                    oldest = p.queuedAtNanos();
+                }
+            }
+        }
+        Duration lag = oldest == 0 ? Duration.ZERO : Duration.ofNanos(Math.max(0, now - oldest));
+        return new LedgerStats(queuedNow, written.sum(), duplicates.sum(), refused.sum(), failedBatches.sum(), lag);
     }
 
     /** Events dropped because they failed alone while the database answered (logged, never silent). */
@@ -422,9 +434,11 @@ public final class DefaultUsageService implements UsageService {
                         }
                     }
                     if (!rows.isEmpty()) {
+                        writingSince = rows.get(0).queuedAtNanos();
                         writeUntilDone(session, rows);
                     }
                 } finally {
+                    writingSince = 0;
                     for (Item i : items) {
                         if (i instanceof FlushMarker m) {
                             m.done().countDown();
