@@ -14,8 +14,11 @@ import dev.tokenkeeper.internal.DefaultLimitService;
 import dev.tokenkeeper.internal.Listeners;
 import dev.tokenkeeper.internal.limits.Admissions;
 import dev.tokenkeeper.internal.limits.Budgets;
+import dev.tokenkeeper.internal.limits.RateBuckets;
 import dev.tokenkeeper.internal.limits.LimitAlerts;
 import dev.tokenkeeper.limits.LimitAlertListener;
+import dev.tokenkeeper.limits.RateLimitBackend;
+import dev.tokenkeeper.limits.RateLimitHealth;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -112,7 +115,8 @@ public final class TokenKeeper implements AutoCloseable {
         if (b.priceFile != null) {
             importPriceFile(pricing, b.priceFile);
         }
-        this.budgets = new Budgets(storage, b.limitSyncInterval, b.clock);
+        this.budgets = new Budgets(storage, b.limitSyncInterval,
+                RateBuckets.create(b.rateLimitBackend, storage, b.clock), b.rateLimitFailurePolicy);
         List<TokenKeeperListener> keeperListeners = new ArrayList<>(b.listeners);
         ServiceLoader.load(TokenKeeperListener.class, TokenKeeper.class.getClassLoader())
                 .forEach(keeperListeners::add);
@@ -279,6 +283,16 @@ public final class TokenKeeper implements AutoCloseable {
         return storage.health();
     }
 
+    /** Whether the rate-limit backend answers (always up for the local one). */
+    public RateLimitHealth rateLimitHealth() {
+        return budgets.rateBuckets().health();
+    }
+
+    /** Rate-limit checks skipped because a shared backend did not answer ({@code FAIL_OPEN}), since start. */
+    public long rateLimitChecksSkipped() {
+        return budgets.rateChecksSkipped();
+    }
+
     /** {@code sqlite} or {@code postgresql}. */
     public String backend() {
         return storage.backend();
@@ -327,7 +341,11 @@ public final class TokenKeeper implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("TokenKeeper could not write its buffers on close: {}", e.getMessage());
         } finally {
-            storage.close();
+            try {
+                budgets.rateBuckets().close();
+            } finally {
+                storage.close();
+            }
         }
     }
 
@@ -369,6 +387,8 @@ public final class TokenKeeper implements AutoCloseable {
         private final List<LimitAlertListener> limitAlertListeners = new ArrayList<>();
         private final List<TokenKeeperListener> listeners = new ArrayList<>();
         private StorageFailurePolicy storageFailurePolicy = StorageFailurePolicy.FAIL_CLOSED;
+        private RateLimitBackend rateLimitBackend = RateLimitBackend.local();
+        private StorageFailurePolicy rateLimitFailurePolicy = StorageFailurePolicy.FAIL_OPEN;
         private @Nullable Boolean sharedBudgets;
         private boolean synchronousLedger;
         private int ledgerQueueCapacity = 100_000;
@@ -556,6 +576,25 @@ public final class TokenKeeper implements AutoCloseable {
          */
         public Builder listener(TokenKeeperListener listener) {
             this.listeners.add(requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * Where rate limits' buckets live: {@link RateLimitBackend#local()} (default),
+         * {@link RateLimitBackend#database()} (PostgreSQL only) or {@link RateLimitBackend#redis(String)}.
+         */
+        public Builder rateLimitBackend(RateLimitBackend backend) {
+            this.rateLimitBackend = requireNonNull(backend, "rateLimitBackend");
+            return this;
+        }
+
+        /**
+         * What a rate-limit check does when a shared rate-limit backend does not answer: admit without
+         * the rate limit ({@code FAIL_OPEN}, the default: budgets still hold) or refuse with
+         * {@link dev.tokenkeeper.admission.DenialReason#STORAGE_UNAVAILABLE} ({@code FAIL_CLOSED}).
+         */
+        public Builder rateLimitFailurePolicy(StorageFailurePolicy policy) {
+            this.rateLimitFailurePolicy = requireNonNull(policy, "rateLimitFailurePolicy");
             return this;
         }
 

@@ -150,7 +150,7 @@ public abstract class TokenKeeperContract {
         StorageHealth health = keeper.storageHealth();
         assertThat(health.up()).isTrue();
         assertThat(health.backend()).isEqualTo(expectedBackend());
-        assertThat(health.schemaVersion()).isEqualTo("11");
+        assertThat(health.schemaVersion()).isEqualTo("12");
     }
 
     @Nested

@@ -3,6 +3,7 @@ package dev.tokenkeeper.spring;
 import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.TokenKeeperListener;
 import dev.tokenkeeper.limits.LimitAlertListener;
+import dev.tokenkeeper.limits.RateLimitBackend;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -61,6 +62,19 @@ public class TokenKeeperAutoConfiguration {
         }
         if (props.traceRetention() != null) {
             b.traceRetention(props.traceRetention());
+        }
+        TokenKeeperProperties.RateLimits r = props.rateLimits();
+        b.rateLimitFailurePolicy(r.failurePolicy());
+        switch (r.backend()) {
+            case LOCAL -> b.rateLimitBackend(RateLimitBackend.local());
+            case DATABASE -> b.rateLimitBackend(RateLimitBackend.database().timeout(r.timeout()));
+            case REDIS -> {
+                if (r.redisUri() == null || r.redisUri().isBlank()) {
+                    throw new IllegalStateException("tokenkeeper.rate-limits.redis-uri is required with "
+                            + "tokenkeeper.rate-limits.backend=redis");
+                }
+                b.rateLimitBackend(RateLimitBackend.redis(r.redisUri()).timeout(r.timeout()));
+            }
         }
         TokenKeeperProperties.Ledger l = props.ledger();
         b.synchronousLedger(l.synchronous());

@@ -2,6 +2,7 @@ package dev.tokenkeeper.spring;
 
 import dev.tokenkeeper.StorageHealth;
 import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.limits.RateLimitHealth;
 import dev.tokenkeeper.usage.LedgerStats;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
@@ -9,7 +10,9 @@ import org.springframework.boot.health.contributor.Health;
 /**
  * {@code tokenkeeper} in Actuator's health: DOWN when the database does not answer, with the
  * storage's backend, schema version and latency, the ledger's queue, lag (how long the oldest event
- * not yet committed has waited) and counts, and the open permits as details.
+ * not yet committed has waited) and counts, the open permits, and the rate-limit backend (whether it
+ * answers, and the checks skipped while it did not) as details. A shared rate-limit backend that does
+ * not answer leaves the status UP: rate limits fail open by default, and budgets still hold.
  */
 public class TokenKeeperHealthIndicator extends AbstractHealthIndicator {
     private final TokenKeeper keeper;
@@ -32,6 +35,12 @@ public class TokenKeeperHealthIndicator extends AbstractHealthIndicator {
             builder.withDetail("schemaVersion", s.schemaVersion());
         }
         builder.withDetail("latencyMs", s.latency().toNanos() / 1e6);
+        RateLimitHealth rates = keeper.rateLimitHealth();
+        builder.withDetail("rateLimitBackend", rates.backend()).withDetail("rateLimitBackendUp", rates.up())
+                .withDetail("rateLimitChecksSkipped", keeper.rateLimitChecksSkipped());
+        if (!rates.up()) {
+            builder.withDetail("rateLimitBackendError", String.valueOf(rates.error()));
+        }
         LedgerStats l = keeper.usage().stats();
         builder.withDetail("ledgerQueued", l.queued())
                 .withDetail("ledgerLagMs", l.lag().toMillis())

@@ -23,6 +23,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param traceRetention how long raw traces are kept (roll-ups stay), or forever
  * @param ledger the usage ledger's queue and writer
  * @param filter the servlet filter in front of the application's endpoints
+ * @param rateLimits where rate limits' buckets live
  */
 @ConfigurationProperties("tokenkeeper")
 public record TokenKeeperProperties(
@@ -35,7 +36,30 @@ public record TokenKeeperProperties(
         @Nullable Duration permitTimeout,
         @Nullable Duration traceRetention,
         @DefaultValue Ledger ledger,
-        @DefaultValue Filter filter) {
+        @DefaultValue Filter filter,
+        @DefaultValue RateLimits rateLimits) {
+
+    /** Where rate limits' buckets live. */
+    public enum RateLimitBackendKind {
+        /** In each instance's memory. */
+        LOCAL,
+        /** In the keeper's PostgreSQL database. */
+        DATABASE,
+        /** In Redis at {@code tokenkeeper.rate-limits.redis-uri}. */
+        REDIS
+    }
+
+    /**
+     * @param backend local (default), database (PostgreSQL) or redis
+     * @param redisUri the Redis server, {@code redis://host:6379}, for the redis backend
+     * @param timeout how long one check may wait for a shared backend (default 500ms)
+     * @param failurePolicy what a check does when a shared backend does not answer (default fail-open)
+     */
+    public record RateLimits(
+            @DefaultValue("local") RateLimitBackendKind backend,
+            @Nullable String redisUri,
+            @DefaultValue("500ms") Duration timeout,
+            @DefaultValue("fail-open") StorageFailurePolicy failurePolicy) {}
 
     /**
      * @param sqliteFile the embedded SQLite file (default {@code data/tokenkeeper.db}), used when

@@ -76,6 +76,22 @@ class TokenKeeperAutoConfigurationTest {
     }
 
     @Test
+    @DisplayName("the rate-limit backend comes from tokenkeeper.rate-limits.*; a missing Redis URI or database() on SQLite fails the start, saying why")
+    void rateLimitBackend() {
+        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("r.db"),
+                        "tokenkeeper.rate-limits.backend=redis")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure()
+                        .hasStackTraceContaining("tokenkeeper.rate-limits.redis-uri is required"));
+        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("d.db"),
+                        "tokenkeeper.rate-limits.backend=database")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure()
+                        .hasStackTraceContaining("keeps buckets in PostgreSQL"));
+        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("l.db"),
+                        "tokenkeeper.rate-limits.backend=local", "tokenkeeper.rate-limits.failure-policy=fail-closed")
+                .run(ctx -> assertThat(ctx.getBean(TokenKeeper.class).rateLimitHealth().backend()).isEqualTo("local"));
+    }
+
+    @Test
     @DisplayName("a bad property fails the start with the property named")
     void badProperty() {
         runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("x.db"),
@@ -92,8 +108,9 @@ class TokenKeeperAutoConfigurationTest {
                     TokenKeeper keeper = ctx.getBean(TokenKeeper.class);
                     var health = ctx.getBean(TokenKeeperHealthIndicator.class).health();
                     assertThat(health.getStatus().getCode()).isEqualTo("UP");
-                    assertThat(health.getDetails()).containsEntry("backend", "sqlite").containsEntry("schemaVersion", "11")
-                            .containsKey("ledgerQueued").containsEntry("ledgerLagMs", 0L);
+                    assertThat(health.getDetails()).containsEntry("backend", "sqlite").containsEntry("schemaVersion", "12")
+                            .containsKey("ledgerQueued").containsEntry("ledgerLagMs", 0L)
+                            .containsEntry("rateLimitBackend", "local").containsEntry("rateLimitBackendUp", true);
 
                     var registry = ctx.getBean(io.micrometer.core.instrument.simple.SimpleMeterRegistry.class);
                     ctx.getBean(TokenKeeperMetrics.class).bindTo(registry);

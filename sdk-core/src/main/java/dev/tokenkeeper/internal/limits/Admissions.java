@@ -98,6 +98,9 @@ public final class Admissions {
             }
             return new RequestAdmission(p, null);
         }
+        if (!r.granted() && r.backendDown()) {
+            return new RequestAdmission(null, rateBackendDown(r));
+        }
         if (!r.granted()) {
             Limit l = r.refusedBy();
             return new RequestAdmission(null, new Denial(DenialReason.RATE_LIMITED, "rate limit '" + l.name() + "' ("
@@ -148,6 +151,9 @@ public final class Admissions {
                     e.getMessage());
             return open(key, p, call, now, List.of(), List.of(), false);
         }
+        if (!r.granted() && r.backendDown()) {
+            return rateBackendDown(r);
+        }
         if (!r.granted() && r.refusedBy().period().rolling()) {
             Limit l = r.refusedBy();
             return new Denial(DenialReason.RATE_LIMITED, "rate limit '" + l.name() + "' (" + l.id() + ") allows "
@@ -173,6 +179,13 @@ public final class Admissions {
             }
         }
         return open(key, p, call, now, List.copyOf(warnings), r.holds(), true);
+    }
+
+    private Denial rateBackendDown(Budgets.Reservation r) {
+        Limit l = r.refusedBy();
+        return new Denial(DenialReason.STORAGE_UNAVAILABLE, "rate limit '" + l.name() + "' (" + l.id()
+                + ") cannot be checked: its backend (" + budgets.rateBuckets().name() + ") does not answer",
+                l, Duration.ofSeconds(1), null);
     }
 
     private Permit open(String key, Principal p, CallRequest call, Instant now, List<BudgetWarning> warnings,

@@ -4,7 +4,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.LoadingCache;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
-import io.github.bucket4j.TimeMeter;
+import dev.tokenkeeper.admission.StorageFailurePolicy;
 import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.limits.Limit;
@@ -29,6 +29,7 @@ import org.jspecify.annotations.Nullable;
  * callers cannot overshoot and a call that fits is never refused.
  */
 public final class Budgets {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Budgets.class);
     private final Storage storage;
     private final LoadingCache<ScopeKey, List<Limit>> limits;
     private final ConcurrentHashMap<LimitCharge.Key, Counter> counters = new ConcurrentHashMap<>();
@@ -79,31 +80,27 @@ public final class Budgets {
      * with its window (a budget) or how long to wait (a rate limit).
      */
     public record Reservation(List<Hold> holds, @Nullable Limit refusedBy, @Nullable LimitWindow refusedWindow,
-            @Nullable Duration retryAfter) {
+            @Nullable Duration retryAfter, boolean backendDown) {
+        Reservation(List<Hold> holds, @Nullable Limit refusedBy, @Nullable LimitWindow refusedWindow,
+                @Nullable Duration retryAfter) {
+            this(holds, refusedBy, refusedWindow, retryAfter, false);
+        }
+
         public boolean granted() {
             return refusedBy == null;
         }
     }
 
-    /** A rate limit's bucket, rebuilt when the limit's amount or grace changes. */
-    private record RateBucket(long amount, long grace, Bucket bucket) {}
+    private final RateBuckets rateBuckets;
+    private final boolean rateFailOpen;
+    private final java.util.concurrent.atomic.AtomicLong rateChecksSkipped = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long lastRateWarning;
 
-    private final ConcurrentHashMap<String, RateBucket> buckets = new ConcurrentHashMap<>();
-    private final TimeMeter time;
-
-    public Budgets(Storage storage, Duration limitSyncInterval, Clock clock) {
+    public Budgets(Storage storage, Duration limitSyncInterval, RateBuckets rateBuckets,
+            StorageFailurePolicy rateLimitFailurePolicy) {
         this.storage = storage;
-        this.time = new TimeMeter() {
-            @Override
-            public long currentTimeNanos() {
-                return clock.millis() * 1_000_000L;
-            }
-
-            @Override
-            public boolean isWallClockBased() {
-                return true;
-            }
-        };
+        this.rateBuckets = rateBuckets;
+        this.rateFailOpen = rateLimitFailurePolicy == StorageFailurePolicy.FAIL_OPEN;
         // Refreshed in the background after the sync interval; while the database does not answer,
         // the last value keeps serving (for at most an hour).
         this.limits = Caffeine.newBuilder()
@@ -155,7 +152,17 @@ public final class Budgets {
     /** A limit was deleted: its counters go. */
     public void forget(String limitId) {
         counters.keySet().removeIf(k -> k.limitId().equals(limitId));
-        buckets.remove(limitId);
+        rateBuckets.forget(limitId);
+    }
+
+    /** The rate-limit backend. */
+    public RateBuckets rateBuckets() {
+        return rateBuckets;
+    }
+
+    /** Rate-limit checks skipped because the backend did not answer (fail-open policy). */
+    public long rateChecksSkipped() {
+        return rateChecksSkipped.get();
     }
 
     /** The units of a call for a limit's metric. */
@@ -229,8 +236,24 @@ public final class Budgets {
             LimitWindow w = l.windowAt(at);
             long n = units[i];
             if (l.period().rolling()) {
-                Bucket bucket = bucket(l);
-                ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(n);
+                Bucket bucket;
+                ConsumptionProbe probe;
+                if (!rateBuckets.remote()) {
+                    bucket = rateBuckets.bucket(l);
+                    probe = bucket.tryConsumeAndReturnRemaining(n);
+                } else {
+                    try {
+                        bucket = rateBuckets.bucket(l);
+                        probe = bucket.tryConsumeAndReturnRemaining(n);
+                    } catch (RuntimeException e) {
+                        if (rateFailOpen) {
+                            rateBackendFailed(e);
+                            continue; // admitted without this rate limit
+                        }
+                        release(holds);
+                        return new Reservation(List.of(), l, w, Duration.ofSeconds(1), true);
+                    }
+                }
                 if (!probe.isConsumed()) {
                     release(holds);
                     long wait = n > l.amount() + l.grace() ? Long.MAX_VALUE : probe.getNanosToWaitForRefill();
@@ -349,14 +372,30 @@ public final class Budgets {
         return storage.write(tx -> storage.limits().releaseExpiredReservations(tx, now.toEpochMilli()));
     }
 
-    private Bucket bucket(Limit l) {
-        RateBucket b = buckets.compute(l.id(), (id, old) -> old != null && old.amount() == l.amount()
-                && old.grace() == l.grace() ? old : new RateBucket(l.amount(), l.grace(), Bucket.builder()
-                        .addLimit(limit -> limit.capacity(l.amount() + l.grace()).refillGreedy(l.amount(),
-                                Duration.ofMinutes(1)))
-                        .withCustomTimePrecision(time)
-                        .build()));
-        return b.bucket();
+    private void rateBackendFailed(RuntimeException e) {
+        rateChecksSkipped.incrementAndGet();
+        long now = System.nanoTime();
+        if (now - lastRateWarning > 10_000_000_000L) { // at most one line per 10 s
+            lastRateWarning = now;
+            LOG.warn("TokenKeeper: the rate-limit backend ({}) does not answer; admitting without rate limits "
+                    + "(rateLimitFailurePolicy FAIL_OPEN): {}", rateBuckets.name(), e.toString());
+        }
+    }
+
+    /** Gives tokens back to, or takes more from, a bucket; a remote backend that fails is only logged. */
+    private void adjustBucket(Bucket bucket, long diff) {
+        try {
+            if (diff > 0) {
+                bucket.consumeIgnoringRateLimits(diff);
+            } else if (diff < 0) {
+                bucket.addTokens(-diff);
+            }
+        } catch (RuntimeException e) {
+            if (!rateBuckets.remote()) {
+                throw e;
+            }
+            LOG.debug("TokenKeeper: a rate-limit bucket could not be corrected: {}", e.toString());
+        }
     }
 
     /**
@@ -374,12 +413,7 @@ public final class Budgets {
             }
             if (h.bucket() != null) {
                 // a rate limit: the bucket is corrected to what the call really used
-                long diff = units(h.limit().metric(), actual, actualCostPicos) - h.units();
-                if (diff > 0) {
-                    h.bucket().consumeIgnoringRateLimits(diff);
-                } else if (diff < 0) {
-                    h.bucket().addTokens(-diff);
-                }
+                adjustBucket(h.bucket(), units(h.limit().metric(), actual, actualCostPicos) - h.units());
                 settled[i] = true;
             }
         }
@@ -411,7 +445,7 @@ public final class Budgets {
             if (h.counter() != null) {
                 h.counter().claimed.addAndGet(-h.units());
             } else if (h.bucket() != null) {
-                h.bucket().addTokens(h.units());
+                adjustBucket(h.bucket(), -h.units());
             } else if (h.shared()) {
                 anyShared = true;
             }

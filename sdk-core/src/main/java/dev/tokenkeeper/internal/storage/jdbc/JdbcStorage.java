@@ -58,6 +58,11 @@ public final class JdbcStorage implements Storage {
      *
      * @param ownedPool closed with this storage when TokenKeeper created the pool, else {@code null}
      */
+    /** The pool this storage runs on (for Bucket4j's PostgreSQL backend). */
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
     public static JdbcStorage create(DataSource dataSource, @Nullable AutoCloseable ownedPool) {
         Dialect dialect;
         try (Connection c = dataSource.getConnection()) {
