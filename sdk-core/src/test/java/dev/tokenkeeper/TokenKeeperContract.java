@@ -1627,6 +1627,26 @@ public abstract class TokenKeeperContract {
             q.release();
             assertThat(call(other, 0, 1_001)).isInstanceOfSatisfying(Denial.class,
                     d -> assertThat(d.retryAfter()).isNull()); // more than the bucket ever holds
+
+            // dollars per minute: counted in microdollars, rounded up per call
+            IssuedToken spender = token("spender");
+            keeper.limits().create(LimitSpec.builder(tenant).name("$0.003/min").token(spender.info().id())
+                    .costUsd(Money.of("0.003")).period(LimitPeriod.ROLLING_MINUTE).build());
+            Permit dollar = (Permit) call(spender, 1_000, 0);       // Haiku 4.5 input: $0.001 reserved
+            dollar.complete(TokenCounts.of(1_000, 0), Duration.ZERO);
+            assertThat(call(spender, 2_000, 0)).isInstanceOf(Permit.class);  // $0.002 more: $0.003 in all
+            assertThat(call(spender, 1, 0)).isInstanceOfSatisfying(Denial.class,
+                    d -> assertThat(d.reason()).isEqualTo(DenialReason.RATE_LIMITED));
+            // a bucket refills at most one unit per nanosecond: larger rate limits are refused, typed
+            assertThatThrownBy(() -> keeper.limits().create(LimitSpec.builder(tenant).name("huge")
+                    .requests(Long.MAX_VALUE / 4).period(LimitPeriod.ROLLING_MINUTE).build()))
+                    .isInstanceOfSatisfying(InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("amount"));
+            Limit small = keeper.limits().create(LimitSpec.builder(tenant).name("rpm").requests(10)
+                    .period(LimitPeriod.ROLLING_MINUTE).build());
+            assertThatThrownBy(() -> keeper.limits().update(tenant, small.id(),
+                    dev.tokenkeeper.limits.LimitChange.amount(LimitMetric.MAX_RATE_UNITS + 1), Actor.SYSTEM))
+                    .isInstanceOf(InvalidRequestException.class);
         }
 
         @Test

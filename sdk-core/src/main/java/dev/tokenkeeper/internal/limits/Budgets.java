@@ -236,6 +236,8 @@ public final class Budgets {
             LimitWindow w = l.windowAt(at);
             long n = units[i];
             if (l.period().rolling()) {
+                n = l.metric().rateUnits(n); // a bucket counts dollars in microdollars
+                long capacity = l.metric().rateUnits(l.amount() + l.grace());
                 Bucket bucket;
                 ConsumptionProbe probe;
                 if (!rateBuckets.remote()) {
@@ -256,10 +258,11 @@ public final class Budgets {
                 }
                 if (!probe.isConsumed()) {
                     release(holds);
-                    long wait = n > l.amount() + l.grace() ? Long.MAX_VALUE : probe.getNanosToWaitForRefill();
+                    long wait = n > capacity ? Long.MAX_VALUE : probe.getNanosToWaitForRefill();
                     return new Reservation(List.of(), l, w, wait == Long.MAX_VALUE ? null : Duration.ofNanos(wait));
                 }
-                holds.add(new Hold(l, w, null, bucket, n, l.amount() + l.grace() - probe.getRemainingTokens(), null));
+                holds.add(new Hold(l, w, null, bucket, n,
+                        l.metric().fromRateUnits(capacity - probe.getRemainingTokens()), null));
                 continue;
             }
             Counter c = counter(l.id(), w.start().toEpochMilli(), end(w));
@@ -413,7 +416,8 @@ public final class Budgets {
             }
             if (h.bucket() != null) {
                 // a rate limit: the bucket is corrected to what the call really used
-                adjustBucket(h.bucket(), units(h.limit().metric(), actual, actualCostPicos) - h.units());
+                LimitMetric m = h.limit().metric();
+                adjustBucket(h.bucket(), m.rateUnits(units(m, actual, actualCostPicos)) - h.units());
                 settled[i] = true;
             }
         }

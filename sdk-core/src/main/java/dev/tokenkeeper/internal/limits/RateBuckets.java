@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The token buckets of rate limits: in memory ({@link Local}) or shared through a Bucket4j backend
  * ({@link RemoteRateBuckets}). A bucket holds amount + grace and refills the amount per minute,
- * greedily.
+ * greedily, in the metric's rate units (dollars in microdollars).
  */
 public abstract class RateBuckets implements AutoCloseable {
 
@@ -37,7 +37,8 @@ public abstract class RateBuckets implements AutoCloseable {
 
     static BucketConfiguration configuration(Limit l) {
         return BucketConfiguration.builder()
-                .addLimit(limit -> limit.capacity(l.amount() + l.grace()).refillGreedy(l.amount(), Duration.ofMinutes(1)))
+                .addLimit(limit -> limit.capacity(l.metric().rateUnits(l.amount() + l.grace()))
+                        .refillGreedy(Math.max(1, l.metric().rateUnits(l.amount())), Duration.ofMinutes(1)))
                 .build();
     }
 
