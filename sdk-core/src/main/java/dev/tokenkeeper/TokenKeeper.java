@@ -14,6 +14,7 @@ import dev.tokenkeeper.internal.DefaultLimitService;
 import dev.tokenkeeper.internal.Listeners;
 import dev.tokenkeeper.internal.limits.Admissions;
 import dev.tokenkeeper.internal.limits.Budgets;
+import dev.tokenkeeper.internal.limits.Leases;
 import dev.tokenkeeper.internal.limits.RateBuckets;
 import dev.tokenkeeper.internal.limits.LimitAlerts;
 import dev.tokenkeeper.limits.LimitAlertListener;
@@ -115,8 +116,11 @@ public final class TokenKeeper implements AutoCloseable {
         if (b.priceFile != null) {
             importPriceFile(pricing, b.priceFile);
         }
+        boolean shared = b.sharedBudgets != null ? b.sharedBudgets : storage.backend().equals("postgresql");
         this.budgets = new Budgets(storage, b.limitSyncInterval,
-                RateBuckets.create(b.rateLimitBackend, storage, b.clock), b.rateLimitFailurePolicy);
+                RateBuckets.create(b.rateLimitBackend, storage, b.clock), b.rateLimitFailurePolicy,
+                shared && b.budgetLeasing ? new Leases(storage, b.clock, Duration.ofSeconds(30), Duration.ofSeconds(2),
+                        Duration.ofMillis(500)) : null);
         List<TokenKeeperListener> keeperListeners = new ArrayList<>(b.listeners);
         ServiceLoader.load(TokenKeeperListener.class, TokenKeeper.class.getClassLoader())
                 .forEach(keeperListeners::add);
@@ -130,7 +134,6 @@ public final class TokenKeeper implements AutoCloseable {
                         b.ledgerOverflowPolicy, b.ledgerBlockTimeout, b.idempotencyWindow, b.closeTimeout),
                 b.threadFactory);
         this.traces = new DefaultTraceService(storage);
-        boolean shared = b.sharedBudgets != null ? b.sharedBudgets : storage.backend().equals("postgresql");
         this.limits = new DefaultLimitService(storage, auditor, b.clock, budgets, shared);
         this.admissions = new Admissions(tokens, pricing, budgets, usage, b.clock, b.permitTimeout,
                 b.storageFailurePolicy, shared);
@@ -144,6 +147,10 @@ public final class TokenKeeper implements AutoCloseable {
             Clock sweepClock = b.clock;
             schedule("expired reservations", () -> budgets.releaseExpiredShared(sweepClock.instant()),
                     Duration.ofSeconds(5));
+            Leases leases = budgets.leases();
+            if (leases != null) {
+                schedule("budget leases", leases::maintain, Duration.ofMillis(100));
+            }
         }
         Clock windowClock = b.clock;
         schedule("ended budget windows", () -> budgets.evictEnded(windowClock.instant()), Duration.ofMinutes(1));
@@ -336,6 +343,10 @@ public final class TokenKeeper implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         try {
+            Leases leases = budgets.leases();
+            if (leases != null) {
+                leases.returnAll(); // after the ledger's flush: only calls still open keep a share
+            }
             tokens.flushLastUsed();
             failures.flush();
         } catch (RuntimeException e) {
@@ -388,6 +399,7 @@ public final class TokenKeeper implements AutoCloseable {
         private final List<TokenKeeperListener> listeners = new ArrayList<>();
         private StorageFailurePolicy storageFailurePolicy = StorageFailurePolicy.FAIL_CLOSED;
         private RateLimitBackend rateLimitBackend = RateLimitBackend.local();
+        private boolean budgetLeasing = true;
         private StorageFailurePolicy rateLimitFailurePolicy = StorageFailurePolicy.FAIL_OPEN;
         private @Nullable Boolean sharedBudgets;
         private boolean synchronousLedger;
@@ -576,6 +588,17 @@ public final class TokenKeeper implements AutoCloseable {
          */
         public Builder listener(TokenKeeperListener listener) {
             this.listeners.add(requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * With shared budgets, whether this instance leases budget in chunks and admits from its lease
+         * in memory (default true), or reserves each call in the database (two short transactions per
+         * call). Leasing never overshoots; see the limits documentation for how idle leases are given
+         * back.
+         */
+        public Builder budgetLeasing(boolean leasing) {
+            this.budgetLeasing = leasing;
             return this;
         }
 

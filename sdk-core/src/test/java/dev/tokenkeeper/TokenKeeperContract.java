@@ -150,7 +150,7 @@ public abstract class TokenKeeperContract {
         StorageHealth health = keeper.storageHealth();
         assertThat(health.up()).isTrue();
         assertThat(health.backend()).isEqualTo(expectedBackend());
-        assertThat(health.schemaVersion()).isEqualTo("12");
+        assertThat(health.schemaVersion()).isEqualTo("13");
     }
 
     @Nested
@@ -1582,7 +1582,8 @@ public abstract class TokenKeeperContract {
             assertThat(k.authorize("tk_not-a-token", CallRequest.of("anthropic", model, 1, 1)))
                     .isInstanceOf(Denial.class);
             assertThat(k.checkRequest(t.secret(), null).denial()).isNull();
-            assertThat(heard).containsExactly(
+            // the alert comes from the writer's thread, and may come before the caller hears of the usage
+            assertThat(heard).containsExactlyInAnyOrder(
                     "authorize:" + model + ":permit",
                     "usage:450:" + r.cost().total().toPicosExact(),
                     "alert:THRESHOLD:50",
@@ -1659,8 +1660,9 @@ public abstract class TokenKeeperContract {
             TokenKeeper local = another(quietBuilder(counting).sharedBudgets(false));
             TokenKeeper open = another(quietBuilder(counting).sharedBudgets(false)
                     .storageFailurePolicy(StorageFailurePolicy.FAIL_OPEN));
-            TokenKeeper shared = another(quietBuilder(counting).sharedBudgets(true));
-            for (TokenKeeper k : List.of(local, open, shared)) {
+            TokenKeeper shared = another(quietBuilder(counting).sharedBudgets(true).budgetLeasing(false));
+            TokenKeeper leased = another(quietBuilder(counting).sharedBudgets(true));
+            for (TokenKeeper k : List.of(local, open, shared, leased)) {
                 ((Permit) k.authorize(t.secret(), c)).release(); // loads the token, the limits, this hour's counter
             }
             counting.down = true;
@@ -1670,9 +1672,11 @@ public abstract class TokenKeeperContract {
                     assertThat(p.limitsChecked()).isTrue();
                     p.release();
                 });
-                // shared budgets need the database for every reservation: fail closed
+                // shared budgets reserved call by call need the database for each: fail closed
                 assertThat(shared.authorize(t.secret(), c)).isInstanceOfSatisfying(Denial.class,
                         d -> assertThat(d.reason()).isEqualTo(DenialReason.STORAGE_UNAVAILABLE));
+                // leased shared budgets admit from the lease this instance holds
+                assertThat(leased.authorize(t.secret(), c)).isInstanceOfSatisfying(Permit.class, Permit::release);
                 clock.advance(Duration.ofMinutes(61)); // a new hour: its counter must be read
                 assertThat(local.authorize(t.secret(), c)).isInstanceOfSatisfying(Denial.class, d -> {
                     assertThat(d.reason()).isEqualTo(DenialReason.STORAGE_UNAVAILABLE);
@@ -1686,7 +1690,7 @@ public abstract class TokenKeeperContract {
             } finally {
                 counting.down = false;
             }
-            for (TokenKeeper k : List.of(local, shared)) {
+            for (TokenKeeper k : List.of(local, shared, leased)) {
                 assertThat(k.authorize(t.secret(), c)).isInstanceOfSatisfying(Permit.class,
                         p -> assertThat(p.limitsChecked()).isTrue());
             }
@@ -1700,6 +1704,62 @@ public abstract class TokenKeeperContract {
             BudgetConcurrencyKit.Report r = BudgetConcurrencyKit.builder(List.of(a, b), tenant)
                     .threadsPerKeeper(3).callsPerThread(120).budget(30_000, 500, 20_000).build().run();
             assertThat(r.passed()).as(r.toString()).isTrue();
+        }
+
+        @Test
+        @DisplayName("leased budgets: an instance that cannot get the room a call needs recalls the others' unused leases")
+        void leaseRecall() {
+            IssuedToken t = token("search");
+            Limit daily = tokenBudget(t, 10_000, 0);
+            TokenKeeper a = another(quietBuilder(database()).sharedBudgets(true));
+            TokenKeeper b = another(quietBuilder(database()).sharedBudgets(true));
+            ((Permit) a.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 0))).release();
+            // a holds a lease of an eighth of the room, mostly unused
+            long leased = a.limits().usage(tenant, daily.id()).reserved();
+            assertThat(leased).isGreaterThanOrEqualTo(1_250);
+            // b needs all but 100 of the budget: only a's unused lease stands in the way
+            Permit big = (Permit) b.authorize(t.secret(), CallRequest.of("anthropic", model, 9_900, 0));
+            assertThat(a.limits().usage(tenant, daily.id()).reserved()).isEqualTo(9_900);
+            // from now on the window is reserved call by call: exactly the 100 left fits, on either instance
+            Permit rest = (Permit) a.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 0));
+            assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1, 0))).isInstanceOf(Denial.class);
+            rest.release();
+            big.complete(TokenCounts.of(9_000, 0), Duration.ZERO);
+            b.usage().flush();
+            assertThat(a.limits().usage(tenant, daily.id()).used()).isEqualTo(9_000);
+            assertThat(a.limits().usage(tenant, daily.id()).reserved()).isZero(); // exact mode keeps nothing
+            assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 0))).isInstanceOf(Permit.class);
+        }
+
+        @Test
+        @DisplayName("leased budgets: a lease is given back on close, and an instance that stalls past its lease re-reserves what it holds")
+        void leaseLifecycle() throws Exception {
+            IssuedToken t = token("search");
+            Limit daily = tokenBudget(t, 80_000, 0);
+            TokenKeeper a = another(quietBuilder(database()).sharedBudgets(true));
+            ((Permit) a.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 0))).release();
+            assertThat(a.limits().usage(tenant, daily.id()).reserved()).isEqualTo(10_000); // an eighth of the room
+            a.close();
+            assertThat(keeper.limits().usage(tenant, daily.id()).reserved()).isZero();
+
+            CountingDataSource flaky = new CountingDataSource(database());
+            TokenKeeper stalled = another(quietBuilder(flaky).sharedBudgets(true));
+            TokenKeeper other = another(quietBuilder(database()).sharedBudgets(true));
+            Permit inFlight = (Permit) stalled.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 0));
+            flaky.down = true; // it cannot renew its lease
+            clock.advance(Duration.ofSeconds(31));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (other.limits().usage(tenant, daily.id()).reserved() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50); // the sweep releases the expired lease
+            }
+            assertThat(other.limits().usage(tenant, daily.id()).reserved()).isZero();
+            flaky.down = false;
+            // back: its next call renews the lease and reserves again what its call in flight holds
+            ((Permit) stalled.authorize(t.secret(), CallRequest.of("anthropic", model, 10, 0))).release();
+            assertThat(other.limits().usage(tenant, daily.id()).reserved()).isGreaterThanOrEqualTo(1_000);
+            inFlight.complete(TokenCounts.of(1_000, 0), Duration.ZERO);
+            stalled.usage().flush();
+            assertThat(other.limits().usage(tenant, daily.id()).used()).isEqualTo(1_000);
         }
 
         @Test
@@ -1771,16 +1831,19 @@ public abstract class TokenKeeperContract {
         void limitUsage() {
             IssuedToken t = token("search");
             Limit daily = tokenBudget(t, 10_000, 0);
-            ((Permit) call(t, 1_000, 0)).complete(TokenCounts.of(700, 0), Duration.ZERO);
-            Permit open = (Permit) call(t, 2_000, 500);
-            keeper.usage().flush();
-            var usage = keeper.limits().usage(tenant, daily.id());
+            // reserved counts what calls hold; with leased shared budgets it also counts the leases
+            TokenKeeper k = another(quietBuilder(database()).budgetLeasing(false));
+            CallRequest first = CallRequest.of("anthropic", model, 1_000, 0);
+            ((Permit) k.authorize(t.secret(), first)).complete(TokenCounts.of(700, 0), Duration.ZERO);
+            Permit open = (Permit) k.authorize(t.secret(), CallRequest.of("anthropic", model, 2_000, 500));
+            k.usage().flush();
+            var usage = k.limits().usage(tenant, daily.id());
             assertThat(usage.used()).isEqualTo(700);
             assertThat(usage.reserved()).isEqualTo(2_500);
             assertThat(usage.remaining()).isEqualTo(6_800);
             assertThat(usage.window().start()).isEqualTo(Instant.parse("2026-11-02T00:00:00Z"));
             open.release();
-            assertThat(keeper.limits().usage(tenant, daily.id()).reserved()).isZero();
+            assertThat(k.limits().usage(tenant, daily.id()).reserved()).isZero();
         }
 
         @Test

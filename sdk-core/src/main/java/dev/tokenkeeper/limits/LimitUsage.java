@@ -7,8 +7,9 @@ package dev.tokenkeeper.limits;
  * @param window the window
  * @param used what the ledger has counted in the window (committed usage), in the limit's unit;
  *     always 0 for a rate limit, whose usage is not stored
- * @param reserved what calls in flight hold in the window: on every instance with shared budgets,
- *     on this instance otherwise
+ * @param reserved what calls in flight hold in the window: on every instance with shared budgets
+ *     (including, with budget leasing, what is leased to instances and not yet used by a call), on
+ *     this instance otherwise
  */
 public record LimitUsage(Limit limit, LimitWindow window, long used, long reserved) {
     /** What is left before the amount is reached (negative when usage went into grace or beyond). */

@@ -63,7 +63,7 @@ public final class Budgets {
      * (a rolling-minute rate limit).
      */
     public record Hold(Limit limit, LimitWindow window, @Nullable Counter counter, @Nullable Bucket bucket, long units,
-            long claimed, @Nullable String reservationId) {
+            long claimed, @Nullable String reservationId, Leases.@Nullable Lease lease) {
         /** Whether the reservation went beyond the limit's amount, into its grace. */
         public boolean inGrace() {
             return claimed > limit.amount();
@@ -92,13 +92,15 @@ public final class Budgets {
     }
 
     private final RateBuckets rateBuckets;
+    private final @Nullable Leases leases;
     private final boolean rateFailOpen;
     private final java.util.concurrent.atomic.AtomicLong rateChecksSkipped = new java.util.concurrent.atomic.AtomicLong();
     private volatile long lastRateWarning;
 
     public Budgets(Storage storage, Duration limitSyncInterval, RateBuckets rateBuckets,
-            StorageFailurePolicy rateLimitFailurePolicy) {
+            StorageFailurePolicy rateLimitFailurePolicy, @Nullable Leases leases) {
         this.storage = storage;
+        this.leases = leases;
         this.rateBuckets = rateBuckets;
         this.rateFailOpen = rateLimitFailurePolicy == StorageFailurePolicy.FAIL_OPEN;
         // Refreshed in the background after the sync interval; while the database does not answer,
@@ -153,6 +155,9 @@ public final class Budgets {
     public void forget(String limitId) {
         counters.keySet().removeIf(k -> k.limitId().equals(limitId));
         rateBuckets.forget(limitId);
+        if (leases != null) {
+            leases.forget(limitId);
+        }
     }
 
     /** The rate-limit backend. */
@@ -262,7 +267,7 @@ public final class Budgets {
                     return new Reservation(List.of(), l, w, wait == Long.MAX_VALUE ? null : Duration.ofNanos(wait));
                 }
                 holds.add(new Hold(l, w, null, bucket, n,
-                        l.metric().fromRateUnits(capacity - probe.getRemainingTokens()), null));
+                        l.metric().fromRateUnits(capacity - probe.getRemainingTokens()), null, null));
                 continue;
             }
             Counter c = counter(l.id(), w.start().toEpochMilli(), end(w));
@@ -275,7 +280,7 @@ public final class Budgets {
                     return new Reservation(List.of(), l, w, null);
                 }
             } while (!c.claimed.compareAndSet(before, before + n));
-            holds.add(new Hold(l, w, c, null, n, before + n, null));
+            holds.add(new Hold(l, w, c, null, n, before + n, null, null));
         }
         return new Reservation(holds, null, null, null);
     }
@@ -310,6 +315,9 @@ public final class Budgets {
         if (!local.granted() || budgets.isEmpty()) {
             return local;
         }
+        if (leases != null) {
+            return reserveLeased(local, budgets, budgetUnits, at);
+        }
         List<Hold> holds;
         try {
             holds = storage.write(tx -> {
@@ -324,7 +332,7 @@ public final class Budgets {
                     if (claimed < 0) {
                         throw new Refused(i);
                     }
-                    held.add(new Hold(l, w, null, null, n, claimed, rid));
+                    held.add(new Hold(l, w, null, null, n, claimed, rid, null));
                 }
                 return held;
             });
@@ -339,6 +347,63 @@ public final class Budgets {
         List<Hold> all = new ArrayList<>(local.holds());
         all.addAll(holds);
         return new Reservation(all, null, null, null);
+    }
+
+    /** Shared budgets, leased: each budget's units from this instance's lease on its window. */
+    private Reservation reserveLeased(Reservation rates, List<Limit> budgets, List<Long> budgetUnits, Instant at) {
+        List<Hold> all = new ArrayList<>(rates.holds());
+        try {
+            for (int i = 0; i < budgets.size(); i++) {
+                Limit l = budgets.get(i);
+                LimitWindow w = l.windowAt(at);
+                long n = budgetUnits.get(i);
+                Leases.Lease lease = leases.take(l, w, n);
+                if (lease == null) {
+                    release(all);
+                    return new Reservation(List.of(), l, w, null);
+                }
+                all.add(new Hold(l, w, null, null, n, lease.claimedAtGrowth(), null, lease));
+            }
+        } catch (RuntimeException e) {
+            release(all);
+            throw e;
+        }
+        return new Reservation(all, null, null, null);
+    }
+
+    /** The leases of a call's holds, with the units its real usage takes from each. */
+    public List<LeaseUse> leaseUses(List<Hold> holds, TokenCounts actual, long actualCostPicos) {
+        List<LeaseUse> uses = null;
+        for (Hold h : holds) {
+            if (h.lease() != null) {
+                if (uses == null) {
+                    uses = new ArrayList<>(2);
+                }
+                uses.add(new LeaseUse(h.lease(), units(h.limit().metric(), actual, actualCostPicos)));
+            }
+        }
+        return uses == null ? List.of() : uses;
+    }
+
+    /** Usage taken from a lease, to leave it when the ledger commits the usage. */
+    public record LeaseUse(Leases.Lease lease, long units) {}
+
+    /** The ledger committed (or, with {@code stored} false, could not store) usage taken from leases. */
+    public void leaseUsage(List<LeaseUse> uses, boolean stored) {
+        if (leases == null) {
+            return;
+        }
+        for (LeaseUse u : uses) {
+            if (stored) {
+                leases.committed(u.lease(), u.units());
+            } else {
+                leases.giveBack(u.lease(), u.units());
+            }
+        }
+    }
+
+    public @Nullable Leases leases() {
+        return leases;
     }
 
     /** Shared budgets: sets each reservation to the call's real usage, so the counters see it before the ledger does. */
@@ -414,6 +479,12 @@ public final class Budgets {
                 settled[i] = true; // released by the ledger's writer in the event's transaction
                 continue;
             }
+            if (h.lease() != null) {
+                // the lease keeps the call's unused part; the usage leaves it when the ledger commits it
+                leases.settled(h.lease(), h.units(), units(h.limit().metric(), actual, actualCostPicos));
+                settled[i] = true;
+                continue;
+            }
             if (h.bucket() != null) {
                 // a rate limit: the bucket is corrected to what the call really used
                 LimitMetric m = h.limit().metric();
@@ -450,6 +521,8 @@ public final class Budgets {
                 h.counter().claimed.addAndGet(-h.units());
             } else if (h.bucket() != null) {
                 adjustBucket(h.bucket(), -h.units());
+            } else if (h.lease() != null) {
+                leases.giveBack(h.lease(), h.units());
             } else if (h.shared()) {
                 anyShared = true;
             }

@@ -56,6 +56,35 @@ public interface LimitStore {
     /** Releases every reservation that expired at or before {@code now}; returns how many. */
     int releaseExpiredReservations(StorageTx tx, long now);
 
+    /** A window counter's state as the lease logic needs it. */
+    record CounterState(long used, long reserved, boolean recalled) {}
+
+    /** Creates the window's counter if absent, and reads it (locking it where the database can). */
+    CounterState lockCounter(StorageTx tx, String limitId, long windowStart);
+
+    /**
+     * Adds {@code units} to a lease (a reservation row, created if absent, its expiry set to
+     * {@code expiresAt}) and to the counter's reserved, if used + reserved + units stays within
+     * {@code cap} (no cap check when {@code cap} is {@link Long#MAX_VALUE}); false when it does not fit.
+     */
+    boolean growLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units, long cap,
+            long expiresAt);
+
+    /**
+     * Takes {@code units} off a lease and off its counter's reserved; false (and nothing changed) when
+     * the lease is gone (it expired and was released).
+     */
+    boolean shrinkLease(StorageTx tx, String leaseId, long units);
+
+    /** Extends the expiry of these leases; returns the ids that no longer exist. */
+    java.util.Set<String> renewLeases(StorageTx tx, java.util.Collection<String> leaseIds, long expiresAt);
+
+    /** Asks every instance to give back the unused part of its lease on this window. */
+    void recall(StorageTx tx, String limitId, long windowStart, long at);
+
+    /** The windows recalled at or after {@code since}, as limit id and window start. */
+    List<LimitCharge.Key> recalledSince(StorageTx tx, long since);
+
     /** Removes every counter and recorded alert of a limit. */
     void deleteCounters(StorageTx tx, String limitId);
 

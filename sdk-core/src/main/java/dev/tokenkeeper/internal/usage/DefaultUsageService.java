@@ -78,7 +78,7 @@ public final class DefaultUsageService implements UsageService {
      * instance's counters already.
      */
     private record Pending(UsageRow row, List<LimitCharge> charges, boolean counted, List<String> reservations,
-            long queuedAtNanos) implements Item {}
+            List<Budgets.LeaseUse> leaseUses, long queuedAtNanos) implements Item {}
 
     private record FlushMarker(CountDownLatch done) implements Item {}
 
@@ -176,6 +176,7 @@ public final class DefaultUsageService implements UsageService {
         boolean counted = false;
         boolean holdsDone = false;
         List<String> reservations = List.of();
+        List<Budgets.LeaseUse> leaseUses = List.of();
         try {
             long at = first.at();
             TokenCounts c = event.counts();
@@ -195,11 +196,13 @@ public final class DefaultUsageService implements UsageService {
                 counted = !charges.isEmpty();
                 // reservations held in the database are released by the writer, with the event
                 reservations = holds.stream().filter(Budgets.Hold::shared).map(Budgets.Hold::reservationId).toList();
+                // usage taken from leases leaves them when the writer commits it
+                leaseUses = budgets.leaseUses(holds, c, cost.total());
             } else {
                 budgets.release(holds);
             }
             holdsDone = true;
-            Pending pending = new Pending(row, charges, counted, reservations, System.nanoTime());
+            Pending pending = new Pending(row, charges, counted, reservations, leaseUses, System.nanoTime());
             RecordedUsage recorded;
             if (settings.synchronous()) {
                 write(pooled, List.of(pending));
@@ -219,6 +222,7 @@ public final class DefaultUsageService implements UsageService {
                 budgets.release(holds);
             }
             budgets.releaseReservations(reservations);
+            budgets.leaseUsage(leaseUses, false);
             if (firstSeen[0]) {
                 recent.invalidate(key); // not recorded: a retry is a first attempt
             }
@@ -475,6 +479,7 @@ public final class DefaultUsageService implements UsageService {
                             budgets.add(rows.get(0).charges(), -1);
                         }
                         budgets.releaseReservations(rows.get(0).reservations());
+                        budgets.leaseUsage(rows.get(0).leaseUses(), false);
                         LOG.error("TokenKeeper ledger: event {} of tenant {} cannot be stored and was dropped: {}",
                                 rows.get(0).row().id(), rows.get(0).row().tenantId(), e.getMessage());
                         return;
@@ -519,17 +524,26 @@ public final class DefaultUsageService implements UsageService {
             }
             storage.usage().addToRollups(tx, sums.values());
             Map<LimitCharge.Key, Long> totals = storage.limits().addToCounters(tx, counters);
-            for (Pending p : items) {
+            Map<String, Long> leaseShrink = new java.util.TreeMap<>(); // in key order: no deadlocks
+            for (int i = 0; i < items.size(); i++) {
+                Pending p = items.get(i);
                 for (String rid : p.reservations()) {
                     storage.limits().releaseReservation(tx, rid); // the usage above replaces it
                 }
+                if (inserted[i]) {
+                    for (Budgets.LeaseUse u : p.leaseUses()) {
+                        leaseShrink.merge(u.lease().id(), u.units(), Long::sum);
+                    }
+                }
             }
+            leaseShrink.forEach((id, n) -> storage.limits().shrinkLease(tx, id, n));
             return new Committed(inserted, limitAlerts.crossings(tx, counters, totals));
         });
         limitAlerts.announce(committed.alerts());
         boolean[] ok = committed.inserted();
         int n = 0;
         for (int i = 0; i < ok.length; i++) {
+            budgets.leaseUsage(items.get(i).leaseUses(), ok[i]);
             if (ok[i]) {
                 n++;
             } else if (items.get(i).counted()) {

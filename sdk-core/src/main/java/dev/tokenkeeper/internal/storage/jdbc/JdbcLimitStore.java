@@ -17,6 +17,12 @@ import org.jdbi.v3.core.statement.Query;
 import org.jspecify.annotations.Nullable;
 
 final class JdbcLimitStore implements LimitStore {
+    private final Dialect dialect;
+
+    JdbcLimitStore(Dialect dialect) {
+        this.dialect = dialect;
+    }
+
     private static final String COLUMNS = "id, tenant_id, name, scope, scope_id, provider, model, metric, period, zone,"
             + " amount, grace, alert_thresholds, created_at, updated_at";
 
@@ -239,6 +245,98 @@ final class JdbcLimitStore implements LimitStore {
         }
         sums.forEach((k, n) -> addReserved(tx, k.limitId(), k.windowStart(), -n));
         return expired.size();
+    }
+
+    @Override
+    public CounterState lockCounter(StorageTx tx, String limitId, long windowStart) {
+        var h = JdbcTx.of(tx);
+        h.createUpdate("INSERT INTO tk_limit_counters (limit_id, window_start, used, reserved) VALUES (:id, :w, 0, 0)"
+                        + " ON CONFLICT (limit_id, window_start) DO NOTHING")
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .execute();
+        // SQLite serializes writers; PostgreSQL locks the row until the transaction ends
+        String lock = dialect == Dialect.POSTGRESQL ? " FOR UPDATE" : "";
+        return h.createQuery("SELECT used, reserved, recall_at FROM tk_limit_counters"
+                        + " WHERE limit_id = :id AND window_start = :w" + lock)
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .map((rs, ctx) -> new CounterState(rs.getLong("used"), rs.getLong("reserved"),
+                        rs.getObject("recall_at") != null))
+                .one();
+    }
+
+    @Override
+    public boolean growLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units, long cap,
+            long expiresAt) {
+        var h = JdbcTx.of(tx);
+        int fits = h.createUpdate("UPDATE tk_limit_counters SET reserved = reserved + :n"
+                        + " WHERE limit_id = :id AND window_start = :w"
+                        + (cap == Long.MAX_VALUE ? "" : " AND used + reserved + :n <= :cap"))
+                .bind("n", units)
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .bind("cap", cap)
+                .execute();
+        if (fits == 0) {
+            return false;
+        }
+        h.createUpdate("INSERT INTO tk_limit_reservations (id, limit_id, window_start, units, expires_at)"
+                        + " VALUES (:rid, :id, :w, :n, :exp)"
+                        + " ON CONFLICT (id) DO UPDATE SET units = tk_limit_reservations.units + :n, expires_at = :exp")
+                .bind("rid", leaseId)
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .bind("n", units)
+                .bind("exp", expiresAt)
+                .execute();
+        return true;
+    }
+
+    @Override
+    public boolean shrinkLease(StorageTx tx, String leaseId, long units) {
+        Optional<Held> held = JdbcTx.of(tx).createQuery("UPDATE tk_limit_reservations SET units = units - :n"
+                        + " WHERE id = :rid RETURNING limit_id, window_start, units")
+                .bind("n", units)
+                .bind("rid", leaseId)
+                .map(HELD)
+                .findOne();
+        held.ifPresent(x -> addReserved(tx, x.limitId(), x.windowStart(), -units));
+        return held.isPresent();
+    }
+
+    @Override
+    public java.util.Set<String> renewLeases(StorageTx tx, java.util.Collection<String> leaseIds, long expiresAt) {
+        java.util.Set<String> gone = new java.util.HashSet<>();
+        var h = JdbcTx.of(tx);
+        for (String id : leaseIds) {
+            if (h.createUpdate("UPDATE tk_limit_reservations SET expires_at = :exp WHERE id = :rid")
+                    .bind("exp", expiresAt)
+                    .bind("rid", id)
+                    .execute() == 0) {
+                gone.add(id);
+            }
+        }
+        return gone;
+    }
+
+    @Override
+    public void recall(StorageTx tx, String limitId, long windowStart, long at) {
+        JdbcTx.of(tx).createUpdate("UPDATE tk_limit_counters SET recall_at = :at"
+                        + " WHERE limit_id = :id AND window_start = :w")
+                .bind("at", at)
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .execute();
+    }
+
+    @Override
+    public List<LimitCharge.Key> recalledSince(StorageTx tx, long since) {
+        return JdbcTx.of(tx).createQuery("SELECT limit_id, window_start FROM tk_limit_counters"
+                        + " WHERE recall_at IS NOT NULL AND recall_at >= :since")
+                .bind("since", since)
+                .map((rs, ctx) -> new LimitCharge.Key(rs.getString("limit_id"), rs.getLong("window_start")))
+                .list();
     }
 
     private static void addReserved(StorageTx tx, String limitId, long windowStart, long delta) {

@@ -43,7 +43,7 @@ public final class JdbcStorage implements Storage {
     private final JdbcSettingsStore settings = new JdbcSettingsStore();
     private final JdbcUsageStore usage;
     private final JdbcPriceStore prices = new JdbcPriceStore();
-    private final JdbcLimitStore limits = new JdbcLimitStore();
+    private final JdbcLimitStore limits;
 
     private JdbcStorage(DataSource dataSource, @Nullable AutoCloseable ownedPool, Dialect dialect) {
         this.dataSource = dataSource;
@@ -51,6 +51,7 @@ public final class JdbcStorage implements Storage {
         this.dialect = dialect;
         this.jdbi = Jdbi.create(dataSource);
         this.usage = new JdbcUsageStore(dialect);
+        this.limits = new JdbcLimitStore(dialect);
     }
 
     /**

@@ -1,0 +1,332 @@
+package dev.tokenkeeper.internal.limits;
+
+import dev.tokenkeeper.internal.storage.LimitCharge;
+import dev.tokenkeeper.internal.storage.LimitStore;
+import dev.tokenkeeper.internal.storage.Storage;
+import dev.tokenkeeper.limits.Limit;
+import dev.tokenkeeper.limits.LimitWindow;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Shared budgets leased to this instance in chunks, so that most admissions stay in memory.
+ *
+ * <p>A lease is a reservation row ({@code tk_limit_reservations}) on a window's counter, counted in
+ * the counter's {@code reserved} like any reservation: the database never lets used + reserved pass
+ * amount + grace, so leasing adds no overshoot. A call takes its estimate from the lease's free
+ * units with one compare-and-set; when they do not suffice, the lease grows by an eighth of the room
+ * left in the window (at least what the call needs) in one short transaction.
+ *
+ * <p>The cost of leasing is budget idle in other instances' leases. It is bounded and given back:
+ * <ul>
+ *   <li>a lease unused for {@code idle} (2 s) returns its free units, and so does every lease at
+ *       window end and on close;
+ *   <li>an instance that cannot get the room a call needs marks the window <em>recalled</em>, and
+ *       waits up to {@code recallWait} (500 ms) for the others, which check for recalls every
+ *       {@code sync} interval (100 ms), to give their free units back; from then on, every instance
+ *       reserves exactly each call's need in that window (two short transactions per call), so that
+ *       near exhaustion no call that fits is refused.
+ * </ul>
+ *
+ * <p>A lease expires {@code ttl} (30 s) after its last renewal; live instances renew theirs, and any
+ * instance releases an expired one, so a crashed instance's leases come back within about 35 s. An
+ * instance only takes from a lease it renewed less than ttl − 5 s ago.
+ */
+public final class Leases {
+    private static final Logger LOG = LoggerFactory.getLogger(Leases.class);
+    private static final int DIVISOR = 8;
+
+    /** One lease: this instance's share of one limit's window. */
+    public static final class Lease {
+        final String id;
+        final String limitId;
+        final long windowStart;
+        final long windowEnd;
+        /** Leased and not taken by a call; negative when calls used more than they took (a debt). */
+        final AtomicLong free = new AtomicLong();
+        /** What the lease row holds: free + taken by calls whose usage is not committed yet. */
+        final AtomicLong held = new AtomicLong();
+        /** used + reserved of the counter after the last growth: beyond the amount means grace. */
+        volatile long claimedAtGrowth;
+        volatile boolean exact;
+        volatile long validUntil;
+        volatile long lastUse;
+
+        Lease(String id, String limitId, long windowStart, long windowEnd) {
+            this.id = id;
+            this.limitId = limitId;
+            this.windowStart = windowStart;
+            this.windowEnd = windowEnd;
+        }
+
+        boolean tryTake(long n) {
+            long f;
+            do {
+                f = free.get();
+                if (f < n) {
+                    return false;
+                }
+            } while (!free.compareAndSet(f, f - n));
+            return true;
+        }
+
+        long takeAllFree() {
+            long f;
+            do {
+                f = free.get();
+                if (f <= 0) {
+                    return 0;
+                }
+            } while (!free.compareAndSet(f, 0));
+            return f;
+        }
+
+        /** The lease row's id. */
+        public String id() {
+            return id;
+        }
+
+        /** used + reserved of the window when this lease last grew. */
+        public long claimedAtGrowth() {
+            return claimedAtGrowth;
+        }
+    }
+
+    private final Storage storage;
+    private final Clock clock;
+    private final String instance = UUID.randomUUID().toString();
+    private final long ttl;
+    private final long idle;
+    private final long recallWait;
+    private final ConcurrentHashMap<LimitCharge.Key, Lease> leases = new ConcurrentHashMap<>();
+    private volatile long lastRecallCheck;
+
+    public Leases(Storage storage, Clock clock, Duration ttl, Duration idle, Duration recallWait) {
+        this.storage = storage;
+        this.clock = clock;
+        this.ttl = ttl.toMillis();
+        this.idle = idle.toMillis();
+        this.recallWait = recallWait.toMillis();
+        this.lastRecallCheck = clock.millis();
+    }
+
+    private static long end(LimitWindow w) {
+        return w.end() == null ? Long.MAX_VALUE : w.end().toEpochMilli();
+    }
+
+    /**
+     * Takes {@code n} units for a call from this instance's lease on the limit's window, growing the
+     * lease (or, near exhaustion, recalling the others') when needed. Returns the lease, or null when
+     * the window cannot take the call.
+     */
+    public @Nullable Lease take(Limit l, LimitWindow w, long n) {
+        long start = w.start().toEpochMilli();
+        Lease lease = leases.computeIfAbsent(new LimitCharge.Key(l.id(), start),
+                k -> new Lease("lease:" + instance + ":" + l.id() + ":" + start, l.id(), start, end(w)));
+        long now = clock.millis();
+        if (!lease.exact && now < lease.validUntil && lease.tryTake(n)) {
+            lease.lastUse = now;
+            return lease;
+        }
+        return grow(lease, l, n) ? lease : null;
+    }
+
+    private boolean grow(Lease lease, Limit l, long n) {
+        long cap = l.amount() + l.grace();
+        boolean waiting = false;
+        long deadline = 0; // System.nanoTime() when waiting for a recall ends
+        synchronized (lease) {
+            while (true) {
+                long now = clock.millis();
+                if (!lease.exact && now < lease.validUntil && lease.tryTake(n)) {
+                    lease.lastUse = now;
+                    return true;
+                }
+                if (now >= lease.validUntil && lease.held.get() > 0) {
+                    renew(List.of(lease), now);
+                }
+                long need = n - Math.min(lease.free.get(), n); // a debt (free < 0) is covered too
+                boolean exactBefore = lease.exact;
+                long granted = storage.write(tx -> {
+                    LimitStore.CounterState c = storage.limits().lockCounter(tx, l.id(), lease.windowStart);
+                    if (c.recalled()) {
+                        lease.exact = true;
+                    }
+                    long room = cap - c.used() - c.reserved();
+                    if (room < need) {
+                        return -1L;
+                    }
+                    long g = lease.exact ? need : Math.max(need, room / DIVISOR);
+                    if (g > 0 && !storage.limits().growLease(tx, lease.id, l.id(), lease.windowStart, g, cap,
+                            now + ttl)) {
+                        return -1L;
+                    }
+                    lease.claimedAtGrowth = c.used() + c.reserved() + g;
+                    return g;
+                });
+                if (granted >= 0) { // a call of zero units fits while the window is within its cap
+                    lease.held.addAndGet(granted);
+                    lease.free.addAndGet(granted);
+                    lease.validUntil = now + ttl - 5_000;
+                    if (lease.tryTake(n)) {
+                        lease.lastUse = now;
+                        return true;
+                    }
+                    continue; // taken by another thread of this instance: grow again
+                }
+                if (!exactBefore && !lease.exact) {
+                    // the first refusal in this window: ask every instance for its unused lease
+                    lease.exact = true;
+                    storage.write(tx -> {
+                        storage.limits().recall(tx, l.id(), lease.windowStart, now);
+                        return null;
+                    });
+                    giveBack(lease);
+                    waiting = true;
+                    deadline = System.nanoTime() + recallWait * 1_000_000L; // real time, whatever the clock
+                }
+                if (!waiting || System.nanoTime() - deadline >= 0) {
+                    return false;
+                }
+                try {
+                    lease.wait(20); // releases the lock: other threads may settle meanwhile
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+    }
+
+    /** A call's units go back to its lease (a release, or a call that was not recorded). */
+    public void giveBack(Lease lease, long n) {
+        lease.free.addAndGet(n);
+        if (lease.exact) {
+            giveBack(lease);
+        }
+    }
+
+    /**
+     * A call completed: its lease keeps what it took minus what it used ({@code used} may exceed
+     * {@code taken}); the usage leaves the lease when the ledger commits it ({@link #committed}).
+     */
+    public void settled(Lease lease, long taken, long used) {
+        long f = lease.free.addAndGet(taken - used);
+        if (f < 0) {
+            // the call used more than the lease had: the usage is real, so it is reserved unconditionally
+            long debt = -f;
+            try {
+                storage.write(tx -> storage.limits().growLease(tx, lease.id, lease.limitId, lease.windowStart, debt,
+                        Long.MAX_VALUE, clock.millis() + ttl));
+                lease.held.addAndGet(debt);
+                lease.free.addAndGet(debt);
+            } catch (RuntimeException e) {
+                LOG.debug("TokenKeeper: a lease's debt is left for its next growth: {}", e.toString());
+            }
+        } else if (lease.exact && f > 0) {
+            giveBack(lease);
+        }
+    }
+
+    /** The ledger committed usage taken from leases: the lease rows shrank by it in that transaction. */
+    public void committed(Lease lease, long used) {
+        lease.held.addAndGet(-used);
+    }
+
+    /** Returns a lease's free units to the window. */
+    private void giveBack(Lease lease) {
+        long x = lease.takeAllFree();
+        if (x == 0) {
+            return;
+        }
+        try {
+            boolean present = storage.write(tx -> storage.limits().shrinkLease(tx, lease.id, x));
+            if (present) {
+                lease.held.addAndGet(-x);
+            } else {
+                lease.held.set(0); // expired and released by the sweep: nothing is reserved any more
+                lease.validUntil = 0;
+            }
+        } catch (RuntimeException e) {
+            lease.free.addAndGet(x);
+            LOG.debug("TokenKeeper: a lease could not be given back: {}", e.toString());
+        }
+    }
+
+    private void renew(List<Lease> some, long now) {
+        Map<String, Lease> byId = new ConcurrentHashMap<>();
+        some.forEach(l -> byId.put(l.id, l));
+        Set<String> gone = storage.write(tx -> storage.limits().renewLeases(tx, byId.keySet(), now + ttl));
+        for (Lease l : some) {
+            if (gone.contains(l.id)) {
+                // the row expired (this instance stalled) and was released: what calls in flight hold is
+                // real, so it is reserved again, unconditionally; the free units are gone
+                long inFlight = Math.max(0, l.held.get() - Math.max(0, l.free.getAndSet(0)));
+                if (inFlight > 0) {
+                    storage.write(tx -> storage.limits().growLease(tx, l.id, l.limitId, l.windowStart, inFlight,
+                            Long.MAX_VALUE, now + ttl));
+                }
+                l.held.set(inFlight);
+            }
+            l.validUntil = now + ttl - 5_000;
+        }
+    }
+
+    /**
+     * The background work (every sync interval): gives back the free units of recalled windows, of idle
+     * leases and of ended windows; renews leases due; forgets leases that hold nothing.
+     */
+    public void maintain() {
+        if (leases.isEmpty()) {
+            return;
+        }
+        long now = clock.millis();
+        long since = lastRecallCheck - 1_000; // overlapping checks: a recall is never missed
+        List<LimitCharge.Key> recalled = storage.read(tx -> storage.limits().recalledSince(tx, since));
+        lastRecallCheck = now;
+        for (LimitCharge.Key k : recalled) {
+            Lease lease = leases.get(k);
+            if (lease != null && !lease.exact) {
+                lease.exact = true;
+                giveBack(lease);
+            }
+        }
+        List<Lease> due = new ArrayList<>();
+        for (Lease lease : leases.values()) {
+            boolean ended = lease.windowEnd <= now;
+            if (ended || lease.exact || now - lease.lastUse > idle) {
+                giveBack(lease);
+            }
+            if (ended && lease.held.get() <= 0) {
+                leases.remove(new LimitCharge.Key(lease.limitId, lease.windowStart), lease);
+            } else if (lease.held.get() > 0 && now > lease.validUntil - ttl / 2) {
+                due.add(lease);
+            }
+        }
+        if (!due.isEmpty()) {
+            renew(due, now);
+        }
+    }
+
+    /** Gives back every lease's free units (on close). */
+    public void returnAll() {
+        for (Lease lease : leases.values()) {
+            giveBack(lease);
+        }
+    }
+
+    /** A limit was deleted: its leases go (its rows went with its counters). */
+    public void forget(String limitId) {
+        leases.keySet().removeIf(k -> k.limitId().equals(limitId));
+    }
+}
