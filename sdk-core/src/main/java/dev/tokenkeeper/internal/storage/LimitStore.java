@@ -76,6 +76,9 @@ public interface LimitStore {
      */
     boolean shrinkLease(StorageTx tx, String leaseId, long units);
 
+    /** {@link #shrinkLease} for several leases at once (ids in order); leases gone are skipped. */
+    void shrinkLeases(StorageTx tx, java.util.SortedMap<String, Long> byLease);
+
     /** Extends the expiry of these leases; returns the ids that no longer exist. */
     java.util.Set<String> renewLeases(StorageTx tx, java.util.Collection<String> leaseIds, long expiresAt);
 

@@ -524,7 +524,7 @@ public final class DefaultUsageService implements UsageService {
             }
             storage.usage().addToRollups(tx, sums.values());
             Map<LimitCharge.Key, Long> totals = storage.limits().addToCounters(tx, counters);
-            Map<String, Long> leaseShrink = new java.util.TreeMap<>(); // in key order: no deadlocks
+            java.util.TreeMap<String, Long> leaseShrink = new java.util.TreeMap<>(); // in key order: no deadlocks
             for (int i = 0; i < items.size(); i++) {
                 Pending p = items.get(i);
                 for (String rid : p.reservations()) {
@@ -536,7 +536,7 @@ public final class DefaultUsageService implements UsageService {
                     }
                 }
             }
-            leaseShrink.forEach((id, n) -> storage.limits().shrinkLease(tx, id, n));
+            storage.limits().shrinkLeases(tx, leaseShrink);
             return new Committed(inserted, limitAlerts.crossings(tx, counters, totals));
         });
         limitAlerts.announce(committed.alerts());

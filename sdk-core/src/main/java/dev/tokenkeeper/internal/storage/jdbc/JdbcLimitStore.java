@@ -117,6 +117,39 @@ final class JdbcLimitStore implements LimitStore {
     public java.util.Map<LimitCharge.Key, Long> addToCounters(StorageTx tx,
             java.util.SortedMap<LimitCharge.Key, Long> increments) {
         java.util.Map<LimitCharge.Key, Long> totals = new java.util.HashMap<>();
+        if (dialect == Dialect.POSTGRESQL && increments.size() > 1) {
+            // one statement over arrays, rows in key order (so two writers lock counters in one order)
+            int n = increments.size();
+            String[] ids = new String[n];
+            Long[] ws = new Long[n];
+            Long[] ns = new Long[n];
+            int i = 0;
+            for (var e : increments.entrySet()) {
+                ids[i] = e.getKey().limitId();
+                ws[i] = e.getKey().windowStart();
+                ns[i++] = e.getValue();
+            }
+            try {
+                java.sql.Connection c = JdbcTx.of(tx).getConnection();
+                try (java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO tk_limit_counters"
+                        + " (limit_id, window_start, used) SELECT * FROM unnest(?::text[], ?::bigint[], ?::bigint[])"
+                        + " ON CONFLICT (limit_id, window_start)"
+                        + " DO UPDATE SET used = tk_limit_counters.used + excluded.used"
+                        + " RETURNING limit_id, window_start, used")) {
+                    ps.setArray(1, c.createArrayOf("text", ids));
+                    ps.setArray(2, c.createArrayOf("bigint", ws));
+                    ps.setArray(3, c.createArrayOf("bigint", ns));
+                    try (java.sql.ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            totals.put(new LimitCharge.Key(rs.getString(1), rs.getLong(2)), rs.getLong(3));
+                        }
+                    }
+                }
+            } catch (java.sql.SQLException e) {
+                throw new dev.tokenkeeper.StorageException("counters could not be written", e);
+            }
+            return totals;
+        }
         for (var e : increments.entrySet()) {
             long total = JdbcTx.of(tx).createQuery("INSERT INTO tk_limit_counters (limit_id, window_start, used)"
                             + " VALUES (:id, :w, :n) ON CONFLICT (limit_id, window_start)"
@@ -303,6 +336,34 @@ final class JdbcLimitStore implements LimitStore {
                 .findOne();
         held.ifPresent(x -> addReserved(tx, x.limitId(), x.windowStart(), -units));
         return held.isPresent();
+    }
+
+    @Override
+    public void shrinkLeases(StorageTx tx, java.util.SortedMap<String, Long> byLease) {
+        if (byLease.isEmpty()) {
+            return;
+        }
+        if (dialect != Dialect.POSTGRESQL || byLease.size() == 1) {
+            byLease.forEach((id, n) -> shrinkLease(tx, id, n));
+            return;
+        }
+        String[] ids = byLease.keySet().toArray(String[]::new);
+        Long[] ns = byLease.values().toArray(Long[]::new);
+        try {
+            java.sql.Connection c = JdbcTx.of(tx).getConnection();
+            try (java.sql.PreparedStatement ps = c.prepareStatement("WITH s AS (UPDATE tk_limit_reservations r"
+                    + " SET units = r.units - v.n FROM unnest(?::text[], ?::bigint[]) v(id, n) WHERE r.id = v.id"
+                    + " RETURNING r.limit_id, r.window_start, v.n)"
+                    + " UPDATE tk_limit_counters k SET reserved = k.reserved - t.n"
+                    + " FROM (SELECT limit_id, window_start, SUM(n) AS n FROM s GROUP BY limit_id, window_start) t"
+                    + " WHERE k.limit_id = t.limit_id AND k.window_start = t.window_start")) {
+                ps.setArray(1, c.createArrayOf("text", ids));
+                ps.setArray(2, c.createArrayOf("bigint", ns));
+                ps.executeUpdate();
+            }
+        } catch (java.sql.SQLException e) {
+            throw new dev.tokenkeeper.StorageException("leases could not be updated", e);
+        }
     }
 
     @Override
