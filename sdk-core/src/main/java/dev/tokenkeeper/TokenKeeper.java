@@ -119,7 +119,7 @@ public final class TokenKeeper implements AutoCloseable {
         boolean shared = b.sharedBudgets != null ? b.sharedBudgets : storage.backend().equals("postgresql");
         this.budgets = new Budgets(storage, b.limitSyncInterval,
                 RateBuckets.create(b.rateLimitBackend, storage, b.clock), b.rateLimitFailurePolicy,
-                shared && b.budgetLeasing ? new Leases(storage, b.clock, Duration.ofSeconds(30), Duration.ofSeconds(2),
+                shared && b.budgetLeasing ? new Leases(storage, b.clock, Duration.ofSeconds(30), Duration.ofSeconds(30),
                         Duration.ofMillis(500)) : null);
         List<TokenKeeperListener> keeperListeners = new ArrayList<>(b.listeners);
         ServiceLoader.load(TokenKeeperListener.class, TokenKeeper.class.getClassLoader())

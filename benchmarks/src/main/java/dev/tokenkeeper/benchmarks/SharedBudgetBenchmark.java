@@ -48,7 +48,8 @@ import org.openjdk.jmh.annotations.Warmup;
 public class SharedBudgetBenchmark {
     static final int TOKENS = 1000;
 
-    @Param({"leased", "per-call"})
+    /** leased or per-call shared budgets; local: each instance's own counters (for comparison). */
+    @Param({"leased", "per-call", "local"})
     public String mode;
 
     EmbeddedPostgres postgres;
@@ -74,7 +75,7 @@ public class SharedBudgetBenchmark {
         for (int i = 0; i < 2; i++) {
             keepers[i] = TokenKeeper.builder().shutdownHook(false).ledgerQueueCapacity(1_000_000)
                     .jdbcUrl(postgres.getJdbcUrl("postgres", "postgres"), "postgres", null)
-                    .sharedBudgets(true).budgetLeasing(mode.equals("leased")).build();
+                    .sharedBudgets(!mode.equals("local")).budgetLeasing(mode.equals("leased")).build();
         }
         TokenKeeper k = keepers[0];
         k.tenants().ensure("bench", "Benchmark");

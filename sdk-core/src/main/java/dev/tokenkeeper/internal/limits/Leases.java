@@ -91,6 +91,14 @@ public final class Leases {
             return f;
         }
 
+        public String limitId() {
+            return limitId;
+        }
+
+        public long windowStart() {
+            return windowStart;
+        }
+
         /** The lease row's id. */
         public String id() {
             return id;
@@ -250,7 +258,7 @@ public final class Leases {
             return;
         }
         try {
-            boolean present = storage.write(tx -> storage.limits().shrinkLease(tx, lease.id, x));
+            boolean present = storage.write(tx -> storage.limits().shrinkLease(tx, lease.id, lease.limitId, lease.windowStart, x));
             if (present) {
                 lease.held.addAndGet(-x);
             } else {

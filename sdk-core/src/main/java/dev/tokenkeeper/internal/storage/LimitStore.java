@@ -28,10 +28,12 @@ public interface LimitStore {
     long reserved(StorageTx tx, String limitId, long windowStart);
 
     /**
-     * Adds to the counters, creating missing rows, in key order (no deadlock between writers);
-     * returns each counter's new total.
+     * Adds to the counters' used, and to their reserved the given deltas, creating missing rows, in
+     * key order (so writers and lease growth lock counters in one order: no deadlock); returns each
+     * counter's new used.
      */
-    java.util.Map<LimitCharge.Key, Long> addToCounters(StorageTx tx, java.util.SortedMap<LimitCharge.Key, Long> increments);
+    java.util.Map<LimitCharge.Key, Long> addToCounters(StorageTx tx, java.util.SortedMap<LimitCharge.Key, Long> increments,
+            java.util.SortedMap<LimitCharge.Key, Long> reservedDeltas);
 
     /** Limits by id, of any tenant (for the ledger's writer). */
     List<Limit> findByIds(StorageTx tx, java.util.Collection<String> ids);
@@ -74,10 +76,16 @@ public interface LimitStore {
      * Takes {@code units} off a lease and off its counter's reserved; false (and nothing changed) when
      * the lease is gone (it expired and was released).
      */
-    boolean shrinkLease(StorageTx tx, String leaseId, long units);
+    boolean shrinkLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units);
 
-    /** {@link #shrinkLease} for several leases at once (ids in order); leases gone are skipped. */
-    void shrinkLeases(StorageTx tx, java.util.SortedMap<String, Long> byLease);
+    /**
+     * Takes units off several lease rows (not off their counters: the caller adjusted those first, in
+     * key order); returns the ids of leases that are gone.
+     */
+    java.util.Set<String> shrinkLeaseRows(StorageTx tx, java.util.SortedMap<String, Long> byLease);
+
+    /** Adds {@code delta} to a counter's reserved. */
+    void addReserved(StorageTx tx, String limitId, long windowStart, long delta);
 
     /** Extends the expiry of these leases; returns the ids that no longer exist. */
     java.util.Set<String> renewLeases(StorageTx tx, java.util.Collection<String> leaseIds, long expiresAt);

@@ -523,20 +523,32 @@ public final class DefaultUsageService implements UsageService {
                 }
             }
             storage.usage().addToRollups(tx, sums.values());
-            Map<LimitCharge.Key, Long> totals = storage.limits().addToCounters(tx, counters);
-            java.util.TreeMap<String, Long> leaseShrink = new java.util.TreeMap<>(); // in key order: no deadlocks
+            // usage taken from leases leaves them: off the counters' reserved (with used, in key order)
+            // and off the lease rows
+            TreeMap<LimitCharge.Key, Long> reservedDeltas = new TreeMap<>();
+            java.util.TreeMap<String, Long> leaseShrink = new java.util.TreeMap<>();
+            Map<String, LimitCharge.Key> leaseKeys = new java.util.HashMap<>();
             for (int i = 0; i < items.size(); i++) {
-                Pending p = items.get(i);
-                for (String rid : p.reservations()) {
-                    storage.limits().releaseReservation(tx, rid); // the usage above replaces it
-                }
                 if (inserted[i]) {
-                    for (Budgets.LeaseUse u : p.leaseUses()) {
+                    for (Budgets.LeaseUse u : items.get(i).leaseUses()) {
+                        LimitCharge.Key k = new LimitCharge.Key(u.lease().limitId(), u.lease().windowStart());
+                        reservedDeltas.merge(k, -u.units(), Long::sum);
                         leaseShrink.merge(u.lease().id(), u.units(), Long::sum);
+                        leaseKeys.put(u.lease().id(), k);
                     }
                 }
             }
-            storage.limits().shrinkLeases(tx, leaseShrink);
+            Map<LimitCharge.Key, Long> totals = storage.limits().addToCounters(tx, counters, reservedDeltas);
+            for (String gone : storage.limits().shrinkLeaseRows(tx, leaseShrink)) {
+                // released by the sweep already: its counter gave its units back then
+                LimitCharge.Key k = leaseKeys.get(gone);
+                storage.limits().addReserved(tx, k.limitId(), k.windowStart(), leaseShrink.get(gone));
+            }
+            for (Pending p : items) {
+                for (String rid : p.reservations()) {
+                    storage.limits().releaseReservation(tx, rid); // the usage above replaces it
+                }
+            }
             return new Committed(inserted, limitAlerts.crossings(tx, counters, totals));
         });
         limitAlerts.announce(committed.alerts());

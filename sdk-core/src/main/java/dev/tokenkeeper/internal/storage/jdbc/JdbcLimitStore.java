@@ -115,53 +115,66 @@ final class JdbcLimitStore implements LimitStore {
 
     @Override
     public java.util.Map<LimitCharge.Key, Long> addToCounters(StorageTx tx,
-            java.util.SortedMap<LimitCharge.Key, Long> increments) {
+            java.util.SortedMap<LimitCharge.Key, Long> increments,
+            java.util.SortedMap<LimitCharge.Key, Long> reservedDeltas) {
+        java.util.TreeMap<LimitCharge.Key, long[]> all = new java.util.TreeMap<>();
+        increments.forEach((k, n) -> all.computeIfAbsent(k, x -> new long[2])[0] += n);
+        reservedDeltas.forEach((k, n) -> all.computeIfAbsent(k, x -> new long[2])[1] += n);
         java.util.Map<LimitCharge.Key, Long> totals = new java.util.HashMap<>();
-        if (dialect == Dialect.POSTGRESQL && increments.size() > 1) {
-            // one statement over arrays, rows in key order (so two writers lock counters in one order)
-            int n = increments.size();
-            String[] ids = new String[n];
-            Long[] ws = new Long[n];
-            Long[] ns = new Long[n];
-            int i = 0;
-            for (var e : increments.entrySet()) {
-                ids[i] = e.getKey().limitId();
-                ws[i] = e.getKey().windowStart();
-                ns[i++] = e.getValue();
-            }
-            try {
-                java.sql.Connection c = JdbcTx.of(tx).getConnection();
-                try (java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO tk_limit_counters"
-                        + " (limit_id, window_start, used) SELECT * FROM unnest(?::text[], ?::bigint[], ?::bigint[])"
-                        + " ON CONFLICT (limit_id, window_start)"
-                        + " DO UPDATE SET used = tk_limit_counters.used + excluded.used"
-                        + " RETURNING limit_id, window_start, used")) {
-                    ps.setArray(1, c.createArrayOf("text", ids));
-                    ps.setArray(2, c.createArrayOf("bigint", ws));
-                    ps.setArray(3, c.createArrayOf("bigint", ns));
-                    try (java.sql.ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            totals.put(new LimitCharge.Key(rs.getString(1), rs.getLong(2)), rs.getLong(3));
-                        }
-                    }
-                }
-            } catch (java.sql.SQLException e) {
-                throw new dev.tokenkeeper.StorageException("counters could not be written", e);
-            }
+        if (all.isEmpty()) {
             return totals;
         }
-        for (var e : increments.entrySet()) {
-            long total = JdbcTx.of(tx).createQuery("INSERT INTO tk_limit_counters (limit_id, window_start, used)"
-                            + " VALUES (:id, :w, :n) ON CONFLICT (limit_id, window_start)"
-                            + " DO UPDATE SET used = tk_limit_counters.used + excluded.used RETURNING used")
-                    .bind("id", e.getKey().limitId())
-                    .bind("w", e.getKey().windowStart())
-                    .bind("n", e.getValue())
-                    .mapTo(Long.class)
-                    .one();
-            totals.put(e.getKey(), total);
+        String upsert = "INSERT INTO tk_limit_counters (limit_id, window_start, used, reserved) %s"
+                + " ON CONFLICT (limit_id, window_start) DO UPDATE SET used = tk_limit_counters.used + excluded.used,"
+                + " reserved = tk_limit_counters.reserved + excluded.reserved RETURNING limit_id, window_start, used";
+        try {
+            java.sql.Connection c = JdbcTx.of(tx).getConnection();
+            if (dialect == Dialect.POSTGRESQL && all.size() > 1) {
+                // one statement over arrays, rows in key order
+                int n = all.size();
+                String[] ids = new String[n];
+                Long[] ws = new Long[n];
+                Long[] used = new Long[n];
+                Long[] reserved = new Long[n];
+                int i = 0;
+                for (var e : all.entrySet()) {
+                    ids[i] = e.getKey().limitId();
+                    ws[i] = e.getKey().windowStart();
+                    used[i] = e.getValue()[0];
+                    reserved[i++] = e.getValue()[1];
+                }
+                try (java.sql.PreparedStatement ps = c.prepareStatement(String.format(upsert,
+                        "SELECT * FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::bigint[])"))) {
+                    ps.setArray(1, c.createArrayOf("text", ids));
+                    ps.setArray(2, c.createArrayOf("bigint", ws));
+                    ps.setArray(3, c.createArrayOf("bigint", used));
+                    ps.setArray(4, c.createArrayOf("bigint", reserved));
+                    readTotals(ps, totals);
+                }
+                return totals;
+            }
+            try (java.sql.PreparedStatement ps = c.prepareStatement(String.format(upsert, "VALUES (?, ?, ?, ?)"))) {
+                for (var e : all.entrySet()) {
+                    ps.setString(1, e.getKey().limitId());
+                    ps.setLong(2, e.getKey().windowStart());
+                    ps.setLong(3, e.getValue()[0]);
+                    ps.setLong(4, e.getValue()[1]);
+                    readTotals(ps, totals);
+                }
+            }
+            return totals;
+        } catch (java.sql.SQLException e) {
+            throw new dev.tokenkeeper.StorageException("counters could not be written", e);
         }
-        return totals;
+    }
+
+    private static void readTotals(java.sql.PreparedStatement ps, java.util.Map<LimitCharge.Key, Long> totals)
+            throws java.sql.SQLException {
+        try (java.sql.ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                totals.put(new LimitCharge.Key(rs.getString(1), rs.getLong(2)), rs.getLong(3));
+            }
+        }
     }
 
     @Override
@@ -251,7 +264,7 @@ final class JdbcLimitStore implements LimitStore {
                 .bind("n", units)
                 .bind("rid", reservationId)
                 .execute();
-        addReserved(tx, held.get().limitId(), held.get().windowStart(), units - held.get().units());
+        addReservedTo(tx, held.get().limitId(), held.get().windowStart(), units - held.get().units());
     }
 
     @Override
@@ -261,7 +274,7 @@ final class JdbcLimitStore implements LimitStore {
                 .bind("rid", reservationId)
                 .map(HELD)
                 .findOne();
-        held.ifPresent(x -> addReserved(tx, x.limitId(), x.windowStart(), -x.units()));
+        held.ifPresent(x -> addReservedTo(tx, x.limitId(), x.windowStart(), -x.units()));
         return held.isPresent();
     }
 
@@ -276,7 +289,7 @@ final class JdbcLimitStore implements LimitStore {
         for (Held x : expired) {
             sums.merge(new LimitCharge.Key(x.limitId(), x.windowStart()), x.units(), Long::sum);
         }
-        sums.forEach((k, n) -> addReserved(tx, k.limitId(), k.windowStart(), -n));
+        sums.forEach((k, n) -> addReservedTo(tx, k.limitId(), k.windowStart(), -n));
         return expired.size();
     }
 
@@ -327,40 +340,53 @@ final class JdbcLimitStore implements LimitStore {
     }
 
     @Override
-    public boolean shrinkLease(StorageTx tx, String leaseId, long units) {
-        Optional<Held> held = JdbcTx.of(tx).createQuery("UPDATE tk_limit_reservations SET units = units - :n"
-                        + " WHERE id = :rid RETURNING limit_id, window_start, units")
+    public boolean shrinkLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units) {
+        // the counter first, as lease growth and the writer lock it: one lock order
+        addReserved(tx, limitId, windowStart, -units);
+        boolean present = JdbcTx.of(tx).createUpdate("UPDATE tk_limit_reservations SET units = units - :n"
+                        + " WHERE id = :rid")
                 .bind("n", units)
                 .bind("rid", leaseId)
-                .map(HELD)
-                .findOne();
-        held.ifPresent(x -> addReserved(tx, x.limitId(), x.windowStart(), -units));
-        return held.isPresent();
+                .execute() == 1;
+        if (!present) {
+            addReserved(tx, limitId, windowStart, units); // released by the sweep already
+        }
+        return present;
     }
 
     @Override
-    public void shrinkLeases(StorageTx tx, java.util.SortedMap<String, Long> byLease) {
+    public java.util.Set<String> shrinkLeaseRows(StorageTx tx, java.util.SortedMap<String, Long> byLease) {
+        java.util.Set<String> gone = new java.util.HashSet<>(byLease.keySet());
         if (byLease.isEmpty()) {
-            return;
+            return gone;
         }
-        if (dialect != Dialect.POSTGRESQL || byLease.size() == 1) {
-            byLease.forEach((id, n) -> shrinkLease(tx, id, n));
-            return;
-        }
-        String[] ids = byLease.keySet().toArray(String[]::new);
-        Long[] ns = byLease.values().toArray(Long[]::new);
         try {
             java.sql.Connection c = JdbcTx.of(tx).getConnection();
-            try (java.sql.PreparedStatement ps = c.prepareStatement("WITH s AS (UPDATE tk_limit_reservations r"
-                    + " SET units = r.units - v.n FROM unnest(?::text[], ?::bigint[]) v(id, n) WHERE r.id = v.id"
-                    + " RETURNING r.limit_id, r.window_start, v.n)"
-                    + " UPDATE tk_limit_counters k SET reserved = k.reserved - t.n"
-                    + " FROM (SELECT limit_id, window_start, SUM(n) AS n FROM s GROUP BY limit_id, window_start) t"
-                    + " WHERE k.limit_id = t.limit_id AND k.window_start = t.window_start")) {
-                ps.setArray(1, c.createArrayOf("text", ids));
-                ps.setArray(2, c.createArrayOf("bigint", ns));
-                ps.executeUpdate();
+            if (dialect == Dialect.POSTGRESQL) {
+                try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE tk_limit_reservations r"
+                        + " SET units = r.units - v.n FROM unnest(?::text[], ?::bigint[]) v(id, n) WHERE r.id = v.id"
+                        + " RETURNING r.id")) {
+                    ps.setArray(1, c.createArrayOf("text", byLease.keySet().toArray(String[]::new)));
+                    ps.setArray(2, c.createArrayOf("bigint", byLease.values().toArray(Long[]::new)));
+                    try (java.sql.ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            gone.remove(rs.getString(1));
+                        }
+                    }
+                }
+                return gone;
             }
+            try (java.sql.PreparedStatement ps = c.prepareStatement(
+                    "UPDATE tk_limit_reservations SET units = units - ? WHERE id = ?")) {
+                for (var e : byLease.entrySet()) {
+                    ps.setLong(1, e.getValue());
+                    ps.setString(2, e.getKey());
+                    if (ps.executeUpdate() == 1) {
+                        gone.remove(e.getKey());
+                    }
+                }
+            }
+            return gone;
         } catch (java.sql.SQLException e) {
             throw new dev.tokenkeeper.StorageException("leases could not be updated", e);
         }
@@ -400,7 +426,12 @@ final class JdbcLimitStore implements LimitStore {
                 .list();
     }
 
-    private static void addReserved(StorageTx tx, String limitId, long windowStart, long delta) {
+    @Override
+    public void addReserved(StorageTx tx, String limitId, long windowStart, long delta) {
+        addReservedTo(tx, limitId, windowStart, delta);
+    }
+
+    private static void addReservedTo(StorageTx tx, String limitId, long windowStart, long delta) {
         JdbcTx.of(tx).createUpdate("UPDATE tk_limit_counters SET reserved = reserved + :d"
                         + " WHERE limit_id = :id AND window_start = :w")
                 .bind("d", delta)
