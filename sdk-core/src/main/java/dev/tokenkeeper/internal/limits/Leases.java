@@ -9,8 +9,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -272,11 +270,12 @@ public final class Leases {
     }
 
     private void renew(List<Lease> some, long now) {
-        Map<String, Lease> byId = new ConcurrentHashMap<>();
-        some.forEach(l -> byId.put(l.id, l));
-        Set<String> gone = storage.write(tx -> storage.limits().renewLeases(tx, byId.keySet(), now + ttl));
         for (Lease l : some) {
-            if (gone.contains(l.id)) {
+            // one short transaction per lease: it holds one row lock, so it cannot deadlock with the
+            // ledger's writer, which updates many lease rows at once
+            boolean gone = !storage.write(tx -> storage.limits().renewLeases(tx, List.of(l.id), now + ttl))
+                    .isEmpty();
+            if (gone) {
                 // the row expired (this instance stalled) and was released: what calls in flight hold is
                 // real, so it is reserved again, unconditionally; the free units are gone
                 long inFlight = Math.max(0, l.held.get() - Math.max(0, l.free.getAndSet(0)));

@@ -30,7 +30,7 @@ final class LastUsedTracker {
         if (pending.isEmpty()) {
             return;
         }
-        Map<String, Long> batch = new HashMap<>();
+        Map<String, Long> batch = new java.util.TreeMap<>(); // in id order: instances flushing together cannot deadlock
         for (String id : pending.keySet()) {
             Long at = pending.remove(id);
             if (at != null) {
