@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The cost of leasing is budget idle in other instances' leases. It is bounded and given back:
  * <ul>
- *   <li>a lease unused for {@code idle} (2 s) returns its free units, and so does every lease at
+ *   <li>a lease unused for {@code idle} (30 s) returns its free units, and so does every lease at
  *       window end and on close;
  *   <li>an instance that cannot get the room a call needs marks the window <em>recalled</em>, and
  *       waits up to {@code recallWait} (500 ms) for the others, which check for recalls every

@@ -216,11 +216,7 @@ final class JdbcLimitStore implements LimitStore {
     public long reserve(StorageTx tx, String reservationId, String limitId, long windowStart, long units, long cap,
             long expiresAt) {
         var h = JdbcTx.of(tx);
-        h.createUpdate("INSERT INTO tk_limit_counters (limit_id, window_start, used, reserved) VALUES (:id, :w, 0, 0)"
-                        + " ON CONFLICT (limit_id, window_start) DO NOTHING")
-                .bind("id", limitId)
-                .bind("w", windowStart)
-                .execute();
+        ensureCounter(h, limitId, windowStart);
         Optional<Long> claimed = h.createQuery("UPDATE tk_limit_counters SET reserved = reserved + :n"
                         + " WHERE limit_id = :id AND window_start = :w AND used + reserved + :n <= :cap"
                         + " RETURNING used + reserved")
@@ -293,14 +289,19 @@ final class JdbcLimitStore implements LimitStore {
         return expired.size();
     }
 
-    @Override
-    public CounterState lockCounter(StorageTx tx, String limitId, long windowStart) {
-        var h = JdbcTx.of(tx);
+    /** Creates a window's counter at zero if it does not exist. */
+    private static void ensureCounter(org.jdbi.v3.core.Handle h, String limitId, long windowStart) {
         h.createUpdate("INSERT INTO tk_limit_counters (limit_id, window_start, used, reserved) VALUES (:id, :w, 0, 0)"
                         + " ON CONFLICT (limit_id, window_start) DO NOTHING")
                 .bind("id", limitId)
                 .bind("w", windowStart)
                 .execute();
+    }
+
+    @Override
+    public CounterState lockCounter(StorageTx tx, String limitId, long windowStart) {
+        var h = JdbcTx.of(tx);
+        ensureCounter(h, limitId, windowStart);
         // SQLite serializes writers; PostgreSQL locks the row until the transaction ends
         String lock = dialect == Dialect.POSTGRESQL ? " FOR UPDATE" : "";
         return h.createQuery("SELECT used, reserved, recall_at FROM tk_limit_counters"
