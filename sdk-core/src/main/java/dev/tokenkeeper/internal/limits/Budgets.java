@@ -245,21 +245,19 @@ public final class Budgets {
                 long capacity = l.metric().rateUnits(l.amount() + l.grace());
                 Bucket bucket;
                 ConsumptionProbe probe;
-                if (!rateBuckets.remote()) {
+                try {
                     bucket = rateBuckets.bucket(l);
                     probe = bucket.tryConsumeAndReturnRemaining(n);
-                } else {
-                    try {
-                        bucket = rateBuckets.bucket(l);
-                        probe = bucket.tryConsumeAndReturnRemaining(n);
-                    } catch (RuntimeException e) {
-                        if (rateFailOpen) {
-                            rateBackendFailed(e);
-                            continue; // admitted without this rate limit
-                        }
-                        release(holds);
-                        return new Reservation(List.of(), l, w, Duration.ofSeconds(1), true);
+                } catch (RuntimeException e) {
+                    if (!rateBuckets.remote()) {
+                        throw e; // a local bucket does not fail for want of a backend
                     }
+                    if (rateFailOpen) {
+                        rateBackendFailed(e);
+                        continue; // admitted without this rate limit
+                    }
+                    release(holds);
+                    return new Reservation(List.of(), l, w, Duration.ofSeconds(1), true);
                 }
                 if (!probe.isConsumed()) {
                     release(holds);

@@ -232,8 +232,7 @@ public final class Leases {
             // the call used more than the lease had: the usage is real, so it is reserved unconditionally
             long debt = -f;
             try {
-                storage.write(tx -> storage.limits().growLease(tx, lease.id, lease.limitId, lease.windowStart, debt,
-                        Long.MAX_VALUE, clock.millis() + ttl));
+                reserveUnconditionally(lease, debt, clock.millis());
                 lease.held.addAndGet(debt);
                 lease.free.addAndGet(debt);
             } catch (RuntimeException e) {
@@ -247,6 +246,12 @@ public final class Leases {
     /** The ledger committed usage taken from leases: the lease rows shrank by it in that transaction. */
     public void committed(Lease lease, long used) {
         lease.held.addAndGet(-used);
+    }
+
+    /** Adds real usage (or calls in flight) to a lease with no cap check: it happened already. */
+    private void reserveUnconditionally(Lease lease, long units, long now) {
+        storage.write(tx -> storage.limits().growLease(tx, lease.id, lease.limitId, lease.windowStart, units,
+                Long.MAX_VALUE, now + ttl));
     }
 
     /** Returns a lease's free units to the window. */
@@ -280,8 +285,7 @@ public final class Leases {
                 // real, so it is reserved again, unconditionally; the free units are gone
                 long inFlight = Math.max(0, l.held.get() - Math.max(0, l.free.getAndSet(0)));
                 if (inFlight > 0) {
-                    storage.write(tx -> storage.limits().growLease(tx, l.id, l.limitId, l.windowStart, inFlight,
-                            Long.MAX_VALUE, now + ttl));
+                    reserveUnconditionally(l, inFlight, now);
                 }
                 l.held.set(inFlight);
             }

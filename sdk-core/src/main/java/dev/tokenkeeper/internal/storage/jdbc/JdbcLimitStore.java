@@ -105,7 +105,13 @@ final class JdbcLimitStore implements LimitStore {
 
     @Override
     public long used(StorageTx tx, String limitId, long windowStart) {
-        return JdbcTx.of(tx).createQuery("SELECT used FROM tk_limit_counters WHERE limit_id = :id AND window_start = :w")
+        return counterColumn(tx, "used", limitId, windowStart);
+    }
+
+    /** One column of a window's counter; 0 when the window has no counter yet. */
+    private static long counterColumn(StorageTx tx, String column, String limitId, long windowStart) {
+        return JdbcTx.of(tx).createQuery("SELECT " + column + " FROM tk_limit_counters"
+                        + " WHERE limit_id = :id AND window_start = :w")
                 .bind("id", limitId)
                 .bind("w", windowStart)
                 .mapTo(Long.class)
@@ -204,12 +210,7 @@ final class JdbcLimitStore implements LimitStore {
 
     @Override
     public long reserved(StorageTx tx, String limitId, long windowStart) {
-        return JdbcTx.of(tx).createQuery("SELECT reserved FROM tk_limit_counters WHERE limit_id = :id AND window_start = :w")
-                .bind("id", limitId)
-                .bind("w", windowStart)
-                .mapTo(Long.class)
-                .findOne()
-                .orElse(0L);
+        return counterColumn(tx, "reserved", limitId, windowStart);
     }
 
     @Override
@@ -344,11 +345,7 @@ final class JdbcLimitStore implements LimitStore {
     public boolean shrinkLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units) {
         // the counter first, as lease growth and the writer lock it: one lock order
         addReserved(tx, limitId, windowStart, -units);
-        boolean present = JdbcTx.of(tx).createUpdate("UPDATE tk_limit_reservations SET units = units - :n"
-                        + " WHERE id = :rid")
-                .bind("n", units)
-                .bind("rid", leaseId)
-                .execute() == 1;
+        boolean present = shrinkLeaseRows(tx, new java.util.TreeMap<>(java.util.Map.of(leaseId, units))).isEmpty();
         if (!present) {
             addReserved(tx, limitId, windowStart, units); // released by the sweep already
         }
