@@ -404,7 +404,7 @@ public final class TokenKeeper implements AutoCloseable {
         private @Nullable Boolean sharedBudgets;
         private boolean synchronousLedger;
         private int ledgerQueueCapacity = 100_000;
-        private int ledgerBatchSize = 2_000;
+        private int ledgerBatchSize = 10_000;
         private Duration ledgerFlushInterval = Duration.ofMillis(200);
         private LedgerOverflowPolicy ledgerOverflowPolicy = LedgerOverflowPolicy.BLOCK;
         private Duration ledgerBlockTimeout = Duration.ofSeconds(5);
@@ -677,7 +677,7 @@ public final class TokenKeeper implements AutoCloseable {
             return this;
         }
 
-        /** Most events the writer commits in one transaction. Default 2,000. */
+        /** Most events the writer commits in one transaction. Default 10,000. */
         public Builder ledgerBatchSize(int size) {
             this.ledgerBatchSize = (int) positive("ledgerBatchSize", size);
             return this;

@@ -746,6 +746,37 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName("stores text exactly: backslashes, tabs, line breaks, quotes and non-ASCII in every text column")
+        void textIsStoredExactly() {
+            String error = "line 1\nline 2\r\n\ttabbed \\N \\. \"quoted\" 'single' ü 日本 \uD83D\uDE00\n\\.";
+            Map<String, String> metadata = Map.of("key.a", "v\\al\nue\t", "key.b", "\\N", "key.c", "\\.");
+            List<String> ids = new ArrayList<>();
+            // in a batch of its own, and among others
+            for (int i = 0; i < 50; i++) {
+                ids.add(keeper.usage().record(UsageEvent.builder().requestId("req\\N\\.\\" + i).tenant(tenant)
+                        .token("tok\\1").user("üser \"x\"").project("p'1\\")
+                        .provider("anthropic").model("claude-sonnet-4-5-20250929").counts(TokenCounts.of(10, 1))
+                        .outcome(CallOutcome.ERROR).errorMessage(error).metadata(metadata)
+                        .latency(Duration.ofMillis(5)).at(t0.plusSeconds(i)).build()).eventId());
+                if (i == 0) {
+                    keeper.usage().flush();
+                }
+            }
+            keeper.usage().flush();
+            for (int i = 0; i < 50; i++) {
+                Trace t = keeper.traces().find(tenant, ids.get(i)).orElseThrow();
+                assertThat(t.requestId()).isEqualTo("req\\N\\.\\" + i);
+                assertThat(t.tokenId()).isEqualTo("tok\\1");
+                assertThat(t.userId()).isEqualTo("üser \"x\"");
+                assertThat(t.projectId()).isEqualTo("p'1\\");
+                assertThat(t.errorMessage()).isEqualTo(error);
+                assertThat(t.metadata()).isEqualTo(metadata);
+            }
+            assertThat(keeper.usage().totals(UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(1)))
+                    .token("tok\\1").build()).requests()).isEqualTo(50);
+        }
+
+        @Test
         @DisplayName("a retried event is counted once, also after a restart and when re-stamped")
         void idempotency() {
             UsageEvent e = event("req-dup", TokenCounts.of(1000, 100), t0);

