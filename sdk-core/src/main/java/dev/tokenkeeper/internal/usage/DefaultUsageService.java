@@ -65,6 +65,8 @@ import org.slf4j.LoggerFactory;
 public final class DefaultUsageService implements UsageService {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultUsageService.class);
     private static final long MAX_BACKOFF_MILLIS = 5_000;
+    /** Request ids remembered at most for recognising re-stamped retries. */
+    static final int RECENT_REQUESTS = 1_000_000;
 
     /** A test hook run inside the write transaction, after the events and before the roll-ups. */
     public interface FaultInjector {
@@ -92,7 +94,7 @@ public final class DefaultUsageService implements UsageService {
     private final LedgerSettings settings;
     private final BlockingQueue<Item> queue;
     private final Cache<String, Boolean> knownTenants = Caffeine.newBuilder().maximumSize(10_000).build();
-    private final Cache<String, Recent> recent;
+    private final RecentRequests<Recent> recent;
     private final Listeners listeners;
     private final LongAdder written = new LongAdder();
     /** When the oldest event of the batch being written was queued (System.nanoTime), or 0. */
@@ -127,10 +129,7 @@ public final class DefaultUsageService implements UsageService {
         this.limitAlerts = limitAlerts;
         this.settings = settings;
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
-        this.recent = Caffeine.newBuilder()
-                .maximumSize(1_000_000)
-                .expireAfterWrite(settings.idempotencyWindow())
-                .build();
+        this.recent = new RecentRequests<>(clock, settings.idempotencyWindow(), RECENT_REQUESTS);
         if (settings.synchronous()) {
             this.writer = null;
         } else {
@@ -224,7 +223,7 @@ public final class DefaultUsageService implements UsageService {
             budgets.releaseReservations(reservations);
             budgets.leaseUsage(leaseUses, false);
             if (firstSeen[0]) {
-                recent.invalidate(key); // not recorded: a retry is a first attempt
+                recent.forget(key); // not recorded: a retry is a first attempt
             }
             throw e;
         }
