@@ -108,10 +108,6 @@ public record HourlyRollup(
         }
     }
 
-    public static HourlyRollup of(UsageRow r) {
-        return new Sums().add(r).toRollup(Key.of(r));
-    }
-
     private static String orEmpty(@org.jspecify.annotations.Nullable String s) {
         return s == null ? "" : s;
     }

@@ -55,11 +55,10 @@ final class RecentRequests<V> {
         if (seen != null) {
             return seen;
         }
-        V value = g.current().computeIfAbsent(key, k -> {
+        return g.current().computeIfAbsent(key, k -> {
             g.size().incrementAndGet();
             return create.apply(k);
         });
-        return value;
     }
 
     /** Forgets {@code key} (its first attempt was not recorded after all). */
