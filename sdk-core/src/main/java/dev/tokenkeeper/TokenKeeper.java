@@ -96,6 +96,7 @@ public final class TokenKeeper implements AutoCloseable {
     private final @Nullable Thread shutdownHook;
     private final VerificationFailures failures;
     private final ScheduledExecutorService scheduler;
+    private final ScheduledExecutorService syncScheduler;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private TokenKeeper(Builder b, Storage storage) {
@@ -138,7 +139,10 @@ public final class TokenKeeper implements AutoCloseable {
         this.admissions = new Admissions(tokens, pricing, budgets, usage, b.clock, b.permitTimeout,
                 b.storageFailurePolicy, shared);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
-        schedule("token sync", tokens::sync, b.tokenSyncInterval);
+        // The change feed has a thread of its own: it only reads, and must not wait behind the
+        // maintenance writes (a token sync later than the clock-skew margin drops every cached token).
+        this.syncScheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
+        schedule(syncScheduler, "token sync", tokens::sync, b.tokenSyncInterval);
         schedule("last-used flush", tokens::flushLastUsed, b.lastUsedFlushInterval);
         schedule("verification-failure audit", failures::flush, b.failureAuditWindow);
         schedule("price sync", pricing::refresh, b.priceSyncInterval);
@@ -199,8 +203,12 @@ public final class TokenKeeper implements AutoCloseable {
     }
 
     private void schedule(String name, Runnable task, Duration every) {
+        schedule(scheduler, name, task, every);
+    }
+
+    private static void schedule(ScheduledExecutorService on, String name, Runnable task, Duration every) {
         long millis = every.toMillis();
-        scheduler.scheduleWithFixedDelay(() -> {
+        on.scheduleWithFixedDelay(() -> {
             try {
                 task.run();
             } catch (RuntimeException e) {
@@ -334,6 +342,7 @@ public final class TokenKeeper implements AutoCloseable {
             }
         }
         usage.close();
+        syncScheduler.shutdownNow();
         scheduler.shutdown();
         try {
             if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {

@@ -17,6 +17,8 @@ import dev.tokenkeeper.internal.storage.WriterSession;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -47,7 +49,14 @@ public final class JdbcStorage implements Storage {
     private final JdbcPriceStore prices = new JdbcPriceStore();
     private final JdbcLimitStore limits;
 
+    /** How long a writer of this process waits for its turn on SQLite (as long as the busy timeout). */
+    static final Duration SQLITE_WRITE_WAIT = Duration.ofSeconds(10);
+
+    /** Fair turns for this process's write transactions on SQLite; {@code null} on PostgreSQL. */
+    private final @Nullable ReentrantLock sqliteWrites;
+
     private JdbcStorage(DataSource dataSource, @Nullable AutoCloseable ownedPool, Dialect dialect) {
+        this.sqliteWrites = dialect == Dialect.SQLITE ? new ReentrantLock(true) : null;
         this.dataSource = dataSource;
         this.ownedPool = ownedPool;
         this.dialect = dialect;
@@ -109,10 +118,41 @@ public final class JdbcStorage implements Storage {
 
     @Override
     public <T> T write(Function<StorageTx, T> work) {
+        lockWrites();
         try {
             return jdbi.inTransaction(h -> work.apply(new JdbcTx(h)));
         } catch (JdbiException e) {
             throw translate(e);
+        } finally {
+            unlockWrites();
+        }
+    }
+
+    /**
+     * SQLite has one writer at a time, and its busy handler lets a waiting writer sleep and retry: a
+     * ledger writer that commits batch after batch takes the lock again before a sleeper wakes, so
+     * the others (last-used times, an admin revoking a token) could wait for seconds or fail. In this
+     * JVM, writers therefore queue on a fair lock first and take turns, each waiting at most one
+     * batch. Writers in other processes still meet SQLite's busy timeout.
+     */
+    private void lockWrites() {
+        if (sqliteWrites == null) {
+            return;
+        }
+        try {
+            if (!sqliteWrites.tryLock(SQLITE_WRITE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new StorageException("the SQLite database stayed busy for " + SQLITE_WRITE_WAIT
+                        + ": another write transaction of this process did not end", null);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StorageException("interrupted while waiting to write to the SQLite database", e);
+        }
+    }
+
+    private void unlockWrites() {
+        if (sqliteWrites != null) {
+            sqliteWrites.unlock();
         }
     }
 
@@ -139,7 +179,12 @@ public final class JdbcStorage implements Storage {
                     statements = new StatementCache(handle.getConnection());
                 }
                 StatementCache cache = statements;
-                return handle.inTransaction(h -> work.apply(new JdbcTx(h, cache)));
+                lockWrites();
+                try {
+                    return handle.inTransaction(h -> work.apply(new JdbcTx(h, cache)));
+                } finally {
+                    unlockWrites();
+                }
             } catch (JdbiException e) {
                 close();
                 throw translate(e);

@@ -382,9 +382,11 @@ final class JdbcUsageStore implements UsageStore {
 
     private static <T> void bind(PreparedStatement ps, List<T> chunk, List<Column<T>> columns) throws SQLException {
         int p = 1;
-        for (T row : chunk) {
-            for (Column<T> col : columns) {
-                col.bind(ps, p++, row);
+        int n = columns.size();
+        for (int r = 0; r < chunk.size(); r++) {
+            T row = chunk.get(r);
+            for (int c = 0; c < n; c++) {
+                columns.get(c).bind(ps, p++, row);
             }
         }
     }
