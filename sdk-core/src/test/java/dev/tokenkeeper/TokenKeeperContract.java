@@ -1,6 +1,7 @@
 package dev.tokenkeeper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenkeeper.audit.Actor;
@@ -919,6 +920,41 @@ public abstract class TokenKeeperContract {
             assertThat(rollupRequests()).isEqualTo(100);
             assertThat(ledger.poisoned()).isOne();
             assertThat(count("SELECT COUNT(*) FROM tk_usage_events WHERE id = '" + badId + "'")).isZero();
+        }
+
+        @Test
+        @DisplayName("a batch whose every event fails while the database answers is taken apart without waits")
+        void batchOfBadEventsIsTakenApartPromptly() {
+            DefaultUsageService ledger = (DefaultUsageService) keeper.usage();
+            CountDownLatch gate = new CountDownLatch(1);
+            CountDownLatch writerAtGate = new CountDownLatch(1);
+            ledger.setFaultInjector(batch -> {
+                if (batch.stream().anyMatch(r -> r.requestId().equals("gate"))) {
+                    writerAtGate.countDown();
+                    try {
+                        gate.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                if (batch.stream().anyMatch(r -> r.requestId().startsWith("bad-"))) {
+                    throw new IllegalStateException("these events cannot be stored (test)");
+                }
+            });
+            ledger.record(event("gate", TokenCounts.of(1, 1), t0));
+            try {
+                assertThat(writerAtGate.await(30, TimeUnit.SECONDS)).isTrue();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            for (int i = 0; i < 1_000; i++) {
+                ledger.record(event("bad-" + i, TokenCounts.of(1, 1), t0.plusMillis(10 + i)));
+            }
+            gate.countDown();
+            // With a 50 ms wait before each retry, taking 1,000 events apart one by one took 100 s.
+            assertTimeoutPreemptively(Duration.ofSeconds(60), ledger::flush, "the bad batch was taken apart");
+            assertThat(ledger.poisoned()).isEqualTo(1_000);
+            assertThat(eventCount()).isEqualTo(1);
         }
 
         @Test

@@ -470,7 +470,8 @@ public final class DefaultUsageService implements UsageService {
                 return;
             } catch (RuntimeException e) {
                 failedBatches.increment();
-                if (storage.health().up() && ++failuresWhileUp >= 2) {
+                boolean up = storage.health().up();
+                if (up && ++failuresWhileUp >= 2) {
                     // The database answers and the batch failed twice: the batch itself is at fault.
                     if (rows.size() == 1) {
                         poisoned.increment();
@@ -487,6 +488,13 @@ public final class DefaultUsageService implements UsageService {
                     writeUntilDone(session, rows.subList(0, mid));
                     writeUntilDone(session, rows.subList(mid, rows.size()));
                     return;
+                }
+                if (up) {
+                    // The database answers: retry once at once (a conflict passes); no wait, or a batch of
+                    // events that all fail would take a wait per event to be taken apart.
+                    LOG.warn("TokenKeeper ledger: writing {} events failed; retrying once: {}", rows.size(),
+                            e.getMessage());
+                    continue;
                 }
                 LOG.warn("TokenKeeper ledger: writing {} events failed, retrying in {} ms: {}",
                         rows.size(), backoff, e.getMessage());
