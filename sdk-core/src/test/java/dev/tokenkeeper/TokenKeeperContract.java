@@ -882,24 +882,25 @@ public abstract class TokenKeeperContract {
             assertThat(ledger.stats().failedBatches()).isPositive();
         }
 
-        @Test
-        @DisplayName("one event that cannot be stored is isolated and counted; the rest of its batch commits")
-        void badEventDoesNotPoisonItsBatch() {
-            DefaultUsageService ledger = (DefaultUsageService) keeper.usage();
+        /**
+         * Records an event "gate" and holds the writer on its batch until the returned latch opens, so
+         * that what is recorded meanwhile queues up into one batch; from then on every batch that
+         * {@code fails} matches cannot be stored.
+         */
+        CountDownLatch holdWriterAtGate(DefaultUsageService ledger,
+                java.util.function.Predicate<List<dev.tokenkeeper.internal.storage.UsageRow>> fails) {
             CountDownLatch gate = new CountDownLatch(1);
             CountDownLatch writerAtGate = new CountDownLatch(1);
-            java.util.concurrent.atomic.AtomicInteger largestPoisonedBatch = new java.util.concurrent.atomic.AtomicInteger();
             ledger.setFaultInjector(batch -> {
                 if (batch.stream().anyMatch(r -> r.requestId().equals("gate"))) {
                     writerAtGate.countDown();
                     try {
-                        gate.await(); // hold the writer while the next batch queues up behind it
+                        gate.await();
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
                 }
-                if (batch.stream().anyMatch(r -> r.requestId().equals("poison"))) {
-                    largestPoisonedBatch.accumulateAndGet(batch.size(), Math::max);
+                if (fails.test(batch)) {
                     throw new IllegalStateException("this event cannot be stored (test)");
                 }
             });
@@ -909,6 +910,21 @@ public abstract class TokenKeeperContract {
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
             }
+            return gate;
+        }
+
+        @Test
+        @DisplayName("one event that cannot be stored is isolated and counted; the rest of its batch commits")
+        void badEventDoesNotPoisonItsBatch() {
+            DefaultUsageService ledger = (DefaultUsageService) keeper.usage();
+            java.util.concurrent.atomic.AtomicInteger largestPoisonedBatch = new java.util.concurrent.atomic.AtomicInteger();
+            CountDownLatch gate = holdWriterAtGate(ledger, batch -> {
+                boolean bad = batch.stream().anyMatch(r -> r.requestId().equals("poison"));
+                if (bad) {
+                    largestPoisonedBatch.accumulateAndGet(batch.size(), Math::max);
+                }
+                return bad;
+            });
             String badId = ledger.record(event("poison", TokenCounts.of(1, 1), t0.plusMillis(7))).eventId();
             for (int i = 0; i < 99; i++) {
                 ledger.record(event("fine-" + i, TokenCounts.of(10, 1), t0.plusMillis(100 + i)));
@@ -926,27 +942,8 @@ public abstract class TokenKeeperContract {
         @DisplayName("a batch whose every event fails while the database answers is taken apart without waits")
         void batchOfBadEventsIsTakenApartPromptly() {
             DefaultUsageService ledger = (DefaultUsageService) keeper.usage();
-            CountDownLatch gate = new CountDownLatch(1);
-            CountDownLatch writerAtGate = new CountDownLatch(1);
-            ledger.setFaultInjector(batch -> {
-                if (batch.stream().anyMatch(r -> r.requestId().equals("gate"))) {
-                    writerAtGate.countDown();
-                    try {
-                        gate.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-                if (batch.stream().anyMatch(r -> r.requestId().startsWith("bad-"))) {
-                    throw new IllegalStateException("these events cannot be stored (test)");
-                }
-            });
-            ledger.record(event("gate", TokenCounts.of(1, 1), t0));
-            try {
-                assertThat(writerAtGate.await(30, TimeUnit.SECONDS)).isTrue();
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
+            CountDownLatch gate = holdWriterAtGate(ledger,
+                    batch -> batch.stream().anyMatch(r -> r.requestId().startsWith("bad-")));
             for (int i = 0; i < 1_000; i++) {
                 ledger.record(event("bad-" + i, TokenCounts.of(1, 1), t0.plusMillis(10 + i)));
             }
