@@ -6,10 +6,14 @@ import dev.tokenkeeper.StorageException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /** Connection pools that TokenKeeper creates (and closes) itself. */
 public final class DataSources {
+    /** How long a SQLite writer waits for the database's write lock before it fails. */
+    static final Duration SQLITE_BUSY_TIMEOUT = Duration.ofSeconds(10);
+
     private DataSources() {}
 
     /**
@@ -34,7 +38,7 @@ public final class DataSources {
         config.addDataSourceProperty("journal_mode", "WAL");
         config.addDataSourceProperty("synchronous", "NORMAL");
         config.addDataSourceProperty("foreign_keys", "true");
-        config.addDataSourceProperty("busy_timeout", "10000");
+        config.addDataSourceProperty("busy_timeout", Long.toString(SQLITE_BUSY_TIMEOUT.toMillis()));
         config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
         return open(config);
     }

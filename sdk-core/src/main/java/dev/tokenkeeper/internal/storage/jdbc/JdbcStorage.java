@@ -49,8 +49,8 @@ public final class JdbcStorage implements Storage {
     private final JdbcPriceStore prices = new JdbcPriceStore();
     private final JdbcLimitStore limits;
 
-    /** How long a writer of this process waits for its turn on SQLite (as long as the busy timeout). */
-    static final Duration SQLITE_WRITE_WAIT = Duration.ofSeconds(10);
+    /** How long a writer of this process waits for its turn on SQLite: as long as SQLite's busy timeout. */
+    static final Duration SQLITE_WRITE_WAIT = DataSources.SQLITE_BUSY_TIMEOUT;
 
     /** Fair turns for this process's write transactions on SQLite; {@code null} on PostgreSQL. */
     private final @Nullable ReentrantLock sqliteWrites;
