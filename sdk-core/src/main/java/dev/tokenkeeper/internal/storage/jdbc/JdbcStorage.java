@@ -55,6 +55,9 @@ public final class JdbcStorage implements Storage {
     /** Fair turns for this process's write transactions on SQLite; {@code null} on PostgreSQL. */
     private final @Nullable ReentrantLock sqliteWrites;
 
+    /** Checkpoints SQLite's log off the writers' threads; {@code null} on PostgreSQL. */
+    private final @Nullable SqliteCheckpointer checkpointer;
+
     private JdbcStorage(DataSource dataSource, @Nullable AutoCloseable ownedPool, Dialect dialect) {
         this.sqliteWrites = dialect == Dialect.SQLITE ? new ReentrantLock(true) : null;
         this.dataSource = dataSource;
@@ -63,6 +66,7 @@ public final class JdbcStorage implements Storage {
         this.jdbi = Jdbi.create(dataSource);
         this.usage = new JdbcUsageStore(dialect);
         this.limits = new JdbcLimitStore(dialect);
+        this.checkpointer = dialect == Dialect.SQLITE ? new SqliteCheckpointer(jdbi) : null;
     }
 
     /**
@@ -120,7 +124,9 @@ public final class JdbcStorage implements Storage {
     public <T> T write(Function<StorageTx, T> work) {
         lockWrites();
         try {
-            return jdbi.inTransaction(h -> work.apply(new JdbcTx(h)));
+            T result = jdbi.inTransaction(h -> work.apply(new JdbcTx(h)));
+            committed();
+            return result;
         } catch (JdbiException e) {
             throw translate(e);
         } finally {
@@ -150,6 +156,12 @@ public final class JdbcStorage implements Storage {
         }
     }
 
+    private void committed() {
+        if (checkpointer != null) {
+            checkpointer.committed();
+        }
+    }
+
     private void unlockWrites() {
         if (sqliteWrites != null) {
             sqliteWrites.unlock();
@@ -175,13 +187,18 @@ public final class JdbcStorage implements Storage {
                         // A batch of 10,000 events dirties more pages than SQLite's default 2 MiB cache holds,
                         // which would spill them to the WAL before the commit.
                         handle.execute("PRAGMA cache_size = -" + WRITER_CACHE_KIB);
+                        // The checkpointer copies the log; this connection only finishes its work, now and
+                        // then, so that the log rewinds (see SqliteCheckpointer).
+                        handle.execute("PRAGMA wal_autocheckpoint = " + SqliteCheckpointer.WRITER_AUTOCHECKPOINT_PAGES);
                     }
                     statements = new StatementCache(handle.getConnection());
                 }
                 StatementCache cache = statements;
                 lockWrites();
                 try {
-                    return handle.inTransaction(h -> work.apply(new JdbcTx(h, cache)));
+                    T result = handle.inTransaction(h -> work.apply(new JdbcTx(h, cache)));
+                    committed();
+                    return result;
                 } finally {
                     unlockWrites();
                 }
@@ -291,6 +308,7 @@ public final class JdbcStorage implements Storage {
 
     @Override
     public void close() {
+        closeQuietly(checkpointer);
         closeQuietly(ownedPool);
     }
 
