@@ -23,6 +23,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -135,6 +136,32 @@ public class AdmissionBenchmark {
     @Threads(2)
     public Object authorizeCompleteTwoThreads(Cursor c) {
         return admitAndComplete(c);
+    }
+
+    static final int BURST = 10_000;
+
+    @Benchmark
+    @Threads(1)
+    @BenchmarkMode(Mode.SingleShotTime)
+    @OperationsPerInvocation(BURST)
+    @Warmup(iterations = 100)
+    @Measurement(iterations = 200)
+    public Object authorizeCompleteBurst(Cursor c) {
+        Object last = null;
+        for (int i = 0; i < BURST; i++) {
+            last = admitAndComplete(c);
+        }
+        return last;
+    }
+
+    @Benchmark
+    @Threads(2)
+    @BenchmarkMode(Mode.SingleShotTime)
+    @OperationsPerInvocation(BURST)
+    @Warmup(iterations = 100)
+    @Measurement(iterations = 200)
+    public Object authorizeCompleteBurstTwoThreads(Cursor c) {
+        return authorizeCompleteBurst(c);
     }
 
     @Benchmark

@@ -8,6 +8,7 @@ import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.time.temporal.TemporalAdjusters;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The window a limit counts in: a calendar hour, day, week (from Monday), or month in the limit's
@@ -26,6 +27,16 @@ public enum LimitPeriod {
     TOTAL,
     ROLLING_MINUTE;
 
+    private static final LimitWindow ALL_TIME = new LimitWindow(Instant.EPOCH, null);
+    /** More zones than this in use at once, and the remembered windows start over. */
+    private static final int MAX_REMEMBERED_ZONES = 1_024;
+
+    /**
+     * The window computed last per zone: nearly every call falls in the current one, and computing
+     * it through the zone's calendar took longer than the rest of a budget check.
+     */
+    private final ConcurrentHashMap<ZoneId, LimitWindow> lastWindows = new ConcurrentHashMap<>();
+
     /** Whether this is a rate limit (a rolling minute) rather than a budget over calendar windows. */
     public boolean rolling() {
         return this == ROLLING_MINUTE;
@@ -36,11 +47,24 @@ public enum LimitPeriod {
         requireNonNull(at, "at");
         requireNonNull(zone, "zone");
         if (this == TOTAL) {
-            return new LimitWindow(Instant.EPOCH, null);
+            return ALL_TIME;
         }
         if (this == ROLLING_MINUTE) {
             return new LimitWindow(at.minusSeconds(60), at); // the minute before: what the bucket smooths over
         }
+        LimitWindow last = lastWindows.get(zone);
+        if (last != null && last.contains(at)) {
+            return last;
+        }
+        LimitWindow window = calendarWindow(at, zone);
+        if (lastWindows.size() >= MAX_REMEMBERED_ZONES) {
+            lastWindows.clear();
+        }
+        lastWindows.put(zone, window);
+        return window;
+    }
+
+    private LimitWindow calendarWindow(Instant at, ZoneId zone) {
         ZonedDateTime z = at.atZone(zone);
         ZonedDateTime start = switch (this) {
             case HOUR -> z.truncatedTo(ChronoUnit.HOURS);

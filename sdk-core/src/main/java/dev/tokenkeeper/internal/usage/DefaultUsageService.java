@@ -84,8 +84,6 @@ public final class DefaultUsageService implements UsageService {
 
     private record FlushMarker(CountDownLatch done) implements Item {}
 
-    private record Recent(String eventId, long at) {}
-
     private final Storage storage;
     private final Clock clock;
     private final DefaultPricingService pricing;
@@ -94,7 +92,7 @@ public final class DefaultUsageService implements UsageService {
     private final LedgerSettings settings;
     private final BlockingQueue<Item> queue;
     private final Cache<String, Boolean> knownTenants = Caffeine.newBuilder().maximumSize(10_000).build();
-    private final RecentRequests<Recent> recent;
+    private final RecentRequests recent;
     private final Listeners listeners;
     private final LongAdder written = new LongAdder();
     /** When the oldest event of the batch being written was queued (System.nanoTime), or 0. */
@@ -129,7 +127,7 @@ public final class DefaultUsageService implements UsageService {
         this.limitAlerts = limitAlerts;
         this.settings = settings;
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
-        this.recent = new RecentRequests<>(clock, settings.idempotencyWindow(), RECENT_REQUESTS);
+        this.recent = new RecentRequests(clock, settings.idempotencyWindow(), RECENT_REQUESTS);
         if (settings.synchronous()) {
             this.writer = null;
         } else {
@@ -164,23 +162,20 @@ public final class DefaultUsageService implements UsageService {
             throw e;
         }
         long requestedAt = event.at() != null ? event.at().toEpochMilli() : clock.millis();
-        String key = event.tenantId() + '\n' + event.requestId();
+        EventIds.RequestKey key = EventIds.key(event.tenantId(), event.requestId());
         // Within the idempotency window a retry maps to the first attempt's id, even if re-stamped.
-        boolean[] firstSeen = new boolean[1];
-        Recent first = recent.get(key, k -> {
-            firstSeen[0] = true;
-            return new Recent(EventIds.of(requestedAt, event.tenantId(), event.requestId()), requestedAt);
-        });
+        long firstAt = recent.firstAt(key.hi(), key.lo(), requestedAt);
+        boolean firstSeen = firstAt == RecentRequests.NONE;
+        long at = firstSeen ? requestedAt : firstAt;
         List<LimitCharge> charges = List.of();
         boolean counted = false;
         boolean holdsDone = false;
         List<String> reservations = List.of();
         List<Budgets.LeaseUse> leaseUses = List.of();
         try {
-            long at = first.at();
             TokenCounts c = event.counts();
             PicoCost cost = pricing.picoCost(event.provider(), event.model(), c, at);
-            UsageRow row = new UsageRow(first.eventId(), event.tenantId(), event.requestId(), at, event.tokenId(),
+            UsageRow row = new UsageRow(EventIds.of(at, key), event.tenantId(), event.requestId(), at, event.tokenId(),
                     event.userId(), event.projectId(), event.provider(), event.model(), c.input(), c.cachedInput(),
                     c.cacheWrite(), c.output(), c.reasoning(), cost.input(), cost.cachedInput(), cost.cacheWrite(),
                     cost.output(), cost.reasoning(), cost.total(), cost.priceMissing(), event.latency().toMillis(),
@@ -190,7 +185,7 @@ public final class DefaultUsageService implements UsageService {
                     event.tokenId(), event.runId(), event.provider(), event.model()), at, c, cost.total());
             // The budget counters see the usage at once; a retry seen before adds nothing. (A retry the
             // writer finds stored already is taken back after its batch commits.)
-            if (firstSeen[0] && (!charges.isEmpty() || !holds.isEmpty())) {
+            if (firstSeen && (!charges.isEmpty() || !holds.isEmpty())) {
                 budgets.settle(charges, holds, c, cost.total());
                 counted = !charges.isEmpty();
                 // reservations held in the database are released by the writer, with the event
@@ -210,7 +205,7 @@ public final class DefaultUsageService implements UsageService {
                 enqueue(pending);
                 recorded = new RecordedUsage(row.id(), cost.toCost(), false);
             }
-            if (!listeners.isEmpty() && firstSeen[0]) {
+            if (!listeners.isEmpty() && firstSeen) {
                 listeners.recorded(event, recorded);
             }
             return recorded;
@@ -222,8 +217,8 @@ public final class DefaultUsageService implements UsageService {
             }
             budgets.releaseReservations(reservations);
             budgets.leaseUsage(leaseUses, false);
-            if (firstSeen[0]) {
-                recent.forget(key); // not recorded: a retry is a first attempt
+            if (firstSeen) {
+                recent.forget(key.hi(), key.lo()); // not recorded: a retry is a first attempt
             }
             throw e;
         }

@@ -29,7 +29,11 @@ public final class EventIds {
         return new UUID(atMillis << 16, 0).toString();
     }
 
-    static String of(long atMillis, String tenantId, String requestId) {
+    /**
+     * The request's key: the first 128 bits of SHA-256(tenant, 0, request id), as two longs. An event's
+     * id is its time and bits of this key; {@link RecentRequests} remembers requests by it.
+     */
+    static RequestKey key(String tenantId, String requestId) {
         MessageDigest d = SHA256.get();
         d.update(tenantId.getBytes(StandardCharsets.UTF_8));
         d.update((byte) 0);
@@ -40,8 +44,16 @@ public final class EventIds {
             hi = (hi << 8) | (h[i] & 0xFF);
             lo = (lo << 8) | (h[8 + i] & 0xFF);
         }
-        long msb = (atMillis << 16) | 0x8000L | (hi & 0x0FFFL);
-        long lsb = (lo & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
+        return new RequestKey(hi, lo);
+    }
+
+    /** The id of the event of request {@code key} at {@code atMillis}. */
+    static String of(long atMillis, RequestKey key) {
+        long msb = (atMillis << 16) | 0x8000L | (key.hi() & 0x0FFFL);
+        long lsb = (key.lo() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
         return new UUID(msb, lsb).toString();
     }
+
+    /** 128 bits that identify a request within the ledger (see {@link #key}). */
+    record RequestKey(long hi, long lo) {}
 }

@@ -3,6 +3,7 @@ package dev.tokenkeeper.internal.usage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.MutableClock;
+import dev.tokenkeeper.internal.usage.EventIds.RequestKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -12,7 +13,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -20,84 +20,122 @@ class RecentRequestsTest {
     final MutableClock clock = new MutableClock(Instant.parse("2026-12-01T10:00:00Z"));
     final Duration window = Duration.ofMinutes(10);
 
+    private static long firstAt(RecentRequests recent, String request, long at) {
+        RequestKey k = EventIds.key("t", request);
+        return recent.firstAt(k.hi(), k.lo(), at);
+    }
+
     @Test
-    @DisplayName("a request seen again maps to what its first attempt was remembered as")
+    @DisplayName("a request seen again maps to the time its first attempt was stamped with")
     void firstAttemptWins() {
-        RecentRequests<String> recent = new RecentRequests<>(clock, window, 1_000);
-        assertThat(recent.get("t\nreq-1", k -> "first")).isEqualTo("first");
+        RecentRequests recent = new RecentRequests(clock, window, 1_000);
+        assertThat(firstAt(recent, "req-1", 100)).isEqualTo(RecentRequests.NONE);
         clock.advance(Duration.ofMinutes(3));
-        assertThat(recent.get("t\nreq-1", k -> "second")).isEqualTo("first");
-        assertThat(recent.get("t\nreq-2", k -> "other")).isEqualTo("other");
+        assertThat(firstAt(recent, "req-1", 200)).isEqualTo(100);
+        assertThat(firstAt(recent, "req-2", 300)).isEqualTo(RecentRequests.NONE);
+        assertThat(firstAt(recent, "req-2", 400)).isEqualTo(300);
+        // the same request id in another tenant is another request
+        RequestKey other = EventIds.key("u", "req-1");
+        assertThat(recent.firstAt(other.hi(), other.lo(), 500)).isEqualTo(RecentRequests.NONE);
     }
 
     @Test
     @DisplayName("remembers for at least one window and forgets after two")
     void windowBounds() {
-        RecentRequests<String> recent = new RecentRequests<>(clock, window, 1_000);
+        RecentRequests recent = new RecentRequests(clock, window, 1_000);
         clock.advance(Duration.ofMinutes(9));
-        recent.get("late-in-generation", k -> "a");
+        firstAt(recent, "late-in-generation", 1);
         clock.advance(Duration.ofMinutes(2)); // the generation turns on the next call
-        recent.get("early-in-next", k -> "b");
+        firstAt(recent, "early-in-next", 2);
         clock.advance(Duration.ofMinutes(8)); // 10 min after "late-in-generation" was first seen
-        assertThat(recent.get("late-in-generation", k -> "again")).isEqualTo("a");
-        assertThat(recent.get("early-in-next", k -> "again")).isEqualTo("b");
+        assertThat(firstAt(recent, "late-in-generation", 3)).isEqualTo(1);
+        assertThat(firstAt(recent, "early-in-next", 3)).isEqualTo(2);
         clock.advance(Duration.ofMinutes(12)); // two turns later both are gone
-        recent.get("x", k -> "x");
+        firstAt(recent, "x", 4);
         clock.advance(Duration.ofMinutes(11));
-        assertThat(recent.get("late-in-generation", k -> "new")).isEqualTo("new");
-        assertThat(recent.get("early-in-next", k -> "new")).isEqualTo("new");
+        assertThat(firstAt(recent, "late-in-generation", 5)).isEqualTo(RecentRequests.NONE);
+        assertThat(firstAt(recent, "early-in-next", 5)).isEqualTo(RecentRequests.NONE);
     }
 
     @Test
     @DisplayName("holds no more than its entry bound, keeping the newest")
     void sizeBound() {
-        RecentRequests<Integer> recent = new RecentRequests<>(clock, window, 100);
+        RecentRequests recent = new RecentRequests(clock, window, 100);
         for (int i = 0; i < 10_000; i++) {
-            recent.get("req-" + i, k -> 0);
+            firstAt(recent, "req-" + i, i);
             assertThat(recent.size()).isLessThanOrEqualTo(100);
         }
-        AtomicInteger created = new AtomicInteger();
         for (int i = 9_950; i < 10_000; i++) {
-            recent.get("req-" + i, k -> created.incrementAndGet());
+            assertThat(firstAt(recent, "req-" + i, 0)).isEqualTo(i);
         }
-        assertThat(created).hasValue(0);
     }
 
     @Test
-    @DisplayName("forgetting a request makes its next attempt a first one")
+    @DisplayName("remembers every entry of a large generation as its tables grow")
+    void growth() {
+        RecentRequests recent = new RecentRequests(clock, window, 1_000_000);
+        for (int i = 0; i < 200_000; i++) {
+            assertThat(firstAt(recent, "req-" + i, i)).isEqualTo(RecentRequests.NONE);
+        }
+        assertThat(recent.size()).isEqualTo(200_000);
+        for (int i = 0; i < 200_000; i++) {
+            assertThat(firstAt(recent, "req-" + i, -1)).isEqualTo(i);
+        }
+    }
+
+    @Test
+    @DisplayName("forgetting a request makes its next attempt a first one, and leaves the others")
     void forget() {
-        RecentRequests<String> recent = new RecentRequests<>(clock, window, 1_000);
-        recent.get("req", k -> "first");
-        recent.forget("req");
-        assertThat(recent.get("req", k -> "retry")).isEqualTo("retry");
+        RecentRequests recent = new RecentRequests(clock, window, 1_000_000);
+        for (int i = 0; i < 1_000; i++) {
+            firstAt(recent, "req-" + i, i);
+        }
+        for (int i = 0; i < 1_000; i += 2) {
+            RequestKey k = EventIds.key("t", "req-" + i);
+            recent.forget(k.hi(), k.lo());
+        }
+        assertThat(recent.size()).isEqualTo(500);
+        // forgotten slots are skipped by lookups and reclaimed as the tables grow
+        for (int i = 1_000; i < 50_000; i++) {
+            firstAt(recent, "req-" + i, i);
+        }
+        for (int i = 0; i < 1_000; i++) {
+            long expected = i % 2 == 0 ? RecentRequests.NONE : i;
+            assertThat(firstAt(recent, "req-" + i, 7)).as("req-" + i).isEqualTo(expected);
+        }
     }
 
     @Test
-    @DisplayName("under contention, each request is created once and every caller sees that value")
+    @DisplayName("under contention, exactly one attempt of each request is the first, and every other sees its time")
     void concurrentFirstSight() throws Exception {
-        RecentRequests<Integer> recent = new RecentRequests<>(clock, window, 1_000_000);
-        AtomicInteger created = new AtomicInteger();
+        RecentRequests recent = new RecentRequests(clock, window, 1_000_000);
         int threads = 8;
+        int requests = 20_000;
         CountDownLatch start = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(threads);
-        List<Future<int[]>> results = new ArrayList<>();
+        List<Future<long[]>> results = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
+            long stamp = 1_000_000L * (t + 1);
             results.add(pool.submit(() -> {
                 start.await();
-                int[] seen = new int[5_000];
-                for (int i = 0; i < seen.length; i++) {
-                    seen[i] = recent.get("req-" + i, k -> created.incrementAndGet());
+                long[] seen = new long[requests];
+                for (int i = 0; i < requests; i++) {
+                    long first = firstAt(recent, "req-" + i, stamp + i);
+                    seen[i] = first == RecentRequests.NONE ? stamp + i : first;
                 }
                 return seen;
             }));
         }
         start.countDown();
-        int[] first = results.get(0).get();
-        for (Future<int[]> f : results) {
-            assertThat(f.get()).containsExactly(first);
+        List<long[]> all = new ArrayList<>();
+        for (Future<long[]> f : results) {
+            all.add(f.get());
         }
         pool.shutdown();
         assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(created).hasValue(5_000);
+        for (long[] seen : all) {
+            assertThat(seen).containsExactly(all.get(0)); // every thread agrees on each first time
+        }
+        assertThat(recent.size()).isEqualTo(requests);
     }
 }
