@@ -190,7 +190,8 @@ public final class Admissions {
 
     private Permit open(String key, Principal p, CallRequest call, Instant now, List<BudgetWarning> warnings,
             List<Budgets.Hold> holds, boolean checked) {
-        String requestId = call.requestId() != null ? call.requestId() : Ids.uuid7(clock);
+        // the permit's key is a fresh id already: it is the request id too unless the caller gave one
+        String requestId = call.requestId() != null ? call.requestId() : key;
         OpenPermit permit = new OpenPermit(key, requestId, p, call, now, now.plus(permitTimeout),
                 warnings, holds, checked);
         open.put(permit.key, permit);
@@ -287,23 +288,9 @@ public final class Admissions {
             if (state == SETTLED || releasedByCaller) {
                 throw new IllegalStateException("permit " + requestId + " was settled already");
             }
-            UsageEvent event = UsageEvent.builder()
-                    .requestId(requestId)
-                    .tenant(principal.tenantId())
-                    .token(principal.tokenId())
-                    .user(principal.userId())
-                    .project(principal.projectId())
-                    .run(call.runId())
-                    .provider(call.provider())
-                    .model(call.model())
-                    .counts(c.counts())
-                    .latency(c.latency())
-                    .outcome(c.outcome())
-                    .source(c.source())
-                    .errorMessage(c.errorMessage())
-                    .metadata(c.metadata())
-                    .at(startedAt)
-                    .build();
+            UsageEvent event = new UsageEvent(requestId, principal.tenantId(), principal.tokenId(),
+                    principal.userId(), principal.projectId(), call.provider(), call.model(), c.counts(),
+                    c.latency(), c.outcome(), c.source(), startedAt, c.errorMessage(), c.metadata(), call.runId());
             List<Budgets.Hold> held = state == OPEN ? holds : List.of();
             if (!held.isEmpty() && shared) {
                 try {

@@ -110,8 +110,8 @@ public final class Budgets {
                 .refreshAfterWrite(limitSyncInterval)
                 .expireAfterWrite(Duration.ofHours(1).compareTo(limitSyncInterval) > 0 ? Duration.ofHours(1)
                         : limitSyncInterval.multipliedBy(2))
-                .build(k -> storage.read(tx -> storage.limits().forScopes(tx, k.tenantId(), k.userId(), k.projectId(),
-                        k.tokenId(), k.runId())));
+                .build(k -> List.copyOf(storage.read(tx -> storage.limits().forScopes(tx, k.tenantId(), k.userId(),
+                        k.projectId(), k.tokenId(), k.runId()))));
     }
 
     /** The limits that apply to a call (cached; changed limits apply within the limit-sync interval). */
@@ -121,10 +121,17 @@ public final class Budgets {
         if (all.isEmpty()) {
             return all;
         }
-        List<Limit> matching = new ArrayList<>(all.size());
-        for (Limit l : all) {
-            if (l.matches(provider, model)) {
-                matching.add(l);
+        int first = 0;
+        while (first < all.size() && all.get(first).matches(provider, model)) {
+            first++;
+        }
+        if (first == all.size()) {
+            return all; // the common case: no limit of this scope filters by provider or model
+        }
+        List<Limit> matching = new ArrayList<>(all.subList(0, first));
+        for (int i = first + 1; i < all.size(); i++) {
+            if (all.get(i).matches(provider, model)) {
+                matching.add(all.get(i));
             }
         }
         return matching;
