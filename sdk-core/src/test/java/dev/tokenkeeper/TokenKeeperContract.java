@@ -1558,6 +1558,49 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName("a call retried under its request id is counted once, in the ledger and in its budget")
+        void retriedCallCountsOnce() {
+            IssuedToken t = token("search");
+            Limit daily = tokenBudget(t, 1_000_000, 0);
+            CallRequest request = CallRequest.of("anthropic", model, 100, 100).withRequestId("call-1");
+            Permit first = (Permit) keeper.authorize(t.secret(), request);
+            String id = first.complete(TokenCounts.of(100, 50), Duration.ofMillis(10)).eventId();
+            keeper.usage().flush();
+            // the client retries later: a second permit under the same request id, in another batch
+            clock.advance(Duration.ofMinutes(3));
+            Permit retry = (Permit) keeper.authorize(t.secret(), request);
+            retry.complete(TokenCounts.of(100, 50), Duration.ofMillis(10));
+            // and a third attempt in one batch with a fourth, recorded by hand without a time
+            clock.advance(Duration.ofMinutes(1));
+            ((Permit) keeper.authorize(t.secret(), request)).complete(TokenCounts.of(100, 50), Duration.ZERO);
+            RecordedUsage byHand = keeper.usage().record(UsageEvent.builder().requestId("call-1").tenant(tenant)
+                    .token(t.info().id()).user("u1").project("search").provider("anthropic").model(model)
+                    .counts(TokenCounts.of(100, 50)).build());
+            keeper.usage().flush();
+            assertThat(byHand.eventId()).isEqualTo(id);
+            assertThat(count("SELECT COUNT(*) FROM tk_usage_events WHERE tenant_id = '" + tenant + "'")).isEqualTo(1);
+            assertThat(count("SELECT COALESCE(SUM(requests), 0) FROM tk_usage_hourly WHERE tenant_id = '" + tenant
+                    + "'")).isEqualTo(1);
+            assertThat(counted(daily)).isEqualTo(150);
+            assertThat(keeper.limits().usage(tenant, daily.id()).used()).isEqualTo(150);
+            assertThat(keeper.usage().stats().duplicates()).isEqualTo(3); // the retry, the third, the one by hand
+        }
+
+        @Test
+        @DisplayName("a limit created while a call is in flight counts that call when it completes")
+        void limitCreatedDuringACall() {
+            IssuedToken t = token("search");
+            Limit before = tokenBudget(t, 1_000_000, 0);
+            Permit inFlight = (Permit) call(t, 100, 100);
+            Limit during = keeper.limits().create(LimitSpec.builder(tenant).name("project").project("search")
+                    .tokens(1_000_000).period(LimitPeriod.DAY).build());
+            inFlight.complete(TokenCounts.of(70, 30), Duration.ofMillis(10));
+            keeper.usage().flush();
+            assertThat(counted(before)).isEqualTo(100);
+            assertThat(counted(during)).isEqualTo(100);
+        }
+
+        @Test
         @DisplayName("threshold and grace crossings are announced once per window, to listeners and the audit log")
         void alerts() {
             List<LimitAlert> heard = java.util.Collections.synchronizedList(new ArrayList<>());

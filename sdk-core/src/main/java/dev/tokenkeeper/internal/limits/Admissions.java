@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -133,8 +134,10 @@ public final class Admissions {
         }
         Budgets.Reservation r;
         String key = Ids.uuid7(clock);
+        long limitsVersion = budgets.limitsVersion(); // before the lookup: a change during it is seen later
+        List<Limit> limits;
         try {
-            List<Limit> limits = budgets.applicable(p.tenantId(), p.userId(), p.projectId(), p.tokenId(),
+            limits = budgets.applicable(p.tenantId(), p.userId(), p.projectId(), p.tokenId(),
                     call.runId(), call.provider(), call.model());
             long[] units = new long[limits.size()];
             for (int i = 0; i < units.length; i++) {
@@ -149,7 +152,7 @@ public final class Admissions {
             }
             LOG.warn("TokenKeeper: admitting a call of token {} without checking its limits: {}", p.tokenId(),
                     e.getMessage());
-            return open(key, p, call, now, List.of(), List.of(), false);
+            return open(key, p, call, now, List.of(), List.of(), false, null, limitsVersion);
         }
         if (!r.granted() && r.backendDown()) {
             return rateBackendDown(r);
@@ -178,7 +181,7 @@ public final class Admissions {
                 warnings.add(new BudgetWarning(h.limit(), h.window(), h.claimed()));
             }
         }
-        return open(key, p, call, now, List.copyOf(warnings), r.holds(), true);
+        return open(key, p, call, now, List.copyOf(warnings), r.holds(), true, limits, limitsVersion);
     }
 
     private Denial rateBackendDown(Budgets.Reservation r) {
@@ -189,11 +192,11 @@ public final class Admissions {
     }
 
     private Permit open(String key, Principal p, CallRequest call, Instant now, List<BudgetWarning> warnings,
-            List<Budgets.Hold> holds, boolean checked) {
+            List<Budgets.Hold> holds, boolean checked, @Nullable List<Limit> limits, long limitsVersion) {
         // the permit's key is a fresh id already: it is the request id too unless the caller gave one
         String requestId = call.requestId() != null ? call.requestId() : key;
         OpenPermit permit = new OpenPermit(key, requestId, p, call, now, now.plus(permitTimeout),
-                warnings, holds, checked);
+                warnings, holds, checked, limits, limitsVersion);
         open.put(permit.key, permit);
         return permit;
     }
@@ -237,11 +240,15 @@ public final class Admissions {
         final List<BudgetWarning> warnings;
         final List<Budgets.Hold> holds;
         final boolean checked;
+        /** The limits that applied at authorize, or {@code null} when they could not be read. */
+        final @Nullable List<Limit> limits;
+        final long limitsVersion;
         private int state = OPEN;
         private boolean releasedByCaller;
 
         OpenPermit(String key, String requestId, Principal principal, CallRequest call, Instant startedAt,
-                Instant expiresAt, List<BudgetWarning> warnings, List<Budgets.Hold> holds, boolean checked) {
+                Instant expiresAt, List<BudgetWarning> warnings, List<Budgets.Hold> holds, boolean checked,
+                @Nullable List<Limit> limits, long limitsVersion) {
             this.key = key;
             this.requestId = requestId;
             this.principal = principal;
@@ -251,6 +258,8 @@ public final class Admissions {
             this.warnings = warnings;
             this.holds = holds;
             this.checked = checked;
+            this.limits = limits;
+            this.limitsVersion = limitsVersion;
         }
 
         @Override
@@ -305,7 +314,9 @@ public final class Admissions {
             }
             state = UNRESERVED; // whatever happens below, the reservations are settled or released by it
             open.remove(key);
-            RecordedUsage recorded = usage.record(event, held);
+            // the limits looked up at authorize still apply unless some limit changed since
+            List<Limit> applicable = limits != null && budgets.limitsVersion() == limitsVersion ? limits : null;
+            RecordedUsage recorded = usage.recordSettled(event, held, applicable);
             state = SETTLED;
             return recorded;
         }

@@ -1,6 +1,7 @@
 package dev.tokenkeeper.internal.limits;
 
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.CacheLoader;
 import com.github.benmanes.caffeine.cache.LoadingCache;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
@@ -32,6 +33,7 @@ public final class Budgets {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Budgets.class);
     private final Storage storage;
     private final LoadingCache<ScopeKey, List<Limit>> limits;
+    private final AtomicLong limitsVersion = new AtomicLong();
     private final ConcurrentHashMap<LimitCharge.Key, Counter> counters = new ConcurrentHashMap<>();
 
     private record ScopeKey(String tenantId, @Nullable String userId, @Nullable String projectId,
@@ -110,8 +112,22 @@ public final class Budgets {
                 .refreshAfterWrite(limitSyncInterval)
                 .expireAfterWrite(Duration.ofHours(1).compareTo(limitSyncInterval) > 0 ? Duration.ofHours(1)
                         : limitSyncInterval.multipliedBy(2))
-                .build(k -> List.copyOf(storage.read(tx -> storage.limits().forScopes(tx, k.tenantId(), k.userId(),
-                        k.projectId(), k.tokenId(), k.runId()))));
+                .build(new CacheLoader<ScopeKey, List<Limit>>() {
+                    @Override
+                    public List<Limit> load(ScopeKey k) {
+                        return List.copyOf(storage.read(tx -> storage.limits().forScopes(tx, k.tenantId(),
+                                k.userId(), k.projectId(), k.tokenId(), k.runId())));
+                    }
+
+                    @Override
+                    public List<Limit> reload(ScopeKey k, List<Limit> old) {
+                        List<Limit> now = load(k);
+                        if (!now.equals(old)) {
+                            limitsVersion.incrementAndGet(); // a limit changed on another instance
+                        }
+                        return now;
+                    }
+                });
     }
 
     /** The limits that apply to a call (cached; changed limits apply within the limit-sync interval). */
@@ -155,7 +171,16 @@ public final class Budgets {
 
     /** Forgets the cached limits: a limit was created, changed or deleted here. */
     public void limitsChanged() {
+        limitsVersion.incrementAndGet();
         limits.invalidateAll();
+    }
+
+    /**
+     * Grows whenever the limits this instance applies may have changed (here, or as seen by a refresh
+     * from the database): while it stays the same, a list {@link #applicable} returned is still current.
+     */
+    public long limitsVersion() {
+        return limitsVersion.get();
     }
 
     /** A limit was deleted: its counters go. */
@@ -215,7 +240,9 @@ public final class Budgets {
     }
 
     private Counter counter(String limitId, long windowStart, long windowEnd) {
-        return counters.computeIfAbsent(new LimitCharge.Key(limitId, windowStart),
+        LimitCharge.Key key = new LimitCharge.Key(limitId, windowStart);
+        Counter c = counters.get(key); // the common case, without computeIfAbsent's lock and lambda
+        return c != null ? c : counters.computeIfAbsent(key,
                 k -> new Counter(storage.read(tx -> storage.limits().used(tx, limitId, windowStart)), windowEnd));
     }
 
@@ -498,15 +525,20 @@ public final class Budgets {
             }
         }
         for (LimitCharge c : charges) {
-            Counter counter = counter(c.limitId(), c.windowStart(), c.windowEnd());
+            Counter counter = null;
             long reserved = 0;
             for (int i = 0; i < holds.size(); i++) {
                 Hold h = holds.get(i);
-                if (!settled[i] && h.counter() == counter) {
+                if (!settled[i] && h.counter() != null && h.limit().id().equals(c.limitId())
+                        && h.window().start().toEpochMilli() == c.windowStart()) {
+                    counter = h.counter(); // the counter the reservation was taken on
                     reserved = h.units();
                     settled[i] = true;
                     break;
                 }
+            }
+            if (counter == null) {
+                counter = counter(c.limitId(), c.windowStart(), c.windowEnd());
             }
             counter.used.addAndGet(c.units());
             counter.claimed.addAndGet(c.units() - reserved);

@@ -9,6 +9,7 @@ import dev.tokenkeeper.NotFoundException;
 import dev.tokenkeeper.internal.Listeners;
 import dev.tokenkeeper.internal.limits.Budgets;
 import dev.tokenkeeper.internal.limits.LimitAlerts;
+import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitAlert;
 import dev.tokenkeeper.limits.LimitPeriod;
 import dev.tokenkeeper.internal.storage.HourlyRollup;
@@ -79,8 +80,18 @@ public final class DefaultUsageService implements UsageService {
      * A queued event with what it adds to the budget counters, and whether those were added to this
      * instance's counters already.
      */
-    private record Pending(UsageRow row, List<LimitCharge> charges, boolean counted, List<String> reservations,
-            List<Budgets.LeaseUse> leaseUses, long queuedAtNanos) implements Item {}
+    /**
+     * @param remember the request key of a permit's event, for the writer to remember (see
+     *     {@link #rememberSettled}); {@code null} when the caller looked the request up already
+     */
+    private record Pending(UsageRow row, EventIds.@Nullable RequestKey remember, List<LimitCharge> charges,
+            boolean counted, List<String> reservations, List<Budgets.LeaseUse> leaseUses, long queuedAtNanos)
+            implements Item {
+        Pending withFirstAttempt(long firstAt) {
+            UsageRow r = row.withIdAndTime(EventIds.of(firstAt, requireNonNull(remember)), firstAt);
+            return new Pending(r, null, charges, counted, reservations, leaseUses, queuedAtNanos);
+        }
+    }
 
     private record FlushMarker(CountDownLatch done) implements Item {}
 
@@ -143,14 +154,25 @@ public final class DefaultUsageService implements UsageService {
 
     @Override
     public RecordedUsage record(UsageEvent event) {
-        return record(event, List.of());
+        return record(event, List.of(), false, null);
     }
 
     /**
      * Records the event of a permit, turning the permit's reservations into the event's usage. When
      * this throws, the reservations are released and nothing was recorded.
      */
-    public RecordedUsage record(UsageEvent event, List<Budgets.Hold> holds) {
+    public RecordedUsage recordSettled(UsageEvent event, List<Budgets.Hold> holds, @Nullable List<Limit> applicable) {
+        return record(event, holds, true, applicable);
+    }
+
+    /**
+     * @param settled the event of a permit: its request settles once (the permit sees to that), so the
+     *     caller does not look it up among the recent requests; the writer remembers it instead, and
+     *     maps it to an earlier attempt recorded under the same request id, if one exists
+     * @param applicable the limits that apply to the event when known to be current, else {@code null}
+     */
+    private RecordedUsage record(UsageEvent event, List<Budgets.Hold> holds, boolean settled,
+            @Nullable List<Limit> applicable) {
         if (!accepting) {
             budgets.release(holds);
             throw new IllegalStateException("TokenKeeper is closed");
@@ -163,8 +185,10 @@ public final class DefaultUsageService implements UsageService {
         }
         long requestedAt = event.at() != null ? event.at().toEpochMilli() : clock.millis();
         EventIds.RequestKey key = EventIds.key(event.tenantId(), event.requestId());
-        // Within the idempotency window a retry maps to the first attempt's id, even if re-stamped.
-        long firstAt = recent.firstAt(key.hi(), key.lo(), requestedAt);
+        // Within the idempotency window a retry maps to the first attempt's id, even if re-stamped. A
+        // permit's event is looked up by the writer (see rememberSettled), off the caller's path.
+        boolean writerRemembers = settled && writer != null;
+        long firstAt = writerRemembers ? RecentRequests.NONE : recent.firstAt(key.hi(), key.lo(), requestedAt);
         boolean firstSeen = firstAt == RecentRequests.NONE;
         long at = firstSeen ? requestedAt : firstAt;
         List<LimitCharge> charges = List.of();
@@ -181,8 +205,9 @@ public final class DefaultUsageService implements UsageService {
                     cost.output(), cost.reasoning(), cost.total(), cost.priceMissing(), event.latency().toMillis(),
                     event.outcome().name(), event.source().name(), event.errorMessage(),
                     event.metadata().isEmpty() ? "{}" : Json.write(event.metadata()));
-            charges = budgets.charges(budgets.applicable(event.tenantId(), event.userId(), event.projectId(),
-                    event.tokenId(), event.runId(), event.provider(), event.model()), at, c, cost.total());
+            charges = budgets.charges(applicable != null ? applicable : budgets.applicable(event.tenantId(),
+                    event.userId(), event.projectId(), event.tokenId(), event.runId(), event.provider(),
+                    event.model()), at, c, cost.total());
             // The budget counters see the usage at once; a retry seen before adds nothing. (A retry the
             // writer finds stored already is taken back after its batch commits.)
             if (firstSeen && (!charges.isEmpty() || !holds.isEmpty())) {
@@ -196,7 +221,8 @@ public final class DefaultUsageService implements UsageService {
                 budgets.release(holds);
             }
             holdsDone = true;
-            Pending pending = new Pending(row, charges, counted, reservations, leaseUses, System.nanoTime());
+            Pending pending = new Pending(row, writerRemembers ? key : null, charges, counted, reservations,
+                    leaseUses, System.nanoTime());
             RecordedUsage recorded;
             if (settings.synchronous()) {
                 write(pooled, List.of(pending));
@@ -217,7 +243,7 @@ public final class DefaultUsageService implements UsageService {
             }
             budgets.releaseReservations(reservations);
             budgets.leaseUsage(leaseUses, false);
-            if (firstSeen) {
+            if (firstSeen && !writerRemembers) {
                 recent.forget(key.hi(), key.lo()); // not recorded: a retry is a first attempt
             }
             throw e;
@@ -428,7 +454,7 @@ public final class DefaultUsageService implements UsageService {
                     List<Pending> rows = new ArrayList<>(items.size());
                     for (Item i : items) {
                         if (i instanceof Pending p) {
-                            rows.add(p);
+                            rows.add(rememberSettled(p));
                         }
                     }
                     if (!rows.isEmpty()) {
@@ -450,6 +476,21 @@ public final class DefaultUsageService implements UsageService {
                 LOG.error("TokenKeeper ledger writer: unexpected failure; continuing", e);
             }
         }
+    }
+
+    /**
+     * Remembers a permit's event among the recent requests. If an earlier attempt under the same
+     * request id was recorded with another time (a re-stamped record of that request), the event
+     * takes that attempt's id and time: stored already, it is then a duplicate, and what its permit
+     * counted is taken back after the batch, as for any duplicate; not stored yet, the later one is.
+     */
+    private Pending rememberSettled(Pending p) {
+        EventIds.RequestKey key = p.remember();
+        if (key == null) {
+            return p;
+        }
+        long firstAt = recent.firstAt(key.hi(), key.lo(), p.row().at());
+        return firstAt == RecentRequests.NONE || firstAt == p.row().at() ? p : p.withFirstAttempt(firstAt);
     }
 
     /**
