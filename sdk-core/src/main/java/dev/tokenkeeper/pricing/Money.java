@@ -47,7 +47,7 @@ public record Money(BigDecimal amount) implements Comparable<Money> {
 
     /** An amount given in picodollars. */
     public static Money ofPicos(long picos) {
-        return new Money(BigDecimal.valueOf(picos, SCALE));
+        return picos == 0 ? ZERO : new Money(BigDecimal.valueOf(picos, SCALE));
     }
 
     /** The amount in picodollars (exact). */

@@ -214,7 +214,7 @@ public final class DefaultUsageService implements UsageService {
                 budgets.settle(charges, holds, c, cost.total());
                 counted = !charges.isEmpty();
                 // reservations held in the database are released by the writer, with the event
-                reservations = holds.stream().filter(Budgets.Hold::shared).map(Budgets.Hold::reservationId).toList();
+                reservations = sharedReservations(holds);
                 // usage taken from leases leaves them when the writer commits it
                 leaseUses = budgets.leaseUses(holds, c, cost.total());
             } else {
@@ -248,6 +248,20 @@ public final class DefaultUsageService implements UsageService {
             }
             throw e;
         }
+    }
+
+    /** The ids of the reservations held in the database (shared budgets), without a stream per call. */
+    private static List<String> sharedReservations(List<Budgets.Hold> holds) {
+        List<String> ids = null;
+        for (Budgets.Hold h : holds) {
+            if (h.shared()) {
+                if (ids == null) {
+                    ids = new ArrayList<>(holds.size());
+                }
+                ids.add(h.reservationId());
+            }
+        }
+        return ids == null ? List.of() : ids;
     }
 
     private void requireTenant(String tenantId) {
