@@ -149,14 +149,20 @@ final class RecentRequests {
         }
 
         synchronized long find(long hi, long lo) {
+            int i = indexOf(hi, lo);
+            return i < 0 ? NONE : slots[i + 2];
+        }
+
+        /** Where the entry of {@code (hi, lo)} stands in {@code slots}, or -1; under the lock. */
+        private int indexOf(long hi, long lo) {
             long[] a = slots;
             for (int i = start(lo, a.length / 3); ; i = next(i, a.length)) {
                 long at = a[i + 2];
                 if (at == EMPTY) {
-                    return NONE;
+                    return -1;
                 }
                 if (a[i] == hi && a[i + 1] == lo && at != REMOVED) {
-                    return at;
+                    return i;
                 }
             }
         }
@@ -183,17 +189,12 @@ final class RecentRequests {
         }
 
         synchronized boolean remove(long hi, long lo) {
-            long[] a = slots;
-            for (int i = start(lo, a.length / 3); ; i = next(i, a.length)) {
-                long at = a[i + 2];
-                if (at == EMPTY) {
-                    return false;
-                }
-                if (a[i] == hi && a[i + 1] == lo && at != REMOVED) {
-                    a[i + 2] = REMOVED;
-                    return true;
-                }
+            int i = indexOf(hi, lo);
+            if (i < 0) {
+                return false;
             }
+            slots[i + 2] = REMOVED;
+            return true;
         }
 
         /** Rehashes into a table twice as large (or as large, when removed slots make up the load). */
