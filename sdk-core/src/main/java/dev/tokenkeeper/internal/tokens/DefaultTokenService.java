@@ -180,11 +180,14 @@ public final class DefaultTokenService implements TokenService {
         }
         byte[] hash = hasher.hash(secret);
         HashKey key = HashKey.of(hash);
-        if (unknownHashes.getIfPresent(key) != null) {
-            failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
-            return NOT_FOUND;
+        String tokenId = tokenIdByHash.getIfPresent(key); // the common case: one cache lookup
+        if (tokenId == null) {
+            if (unknownHashes.getIfPresent(key) != null) {
+                failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
+                return NOT_FOUND;
+            }
+            tokenId = tokenIdByHash.get(key, k -> loadByHash(hash));
         }
-        String tokenId = tokenIdByHash.get(key, k -> loadByHash(hash));
         if (tokenId == null) {
             unknownHashes.put(key, Boolean.TRUE);
             failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
