@@ -19,7 +19,12 @@ public final class Ids {
 
     public static String uuid7(Clock clock) {
         long candidate = clock.millis() << 12;
-        long stamp = LAST.updateAndGet(last -> Math.max(candidate, last + 1));
+        long last;
+        long stamp;
+        do { // a loop rather than updateAndGet: no lambda object per id
+            last = LAST.get();
+            stamp = Math.max(candidate, last + 1);
+        } while (!LAST.compareAndSet(last, stamp));
         long msb = ((stamp >>> 12) << 16) | 0x7000L | (stamp & 0x0FFFL);
         long lsb = (ThreadLocalRandom.current().nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
         return new UUID(msb, lsb).toString();
