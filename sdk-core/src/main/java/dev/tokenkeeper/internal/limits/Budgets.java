@@ -137,20 +137,18 @@ public final class Budgets {
         if (all.isEmpty()) {
             return all;
         }
-        int first = 0;
-        while (first < all.size() && all.get(first).matches(provider, model)) {
-            first++;
-        }
-        if (first == all.size()) {
-            return all; // the common case: no limit of this scope filters by provider or model
-        }
-        List<Limit> matching = new ArrayList<>(all.subList(0, first));
-        for (int i = first + 1; i < all.size(); i++) {
-            if (all.get(i).matches(provider, model)) {
-                matching.add(all.get(i));
+        for (Limit l : all) {
+            if (!l.matches(provider, model)) {
+                List<Limit> matching = new ArrayList<>(all.size());
+                for (Limit m : all) {
+                    if (m.matches(provider, model)) {
+                        matching.add(m);
+                    }
+                }
+                return matching;
             }
         }
-        return matching;
+        return all; // the common case: every limit of this scope matches, and the cached list serves as is
     }
 
     /**

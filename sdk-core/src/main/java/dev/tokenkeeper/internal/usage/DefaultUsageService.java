@@ -79,8 +79,7 @@ public final class DefaultUsageService implements UsageService {
     /**
      * A queued event with what it adds to the budget counters, and whether those were added to this
      * instance's counters already.
-     */
-    /**
+     *
      * @param remember the request key of a permit's event, for the writer to remember (see
      *     {@link #rememberSettled}); {@code null} when the caller looked the request up already
      */
@@ -188,7 +187,7 @@ public final class DefaultUsageService implements UsageService {
         // Within the idempotency window a retry maps to the first attempt's id, even if re-stamped. A
         // permit's event is looked up by the writer (see rememberSettled), off the caller's path.
         boolean writerRemembers = settled && writer != null;
-        long firstAt = writerRemembers ? RecentRequests.NONE : recent.firstAt(key.hi(), key.lo(), requestedAt);
+        long firstAt = writerRemembers ? RecentRequests.NONE : recent.firstAt(key, requestedAt);
         boolean firstSeen = firstAt == RecentRequests.NONE;
         long at = firstSeen ? requestedAt : firstAt;
         List<LimitCharge> charges = List.of();
@@ -244,7 +243,7 @@ public final class DefaultUsageService implements UsageService {
             budgets.releaseReservations(reservations);
             budgets.leaseUsage(leaseUses, false);
             if (firstSeen && !writerRemembers) {
-                recent.forget(key.hi(), key.lo()); // not recorded: a retry is a first attempt
+                recent.forget(key); // not recorded: a retry is a first attempt
             }
             throw e;
         }
@@ -503,7 +502,7 @@ public final class DefaultUsageService implements UsageService {
         if (key == null) {
             return p;
         }
-        long firstAt = recent.firstAt(key.hi(), key.lo(), p.row().at());
+        long firstAt = recent.firstAt(key, p.row().at());
         return firstAt == RecentRequests.NONE || firstAt == p.row().at() ? p : p.withFirstAttempt(firstAt);
     }
 

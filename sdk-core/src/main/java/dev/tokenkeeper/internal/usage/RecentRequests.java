@@ -46,27 +46,23 @@ final class RecentRequests {
     }
 
     /**
-     * When the first attempt of the request keyed {@code (hi, lo)} was stamped; or, when this is the
-     * first attempt (within memory), {@link #NONE}, and {@code at} is remembered as that time from now
-     * on. Of concurrent first attempts, exactly one gets {@link #NONE}.
+     * When the first attempt of the request was stamped; or, when this is the first attempt (within
+     * memory), {@link #NONE}, and {@code at} is remembered as that time from now on. Of concurrent
+     * first attempts, exactly one gets {@link #NONE}.
      *
      * @param at the attempt's time, Unix milliseconds, never negative
      */
-    long firstAt(long hi, long lo, long at) {
+    long firstAt(EventIds.RequestKey key, long at) {
         Generations g = current();
-        long seen = g.previous().find(hi, lo);
-        if (seen != NONE) {
-            return seen;
-        }
-        seen = g.current().putIfAbsent(hi, lo, at);
-        return seen;
+        long seen = g.previous().find(key.hi(), key.lo());
+        return seen != NONE ? seen : g.current().putIfAbsent(key.hi(), key.lo(), at);
     }
 
     /** Forgets a request (its first attempt was not recorded after all). */
-    void forget(long hi, long lo) {
+    void forget(EventIds.RequestKey key) {
         Generations g = generations.get();
-        g.current().remove(hi, lo);
-        g.previous().remove(hi, lo);
+        g.current().remove(key.hi(), key.lo());
+        g.previous().remove(key.hi(), key.lo());
     }
 
     /** Entries remembered now (both generations). */

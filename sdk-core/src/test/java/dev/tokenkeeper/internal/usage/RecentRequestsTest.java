@@ -3,7 +3,6 @@ package dev.tokenkeeper.internal.usage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.MutableClock;
-import dev.tokenkeeper.internal.usage.EventIds.RequestKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,8 +20,7 @@ class RecentRequestsTest {
     final Duration window = Duration.ofMinutes(10);
 
     private static long firstAt(RecentRequests recent, String request, long at) {
-        RequestKey k = EventIds.key("t", request);
-        return recent.firstAt(k.hi(), k.lo(), at);
+        return recent.firstAt(EventIds.key("t", request), at);
     }
 
     @Test
@@ -35,8 +33,7 @@ class RecentRequestsTest {
         assertThat(firstAt(recent, "req-2", 300)).isEqualTo(RecentRequests.NONE);
         assertThat(firstAt(recent, "req-2", 400)).isEqualTo(300);
         // the same request id in another tenant is another request
-        RequestKey other = EventIds.key("u", "req-1");
-        assertThat(recent.firstAt(other.hi(), other.lo(), 500)).isEqualTo(RecentRequests.NONE);
+        assertThat(recent.firstAt(EventIds.key("u", "req-1"), 500)).isEqualTo(RecentRequests.NONE);
     }
 
     @Test
@@ -91,8 +88,7 @@ class RecentRequestsTest {
             firstAt(recent, "req-" + i, i);
         }
         for (int i = 0; i < 1_000; i += 2) {
-            RequestKey k = EventIds.key("t", "req-" + i);
-            recent.forget(k.hi(), k.lo());
+            recent.forget(EventIds.key("t", "req-" + i));
         }
         assertThat(recent.size()).isEqualTo(500);
         // forgotten slots are skipped by lookups and reclaimed as the tables grow

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
@@ -122,13 +123,25 @@ public final class JdbcStorage implements Storage {
 
     @Override
     public <T> T write(Function<StorageTx, T> work) {
-        lockWrites();
         try {
-            T result = jdbi.inTransaction(h -> work.apply(new JdbcTx(h)));
-            committed();
-            return result;
+            return inWriteTurn(() -> jdbi.inTransaction(h -> work.apply(new JdbcTx(h))));
         } catch (JdbiException e) {
             throw translate(e);
+        }
+    }
+
+    /**
+     * Runs one write transaction in this process's turn (SQLite), and tells the checkpointer when it
+     * committed.
+     */
+    private <T> T inWriteTurn(Supplier<T> transaction) {
+        lockWrites();
+        try {
+            T result = transaction.get();
+            if (checkpointer != null) {
+                checkpointer.committed();
+            }
+            return result;
         } finally {
             unlockWrites();
         }
@@ -153,12 +166,6 @@ public final class JdbcStorage implements Storage {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StorageException("interrupted while waiting to write to the SQLite database", e);
-        }
-    }
-
-    private void committed() {
-        if (checkpointer != null) {
-            checkpointer.committed();
         }
     }
 
@@ -194,14 +201,8 @@ public final class JdbcStorage implements Storage {
                     statements = new StatementCache(handle.getConnection());
                 }
                 StatementCache cache = statements;
-                lockWrites();
-                try {
-                    T result = handle.inTransaction(h -> work.apply(new JdbcTx(h, cache)));
-                    committed();
-                    return result;
-                } finally {
-                    unlockWrites();
-                }
+                Handle held = handle;
+                return inWriteTurn(() -> held.inTransaction(h -> work.apply(new JdbcTx(h, cache))));
             } catch (JdbiException e) {
                 close();
                 throw translate(e);
