@@ -97,6 +97,7 @@ public final class TokenKeeper implements AutoCloseable {
     private final VerificationFailures failures;
     private final ScheduledExecutorService scheduler;
     private final ScheduledExecutorService syncScheduler;
+    private final ScheduledExecutorService limitSyncScheduler;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private TokenKeeper(Builder b, Storage storage) {
@@ -118,7 +119,7 @@ public final class TokenKeeper implements AutoCloseable {
             importPriceFile(pricing, b.priceFile);
         }
         boolean shared = b.sharedBudgets != null ? b.sharedBudgets : storage.backend().equals("postgresql");
-        this.budgets = new Budgets(storage, b.limitSyncInterval,
+        this.budgets = new Budgets(storage, b.clock, b.limitSyncInterval, b.clockSkewMargin,
                 RateBuckets.create(b.rateLimitBackend, storage, b.clock), b.rateLimitFailurePolicy,
                 shared && b.budgetLeasing ? new Leases(storage, b.clock, Duration.ofSeconds(30), Duration.ofSeconds(30),
                         Duration.ofMillis(500)) : null);
@@ -143,6 +144,9 @@ public final class TokenKeeper implements AutoCloseable {
         // maintenance writes (a token sync later than the clock-skew margin drops every cached token).
         this.syncScheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
         schedule(syncScheduler, "token sync", tokens::sync, b.tokenSyncInterval);
+        // The limits feed has one too: bringing many cached scopes up to date may take a while.
+        this.limitSyncScheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
+        schedule(limitSyncScheduler, "limit sync", budgets::syncLimits, b.limitSyncInterval);
         schedule("last-used flush", tokens::flushLastUsed, b.lastUsedFlushInterval);
         schedule("verification-failure audit", failures::flush, b.failureAuditWindow);
         schedule("price sync", pricing::refresh, b.priceSyncInterval);
@@ -323,6 +327,7 @@ public final class TokenKeeper implements AutoCloseable {
         tokens.flushLastUsed();
         failures.flush();
         tokens.sync();
+        budgets.syncLimits();
     }
 
     /**
@@ -343,6 +348,7 @@ public final class TokenKeeper implements AutoCloseable {
         }
         usage.close();
         syncScheduler.shutdownNow();
+        limitSyncScheduler.shutdownNow();
         scheduler.shutdown();
         try {
             if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
@@ -650,7 +656,10 @@ public final class TokenKeeper implements AutoCloseable {
             return this;
         }
 
-        /** How long a limit created, changed or deleted by another instance may go unnoticed. Default 5 s. */
+        /**
+         * How often this instance reads the limits change feed, so how long a limit created, changed or
+         * deleted by another instance may go unnoticed. Default 5 s.
+         */
         public Builder limitSyncInterval(Duration interval) {
             this.limitSyncInterval = positive("limitSyncInterval", interval);
             return this;

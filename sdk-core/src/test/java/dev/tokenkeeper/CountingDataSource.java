@@ -12,6 +12,7 @@ import javax.sql.DataSource;
 final class CountingDataSource implements DataSource {
     private final DataSource delegate;
     final AtomicInteger connections = new AtomicInteger();
+    private final java.util.Map<Thread, AtomicInteger> byThread = new java.util.concurrent.ConcurrentHashMap<>();
     volatile boolean down;
 
     CountingDataSource(DataSource delegate) {
@@ -24,7 +25,14 @@ final class CountingDataSource implements DataSource {
             throw new SQLException("database is down (test)");
         }
         connections.incrementAndGet();
+        byThread.computeIfAbsent(Thread.currentThread(), t -> new AtomicInteger()).incrementAndGet();
         return delegate.getConnection();
+    }
+
+    /** Connections taken by the calling thread: not by background work (checkpoints, leases, price sync). */
+    int takenHere() {
+        AtomicInteger n = byThread.get(Thread.currentThread());
+        return n == null ? 0 : n.get();
     }
 
     @Override

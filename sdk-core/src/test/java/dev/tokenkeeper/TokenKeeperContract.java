@@ -99,6 +99,7 @@ public abstract class TokenKeeperContract {
                 .dataSource(ds)
                 .clock(clock)
                 .tokenSyncInterval(Duration.ofHours(1))
+                .limitSyncInterval(Duration.ofHours(1))
                 .offlineGrace(Duration.ofHours(2))
                 .lastUsedFlushInterval(Duration.ofHours(1))
                 .failureAuditWindow(Duration.ofHours(1));
@@ -151,7 +152,7 @@ public abstract class TokenKeeperContract {
         StorageHealth health = keeper.storageHealth();
         assertThat(health.up()).isTrue();
         assertThat(health.backend()).isEqualTo(expectedBackend());
-        assertThat(health.schemaVersion()).isEqualTo("13");
+        assertThat(health.schemaVersion()).isEqualTo("14");
     }
 
     @Nested
@@ -1598,6 +1599,82 @@ public abstract class TokenKeeperContract {
             keeper.usage().flush();
             assertThat(counted(before)).isEqualTo(100);
             assertThat(counted(during)).isEqualTo(100);
+        }
+
+        @Test
+        @DisplayName("a limit created, changed or deleted on one instance applies on the other at its next limit sync")
+        void limitChangesReachTheOtherInstance() {
+            TokenKeeper b = another(quietBuilder(database()));
+            IssuedToken t = token("search");
+            Admission a = b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000));
+            ((Permit) a).release(); // b caches the token's limits: none
+            Limit tight = tokenBudget(t, 500, 0);
+            assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000)))
+                    .as("b has not read the feed yet").isInstanceOfSatisfying(Permit.class, Permit::release);
+            b.flush();
+            assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000)))
+                    .isInstanceOfSatisfying(Denial.class, d -> {
+                        assertThat(d.reason()).isEqualTo(DenialReason.BUDGET_EXCEEDED);
+                        assertThat(d.limit().id()).isEqualTo(tight.id());
+                    });
+            keeper.limits().update(tenant, tight.id(), dev.tokenkeeper.limits.LimitChange.amount(5_000), Actor.SYSTEM);
+            b.flush();
+            assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000)))
+                    .isInstanceOfSatisfying(Permit.class, Permit::release);
+            Limit tenantWide = keeper.limits().create(LimitSpec.builder(tenant).name("tenant").tokens(100)
+                    .period(LimitPeriod.MONTH).build());
+            keeper.limits().delete(tenant, tight.id(), Actor.SYSTEM);
+            b.flush();
+            assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000)))
+                    .isInstanceOfSatisfying(Denial.class, d -> assertThat(d.limit().id()).isEqualTo(tenantWide.id()));
+            keeper.limits().delete(tenant, tenantWide.id(), Actor.SYSTEM);
+            b.flush();
+            assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000)))
+                    .isInstanceOfSatisfying(Permit.class, p -> {
+                        assertThat(p.warnings()).isEmpty();
+                        p.release();
+                    });
+        }
+
+        @Test
+        @DisplayName("a change to one scope's limits updates the cached limits in place: no other scope is read again")
+        void limitChangeRereadsOnlyItsScope() {
+            TokenKeeper k = another(quietBuilder(counting).sharedBudgets(false));
+            IssuedToken x = token("search");
+            IssuedToken y = token("search");
+            CallRequest c = CallRequest.of("anthropic", model, 100, 100);
+            clock.advance(Duration.ofHours(3));
+            k.flush();
+            k.flush(); // the token feed's margin has passed the new tokens: they stay cached from here
+            ((Permit) k.authorize(x.secret(), c)).release();
+            ((Permit) k.authorize(y.secret(), c)).release(); // both tokens and their limits are cached
+            int before = counting.takenHere();
+            Limit tight = k.limits().create(LimitSpec.builder(tenant).name("daily").token(x.info().id()).tokens(150)
+                    .period(LimitPeriod.DAY).build());
+            k.limits().create(LimitSpec.builder(tenant).name("run").run("run-1").tokens(10)
+                    .period(LimitPeriod.TOTAL).build());
+            int afterChanges = counting.takenHere();
+            assertThat(afterChanges - before).as("two changes: their transactions and one read of each scope")
+                    .isEqualTo(4);
+            assertThat(k.authorize(x.secret(), c)).isInstanceOfSatisfying(Denial.class,
+                    d -> assertThat(d.limit().id()).isEqualTo(tight.id()));
+            ((Permit) k.authorize(y.secret(), c)).release();
+            assertThat(counting.takenHere() - afterChanges).as("only the new limit's counter is read").isEqualTo(1);
+            int beforeSync = counting.takenHere();
+            k.flush(); // this instance reads its own changes from the feed as well
+            int afterSync = counting.takenHere();
+            assertThat(afterSync - beforeSync)
+                    .as("the last-used times, the token feed, the limit feed and one read per changed scope")
+                    .isLessThanOrEqualTo(5);
+            assertThat(k.authorize(x.secret(), c)).isInstanceOfSatisfying(Denial.class,
+                    d -> assertThat(d.limit().id()).isEqualTo(tight.id()));
+            ((Permit) k.authorize(y.secret(), c)).release();
+            assertThat(counting.takenHere() - afterSync).as("the feed left both scopes cached").isZero();
+            String feed = "SELECT COUNT(*) FROM tk_limit_changes WHERE tenant_id = '" + tenant + "'";
+            assertThat(count(feed)).isEqualTo(2);
+            clock.advance(Duration.ofHours(21)); // ten sync margins (of two hours here) and more
+            k.flush();
+            assertThat(count(feed)).as("pruned once no instance can need them").isZero();
         }
 
         @Test

@@ -10,6 +10,7 @@ import dev.tokenkeeper.audit.AuditAction;
 import dev.tokenkeeper.audit.AuditOutcome;
 import dev.tokenkeeper.internal.audit.Auditor;
 import dev.tokenkeeper.internal.limits.Budgets;
+import dev.tokenkeeper.internal.storage.LimitStore.ScopeChange;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.util.Checks;
 import dev.tokenkeeper.internal.util.Cursors;
@@ -60,11 +61,12 @@ public final class DefaultLimitService implements LimitService {
                         "tenant '" + spec.tenantId() + "' does not exist");
             }
             storage.limits().insert(tx, limit);
+            storage.limits().recordChange(tx, Ids.uuid7(clock), scopeOf(limit), now.toEpochMilli());
             auditor.record(tx, limit.tenantId(), spec.actor(), AuditAction.LIMIT_CREATED, "limit", limit.id(),
                     AuditOutcome.SUCCESS, describe(limit));
             return limit;
         });
-        budgets.limitsChanged();
+        budgets.scopeChanged(scopeOf(created));
         return created;
     }
 
@@ -84,13 +86,14 @@ public final class DefaultLimitService implements LimitService {
                     amount, grace, change.alertThresholds() != null ? change.alertThresholds() : old.alertThresholds(),
                     old.createdAt(), Instant.ofEpochMilli(clock.millis()));
             storage.limits().update(tx, updated);
+            storage.limits().recordChange(tx, Ids.uuid7(clock), scopeOf(updated), updated.updatedAt().toEpochMilli());
             Map<String, String> meta = describe(updated);
             meta.put("previous_amount", quantity(old, old.amount()));
             meta.put("previous_grace", quantity(old, old.grace()));
             auditor.record(tx, tenantId, actor, AuditAction.LIMIT_UPDATED, "limit", limitId, AuditOutcome.SUCCESS, meta);
             return updated;
         });
-        budgets.limitsChanged();
+        budgets.scopeChanged(scopeOf(result));
         return result;
     }
 
@@ -99,22 +102,23 @@ public final class DefaultLimitService implements LimitService {
         Checks.tenantId("tenant", tenantId);
         Checks.identifier("limitId", limitId);
         requireNonNull(actor, "actor");
-        boolean deleted = storage.write(tx -> {
+        Optional<Limit> deleted = storage.write(tx -> {
             Optional<Limit> old = storage.limits().find(tx, tenantId, limitId);
             if (old.isEmpty()) {
-                return false;
+                return old;
             }
             storage.limits().delete(tx, tenantId, limitId);
             storage.limits().deleteCounters(tx, limitId);
+            storage.limits().recordChange(tx, Ids.uuid7(clock), scopeOf(old.get()), clock.millis());
             auditor.record(tx, tenantId, actor, AuditAction.LIMIT_DELETED, "limit", limitId, AuditOutcome.SUCCESS,
                     describe(old.get()));
-            return true;
+            return old;
         });
-        if (deleted) {
-            budgets.limitsChanged();
+        if (deleted.isPresent()) {
+            budgets.scopeChanged(scopeOf(deleted.get()));
             budgets.forget(limitId);
         }
-        return deleted;
+        return deleted.isPresent();
     }
 
     @Override
@@ -163,6 +167,10 @@ public final class DefaultLimitService implements LimitService {
         return storage.read(tx -> storage.limits().forScopes(tx, tenantId, userId, projectId, tokenId, runId)).stream()
                 .filter(l -> l.matches(provider, model))
                 .toList();
+    }
+
+    private static ScopeChange scopeOf(Limit l) {
+        return new ScopeChange(l.tenantId(), l.scope(), l.scopeId());
     }
 
     private static NotFoundException notFound(String tenantId, String limitId) {

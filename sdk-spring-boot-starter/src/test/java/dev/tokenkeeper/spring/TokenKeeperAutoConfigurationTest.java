@@ -108,7 +108,7 @@ class TokenKeeperAutoConfigurationTest {
                     TokenKeeper keeper = ctx.getBean(TokenKeeper.class);
                     var health = ctx.getBean(TokenKeeperHealthIndicator.class).health();
                     assertThat(health.getStatus().getCode()).isEqualTo("UP");
-                    assertThat(health.getDetails()).containsEntry("backend", "sqlite").containsEntry("schemaVersion", "13")
+                    assertThat(health.getDetails()).containsEntry("backend", "sqlite").containsEntry("schemaVersion", "14")
                             .containsKey("ledgerQueued").containsEntry("ledgerLagMs", 0L)
                             .containsEntry("rateLimitBackend", "local").containsEntry("rateLimitBackendUp", true);
 

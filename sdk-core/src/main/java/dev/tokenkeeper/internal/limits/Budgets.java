@@ -1,12 +1,12 @@
 package dev.tokenkeeper.internal.limits;
 
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.CacheLoader;
 import com.github.benmanes.caffeine.cache.LoadingCache;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import dev.tokenkeeper.admission.StorageFailurePolicy;
 import dev.tokenkeeper.internal.storage.LimitCharge;
+import dev.tokenkeeper.internal.storage.LimitStore.ScopeChange;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitMetric;
@@ -16,7 +16,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
@@ -99,35 +105,37 @@ public final class Budgets {
     private final java.util.concurrent.atomic.AtomicLong rateChecksSkipped = new java.util.concurrent.atomic.AtomicLong();
     private volatile long lastRateWarning;
 
-    public Budgets(Storage storage, Duration limitSyncInterval, RateBuckets rateBuckets,
-            StorageFailurePolicy rateLimitFailurePolicy, @Nullable Leases leases) {
+    private final Clock clock;
+    private final long syncMarginMillis;
+    private long lastSyncStartMillis;
+    private long lastSyncOkNanos;
+    private long lastPruneMillis = Long.MIN_VALUE / 2;
+    private static final long PRUNE_EVERY_MILLIS = Duration.ofMinutes(10).toMillis();
+
+    /**
+     * @param limitSyncInterval how often {@link #syncLimits} runs: with the clock-skew margin, it sets
+     *     how far back each read of the change feed looks
+     */
+    public Budgets(Storage storage, Clock clock, Duration limitSyncInterval, Duration clockSkewMargin,
+            RateBuckets rateBuckets, StorageFailurePolicy rateLimitFailurePolicy, @Nullable Leases leases) {
         this.storage = storage;
+        this.clock = clock;
         this.leases = leases;
         this.rateBuckets = rateBuckets;
         this.rateFailOpen = rateLimitFailurePolicy == StorageFailurePolicy.FAIL_OPEN;
-        // Refreshed in the background after the sync interval; while the database does not answer,
-        // the last value keeps serving (for at most an hour).
+        this.syncMarginMillis = clockSkewMargin.plus(limitSyncInterval.multipliedBy(2)).toMillis();
+        this.lastSyncStartMillis = clock.millis();
+        this.lastSyncOkNanos = System.nanoTime();
+        // Kept current by the change feed (syncLimits), not by re-reading every cached scope: a
+        // refresh per scope and sync interval made 1,000 tokens cost 200 reads a second, and their
+        // bursts doubled the average admission. While the database does not answer, the last value
+        // keeps serving, for at most an hour (which also bounds a change made around the feed).
         this.limits = Caffeine.newBuilder()
                 .maximumSize(100_000)
-                .refreshAfterWrite(limitSyncInterval)
                 .expireAfterWrite(Duration.ofHours(1).compareTo(limitSyncInterval) > 0 ? Duration.ofHours(1)
                         : limitSyncInterval.multipliedBy(2))
-                .build(new CacheLoader<ScopeKey, List<Limit>>() {
-                    @Override
-                    public List<Limit> load(ScopeKey k) {
-                        return List.copyOf(storage.read(tx -> storage.limits().forScopes(tx, k.tenantId(),
-                                k.userId(), k.projectId(), k.tokenId(), k.runId())));
-                    }
-
-                    @Override
-                    public List<Limit> reload(ScopeKey k, List<Limit> old) {
-                        List<Limit> now = load(k);
-                        if (!now.equals(old)) {
-                            limitsVersion.incrementAndGet(); // a limit changed on another instance
-                        }
-                        return now;
-                    }
-                });
+                .build(k -> List.copyOf(storage.read(tx -> storage.limits().forScopes(tx, k.tenantId(), k.userId(),
+                        k.projectId(), k.tokenId(), k.runId()))));
     }
 
     /** The limits that apply to a call (cached; changed limits apply within the limit-sync interval). */
@@ -167,10 +175,106 @@ public final class Budgets {
         return matching;
     }
 
-    /** Forgets the cached limits: a limit was created, changed or deleted here. */
-    public void limitsChanged() {
+    /**
+     * A limit of this scope was created, changed or deleted here (its transaction committed, with its
+     * row in the change feed): the cached limits of the scopes it applies to are brought up to date
+     * before this returns.
+     */
+    public void scopeChanged(ScopeChange change) {
+        try {
+            apply(Set.of(change));
+        } catch (RuntimeException e) {
+            // the database stopped answering after the commit: drop what may be stale instead
+            limits.asMap().keySet().removeIf(k -> affects(change, k));
+            limitsVersion.incrementAndGet();
+        }
+    }
+
+    /**
+     * Reads the limits change feed and brings the cached limits of every scope changed since the
+     * previous read (less a margin for clock skew and transactions in flight) up to date: one read per
+     * changed scope, however many cached scopes it applies to, while callers keep using the limits
+     * they have. After a blind spell longer than the margin, every cached scope is dropped, since
+     * changes may have been missed.
+     */
+    public synchronized void syncLimits() {
+        long startMillis = clock.millis();
+        long since = lastSyncStartMillis - syncMarginMillis;
+        List<ScopeChange> changes = storage.read(tx -> storage.limits().changesSince(tx, since));
+        long nowNanos = System.nanoTime();
+        if (nowNanos - lastSyncOkNanos > Duration.ofMillis(syncMarginMillis).toNanos()) {
+            limits.invalidateAll();
+            limitsVersion.incrementAndGet();
+        } else if (!changes.isEmpty()) {
+            apply(new HashSet<>(changes));
+        }
+        lastSyncStartMillis = startMillis;
+        lastSyncOkNanos = nowNanos;
+        if (startMillis - lastPruneMillis >= PRUNE_EVERY_MILLIS) {
+            lastPruneMillis = startMillis;
+            try {
+                // rows no instance can still need: older than ten sync margins, and an hour
+                long before = startMillis - Math.max(Duration.ofHours(1).toMillis(), 10 * syncMarginMillis);
+                storage.write(tx -> storage.limits().pruneChanges(tx, before));
+            } catch (RuntimeException e) {
+                LOG.debug("TokenKeeper: the limits change feed could not be pruned; will retry: {}", e.toString());
+            }
+        }
+    }
+
+    /**
+     * Re-reads the limits of each changed scope and puts them into every cached list that includes
+     * that scope. A list replaced meanwhile (a load after an invalidation) is left alone: it was read
+     * whole, and a later pass of the feed sees the change again within the margin.
+     */
+    private void apply(Set<ScopeChange> changes) {
+        Map<ScopeChange, List<Limit>> fresh = new HashMap<>();
+        for (ScopeChange c : changes) {
+            fresh.put(c, storage.read(tx -> storage.limits().list(tx, c.tenantId(), c.scope(), c.scopeId(), null,
+                    Integer.MAX_VALUE)));
+        }
+        for (Map.Entry<ScopeKey, List<Limit>> e : limits.asMap().entrySet()) {
+            List<Limit> old = e.getValue();
+            List<Limit> now = old;
+            for (Map.Entry<ScopeChange, List<Limit>> f : fresh.entrySet()) {
+                if (affects(f.getKey(), e.getKey())) {
+                    now = patched(now, f.getKey(), f.getValue());
+                }
+            }
+            if (!now.equals(old)) {
+                limits.asMap().replace(e.getKey(), old, now);
+            }
+        }
+        // After the new lists are in (see limitsVersion), and even when none was cached: a permit in
+        // flight may hold a list whose entry has left the cache since.
         limitsVersion.incrementAndGet();
-        limits.invalidateAll();
+    }
+
+    /** Whether a change to that scope's limits changes the limits that apply to calls of this key. */
+    private static boolean affects(ScopeChange c, ScopeKey k) {
+        if (!c.tenantId().equals(k.tenantId())) {
+            return false;
+        }
+        return switch (c.scope()) {
+            case TENANT -> true;
+            case USER -> Objects.equals(c.scopeId(), k.userId());
+            case PROJECT -> Objects.equals(c.scopeId(), k.projectId());
+            case TOKEN -> Objects.equals(c.scopeId(), k.tokenId());
+            case RUN -> Objects.equals(c.scopeId(), k.runId());
+        };
+    }
+
+    /** The list with that scope's limits replaced by {@code scopeLimits}, in id order like a load. */
+    private static List<Limit> patched(List<Limit> list, ScopeChange c, List<Limit> scopeLimits) {
+        List<Limit> out = new ArrayList<>(list.size() + scopeLimits.size());
+        for (Limit l : list) {
+            if (l.scope() != c.scope() || !Objects.equals(l.scopeId(), c.scopeId())) {
+                out.add(l);
+            }
+        }
+        out.addAll(scopeLimits);
+        out.sort(Comparator.comparing(Limit::id));
+        return List.copyOf(out);
     }
 
     /**

@@ -17,6 +17,22 @@ public interface LimitStore {
 
     Optional<Limit> find(StorageTx tx, String tenantId, String id);
 
+    /**
+     * A change to the limits of one scope, as the change feed ({@code tk_limit_changes}) holds it.
+     *
+     * @param scopeId {@code null} for a tenant-wide limit
+     */
+    record ScopeChange(String tenantId, LimitScope scope, @Nullable String scopeId) {}
+
+    /** Adds a row to the change feed, in the transaction of the change. */
+    void recordChange(StorageTx tx, String id, ScopeChange change, long changedAt);
+
+    /** The changes recorded after {@code since}. */
+    List<ScopeChange> changesSince(StorageTx tx, long since);
+
+    /** Deletes the change-feed rows recorded before {@code before}; returns how many. */
+    int pruneChanges(StorageTx tx, long before);
+
     /** Oldest first (ids are time-ordered), after {@code afterId} when given. */
     List<Limit> list(StorageTx tx, String tenantId, @Nullable LimitScope scope, @Nullable String scopeId,
             @Nullable String afterId, int limit);

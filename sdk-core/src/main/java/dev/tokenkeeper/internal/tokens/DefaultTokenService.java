@@ -233,7 +233,8 @@ public final class DefaultTokenService implements TokenService {
             }
             return fresh;
         }
-        return states.get(tokenId, this::loadState);
+        TokenState cached = states.getIfPresent(tokenId); // the common case, without computeIfAbsent's work
+        return cached != null ? cached : states.get(tokenId, this::loadState);
     }
 
     private @Nullable TokenState loadState(String tokenId) {

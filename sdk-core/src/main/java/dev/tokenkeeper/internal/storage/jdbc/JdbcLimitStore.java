@@ -82,6 +82,38 @@ final class JdbcLimitStore implements LimitStore {
     }
 
     @Override
+    public void recordChange(StorageTx tx, String id, ScopeChange change, long changedAt) {
+        JdbcTx.of(tx).createUpdate("INSERT INTO tk_limit_changes (id, tenant_id, scope, scope_id, changed_at)"
+                        + " VALUES (:id, :tenant, :scope, :scopeId, :at)")
+                .bind("id", id)
+                .bind("tenant", change.tenantId())
+                .bind("scope", change.scope().name())
+                .bind("scopeId", change.scopeId() == null ? "" : change.scopeId())
+                .bind("at", changedAt)
+                .execute();
+    }
+
+    @Override
+    public List<ScopeChange> changesSince(StorageTx tx, long since) {
+        return JdbcTx.of(tx).createQuery("SELECT DISTINCT tenant_id, scope, scope_id FROM tk_limit_changes"
+                        + " WHERE changed_at > :since")
+                .bind("since", since)
+                .map((rs, ctx) -> {
+                    String scopeId = rs.getString("scope_id");
+                    return new ScopeChange(rs.getString("tenant_id"), LimitScope.valueOf(rs.getString("scope")),
+                            scopeId.isEmpty() ? null : scopeId);
+                })
+                .list();
+    }
+
+    @Override
+    public int pruneChanges(StorageTx tx, long before) {
+        return JdbcTx.of(tx).createUpdate("DELETE FROM tk_limit_changes WHERE changed_at < :before")
+                .bind("before", before)
+                .execute();
+    }
+
+    @Override
     public Optional<Limit> find(StorageTx tx, String tenantId, String id) {
         return JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_limits WHERE tenant_id = :tenant AND id = :id")
                 .bind("tenant", tenantId)
