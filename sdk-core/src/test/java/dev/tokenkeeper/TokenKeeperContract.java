@@ -662,6 +662,36 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName("a changed token is read again once per instance, not at every pass of the feed over it")
+        void changedTokenIsReadOnce() {
+            TokenKeeper b = another(quietBuilder(counting));
+            IssuedToken t = issue("bot");
+            assertThat(b.tokens().verify(t.secret()).isVerified()).isTrue();
+            keeper.tokens().revoke(tenant, t.info().id());
+            b.flush();
+            int before = counting.takenHere();
+            assertThat(reason(b.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
+            assertThat(counting.takenHere() - before).as("the revoked state is read").isEqualTo(1);
+            b.flush(); // the feed's margin returns the revocation again
+            before = counting.takenHere();
+            assertThat(reason(b.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
+            assertThat(counting.takenHere() - before).as("the cached state reflects it already").isZero();
+        }
+
+        @Test
+        @DisplayName("changes in one millisecond are told apart: a revocation right after a rotation is not missed")
+        void changesInOneMillisecond() {
+            TokenKeeper b = another(quietBuilder(database()));
+            IssuedToken t = issue("bot"); // the test clock stands still: every change below has the same time
+            IssuedToken rotated = keeper.tokens().rotate(tenant, t.info().id());
+            b.flush();
+            assertThat(b.tokens().verify(rotated.secret()).isVerified()).isTrue(); // b caches the rotated state
+            keeper.tokens().revoke(tenant, t.info().id());
+            b.flush();
+            assertThat(reason(b.tokens().verify(rotated.secret()))).isEqualTo(RejectionReason.REVOKED);
+        }
+
+        @Test
         @DisplayName("a rotation reaches the other instance, and the background sync keeps the bound by itself")
         void rotationReachesTheOtherInstanceWithinTheBound() throws InterruptedException {
             TokenKeeper b = another(TokenKeeper.builder()

@@ -52,8 +52,14 @@ public interface TokenStore {
     /** Sets the expiry of a not revoked token; returns the number of rows changed (0 or 1). */
     int updateExpiry(StorageTx tx, String tenantId, String tokenId, @Nullable Long expiresAt, long now);
 
-    /** Change feed: ids of tokens changed at or after {@code since}. */
-    List<String> changedSince(StorageTx tx, long since);
+    /** A token's change as the change feed sees it: its id and current {@code updated_at}. */
+    record Change(String tokenId, long updatedAt) {}
+
+    /**
+     * Change feed: the tokens changed at or after {@code since}. Every change makes a token's
+     * {@code updated_at} grow, so a state read with the value returned here reflects every change.
+     */
+    List<Change> changedSince(StorageTx tx, long since);
 
     /** Advances {@code last_used_at} (never moves it back). */
     void touchLastUsed(StorageTx tx, Map<String, Long> lastUsedByTokenId);

@@ -264,7 +264,7 @@ public final class DefaultTokenService implements TokenService {
             long until = s.expiresAt() == null ? Long.MAX_VALUE : s.expiresAt();
             map.put(HashKey.of(hash), new TokenState.Secret(hash, until, new VerificationResult.Verified(p)));
         }
-        return new TokenState(r.id(), r.tenantId(), r.revokedAt() != null, r.expiresAt(), map);
+        return new TokenState(r.id(), r.tenantId(), r.revokedAt() != null, r.expiresAt(), map, r.updatedAt());
     }
 
     private static @Nullable String cleanSource(@Nullable String source) {
@@ -413,12 +413,19 @@ public final class DefaultTokenService implements TokenService {
     public void sync() {
         long startMillis = clock.millis();
         long since = lastSyncStartMillis - marginMillis;
-        List<String> changed = storage.read(tx -> storage.tokens().changedSince(tx, since));
+        List<TokenStore.Change> changed = storage.read(tx -> storage.tokens().changedSince(tx, since));
         long nowNanos = System.nanoTime();
         if (nowNanos - lastSyncOkNanos > Duration.ofMillis(marginMillis).toNanos()) {
             states.invalidateAll();
         } else {
-            states.invalidateAll(changed);
+            for (TokenStore.Change c : changed) {
+                // The margin returns a change on several passes: a state read since it stays. (One
+                // being read now is absent here, and invalidate waits for its load, then drops it.)
+                TokenState cached = states.getIfPresent(c.tokenId());
+                if (cached == null || cached.updatedAt != c.updatedAt()) {
+                    states.invalidate(c.tokenId());
+                }
+            }
         }
         lastSyncStartMillis = startMillis;
         lastSyncOkNanos = nowNanos;

@@ -168,7 +168,8 @@ final class JdbcTokenStore implements TokenStore {
     public int revoke(StorageTx tx, String tenantId, String tokenId, long at, String by, @Nullable String reason) {
         return JdbcTx.of(tx)
                 .createUpdate("UPDATE tk_tokens SET revoked_at = :at, revoked_by = :by, revoke_reason = :reason,"
-                        + " updated_at = :at WHERE tenant_id = :tenant AND id = :id AND revoked_at IS NULL")
+                        + " updated_at = " + nextUpdatedAt("at") + " WHERE tenant_id = :tenant AND id = :id"
+                        + " AND revoked_at IS NULL")
                 .bind("at", at)
                 .bind("by", by)
                 .bind("reason", reason)
@@ -180,7 +181,8 @@ final class JdbcTokenStore implements TokenStore {
     @Override
     public int markRotated(StorageTx tx, String tenantId, String tokenId, String displayPrefix, long now) {
         return JdbcTx.of(tx)
-                .createUpdate("UPDATE tk_tokens SET display_prefix = :prefix, rotated_at = :now, updated_at = :now"
+                .createUpdate("UPDATE tk_tokens SET display_prefix = :prefix, rotated_at = :now, updated_at = "
+                        + nextUpdatedAt("now")
                         + " WHERE tenant_id = :tenant AND id = :id AND revoked_at IS NULL"
                         + " AND (expires_at IS NULL OR expires_at > :now)")
                 .bind("prefix", displayPrefix)
@@ -203,7 +205,7 @@ final class JdbcTokenStore implements TokenStore {
     @Override
     public int updateExpiry(StorageTx tx, String tenantId, String tokenId, @Nullable Long expiresAt, long now) {
         return JdbcTx.of(tx)
-                .createUpdate("UPDATE tk_tokens SET expires_at = :expiresAt, updated_at = :now"
+                .createUpdate("UPDATE tk_tokens SET expires_at = :expiresAt, updated_at = " + nextUpdatedAt("now")
                         + " WHERE tenant_id = :tenant AND id = :id AND revoked_at IS NULL")
                 .bind("expiresAt", expiresAt)
                 .bind("now", now)
@@ -212,12 +214,21 @@ final class JdbcTokenStore implements TokenStore {
                 .execute();
     }
 
+    /**
+     * The new {@code updated_at} of a changed token: the time, or one more than the stored value when
+     * that is not earlier, so every change makes it grow (even two in one millisecond, or on an
+     * instance whose clock is behind) and a cached state with the current value reflects every change.
+     */
+    private static String nextUpdatedAt(String timeParameter) {
+        return "CASE WHEN updated_at >= :" + timeParameter + " THEN updated_at + 1 ELSE :" + timeParameter + " END";
+    }
+
     @Override
-    public List<String> changedSince(StorageTx tx, long since) {
+    public List<Change> changedSince(StorageTx tx, long since) {
         return JdbcTx.of(tx)
-                .createQuery("SELECT id FROM tk_tokens WHERE updated_at >= :since")
+                .createQuery("SELECT id, updated_at FROM tk_tokens WHERE updated_at >= :since")
                 .bind("since", since)
-                .mapTo(String.class)
+                .map((rs, ctx) -> new Change(rs.getString("id"), rs.getLong("updated_at")))
                 .list();
     }
 
