@@ -10,6 +10,7 @@ import dev.tokenkeeper.internal.storage.LimitStore.ScopeChange;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitMetric;
+import dev.tokenkeeper.limits.LimitScope;
 import dev.tokenkeeper.limits.LimitWindow;
 import dev.tokenkeeper.pricing.TokenCounts;
 import java.time.Clock;
@@ -185,7 +186,7 @@ public final class Budgets {
             apply(Set.of(change));
         } catch (RuntimeException e) {
             // the database stopped answering after the commit: drop what may be stale instead
-            limits.asMap().keySet().removeIf(k -> affects(change, k));
+            limits.asMap().keySet().removeIf(k -> scopesOf(k).contains(change));
             limitsVersion.incrementAndGet();
         }
     }
@@ -223,22 +224,20 @@ public final class Budgets {
     }
 
     /**
-     * Re-reads the limits of each changed scope and puts them into every cached list that includes
-     * that scope. A list replaced meanwhile (a load after an invalidation) is left alone: it was read
-     * whole, and a later pass of the feed sees the change again within the margin.
+     * Re-reads the limits of each changed scope that some cached list includes (once, however many
+     * lists include it) and puts them into those lists: one pass over the cached keys, a few hash
+     * lookups each, whatever the number of changes. A list replaced meanwhile (a load after an
+     * invalidation) is left alone: it was read whole, and a later pass of the feed sees the change
+     * again within the margin.
      */
     private void apply(Set<ScopeChange> changes) {
         Map<ScopeChange, List<Limit>> fresh = new HashMap<>();
-        for (ScopeChange c : changes) {
-            fresh.put(c, storage.read(tx -> storage.limits().list(tx, c.tenantId(), c.scope(), c.scopeId(), null,
-                    Integer.MAX_VALUE)));
-        }
         for (Map.Entry<ScopeKey, List<Limit>> e : limits.asMap().entrySet()) {
             List<Limit> old = e.getValue();
             List<Limit> now = old;
-            for (Map.Entry<ScopeChange, List<Limit>> f : fresh.entrySet()) {
-                if (affects(f.getKey(), e.getKey())) {
-                    now = patched(now, f.getKey(), f.getValue());
+            for (ScopeChange c : scopesOf(e.getKey())) {
+                if (changes.contains(c)) {
+                    now = patched(now, c, fresh.computeIfAbsent(c, this::read));
                 }
             }
             if (!now.equals(old)) {
@@ -250,18 +249,28 @@ public final class Budgets {
         limitsVersion.incrementAndGet();
     }
 
-    /** Whether a change to that scope's limits changes the limits that apply to calls of this key. */
-    private static boolean affects(ScopeChange c, ScopeKey k) {
-        if (!c.tenantId().equals(k.tenantId())) {
-            return false;
+    private List<Limit> read(ScopeChange c) {
+        return storage.read(tx -> storage.limits().list(tx, c.tenantId(), c.scope(), c.scopeId(), null,
+                Integer.MAX_VALUE));
+    }
+
+    /** The scopes whose limits make up the list of this key: a change to any of them changes it. */
+    private static List<ScopeChange> scopesOf(ScopeKey k) {
+        List<ScopeChange> scopes = new ArrayList<>(5);
+        scopes.add(new ScopeChange(k.tenantId(), LimitScope.TENANT, null));
+        if (k.userId() != null) {
+            scopes.add(new ScopeChange(k.tenantId(), LimitScope.USER, k.userId()));
         }
-        return switch (c.scope()) {
-            case TENANT -> true;
-            case USER -> Objects.equals(c.scopeId(), k.userId());
-            case PROJECT -> Objects.equals(c.scopeId(), k.projectId());
-            case TOKEN -> Objects.equals(c.scopeId(), k.tokenId());
-            case RUN -> Objects.equals(c.scopeId(), k.runId());
-        };
+        if (k.projectId() != null) {
+            scopes.add(new ScopeChange(k.tenantId(), LimitScope.PROJECT, k.projectId()));
+        }
+        if (k.tokenId() != null) {
+            scopes.add(new ScopeChange(k.tenantId(), LimitScope.TOKEN, k.tokenId()));
+        }
+        if (k.runId() != null) {
+            scopes.add(new ScopeChange(k.tenantId(), LimitScope.RUN, k.runId()));
+        }
+        return scopes;
     }
 
     /** The list with that scope's limits replaced by {@code scopeLimits}, in id order like a load. */
