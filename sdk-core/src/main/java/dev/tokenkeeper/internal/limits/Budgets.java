@@ -1,5 +1,6 @@
 package dev.tokenkeeper.internal.limits;
 
+import com.github.benmanes.caffeine.cache.CacheLoader;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.LoadingCache;
 import io.github.bucket4j.Bucket;
@@ -127,16 +128,36 @@ public final class Budgets {
         this.syncMarginMillis = clockSkewMargin.plus(limitSyncInterval.multipliedBy(2)).toMillis();
         this.lastSyncStartMillis = clock.millis();
         this.lastSyncOkNanos = System.nanoTime();
-        // Kept current by the change feed (syncLimits), not by re-reading every cached scope: a
-        // refresh per scope and sync interval made 1,000 tokens cost 200 reads a second, and their
-        // bursts doubled the average admission. While the database does not answer, the last value
-        // keeps serving, for at most an hour (which also bounds a change made around the feed).
+        // Kept current by the change feed (syncLimits), not by re-reading every cached scope each
+        // interval: a refresh per scope and sync interval made 1,000 tokens cost 200 reads a second,
+        // and their bursts doubled the average admission. An hourly refresh remains, in the
+        // background while callers keep the old list: it catches a change made around the feed (in
+        // the database by hand), and keeps the write time recent, so that while the database does
+        // not answer the last known limits keep serving for an hour at least (two at most).
+        Duration backstop = Duration.ofHours(1).compareTo(limitSyncInterval.multipliedBy(2)) > 0 ? Duration.ofHours(1)
+                : limitSyncInterval.multipliedBy(2);
         this.limits = Caffeine.newBuilder()
                 .maximumSize(100_000)
-                .expireAfterWrite(Duration.ofHours(1).compareTo(limitSyncInterval) > 0 ? Duration.ofHours(1)
-                        : limitSyncInterval.multipliedBy(2))
-                .build(k -> List.copyOf(storage.read(tx -> storage.limits().forScopes(tx, k.tenantId(), k.userId(),
-                        k.projectId(), k.tokenId(), k.runId()))));
+                .refreshAfterWrite(backstop)
+                .expireAfterWrite(backstop.multipliedBy(2))
+                .build(new CacheLoader<ScopeKey, List<Limit>>() {
+                    @Override
+                    public List<Limit> load(ScopeKey k) {
+                        return List.copyOf(storage.read(tx -> storage.limits().forScopes(tx, k.tenantId(),
+                                k.userId(), k.projectId(), k.tokenId(), k.runId())));
+                    }
+
+                    @Override
+                    public List<Limit> reload(ScopeKey k, List<Limit> old) {
+                        List<Limit> now = load(k);
+                        if (!now.equals(old)) {
+                            // a change the feed did not carry; the list goes in just after this, so a
+                            // call authorized in between may settle on the old list once
+                            limitsVersion.incrementAndGet();
+                        }
+                        return now;
+                    }
+                });
     }
 
     /** The limits that apply to a call (cached; changed limits apply within the limit-sync interval). */
