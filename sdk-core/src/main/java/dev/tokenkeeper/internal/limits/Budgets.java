@@ -9,6 +9,7 @@ import dev.tokenkeeper.admission.StorageFailurePolicy;
 import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.LimitStore.ScopeChange;
 import dev.tokenkeeper.internal.storage.Storage;
+import dev.tokenkeeper.internal.util.FeedWindow;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitMetric;
 import dev.tokenkeeper.limits.LimitScope;
@@ -107,10 +108,7 @@ public final class Budgets {
     private final java.util.concurrent.atomic.AtomicLong rateChecksSkipped = new java.util.concurrent.atomic.AtomicLong();
     private volatile long lastRateWarning;
 
-    private final Clock clock;
-    private final long syncMarginMillis;
-    private long lastSyncStartMillis;
-    private long lastSyncOkNanos;
+    private final FeedWindow feed;
     private long lastPruneMillis = Long.MIN_VALUE / 2;
     private static final long PRUNE_EVERY_MILLIS = Duration.ofMinutes(10).toMillis();
 
@@ -121,13 +119,10 @@ public final class Budgets {
     public Budgets(Storage storage, Clock clock, Duration limitSyncInterval, Duration clockSkewMargin,
             RateBuckets rateBuckets, StorageFailurePolicy rateLimitFailurePolicy, @Nullable Leases leases) {
         this.storage = storage;
-        this.clock = clock;
+        this.feed = new FeedWindow(clock, clockSkewMargin, limitSyncInterval);
         this.leases = leases;
         this.rateBuckets = rateBuckets;
         this.rateFailOpen = rateLimitFailurePolicy == StorageFailurePolicy.FAIL_OPEN;
-        this.syncMarginMillis = clockSkewMargin.plus(limitSyncInterval.multipliedBy(2)).toMillis();
-        this.lastSyncStartMillis = clock.millis();
-        this.lastSyncOkNanos = System.nanoTime();
         // Kept current by the change feed (syncLimits), not by re-reading every cached scope each
         // interval: a refresh per scope and sync interval made 1,000 tokens cost 200 reads a second,
         // and their bursts doubled the average admission. An hourly refresh remains, in the
@@ -215,28 +210,26 @@ public final class Budgets {
     /**
      * Reads the limits change feed and brings the cached limits of every scope changed since the
      * previous read (less a margin for clock skew and transactions in flight) up to date: one read per
-     * changed scope, however many cached scopes it applies to, while callers keep using the limits
-     * they have. After a blind spell longer than the margin, every cached scope is dropped, since
+     * changed scope that some cached list includes, however many lists include it, while callers keep
+     * using the limits they have. After a blind spell longer than the margin, every cached scope is dropped, since
      * changes may have been missed.
      */
     public synchronized void syncLimits() {
-        long startMillis = clock.millis();
-        long since = lastSyncStartMillis - syncMarginMillis;
-        List<ScopeChange> changes = storage.read(tx -> storage.limits().changesSince(tx, since));
+        FeedWindow.Read read = feed.begin();
+        List<ScopeChange> changes = storage.read(tx -> storage.limits().changesSince(tx, read.since()));
         long nowNanos = System.nanoTime();
-        if (nowNanos - lastSyncOkNanos > Duration.ofMillis(syncMarginMillis).toNanos()) {
+        if (feed.lapsed(nowNanos)) {
             limits.invalidateAll();
             limitsVersion.incrementAndGet();
         } else if (!changes.isEmpty()) {
             apply(new HashSet<>(changes));
         }
-        lastSyncStartMillis = startMillis;
-        lastSyncOkNanos = nowNanos;
-        if (startMillis - lastPruneMillis >= PRUNE_EVERY_MILLIS) {
-            lastPruneMillis = startMillis;
+        feed.completed(read, nowNanos);
+        if (read.startMillis() - lastPruneMillis >= PRUNE_EVERY_MILLIS) {
+            lastPruneMillis = read.startMillis();
             try {
                 // rows no instance can still need: older than ten sync margins, and an hour
-                long before = startMillis - Math.max(Duration.ofHours(1).toMillis(), 10 * syncMarginMillis);
+                long before = read.startMillis() - Math.max(Duration.ofHours(1).toMillis(), 10 * feed.marginMillis());
                 storage.write(tx -> storage.limits().pruneChanges(tx, before));
             } catch (RuntimeException e) {
                 LOG.debug("TokenKeeper: the limits change feed could not be pruned; will retry: {}", e.toString());

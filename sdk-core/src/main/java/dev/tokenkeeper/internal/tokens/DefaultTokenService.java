@@ -18,6 +18,7 @@ import dev.tokenkeeper.internal.storage.StorageTx;
 import dev.tokenkeeper.internal.storage.TokenRow;
 import dev.tokenkeeper.internal.storage.TokenStore;
 import dev.tokenkeeper.internal.util.Checks;
+import dev.tokenkeeper.internal.util.FeedWindow;
 import dev.tokenkeeper.internal.util.Cursors;
 import dev.tokenkeeper.internal.util.Ids;
 import dev.tokenkeeper.tokens.IssuedToken;
@@ -75,9 +76,7 @@ public final class DefaultTokenService implements TokenService {
     private final Cache<String, TokenState> states;
 
     private final long offlineGraceNanos;
-    private final long marginMillis;
-    private volatile long lastSyncOkNanos;
-    private volatile long lastSyncStartMillis;
+    private final FeedWindow feed;
 
     public DefaultTokenService(
             Storage storage,
@@ -105,9 +104,7 @@ public final class DefaultTokenService implements TokenService {
                 .expireAfterWrite(settings.cacheTtl())
                 .build();
         this.offlineGraceNanos = settings.offlineGrace().toNanos();
-        this.marginMillis = settings.clockSkewMargin().toMillis() + 2 * settings.syncInterval().toMillis();
-        this.lastSyncOkNanos = System.nanoTime();
-        this.lastSyncStartMillis = clock.millis();
+        this.feed = new FeedWindow(clock, settings.clockSkewMargin(), settings.syncInterval());
     }
 
     // ---------------------------------------------------------------- issue
@@ -223,7 +220,7 @@ public final class DefaultTokenService implements TokenService {
     }
 
     private @Nullable TokenState state(String tokenId) {
-        if (System.nanoTime() - lastSyncOkNanos > offlineGraceNanos) {
+        if (System.nanoTime() - feed.lastOkNanos() > offlineGraceNanos) {
             // The change feed has not been read for too long: do not trust the cache.
             TokenState fresh = loadState(tokenId);
             if (fresh == null) {
@@ -411,11 +408,10 @@ public final class DefaultTokenService implements TokenService {
      * the margin, the whole cache is dropped, since changes may have been missed.
      */
     public void sync() {
-        long startMillis = clock.millis();
-        long since = lastSyncStartMillis - marginMillis;
-        List<TokenStore.Change> changed = storage.read(tx -> storage.tokens().changedSince(tx, since));
+        FeedWindow.Read read = feed.begin();
+        List<TokenStore.Change> changed = storage.read(tx -> storage.tokens().changedSince(tx, read.since()));
         long nowNanos = System.nanoTime();
-        if (nowNanos - lastSyncOkNanos > Duration.ofMillis(marginMillis).toNanos()) {
+        if (feed.lapsed(nowNanos)) {
             states.invalidateAll();
         } else {
             for (TokenStore.Change c : changed) {
@@ -427,8 +423,7 @@ public final class DefaultTokenService implements TokenService {
                 }
             }
         }
-        lastSyncStartMillis = startMillis;
-        lastSyncOkNanos = nowNanos;
+        feed.completed(read, nowNanos);
     }
 
     /**
