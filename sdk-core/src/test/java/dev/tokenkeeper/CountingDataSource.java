@@ -35,6 +35,14 @@ final class CountingDataSource implements DataSource {
         return n == null ? 0 : n.get();
     }
 
+    /** Connections taken by the threads of that name, alive or not. */
+    int takenByThreadsNamed(String name) {
+        return byThread.entrySet().stream()
+                .filter(e -> e.getKey().getName().equals(name))
+                .mapToInt(e -> e.getValue().get())
+                .sum();
+    }
+
     @Override
     public Connection getConnection(String username, String password) throws SQLException {
         return getConnection();

@@ -16,15 +16,20 @@ import dev.langchain4j.model.output.TokenUsage;
 import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.admission.Admission;
 import dev.tokenkeeper.admission.CallRequest;
+import dev.tokenkeeper.admission.Completion;
 import dev.tokenkeeper.admission.Denial;
 import dev.tokenkeeper.admission.Permit;
 import dev.tokenkeeper.pricing.TokenCounts;
 import java.util.Locale;
 import java.util.function.ToLongFunction;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** What both decorators share: who calls, which model, the estimate, and the admission. */
 final class Guard {
+    private static final Logger LOG = LoggerFactory.getLogger(Guard.class);
+
     /** A rough count for an estimate: about four characters of English per token. */
     static final ToLongFunction<ChatRequest> CHARACTERS_OVER_FOUR = r -> {
         long chars = 0;
@@ -72,6 +77,24 @@ final class Guard {
             throw new TokenKeeperDeniedException(d);
         }
         return (Permit) a;
+    }
+
+    /**
+     * Settles the permit; a failure to record is logged, never thrown into the application's call,
+     * and leaves no reservation behind.
+     */
+    static void settle(Permit permit, Completion completion) {
+        try {
+            permit.complete(completion);
+        } catch (RuntimeException e) {
+            LOG.warn("TokenKeeper: the call {} was made but its usage could not be recorded: {}", permit.requestId(),
+                    e.toString());
+            try {
+                permit.release();
+            } catch (RuntimeException ignored) {
+                // the keeper is gone: the permit's reservations went with it
+            }
+        }
     }
 
     static String providerId(@Nullable String fixed, @Nullable ModelProvider p) {

@@ -14,15 +14,15 @@ import dev.tokenkeeper.admission.Permit;
 import dev.tokenkeeper.pricing.TokenCounts;
 import java.time.Duration;
 import java.util.Set;
-import java.util.function.ToLongFunction;
-import org.jspecify.annotations.Nullable;
 
 /**
  * A LangChain4j {@link ChatModel} that asks TokenKeeper before every call and records what the call
  * really used after it: {@code keeper.authorize} with the estimate (input tokens, estimated, plus
  * the request's max output tokens), the call, then {@code complete} with the provider's token usage.
  * A refused call throws {@link TokenKeeperDeniedException} and never reaches the model; a failed
- * call is recorded as an error (with no usage) and its exception rethrown.
+ * call is recorded as an error (with no usage) and its exception rethrown. When recording fails
+ * (the keeper closed meanwhile, a full ledger under the {@code REJECT} overflow policy), the model's
+ * answer still reaches the caller: the failure is logged, and the permit released. Thread-safe.
  *
  * <pre>{@code
  * ChatModel guarded = TokenKeeperChatModel.builder(keeper, openAiModel).secret(callerToken).build();
@@ -37,6 +37,11 @@ public final class TokenKeeperChatModel implements ChatModel {
         this.guard = guard;
     }
 
+    /**
+     * A builder for the decorator of {@code delegate}.
+     *
+     * @throws NullPointerException if {@code keeper} or {@code delegate} is null
+     */
     public static Builder builder(TokenKeeper keeper, ChatModel delegate) {
         return new Builder(keeper, delegate);
     }
@@ -48,12 +53,12 @@ public final class TokenKeeperChatModel implements ChatModel {
         ChatResponse response;
         try {
             response = delegate.chat(request);
-        } catch (RuntimeException e) {
-            permit.complete(Completion.failure(TokenCounts.NONE, Duration.ofNanos(System.nanoTime() - start),
+        } catch (RuntimeException | Error e) {
+            Guard.settle(permit, Completion.failure(TokenCounts.NONE, Duration.ofNanos(System.nanoTime() - start),
                     String.valueOf(e.getMessage())));
             throw e;
         }
-        permit.complete(Guard.counts(response), Duration.ofNanos(System.nanoTime() - start));
+        Guard.settle(permit, Completion.success(Guard.counts(response), Duration.ofNanos(System.nanoTime() - start)));
         return response;
     }
 
@@ -72,67 +77,18 @@ public final class TokenKeeperChatModel implements ChatModel {
         return delegate.supportedCapabilities();
     }
 
-    /** Builder for {@link TokenKeeperChatModel} and {@link TokenKeeperStreamingChatModel}. */
-    public static class Builder {
-        final TokenKeeper keeper;
-        private final @Nullable ChatModel delegate;
-        @Nullable String secret;
-        @Nullable String provider;
-        @Nullable String runId;
-        ToLongFunction<ChatRequest> inputEstimate = Guard.CHARACTERS_OVER_FOUR;
-        long defaultMaxOutputTokens = 4_096;
+    /** Builder for {@link TokenKeeperChatModel}: {@link TokenKeeperChatModel#builder}. */
+    public static final class Builder extends DecoratorBuilder<Builder, TokenKeeperChatModel> {
+        private final ChatModel delegate;
 
-        Builder(TokenKeeper keeper, @Nullable ChatModel delegate) {
-            this.keeper = requireNonNull(keeper, "keeper");
-            this.delegate = delegate;
+        Builder(TokenKeeper keeper, ChatModel delegate) {
+            super(keeper);
+            this.delegate = requireNonNull(delegate, "delegate");
         }
 
-        /**
-         * The caller's TokenKeeper API token: whose limits apply and to whom the usage counts. Without
-         * it, the caller is taken from {@link TokenKeeperContext} at each call.
-         */
-        public Builder secret(String secret) {
-            this.secret = requireNonNull(secret, "secret");
-            return this;
-        }
-
-        /** The provider id for prices and limits (default: derived from the model's provider). */
-        public Builder provider(String provider) {
-            this.provider = provider;
-            return this;
-        }
-
-        /** The agent run or session these calls belong to (its budgets apply too). */
-        public Builder run(@Nullable String runId) {
-            this.runId = runId;
-            return this;
-        }
-
-        /** How to estimate a request's input tokens (default: characters / 4, rounded up). */
-        public Builder inputEstimate(ToLongFunction<ChatRequest> estimate) {
-            this.inputEstimate = requireNonNull(estimate, "inputEstimate");
-            return this;
-        }
-
-        /** Estimates input tokens with LangChain4j's estimator for the model (a real tokenizer). */
-        public Builder tokenCountEstimator(dev.langchain4j.model.TokenCountEstimator estimator) {
-            requireNonNull(estimator, "tokenCountEstimator");
-            this.inputEstimate = r -> estimator.estimateTokenCountInMessages(r.messages());
-            return this;
-        }
-
-        /** The output reserved when a request sets no max output tokens (default 4,096). */
-        public Builder defaultMaxOutputTokens(long tokens) {
-            this.defaultMaxOutputTokens = tokens;
-            return this;
-        }
-
-        Guard guard() {
-            return new Guard(keeper, secret, provider, runId, inputEstimate, defaultMaxOutputTokens);
-        }
-
+        @Override
         public TokenKeeperChatModel build() {
-            return new TokenKeeperChatModel(requireNonNull(delegate, "delegate"), guard());
+            return new TokenKeeperChatModel(delegate, guard());
         }
     }
 }

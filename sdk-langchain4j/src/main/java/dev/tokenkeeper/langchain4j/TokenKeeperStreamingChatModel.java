@@ -25,14 +25,23 @@ import dev.tokenkeeper.usage.UsageSource;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The streaming counterpart of {@link TokenKeeperChatModel}. A refused call reaches the handler's
  * {@code onError} with a {@link TokenKeeperDeniedException}. A completed stream records the
  * provider's usage; a stream that fails midway records what it used so far as {@code PARTIAL}: the
- * input estimate and the output streamed (characters / 4). A stream the application abandons
- * without an end releases its reservations when the permit times out.
+ * input estimate and the output streamed (characters / 4); a model that throws instead of calling
+ * {@code onError} is recorded the same way and its exception rethrown. When recording fails, the
+ * handler still gets the answer (or the error): the failure is logged and the permit released. A
+ * stream the application abandons without an end releases its reservations when the permit times
+ * out. Thread-safe.
+ *
+ * <pre>{@code
+ * StreamingChatModel guarded = TokenKeeperStreamingChatModel.builder(keeper, openAiStreamingModel)
+ *         .secret(callerToken).build();
+ * }</pre>
  */
 public final class TokenKeeperStreamingChatModel implements StreamingChatModel {
     private final StreamingChatModel delegate;
@@ -43,13 +52,13 @@ public final class TokenKeeperStreamingChatModel implements StreamingChatModel {
         this.guard = guard;
     }
 
-    public static TokenKeeperChatModel.Builder builder(TokenKeeper keeper) {
-        return new TokenKeeperChatModel.Builder(keeper, null);
-    }
-
-    /** The decorator of {@code delegate} with the builder's settings. */
-    public static TokenKeeperStreamingChatModel of(StreamingChatModel delegate, TokenKeeperChatModel.Builder settings) {
-        return new TokenKeeperStreamingChatModel(requireNonNull(delegate, "delegate"), settings.guard());
+    /**
+     * A builder for the decorator of {@code delegate}.
+     *
+     * @throws NullPointerException if {@code keeper} or {@code delegate} is null
+     */
+    public static Builder builder(TokenKeeper keeper, StreamingChatModel delegate) {
+        return new Builder(keeper, delegate);
     }
 
     @Override
@@ -64,7 +73,24 @@ public final class TokenKeeperStreamingChatModel implements StreamingChatModel {
         long input = guard.inputEstimate.applyAsLong(request);
         long start = System.nanoTime();
         AtomicLong streamedChars = new AtomicLong();
-        delegate.chat(request, new StreamingChatResponseHandler() {
+        AtomicBoolean settled = new AtomicBoolean();
+        try {
+            delegate.chat(request, relay(handler, permit, settled, input, start, streamedChars));
+        } catch (RuntimeException | Error e) {
+            // the model threw instead of calling onError (or the application's handler threw on this
+            // thread): settle the call now, unless the relay settled it already
+            if (settled.compareAndSet(false, true)) {
+                Guard.settle(permit, new Completion(TokenCounts.of(input, (streamedChars.get() + 3) / 4),
+                        Duration.ofNanos(System.nanoTime() - start), CallOutcome.ERROR, UsageSource.PARTIAL,
+                        String.valueOf(e.getMessage()), Map.of()));
+            }
+            throw e;
+        }
+    }
+
+    private static StreamingChatResponseHandler relay(StreamingChatResponseHandler handler, Permit permit,
+            AtomicBoolean settled, long input, long start, AtomicLong streamedChars) {
+        return new StreamingChatResponseHandler() {
             @Override
             public void onPartialResponse(String partial) {
                 streamedChars.addAndGet(partial.length());
@@ -109,18 +135,23 @@ public final class TokenKeeperStreamingChatModel implements StreamingChatModel {
 
             @Override
             public void onCompleteResponse(ChatResponse response) {
-                permit.complete(Guard.counts(response), Duration.ofNanos(System.nanoTime() - start));
+                if (settled.compareAndSet(false, true)) {
+                    Guard.settle(permit, Completion.success(Guard.counts(response),
+                            Duration.ofNanos(System.nanoTime() - start)));
+                }
                 handler.onCompleteResponse(response);
             }
 
             @Override
             public void onError(Throwable error) {
-                TokenCounts partial = TokenCounts.of(input, (streamedChars.get() + 3) / 4);
-                permit.complete(new Completion(partial, Duration.ofNanos(System.nanoTime() - start), CallOutcome.ERROR,
-                        UsageSource.PARTIAL, String.valueOf(error.getMessage()), Map.of()));
+                if (settled.compareAndSet(false, true)) {
+                    TokenCounts partial = TokenCounts.of(input, (streamedChars.get() + 3) / 4);
+                    Guard.settle(permit, new Completion(partial, Duration.ofNanos(System.nanoTime() - start),
+                            CallOutcome.ERROR, UsageSource.PARTIAL, String.valueOf(error.getMessage()), Map.of()));
+                }
                 handler.onError(error);
             }
-        });
+        };
     }
 
     @Override
@@ -136,5 +167,20 @@ public final class TokenKeeperStreamingChatModel implements StreamingChatModel {
     @Override
     public Set<Capability> supportedCapabilities() {
         return delegate.supportedCapabilities();
+    }
+
+    /** Builder for {@link TokenKeeperStreamingChatModel}: {@link TokenKeeperStreamingChatModel#builder}. */
+    public static final class Builder extends DecoratorBuilder<Builder, TokenKeeperStreamingChatModel> {
+        private final StreamingChatModel delegate;
+
+        Builder(TokenKeeper keeper, StreamingChatModel delegate) {
+            super(keeper);
+            this.delegate = requireNonNull(delegate, "delegate");
+        }
+
+        @Override
+        public TokenKeeperStreamingChatModel build() {
+            return new TokenKeeperStreamingChatModel(delegate, guard());
+        }
     }
 }

@@ -17,6 +17,7 @@ import dev.tokenkeeper.admission.DenialReason;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitPeriod;
 import dev.tokenkeeper.limits.LimitSpec;
+import dev.tokenkeeper.testing.CapturedLog;
 import dev.tokenkeeper.tokens.IssuedToken;
 import dev.tokenkeeper.tokens.TokenSpec;
 import dev.tokenkeeper.traces.Trace;
@@ -53,6 +54,7 @@ class DecoratorsTest {
         final List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners = new ArrayList<>();
         volatile boolean fail;
         volatile TokenUsage usage = new TokenUsage(100, 50);
+        volatile Runnable beforeAnswer = () -> { };
 
         @Override
         public List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners() {
@@ -65,6 +67,7 @@ class DecoratorsTest {
             if (fail) {
                 throw new IllegalStateException("provider overloaded");
             }
+            beforeAnswer.run();
             return ChatResponse.builder().aiMessage(AiMessage.from("hi")).tokenUsage(usage).build();
         }
 
@@ -74,18 +77,24 @@ class DecoratorsTest {
         }
     }
 
-    /** Streams "hello", " world", then completes with usage, or fails after the first part. */
+    /** Streams "hello", " world", then completes with usage, or fails after the first part, or throws. */
     static final class StandInStreamingModel implements StreamingChatModel {
         volatile boolean failMidway;
+        volatile boolean throwAtOnce;
+        volatile Runnable beforeEnd = () -> { };
 
         @Override
         public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
+            if (throwAtOnce) {
+                throw new IllegalArgumentException("bad request parameters");
+            }
             handler.onPartialResponse("hello");
             if (failMidway) {
                 handler.onError(new IllegalStateException("connection reset"));
                 return;
             }
             handler.onPartialResponse(" world");
+            beforeEnd.run();
             handler.onCompleteResponse(ChatResponse.builder().aiMessage(AiMessage.from("hello world"))
                     .tokenUsage(new TokenUsage(40, 2)).build());
         }
@@ -214,8 +223,7 @@ class DecoratorsTest {
     @DisplayName("a stream is passed through and recorded when it completes, or as partial when it fails")
     void streaming() {
         StandInStreamingModel model = new StandInStreamingModel();
-        StreamingChatModel guarded = TokenKeeperStreamingChatModel.of(model,
-                TokenKeeperStreamingChatModel.builder(keeper).secret(token.secret()));
+        StreamingChatModel guarded = TokenKeeperStreamingChatModel.builder(keeper, model).secret(token.secret()).build();
         Collecting ok = new Collecting();
         guarded.chat(request(100), ok);
         assertThat(ok.text).hasToString("hello world");
@@ -289,5 +297,58 @@ class DecoratorsTest {
             assertThat(t.counts().input()).isEqualTo(100);
             assertThat(t.projectId()).isEqualTo("p1");
         }).anySatisfy(t -> assertThat(t.outcome()).isEqualTo(CallOutcome.ERROR));
+    }
+
+    @Test
+    @DisplayName("a streaming model that throws instead of calling onError frees the budget at once")
+    void streamingThrowReleases() {
+        StandInStreamingModel model = new StandInStreamingModel();
+        model.throwAtOnce = true;
+        StreamingChatModel guarded = TokenKeeperStreamingChatModel.builder(keeper, model).secret(token.secret()).build();
+        assertThatThrownBy(() -> guarded.chat(request(900), new Collecting()))
+                .hasMessageContaining("bad request parameters");
+        assertThat(keeper.openPermits()).isZero();
+        assertThat(keeper.limits().usage("acme", budget.id()).reserved()).isZero();
+        assertThat(traces()).singleElement().satisfies(t -> assertThat(t.outcome()).isEqualTo(CallOutcome.ERROR));
+        // the budget is whole again: a call of 900 fits
+        model.throwAtOnce = false;
+        Collecting ok = new Collecting();
+        guarded.chat(request(900), ok);
+        assertThat(ok.done).isNotNull();
+    }
+
+    @Test
+    @DisplayName("when the usage cannot be recorded, the model's answer still reaches the caller")
+    void answerSurvivesRecordingFailure() {
+        StandInModel model = new StandInModel();
+        model.beforeAnswer = keeper::close; // the application shuts down while the call is in flight
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model).secret(token.secret()).build();
+        assertThat(guarded.chat(request(100)).aiMessage().text()).isEqualTo("hi");
+        assertThat(CapturedLog.lines()).anySatisfy(line -> assertThat(line)
+                .contains("WARN").contains("could not be recorded"));
+    }
+
+    @Test
+    @DisplayName("when a stream's usage cannot be recorded, the handler still gets the end of the stream")
+    void streamSurvivesRecordingFailure() {
+        StandInStreamingModel model = new StandInStreamingModel();
+        model.beforeEnd = keeper::close;
+        StreamingChatModel guarded = TokenKeeperStreamingChatModel.builder(keeper, model).secret(token.secret()).build();
+        Collecting handler = new Collecting();
+        guarded.chat(request(100), handler);
+        assertThat(handler.done).isNotNull();
+        assertThat(handler.errors).isEmpty();
+        assertThat(CapturedLog.lines()).anySatisfy(line -> assertThat(line).contains("could not be recorded"));
+    }
+
+    @Test
+    @DisplayName("both decorators are built the same way, and a missing delegate is named")
+    void builders() {
+        assertThatThrownBy(() -> TokenKeeperStreamingChatModel.builder(keeper, null))
+                .isInstanceOf(NullPointerException.class).hasMessage("delegate");
+        assertThatThrownBy(() -> TokenKeeperChatModel.builder(keeper, null))
+                .isInstanceOf(NullPointerException.class).hasMessage("delegate");
+        assertThatThrownBy(() -> TokenKeeperChatModel.builder(keeper, new StandInModel()).defaultMaxOutputTokens(-1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("defaultMaxOutputTokens");
     }
 }

@@ -148,8 +148,7 @@ class OpenAiModelTest {
     void streaming() throws Exception {
         StreamingChatModel openAi = OpenAiStreamingChatModel.builder().baseUrl(baseUrl).apiKey("sk-test")
                 .modelName("gpt-4o").build();
-        StreamingChatModel guarded = TokenKeeperStreamingChatModel.of(openAi,
-                TokenKeeperStreamingChatModel.builder(keeper).secret(token.secret()));
+        StreamingChatModel guarded = TokenKeeperStreamingChatModel.builder(keeper, openAi).secret(token.secret()).build();
         assertThat(stream(guarded, ask("hello")).get(20, TimeUnit.SECONDS)).isEqualTo("hello!");
         CompletableFuture<String> cut = stream(guarded, ask("please cut"));
         assertThat(cut).failsWithin(20, TimeUnit.SECONDS);

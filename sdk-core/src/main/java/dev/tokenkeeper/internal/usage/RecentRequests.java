@@ -3,7 +3,6 @@ package dev.tokenkeeper.internal.usage;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The requests this instance recorded recently, each with the time its first attempt was stamped
@@ -11,15 +10,22 @@ import java.util.concurrent.atomic.AtomicReference;
  * and the request's key). A request is known by its {@link EventIds#key key}: 128 bits of SHA-256 of
  * tenant and request id.
  *
- * <p>Two generations: new entries go into the current one; when it is one window old, or holds half
- * of {@code maxEntries}, it becomes the previous one and the one before is dropped whole. So an entry
- * is remembered for at least one window (unless more than half of {@code maxEntries} new requests
- * arrive within it) and at most two, and memory stays below {@code maxEntries} entries.
+ * <p>Two generations: new entries go into the current one; when it is one window old, or has taken
+ * half of {@code maxEntries} new entries, it becomes the previous one and the one before is dropped
+ * whole. So an entry is remembered for at least one window (unless more than half of
+ * {@code maxEntries} new requests arrive within it) and at most two, and no more than
+ * {@code maxEntries} entries are remembered (give or take the calls in flight at a turn).
  *
- * <p>Each generation is a set of open-addressing tables of primitive longs (key and time, 24 bytes
- * an entry), each behind its own lock. A map of objects kept every remembered request as three
- * objects that all survived young collections: with a million entries, that made each collection
- * copy tens of megabytes, and the lookups missed the CPU caches twice per call. Thread-safe; time
+ * <p>The keys are spread over segments by their top bits. Each segment holds both generations of its
+ * keys, as open-addressing tables of primitive longs (key and time, 24 bytes an entry), behind one
+ * lock: a lookup in the previous generation and the insertion into the current one are one atomic
+ * step, also while a generation turns, so of concurrent first attempts exactly one sees
+ * {@link #NONE}. A turn is an epoch number that grows; each segment moves its own tables along the
+ * next time it is locked, and the thread that turns the epoch does so for every segment at once, so
+ * a dropped generation's memory is freed without waiting for traffic.
+ *
+ * <p>(Primitive tables rather than a map of objects: a million remembered requests as objects all
+ * survived young collections, and each collection copied tens of megabytes.) Thread-safe; time
  * comes from the keeper's clock.
  */
 final class RecentRequests {
@@ -29,20 +35,25 @@ final class RecentRequests {
     private static final long EMPTY = Long.MIN_VALUE;
     private static final long REMOVED = Long.MIN_VALUE + 1;
     private static final int SEGMENTS = 64; // a power of two
-    private static final int INITIAL_SLOTS = 512; // per segment, a power of two: 12 KiB
+    private static final int INITIAL_SLOTS = 512; // per segment and generation, a power of two: 12 KiB
 
-    private record Generations(Table current, Table previous, long startedAt) {}
+    /** The current generation: its number, when it started, and how many entries it has taken. */
+    private record Epoch(long number, long startedAt, AtomicInteger taken) {}
 
     private final Clock clock;
     private final long windowMillis;
     private final int generationLimit;
-    private final AtomicReference<Generations> generations;
+    private final Segment[] segments = new Segment[SEGMENTS];
+    private volatile Epoch epoch;
 
     RecentRequests(Clock clock, Duration window, int maxEntries) {
         this.clock = clock;
         this.windowMillis = window.toMillis();
         this.generationLimit = Math.max(1, maxEntries / 2);
-        this.generations = new AtomicReference<>(new Generations(new Table(), new Table(), clock.millis()));
+        this.epoch = new Epoch(0, clock.millis(), new AtomicInteger());
+        for (int i = 0; i < SEGMENTS; i++) {
+            segments[i] = new Segment();
+        }
     }
 
     /**
@@ -53,78 +64,107 @@ final class RecentRequests {
      * @param at the attempt's time, Unix milliseconds, never negative
      */
     long firstAt(EventIds.RequestKey key, long at) {
-        Generations g = current();
-        long seen = g.previous().find(key.hi(), key.lo());
-        return seen != NONE ? seen : g.current().putIfAbsent(key.hi(), key.lo(), at);
+        Epoch e = turnIfDue();
+        long seen = segment(key.hi()).firstAt(e.number(), key.hi(), key.lo(), at);
+        if (seen == NONE) {
+            e.taken().incrementAndGet();
+        }
+        return seen;
     }
 
     /** Forgets a request (its first attempt was not recorded after all). */
     void forget(EventIds.RequestKey key) {
-        Generations g = generations.get();
-        g.current().remove(key.hi(), key.lo());
-        g.previous().remove(key.hi(), key.lo());
+        segment(key.hi()).forget(epoch.number(), key.hi(), key.lo());
     }
 
     /** Entries remembered now (both generations). */
     int size() {
-        Generations g = generations.get();
-        return g.current().size.get() + g.previous().size.get();
+        long number = epoch.number();
+        int size = 0;
+        for (Segment s : segments) {
+            size += s.size(number);
+        }
+        return size;
     }
 
-    private Generations current() {
-        Generations g = generations.get();
+    private Segment segment(long hi) {
+        return segments[(int) (hi >>> 58) & (SEGMENTS - 1)];
+    }
+
+    private Epoch turnIfDue() {
+        Epoch e = epoch;
         long now = clock.millis();
-        if (now - g.startedAt() < windowMillis && g.current().size.get() < generationLimit) {
-            return g;
+        if (now - e.startedAt() < windowMillis && e.taken().get() < generationLimit) {
+            return e;
         }
-        Generations next = new Generations(new Table(), g.current(), now);
-        // one thread turns the generation; the others use whatever is current after the attempt
-        return generations.compareAndSet(g, next) ? next : generations.get();
+        synchronized (this) { // one thread turns; the others take the epoch it made
+            Epoch latest = epoch;
+            if (latest != e) {
+                return latest;
+            }
+            Epoch next = new Epoch(e.number() + 1, now, new AtomicInteger());
+            epoch = next;
+            for (Segment s : segments) {
+                s.moveTo(next.number());
+            }
+            return next;
+        }
     }
 
-    /** One generation: segments chosen by the key's top bits, each an open-addressing table. */
-    private static final class Table {
-        final Segment[] segments = new Segment[SEGMENTS];
-        final AtomicInteger size = new AtomicInteger();
+    /** One segment's keys in both generations, behind the segment's lock. */
+    private static final class Segment {
+        private long epoch;
+        private Slots current = new Slots(INITIAL_SLOTS);
+        private Slots previous = new Slots(INITIAL_SLOTS);
 
-        Table() {
-            for (int i = 0; i < SEGMENTS; i++) {
-                segments[i] = new Segment();
+        /** Brings the generations along to epoch {@code number} (never back); under the lock. */
+        private void advance(long number) {
+            if (number <= epoch) {
+                return;
             }
+            previous = number - epoch == 1 ? current : new Slots(INITIAL_SLOTS);
+            current = new Slots(INITIAL_SLOTS);
+            epoch = number;
         }
 
-        private Segment segment(long hi) {
-            return segments[(int) (hi >>> 58) & (SEGMENTS - 1)];
+        synchronized void moveTo(long number) {
+            advance(number);
         }
 
-        long find(long hi, long lo) {
-            return segment(hi).find(hi, lo);
+        synchronized long firstAt(long number, long hi, long lo, long at) {
+            advance(number);
+            long seen = previous.find(hi, lo);
+            return seen != NONE ? seen : current.putIfAbsent(hi, lo, at);
         }
 
-        long putIfAbsent(long hi, long lo, long at) {
-            long seen = segment(hi).putIfAbsent(hi, lo, at);
-            if (seen == NONE) {
-                size.incrementAndGet();
-            }
-            return seen;
+        synchronized void forget(long number, long hi, long lo) {
+            advance(number);
+            current.remove(hi, lo);
+            previous.remove(hi, lo);
         }
 
-        void remove(long hi, long lo) {
-            if (segment(hi).remove(hi, lo)) {
-                size.decrementAndGet();
-            }
+        synchronized int size(long number) {
+            advance(number);
+            return current.live + previous.live;
         }
     }
 
     /**
      * Linear probing over one array of slots, three longs each (key high, key low, time), so that a
      * probe touches one cache line; a slot's time is {@link #EMPTY} when free and {@link #REMOVED} for
-     * a forgotten entry (skipped by lookups, reclaimed when the table grows).
+     * a forgotten entry (skipped by lookups, reclaimed when the table grows). Not thread-safe: its
+     * segment's lock guards it.
      */
-    private static final class Segment {
-        private long[] slots = emptySlots(INITIAL_SLOTS);
+    private static final class Slots {
+        private long[] slots;
         /** Slots not {@link #EMPTY}: entries and removed ones. */
         private int used;
+        /** Entries (not removed). */
+        private int live;
+
+        Slots(int count) {
+            slots = emptySlots(count);
+        }
 
         private static long[] emptySlots(int count) {
             long[] a = new long[count * 3];
@@ -144,12 +184,12 @@ final class RecentRequests {
             return i == length ? 0 : i;
         }
 
-        synchronized long find(long hi, long lo) {
+        long find(long hi, long lo) {
             int i = indexOf(hi, lo);
             return i < 0 ? NONE : slots[i + 2];
         }
 
-        /** Where the entry of {@code (hi, lo)} stands in {@code slots}, or -1; under the lock. */
+        /** Where the entry of {@code (hi, lo)} stands in {@code slots}, or -1. */
         private int indexOf(long hi, long lo) {
             long[] a = slots;
             for (int i = start(lo, a.length / 3); ; i = next(i, a.length)) {
@@ -163,7 +203,7 @@ final class RecentRequests {
             }
         }
 
-        synchronized long putIfAbsent(long hi, long lo, long at) {
+        long putIfAbsent(long hi, long lo, long at) {
             long[] a = slots;
             int i = start(lo, a.length / 3);
             for (; ; i = next(i, a.length)) {
@@ -178,31 +218,25 @@ final class RecentRequests {
             a[i] = hi;
             a[i + 1] = lo;
             a[i + 2] = at;
+            live++;
             if (++used * 2 > a.length / 3) {
                 grow();
             }
             return NONE;
         }
 
-        synchronized boolean remove(long hi, long lo) {
+        void remove(long hi, long lo) {
             int i = indexOf(hi, lo);
-            if (i < 0) {
-                return false;
+            if (i >= 0) {
+                slots[i + 2] = REMOVED;
+                live--;
             }
-            slots[i + 2] = REMOVED;
-            return true;
         }
 
         /** Rehashes into a table twice as large (or as large, when removed slots make up the load). */
         private void grow() {
             long[] old = slots;
             int count = old.length / 3;
-            int live = 0;
-            for (int j = 2; j < old.length; j += 3) {
-                if (old[j] != EMPTY && old[j] != REMOVED) {
-                    live++;
-                }
-            }
             long[] a = emptySlots(live * 2 > count / 2 ? count * 2 : count);
             for (int j = 0; j < old.length; j += 3) {
                 long at = old[j + 2];

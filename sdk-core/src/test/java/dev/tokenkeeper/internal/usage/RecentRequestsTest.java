@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -133,5 +134,45 @@ class RecentRequestsTest {
             assertThat(seen).containsExactly(all.get(0)); // every thread agrees on each first time
         }
         assertThat(recent.size()).isEqualTo(requests);
+    }
+
+    @Test
+    @DisplayName("under contention across many generation turns, exactly one attempt of each request is the first")
+    void concurrentFirstSightAcrossTurns() throws Exception {
+        // a generation takes one new entry: the first attempt of each request fills it, and the next
+        // attempt turns it, while the other threads are looking the same request up. The threads move
+        // in step, one request at a time, so no request is forgotten while a thread still has it to
+        // try (forgetting takes two turns, that is two newer requests)
+        RecentRequests recent = new RecentRequests(clock, window, 2);
+        int threads = 4;
+        int batch = 1;
+        int requests = 5_000;
+        CyclicBarrier step = new CyclicBarrier(threads);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        List<Future<boolean[]>> results = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            results.add(pool.submit(() -> {
+                boolean[] first = new boolean[requests];
+                for (int from = 0; from < requests; from += batch) {
+                    step.await(30, TimeUnit.SECONDS);
+                    for (int i = from; i < from + batch; i++) {
+                        first[i] = firstAt(recent, "req-" + i, i) == RecentRequests.NONE;
+                    }
+                }
+                return first;
+            }));
+        }
+        int[] firsts = new int[requests];
+        for (Future<boolean[]> f : results) {
+            boolean[] first = f.get();
+            for (int i = 0; i < requests; i++) {
+                firsts[i] += first[i] ? 1 : 0;
+            }
+        }
+        pool.shutdown();
+        assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        for (int i = 0; i < requests; i++) {
+            assertThat(firsts[i]).as("first attempts of req-" + i).isEqualTo(1);
+        }
     }
 }
