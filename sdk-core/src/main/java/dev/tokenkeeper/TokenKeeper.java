@@ -38,6 +38,7 @@ import dev.tokenkeeper.internal.tokens.SecretHasher;
 import dev.tokenkeeper.internal.tokens.TokenSettings;
 import dev.tokenkeeper.internal.usage.DefaultUsageService;
 import dev.tokenkeeper.internal.usage.LedgerSettings;
+import dev.tokenkeeper.internal.util.Checks;
 import dev.tokenkeeper.pricing.PricingCatalog;
 import dev.tokenkeeper.pricing.PricingService;
 import dev.tokenkeeper.pricing.Rates;
@@ -51,14 +52,11 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -133,19 +131,21 @@ public final class TokenKeeper implements AutoCloseable {
         this.usage = new DefaultUsageService(storage, b.clock, pricing, budgets,
                 new LimitAlerts(storage, auditor, b.clock, alertListeners), listeners,
                 new LedgerSettings(b.synchronousLedger, b.ledgerQueueCapacity, b.ledgerBatchSize, b.ledgerFlushInterval,
-                        b.ledgerOverflowPolicy, b.ledgerBlockTimeout, b.idempotencyWindow, b.closeTimeout),
+                        b.ledgerOverflowPolicy, b.ledgerBlockTimeout, b.idempotencyWindow, b.closeTimeout,
+                        b.ledgerMaxLag),
                 b.threadFactory);
         this.traces = new DefaultTraceService(storage);
         this.limits = new DefaultLimitService(storage, auditor, b.clock, budgets, shared);
         this.admissions = new Admissions(tokens, pricing, budgets, usage, b.clock, b.permitTimeout,
                 b.storageFailurePolicy, shared);
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(named(b.threadFactory, "tokenkeeper-maintenance"));
         // The change feed has a thread of its own: it only reads, and must not wait behind the
         // maintenance writes (a token sync later than the clock-skew margin drops every cached token).
-        this.syncScheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
+        this.syncScheduler = Executors.newSingleThreadScheduledExecutor(named(b.threadFactory, "tokenkeeper-token-feed"));
         schedule(syncScheduler, "token sync", tokens::sync, b.tokenSyncInterval);
         // The limits feed has one too: bringing many cached scopes up to date may take a while.
-        this.limitSyncScheduler = Executors.newSingleThreadScheduledExecutor(b.threadFactory);
+        this.limitSyncScheduler = Executors.newSingleThreadScheduledExecutor(
+                named(b.threadFactory, "tokenkeeper-limits-feed"));
         schedule(limitSyncScheduler, "limit sync", budgets::syncLimits, b.limitSyncInterval);
         schedule("last-used flush", tokens::flushLastUsed, b.lastUsedFlushInterval);
         schedule("verification-failure audit", failures::flush, b.failureAuditWindow);
@@ -248,9 +248,9 @@ public final class TokenKeeper implements AutoCloseable {
      * Returns a {@link Permit} to settle with {@code complete} (or {@code release}), or a
      * {@link Denial} saying why, which limit, and when it resets.
      */
-    public Admission authorize(String secret, CallRequest call) {
-        java.util.Objects.requireNonNull(secret, "secret");
-        java.util.Objects.requireNonNull(call, "call");
+    public Admission authorize(@Nullable String secret, CallRequest call) {
+        // a missing secret is refused like a malformed one (INVALID_TOKEN), as verify does
+        Checks.required("call", call);
         Admission a = admissions.authorize(secret, call);
         if (!listeners.isEmpty()) {
             listeners.authorized(call, a);
@@ -263,8 +263,7 @@ public final class TokenKeeper implements AutoCloseable {
      * token and applies its per-request rate limits — {@code ROLLING_MINUTE} limits of the metric
      * requests without a provider or model filter. Budgets are left to {@link #authorize}.
      */
-    public RequestAdmission checkRequest(String secret, @Nullable String source) {
-        java.util.Objects.requireNonNull(secret, "secret");
+    public RequestAdmission checkRequest(@Nullable String secret, @Nullable String source) {
         RequestAdmission a = admissions.checkRequest(secret, source);
         if (!listeners.isEmpty()) {
             listeners.requestChecked(a);
@@ -375,6 +374,15 @@ public final class TokenKeeper implements AutoCloseable {
         }
     }
 
+    /** The factory's threads, named after their job. */
+    private static ThreadFactory named(ThreadFactory factory, String name) {
+        return r -> {
+            Thread t = factory.newThread(r);
+            t.setName(name);
+            return t;
+        };
+    }
+
     /**
      * Configures a {@link TokenKeeper}. Every setter checks its argument and names it; {@link #build()}
      * checks the combination. Not thread-safe.
@@ -423,6 +431,7 @@ public final class TokenKeeper implements AutoCloseable {
         private Duration ledgerFlushInterval = Duration.ofMillis(200);
         private LedgerOverflowPolicy ledgerOverflowPolicy = LedgerOverflowPolicy.BLOCK;
         private Duration ledgerBlockTimeout = Duration.ofSeconds(5);
+        private @Nullable Duration ledgerMaxLag;
         private Duration idempotencyWindow = Duration.ofMinutes(10);
         private Duration closeTimeout = Duration.ofSeconds(30);
         private boolean shutdownHook = true;
@@ -537,6 +546,15 @@ public final class TokenKeeper implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The longest grace period a rotation may give the old secret; a longer one is refused with
+         * {@link InvalidRequestException}. Default 30 days.
+         */
+        public Builder maxRotationGrace(Duration grace) {
+            this.maxRotationGrace = nonNegative("maxRotationGrace", grace);
+            return this;
+        }
+
         /** The grace period of {@code rotate(tenant, id)}. Default 0: the old secret stops at once. */
         public Builder defaultRotationGrace(Duration grace) {
             this.defaultRotationGrace = nonNegative("defaultRotationGrace", grace);
@@ -555,7 +573,11 @@ public final class TokenKeeper implements AutoCloseable {
             return this;
         }
 
-        /** Threads for background work (change feed, flushes). Default: daemon threads named {@code tokenkeeper-*}. */
+        /**
+         * Makes the threads for background work; TokenKeeper names each after its job
+         * ({@code tokenkeeper-ledger-writer}, {@code tokenkeeper-token-feed}, {@code tokenkeeper-limits-feed},
+         * {@code tokenkeeper-maintenance}). Default: daemon threads.
+         */
         public Builder threadFactory(ThreadFactory factory) {
             this.threadFactory = requireNonNull(factory, "threadFactory");
             return this;
@@ -702,8 +724,8 @@ public final class TokenKeeper implements AutoCloseable {
         }
 
         /**
-         * Longest the writer waits for a batch to fill; bounds the loss window on a crash together with
-         * the queue. Default 200 ms.
+         * Longest the writer waits for more events before it commits what it has. Default 200 ms. (What
+         * a crash can lose is bounded by {@link #ledgerMaxLag} or the queue, not by this.)
          */
         public Builder ledgerFlushInterval(Duration interval) {
             this.ledgerFlushInterval = positive("ledgerFlushInterval", interval);
@@ -713,6 +735,19 @@ public final class TokenKeeper implements AutoCloseable {
         /** What {@code record} does when the queue is full. Default {@link LedgerOverflowPolicy#BLOCK}. */
         public Builder ledgerOverflowPolicy(LedgerOverflowPolicy policy) {
             this.ledgerOverflowPolicy = requireNonNull(policy, "ledgerOverflowPolicy");
+            return this;
+        }
+
+        /**
+         * Bounds by time what a crash of the process can lose: when the oldest event not yet committed
+         * has waited longer than this, {@code record} (and so {@code complete}) treats the ledger as
+         * full — {@code BLOCK} waits up to {@link #ledgerBlockTimeout} for the writer to catch up,
+         * {@code REJECT} refuses at once — so accepted events are never more than this far from the
+         * database. During a database outage calls then fail once the lag passes it, instead of being
+         * buffered in the queue. Default: none (the queue's capacity bounds what a crash can lose).
+         */
+        public Builder ledgerMaxLag(Duration maxLag) {
+            this.ledgerMaxLag = positive("ledgerMaxLag", maxLag);
             return this;
         }
 
@@ -821,9 +856,8 @@ public final class TokenKeeper implements AutoCloseable {
         }
 
         private static ThreadFactory daemonThreads() {
-            AtomicInteger n = new AtomicInteger();
             return r -> {
-                Thread t = new Thread(r, "tokenkeeper-maintenance-" + n.incrementAndGet());
+                Thread t = new Thread(r, "tokenkeeper");
                 t.setDaemon(true);
                 return t;
             };

@@ -406,6 +406,21 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName("a grace longer than maxRotationGrace is refused, one within it is given")
+        void maxRotationGrace() {
+            TokenKeeper k = another(quietBuilder(database()).maxRotationGrace(Duration.ofHours(2)));
+            IssuedToken t = k.tokens().issue(TokenSpec.builder().tenant(tenant).name("graced").build());
+            assertThatThrownBy(() -> k.tokens().rotate(tenant, t.info().id(), Duration.ofHours(3), Actor.SYSTEM))
+                    .isInstanceOf(InvalidRequestException.class).hasMessageContaining("gracePeriod");
+            IssuedToken r = k.tokens().rotate(tenant, t.info().id(), Duration.ofHours(2), Actor.SYSTEM);
+            assertThat(k.tokens().verify(t.secret()).isVerified()).isTrue();
+            assertThat(k.tokens().verify(r.secret()).isVerified()).isTrue();
+            assertThatThrownBy(() -> TokenKeeper.builder().maxRotationGrace(Duration.ofHours(1))
+                    .defaultRotationGrace(Duration.ofHours(2)).build())
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("defaultRotationGrace");
+        }
+
+        @Test
         @DisplayName("refuses to rotate a revoked or expired token, and a negative grace")
         void rotationConflicts() {
             IssuedToken t = issue("bot");
@@ -964,8 +979,10 @@ public abstract class TokenKeeperContract {
             assertThat(largestPoisonedBatch.get()).as("the bad event travelled with the others").isEqualTo(100);
             assertThat(eventCount()).isEqualTo(100);
             assertThat(rollupRequests()).isEqualTo(100);
-            assertThat(ledger.poisoned()).isOne();
+            assertThat(ledger.stats().dropped()).isOne();
             assertThat(count("SELECT COUNT(*) FROM tk_usage_events WHERE id = '" + badId + "'")).isZero();
+            assertThat(dev.tokenkeeper.testing.CapturedLog.lines("ERROR")).singleElement().asString()
+                    .contains("1 of 100 events of a batch cannot be stored and were dropped").contains(badId);
         }
 
         @Test
@@ -980,8 +997,11 @@ public abstract class TokenKeeperContract {
             gate.countDown();
             // With a 50 ms wait before each retry, taking 1,000 events apart one by one took 100 s.
             assertTimeoutPreemptively(Duration.ofSeconds(60), ledger::flush, "the bad batch was taken apart");
-            assertThat(ledger.poisoned()).isEqualTo(1_000);
+            assertThat(ledger.stats().dropped()).isEqualTo(1_000);
             assertThat(eventCount()).isEqualTo(1);
+            // one line for the batch, not one per event
+            assertThat(dev.tokenkeeper.testing.CapturedLog.lines("ERROR")).singleElement().asString()
+                    .contains("1000 of 1000 events of a batch cannot be stored");
         }
 
         @Test
@@ -1021,14 +1041,18 @@ public abstract class TokenKeeperContract {
                     .ledgerOverflowPolicy(dev.tokenkeeper.usage.LedgerOverflowPolicy.REJECT));
             DefaultUsageService ledger = (DefaultUsageService) k.usage();
             CountDownLatch release = new CountDownLatch(1);
+            CountDownLatch held = new CountDownLatch(1);
             ledger.setFaultInjector(ids -> {
+                held.countDown();
                 try {
                     release.await();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             });
-            int accepted = 0;
+            k.usage().record(event("bp-first", TokenCounts.of(1, 1), t0));
+            assertThat(held.await(30, TimeUnit.SECONDS)).isTrue(); // the writer holds a batch of one
+            int accepted = 1;
             int refusedCount = 0;
             for (int i = 0; i < 50; i++) {
                 try {
@@ -1038,20 +1062,96 @@ public abstract class TokenKeeperContract {
                     refusedCount++;
                 }
             }
-            // the writer is held: the oldest event not yet committed has waited at least this long
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
+            assertThat(accepted).isEqualTo(6); // the held batch and a full queue
+            // the writer is held: the oldest event not yet committed has waited as long as the clock moved
+            clock.advance(Duration.ofMillis(50));
             assertThat(k.usage().stats().lag()).isGreaterThanOrEqualTo(Duration.ofMillis(50));
-            assertThat(k.usage().stats().queued()).isPositive();
+            assertThat(k.usage().stats().queued()).isEqualTo(5);
+            assertThat(k.usage().stats().writing()).isOne(); // the held batch: not durable either
+            assertThat(k.usage().stats().unwritten()).isEqualTo(accepted);
             release.countDown();
             k.usage().flush();
             assertThat(k.usage().stats().lag()).isZero();
             assertThat(refusedCount).isPositive();
             assertThat(k.usage().stats().refused()).isEqualTo(refusedCount);
             assertThat(eventCount()).isEqualTo(accepted);
+        }
+
+        @Test
+        @DisplayName("with ledgerMaxLag, an event is refused once the oldest uncommitted one has waited longer")
+        void maxLagBoundsTheCrashWindow() throws Exception {
+            TokenKeeper k = another(quietBuilder(database()).ledgerMaxLag(Duration.ofSeconds(1))
+                    .ledgerOverflowPolicy(dev.tokenkeeper.usage.LedgerOverflowPolicy.REJECT));
+            DefaultUsageService ledger = (DefaultUsageService) k.usage();
+            CountDownLatch release = new CountDownLatch(1);
+            CountDownLatch held = new CountDownLatch(1);
+            ledger.setFaultInjector(ids -> {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            k.usage().record(event("lag-0", TokenCounts.of(1, 1), t0));
+            assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+            clock.advance(Duration.ofMillis(1_000));
+            k.usage().record(event("lag-1", TokenCounts.of(1, 1), t0)); // 1 s behind: within the bound
+            clock.advance(Duration.ofMillis(1));
+            assertThatThrownBy(() -> k.usage().record(event("lag-2", TokenCounts.of(1, 1), t0)))
+                    .isInstanceOf(dev.tokenkeeper.usage.LedgerFullException.class).hasMessageContaining("ledgerMaxLag");
+            assertThat(k.usage().stats().refused()).isOne();
+            assertThat(k.usage().stats().unwritten()).isEqualTo(2);
+            release.countDown();
+            k.usage().flush();
+            k.usage().record(event("lag-3", TokenCounts.of(1, 1), t0)); // caught up: accepted again
+            k.usage().flush();
+            assertThat(k.usage().stats().written()).isEqualTo(3);
+            assertThat(k.usage().stats().unwritten()).isZero();
+        }
+    }
+
+    @Nested
+    @DisplayName("bad input through the Java API")
+    class BadInput {
+        @Test
+        @DisplayName("instants out of range are refused with the field named, never an ArithmeticException")
+        void instantsOutOfRange() {
+            IssuedToken t = issue("bot");
+            Instant farFuture = Instant.parse("+1000000000-01-01T00:00:00Z");
+            for (Instant bad : List.of(Instant.MAX, farFuture, Instant.MIN, Instant.parse("1969-12-31T23:59:59Z"))) {
+                assertThatThrownBy(() -> keeper.tokens().issue(TokenSpec.builder().tenant(tenant).name("x")
+                        .expiresAt(bad).build()))
+                        .as(bad.toString()).isInstanceOfSatisfying(InvalidRequestException.class,
+                                e -> assertThat(e.field()).isEqualTo("expiresAt"));
+                assertThatThrownBy(() -> keeper.tokens().updateExpiry(tenant, t.info().id(), bad, Actor.SYSTEM))
+                        .as(bad.toString()).isInstanceOf(InvalidRequestException.class);
+                assertThatThrownBy(() -> keeper.traces().list(TraceQuery.builder(tenant).from(bad).build()))
+                        .isInstanceOf(InvalidRequestException.class);
+                assertThatThrownBy(() -> keeper.audit().query(dev.tokenkeeper.audit.AuditQuery.builder(tenant)
+                        .to(bad).build())).isInstanceOf(InvalidRequestException.class);
+                assertThatThrownBy(() -> UsageEvent.builder().requestId("r").tenant(tenant).provider("anthropic")
+                        .model("m").at(bad).build()).isInstanceOf(InvalidRequestException.class);
+            }
+            assertThat(keeper.tokens().get(tenant, t.info().id()).expiresAt()).isNull(); // nothing was written
+        }
+
+        @Test
+        @DisplayName("a missing secret is refused like a malformed one; a missing call or completion is a typed error")
+        void nulls() {
+            assertThat(keeper.authorize(null, CallRequest.of("anthropic", "claude-haiku-4-5", 10, 10)))
+                    .isInstanceOfSatisfying(dev.tokenkeeper.admission.Denial.class,
+                            d -> assertThat(d.reason()).isEqualTo(dev.tokenkeeper.admission.DenialReason.TOKEN_INVALID));
+            assertThat(keeper.checkRequest(null, null).allowed()).isFalse();
+            IssuedToken t = issue("bot");
+            assertThatThrownBy(() -> keeper.authorize(t.secret(), null))
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("call"));
+            Permit p = (Permit) keeper.authorize(t.secret(), CallRequest.of("anthropic", "claude-haiku-4-5", 10, 10));
+            assertThatThrownBy(() -> p.complete(null))
+                    .isInstanceOfSatisfying(InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("completion"));
+            p.release();
+            assertThat(keeper.openPermits()).isZero();
         }
     }
 

@@ -31,6 +31,8 @@ public record AuditQuery(
         Checks.tenantId("tenantId", tenantId);
         actions = actions.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(actions));
         Checks.pageLimit("limit", limit);
+        Checks.instant("from", from);
+        Checks.instant("to", to);
         if (from != null && to != null && !from.isBefore(to)) {
             throw new InvalidRequestException("from", "must be before 'to'");
         }

@@ -19,10 +19,6 @@ public final class Listeners {
         this.all = listeners.toArray(TokenKeeperListener[]::new);
     }
 
-    public static Listeners none() {
-        return new Listeners(List.of());
-    }
-
     public boolean isEmpty() {
         return all.length == 0;
     }

@@ -31,6 +31,7 @@ public record ModelPrice(
         requireNonNull(provider, "provider");
         requireNonNull(model, "model");
         requireNonNull(effectiveFrom, "effectiveFrom");
+        dev.tokenkeeper.internal.util.Checks.instant("effectiveFrom", effectiveFrom);
         requireNonNull(rates, "rates");
         requireNonNull(source, "source");
         requireNonNull(checkedOn, "checkedOn");

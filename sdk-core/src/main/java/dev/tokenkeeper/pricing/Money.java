@@ -19,26 +19,54 @@ public record Money(BigDecimal amount) implements Comparable<Money> {
     /** Decimal places of a picodollar. */
     public static final int SCALE = 12;
 
+    /** Digits before the decimal point at most: amounts are below 10<sup>18</sup> USD. */
+    public static final int MAX_INTEGER_DIGITS = 18;
+
+    /** The longest string {@link #of(String)} parses. */
+    public static final int MAX_TEXT_LENGTH = 40;
+
     public static final Money ZERO = new Money(BigDecimal.ZERO);
 
+    /**
+     * @throws InvalidRequestException (field {@code amount}) for more than 12 decimal places or
+     *     {@value #MAX_INTEGER_DIGITS} digits before the point; checked before any arithmetic, so that
+     *     an amount such as {@code 1e10000000} costs nothing to refuse
+     */
     public Money {
         requireNonNull(amount, "amount");
         if (amount.scale() != SCALE) {
+            if ((long) amount.precision() - amount.scale() > MAX_INTEGER_DIGITS) {
+                throw new InvalidRequestException("amount", "must be less than 10^" + MAX_INTEGER_DIGITS + " USD");
+            }
             if (amount.scale() > SCALE && amount.stripTrailingZeros().scale() > SCALE) {
-                throw new InvalidRequestException("amount", amount.toPlainString() + " has more than 12 decimal places");
+                throw new InvalidRequestException("amount", "must have at most 12 decimal places (a picodollar)");
             }
             amount = amount.setScale(SCALE); // exact: only zeros are added or removed
         }
     }
 
-    /** Parses a decimal string such as {@code "0.0025"}. */
+    /**
+     * Parses a decimal string such as {@code "0.0025"} (an exponent such as {@code "2.5e-3"} is
+     * accepted).
+     *
+     * @throws InvalidRequestException (field {@code amount}) for anything else, for more than
+     *     {@value #MAX_TEXT_LENGTH} characters, or for an amount out of range
+     */
     public static Money of(String usd) {
         requireNonNull(usd, "usd");
+        if (usd.length() > MAX_TEXT_LENGTH) {
+            throw new InvalidRequestException("amount", "must be at most " + MAX_TEXT_LENGTH + " characters");
+        }
         try {
             return new Money(new BigDecimal(usd));
         } catch (NumberFormatException e) {
             throw new InvalidRequestException("amount", "'" + usd + "' is not a decimal number");
         }
+    }
+
+    /** The amount in US dollars, as a {@link BigDecimal} with 12 decimal places (the same as {@link #amount()}). */
+    public BigDecimal usd() {
+        return amount;
     }
 
     public static Money of(BigDecimal usd) {

@@ -46,6 +46,7 @@ public record TokenSpec(
         allowedProviders = Checks.providers("allowedProviders", allowedProviders);
         allowedModels = Checks.models("allowedModels", allowedModels);
         metadata = Checks.metadata("metadata", metadata);
+        Checks.instant("expiresAt", expiresAt);
         requireNonNull(actor, "actor");
     }
 

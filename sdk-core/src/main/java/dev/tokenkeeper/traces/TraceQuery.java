@@ -38,6 +38,8 @@ public record TraceQuery(
 
     public TraceQuery {
         Checks.tenantId("tenant", tenantId);
+        Checks.instant("from", from);
+        Checks.instant("to", to);
         if (from != null && to != null && !from.isBefore(to)) {
             throw new InvalidRequestException("from", "must be before 'to'");
         }

@@ -60,6 +60,7 @@ public record UsageEvent(
 
     public UsageEvent {
         Checks.identifier("requestId", requestId);
+        Checks.instant("at", at);
         Checks.tenantId("tenant", tenantId);
         Checks.optionalIdentifier("tokenId", tokenId);
         Checks.optionalIdentifier("userId", userId);

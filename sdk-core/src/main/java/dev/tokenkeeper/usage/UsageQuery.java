@@ -37,6 +37,8 @@ public record UsageQuery(
         Checks.tenantId("tenant", tenantId);
         Checks.required("from", from);
         Checks.required("to", to);
+        Checks.instant("from", from);
+        Checks.instant("to", to);
         if (!from.isBefore(to)) {
             throw new InvalidRequestException("from", "must be before 'to'");
         }

@@ -53,6 +53,21 @@ class PricingTest {
             assertThatThrownBy(() -> Money.of("0.0000000000001")).isInstanceOf(InvalidRequestException.class);
             assertThatThrownBy(() -> Money.of("abc")).isInstanceOf(InvalidRequestException.class);
         }
+
+        @Test
+        @DisplayName("refuses huge or tiny exponents and long strings before any arithmetic, with a short message")
+        void boundedParsing() {
+            for (String bad : List.of("1e10000000", "1e-10000000", "99999999999999999999999", "1".repeat(41),
+                    "1e19", "-1e19")) {
+                assertThatThrownBy(() -> Money.of(bad)).as(bad).isInstanceOf(InvalidRequestException.class)
+                        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(100));
+            }
+            assertThatThrownBy(() -> Money.of(new java.math.BigDecimal("1e-10000000")))
+                    .isInstanceOf(InvalidRequestException.class)
+                    .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(100));
+            assertThat(Money.of("999999999999999999").toString()).isEqualTo("999999999999999999");
+            assertThat(Money.of("2.5e-3")).isEqualTo(Money.of("0.0025"));
+        }
     }
 
     @Nested

@@ -90,6 +90,9 @@ public class TokenKeeperAutoConfiguration {
         if (l.overflowPolicy() != null) {
             b.ledgerOverflowPolicy(l.overflowPolicy());
         }
+        if (l.maxLag() != null) {
+            b.ledgerMaxLag(l.maxLag());
+        }
         alertListeners.orderedStream().filter(a -> !(a instanceof TokenKeeperListener))
                 .forEach(b::limitAlertListener);
         listeners.orderedStream().forEach(b::listener);

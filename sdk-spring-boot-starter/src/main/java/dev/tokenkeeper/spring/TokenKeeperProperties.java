@@ -102,11 +102,14 @@ public record TokenKeeperProperties(
      * @param batchSize events per write transaction at most
      * @param flushInterval longest wait for a batch to fill
      * @param overflowPolicy what {@code record} does on a full queue
+     * @param maxLag how far behind the writer may fall before {@code record} treats the ledger as full
+     *     (bounds by time what a crash can lose); unset: no bound but the queue's capacity
      */
     public record Ledger(
             @DefaultValue("false") boolean synchronous,
             @Nullable Integer queueCapacity,
             @Nullable Integer batchSize,
             @Nullable Duration flushInterval,
-            @Nullable LedgerOverflowPolicy overflowPolicy) {}
+            @Nullable LedgerOverflowPolicy overflowPolicy,
+            @Nullable Duration maxLag) {}
 }

@@ -294,6 +294,7 @@ public final class Admissions {
 
         @Override
         public synchronized RecordedUsage complete(Completion c) {
+            dev.tokenkeeper.internal.util.Checks.required("completion", c);
             if (state == SETTLED || releasedByCaller) {
                 throw new IllegalStateException("permit " + requestId + " was settled already");
             }

@@ -371,12 +371,6 @@ public final class Budgets {
                 k -> new Counter(storage.read(tx -> storage.limits().used(tx, limitId, windowStart)), windowEnd));
     }
 
-    /** The counter of a limit in the window containing {@code at}, loading it when needed. */
-    public Counter counter(Limit limit, Instant at) {
-        LimitWindow w = limit.windowAt(at);
-        return counter(limit.id(), w.start().toEpochMilli(), end(w));
-    }
-
     /** What calls in flight on this instance hold in the limit's window containing {@code at}. */
     public long reservedOnThisInstance(Limit limit, Instant at) {
         LimitWindow w = limit.windowAt(at);

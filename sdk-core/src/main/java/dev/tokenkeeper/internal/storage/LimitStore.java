@@ -6,7 +6,12 @@ import java.util.List;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
-/** Limits ({@code tk_limits}), always within one tenant. */
+/**
+ * Limits ({@code tk_limits}), their counters, reservations, leases and change feed. Limits are read
+ * and changed within one tenant; the counters, reservations and leases are keyed by limit id (a
+ * limit belongs to one tenant), and the change feed and the sweeps of expired reservations and
+ * leases run across tenants, for the keeper's own maintenance only.
+ */
 public interface LimitStore {
     void insert(StorageTx tx, Limit limit);
 

@@ -364,6 +364,7 @@ public final class DefaultTokenService implements TokenService {
     public TokenInfo updateExpiry(String tenantId, String tokenId, @Nullable Instant expiresAt, Actor actor) {
         Checks.tenantId("tenant", tenantId);
         Checks.identifier("tokenId", tokenId);
+        Checks.instant("expiresAt", expiresAt);
         long now = clock.millis();
         if (expiresAt != null && expiresAt.toEpochMilli() <= now) {
             throw new InvalidRequestException("expiresAt", "must be in the future");

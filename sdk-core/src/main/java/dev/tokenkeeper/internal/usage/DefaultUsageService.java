@@ -84,11 +84,11 @@ public final class DefaultUsageService implements UsageService {
      *     {@link #rememberSettled}); {@code null} when the caller looked the request up already
      */
     private record Pending(UsageRow row, EventIds.@Nullable RequestKey remember, List<LimitCharge> charges,
-            boolean counted, List<String> reservations, List<Budgets.LeaseUse> leaseUses, long queuedAtNanos)
+            boolean counted, List<String> reservations, List<Budgets.LeaseUse> leaseUses, long queuedAt)
             implements Item {
         Pending withFirstAttempt(long firstAt) {
             UsageRow r = row.withIdAndTime(EventIds.of(firstAt, requireNonNull(remember)), firstAt);
-            return new Pending(r, null, charges, counted, reservations, leaseUses, queuedAtNanos);
+            return new Pending(r, null, charges, counted, reservations, leaseUses, queuedAt);
         }
     }
 
@@ -104,9 +104,17 @@ public final class DefaultUsageService implements UsageService {
     private final Cache<String, Boolean> knownTenants = Caffeine.newBuilder().maximumSize(10_000).build();
     private final RecentRequests recent;
     private final Listeners listeners;
+    private static final long NO_BATCH = Long.MIN_VALUE;
     private final LongAdder written = new LongAdder();
-    /** When the oldest event of the batch being written was queued (System.nanoTime), or 0. */
-    private volatile long writingSince;
+    /** Events put in the queue, and taken from it by the writer: their difference is what waits. */
+    private final LongAdder enqueued = new LongAdder();
+    private final LongAdder taken = new LongAdder();
+    /** Events in the batch being committed now. */
+    private volatile int writing;
+    /** When the oldest event of the batch being committed was queued (the clock's millis), or NO_BATCH. */
+    private volatile long writingSince = NO_BATCH;
+    /** Callers waiting for the lag to fall under ledgerMaxLag wait on it; the writer wakes them. */
+    private final Object lagFell = new Object();
     private final LongAdder duplicates = new LongAdder();
     private final LongAdder refused = new LongAdder();
     private final LongAdder failedBatches = new LongAdder();
@@ -221,7 +229,7 @@ public final class DefaultUsageService implements UsageService {
             }
             holdsDone = true;
             Pending pending = new Pending(row, writerRemembers ? key : null, charges, counted, reservations,
-                    leaseUses, System.nanoTime());
+                    leaseUses, clock.millis());
             RecordedUsage recorded;
             if (settings.synchronous()) {
                 write(pooled, List.of(pending));
@@ -276,25 +284,60 @@ public final class DefaultUsageService implements UsageService {
         knownTenants.put(tenantId, Boolean.TRUE);
     }
 
-    private void enqueue(Item item) {
-        boolean added;
-        if (settings.overflowPolicy() == LedgerOverflowPolicy.REJECT) {
-            added = queue.offer(item);
-        } else {
-            try {
-                added = queue.offer(item, settings.blockTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                added = false;
-            }
+    private void enqueue(Pending item) {
+        if (lagOverBound() && !awaitLag()) {
+            refused.increment();
+            throw new LedgerFullException("the usage ledger is more than ledgerMaxLag (" + settings.maxLag()
+                    + ") behind; the event was not recorded");
         }
-        if (!added) {
-            if (item instanceof Pending) {
-                refused.increment();
-            }
+        if (!offer(item)) {
+            refused.increment();
             throw new LedgerFullException("the usage ledger's queue is full (" + settings.queueCapacity()
                     + " events); the event was not recorded");
         }
+        enqueued.increment();
+    }
+
+    private boolean offer(Item item) {
+        if (settings.overflowPolicy() == LedgerOverflowPolicy.REJECT) {
+            return queue.offer(item);
+        }
+        try {
+            return queue.offer(item, settings.blockTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Whether the oldest event not yet committed has waited longer than ledgerMaxLag (when set). */
+    private boolean lagOverBound() {
+        Duration max = settings.maxLag();
+        long since = writingSince;
+        return max != null && since != NO_BATCH && clock.millis() - since > max.toMillis();
+    }
+
+    /** Under BLOCK, waits up to the block timeout for the lag to fall within its bound. */
+    private boolean awaitLag() {
+        if (settings.overflowPolicy() == LedgerOverflowPolicy.REJECT) {
+            return false;
+        }
+        long deadline = System.nanoTime() + settings.blockTimeout().toNanos();
+        synchronized (lagFell) {
+            while (lagOverBound()) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    lagFell.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     // ------------------------------------------------------------------ analytics
@@ -395,23 +438,15 @@ public final class DefaultUsageService implements UsageService {
 
     @Override
     public LedgerStats stats() {
-        long now = System.nanoTime();
-        long queuedNow = 0;
-        long oldest = writingSince;
-        for (Item i : queue) {
-            if (i instanceof Pending p) {
-                if (queuedNow++ == 0 && oldest == 0) {
-                    oldest = p.queuedAtNanos();
-                }
-            }
+        long since = writingSince;
+        long waiting = Math.max(0, enqueued.sum() - taken.sum());
+        long oldest = since;
+        if (oldest == NO_BATCH && waiting > 0 && queue.peek() instanceof Pending p) {
+            oldest = p.queuedAt();
         }
-        Duration lag = oldest == 0 ? Duration.ZERO : Duration.ofNanos(Math.max(0, now - oldest));
-        return new LedgerStats(queuedNow, written.sum(), duplicates.sum(), refused.sum(), failedBatches.sum(), lag);
-    }
-
-    /** Events dropped because they failed alone while the database answered (logged, never silent). */
-    public long poisoned() {
-        return poisoned.sum();
+        Duration lag = oldest == NO_BATCH ? Duration.ZERO : Duration.ofMillis(Math.max(0, clock.millis() - oldest));
+        return new LedgerStats(waiting, since == NO_BATCH ? 0 : writing, written.sum(), duplicates.sum(),
+                refused.sum(), poisoned.sum(), failedBatches.sum(), lag);
     }
 
     public void setFaultInjector(@Nullable FaultInjector injector) {
@@ -471,11 +506,17 @@ public final class DefaultUsageService implements UsageService {
                         }
                     }
                     if (!rows.isEmpty()) {
-                        writingSince = rows.get(0).queuedAtNanos();
-                        writeUntilDone(session, rows);
+                        // counted as in commit before they stop counting as queued: never as neither
+                        writing = rows.size();
+                        writingSince = rows.get(0).queuedAt();
+                        taken.add(rows.size());
+                        writeBatch(session, rows);
                     }
                 } finally {
-                    writingSince = 0;
+                    writingSince = NO_BATCH;
+                    synchronized (lagFell) {
+                        lagFell.notifyAll();
+                    }
                     for (Item i : items) {
                         if (i instanceof FlushMarker m) {
                             m.done().countDown();
@@ -508,9 +549,26 @@ public final class DefaultUsageService implements UsageService {
 
     /**
      * Writes the batch: retried while the database is unavailable; retried once more when the
-     * database answers (a transient conflict); then split, to isolate an event that cannot be stored.
+     * database answers (a transient conflict); then split, to isolate the events that cannot be
+     * stored, which are dropped, counted and logged in one line for the batch.
      */
-    private void writeUntilDone(WriterSession session, List<Pending> rows) throws InterruptedException {
+    private void writeBatch(WriterSession session, List<Pending> rows) throws InterruptedException {
+        List<Pending> dropped = new ArrayList<>();
+        String[] firstError = new String[1];
+        writeUntilDone(session, rows, dropped, firstError);
+        if (!dropped.isEmpty()) {
+            StringBuilder ids = new StringBuilder();
+            for (int i = 0; i < Math.min(5, dropped.size()); i++) {
+                UsageRow r = dropped.get(i).row();
+                ids.append(i == 0 ? "" : ", ").append(r.id()).append(" (tenant ").append(r.tenantId()).append(')');
+            }
+            LOG.error("TokenKeeper ledger: {} of {} events of a batch cannot be stored and were dropped ({}{}): {}",
+                    dropped.size(), rows.size(), ids, dropped.size() > 5 ? ", ..." : "", firstError[0]);
+        }
+    }
+
+    private void writeUntilDone(WriterSession session, List<Pending> rows, List<Pending> dropped,
+            String[] firstError) throws InterruptedException {
         long backoff = 50;
         int failuresWhileUp = 0;
         while (true) {
@@ -523,26 +581,36 @@ public final class DefaultUsageService implements UsageService {
                 if (up && ++failuresWhileUp >= 2) {
                     // The database answers and the batch failed twice: the batch itself is at fault.
                     if (rows.size() == 1) {
+                        Pending p = rows.get(0);
                         poisoned.increment();
-                        if (rows.get(0).counted()) {
-                            budgets.add(rows.get(0).charges(), -1);
+                        if (p.counted()) {
+                            budgets.add(p.charges(), -1);
                         }
-                        budgets.releaseReservations(rows.get(0).reservations());
-                        budgets.leaseUsage(rows.get(0).leaseUses(), false);
-                        LOG.error("TokenKeeper ledger: event {} of tenant {} cannot be stored and was dropped: {}",
-                                rows.get(0).row().id(), rows.get(0).row().tenantId(), e.getMessage());
+                        budgets.releaseReservations(p.reservations());
+                        budgets.leaseUsage(p.leaseUses(), false);
+                        dropped.add(p);
+                        if (firstError[0] == null) {
+                            firstError[0] = e.getMessage();
+                        }
                         return;
                     }
                     int mid = rows.size() / 2;
-                    writeUntilDone(session, rows.subList(0, mid));
-                    writeUntilDone(session, rows.subList(mid, rows.size()));
+                    writeUntilDone(session, rows.subList(0, mid), dropped, firstError);
+                    writeUntilDone(session, rows.subList(mid, rows.size()), dropped, firstError);
                     return;
                 }
                 if (up) {
                     // The database answers: retry once at once (a conflict passes); no wait, or a batch of
-                    // events that all fail would take a wait per event to be taken apart.
-                    LOG.warn("TokenKeeper ledger: writing {} events failed; retrying once: {}", rows.size(),
-                            e.getMessage());
+                    // events that all fail would take a wait per event to be taken apart. Only the whole
+                    // batch's first failure is a warning; its parts' are details.
+                    if (dropped.isEmpty() && firstError[0] == null) {
+                        LOG.warn("TokenKeeper ledger: writing {} events failed; retrying once: {}", rows.size(),
+                                e.getMessage());
+                        firstError[0] = e.getMessage();
+                    } else {
+                        LOG.debug("TokenKeeper ledger: writing {} events failed; retrying once: {}", rows.size(),
+                                e.getMessage());
+                    }
                     continue;
                 }
                 LOG.warn("TokenKeeper ledger: writing {} events failed, retrying in {} ms: {}",

@@ -2,6 +2,7 @@ package dev.tokenkeeper.internal.usage;
 
 import dev.tokenkeeper.usage.LedgerOverflowPolicy;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /** The ledger settings of a built TokenKeeper (validated by its builder). */
 public record LedgerSettings(
@@ -12,4 +13,5 @@ public record LedgerSettings(
         LedgerOverflowPolicy overflowPolicy,
         Duration blockTimeout,
         Duration idempotencyWindow,
-        Duration closeTimeout) {}
+        Duration closeTimeout,
+        @Nullable Duration maxLag) {}

@@ -25,7 +25,23 @@ public final class Checks {
     private static final Pattern MODEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9:._/@+-]{0,127}\\*?");
     private static final Pattern METADATA_KEY = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
 
+    /** The earliest instant TokenKeeper stores: the Unix epoch. */
+    public static final java.time.Instant MIN_INSTANT = java.time.Instant.EPOCH;
+    /** The latest instant TokenKeeper stores: the end of year 9999. */
+    public static final java.time.Instant MAX_INSTANT = java.time.Instant.parse("9999-12-31T23:59:59.999Z");
+
     private Checks() {}
+
+    /**
+     * An instant TokenKeeper can store and compute with: from {@link #MIN_INSTANT} to
+     * {@link #MAX_INSTANT}; {@code null} passes.
+     */
+    public static java.time.@Nullable Instant instant(String field, java.time.@Nullable Instant value) {
+        if (value != null && (value.isBefore(MIN_INSTANT) || value.isAfter(MAX_INSTANT))) {
+            throw new InvalidRequestException(field, "must be between " + MIN_INSTANT + " and " + MAX_INSTANT);
+        }
+        return value;
+    }
 
     public static <T> T required(String field, @Nullable T value) {
         if (value == null) {

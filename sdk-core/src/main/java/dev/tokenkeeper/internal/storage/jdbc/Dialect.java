@@ -5,9 +5,13 @@ import dev.tokenkeeper.TokenKeeperException;
 import java.util.Locale;
 
 /**
- * The one place where SQLite and PostgreSQL differ. The SQL of the stores is written once in the
- * subset both understand (row values, {@code ON CONFLICT DO NOTHING}, {@code LIMIT}); what remains
- * is the migration folder with the scripts that cannot be shared (triggers).
+ * Which of the two backends a store talks to. Most SQL is written once, in the subset both
+ * understand (row values, {@code ON CONFLICT DO NOTHING}, {@code LIMIT}); each dialect has its own
+ * migration folder for the scripts that cannot be shared (triggers). The stores still branch on the
+ * dialect where the backends differ in what is fast or possible: the bulk insert of usage events
+ * ({@code COPY} and multi-row {@code VALUES}, in {@link JdbcUsageStore}), the counter upsert and
+ * row locks ({@code FOR UPDATE}, in {@link JdbcLimitStore}), and connection set-up in
+ * {@link JdbcStorage}.
  */
 public enum Dialect {
     SQLITE("sqlite"),

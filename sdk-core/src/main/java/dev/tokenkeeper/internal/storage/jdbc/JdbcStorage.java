@@ -286,10 +286,6 @@ public final class JdbcStorage implements Storage {
         return dialect.id();
     }
 
-    public Dialect dialect() {
-        return dialect;
-    }
-
     @Override
     public StorageHealth health() {
         long start = System.nanoTime();

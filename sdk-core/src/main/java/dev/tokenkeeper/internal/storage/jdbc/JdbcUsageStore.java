@@ -142,9 +142,10 @@ final class JdbcUsageStore implements UsageStore {
     }
 
     /**
-     * Inserts, skipping ids already stored. PostgreSQL runs one statement over {@code unnest} of one
-     * array per column (planned once whatever the number of rows) with {@code RETURNING id}: the ids
-     * returned are the rows inserted. SQLite runs multi-row {@code VALUES} without {@code RETURNING},
+     * Inserts, skipping ids already stored. PostgreSQL writes the rows with {@code COPY} inside a
+     * savepoint, falling back to {@code INSERT ... ON CONFLICT DO NOTHING RETURNING id} over
+     * {@code unnest} when a row is stored already (see {@link #copied}). SQLite runs multi-row
+     * {@code VALUES} without {@code RETURNING},
      * which costs it a fifth of the insert time, inside a savepoint: when the count of rows inserted
      * shows a duplicate (a rare retry), the chunk is rolled back and run again with {@code RETURNING}.
      */
