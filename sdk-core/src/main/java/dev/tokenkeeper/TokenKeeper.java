@@ -132,7 +132,7 @@ public final class TokenKeeper implements AutoCloseable {
                 new LimitAlerts(storage, auditor, b.clock, alertListeners), listeners,
                 new LedgerSettings(b.synchronousLedger, b.ledgerQueueCapacity, b.ledgerBatchSize, b.ledgerFlushInterval,
                         b.ledgerOverflowPolicy, b.ledgerBlockTimeout, b.idempotencyWindow, b.closeTimeout,
-                        b.ledgerMaxLag),
+                        b.ledgerMaxLag, b.refusalTracesPerMinute),
                 b.threadFactory);
         this.traces = new DefaultTraceService(storage);
         this.limits = new DefaultLimitService(storage, auditor, b.clock, budgets, shared);
@@ -432,6 +432,7 @@ public final class TokenKeeper implements AutoCloseable {
         private LedgerOverflowPolicy ledgerOverflowPolicy = LedgerOverflowPolicy.BLOCK;
         private Duration ledgerBlockTimeout = Duration.ofSeconds(5);
         private @Nullable Duration ledgerMaxLag;
+        private int refusalTracesPerMinute = 60;
         private Duration idempotencyWindow = Duration.ofMinutes(10);
         private Duration closeTimeout = Duration.ofSeconds(30);
         private boolean shutdownHook = true;
@@ -748,6 +749,21 @@ public final class TokenKeeper implements AutoCloseable {
          */
         public Builder ledgerMaxLag(Duration maxLag) {
             this.ledgerMaxLag = positive("ledgerMaxLag", maxLag);
+            return this;
+        }
+
+        /**
+         * Calls refused by {@code authorize} after their token was verified (budget, rate limit, model
+         * or provider not allowed, price missing, storage unavailable) are written as traces with
+         * outcome {@code DENIED}: at most this many per token and minute, so that a runaway agent's
+         * refusals cannot flood the ledger; the rest are counted in
+         * {@code usage().stats().refusalsNotTraced()}. 0 traces none. Default 60.
+         */
+        public Builder refusalTracesPerMinute(int perMinute) {
+            if (perMinute < 0) {
+                throw new IllegalArgumentException("refusalTracesPerMinute must be >= 0, was " + perMinute);
+            }
+            this.refusalTracesPerMinute = perMinute;
             return this;
         }
 

@@ -1322,6 +1322,47 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName("a refused call is a DENIED trace with its reason and limit, no cost, no roll-up; a storm is bounded")
+        void refusalsAreTraced() {
+            TokenKeeper k = another(quietBuilder(database()).refusalTracesPerMinute(3));
+            IssuedToken t = k.tokens().issue(TokenSpec.builder().tenant(tenant).name("runaway").user("u9")
+                    .allowedModels(Set.of("claude-haiku*")).build());
+            Limit tiny = k.limits().create(LimitSpec.builder(tenant).name("tiny").token(t.info().id()).tokens(10)
+                    .period(LimitPeriod.DAY).build());
+            assertThat(k.authorize(t.secret(), CallRequest.of("anthropic", "claude-haiku-4-5", 100, 100)
+                    .withRequestId("over-budget"))).isInstanceOf(Denial.class);
+            assertThat(k.authorize(t.secret(), CallRequest.of("anthropic", "claude-opus-4-5", 1, 1)))
+                    .isInstanceOf(Denial.class);
+            for (int i = 0; i < 8; i++) { // the storm: one more traced, seven counted
+                k.authorize(t.secret(), CallRequest.of("anthropic", "claude-haiku-4-5", 100, 100));
+            }
+            k.usage().flush();
+            List<Trace> denied = k.traces().list(TraceQuery.builder(tenant).outcome(CallOutcome.DENIED).build()).items();
+            assertThat(denied).hasSize(3);
+            assertThat(denied).anySatisfy(tr -> {
+                assertThat(tr.requestId()).isEqualTo("over-budget");
+                assertThat(tr.tokenId()).isEqualTo(t.info().id());
+                assertThat(tr.userId()).isEqualTo("u9");
+                assertThat(tr.model()).isEqualTo("claude-haiku-4-5");
+                assertThat(tr.metadata()).containsEntry("denial_reason", "budget_exceeded")
+                        .containsEntry("limit_id", tiny.id());
+                assertThat(tr.cost().total().isZero()).isTrue();
+                assertThat(tr.counts()).isEqualTo(TokenCounts.NONE);
+                assertThat(tr.errorMessage()).contains("tiny");
+            }).anySatisfy(tr -> assertThat(tr.metadata()).containsEntry("denial_reason", "model_not_allowed"));
+            assertThat(k.usage().stats().refusalsNotTraced()).isEqualTo(7);
+            assertThat(k.usage().totals(UsageQuery.builder(tenant, clock.instant().minus(Duration.ofDays(1)),
+                    clock.instant().plus(Duration.ofDays(1))).build()).requests()).as("no roll-up").isZero();
+            assertThat(k.limits().usage(tenant, tiny.id()).used()).isZero();
+            // the next minute traces again
+            clock.advance(Duration.ofMinutes(1));
+            k.authorize(t.secret(), CallRequest.of("anthropic", "claude-haiku-4-5", 100, 100));
+            k.usage().flush();
+            assertThat(k.traces().list(TraceQuery.builder(tenant).outcome(CallOutcome.DENIED).build()).items())
+                    .hasSize(4);
+        }
+
+        @Test
         @DisplayName("are listed newest first, filtered, paged by keyset, found by id, and stay within the tenant")
         void listAndFind() {
             for (int i = 0; i < 25; i++) {
@@ -1681,8 +1722,10 @@ public abstract class TokenKeeperContract {
             assertThat(keeper.openPermits()).isZero();
             keeper.usage().flush();
             assertThat(counted(daily)).isEqualTo(1_000);
-            assertThat(keeper.traces().list(TraceQuery.builder(tenant).build()).items()).singleElement()
-                    .satisfies(tr -> assertThat(tr.tokenId()).isEqualTo(t.info().id()));
+            assertThat(keeper.traces().list(TraceQuery.builder(tenant).outcome(CallOutcome.SUCCESS).build()).items())
+                    .singleElement().satisfies(tr -> assertThat(tr.tokenId()).isEqualTo(t.info().id()));
+            assertThat(keeper.traces().list(TraceQuery.builder(tenant).outcome(CallOutcome.DENIED).build()).items())
+                    .as("the two refusals").hasSize(2);
             assertThatThrownBy(() -> first.complete(TokenCounts.of(1, 1), Duration.ZERO))
                     .isInstanceOf(IllegalStateException.class);
         }
@@ -2141,7 +2184,7 @@ public abstract class TokenKeeperContract {
                     .provider("anthropic").model(model).counts(TokenCounts.of(500, 0)).build());
             keeper.usage().flush();
             assertThat(counted(run)).isEqualTo(4_500);
-            assertThat(keeper.traces().list(TraceQuery.builder(tenant).build()).items())
+            assertThat(keeper.traces().list(TraceQuery.builder(tenant).outcome(CallOutcome.SUCCESS).build()).items())
                     .filteredOn(tr -> "run-7".equals(tr.metadata().get(UsageEvent.RUN_ID))).hasSize(3);
             assertThatThrownBy(() -> UsageEvent.builder().requestId("x").tenant(tenant).run("a")
                     .metadata(UsageEvent.RUN_ID, "b").provider("anthropic").model(model).build())
@@ -2209,7 +2252,27 @@ public abstract class TokenKeeperContract {
             p.complete(TokenCounts.of(1_000, 200), Duration.ofMillis(300)); // $0.001 + $0.001
             keeper.usage().flush();
             assertThat(counted(haiku)).isEqualTo(Money.of("0.002").toPicosExact());
+            // dollars read as dollars
+            dev.tokenkeeper.limits.LimitUsage usage = keeper.limits().usage(tenant, haiku.id());
+            assertThat(usage.usedUsd()).isEqualTo(Money.of("0.002"));
+            assertThat(usage.toString()).contains("used=$0.002").contains("of $0.01");
+            assertThat(haiku.toString()).contains("amount=$0.01").doesNotContain("10000000000");
             assertThat(call(t, 5_000, 0)).isInstanceOf(Permit.class); // $0.005 fits the $0.008 left
+        }
+
+        @Test
+        @DisplayName("model names match without regard to case: allowed, counted by a model filter, and priced alike")
+        void modelCase() {
+            IssuedToken t = token("search"); // allowed: claude-haiku*, claude-sonnet-4-5
+            Limit haiku = keeper.limits().create(LimitSpec.builder(tenant).name("haiku $0.01").model("claude-haiku*")
+                    .costUsd(Money.of("0.01")).period(LimitPeriod.MONTH).build());
+            Admission a = keeper.authorize(t.secret(), CallRequest.of("anthropic", "Claude-HAIKU-4-5", 5_000, 1_000));
+            assertThat(a).isInstanceOf(Permit.class);
+            // the whole $0.01 is reserved by the differently cased call: the next one is refused
+            assertThat(call(t, 1, 0)).isInstanceOfSatisfying(Denial.class, d -> assertThat(d.limit()).isEqualTo(haiku));
+            assertThat(keeper.authorize(t.secret(), CallRequest.of("anthropic", "CLAUDE-SONNET-4-5", 1, 1)))
+                    .isInstanceOf(Permit.class);
+            ((Permit) a).release();
         }
 
         @Test

@@ -64,21 +64,42 @@ public record Limit(
         return Money.ofPicos(grace);
     }
 
+    /**
+     * An amount in this limit's unit, as people read it: {@code $0.25} for dollars, {@code 1000 tokens},
+     * {@code 60 requests}.
+     */
+    public String format(long units) {
+        return switch (metric) {
+            case COST_USD -> "$" + Money.ofPicos(units);
+            case TOKENS -> units + " tokens";
+            case REQUESTS -> units + " requests";
+        };
+    }
+
+    /** The limit with its amount and grace in their unit (dollars as dollars, not picodollars). */
+    @Override
+    public String toString() {
+        return "Limit[id=" + id + ", tenantId=" + tenantId + ", name=" + name + ", scope=" + scope
+                + (scopeId == null ? "" : ", scopeId=" + scopeId) + (provider == null ? "" : ", provider=" + provider)
+                + (model == null ? "" : ", model=" + model) + ", metric=" + metric + ", period=" + period + ", zone="
+                + zone + ", amount=" + format(amount) + ", grace=" + format(grace) + ", alertThresholds="
+                + alertThresholds + "]";
+    }
+
     private void requireCost() {
         if (metric != LimitMetric.COST_USD) {
             throw new IllegalStateException("limit " + id + " counts " + metric + ", not dollars");
         }
     }
 
-    /** Whether a call to {@code provider}/{@code model} counts against this limit's filters. */
+    /**
+     * Whether a call to {@code provider}/{@code model} counts against this limit's filters. Model
+     * names match without regard to case, as allowed models and prices do.
+     */
     public boolean matches(String callProvider, String callModel) {
         if (provider != null && !provider.equals(callProvider)) {
             return false;
         }
-        if (model == null) {
-            return true;
-        }
-        return model.endsWith("*") ? callModel.startsWith(model.substring(0, model.length() - 1))
-                : model.equals(callModel);
+        return model == null || dev.tokenkeeper.internal.util.ModelPatterns.matches(model, callModel);
     }
 }

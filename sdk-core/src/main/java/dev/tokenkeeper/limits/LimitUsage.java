@@ -16,4 +16,34 @@ public record LimitUsage(Limit limit, LimitWindow window, long used, long reserv
     public long remaining() {
         return limit.amount() - used - reserved;
     }
+
+    /**
+     * {@link #used()} in dollars, for a {@link LimitMetric#COST_USD} limit.
+     *
+     * @throws IllegalStateException for a limit of another metric
+     */
+    public dev.tokenkeeper.pricing.Money usedUsd() {
+        limit.amountUsd(); // checks the metric
+        return dev.tokenkeeper.pricing.Money.ofPicos(used);
+    }
+
+    /** {@link #reserved()} in dollars, for a {@link LimitMetric#COST_USD} limit. */
+    public dev.tokenkeeper.pricing.Money reservedUsd() {
+        limit.amountUsd();
+        return dev.tokenkeeper.pricing.Money.ofPicos(reserved);
+    }
+
+    /** {@link #remaining()} in dollars, for a {@link LimitMetric#COST_USD} limit. */
+    public dev.tokenkeeper.pricing.Money remainingUsd() {
+        limit.amountUsd();
+        return dev.tokenkeeper.pricing.Money.ofPicos(remaining());
+    }
+
+    /** The usage in the limit's own unit, dollars shown as dollars. */
+    @Override
+    public String toString() {
+        return "LimitUsage[limit=" + limit.id() + " (" + limit.name() + "), window=" + window + ", used="
+                + limit.format(used) + ", reserved=" + limit.format(reserved) + ", of " + limit.format(limit.amount())
+                + "]";
+    }
 }

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.tokens;
 
+import dev.tokenkeeper.internal.util.ModelPatterns;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -45,13 +46,16 @@ public record Principal(
         return allowedProviders.isEmpty() || allowedProviders.contains(provider);
     }
 
-    /** Whether the token may call that model; a pattern ending in {@code *} matches by prefix. */
+    /**
+     * Whether the token may call that model; a pattern ending in {@code *} matches by prefix. Model
+     * names match without regard to case, as prices and limit filters do.
+     */
     public boolean allowsModel(String model) {
         if (allowedModels.isEmpty() || allowedModels.contains(model)) {
             return true;
         }
         for (String pattern : allowedModels) {
-            if (pattern.endsWith("*") && model.startsWith(pattern.substring(0, pattern.length() - 1))) {
+            if (ModelPatterns.matches(pattern, model)) {
                 return true;
             }
         }

@@ -20,9 +20,11 @@ import java.time.Duration;
  * @param failedBatches batch commits that failed and were retried
  * @param lag how long the oldest event not yet committed has waited; zero when every accepted event
  *     is committed
+ * @param refusalsNotTraced refused calls not written as traces: over the per-token bound
+ *     ({@code refusalTracesPerMinute}), or the queue was full
  */
 public record LedgerStats(long queued, long writing, long written, long duplicates, long refused, long dropped,
-        long failedBatches, Duration lag) {
+        long failedBatches, Duration lag, long refusalsNotTraced) {
     /** Events accepted and not yet durable: what a crash now would lose. */
     public long unwritten() {
         return queued + writing;

@@ -93,6 +93,9 @@ public class TokenKeeperAutoConfiguration {
         if (l.maxLag() != null) {
             b.ledgerMaxLag(l.maxLag());
         }
+        if (l.refusalTracesPerMinute() != null) {
+            b.refusalTracesPerMinute(l.refusalTracesPerMinute());
+        }
         alertListeners.orderedStream().filter(a -> !(a instanceof TokenKeeperListener))
                 .forEach(b::limitAlertListener);
         listeners.orderedStream().forEach(b::listener);

@@ -104,6 +104,7 @@ public record TokenKeeperProperties(
      * @param overflowPolicy what {@code record} does on a full queue
      * @param maxLag how far behind the writer may fall before {@code record} treats the ledger as full
      *     (bounds by time what a crash can lose); unset: no bound but the queue's capacity
+     * @param refusalTracesPerMinute refused calls traced per token and minute, at most (default 60)
      */
     public record Ledger(
             @DefaultValue("false") boolean synchronous,
@@ -111,5 +112,6 @@ public record TokenKeeperProperties(
             @Nullable Integer batchSize,
             @Nullable Duration flushInterval,
             @Nullable LedgerOverflowPolicy overflowPolicy,
-            @Nullable Duration maxLag) {}
+            @Nullable Duration maxLag,
+            @Nullable Integer refusalTracesPerMinute) {}
 }

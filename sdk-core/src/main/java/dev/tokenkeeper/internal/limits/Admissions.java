@@ -113,9 +113,17 @@ public final class Admissions {
     public Admission authorize(String secret, CallRequest call) {
         VerificationResult v = tokens.verify(secret, call.source());
         if (v instanceof VerificationResult.Rejected r) {
-            return tokenDenial(r);
+            return tokenDenial(r); // audited (aggregated) by the token service, with no tenant to trace in
         }
         Principal p = ((VerificationResult.Verified) v).principal();
+        Admission a = admit(p, call);
+        if (a instanceof Denial d) {
+            usage.traceRefusal(p, call, d);
+        }
+        return a;
+    }
+
+    private Admission admit(Principal p, CallRequest call) {
         if (!p.allowsProvider(call.provider())) {
             return new Denial(DenialReason.PROVIDER_NOT_ALLOWED,
                     "the token may not call provider '" + call.provider() + "'", null, null, null);

@@ -20,7 +20,11 @@ import dev.tokenkeeper.internal.storage.StorageTx;
 import dev.tokenkeeper.internal.storage.UsageStore;
 import dev.tokenkeeper.internal.storage.WriterSession;
 import dev.tokenkeeper.internal.util.Checks;
+import dev.tokenkeeper.admission.CallRequest;
+import dev.tokenkeeper.admission.Denial;
+import dev.tokenkeeper.internal.util.Ids;
 import dev.tokenkeeper.internal.util.Json;
+import dev.tokenkeeper.tokens.Principal;
 import dev.tokenkeeper.internal.DefaultPricingService;
 import dev.tokenkeeper.internal.DefaultPricingService.PicoCost;
 import dev.tokenkeeper.pricing.TokenCounts;
@@ -105,6 +109,10 @@ public final class DefaultUsageService implements UsageService {
     private final RecentRequests recent;
     private final Listeners listeners;
     private static final long NO_BATCH = Long.MIN_VALUE;
+    private static final String DENIED = dev.tokenkeeper.usage.CallOutcome.DENIED.name();
+    /** Refusals traced per token and minute, at most; the rest are counted in {@code refusalsNotTraced}. */
+    private final Cache<String, java.util.concurrent.atomic.AtomicInteger> refusalsByToken;
+    private final LongAdder refusalsNotTraced = new LongAdder();
     private final LongAdder written = new LongAdder();
     /** Events put in the queue, and taken from it by the writer: their difference is what waits. */
     private final LongAdder enqueued = new LongAdder();
@@ -146,6 +154,8 @@ public final class DefaultUsageService implements UsageService {
         this.settings = settings;
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         this.recent = new RecentRequests(clock, settings.idempotencyWindow(), RECENT_REQUESTS);
+        this.refusalsByToken = Caffeine.newBuilder().maximumSize(100_000)
+                .expireAfterWrite(Duration.ofMinutes(1)).ticker(() -> clock.millis() * 1_000_000L).build();
         if (settings.synchronous()) {
             this.writer = null;
         } else {
@@ -254,6 +264,55 @@ public final class DefaultUsageService implements UsageService {
                 recent.forget(key); // not recorded: a retry is a first attempt
             }
             throw e;
+        }
+    }
+
+    /**
+     * Traces a call that {@code authorize} refused after the token was verified: its reason, the limit
+     * concerned, the token, provider and model; no tokens, no cost, no budget. At most
+     * {@code refusalTracesPerMinute} a token per minute, so that a runaway agent's storm of refusals
+     * cannot flood the ledger; the rest are counted in {@link LedgerStats#refusalsNotTraced()}. Never
+     * throws: a refusal that cannot be queued is counted the same way.
+     */
+    public void traceRefusal(Principal p, CallRequest call, Denial d) {
+        int perMinute = settings.refusalTracesPerMinute();
+        if (perMinute == 0) {
+            refusalsNotTraced.increment();
+            return;
+        }
+        var seen = refusalsByToken.get(p.tokenId(), k -> new java.util.concurrent.atomic.AtomicInteger());
+        if (seen.incrementAndGet() > perMinute || !accepting) {
+            refusalsNotTraced.increment();
+            return;
+        }
+        try {
+            long at = clock.millis();
+            String requestId = call.requestId() != null ? call.requestId() : Ids.uuid7(clock);
+            Map<String, String> meta = new java.util.LinkedHashMap<>();
+            meta.put("denial_reason", d.reason().name().toLowerCase(java.util.Locale.ROOT));
+            if (d.limit() != null) {
+                meta.put("limit_id", d.limit().id());
+            }
+            if (call.runId() != null) {
+                meta.put(UsageEvent.RUN_ID, call.runId());
+            }
+            String message = d.message().length() > UsageEvent.MAX_ERROR_LENGTH
+                    ? d.message().substring(0, UsageEvent.MAX_ERROR_LENGTH) : d.message();
+            UsageRow row = new UsageRow(EventIds.of(at, EventIds.key(p.tenantId(), requestId)), p.tenantId(), requestId,
+                    at, p.tokenId(), p.userId(), p.projectId(), call.provider(), call.model(), 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                    0, 0, false, 0, DENIED, dev.tokenkeeper.usage.UsageSource.ESTIMATED.name(), message,
+                    Json.write(meta));
+            Pending pending = new Pending(row, null, List.of(), false, List.of(), List.of(), at);
+            if (writer == null) {
+                write(pooled, List.of(pending));
+            } else if (queue.offer(pending)) {
+                enqueued.increment();
+            } else {
+                refusalsNotTraced.increment();
+            }
+        } catch (RuntimeException e) {
+            refusalsNotTraced.increment();
+            LOG.debug("TokenKeeper: a refusal of token {} was not traced: {}", p.tokenId(), e.toString());
         }
     }
 
@@ -446,7 +505,7 @@ public final class DefaultUsageService implements UsageService {
         }
         Duration lag = oldest == NO_BATCH ? Duration.ZERO : Duration.ofMillis(Math.max(0, clock.millis() - oldest));
         return new LedgerStats(waiting, since == NO_BATCH ? 0 : writing, written.sum(), duplicates.sum(),
-                refused.sum(), poisoned.sum(), failedBatches.sum(), lag);
+                refused.sum(), poisoned.sum(), failedBatches.sum(), lag, refusalsNotTraced.sum());
     }
 
     public void setFaultInjector(@Nullable FaultInjector injector) {
@@ -640,7 +699,9 @@ public final class DefaultUsageService implements UsageService {
             for (int i = 0; i < inserted.length; i++) {
                 if (inserted[i]) {
                     UsageRow row = rows.get(i);
-                    sums.computeIfAbsent(HourlyRollup.Key.of(row), k -> new HourlyRollup.Sums()).add(row);
+                    if (!DENIED.equals(row.outcome())) { // refusals are traces only: analytics count calls made
+                        sums.computeIfAbsent(HourlyRollup.Key.of(row), k -> new HourlyRollup.Sums()).add(row);
+                    }
                     for (LimitCharge c : items.get(i).charges()) {
                         counters.merge(c.key(), c.units(), Long::sum);
                     }

@@ -14,4 +14,5 @@ public record LedgerSettings(
         Duration blockTimeout,
         Duration idempotencyWindow,
         Duration closeTimeout,
-        @Nullable Duration maxLag) {}
+        @Nullable Duration maxLag,
+        int refusalTracesPerMinute) {}
