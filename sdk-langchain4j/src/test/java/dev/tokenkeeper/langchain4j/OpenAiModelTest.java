@@ -19,6 +19,7 @@ import dev.tokenkeeper.tokens.IssuedToken;
 import dev.tokenkeeper.tokens.TokenSpec;
 import dev.tokenkeeper.traces.Trace;
 import dev.tokenkeeper.traces.TraceQuery;
+import dev.tokenkeeper.usage.CallOutcome;
 import dev.tokenkeeper.usage.UsageSource;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -140,7 +141,10 @@ class OpenAiModelTest {
         ChatModel openAi = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey("sk-test").modelName("gpt-4o").build();
         ChatModel guarded = TokenKeeperChatModel.builder(keeper, openAi).secret(token.secret()).build();
         assertThatThrownBy(() -> guarded.chat(ask("hello"))).isInstanceOf(TokenKeeperDeniedException.class);
-        assertThat(traces()).isEmpty();
+        assertThat(traces()).singleElement().satisfies(t -> { // the refusal, with no usage
+            assertThat(t.outcome()).isEqualTo(CallOutcome.DENIED);
+            assertThat(t.counts().total()).isZero();
+        });
     }
 
     @Test

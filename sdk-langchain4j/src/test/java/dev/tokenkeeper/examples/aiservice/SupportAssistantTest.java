@@ -9,6 +9,7 @@ import dev.tokenkeeper.limits.LimitSpec;
 import dev.tokenkeeper.tokens.IssuedToken;
 import dev.tokenkeeper.tokens.TokenSpec;
 import dev.tokenkeeper.traces.Trace;
+import dev.tokenkeeper.usage.CallOutcome;
 import dev.tokenkeeper.traces.TraceQuery;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -64,8 +65,12 @@ class SupportAssistantTest {
             assertThat(calls).hasValue(2); // the refused call never reached the provider
 
             keeper.usage().flush();
-            List<Trace> traces = keeper.traces().list(TraceQuery.builder("acme").build()).items();
+            List<Trace> traces = keeper.traces().list(TraceQuery.builder("acme").outcome(CallOutcome.SUCCESS).build())
+                    .items();
             assertThat(traces).extracting(Trace::userId).containsExactlyInAnyOrder("alice", "bob");
+            // the refusal is a trace of its own, with no usage
+            assertThat(keeper.traces().list(TraceQuery.builder("acme").outcome(CallOutcome.DENIED).build()).items())
+                    .singleElement().satisfies(t -> assertThat(t.userId()).isEqualTo("bob"));
             assertThat(traces).allSatisfy(t -> {
                 assertThat(t.model()).isEqualTo("gpt-4o-mini");
                 assertThat(t.counts().input()).isEqualTo(40);
