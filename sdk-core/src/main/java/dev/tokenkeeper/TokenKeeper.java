@@ -81,6 +81,7 @@ public final class TokenKeeper implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TokenKeeper.class);
 
     private final Storage storage;
+    private final Clock clock;
     private final DefaultTokenService tokens;
     private final DefaultTenantService tenants;
     private final DefaultAuditService audit;
@@ -100,6 +101,7 @@ public final class TokenKeeper implements AutoCloseable {
 
     private TokenKeeper(Builder b, Storage storage) {
         this.storage = storage;
+        this.clock = b.clock;
         SecretHasher hasher = new SecretHasher(b.pepper);
         checkHashScheme(storage, hasher);
         Auditor auditor = new Auditor(storage, b.clock);
@@ -269,6 +271,15 @@ public final class TokenKeeper implements AutoCloseable {
             listeners.requestChecked(a);
         }
         return a;
+    }
+
+    /**
+     * The clock this keeper runs on ({@code builder().clock(..)}, the system clock by default): what
+     * "now" means for expiries, windows and the ledger. An application computing a time for the keeper
+     * (an expiry a number of seconds from now, say) should read it here.
+     */
+    public Clock clock() {
+        return clock;
     }
 
     /** Permits authorized and neither settled nor expired. */

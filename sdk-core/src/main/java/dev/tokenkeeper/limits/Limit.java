@@ -64,25 +64,13 @@ public record Limit(
         return Money.ofPicos(grace);
     }
 
-    /**
-     * An amount in this limit's unit, as people read it: {@code $0.25} for dollars, {@code 1000 tokens},
-     * {@code 60 requests}.
-     */
-    public String format(long units) {
-        return switch (metric) {
-            case COST_USD -> "$" + Money.ofPicos(units);
-            case TOKENS -> units + " tokens";
-            case REQUESTS -> units + " requests";
-        };
-    }
-
     /** The limit with its amount and grace in their unit (dollars as dollars, not picodollars). */
     @Override
     public String toString() {
         return "Limit[id=" + id + ", tenantId=" + tenantId + ", name=" + name + ", scope=" + scope
                 + (scopeId == null ? "" : ", scopeId=" + scopeId) + (provider == null ? "" : ", provider=" + provider)
                 + (model == null ? "" : ", model=" + model) + ", metric=" + metric + ", period=" + period + ", zone="
-                + zone + ", amount=" + format(amount) + ", grace=" + format(grace) + ", alertThresholds="
+                + zone + ", amount=" + metric.format(amount) + ", grace=" + metric.format(grace) + ", alertThresholds="
                 + alertThresholds + "]";
     }
 

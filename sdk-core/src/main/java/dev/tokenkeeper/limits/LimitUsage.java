@@ -43,7 +43,7 @@ public record LimitUsage(Limit limit, LimitWindow window, long used, long reserv
     @Override
     public String toString() {
         return "LimitUsage[limit=" + limit.id() + " (" + limit.name() + "), window=" + window + ", used="
-                + limit.format(used) + ", reserved=" + limit.format(reserved) + ", of " + limit.format(limit.amount())
+                + limit.metric().format(used) + ", reserved=" + limit.metric().format(reserved) + ", of " + limit.metric().format(limit.amount())
                 + "]";
     }
 }

@@ -79,7 +79,9 @@ public final class TokenKeeperFilter implements Filter {
      */
     public static Admission authorize(HttpServletRequest request, CallRequest call) {
         TokenKeeper keeper = (TokenKeeper) request.getAttribute(KEEPER);
-        String secret = keeper == null ? null : credential(request, (String) request.getAttribute(QUERY_PARAMETER));
+        String secret = keeper == null ? null
+                : Credentials.read(request, (String) request.getAttribute(QUERY_PARAMETER))
+                        instanceof Credentials.Result.Present p ? p.secret() : null;
         if (secret == null) {
             throw new IllegalStateException("this request was not admitted by a TokenKeeperFilter");
         }
@@ -106,12 +108,23 @@ public final class TokenKeeperFilter implements Filter {
             chain.doFilter(request, response);
             return;
         }
-        String secret = credential(request, queryParameter);
-        if (secret == null) {
-            response.setHeader("WWW-Authenticate", "Bearer realm=\"" + realm + "\"");
-            problem(response, 401, "missing_token", "Unauthorized", "an 'Authorization: Bearer <token>' header is required");
+        Credentials.Result credential = Credentials.read(request, queryParameter);
+        if (!(credential instanceof Credentials.Result.Present present)) {
+            if (credential instanceof Credentials.Result.Malformed m) {
+                // RFC 6750, section 3.1: a malformed request is invalid_request, answered with 400
+                response.setHeader("WWW-Authenticate", "Bearer realm=\"" + realm + "\", error=\"invalid_request\"");
+                problem(response, 400, "invalid_credentials", "Bad Request", m.problem());
+            } else if (credential instanceof Credentials.Result.Ambiguous a) {
+                response.setHeader("WWW-Authenticate", "Bearer realm=\"" + realm + "\", error=\"invalid_request\"");
+                problem(response, 400, "ambiguous_credentials", "Bad Request", a.problem());
+            } else {
+                response.setHeader("WWW-Authenticate", "Bearer realm=\"" + realm + "\"");
+                problem(response, 401, "missing_token", "Unauthorized",
+                        "an 'Authorization: Bearer <token>' header is required");
+            }
             return;
         }
+        String secret = present.secret();
         RequestAdmission admission = keeper.checkRequest(secret, request.getRemoteAddr());
         Denial d = admission.denial();
         if (d != null) {
@@ -161,26 +174,6 @@ public final class TokenKeeperFilter implements Filter {
             return path.equals(base) || path.startsWith(base + "/");
         }
         return pattern.equals(path);
-    }
-
-    private static @Nullable String credential(HttpServletRequest request, @Nullable String queryParameter) {
-        String header = request.getHeader("Authorization");
-        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) && !header.substring(7).isBlank()) {
-            return header.substring(7).strip();
-        }
-        for (String name : new String[] {"x-api-key", "api-key"}) { // header names are case-insensitive
-            String key = request.getHeader(name);
-            if (key != null && !key.isBlank()) {
-                return key.strip();
-            }
-        }
-        if (queryParameter != null) {
-            String key = request.getParameter(queryParameter);
-            if (key != null && !key.isBlank()) {
-                return key.strip();
-            }
-        }
-        return null;
     }
 
     private void refuse(HttpServletResponse response, Denial d) throws IOException {

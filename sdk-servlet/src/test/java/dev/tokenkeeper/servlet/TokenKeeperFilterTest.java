@@ -211,4 +211,39 @@ class TokenKeeperFilterTest {
         // other tokens are not held back
         assertThat(get("/open/x", "Authorization", "Bearer " + plain.secret()).statusCode()).isEqualTo(200);
     }
+
+    HttpResponse<String> send(String path, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    @DisplayName("credentials follow RFC 6750; two of them, or a malformed one, are a 400, never the first one taken")
+    void credentialGrammar() throws Exception {
+        String token = plain.secret();
+        // the scheme in any case, one or more spaces
+        assertThat(send("/open/x", "Authorization", "bearer  " + token).statusCode()).isEqualTo(200);
+        // a tab is not RFC 6750's separator
+        HttpResponse<String> tab = send("/open/x", "Authorization", "Bearer\t" + token);
+        assertThat(tab.statusCode()).isEqualTo(400);
+        assertThat(tab.body()).contains("invalid_credentials");
+        assertThat(tab.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(
+                v -> assertThat(v).contains("error=\"invalid_request\""));
+        assertThat(send("/open/x", "Authorization", "Basic dXNlcjpwYXNz").statusCode()).isEqualTo(400);
+        assertThat(send("/open/x", "Authorization", "Bearer " + token + " extra").statusCode()).isEqualTo(400);
+        // a valid token and an invalid one: ambiguous, whichever comes first
+        HttpResponse<String> two = send("/open/x", "Authorization", "Bearer " + token, "Authorization", "Bearer tk_x");
+        assertThat(two.statusCode()).isEqualTo(400);
+        assertThat(two.body()).contains("ambiguous_credentials");
+        assertThat(send("/open/x", "Authorization", "Bearer " + token, "X-API-Key", chat.secret()).statusCode())
+                .isEqualTo(400);
+        assertThat(send("/open/x?api_key=" + chat.secret(), "Authorization", "Bearer " + token).statusCode())
+                .isEqualTo(400);
+        // the same token twice over is one credential
+        assertThat(send("/open/x", "Authorization", "Bearer " + token, "X-API-Key", token).statusCode())
+                .isEqualTo(200);
+    }
 }

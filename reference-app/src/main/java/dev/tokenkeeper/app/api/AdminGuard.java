@@ -2,6 +2,7 @@ package dev.tokenkeeper.app.api;
 
 import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.audit.Actor;
+import dev.tokenkeeper.servlet.Credentials;
 import dev.tokenkeeper.tokens.Principal;
 import dev.tokenkeeper.tokens.Role;
 import dev.tokenkeeper.tokens.VerificationResult;
@@ -28,11 +29,17 @@ public class AdminGuard implements HandlerInterceptor {
 
     @Override
     public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler) {
-        String header = request.getHeader(HttpHeaders.AUTHORIZATION);
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        Credentials.Result credential = Credentials.read(request, null);
+        if (credential instanceof Credentials.Result.Malformed m) {
+            throw badCredentials("invalid_credentials", m.problem());
+        }
+        if (credential instanceof Credentials.Result.Ambiguous a) {
+            throw badCredentials("ambiguous_credentials", a.problem());
+        }
+        if (!(credential instanceof Credentials.Result.Present present)) {
             throw unauthorized("missing_token", "an 'Authorization: Bearer <token>' header is required", null);
         }
-        VerificationResult result = keeper.tokens().verify(header.substring(7).strip(), request.getRemoteAddr());
+        VerificationResult result = keeper.tokens().verify(present.secret(), request.getRemoteAddr());
         if (result instanceof VerificationResult.Rejected rejected) {
             String reason = rejected.reason().name().toLowerCase(java.util.Locale.ROOT);
             throw unauthorized("token_" + reason, "the bearer token was refused: " + reason, "invalid_token");
@@ -43,6 +50,13 @@ public class AdminGuard implements HandlerInterceptor {
         }
         request.setAttribute(PRINCIPAL, principal);
         return true;
+    }
+
+    private static ApiException badCredentials(String code, String detail) {
+        HttpHeaders h = new HttpHeaders();
+        // RFC 6750, section 3.1: a malformed or ambiguous credential is an invalid_request (400)
+        h.set(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"tokenkeeper\", error=\"invalid_request\"");
+        return new ApiException(HttpStatus.BAD_REQUEST, code, detail, h);
     }
 
     private static ApiException unauthorized(String code, String detail, String error) {

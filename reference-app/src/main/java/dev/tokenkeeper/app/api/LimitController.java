@@ -9,7 +9,6 @@ import dev.tokenkeeper.limits.LimitMetric;
 import dev.tokenkeeper.limits.LimitPeriod;
 import dev.tokenkeeper.limits.LimitScope;
 import dev.tokenkeeper.limits.LimitSpec;
-import dev.tokenkeeper.pricing.Money;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.time.DateTimeException;
@@ -47,8 +46,8 @@ public class LimitController {
             List<Integer> alertThresholds, Instant createdAt, Instant updatedAt) {
         static LimitView of(Limit l) {
             return new LimitView(l.id(), l.name(), lower(l.scope()), l.scopeId(), l.provider(), l.model(),
-                    lower(l.metric()), lower(l.period()), l.zone().getId(), quantity(l.metric(), l.amount()),
-                    quantity(l.metric(), l.grace()), l.alertThresholds(), l.createdAt(), l.updatedAt());
+                    lower(l.metric()), lower(l.period()), l.zone().getId(), l.metric().text(l.amount()),
+                    l.metric().text(l.grace()), l.alertThresholds(), l.createdAt(), l.updatedAt());
         }
     }
 
@@ -71,8 +70,8 @@ public class LimitController {
                 .scope(parse(LimitScope.class, "scope", body.scope(), LimitScope.TENANT), body.scopeId())
                 .provider(body.provider())
                 .model(body.model())
-                .amount(metric, units(metric, "amount", required("amount", body.amount())))
-                .grace(body.grace() == null ? 0 : units(metric, "grace", body.grace()))
+                .amount(metric, metric.parse("amount", required("amount", body.amount())))
+                .grace(body.grace() == null ? 0 : metric.parse("grace", body.grace()))
                 .period(parse(LimitPeriod.class, "period", body.period(), LimitPeriod.MONTH))
                 .zone(zone(body.zone()))
                 .actor(AdminGuard.actor(request));
@@ -108,8 +107,8 @@ public class LimitController {
         String tenant = AdminGuard.principal(request).tenantId();
         var u = keeper.limits().usage(tenant, id);
         LimitMetric m = u.limit().metric();
-        return new LimitUsageView(id, u.window().start(), u.window().end(), quantity(m, u.limit().amount()),
-                quantity(m, u.used()), quantity(m, u.reserved()), quantity(m, u.remaining()));
+        return new LimitUsageView(id, u.window().start(), u.window().end(), m.text(u.limit().amount()),
+                m.text(u.used()), m.text(u.reserved()), m.text(u.remaining()));
     }
 
     @PatchMapping("/{id}")
@@ -117,8 +116,8 @@ public class LimitController {
         String tenant = AdminGuard.principal(request).tenantId();
         Limit current = keeper.limits().find(tenant, id).orElseThrow(() -> notFound(tenant, id));
         LimitChange change = new LimitChange(body.name(),
-                body.amount() == null ? null : units(current.metric(), "amount", body.amount()),
-                body.grace() == null ? null : units(current.metric(), "grace", body.grace()), body.alertThresholds());
+                body.amount() == null ? null : current.metric().parse("amount", body.amount()),
+                body.grace() == null ? null : current.metric().parse("grace", body.grace()), body.alertThresholds());
         return LimitView.of(keeper.limits().update(tenant, id, change, AdminGuard.actor(request)));
     }
 
@@ -138,29 +137,6 @@ public class LimitController {
 
     private static String lower(Enum<?> e) {
         return e.name().toLowerCase(Locale.ROOT);
-    }
-
-    private static String quantity(LimitMetric metric, long units) {
-        return metric == LimitMetric.COST_USD ? Money.ofPicos(units).toString() : Long.toString(units);
-    }
-
-    private static long units(LimitMetric metric, String field, String value) {
-        if (metric == LimitMetric.COST_USD) {
-            return picos(field, value);
-        }
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw TokenController.badRequest(field, "must be a whole number of " + lower(metric));
-        }
-    }
-
-    private static long picos(String field, String value) {
-        try {
-            return Money.of(value).toPicosExact();
-        } catch (ArithmeticException e) {
-            throw TokenController.badRequest(field, "is too large");
-        }
     }
 
     private static <E extends Enum<E>> E parse(Class<E> type, String field, @Nullable String value,

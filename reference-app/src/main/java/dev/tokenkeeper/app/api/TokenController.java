@@ -53,7 +53,11 @@ public class TokenController {
             if (body.expiresInSeconds() <= 0) {
                 throw badRequest("expires_in_seconds", "must be positive");
             }
-            expiresAt = Instant.now().plusSeconds(body.expiresInSeconds());
+            try {
+                expiresAt = keeper.clock().instant().plusSeconds(body.expiresInSeconds());
+            } catch (java.time.DateTimeException | ArithmeticException e) {
+                throw badRequest("expires_in_seconds", "is too large");
+            }
         }
         TokenSpec.Builder spec = TokenSpec.builder()
                 .tenant(admin.tenantId())

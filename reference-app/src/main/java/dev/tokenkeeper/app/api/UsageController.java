@@ -113,8 +113,8 @@ public class UsageController {
                 b.rows().stream().map(r -> new RowView(r.key(), TotalsView.of(r.totals()))).toList());
     }
 
-    private static UsageQuery.Builder query(HttpServletRequest request, @Nullable String from, @Nullable String to) {
-        Instant end = Params.instant("to", to, Instant.now());
+    private UsageQuery.Builder query(HttpServletRequest request, @Nullable String from, @Nullable String to) {
+        Instant end = Params.instant("to", to, keeper.clock().instant());
         Instant start = Params.instant("from", from, end.minus(Duration.ofDays(30)));
         return UsageQuery.builder(AdminGuard.principal(request).tenantId(), start, end);
     }

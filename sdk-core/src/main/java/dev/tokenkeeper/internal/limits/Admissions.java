@@ -14,7 +14,6 @@ import dev.tokenkeeper.internal.DefaultPricingService;
 import dev.tokenkeeper.internal.usage.DefaultUsageService;
 import dev.tokenkeeper.internal.util.Ids;
 import dev.tokenkeeper.limits.Limit;
-import dev.tokenkeeper.pricing.Money;
 import dev.tokenkeeper.pricing.PriceMissingException;
 import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.tokens.Principal;
@@ -168,7 +167,7 @@ public final class Admissions {
         if (!r.granted() && r.refusedBy().period().rolling()) {
             Limit l = r.refusedBy();
             return new Denial(DenialReason.RATE_LIMITED, "rate limit '" + l.name() + "' (" + l.id() + ") allows "
-                    + quantity(l, l.amount()) + " per minute"
+                    + l.metric().format(l.amount()) + " per minute"
                     + (r.retryAfter() == null ? "; this call's estimate exceeds its burst and cannot fit"
                             : "; retry after " + r.retryAfter().toMillis() + " ms"),
                     l, r.retryAfter(), null);
@@ -176,8 +175,8 @@ public final class Admissions {
         if (!r.granted()) {
             Limit l = r.refusedBy();
             return new Denial(DenialReason.BUDGET_EXCEEDED, "limit '" + l.name() + "' (" + l.id() + ") allows "
-                    + quantity(l, l.amount()) + " per " + l.period().name().toLowerCase(Locale.ROOT)
-                    + (l.grace() > 0 ? " plus " + quantity(l, l.grace()) + " grace" : "")
+                    + l.metric().format(l.amount()) + " per " + l.period().name().toLowerCase(Locale.ROOT)
+                    + (l.grace() > 0 ? " plus " + l.metric().format(l.grace()) + " grace" : "")
                     + "; this call's estimate does not fit", l, null, r.refusedWindow().end());
         }
         List<BudgetWarning> warnings = List.of();
@@ -207,14 +206,6 @@ public final class Admissions {
                 warnings, holds, checked, limits, limitsVersion);
         open.put(permit.key, permit);
         return permit;
-    }
-
-    private static String quantity(Limit l, long units) {
-        return switch (l.metric()) {
-            case TOKENS -> units + " tokens";
-            case REQUESTS -> units + " requests";
-            case COST_USD -> "$" + Money.ofPicos(units);
-        };
     }
 
     /** Releases the reservations of permits past their time; returns how many. */
