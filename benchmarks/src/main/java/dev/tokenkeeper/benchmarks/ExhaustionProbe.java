@@ -42,6 +42,11 @@ public final class ExhaustionProbe {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start()) {
+            try (var c = pg.getPostgresDatabase().getConnection(); var st = c.createStatement();
+                    var rs = st.executeQuery("SELECT current_setting('fsync'), current_setting('synchronous_commit')")) {
+                rs.next();
+                System.out.printf("PostgreSQL fsync=%s synchronous_commit=%s%n", rs.getString(1), rs.getString(2));
+            }
             for (int run = 1; run <= runs; run++) {
                 run(pg, "probe" + run, seconds, run);
             }

@@ -144,7 +144,41 @@ public final class Leases {
             lease.lastUse = now;
             return lease;
         }
+        if (lease.exact) {
+            return takeExactly(lease, l, n, now) ? lease : null;
+        }
         return grow(lease, l, n) ? lease : null;
+    }
+
+    /**
+     * Near exhaustion (the window was recalled): the call's units are reserved on the counter in one
+     * short transaction of its own, with no lock of this instance held, so the threads of an instance
+     * do not queue behind each other's transactions; the counter's row lock orders them, as it orders
+     * the instances.
+     */
+    private boolean takeExactly(Lease lease, Limit l, long n, long now) {
+        if (now >= lease.validUntil && lease.held.get() > 0) {
+            synchronized (lease) { // one renewal, not one per thread
+                if (now >= lease.validUntil) {
+                    renew(List.of(lease), now);
+                }
+            }
+        }
+        if (lease.tryTake(n)) { // units a release has not given back yet
+            lease.lastUse = now;
+            return true;
+        }
+        long cap = l.amount() + l.grace();
+        long claimed = storage.write(tx -> storage.limits().takeOnLease(tx, lease.id, l.id(), lease.windowStart, n,
+                cap, now + ttl));
+        boolean granted = claimed >= 0;
+        if (granted) {
+            lease.claimedAtGrowth = claimed;
+            lease.held.addAndGet(n); // taken by the call at once: the lease's free units stay as they are
+            lease.validUntil = Math.max(lease.validUntil, now + ttl - 5_000);
+            lease.lastUse = now;
+        }
+        return granted;
     }
 
     private boolean grow(Lease lease, Limit l, long n) {

@@ -100,6 +100,16 @@ public interface LimitStore {
     boolean shrinkLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units);
 
     /**
+     * Reserves {@code units} for one call on the lease, if the window's counter stays within
+     * {@code cap}: the check and the reservation in as few statements as the dialect allows (one on
+     * PostgreSQL), so that the counter's row lock is held as briefly as possible.
+     *
+     * @return the counter's used + reserved after the reservation, or -1 when the units do not fit
+     */
+    long takeOnLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units, long cap,
+            long expiresAt);
+
+    /**
      * Takes units off several lease rows (not off their counters: the caller adjusted those first, in
      * key order); returns the ids of leases that are gone.
      */

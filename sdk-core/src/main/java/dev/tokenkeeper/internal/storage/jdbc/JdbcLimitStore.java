@@ -373,8 +373,75 @@ final class JdbcLimitStore implements LimitStore {
         return true;
     }
 
+    private static final String TAKE_ON_LEASE_PG = "WITH c AS (UPDATE tk_limit_counters SET reserved = reserved + :n"
+            + " WHERE limit_id = :id AND window_start = :w AND used + reserved + :n <= :cap"
+            + " RETURNING used + reserved AS claimed),"
+            + " r AS (INSERT INTO tk_limit_reservations (id, limit_id, window_start, units, expires_at)"
+            + " SELECT :rid, :id, :w, :n, :exp FROM c"
+            + " ON CONFLICT (id) DO UPDATE SET units = tk_limit_reservations.units + :n, expires_at = :exp)"
+            + " SELECT claimed FROM c";
+
+    @Override
+    public long takeOnLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units, long cap,
+            long expiresAt) {
+        var h = JdbcTx.of(tx);
+        if (dialect == Dialect.POSTGRESQL) {
+            // one statement: the counter's row is locked by its update (before the lease row, the one
+            // lock order) and released at commit, one round trip later
+            for (int attempt = 0; attempt < 2; attempt++) {
+                java.util.Optional<Long> claimed = h.createQuery(TAKE_ON_LEASE_PG)
+                        .bind("n", units).bind("id", limitId).bind("w", windowStart).bind("cap", cap)
+                        .bind("rid", leaseId).bind("exp", expiresAt)
+                        .mapTo(Long.class).findOne();
+                if (claimed.isPresent()) {
+                    return claimed.get();
+                }
+                if (attempt == 0 && h.createUpdate("INSERT INTO tk_limit_counters (limit_id, window_start, used,"
+                                + " reserved) VALUES (:id, :w, 0, 0) ON CONFLICT (limit_id, window_start) DO NOTHING")
+                        .bind("id", limitId).bind("w", windowStart).execute() == 0) {
+                    return -1; // the counter exists: the units do not fit
+                }
+            }
+            return -1;
+        }
+        ensureCounter(h, limitId, windowStart);
+        java.util.Optional<Long> claimed = h.createQuery("UPDATE tk_limit_counters SET reserved = reserved + :n"
+                        + " WHERE limit_id = :id AND window_start = :w AND used + reserved + :n <= :cap"
+                        + " RETURNING used + reserved")
+                .bind("n", units).bind("id", limitId).bind("w", windowStart).bind("cap", cap)
+                .mapTo(Long.class).findOne();
+        if (claimed.isEmpty()) {
+            return -1;
+        }
+        h.createUpdate("INSERT INTO tk_limit_reservations (id, limit_id, window_start, units, expires_at)"
+                        + " VALUES (:rid, :id, :w, :n, :exp)"
+                        + " ON CONFLICT (id) DO UPDATE SET units = tk_limit_reservations.units + :n, expires_at = :exp")
+                .bind("rid", leaseId).bind("id", limitId).bind("w", windowStart).bind("n", units)
+                .bind("exp", expiresAt).execute();
+        return claimed.get();
+    }
+
+    private static final String SHRINK_LEASE_PG = "WITH c AS (UPDATE tk_limit_counters SET reserved = reserved - :n"
+            + " WHERE limit_id = :id AND window_start = :w RETURNING 1)"
+            + " UPDATE tk_limit_reservations r SET units = r.units - :n FROM c WHERE r.id = :rid RETURNING r.id";
+
     @Override
     public boolean shrinkLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units) {
+        if (dialect == Dialect.POSTGRESQL) {
+            // one statement, the counter first (the one lock order); a lease row the sweep released
+            // already gives nothing back, so the counter's units are put back
+            boolean present = JdbcTx.of(tx).createQuery(SHRINK_LEASE_PG)
+                    .bind("n", units).bind("id", limitId).bind("w", windowStart).bind("rid", leaseId)
+                    .mapTo(String.class).findOne().isPresent();
+            if (!present) {
+                addReserved(tx, limitId, windowStart, units);
+            }
+            return present;
+        }
+        return shrinkLeaseInSteps(tx, leaseId, limitId, windowStart, units);
+    }
+
+    private boolean shrinkLeaseInSteps(StorageTx tx, String leaseId, String limitId, long windowStart, long units) {
         // the counter first, as lease growth and the writer lock it: one lock order
         addReserved(tx, limitId, windowStart, -units);
         boolean present = shrinkLeaseRows(tx, new java.util.TreeMap<>(java.util.Map.of(leaseId, units))).isEmpty();
