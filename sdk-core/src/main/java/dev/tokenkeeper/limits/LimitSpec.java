@@ -7,7 +7,6 @@ import dev.tokenkeeper.audit.Actor;
 import dev.tokenkeeper.internal.util.Checks;
 import dev.tokenkeeper.pricing.Money;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -81,7 +80,7 @@ public record LimitSpec(
         private @Nullable String model;
         private @Nullable LimitMetric metric;
         private LimitPeriod period = LimitPeriod.MONTH;
-        private ZoneId zone = ZoneOffset.UTC;
+        private ZoneId zone = ZoneId.of("UTC");
         private long amount;
         private long grace;
         private List<Integer> thresholds = DEFAULT_THRESHOLDS;

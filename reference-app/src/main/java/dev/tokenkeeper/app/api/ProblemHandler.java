@@ -58,18 +58,71 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
                 HttpHeaders.EMPTY);
     }
 
-    /** Spring's own errors (malformed JSON, wrong method, unknown path ...) get a code too. */
+    /**
+     * Spring's own errors (malformed JSON, wrong method, unknown path, media types) become the same
+     * problem documents, in the API's words: a code, a type, and a detail that names the offending
+     * field where there is one (never the framework's message, never an exception class).
+     */
     @Override
     protected @Nullable ResponseEntity<Object> handleExceptionInternal(
             Exception ex, @Nullable Object body, HttpHeaders headers, HttpStatusCode statusCode, WebRequest request) {
         ResponseEntity<Object> response = super.handleExceptionInternal(ex, body, headers, statusCode, request);
         if (response != null && response.getBody() instanceof ProblemDetail pd) {
-            pd.setProperty("code", codeFor(statusCode.value()));
-            if (statusCode.value() == 400 && ex instanceof org.springframework.http.converter.HttpMessageNotReadableException) {
-                pd.setDetail("the request body is not valid JSON of the expected shape");
+            String code = codeFor(statusCode.value());
+            pd.setType(URI.create("urn:tokenkeeper:problem:" + code.replace('_', '-')));
+            pd.setProperty("code", code);
+            String detail = detailFor(ex, statusCode.value());
+            if (detail != null) {
+                pd.setDetail(detail);
             }
         }
         return response;
+    }
+
+    private static @Nullable String detailFor(Exception ex, int status) {
+        if (ex instanceof org.springframework.http.converter.HttpMessageNotReadableException) {
+            for (Throwable t = ex; t != null; t = t.getCause()) {
+                if (t instanceof tools.jackson.databind.exc.UnrecognizedPropertyException u) {
+                    return "unknown field '" + printable(u.getPropertyName()) + "'";
+                }
+                if (t instanceof tools.jackson.databind.exc.MismatchedInputException m && !m.getPath().isEmpty()) {
+                    return "field '" + printable(fieldPath(m)) + "' has the wrong type or format";
+                }
+            }
+            return "the request body is not valid JSON of the expected shape";
+        }
+        return switch (status) {
+            case 404 -> "there is no endpoint at this path";
+            case 405 -> "this endpoint does not take this method";
+            case 406 -> "this endpoint answers application/json (or application/problem+json)";
+            case 415 -> "this endpoint takes application/json";
+            default -> null;
+        };
+    }
+
+    private static String fieldPath(tools.jackson.databind.exc.MismatchedInputException m) {
+        StringBuilder b = new StringBuilder();
+        for (tools.jackson.core.JacksonException.Reference r : m.getPath()) {
+            if (r.getPropertyName() != null) {
+                b.append(b.length() == 0 ? "" : ".").append(r.getPropertyName());
+            } else if (r.getIndex() >= 0) {
+                b.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return b.toString();
+    }
+
+    /** A name from the request, cut and with control characters escaped. */
+    private static String printable(@Nullable String s) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && b.length() < 64; i++) {
+            char c = s.charAt(i);
+            b.append(Character.isISOControl(c) || Character.isSurrogate(c) ? '?' : c);
+        }
+        return s.length() > 64 ? b + "..." : b.toString();
     }
 
     private static String codeFor(int status) {
