@@ -121,6 +121,8 @@ public final class DefaultUsageService implements UsageService {
     private volatile int writing;
     /** When the oldest event of the batch being committed was queued (the clock's millis), or NO_BATCH. */
     private volatile long writingSince = NO_BATCH;
+    /** The writer's recent commit rate, events per millisecond (0 until it has committed). */
+    private volatile double eventsPerMilli;
     /** Callers waiting for the lag to fall under ledgerMaxLag wait on it; the writer wakes them. */
     private final Object lagFell = new Object();
     private final LongAdder duplicates = new LongAdder();
@@ -370,10 +372,22 @@ public final class DefaultUsageService implements UsageService {
     }
 
     /** Whether the oldest event not yet committed has waited longer than ledgerMaxLag (when set). */
+    /**
+     * Whether accepting one more event could leave an event unwritten for longer than ledgerMaxLag
+     * (when set): the oldest unwritten event's age, plus the time the writer needs for what is queued
+     * at the rate it has been committing, passes the bound. (The age alone is not enough: a queue
+     * filled within the bound can take far longer than the bound to write.)
+     */
     private boolean lagOverBound() {
         Duration max = settings.maxLag();
+        if (max == null) {
+            return false;
+        }
         long since = writingSince;
-        return max != null && since != NO_BATCH && clock.millis() - since > max.toMillis();
+        long lag = since == NO_BATCH ? 0 : clock.millis() - since;
+        double rate = eventsPerMilli;
+        double backlog = rate > 0 ? (enqueued.sum() - taken.sum()) / rate : 0;
+        return lag + backlog > max.toMillis();
     }
 
     /** Under BLOCK, waits up to the block timeout for the lag to fall within its bound. */
@@ -569,7 +583,11 @@ public final class DefaultUsageService implements UsageService {
                         writing = rows.size();
                         writingSince = rows.get(0).queuedAt();
                         taken.add(rows.size());
+                        long started = System.nanoTime();
                         writeBatch(session, rows);
+                        double batchRate = rows.size() / Math.max(1e-3, (System.nanoTime() - started) / 1e6);
+                        // the writer's recent rate (events per ms of commit), for ledgerMaxLag's backlog
+                        eventsPerMilli = eventsPerMilli == 0 ? batchRate : 0.8 * eventsPerMilli + 0.2 * batchRate;
                     }
                 } finally {
                     writingSince = NO_BATCH;
