@@ -751,12 +751,13 @@ public final class TokenKeeper implements AutoCloseable {
         }
 
         /**
-         * Bounds by time what a crash of the process can lose: when the oldest event not yet committed
-         * has waited longer than this, {@code record} (and so {@code complete}) treats the ledger as
-         * full — {@code BLOCK} waits up to {@link #ledgerBlockTimeout} for the writer to catch up,
-         * {@code REJECT} refuses at once — so accepted events are never more than this far from the
-         * database. During a database outage calls then fail once the lag passes it, instead of being
-         * buffered in the queue. Default: none (the queue's capacity bounds what a crash can lose).
+         * Bounds by time what a crash of the process can lose: when the age of the oldest event not yet
+         * committed, plus the time the writer needs for the queue at its recent rate, would pass this,
+         * {@code record} (and so {@code complete}) treats the ledger as full — {@code BLOCK} waits up to
+         * {@link #ledgerBlockTimeout} for the writer to catch up, {@code REJECT} refuses at once — so
+         * accepted events are not left unwritten for longer than this while the writer keeps its pace.
+         * During a database outage calls then fail once the lag passes it, instead of being buffered
+         * in the queue. Default: none (the queue's capacity bounds what a crash can lose).
          */
         public Builder ledgerMaxLag(Duration maxLag) {
             this.ledgerMaxLag = positive("ledgerMaxLag", maxLag);
