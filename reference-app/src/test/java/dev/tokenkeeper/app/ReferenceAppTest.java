@@ -84,9 +84,12 @@ class ReferenceAppTest {
     }
 
     @Test
-    @DisplayName("health answers without authentication and reports the storage")
+    @DisplayName("health answers the status without authentication, and the storage's details to an admin")
     void health() throws Exception {
-        Reply r = call("GET", "/api/v1/health", null, null);
+        Reply anonymous = call("GET", "/api/v1/health", null, null);
+        assertThat(anonymous.status()).isEqualTo(200);
+        assertThat(anonymous.raw().body()).isEqualTo("{\"status\":\"UP\"}"); // nothing about the storage
+        Reply r = call("GET", "/api/v1/health", admin, null);
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.body().path("status").asString()).isEqualTo("UP");
         assertThat(r.body().path("storage").path("status").asString()).isEqualTo("UP");

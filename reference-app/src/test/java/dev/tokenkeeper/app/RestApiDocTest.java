@@ -191,7 +191,10 @@ class RestApiDocTest {
                 send("POST", "/api/v1/limits", "{\"name\":\"x\",\"metric\":\"cost_usd\",\"amount\":\"1e10000000\"}",
                         "Content-Type", "application/json"),
                 send("GET", "/api/v1/tokens/nope", null),
-                send("GET", "/api/v1/tokens", null, "Authorization", "Bearer\t" + admin));
+                send("GET", "/api/v1/tokens", null, "Authorization", "Bearer\t" + admin),
+                send("OPTIONS", "/api/v1/tokens", null, "Origin", "https://evil.example",
+                        "Access-Control-Request-Method", "DELETE", "Authorization", "Bearer x"),
+                send("GET", "/error", null));
         Set<String> table = errorTable();
         for (HttpResponse<String> r : answers) {
             assertThat(r.statusCode()).as(r.request().toString()).isBetween(400, 499);
@@ -203,6 +206,12 @@ class RestApiDocTest {
             assertThat(table).as(r.request() + " answered " + r.statusCode() + " " + code + ", in the error table")
                     .contains(r.statusCode() + " " + code);
             assertThat(r.body()).doesNotContain("Exception").doesNotContain("org.springframework");
+        }
+        for (HttpResponse<String> r : answers) { // what browsers and scanners expect, errors included
+            assertThat(r.headers().firstValue("X-Content-Type-Options")).as(r.request().toString()).hasValue("nosniff");
+            assertThat(r.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+            assertThat(r.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
+            assertThat(r.headers().firstValue("Content-Security-Policy")).hasValue("frame-ancestors 'none'");
         }
         assertThat(json.readTree(answers.get(5).body()).path("detail").asString()).contains("'nmae'");
         assertThat(json.readTree(answers.get(6).body()).path("detail").asString()).contains("expires_in_seconds");

@@ -2,6 +2,10 @@ package dev.tokenkeeper.app.api;
 
 import dev.tokenkeeper.StorageHealth;
 import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.servlet.Credentials;
+import dev.tokenkeeper.tokens.Role;
+import dev.tokenkeeper.tokens.VerificationResult;
+import jakarta.servlet.http.HttpServletRequest;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.http.HttpStatus;
@@ -9,7 +13,11 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
-/** {@code GET /api/v1/health}: 200 when storage answers, 503 when it does not. No authentication. */
+/**
+ * {@code GET /api/v1/health}: 200 when storage answers, 503 when it does not. Without credentials it
+ * says only that; to an admin token it also tells the storage's backend, schema version, latency
+ * and error, which a stranger has no business knowing.
+ */
 @RestController
 public class HealthController {
     private final TokenKeeper keeper;
@@ -19,8 +27,12 @@ public class HealthController {
     }
 
     @GetMapping("/api/v1/health")
-    ResponseEntity<Map<String, Object>> health() {
+    ResponseEntity<Map<String, Object>> health(HttpServletRequest request) {
         StorageHealth h = keeper.storageHealth();
+        HttpStatus status = h.up() ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE;
+        if (!admin(request)) {
+            return ResponseEntity.status(status).body(Map.of("status", h.up() ? "UP" : "DOWN"));
+        }
         Map<String, Object> storage = new LinkedHashMap<>();
         storage.put("status", h.up() ? "UP" : "DOWN");
         storage.put("backend", h.backend());
@@ -32,6 +44,12 @@ public class HealthController {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", h.up() ? "UP" : "DOWN");
         body.put("storage", storage);
-        return ResponseEntity.status(h.up() ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).body(body);
+        return ResponseEntity.status(status).body(body);
+    }
+
+    private boolean admin(HttpServletRequest request) {
+        return Credentials.read(request, null) instanceof Credentials.Result.Present p
+                && keeper.tokens().verify(p.secret(), request.getRemoteAddr()) instanceof VerificationResult.Verified v
+                && v.principal().role() == Role.ADMIN;
     }
 }
