@@ -104,6 +104,15 @@ class RestApiDocTest {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    HttpResponse<String> sendChunked(String path, String body) throws Exception {
+        byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        HttpRequest r = HttpRequest.newBuilder(URI.create("http://localhost:" + env.getProperty("local.server.port")
+                        + path))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(bytes)))
+                .header("Authorization", "Bearer " + admin).header("Content-Type", "application/json").build();
+        return http.send(r, HttpResponse.BodyHandlers.ofString());
+    }
+
     @Test
     @DisplayName("lists exactly the app's endpoints")
     void endpoints() {
@@ -194,7 +203,12 @@ class RestApiDocTest {
                 send("GET", "/api/v1/tokens", null, "Authorization", "Bearer\t" + admin),
                 send("OPTIONS", "/api/v1/tokens", null, "Origin", "https://evil.example",
                         "Access-Control-Request-Method", "DELETE", "Authorization", "Bearer x"),
-                send("GET", "/error", null));
+                send("GET", "/error", null),
+                // 200 KB declared: refused before it is read
+                send("POST", "/api/v1/tokens", "{\"name\":\"" + "x".repeat(200 << 10) + "\"}", "Content-Type",
+                        "application/json"),
+                // 200 KB without a declared length (chunked): reading stops at the cap
+                sendChunked("/api/v1/tokens", "{\"name\":\"" + "x".repeat(200 << 10) + "\"}"));
         Set<String> table = errorTable();
         for (HttpResponse<String> r : answers) {
             assertThat(r.statusCode()).as(r.request().toString()).isBetween(400, 499);

@@ -82,6 +82,9 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     private static @Nullable String detailFor(Exception ex, int status) {
         if (ex instanceof org.springframework.http.converter.HttpMessageNotReadableException) {
             for (Throwable t = ex; t != null; t = t.getCause()) {
+                if (t instanceof EdgeFilter.BodyTooLarge) {
+                    return t.getMessage();
+                }
                 if (t instanceof tools.jackson.databind.exc.UnrecognizedPropertyException u) {
                     return "unknown field '" + printable(u.getPropertyName()) + "'";
                 }
@@ -125,12 +128,26 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         return s.length() > 64 ? b + "..." : b.toString();
     }
 
+    @Override
+    protected @Nullable ResponseEntity<Object> handleHttpMessageNotReadable(
+            org.springframework.http.converter.HttpMessageNotReadableException ex, HttpHeaders headers,
+            HttpStatusCode status, WebRequest request) {
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t instanceof EdgeFilter.BodyTooLarge) {
+                return handleExceptionInternal(ex, ProblemDetail.forStatus(HttpStatus.PAYLOAD_TOO_LARGE), headers,
+                        HttpStatus.PAYLOAD_TOO_LARGE, request);
+            }
+        }
+        return super.handleHttpMessageNotReadable(ex, headers, status, request);
+    }
+
     private static String codeFor(int status) {
         return switch (status) {
             case 400 -> "malformed_request";
             case 404 -> "not_found";
             case 405 -> "method_not_allowed";
             case 406 -> "not_acceptable";
+            case 413 -> "payload_too_large";
             case 415 -> "unsupported_media_type";
             default -> "http_" + status;
         };
