@@ -1034,15 +1034,14 @@ public abstract class TokenKeeperContract {
             assertThat(rollupRequests()).isEqualTo((long) threads * each);
         }
 
-        @Test
-        @DisplayName("a full queue refuses with LedgerFullException and counts it; nothing accepted is lost")
-        void backPressure() throws Exception {
-            TokenKeeper k = another(quietBuilder(database()).ledgerQueueCapacity(5).ledgerBatchSize(1)
-                    .ledgerOverflowPolicy(dev.tokenkeeper.usage.LedgerOverflowPolicy.REJECT));
-            DefaultUsageService ledger = (DefaultUsageService) k.usage();
+        /**
+         * Records an event and holds the writer inside that event's batch until the returned latch
+         * opens: what is recorded meanwhile stays queued.
+         */
+        CountDownLatch holdWriterOnFirstEvent(TokenKeeper k, String requestId) throws InterruptedException {
             CountDownLatch release = new CountDownLatch(1);
             CountDownLatch held = new CountDownLatch(1);
-            ledger.setFaultInjector(ids -> {
+            ((DefaultUsageService) k.usage()).setFaultInjector(ids -> {
                 held.countDown();
                 try {
                     release.await();
@@ -1050,8 +1049,17 @@ public abstract class TokenKeeperContract {
                     Thread.currentThread().interrupt();
                 }
             });
-            k.usage().record(event("bp-first", TokenCounts.of(1, 1), t0));
-            assertThat(held.await(30, TimeUnit.SECONDS)).isTrue(); // the writer holds a batch of one
+            k.usage().record(event(requestId, TokenCounts.of(1, 1), t0));
+            assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+            return release;
+        }
+
+        @Test
+        @DisplayName("a full queue refuses with LedgerFullException and counts it; nothing accepted is lost")
+        void backPressure() throws Exception {
+            TokenKeeper k = another(quietBuilder(database()).ledgerQueueCapacity(5).ledgerBatchSize(1)
+                    .ledgerOverflowPolicy(dev.tokenkeeper.usage.LedgerOverflowPolicy.REJECT));
+            CountDownLatch release = holdWriterOnFirstEvent(k, "bp-first"); // a batch of one, held
             int accepted = 1;
             int refusedCount = 0;
             for (int i = 0; i < 50; i++) {
@@ -1082,19 +1090,7 @@ public abstract class TokenKeeperContract {
         void maxLagBoundsTheCrashWindow() throws Exception {
             TokenKeeper k = another(quietBuilder(database()).ledgerMaxLag(Duration.ofSeconds(1))
                     .ledgerOverflowPolicy(dev.tokenkeeper.usage.LedgerOverflowPolicy.REJECT));
-            DefaultUsageService ledger = (DefaultUsageService) k.usage();
-            CountDownLatch release = new CountDownLatch(1);
-            CountDownLatch held = new CountDownLatch(1);
-            ledger.setFaultInjector(ids -> {
-                held.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            k.usage().record(event("lag-0", TokenCounts.of(1, 1), t0));
-            assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+            CountDownLatch release = holdWriterOnFirstEvent(k, "lag-0");
             clock.advance(Duration.ofMillis(1_000));
             k.usage().record(event("lag-1", TokenCounts.of(1, 1), t0)); // 1 s behind: within the bound
             clock.advance(Duration.ofMillis(1));

@@ -2,7 +2,6 @@ package dev.tokenkeeper.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.app.config.BootstrapAdmin;
 import dev.tokenkeeper.tokens.IssuedToken;
 import dev.tokenkeeper.tokens.Role;
@@ -11,66 +10,24 @@ import dev.tokenkeeper.tokens.TokenSpec;
 import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.usage.UsageEvent;
 import java.time.Instant;
-import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.core.env.Environment;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
-/** The reference app booted for real on a random port, on its SQLite default, driven over HTTP. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class ReferenceAppTest {
-    private static final Path DATA;
-
-    static {
-        try {
-            DATA = Files.createTempDirectory("tk-app");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    @DynamicPropertySource
-    static void storage(DynamicPropertyRegistry r) {
-        r.add("tokenkeeper.storage.sqlite-file", () -> DATA.resolve("app.db").toString());
-    }
-
-    @Autowired
-    Environment env;
-
-    @Autowired
-    TokenKeeper keeper;
-
+/** The reference app driven over HTTP: its REST API end to end. */
+class ReferenceAppTest extends BootedApp {
     @Autowired
     BootstrapAdmin bootstrap;
-
-    private final HttpClient http = HttpClient.newHttpClient();
-    private final JsonMapper json = JsonMapper.builder().build();
-    private String admin;
-
-    @BeforeEach
-    void admin() {
-        admin = keeper.tokens()
-                .issue(TokenSpec.builder().tenant("default").name("test-admin").role(Role.ADMIN).build())
-                .secret();
-    }
 
     record Reply(int status, String contentType, JsonNode body, HttpResponse<String> raw) {}
 
     Reply call(String method, String path, String token, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + env.getProperty("local.server.port") + path))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) {
             b.header("Content-Type", "application/json");
@@ -300,8 +257,7 @@ class ReferenceAppTest {
         assertThat(missing.status()).isEqualTo(404);
         assertThat(missing.body().path("code").asString()).isEqualTo("trace_not_found");
 
-        HttpResponse<String> csv = http.send(HttpRequest.newBuilder(URI.create("http://localhost:"
-                        + env.getProperty("local.server.port") + "/api/v1/traces/export.csv?" + range))
+        HttpResponse<String> csv = http.send(HttpRequest.newBuilder(URI.create(base() + "/api/v1/traces/export.csv?" + range))
                 .header("Authorization", "Bearer " + admin).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(csv.statusCode()).isEqualTo(200);
         assertThat(csv.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/csv");

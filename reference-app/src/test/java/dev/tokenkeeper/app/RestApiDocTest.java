@@ -2,17 +2,13 @@ package dev.tokenkeeper.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.limits.LimitMetric;
 import dev.tokenkeeper.limits.LimitPeriod;
 import dev.tokenkeeper.limits.LimitScope;
-import dev.tokenkeeper.tokens.Role;
-import dev.tokenkeeper.tokens.TokenSpec;
 import dev.tokenkeeper.usage.CallOutcome;
 import dev.tokenkeeper.usage.UsageDimension;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -24,60 +20,30 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.core.env.Environment;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * docs/rest-api.md and the app agree: the same endpoints, the same value lists, the health example's
  * schema version, and an error table that holds every answer the app gives to bad requests, each a
  * problem document with a type and a code.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @DisplayName("docs/rest-api.md and the app")
-class RestApiDocTest {
-    private static final Path DATA;
+class RestApiDocTest extends BootedApp {
     private static final Pattern ENDPOINT = Pattern.compile("^\\| `(GET|POST|PUT|PATCH|DELETE) (/api/v1/[^`?]*)",
             Pattern.MULTILINE);
     private static final Pattern ERROR_ROW = Pattern.compile("^\\| (\\d{3}) \\| ([^|]+)\\|", Pattern.MULTILINE);
-
-    static {
-        try {
-            DATA = Files.createTempDirectory("tk-app-doc");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    @DynamicPropertySource
-    static void storage(DynamicPropertyRegistry r) {
-        r.add("tokenkeeper.storage.sqlite-file", () -> DATA.resolve("app.db").toString());
-    }
-
-    @Autowired
-    Environment env;
-
-    @Autowired
-    TokenKeeper keeper;
 
     @Autowired
     @Qualifier("requestMappingHandlerMapping")
     RequestMappingHandlerMapping mappings;
 
-    private final HttpClient http = HttpClient.newHttpClient();
-    private final JsonMapper json = JsonMapper.builder().build();
     private final String doc = read();
-    private String admin;
 
     private static String read() {
         try {
@@ -87,15 +53,8 @@ class RestApiDocTest {
         }
     }
 
-    @BeforeEach
-    void admin() {
-        admin = keeper.tokens().issue(TokenSpec.builder().tenant("default").name("doc-admin").role(Role.ADMIN).build())
-                .secret();
-    }
-
     HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + env.getProperty("local.server.port")
-                + path)).method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path)).method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body));
         b.header("Authorization", "Bearer " + admin);
         for (int i = 0; i < headers.length; i += 2) {
@@ -106,8 +65,7 @@ class RestApiDocTest {
 
     HttpResponse<String> sendChunked(String path, String body) throws Exception {
         byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        HttpRequest r = HttpRequest.newBuilder(URI.create("http://localhost:" + env.getProperty("local.server.port")
-                        + path))
+        HttpRequest r = HttpRequest.newBuilder(URI.create(base() + path))
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(bytes)))
                 .header("Authorization", "Bearer " + admin).header("Content-Type", "application/json").build();
         return http.send(r, HttpResponse.BodyHandlers.ofString());

@@ -1,0 +1,59 @@
+package dev.tokenkeeper.app;
+
+import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.tokens.Role;
+import dev.tokenkeeper.tokens.TokenSpec;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.core.env.Environment;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The reference app booted for real on a random port, on its SQLite default, for tests that drive it
+ * over HTTP; one application context for every such test class (Spring's context cache), each test
+ * with an admin token of its own.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+abstract class BootedApp {
+    static final Path DATA;
+
+    static {
+        try {
+            DATA = Files.createTempDirectory("tk-app");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @DynamicPropertySource
+    static void storage(DynamicPropertyRegistry r) {
+        r.add("tokenkeeper.storage.sqlite-file", () -> DATA.resolve("app.db").toString());
+    }
+
+    @Autowired
+    Environment env;
+
+    @Autowired
+    TokenKeeper keeper;
+
+    final HttpClient http = HttpClient.newHttpClient();
+    final JsonMapper json = JsonMapper.builder().build();
+    String admin;
+
+    @BeforeEach
+    void issueAdmin() {
+        admin = keeper.tokens().issue(TokenSpec.builder().tenant("default").name("test-admin").role(Role.ADMIN).build())
+                .secret();
+    }
+
+    String base() {
+        return "http://localhost:" + env.getProperty("local.server.port");
+    }
+}
