@@ -162,6 +162,10 @@ class RestApiDocTest extends BootedApp {
                 send("OPTIONS", "/api/v1/tokens", null, "Origin", "https://evil.example",
                         "Access-Control-Request-Method", "DELETE", "Authorization", "Bearer x"),
                 send("GET", "/error", null),
+                send("PUT", "/api/v1/prices", "{\"provider\":\"openai\",\"model\":\"gpt-x\",\"effective_from\":"
+                        + "\"2026-12-01T00:00:00Z\",\"input\":\"1e400\",\"cached_input\":\"1\",\"cache_write\":\"1\","
+                        + "\"output\":\"99999999999999999999999\",\"source\":\"test\",\"checked_on\":\"2026-12-01\"}",
+                        "Content-Type", "application/json"),
                 // 200 KB declared: refused before it is read
                 send("POST", "/api/v1/tokens", "{\"name\":\"" + "x".repeat(200 << 10) + "\"}", "Content-Type",
                         "application/json"),

@@ -6,7 +6,7 @@ import dev.tokenkeeper.InvalidRequestException;
 
 /**
  * Prices in USD per one million tokens, per billing category. Each has at most six decimal places,
- * so that one token costs a whole number of picodollars.
+ * so that one token costs a whole number of picodollars, and is at most {@link #MAX_PER_MILLION}.
  *
  * @param input base input tokens
  * @param cachedInput input tokens read from the prompt cache
@@ -15,6 +15,8 @@ import dev.tokenkeeper.InvalidRequestException;
  */
 public record Rates(Money input, Money cachedInput, Money cacheWrite, Money output) {
     private static final int MAX_DECIMALS = 6;
+    /** The highest price per million tokens: $1,000,000, that is $1 a token. */
+    public static final Money MAX_PER_MILLION = Money.of("1000000");
 
     public Rates {
         check("input", input);
@@ -45,6 +47,9 @@ public record Rates(Money input, Money cachedInput, Money cacheWrite, Money outp
         requireNonNull(price, field);
         if (price.isNegative()) {
             throw new InvalidRequestException(field, "must not be negative");
+        }
+        if (price.compareTo(MAX_PER_MILLION) > 0) {
+            throw new InvalidRequestException(field, "must be at most $" + MAX_PER_MILLION + " per million tokens");
         }
         if (price.amount().stripTrailingZeros().scale() > MAX_DECIMALS) {
             throw new InvalidRequestException(field, "at most " + MAX_DECIMALS + " decimal places per million tokens");

@@ -67,6 +67,11 @@ class PricingTest {
                     .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(100));
             assertThat(Money.of("999999999999999999").toString()).isEqualTo("999999999999999999");
             assertThat(Money.of("2.5e-3")).isEqualTo(Money.of("0.0025"));
+            // a price a million times the dearest model's is still refused, before any cost is computed
+            assertThatThrownBy(() -> new Rates(Money.of("1000000.000001"), Money.ZERO, Money.ZERO, Money.ZERO))
+                    .isInstanceOf(InvalidRequestException.class).hasMessageContaining("at most $1000000");
+            assertThat(new Rates(Money.of("1000000"), Money.ZERO, Money.ZERO, Money.ZERO)
+                    .costOf(TokenCounts.of(1, 0)).input()).isEqualTo(Money.of("1"));
         }
     }
 
