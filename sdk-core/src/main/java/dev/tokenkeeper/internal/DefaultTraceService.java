@@ -81,6 +81,15 @@ public final class DefaultTraceService implements TraceService {
         }
     }
 
+    /**
+     * The first characters that make a spreadsheet read a cell as a formula, or can hide one: OWASP
+     * ASVS 5.0, requirement 1.2.10, lists {@code = + - @}, tab and NUL; CR and LF (a cell that starts
+     * with a line break, then a formula) are added here, and so are the full-width forms
+     * {@code ＝ ＋ － ＠} (U+FF1D, U+FF0B, U+FF0D, U+FF20), which spreadsheets with East Asian input
+     * settings may take for their ASCII forms. A quote in front of a harmless cell costs nothing.
+     */
+    private static final String FORMULA_START = "=+-@\t\0\r\n\uFF1D\uFF0B\uFF0D\uFF20";
+
     /** One CSV record, RFC 4180, with formula-looking text cells neutralised. */
     static void writeRow(Writer out, @Nullable String[] cells) throws IOException {
         for (int i = 0; i < cells.length; i++) {
@@ -97,9 +106,8 @@ public final class DefaultTraceService implements TraceService {
             return "";
         }
         String v = value;
-        char first = v.charAt(0);
-        if (first == '=' || first == '+' || first == '-' || first == '@' || first == '\t' || first == '\r') {
-            v = "'" + v; // OWASP CSV injection advice: make the cell text, not a formula
+        if (FORMULA_START.indexOf(v.charAt(0)) >= 0) {
+            v = "'" + v; // the quote makes the cell text, not a formula
         }
         boolean quote = false;
         for (int i = 0; i < v.length() && !quote; i++) {

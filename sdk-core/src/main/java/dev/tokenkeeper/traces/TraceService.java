@@ -20,7 +20,8 @@ public interface TraceService {
      * Writes every trace matching {@code query} (its limit is the page size used internally) as CSV
      * to {@code out}: RFC 4180 (comma-separated, CRLF line ends, fields with a comma, quote, CR or LF
      * quoted with inner quotes doubled), a header line first, and text cells that a spreadsheet
-     * would run as a formula (starting with {@code = + - @}, tab or CR) prefixed with {@code '}.
+     * would run as a formula (starting with {@code = + - @}, tab, NUL, CR, LF or a full-width
+     * {@code ＝ ＋ － ＠}) prefixed with {@code '}.
      * Streams page by page; memory does not grow with the number of traces.
      *
      * @return the number of traces written
