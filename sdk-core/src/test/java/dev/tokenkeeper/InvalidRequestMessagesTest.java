@@ -39,4 +39,14 @@ class InvalidRequestMessagesTest {
                         .contains("gpt\\u001b[31m\\u000a\\ud800")
                         .doesNotContain("\u001b").doesNotContain("\n").doesNotContain("\ud800"));
     }
+
+    @Test
+    @DisplayName("names and ids must be Unicode text: a surrogate without its pair is refused")
+    void loneSurrogates() {
+        assertThatThrownBy(() -> TokenSpec.builder().tenant("t").name("a\ud800b").build())
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("name"));
+        assertThatThrownBy(() -> TokenSpec.builder().tenant("t").name("n").user("\udc00").build())
+                .isInstanceOf(InvalidRequestException.class);
+        assertThat(TokenSpec.builder().tenant("t").name("emoji \ud83d\ude00").build().name()).endsWith("\ud83d\ude00");
+    }
 }

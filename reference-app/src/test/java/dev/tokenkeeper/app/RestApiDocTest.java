@@ -63,6 +63,12 @@ class RestApiDocTest extends BootedApp {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    HttpResponse<String> sendBytes(String path, byte[] body) throws Exception {
+        HttpRequest r = HttpRequest.newBuilder(URI.create(base() + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .header("Authorization", "Bearer " + admin).header("Content-Type", "application/json").build();
+        return http.send(r, HttpResponse.BodyHandlers.ofString());
+    }
+
     HttpResponse<String> sendChunked(String path, String body) throws Exception {
         byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         HttpRequest r = HttpRequest.newBuilder(URI.create(base() + path))
@@ -169,6 +175,11 @@ class RestApiDocTest extends BootedApp {
                 // 200 KB declared: refused before it is read
                 send("POST", "/api/v1/tokens", "{\"name\":\"" + "x".repeat(200 << 10) + "\"}", "Content-Type",
                         "application/json"),
+                // an overlong '/' (0xC0 0xAF) in the name: not UTF-8
+                sendBytes("/api/v1/tokens", new byte[] {'{', '"', 'n', 'a', 'm', 'e', '"', ':', '"', 'a', (byte) 0xC0,
+                        (byte) 0xAF, 'b', '"', '}'}),
+                // a lone surrogate, written as a JSON escape: not Unicode text
+                send("POST", "/api/v1/tokens", "{\"name\":\"a\\ud800b\"}", "Content-Type", "application/json"),
                 // 200 KB without a declared length (chunked): reading stops at the cap
                 sendChunked("/api/v1/tokens", "{\"name\":\"" + "x".repeat(200 << 10) + "\"}"));
         Set<String> table = errorTable();

@@ -19,7 +19,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * input is never sniffed as HTML; no framing; no referrer), a refusal of cross-origin preflight
  * requests as a problem document — the API serves no other origin — and a cap on the body's size:
  * a declared length over {@code tokenkeeper.max-body-size} is a 413 before a byte is read, and a
- * body without a declared length stops being read at the cap (and is a 413 too).
+ * body without a declared length stops being read at the cap (and is a 413 too). A body that is not
+ * valid UTF-8 is a 400.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE)
@@ -70,71 +71,89 @@ public class EdgeFilter extends OncePerRequestFilter {
                 + "\",\"code\":\"" + code + "\"}").getBytes(StandardCharsets.UTF_8));
     }
 
-    /** The request, with a body stream that stops at the cap. */
+    /** Thrown when a body is not valid UTF-8; answered with 400 by the problem handler. */
+    public static final class NotUtf8 extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NotUtf8() {
+            super("the request body is not valid UTF-8");
+        }
+    }
+
+    /**
+     * The request, with its body read up to the cap and checked to be UTF-8 as RFC 8259 requires of
+     * JSON: the JDK's strict decoder refuses overlong forms (0xC0 0xAF for '/'), encoded surrogates and
+     * truncated sequences, none of which may reach a name or an id. Bodies are small (the cap), so
+     * reading one whole costs nothing.
+     */
     private static final class CappedBody extends jakarta.servlet.http.HttpServletRequestWrapper {
         private final long max;
-        private @org.jspecify.annotations.Nullable ServletInputStream in;
+        private byte @org.jspecify.annotations.Nullable [] body;
 
         CappedBody(HttpServletRequest request, long max) {
             super(request);
             this.max = max;
         }
 
-        @Override
-        public jakarta.servlet.ServletInputStream getInputStream() throws IOException {
-            if (in == null) {
-                jakarta.servlet.ServletInputStream body = super.getInputStream();
-                in = new jakarta.servlet.ServletInputStream() {
-                    private long read;
-
-                    @Override
-                    public int read() throws IOException {
-                        int b = body.read();
-                        if (b >= 0) {
-                            count(1);
-                        }
-                        return b;
+        private byte[] body() throws IOException {
+            if (body == null) {
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                byte[] buf = new byte[8192];
+                ServletInputStream in = super.getInputStream();
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    if (out.size() + n > max) {
+                        throw new BodyTooLarge(max);
                     }
-
-                    @Override
-                    public int read(byte[] buf, int off, int len) throws IOException {
-                        int n = body.read(buf, off, len);
-                        if (n > 0) {
-                            count(n);
-                        }
-                        return n;
-                    }
-
-                    private void count(int n) throws IOException {
-                        read += n;
-                        if (read > max) {
-                            throw new BodyTooLarge(max);
-                        }
-                    }
-
-                    @Override
-                    public boolean isFinished() {
-                        return body.isFinished();
-                    }
-
-                    @Override
-                    public boolean isReady() {
-                        return body.isReady();
-                    }
-
-                    @Override
-                    public void setReadListener(jakarta.servlet.ReadListener listener) {
-                        body.setReadListener(listener);
-                    }
-                };
+                    out.write(buf, 0, n);
+                }
+                byte[] bytes = out.toByteArray();
+                try {
+                    StandardCharsets.UTF_8.newDecoder()
+                            .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                            .decode(java.nio.ByteBuffer.wrap(bytes));
+                } catch (java.nio.charset.CharacterCodingException e) {
+                    throw new NotUtf8();
+                }
+                body = bytes;
             }
-            return in;
+            return body;
+        }
+
+        @Override
+        public ServletInputStream getInputStream() throws IOException {
+            java.io.ByteArrayInputStream in = new java.io.ByteArrayInputStream(body());
+            return new ServletInputStream() {
+                @Override
+                public int read() {
+                    return in.read();
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) {
+                    return in.read(b, off, len);
+                }
+
+                @Override
+                public boolean isFinished() {
+                    return in.available() == 0;
+                }
+
+                @Override
+                public boolean isReady() {
+                    return true;
+                }
+
+                @Override
+                public void setReadListener(jakarta.servlet.ReadListener listener) {
+                    throw new IllegalStateException("the API reads request bodies synchronously");
+                }
+            };
         }
 
         @Override
         public java.io.BufferedReader getReader() throws IOException {
-            return new java.io.BufferedReader(new java.io.InputStreamReader(getInputStream(),
-                    getCharacterEncoding() == null ? "UTF-8" : getCharacterEncoding()));
+            return new java.io.BufferedReader(new java.io.InputStreamReader(getInputStream(), StandardCharsets.UTF_8));
         }
     }
 }

@@ -82,7 +82,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     private static @Nullable String detailFor(Exception ex, int status) {
         if (ex instanceof org.springframework.http.converter.HttpMessageNotReadableException) {
             for (Throwable t = ex; t != null; t = t.getCause()) {
-                if (t instanceof EdgeFilter.BodyTooLarge) {
+                if (t instanceof EdgeFilter.BodyTooLarge || t instanceof EdgeFilter.NotUtf8) {
                     return t.getMessage();
                 }
                 if (t instanceof tools.jackson.databind.exc.UnrecognizedPropertyException u) {

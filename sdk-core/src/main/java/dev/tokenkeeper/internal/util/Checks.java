@@ -208,10 +208,18 @@ public final class Checks {
         return Collections.unmodifiableSet(copy);
     }
 
+    /** No control characters, and no surrogate without its pair (text that is not Unicode). */
     private static void noControl(String field, String value) {
-        for (int i = 0; i < value.length(); i++) {
-            if (Character.isISOControl(value.charAt(i))) {
+        int n = value.length();
+        for (int i = 0; i < n; i++) {
+            char c = value.charAt(i);
+            if (Character.isISOControl(c)) {
                 throw new InvalidRequestException(field, "must not contain control characters");
+            }
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new InvalidRequestException(field, "must be valid Unicode (a surrogate without its pair)");
             }
         }
     }
