@@ -1,6 +1,7 @@
 package dev.tokenkeeper.app.api;
 
 import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.app.config.AppProperties;
 import dev.tokenkeeper.audit.Actor;
 import dev.tokenkeeper.servlet.Credentials;
 import dev.tokenkeeper.tokens.Principal;
@@ -22,9 +23,15 @@ public class AdminGuard implements HandlerInterceptor {
     static final String PRINCIPAL = AdminGuard.class.getName() + ".principal";
 
     private final TokenKeeper keeper;
+    private final AppProperties.ApiRateLimit rate;
+    /** One bucket per caller that called lately; bounded, so a flood of callers cannot grow it. */
+    private final com.github.benmanes.caffeine.cache.Cache<String, io.github.bucket4j.Bucket> buckets;
 
-    public AdminGuard(TokenKeeper keeper) {
+    public AdminGuard(TokenKeeper keeper, AppProperties props) {
         this.keeper = keeper;
+        this.rate = props.apiRateLimit();
+        this.buckets = com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(100_000)
+                .expireAfterAccess(rate.period().multipliedBy(2)).build();
     }
 
     @Override
@@ -45,6 +52,17 @@ public class AdminGuard implements HandlerInterceptor {
             throw unauthorized("token_" + reason, "the bearer token was refused: " + reason, "invalid_token");
         }
         Principal principal = ((VerificationResult.Verified) result).principal();
+        var probe = buckets.get(principal.tokenId(), id -> io.github.bucket4j.Bucket.builder()
+                .addLimit(l -> l.capacity(rate.requests()).refillIntervally(rate.requests(), rate.period()))
+                .build()).tryConsumeAndReturnRemaining(1);
+        if (!probe.isConsumed()) {
+            HttpHeaders h = new HttpHeaders();
+            long seconds = Math.max(1, (probe.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
+            h.set(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+            throw new ApiException(HttpStatus.TOO_MANY_REQUESTS, "rate_limited", "this caller may make "
+                    + rate.requests() + " requests per " + rate.period().toSeconds() + " s; retry after " + seconds
+                    + " s", h);
+        }
         if (principal.role() != Role.ADMIN) {
             throw new ApiException(HttpStatus.FORBIDDEN, "forbidden", "this endpoint needs a token with role ADMIN");
         }
