@@ -169,12 +169,14 @@ public final class Leases {
             return true;
         }
         long cap = l.amount() + l.grace();
-        long claimed = storage.write(tx -> storage.limits().takeOnLease(tx, lease.id, l.id(), lease.windowStart, n,
-                cap, now + ttl));
+        long debt = Math.max(0, -lease.free.get()); // usage beyond what calls took, not reserved yet
+        long claimed = storage.write(tx -> storage.limits().takeOnLease(tx, lease.id, l.id(), lease.windowStart,
+                n + debt, cap, now + ttl));
         boolean granted = claimed >= 0;
         if (granted) {
             lease.claimedAtGrowth = claimed;
-            lease.held.addAndGet(n); // taken by the call at once: the lease's free units stay as they are
+            lease.held.addAndGet(n + debt); // the call's units are taken at once; the debt is covered
+            lease.free.addAndGet(debt);
             lease.validUntil = Math.max(lease.validUntil, now + ttl - 5_000);
             lease.lastUse = now;
         }

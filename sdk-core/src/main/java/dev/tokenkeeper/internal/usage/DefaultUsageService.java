@@ -371,7 +371,6 @@ public final class DefaultUsageService implements UsageService {
         }
     }
 
-    /** Whether the oldest event not yet committed has waited longer than ledgerMaxLag (when set). */
     /**
      * Whether accepting one more event could leave an event unwritten for longer than ledgerMaxLag
      * (when set): the oldest unwritten event's age, plus the time the writer needs for what is queued
