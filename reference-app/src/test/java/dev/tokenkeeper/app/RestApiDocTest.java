@@ -168,6 +168,9 @@ class RestApiDocTest extends BootedApp {
                 send("OPTIONS", "/api/v1/tokens", null, "Origin", "https://evil.example",
                         "Access-Control-Request-Method", "DELETE", "Authorization", "Bearer x"),
                 send("GET", "/error", null),
+                // refused by Tomcat before the application: an encoded slash, and headers over 8 KB
+                send("GET", "/api/v1/tokens%2Fx", null),
+                send("GET", "/api/v1/tokens", null, "X-Filler", "f".repeat(16 << 10)),
                 send("PUT", "/api/v1/prices", "{\"provider\":\"openai\",\"model\":\"gpt-x\",\"effective_from\":"
                         + "\"2026-12-01T00:00:00Z\",\"input\":\"1e400\",\"cached_input\":\"1\",\"cache_write\":\"1\","
                         + "\"output\":\"99999999999999999999999\",\"source\":\"test\",\"checked_on\":\"2026-12-01\"}",
@@ -199,6 +202,14 @@ class RestApiDocTest extends BootedApp {
             assertThat(r.headers().firstValue("X-Frame-Options")).hasValue("DENY");
             assertThat(r.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
             assertThat(r.headers().firstValue("Content-Security-Policy")).hasValue("frame-ancestors 'none'");
+        }
+        // Tomcat's own refusals, answered by the app's valve rather than Tomcat's HTML page
+        List<HttpResponse<String>> byTomcat = answers.stream().filter(r -> r.request().uri().getRawPath().contains("%2F")
+                || r.request().headers().firstValue("X-Filler").isPresent()).toList();
+        assertThat(byTomcat).hasSize(2);
+        for (HttpResponse<String> tomcat : byTomcat) {
+            assertThat(tomcat.statusCode()).isEqualTo(400);
+            assertThat(json.readTree(tomcat.body()).path("code").asString()).isEqualTo("malformed_request");
         }
         assertThat(json.readTree(answers.get(5).body()).path("detail").asString()).contains("'nmae'");
         assertThat(json.readTree(answers.get(6).body()).path("detail").asString()).contains("expires_in_seconds");
