@@ -168,6 +168,19 @@ class RestApiDocTest extends BootedApp {
                 send("OPTIONS", "/api/v1/tokens", null, "Origin", "https://evil.example",
                         "Access-Control-Request-Method", "DELETE", "Authorization", "Bearer x"),
                 send("GET", "/error", null),
+                // values out of range: each a 400 naming the field, never a 500
+                send("POST", "/api/v1/tokens", "{\"name\":\"x\",\"expires_in_seconds\":9223372036854775807}",
+                        "Content-Type", "application/json"),
+                send("POST", "/api/v1/tokens", "{\"name\":\"x\",\"expires_at\":\"+1000000000-01-01T00:00:00Z\"}",
+                        "Content-Type", "application/json"),
+                send("GET", "/api/v1/usage?from=-1000000000-01-01T00:00:00Z", null),
+                send("GET", "/api/v1/traces?to=+1000000000-01-01T00:00:00Z", null),
+                send("GET", "/api/v1/audit?from=-1000000000-01-01T00:00:00Z", null),
+                send("GET", "/api/v1/traces/export.csv?from=+1000000000-01-01T00:00:00Z", null),
+                send("PUT", "/api/v1/prices", "{\"provider\":\"openai\",\"model\":\"gpt-x\",\"effective_from\":"
+                        + "\"+1000000000-01-01T00:00:00Z\",\"input\":\"1\",\"cached_input\":\"1\",\"cache_write\":\"1\","
+                        + "\"output\":\"1\",\"source\":\"test\",\"checked_on\":\"2026-12-01\"}",
+                        "Content-Type", "application/json"),
                 // refused by Tomcat before the application: an encoded slash, and headers over 8 KB
                 send("GET", "/api/v1/tokens%2Fx", null),
                 send("GET", "/api/v1/tokens", null, "X-Filler", "f".repeat(16 << 10)),
