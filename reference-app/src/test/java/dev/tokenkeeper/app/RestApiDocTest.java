@@ -144,8 +144,9 @@ class RestApiDocTest extends BootedApp {
     }
 
     @Test
-    @DisplayName("every bad request gets a problem document with type and code that the error table lists")
-    void errors() throws Exception {
+    @DisplayName("every bad request gets a problem document with type and code that the error table lists, and the log stays quiet")
+    @org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
+    void errors(org.springframework.boot.test.system.CapturedOutput log) throws Exception {
         List<HttpResponse<String>> answers = List.of(
                 send("GET", "/api/v1/no-such-thing", null),
                 send("DELETE", "/api/v1/health", null),
@@ -224,6 +225,9 @@ class RestApiDocTest extends BootedApp {
             assertThat(tomcat.statusCode()).isEqualTo(400);
             assertThat(json.readTree(tomcat.body()).path("code").asString()).isEqualTo("malformed_request");
         }
+        // no client mistake writes a warning, an error or a stack trace to the log
+        assertThat(log.getAll()).doesNotContain(" WARN ").doesNotContain(" ERROR ").doesNotContain("Exception")
+                .doesNotContain("\tat ");
         assertThat(json.readTree(answers.get(5).body()).path("detail").asString()).contains("'nmae'");
         assertThat(json.readTree(answers.get(6).body()).path("detail").asString()).contains("expires_in_seconds");
     }
