@@ -53,6 +53,11 @@ abstract class BootedApp {
                 .secret();
     }
 
+    /** The storage backend the app runs on in this test class. */
+    String backend() {
+        return "sqlite";
+    }
+
     String base() {
         return "http://localhost:" + env.getProperty("local.server.port");
     }
