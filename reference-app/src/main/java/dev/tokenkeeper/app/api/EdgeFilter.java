@@ -43,10 +43,7 @@ public class EdgeFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        response.setHeader("X-Content-Type-Options", "nosniff");
-        response.setHeader("X-Frame-Options", "DENY");
-        response.setHeader("Content-Security-Policy", "frame-ancestors 'none'");
-        response.setHeader("Referrer-Policy", "no-referrer");
+        securityHeaders(response);
         if ("OPTIONS".equals(request.getMethod()) && request.getHeader("Origin") != null
                 && request.getHeader("Access-Control-Request-Method") != null) {
             problem(response, 403, "Forbidden", "cors_not_allowed",
@@ -62,6 +59,15 @@ public class EdgeFilter extends OncePerRequestFilter {
         chain.doFilter(new CappedBody(request, maxBody), response);
     }
 
+    /** The headers every answer carries, errors included. */
+    static void securityHeaders(HttpServletResponse response) {
+        response.setHeader("X-Content-Type-Options", "nosniff");
+        response.setHeader("X-Frame-Options", "DENY");
+        response.setHeader("Content-Security-Policy", "frame-ancestors 'none'");
+        response.setHeader("Referrer-Policy", "no-referrer");
+    }
+
+    /** Writes a problem document; {@code title} and {@code detail} are the app's own words, never input. */
     static void problem(HttpServletResponse response, int status, String title, String code, String detail)
             throws IOException {
         response.setStatus(status);

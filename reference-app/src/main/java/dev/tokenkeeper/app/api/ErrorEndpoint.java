@@ -2,9 +2,9 @@ package dev.tokenkeeper.app.api;
 
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
-import java.net.URI;
 import org.springframework.boot.webmvc.error.ErrorController;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
@@ -23,19 +23,11 @@ public class ErrorEndpoint implements ErrorController {
         Object code = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
         HttpStatus status = code instanceof Integer i && HttpStatus.resolve(i) != null && i >= 400
                 ? HttpStatus.valueOf(i) : HttpStatus.NOT_FOUND;
-        String problem = switch (status) {
-            case NOT_FOUND -> "not_found";
-            case BAD_REQUEST -> "malformed_request";
-            case PAYLOAD_TOO_LARGE -> "payload_too_large";
-            default -> status.is5xxServerError() ? "internal_error" : "http_" + status.value();
-        };
-        ProblemDetail pd = ProblemDetail.forStatusAndDetail(status, switch (problem) {
+        String problem = ProblemHandler.codeFor(status.value());
+        return ProblemHandler.problem(status, problem, switch (problem) {
             case "not_found" -> "there is no endpoint at this path";
             case "internal_error" -> "an unexpected error occurred";
             default -> status.getReasonPhrase();
-        });
-        pd.setType(URI.create("urn:tokenkeeper:problem:" + problem.replace('_', '-')));
-        pd.setProperty("code", problem);
-        return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(pd);
+        }, HttpHeaders.EMPTY);
     }
 }

@@ -141,7 +141,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         return super.handleHttpMessageNotReadable(ex, headers, status, request);
     }
 
-    private static String codeFor(int status) {
+    /** The code of an error that has no more specific one: the framework's, the container's. */
+    static String codeFor(int status) {
         return switch (status) {
             case 400 -> "malformed_request";
             case 404 -> "not_found";
@@ -149,11 +150,11 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             case 406 -> "not_acceptable";
             case 413 -> "payload_too_large";
             case 415 -> "unsupported_media_type";
-            default -> "http_" + status;
+            default -> status >= 500 ? "internal_error" : "http_" + status;
         };
     }
 
-    private static ResponseEntity<ProblemDetail> problem(HttpStatus status, String code, String detail, HttpHeaders headers) {
+    static ResponseEntity<ProblemDetail> problem(HttpStatus status, String code, String detail, HttpHeaders headers) {
         ProblemDetail pd = ProblemDetail.forStatusAndDetail(status, detail);
         pd.setType(URI.create("urn:tokenkeeper:problem:" + code.replace('_', '-')));
         pd.setProperty("code", code);

@@ -322,12 +322,29 @@ final class JdbcLimitStore implements LimitStore {
         return expired.size();
     }
 
-    /** Creates a window's counter at zero if it does not exist. */
-    private static void ensureCounter(org.jdbi.v3.core.Handle h, String limitId, long windowStart) {
-        h.createUpdate("INSERT INTO tk_limit_counters (limit_id, window_start, used, reserved) VALUES (:id, :w, 0, 0)"
-                        + " ON CONFLICT (limit_id, window_start) DO NOTHING")
+    /** Creates a window's counter at zero if it does not exist; whether it did not. */
+    private static boolean ensureCounter(org.jdbi.v3.core.Handle h, String limitId, long windowStart) {
+        return h.createUpdate("INSERT INTO tk_limit_counters (limit_id, window_start, used, reserved)"
+                        + " VALUES (:id, :w, 0, 0) ON CONFLICT (limit_id, window_start) DO NOTHING")
                 .bind("id", limitId)
                 .bind("w", windowStart)
+                .execute() > 0;
+    }
+
+    /** A lease row grows by what is added to it, and lives on to the new expiry. */
+    private static final String LEASE_ROW_GROWS =
+            " ON CONFLICT (id) DO UPDATE SET units = tk_limit_reservations.units + :n, expires_at = :exp";
+
+    /** Adds {@code units} to the lease's row, creating it if needed. */
+    private static void growLeaseRow(org.jdbi.v3.core.Handle h, String leaseId, String limitId, long windowStart,
+            long units, long expiresAt) {
+        h.createUpdate("INSERT INTO tk_limit_reservations (id, limit_id, window_start, units, expires_at)"
+                        + " VALUES (:rid, :id, :w, :n, :exp)" + LEASE_ROW_GROWS)
+                .bind("rid", leaseId)
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .bind("n", units)
+                .bind("exp", expiresAt)
                 .execute();
     }
 
@@ -361,15 +378,7 @@ final class JdbcLimitStore implements LimitStore {
         if (fits == 0) {
             return false;
         }
-        h.createUpdate("INSERT INTO tk_limit_reservations (id, limit_id, window_start, units, expires_at)"
-                        + " VALUES (:rid, :id, :w, :n, :exp)"
-                        + " ON CONFLICT (id) DO UPDATE SET units = tk_limit_reservations.units + :n, expires_at = :exp")
-                .bind("rid", leaseId)
-                .bind("id", limitId)
-                .bind("w", windowStart)
-                .bind("n", units)
-                .bind("exp", expiresAt)
-                .execute();
+        growLeaseRow(h, leaseId, limitId, windowStart, units, expiresAt);
         return true;
     }
 
@@ -377,8 +386,7 @@ final class JdbcLimitStore implements LimitStore {
             + " WHERE limit_id = :id AND window_start = :w AND used + reserved + :n <= :cap"
             + " RETURNING used + reserved AS claimed),"
             + " r AS (INSERT INTO tk_limit_reservations (id, limit_id, window_start, units, expires_at)"
-            + " SELECT :rid, :id, :w, :n, :exp FROM c"
-            + " ON CONFLICT (id) DO UPDATE SET units = tk_limit_reservations.units + :n, expires_at = :exp)"
+            + " SELECT :rid, :id, :w, :n, :exp FROM c" + LEASE_ROW_GROWS + ")"
             + " SELECT claimed FROM c";
 
     @Override
@@ -396,9 +404,7 @@ final class JdbcLimitStore implements LimitStore {
                 if (claimed.isPresent()) {
                     return claimed.get();
                 }
-                if (attempt == 0 && h.createUpdate("INSERT INTO tk_limit_counters (limit_id, window_start, used,"
-                                + " reserved) VALUES (:id, :w, 0, 0) ON CONFLICT (limit_id, window_start) DO NOTHING")
-                        .bind("id", limitId).bind("w", windowStart).execute() == 0) {
+                if (attempt == 0 && !ensureCounter(h, limitId, windowStart)) {
                     return -1; // the counter exists: the units do not fit
                 }
             }
@@ -413,11 +419,7 @@ final class JdbcLimitStore implements LimitStore {
         if (claimed.isEmpty()) {
             return -1;
         }
-        h.createUpdate("INSERT INTO tk_limit_reservations (id, limit_id, window_start, units, expires_at)"
-                        + " VALUES (:rid, :id, :w, :n, :exp)"
-                        + " ON CONFLICT (id) DO UPDATE SET units = tk_limit_reservations.units + :n, expires_at = :exp")
-                .bind("rid", leaseId).bind("id", limitId).bind("w", windowStart).bind("n", units)
-                .bind("exp", expiresAt).execute();
+        growLeaseRow(h, leaseId, limitId, windowStart, units, expiresAt);
         return claimed.get();
     }
 
