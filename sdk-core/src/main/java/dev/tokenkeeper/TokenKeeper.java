@@ -29,7 +29,7 @@ import dev.tokenkeeper.internal.DefaultTenantService;
 import dev.tokenkeeper.internal.DefaultTraceService;
 import dev.tokenkeeper.internal.audit.Auditor;
 import dev.tokenkeeper.internal.audit.DefaultAuditService;
-import dev.tokenkeeper.internal.audit.VerificationFailures;
+import dev.tokenkeeper.internal.audit.AggregatedEvents;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.storage.jdbc.DataSources;
 import dev.tokenkeeper.internal.storage.jdbc.JdbcStorage;
@@ -93,7 +93,7 @@ public final class TokenKeeper implements AutoCloseable {
     private final Admissions admissions;
     private final Listeners listeners;
     private final @Nullable Thread shutdownHook;
-    private final VerificationFailures failures;
+    private final AggregatedEvents failures; // verification failures and applications' aggregated events
     private final ScheduledExecutorService scheduler;
     private final ScheduledExecutorService syncScheduler;
     private final ScheduledExecutorService limitSyncScheduler;
@@ -105,13 +105,13 @@ public final class TokenKeeper implements AutoCloseable {
         SecretHasher hasher = new SecretHasher(b.pepper);
         checkHashScheme(storage, hasher);
         Auditor auditor = new Auditor(storage, b.clock);
-        this.failures = new VerificationFailures(storage, auditor, b.clock);
+        this.failures = new AggregatedEvents(storage, auditor, b.clock);
         this.tokens = new DefaultTokenService(storage, b.clock, b.secureRandom, hasher, auditor, failures,
                 new TokenSettings(b.tokenCacheMaximumSize, b.tokenCacheTtl, b.negativeCacheMaximumSize,
                         b.negativeCacheTtl, b.tokenSyncInterval, b.clockSkewMargin, b.offlineGrace,
                         b.defaultRotationGrace, b.maxRotationGrace));
         this.tenants = new DefaultTenantService(storage, auditor, b.clock);
-        this.audit = new DefaultAuditService(storage);
+        this.audit = new DefaultAuditService(storage, auditor, failures);
         this.pricing = new DefaultPricingService(
                 b.pricingCatalog != null ? b.pricingCatalog : PricingCatalog.bundled(), b.unknownPricePolicy, b.defaultRates,
                 storage, auditor, b.clock);
@@ -150,7 +150,7 @@ public final class TokenKeeper implements AutoCloseable {
                 named(b.threadFactory, "tokenkeeper-limits-feed"));
         schedule(limitSyncScheduler, "limit sync", budgets::syncLimits, b.limitSyncInterval);
         schedule("last-used flush", tokens::flushLastUsed, b.lastUsedFlushInterval);
-        schedule("verification-failure audit", failures::flush, b.failureAuditWindow);
+        schedule("aggregated audit", failures::flush, b.failureAuditWindow);
         schedule("price sync", pricing::refresh, b.priceSyncInterval);
         schedule("permit expiry", admissions::releaseExpired, Duration.ofSeconds(1));
         if (shared) {
@@ -329,7 +329,7 @@ public final class TokenKeeper implements AutoCloseable {
 
     /**
      * Writes what is buffered now: queued usage events, last-used times and the current window of
-     * verification failures.
+     * aggregated audit events (failed verifications, an application's refused requests).
      * Also picks up changes made by other instances. Runs on its own schedule anyway.
      */
     public void flush() {
@@ -579,7 +579,10 @@ public final class TokenKeeper implements AutoCloseable {
             return this;
         }
 
-        /** The window over which failed verifications are aggregated into one audit event. Default 1 minute. */
+        /**
+         * The window over which failed verifications, and the events an application records with
+         * {@code audit().recordAggregated}, are aggregated into one audit event each. Default 1 minute.
+         */
         public Builder failureAuditWindow(Duration window) {
             this.failureAuditWindow = positive("failureAuditWindow", window);
             return this;

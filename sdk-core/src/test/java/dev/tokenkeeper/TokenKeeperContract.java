@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenkeeper.audit.Actor;
 import dev.tokenkeeper.audit.AuditAction;
+import dev.tokenkeeper.audit.AuditEntry;
 import dev.tokenkeeper.audit.AuditEvent;
 import dev.tokenkeeper.audit.AuditOutcome;
 import dev.tokenkeeper.audit.AuditQuery;
@@ -642,6 +643,95 @@ public abstract class TokenKeeperContract {
             assertThat(system).anySatisfy(e -> assertThat(e.metadata())
                     .containsEntry("reason", "INVALID")
                     .containsEntry("count", "5"));
+        }
+
+        @Test
+        @DisplayName("an application's own event is written at once and read back with everything it said")
+        void applicationEventIsRecorded() {
+            Actor bob = Actor.of("user:bob", "198.51.100.7");
+            AuditAction login = AuditAction.of("user.login");
+            AuditEvent written = keeper.audit().record(new AuditEntry(tenant, bob, login, "user", "bob",
+                    AuditOutcome.SUCCESS, Map.of("method", "password")));
+            List<AuditEvent> read = keeper.audit().query(AuditQuery.builder(tenant).action(login).build()).items();
+            assertThat(read).containsExactly(written);
+            assertThat(written.actor()).isEqualTo("user:bob");
+            assertThat(written.source()).isEqualTo("198.51.100.7");
+            assertThat(written.targetId()).isEqualTo("bob");
+            assertThat(written.metadata()).containsExactly(Map.entry("method", "password"));
+            assertThat(written.at()).isEqualTo(clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+        }
+
+        @Test
+        @DisplayName("an application cannot write into TokenKeeper's own namespaces, nor a malformed action")
+        void reservedAndMalformedActionsAreRefused() {
+            Actor bob = Actor.of("user:bob");
+            for (AuditAction own : AuditAction.builtIn()) {
+                assertThatThrownBy(() -> AuditEntry.of(tenant, bob, own, "token", AuditOutcome.SUCCESS))
+                        .isInstanceOf(InvalidRequestException.class)
+                        .hasMessageContaining("namespace");
+            }
+            for (String bad : new String[] {"login", "User.Login", "user..login", ".user", "user.", "user.1st",
+                "user.log in", "a." + "b".repeat(64)}) {
+                assertThatThrownBy(() -> AuditAction.of(bad)).as(bad).isInstanceOf(InvalidRequestException.class);
+                assertThat(AuditAction.fromId(bad)).as(bad).isEmpty();
+            }
+            assertThatThrownBy(() -> new AuditEntry(tenant, bob, AuditAction.ACCESS_DENIED, "endpoint", null,
+                    AuditOutcome.FAILURE, Map.of("user_agent", "curl\n/8")))
+                    .isInstanceOf(InvalidRequestException.class)
+                    .hasMessageContaining("metadata.user_agent");
+            long before = count("SELECT COUNT(*) FROM tk_audit_events");
+            assertThatThrownBy(() -> keeper.audit().recordAggregated(new AuditEntry(tenant, bob, AuditAction.ACCESS_DENIED,
+                    "endpoint", null, AuditOutcome.FAILURE, Map.of("count", "1"))))
+                    .isInstanceOf(InvalidRequestException.class);
+            keeper.flush();
+            assertThat(count("SELECT COUNT(*) FROM tk_audit_events")).isEqualTo(before);
+        }
+
+        @Test
+        @DisplayName("identical aggregated events in one window become one event with their count")
+        void aggregatedEventsAreCounted() {
+            AuditEntry denied = new AuditEntry(tenant, Actor.of("token:x", "203.0.113.5"), AuditAction.ACCESS_DENIED,
+                    "endpoint", "PUT /api/v1/prices", AuditOutcome.FAILURE, Map.of("reason", "operator_only"));
+            AuditEntry other = new AuditEntry(tenant, Actor.of("token:x", "203.0.113.5"), AuditAction.ACCESS_DENIED,
+                    "endpoint", "PUT /api/v1/prices", AuditOutcome.FAILURE,
+                    Map.of("reason", "operator_only", "user_agent", "scanner/2"));
+            Instant start = clock.instant();
+            for (int i = 0; i < 7; i++) {
+                keeper.audit().recordAggregated(denied);
+            }
+            keeper.audit().recordAggregated(other);
+            assertThat(keeper.audit().query(AuditQuery.builder(tenant).action(AuditAction.ACCESS_DENIED).build())
+                    .items()).as("nothing is written before the window ends").isEmpty();
+            clock.advance(Duration.ofSeconds(30));
+            keeper.flush();
+            List<AuditEvent> events = keeper.audit()
+                    .query(AuditQuery.builder(tenant).action(AuditAction.ACCESS_DENIED).build()).items();
+            assertThat(events).hasSize(2);
+            assertThat(events).anySatisfy(e -> assertThat(e.metadata()).containsEntry("count", "7")
+                    .containsEntry("reason", "operator_only").doesNotContainKey("user_agent")
+                    .containsEntry("window_end", clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS)
+                            .toString()));
+            assertThat(events).anySatisfy(e -> assertThat(e.metadata()).containsEntry("count", "1")
+                    .containsEntry("user_agent", "scanner/2"));
+            assertThat(events).allSatisfy(e -> {
+                assertThat(e.actor()).isEqualTo("token:x");
+                assertThat(e.source()).isEqualTo("203.0.113.5");
+                assertThat(e.targetId()).isEqualTo("PUT /api/v1/prices");
+                assertThat(Instant.parse(e.metadata().get("window_start"))).isAfterOrEqualTo(
+                        start.minus(Duration.ofHours(1)));
+            });
+        }
+
+        @Test
+        @DisplayName("a token's or a limit's tenant is known across tenants, and nothing for an unknown id")
+        void tenantOfIds() {
+            IssuedToken t = issue("bot");
+            Limit l = keeper.limits().create(LimitSpec.builder(tenant).name("cap").tokens(100).build());
+            assertThat(keeper.tokens().tenantOf(t.info().id())).contains(tenant);
+            assertThat(keeper.limits().tenantOf(l.id())).contains(tenant);
+            assertThat(keeper.tokens().tenantOf("no-such-token")).isEmpty();
+            assertThat(keeper.limits().tenantOf("no-such-limit")).isEmpty();
+            assertThatThrownBy(() -> keeper.tokens().tenantOf("x".repeat(200))).isInstanceOf(InvalidRequestException.class);
         }
 
         @Test
@@ -1485,7 +1575,7 @@ public abstract class TokenKeeperContract {
             assertThat(keeper.pricing().removePrice(provider, "m1", t1, alice)).isTrue();
             assertThat(keeper.pricing().removePrice(provider, "m1", t1, alice)).isFalse();
             assertThat(keeper.pricing().cost(provider, "m1", c, t1).total()).isEqualTo(Money.of("3"));
-            assertThat(priceAudit()).filteredOn(e -> e.action() == AuditAction.PRICE_REMOVED).singleElement()
+            assertThat(priceAudit()).filteredOn(e -> e.action().equals(AuditAction.PRICE_REMOVED)).singleElement()
                     .satisfies(e -> assertThat(e.metadata()).containsEntry("input", "5"));
         }
 

@@ -191,6 +191,77 @@ class ReferenceAppTest extends BootedApp {
     }
 
     @Test
+    @DisplayName("refused authorizations (403, and 404 for another tenant's object) are audited, aggregated,"
+            + " with caller, target and user agent; a plain 404 is not")
+    void refusedAuthorizationsAreAudited() throws Exception {
+        String probe = "probe-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        keeper.tenants().ensure(probe, "Probe");
+        IssuedToken probeAdmin = keeper.tokens().issue(TokenSpec.builder().tenant(probe).name("a").role(Role.ADMIN).build());
+        IssuedToken probeUser = keeper.tokens().issue(TokenSpec.builder().tenant(probe).name("u").build());
+        IssuedToken victim = keeper.tokens().issue(TokenSpec.builder().tenant("default").name("victim").build());
+        String victimLimit = call("POST", "/api/v1/limits", admin, """
+                {"name":"victim cap","scope":"tenant","metric":"tokens","period":"day","amount":"1000"}""")
+                .body().path("id").asString();
+        String longAgent = "scanner/1 " + "x".repeat(400);
+
+        for (int i = 0; i < 40; i++) {
+            assertThat(callAs("GET", "/api/v1/tokens", probeUser.secret(), longAgent)).isEqualTo(403);
+        }
+        assertThat(callAs("GET", "/api/v1/tokens/" + victim.info().id(), probeAdmin.secret(), "curl/8")).isEqualTo(404);
+        assertThat(callAs("DELETE", "/api/v1/limits/" + victimLimit, probeAdmin.secret(), "curl/8")).isEqualTo(404);
+        assertThat(callAs("DELETE", "/api/v1/prices/openai/gpt-4o?effective_from=2026-01-01T00:00:00Z", probeAdmin.secret(),
+                "curl/8")).isEqualTo(403);
+        assertThat(callAs("GET", "/api/v1/tokens/no-such-token", probeAdmin.secret(), "curl/8")).isEqualTo(404);
+        assertThat(keeper.tokens().verify(victim.secret()).isVerified()).isTrue();
+        assertThat(keeper.limits().find("default", victimLimit)).isPresent();
+        keeper.flush();
+
+        Reply audit = call("GET", "/api/v1/audit?action=access.denied&limit=100", probeAdmin.secret(), null);
+        assertThat(audit.status()).isEqualTo(200);
+        java.util.List<JsonNode> events = new java.util.ArrayList<>();
+        audit.body().path("items").forEach(events::add);
+        assertThat(events).hasSize(4).allSatisfy(e -> {
+            assertThat(e.path("outcome").asString()).isEqualTo("failure");
+            assertThat(e.path("source").asString()).isNotEmpty();
+        });
+        JsonNode role = only(events, "role_required");
+        assertThat(role.path("actor").asString()).isEqualTo("token:" + probeUser.info().id());
+        assertThat(role.path("target_type").asString()).isEqualTo("endpoint");
+        assertThat(role.path("target_id").asString()).isEqualTo("GET /api/v1/tokens");
+        assertThat(role.path("metadata").path("count").asString()).isEqualTo("40");
+        assertThat(role.path("metadata").path("status").asString()).isEqualTo("403");
+        assertThat(role.path("metadata").path("user_agent").asString()).hasSize(256).startsWith("scanner/1 ");
+        assertThat(only(events, "operator_only").path("target_id").asString())
+                .isEqualTo("DELETE /api/v1/prices/{provider}/{model}");
+        assertThat(events).filteredOn(e -> e.path("metadata").path("reason").asString().equals("other_tenant"))
+                .extracting(e -> e.path("target_type").asString() + " " + e.path("target_id").asString()
+                        + " " + e.path("metadata").path("status").asString() + " " + e.path("actor").asString()
+                        + " " + e.path("metadata").path("user_agent").asString())
+                .containsExactlyInAnyOrder(
+                        "token " + victim.info().id() + " 404 token:" + probeAdmin.info().id() + " curl/8",
+                        "limit " + victimLimit + " 404 token:" + probeAdmin.info().id() + " curl/8");
+        // nothing of it lands in the probed tenant's log, and the answers told the caller nothing
+        assertThat(call("GET", "/api/v1/audit?action=access.denied&limit=100", admin, null).raw().body())
+                .doesNotContain(probeAdmin.info().id()).doesNotContain(probeUser.info().id());
+    }
+
+    private static JsonNode only(java.util.List<JsonNode> events, String reason) {
+        return events.stream().filter(e -> e.path("metadata").path("reason").asString().equals(reason))
+                .reduce((a, b) -> {
+                    throw new AssertionError("two events with reason " + reason);
+                }).orElseThrow(() -> new AssertionError("no event with reason " + reason + " in " + events));
+    }
+
+    private int callAs(String method, String path, String token, String userAgent) throws Exception {
+        HttpRequest r = HttpRequest.newBuilder(URI.create(base() + path))
+                .method(method, HttpRequest.BodyPublishers.noBody())
+                .header("Authorization", "Bearer " + token)
+                .header("User-Agent", userAgent)
+                .build();
+        return http.send(r, HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    @Test
     @DisplayName("usage analytics over HTTP: totals and series, breakdowns, a token's usage, bad parameters")
     void usageAnalytics() throws Exception {
         IssuedToken agent = keeper.tokens().issue(TokenSpec.builder().tenant("default").name("agent").build());

@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.tokenkeeper.InvalidRequestException;
 import dev.tokenkeeper.internal.util.Checks;
 import java.time.Instant;
-import java.util.EnumSet;
+import java.util.LinkedHashSet;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -29,7 +29,10 @@ public record AuditQuery(
 
     public AuditQuery {
         Checks.tenantId("tenantId", tenantId);
-        actions = actions.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(actions));
+        actions = Set.copyOf(actions);
+        if (actions.size() > Checks.MAX_SET_SIZE) {
+            throw new InvalidRequestException("actions", "must name at most " + Checks.MAX_SET_SIZE + " actions");
+        }
         Checks.pageLimit("limit", limit);
         Checks.instant("from", from);
         Checks.instant("to", to);
@@ -47,7 +50,7 @@ public record AuditQuery(
         private final String tenantId;
         private @Nullable Instant from;
         private @Nullable Instant to;
-        private final Set<AuditAction> actions = EnumSet.noneOf(AuditAction.class);
+        private final Set<AuditAction> actions = new LinkedHashSet<>();
         private int limit = 100;
         private @Nullable String cursor;
 

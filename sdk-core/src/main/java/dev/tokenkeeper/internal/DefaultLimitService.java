@@ -129,6 +129,12 @@ public final class DefaultLimitService implements LimitService {
     }
 
     @Override
+    public Optional<String> tenantOf(String limitId) {
+        Checks.identifier("limitId", limitId);
+        return storage.read(tx -> storage.limits().tenantOf(tx, limitId));
+    }
+
+    @Override
     public LimitUsage usage(String tenantId, String limitId) {
         Limit l = find(tenantId, limitId).orElseThrow(() -> notFound(tenantId, limitId));
         Instant now = Instant.ofEpochMilli(clock.millis());

@@ -23,6 +23,13 @@ public interface LimitService {
     Optional<Limit> find(String tenantId, String limitId);
 
     /**
+     * The tenant a limit id belongs to, if the limit exists. Limit ids are unique across tenants;
+     * an application uses this to tell a request for another tenant's limit (a refused access, worth
+     * an audit event) from one for a limit that does not exist. Never tell the caller which it was.
+     */
+    Optional<String> tenantOf(String limitId);
+
+    /**
      * The limit's current window: its committed usage, read from the database, and what calls in
      * flight on this instance reserve. Throws {@code LIMIT_NOT_FOUND} for an unknown limit.
      */

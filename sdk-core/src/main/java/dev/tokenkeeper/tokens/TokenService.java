@@ -43,6 +43,13 @@ public interface TokenService {
     Optional<TokenInfo> find(String tenantId, String tokenId);
 
     /**
+     * The tenant a token id belongs to, if the token exists. Token ids are unique across tenants;
+     * an application uses this to tell a request for another tenant's token (a refused access, worth
+     * an audit event) from one for a token that does not exist. Never tell the caller which it was.
+     */
+    Optional<String> tenantOf(String tokenId);
+
+    /**
      * The token with that id in that tenant.
      *
      * @throws dev.tokenkeeper.NotFoundException with {@code TOKEN_NOT_FOUND}

@@ -63,10 +63,10 @@ public class AdminGuard implements HandlerInterceptor {
                     + rate.requests() + " requests per " + rate.period().toSeconds() + " s; retry after " + seconds
                     + " s", h);
         }
-        if (principal.role() != Role.ADMIN) {
-            throw new ApiException(HttpStatus.FORBIDDEN, "forbidden", "this endpoint needs a token with role ADMIN");
-        }
         request.setAttribute(PRINCIPAL, principal);
+        if (principal.role() != Role.ADMIN) {
+            throw ApiException.forbidden("role_required", "this endpoint needs a token with role ADMIN");
+        }
         return true;
     }
 
@@ -87,6 +87,11 @@ public class AdminGuard implements HandlerInterceptor {
 
     static Principal principal(HttpServletRequest request) {
         return (Principal) request.getAttribute(PRINCIPAL);
+    }
+
+    /** The verified caller, or {@code null} before verification succeeded. */
+    static @org.jspecify.annotations.Nullable Principal principalOrNull(HttpServletRequest request) {
+        return request.getAttribute(PRINCIPAL) instanceof Principal p ? p : null;
     }
 
     static Actor actor(HttpServletRequest request) {

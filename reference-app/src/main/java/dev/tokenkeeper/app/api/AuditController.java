@@ -48,7 +48,7 @@ public class AuditController {
         if ("system".equals(scope)) {
             // deployment-wide changes (prices), recorded under the _system tenant: the operator's admins only
             if (!tenant.equals(props.defaultTenant())) {
-                throw new ApiException(org.springframework.http.HttpStatus.FORBIDDEN, "forbidden",
+                throw ApiException.forbidden("operator_only",
                         "the system audit log is for admins of the operator's tenant");
             }
             tenant = "_system";
@@ -62,7 +62,8 @@ public class AuditController {
                 .cursor(cursor);
         if (actions != null) {
             for (String a : actions) {
-                q.action(AuditAction.fromId(a).orElseThrow(() -> TokenController.badRequest("action", "unknown action '" + a + "'")));
+                q.action(AuditAction.fromId(a).orElseThrow(() -> TokenController.badRequest("action",
+                        "must be an action name such as 'token.revoked' or 'access.denied'")));
             }
         }
         var page = keeper.audit().query(q.build());

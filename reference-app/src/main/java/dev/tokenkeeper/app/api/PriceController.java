@@ -130,7 +130,7 @@ public class PriceController {
 
     private void requireOperator(HttpServletRequest request) {
         if (!AdminGuard.principal(request).tenantId().equals(props.defaultTenant())) {
-            throw new ApiException(HttpStatus.FORBIDDEN, "forbidden",
+            throw ApiException.forbidden("operator_only",
                     "prices apply to every tenant: only admins of the operator's tenant may change them");
         }
     }

@@ -5,6 +5,7 @@ import dev.tokenkeeper.InvalidRequestException;
 import dev.tokenkeeper.NotFoundException;
 import dev.tokenkeeper.StorageException;
 import dev.tokenkeeper.TokenKeeperException;
+import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -27,17 +28,27 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 public class ProblemHandler extends ResponseEntityExceptionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ProblemHandler.class);
 
+    private final AccessAudit accessAudit;
+
+    public ProblemHandler(AccessAudit accessAudit) {
+        this.accessAudit = accessAudit;
+    }
+
     @ExceptionHandler(ApiException.class)
-    ResponseEntity<ProblemDetail> api(ApiException e) {
+    ResponseEntity<ProblemDetail> api(ApiException e, HttpServletRequest request) {
+        if (e.status() == HttpStatus.FORBIDDEN) {
+            accessAudit.forbidden(request, e.reason());
+        }
         return problem(e.status(), e.code(), e.getMessage(), e.headers());
     }
 
     @ExceptionHandler(TokenKeeperException.class)
-    ResponseEntity<ProblemDetail> core(TokenKeeperException e) {
+    ResponseEntity<ProblemDetail> core(TokenKeeperException e, HttpServletRequest request) {
         HttpStatus status;
         if (e instanceof InvalidRequestException) {
             status = HttpStatus.BAD_REQUEST;
-        } else if (e instanceof NotFoundException) {
+        } else if (e instanceof NotFoundException notFound) {
+            accessAudit.notFound(request, notFound);
             status = HttpStatus.NOT_FOUND;
         } else if (e instanceof ConflictException) {
             status = HttpStatus.CONFLICT;

@@ -22,6 +22,9 @@ public interface LimitStore {
 
     Optional<Limit> find(StorageTx tx, String tenantId, String id);
 
+    /** The tenant of the limit with that id, in whichever tenant it is. */
+    Optional<String> tenantOf(StorageTx tx, String id);
+
     /**
      * A change to the limits of one scope, as the change feed ({@code tk_limit_changes}) holds it.
      *

@@ -11,7 +11,7 @@ import dev.tokenkeeper.audit.Actor;
 import dev.tokenkeeper.audit.AuditAction;
 import dev.tokenkeeper.audit.AuditOutcome;
 import dev.tokenkeeper.internal.audit.Auditor;
-import dev.tokenkeeper.internal.audit.VerificationFailures;
+import dev.tokenkeeper.internal.audit.AggregatedEvents;
 import dev.tokenkeeper.internal.storage.SecretRow;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.storage.StorageTx;
@@ -67,7 +67,7 @@ public final class DefaultTokenService implements TokenService {
     private final SecureRandom random;
     private final SecretHasher hasher;
     private final Auditor auditor;
-    private final VerificationFailures failures;
+    private final AggregatedEvents failures;
     private final TokenSettings settings;
     private final LastUsedTracker lastUsed;
 
@@ -84,7 +84,7 @@ public final class DefaultTokenService implements TokenService {
             SecureRandom random,
             SecretHasher hasher,
             Auditor auditor,
-            VerificationFailures failures,
+            AggregatedEvents failures,
             TokenSettings settings) {
         this.storage = storage;
         this.clock = clock;
@@ -284,6 +284,12 @@ public final class DefaultTokenService implements TokenService {
         Checks.identifier("tokenId", tokenId);
         long now = clock.millis();
         return storage.read(tx -> storage.tokens().find(tx, tenantId, tokenId)).map(r -> info(r, now));
+    }
+
+    @Override
+    public Optional<String> tenantOf(String tokenId) {
+        Checks.identifier("tokenId", tokenId);
+        return storage.read(tx -> storage.tokens().findById(tx, tokenId)).map(t -> t.token().tenantId());
     }
 
     @Override

@@ -21,7 +21,7 @@ final class JdbcAuditStore implements AuditStore {
             Instant.ofEpochMilli(rs.getLong("at")),
             rs.getString("actor"),
             rs.getString("source"),
-            AuditAction.fromId(rs.getString("action")).orElseThrow(),
+            AuditAction.of(rs.getString("action")),
             rs.getString("target_type"),
             rs.getString("target_id"),
             AuditOutcome.valueOf(rs.getString("outcome")),

@@ -123,6 +123,14 @@ final class JdbcLimitStore implements LimitStore {
     }
 
     @Override
+    public Optional<String> tenantOf(StorageTx tx, String id) {
+        return JdbcTx.of(tx).createQuery("SELECT tenant_id FROM tk_limits WHERE id = :id")
+                .bind("id", id)
+                .mapTo(String.class)
+                .findOne();
+    }
+
+    @Override
     public List<Limit> list(StorageTx tx, String tenantId, @Nullable LimitScope scope, @Nullable String scopeId,
             @Nullable String afterId, int limit) {
         Conditions c = new Conditions()

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class VerificationFailuresTest {
+class AggregatedEventsTest {
     @TempDir
     Path dir;
 
@@ -25,20 +25,20 @@ class VerificationFailuresTest {
         HikariDataSource pool = DataSources.sqlite(dir.resolve("f.db"), 2);
         try (JdbcStorage storage = JdbcStorage.create(pool, pool)) {
             Clock clock = Clock.systemUTC();
-            VerificationFailures failures = new VerificationFailures(storage, new Auditor(storage, clock), clock);
-            int flood = VerificationFailures.MAX_KEYS * 3;
+            AggregatedEvents failures = new AggregatedEvents(storage, new Auditor(storage, clock), clock);
+            int flood = AggregatedEvents.MAX_KEYS * 3;
             for (int i = 0; i < flood; i++) {
                 failures.record(null, null, RejectionReason.NOT_FOUND, "198.51.100." + i);
             }
-            assertThat(failures.pendingKeys()).isLessThanOrEqualTo(VerificationFailures.MAX_KEYS + 1);
+            assertThat(failures.pendingKeys()).isLessThanOrEqualTo(AggregatedEvents.MAX_KEYS + 1);
             failures.flush();
             assertThat(failures.pendingKeys()).isZero();
             List<AuditEvent> events = storage.read(tx -> storage.audit()
-                    .query(tx, VerificationFailures.SYSTEM_TENANT, null, null,
+                    .query(tx, AggregatedEvents.SYSTEM_TENANT, null, null,
                             java.util.Set.of(AuditAction.TOKEN_VERIFICATION_FAILED), null, null, flood));
             long counted = events.stream().mapToLong(e -> Long.parseLong(e.metadata().get("count"))).sum();
             assertThat(counted).isEqualTo(flood);
-            assertThat(events).anySatisfy(e -> assertThat(e.source()).isEqualTo(VerificationFailures.OVERFLOW_SOURCE));
+            assertThat(events).anySatisfy(e -> assertThat(e.source()).isEqualTo(AggregatedEvents.OVERFLOW_SOURCE));
         }
     }
 }

@@ -15,17 +15,35 @@ import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Counts failed verifications in memory and writes one audit event per (tenant, token, reason,
- * source) and window, so that a burst of a million bad secrets costs a handful of rows, not a
- * million. The number of distinct keys per window is bounded; the excess is counted under one
- * overflow key per reason, so nothing goes uncounted.
+ * Counts events that come in bursts (failed verifications, an application's refused requests) in
+ * memory and writes one audit event per distinct event and window, so that a burst of a million
+ * bad secrets costs a handful of rows, not a million. The number of distinct keys per window is
+ * bounded; the excess is counted under one overflow key per action and reason, so nothing goes
+ * uncounted.
  */
-public final class VerificationFailures {
+public final class AggregatedEvents {
     public static final String SYSTEM_TENANT = "_system";
     static final int MAX_KEYS = 10_000;
     static final String OVERFLOW_SOURCE = "(other sources)";
+    private static final String ANONYMOUS = "anonymous";
 
-    private record Key(String tenantId, @Nullable String tokenId, RejectionReason reason, @Nullable String source) {}
+    /** One distinct event; the metadata is part of its identity. */
+    public record Key(
+            String tenantId,
+            String actorId,
+            @Nullable String source,
+            AuditAction action,
+            String targetType,
+            @Nullable String targetId,
+            AuditOutcome outcome,
+            Map<String, String> metadata) {
+
+        Key overflow() {
+            String reason = metadata.get("reason");
+            return new Key(SYSTEM_TENANT, ANONYMOUS, OVERFLOW_SOURCE, action, targetType, null, outcome,
+                    reason == null ? Map.of() : Map.of("reason", reason));
+        }
+    }
 
     private final Storage storage;
     private final Auditor auditor;
@@ -33,19 +51,26 @@ public final class VerificationFailures {
     private final ConcurrentHashMap<Key, LongAdder> counts = new ConcurrentHashMap<>();
     private volatile long windowStart;
 
-    public VerificationFailures(Storage storage, Auditor auditor, Clock clock) {
+    public AggregatedEvents(Storage storage, Auditor auditor, Clock clock) {
         this.storage = storage;
         this.auditor = auditor;
         this.clock = clock;
         this.windowStart = clock.millis();
     }
 
+    /** Counts one failed verification. */
     public void record(@Nullable String tenantId, @Nullable String tokenId, RejectionReason reason, @Nullable String source) {
-        Key key = new Key(tenantId == null ? SYSTEM_TENANT : tenantId, tokenId, reason, source);
+        count(new Key(tenantId == null ? SYSTEM_TENANT : tenantId, ANONYMOUS, source,
+                AuditAction.TOKEN_VERIFICATION_FAILED, "token", tokenId, AuditOutcome.FAILURE,
+                Map.of("reason", reason.name())));
+    }
+
+    /** Counts one occurrence of an event. */
+    public void count(Key key) {
         LongAdder adder = counts.get(key);
         if (adder == null) {
             if (counts.size() >= MAX_KEYS) {
-                key = new Key(SYSTEM_TENANT, null, reason, OVERFLOW_SOURCE);
+                key = key.overflow();
             }
             adder = counts.computeIfAbsent(key, k -> new LongAdder());
         }
@@ -69,19 +94,14 @@ public final class VerificationFailures {
         }
         try {
             storage.write(tx -> {
-                drained.forEach((key, count) -> auditor.record(
-                        tx,
-                        key.tenantId(),
-                        new Actor("anonymous", key.source()),
-                        AuditAction.TOKEN_VERIFICATION_FAILED,
-                        "token",
-                        key.tokenId(),
-                        AuditOutcome.FAILURE,
-                        Map.of(
-                                "reason", key.reason().name(),
-                                "count", Long.toString(count),
-                                "window_start", Instant.ofEpochMilli(start).toString(),
-                                "window_end", Instant.ofEpochMilli(end).toString())));
+                drained.forEach((key, count) -> {
+                    Map<String, String> metadata = new LinkedHashMap<>(key.metadata());
+                    metadata.put("count", Long.toString(count));
+                    metadata.put("window_start", Instant.ofEpochMilli(start).toString());
+                    metadata.put("window_end", Instant.ofEpochMilli(end).toString());
+                    auditor.record(tx, key.tenantId(), new Actor(key.actorId(), key.source()), key.action(),
+                            key.targetType(), key.targetId(), key.outcome(), metadata);
+                });
                 return null;
             });
         } catch (RuntimeException e) {
