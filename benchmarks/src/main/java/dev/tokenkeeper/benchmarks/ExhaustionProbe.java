@@ -24,7 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  * only 5 calls at a time. Each permitted call is held for 1 ms, then released (it uses nothing), so
  * the window stays at the edge of exhaustion for the whole run: permits and refusals interleave, and
  * every instance reserves each call exactly. Prints the latency of {@code authorize} for permits and
- * for refusals (p50, p99, max), and checks that the calls held at once never exceeded the room.
+ * for refusals (p50, p99, max), the permits each instance got, and checks that the calls held at once
+ * never exceeded the room.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.tokenkeeper.benchmarks.ExhaustionProbe [seconds] [runs]
@@ -120,9 +121,14 @@ public final class ExhaustionProbe {
         for (TokenKeeper each : keepers) {
             each.close();
         }
-        System.out.printf("run %d, %d s, 2 instances x %d threads: permits %s; refusals %s; most calls held at once %d"
-                + " (room for %d)%n", run, seconds, THREADS_PER_INSTANCE, summary(permits, counts, 0),
-                summary(refusals, counts, 1), maxHeld.get(), (BUDGET - USED_BEFORE) / PER_CALL);
+        long[] byInstance = new long[2];
+        for (int t = 0; t < counts.length; t++) {
+            byInstance[t % 2] += counts[t][0];
+        }
+        System.out.printf("run %d, %d s, 2 instances x %d threads: permits %s (instance A %,d, B %,d); refusals %s;"
+                + " most calls held at once %d (room for %d)%n", run, seconds, THREADS_PER_INSTANCE,
+                summary(permits, counts, 0), byInstance[0], byInstance[1], summary(refusals, counts, 1), maxHeld.get(),
+                (BUDGET - USED_BEFORE) / PER_CALL);
     }
 
     private static String summary(List<long[]> samples, int[][] counts, int which) {

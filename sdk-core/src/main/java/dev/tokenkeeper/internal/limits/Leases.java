@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -59,6 +61,13 @@ public final class Leases {
         volatile boolean exact;
         volatile long validUntil;
         volatile long lastUse;
+        /** Near exhaustion: the calls waiting for units, served together by whichever holds {@link #combining}. */
+        final ConcurrentLinkedQueue<Ask> asks = new ConcurrentLinkedQueue<>();
+        final ReentrantLock combining = new ReentrantLock();
+        /** Free units wait to go back to the window (set before trying {@link #combining}). */
+        volatile boolean returnPending;
+        /** The limit as the latest call saw it (amount and grace give the cap). */
+        volatile @Nullable Limit limit;
 
         Lease(String id, String limitId, long windowStart, long windowEnd) {
             this.id = id;
@@ -108,6 +117,22 @@ public final class Leases {
         }
     }
 
+    /** One call's request for units near exhaustion. */
+    static final class Ask {
+        final long n;
+        /** 0 pending, 1 granted, 2 refused; written by the combining thread before it unlocks. */
+        volatile int state;
+        volatile @Nullable RuntimeException failure;
+
+        Ask(long n) {
+            this.n = n;
+        }
+    }
+
+    private static final int PENDING = 0;
+    private static final int GRANTED = 1;
+    private static final int REFUSED = 2;
+
     private final Storage storage;
     private final Clock clock;
     private final String instance = UUID.randomUUID().toString();
@@ -151,10 +176,12 @@ public final class Leases {
     }
 
     /**
-     * Near exhaustion (the window was recalled): the call's units are reserved on the counter in one
-     * short transaction of its own, with no lock of this instance held, so the threads of an instance
-     * do not queue behind each other's transactions; the counter's row lock orders them, as it orders
-     * the instances.
+     * Near exhaustion (the window was recalled) every unit is reserved on the counter as calls need
+     * it. The calls of this instance that wait at the same moment are served together (flat
+     * combining): the thread that holds the lease's combining lock takes what they all need in one
+     * short transaction, as much as the window has room for, and hands the units out in arrival
+     * order; units that calls released meanwhile are netted against it. So the counter's row lock is
+     * contended by one transaction per instance at a time, not by one per thread.
      */
     private boolean takeExactly(Lease lease, Limit l, long n, long now) {
         if (now >= lease.validUntil && lease.held.get() > 0) {
@@ -164,23 +191,133 @@ public final class Leases {
                 }
             }
         }
+        lease.limit = l;
         if (lease.tryTake(n)) { // units a release has not given back yet
             lease.lastUse = now;
             return true;
         }
-        long cap = l.amount() + l.grace();
-        long debt = Math.max(0, -lease.free.get()); // usage beyond what calls took, not reserved yet
-        long claimed = storage.write(tx -> storage.limits().takeOnLease(tx, lease.id, l.id(), lease.windowStart,
-                n + debt, cap, now + ttl));
-        boolean granted = claimed >= 0;
-        if (granted) {
-            lease.claimedAtGrowth = claimed;
-            lease.held.addAndGet(n + debt); // the call's units are taken at once; the debt is covered
-            lease.free.addAndGet(debt);
-            lease.validUntil = Math.max(lease.validUntil, now + ttl - 5_000);
-            lease.lastUse = now;
+        Ask ask = new Ask(n);
+        lease.asks.add(ask);
+        lease.combining.lock();
+        try {
+            while (ask.state == PENDING) {
+                combine(lease);
+            }
+        } finally {
+            unlock(lease);
         }
-        return granted;
+        RuntimeException failure = ask.failure;
+        if (failure != null) {
+            throw failure;
+        }
+        if (ask.state == GRANTED) {
+            lease.lastUse = now;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Unlocks the combining lock and serves what arrived meanwhile: a thread that queued an ask or
+     * flagged units to return, and found the lock held, relies on its holder to look once more after
+     * unlocking.
+     */
+    private void unlock(Lease lease) {
+        while (true) {
+            lease.combining.unlock();
+            if ((lease.asks.isEmpty() && !lease.returnPending) || !lease.combining.tryLock()) {
+                return;
+            }
+            try {
+                combine(lease);
+            } catch (RuntimeException e) {
+                LOG.debug("TokenKeeper: a lease could not be settled: {}", e.toString());
+            }
+        }
+    }
+
+    /** One round, under the combining lock: the asks queued now, and free units to give back. */
+    private void combine(Lease lease) {
+        lease.returnPending = false;
+        List<Ask> waiting = new ArrayList<>();
+        for (Ask a; (a = lease.asks.poll()) != null; ) {
+            if (lease.tryTake(a.n)) {
+                a.state = GRANTED;
+            } else {
+                waiting.add(a);
+            }
+        }
+        Limit l = lease.limit;
+        if (waiting.isEmpty() || l == null) {
+            giveBack(lease); // nothing to take: free units go back to the window at once
+            return;
+        }
+        long want = 0;
+        long min = Long.MAX_VALUE;
+        for (Ask a : waiting) {
+            want += a.n;
+            min = Math.min(min, a.n);
+        }
+        long have = lease.takeAllFree(); // released units count towards the need
+        long debt = Math.max(0, -lease.free.get()); // usage beyond what calls took, not reserved yet
+        long now = clock.millis();
+        LimitStore.Taken taken;
+        long wantDb = Math.max(0, want + debt - have);
+        try {
+            long cap = l.amount() + l.grace();
+            long minDb = Math.max(0, min + debt - have);
+            taken = wantDb == 0 ? new LimitStore.Taken(0, lease.claimedAtGrowth)
+                    : storage.write(tx -> storage.limits().takeOnLease(tx, lease.id, l.id(), lease.windowStart,
+                            wantDb, minDb, cap, now + ttl));
+        } catch (RuntimeException e) {
+            lease.free.addAndGet(have);
+            for (Ask a : waiting) {
+                a.failure = e;
+                a.state = REFUSED;
+            }
+            throw e;
+        }
+        if (taken == null) {
+            lease.free.addAndGet(have);
+            waiting.forEach(a -> a.state = REFUSED);
+            if (have > 0) {
+                lease.returnPending = true;
+            }
+            return;
+        }
+        if (taken.granted() > 0) {
+            lease.claimedAtGrowth = taken.claimed();
+            lease.held.addAndGet(taken.granted());
+            lease.validUntil = Math.max(lease.validUntil, now + ttl - 5_000);
+        }
+        lease.free.addAndGet(have + taken.granted()); // the debt is covered first
+        boolean all = taken.granted() >= wantDb;
+        for (Ask a : waiting) {
+            if (lease.tryTake(a.n)) {
+                a.state = GRANTED;
+            } else if (all) {
+                lease.asks.add(a); // a call that did not queue took the units meanwhile: ask again
+            } else {
+                a.state = REFUSED; // the window had room for the asks before it only
+            }
+        }
+        if (lease.free.get() > 0) {
+            lease.returnPending = true; // what the asks left goes back in the next round
+        }
+    }
+
+    /** Gives free units back now, or leaves them to the thread that is combining. */
+    private void returnFree(Lease lease) {
+        lease.returnPending = true;
+        if (lease.combining.tryLock()) {
+            try {
+                combine(lease);
+            } catch (RuntimeException e) {
+                LOG.debug("TokenKeeper: a lease could not be given back: {}", e.toString());
+            } finally {
+                unlock(lease);
+            }
+        }
     }
 
     private boolean grow(Lease lease, Limit l, long n) {
@@ -254,7 +391,7 @@ public final class Leases {
     public void giveBack(Lease lease, long n) {
         lease.free.addAndGet(n);
         if (lease.exact) {
-            giveBack(lease);
+            returnFree(lease);
         }
     }
 
@@ -275,7 +412,7 @@ public final class Leases {
                 LOG.debug("TokenKeeper: a lease's debt is left for its next growth: {}", e.toString());
             }
         } else if (lease.exact && f > 0) {
-            giveBack(lease);
+            returnFree(lease);
         }
     }
 

@@ -102,14 +102,19 @@ public interface LimitStore {
      */
     boolean shrinkLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units);
 
+    /** What {@link #takeOnLease} reserved: {@code granted} units, after which the counter holds {@code claimed}. */
+    record Taken(long granted, long claimed) {}
+
     /**
-     * Reserves {@code units} for one call on the lease, if the window's counter stays within
-     * {@code cap}: the check and the reservation in as few statements as the dialect allows (one on
-     * PostgreSQL), so that the counter's row lock is held as briefly as possible.
+     * Reserves on the lease as much of {@code want} units as the window's counter has room for
+     * within {@code cap}, but nothing unless at least {@code min} fit: the check and the reservation in
+     * as few statements as the dialect allows (one on PostgreSQL), so that the counter's row lock is
+     * held as briefly as possible.
      *
-     * @return the counter's used + reserved after the reservation, or -1 when the units do not fit
+     * @return what was reserved, or null when not even {@code min} units fit
      */
-    long takeOnLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units, long cap,
+    @Nullable Taken takeOnLease(StorageTx tx, String leaseId, String limitId, long windowStart, long want, long min,
+            long cap,
             long expiresAt);
 
     /**

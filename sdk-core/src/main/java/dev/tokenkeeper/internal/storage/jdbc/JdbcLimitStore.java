@@ -390,45 +390,56 @@ final class JdbcLimitStore implements LimitStore {
         return true;
     }
 
-    private static final String TAKE_ON_LEASE_PG = "WITH c AS (UPDATE tk_limit_counters SET reserved = reserved + :n"
-            + " WHERE limit_id = :id AND window_start = :w AND used + reserved + :n <= :cap"
-            + " RETURNING used + reserved AS claimed),"
+    // The counter's row is locked by the first query (read committed: its newest version), so the
+    // update that follows sees the same values; the lease row grows by the same amount.
+    private static final String TAKE_ON_LEASE_PG = "WITH x AS (SELECT LEAST(:want, :cap - used - reserved) AS g"
+            + " FROM tk_limit_counters WHERE limit_id = :id AND window_start = :w AND used + reserved + :min <= :cap"
+            + " FOR UPDATE),"
+            + " c AS (UPDATE tk_limit_counters t SET reserved = t.reserved + x.g FROM x"
+            + " WHERE t.limit_id = :id AND t.window_start = :w RETURNING x.g AS g, t.used + t.reserved AS claimed),"
             + " r AS (INSERT INTO tk_limit_reservations (id, limit_id, window_start, units, expires_at)"
-            + " SELECT :rid, :id, :w, :n, :exp FROM c" + LEASE_ROW_GROWS + ")"
-            + " SELECT claimed FROM c";
+            + " SELECT :rid, :id, :w, g, :exp FROM c"
+            + " ON CONFLICT (id) DO UPDATE SET units = tk_limit_reservations.units + EXCLUDED.units, expires_at = :exp)"
+            + " SELECT g, claimed FROM c";
 
     @Override
-    public long takeOnLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units, long cap,
-            long expiresAt) {
+    public @Nullable Taken takeOnLease(StorageTx tx, String leaseId, String limitId, long windowStart, long want,
+            long min, long cap, long expiresAt) {
         var h = JdbcTx.of(tx);
         if (dialect == Dialect.POSTGRESQL) {
-            // one statement: the counter's row is locked by its update (before the lease row, the one
-            // lock order) and released at commit, one round trip later
+            // one statement: the counter's row lock is taken first (the one lock order) and released at
+            // commit, one round trip later
             for (int attempt = 0; attempt < 2; attempt++) {
-                java.util.Optional<Long> claimed = h.createQuery(TAKE_ON_LEASE_PG)
-                        .bind("n", units).bind("id", limitId).bind("w", windowStart).bind("cap", cap)
-                        .bind("rid", leaseId).bind("exp", expiresAt)
-                        .mapTo(Long.class).findOne();
-                if (claimed.isPresent()) {
-                    return claimed.get();
+                java.util.Optional<Taken> taken = h.createQuery(TAKE_ON_LEASE_PG)
+                        .bind("want", want).bind("min", min).bind("id", limitId).bind("w", windowStart)
+                        .bind("cap", cap).bind("rid", leaseId).bind("exp", expiresAt)
+                        .map((rs, ctx) -> new Taken(rs.getLong("g"), rs.getLong("claimed")))
+                        .findOne();
+                if (taken.isPresent()) {
+                    return taken.get();
                 }
                 if (attempt == 0 && !ensureCounter(h, limitId, windowStart)) {
-                    return -1; // the counter exists: the units do not fit
+                    return null; // the counter exists: not even min units fit
                 }
             }
-            return -1;
+            return null;
         }
-        ensureCounter(h, limitId, windowStart);
-        java.util.Optional<Long> claimed = h.createQuery("UPDATE tk_limit_counters SET reserved = reserved + :n"
-                        + " WHERE limit_id = :id AND window_start = :w AND used + reserved + :n <= :cap"
-                        + " RETURNING used + reserved")
-                .bind("n", units).bind("id", limitId).bind("w", windowStart).bind("cap", cap)
-                .mapTo(Long.class).findOne();
-        if (claimed.isEmpty()) {
-            return -1;
+        ensureCounter(h, limitId, windowStart); // SQLite serializes writers: read, then write
+        CounterState c = h.createQuery("SELECT used, reserved, recall_at FROM tk_limit_counters"
+                        + " WHERE limit_id = :id AND window_start = :w")
+                .bind("id", limitId).bind("w", windowStart)
+                .map((rs, ctx) -> new CounterState(rs.getLong("used"), rs.getLong("reserved"), false))
+                .one();
+        long room = cap - c.used() - c.reserved();
+        if (room < min) {
+            return null;
         }
-        growLeaseRow(h, leaseId, limitId, windowStart, units, expiresAt);
-        return claimed.get();
+        long g = Math.min(want, room);
+        if (g > 0) {
+            addReserved(tx, limitId, windowStart, g);
+            growLeaseRow(h, leaseId, limitId, windowStart, g, expiresAt);
+        }
+        return new Taken(g, c.used() + c.reserved() + g);
     }
 
     private static final String SHRINK_LEASE_PG = "WITH c AS (UPDATE tk_limit_counters SET reserved = reserved - :n"
