@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *   <li>an instance that cannot get the room a call needs marks the window <em>recalled</em>, and
  *       waits up to {@code recallWait} (500 ms) for the others, which check for recalls every
  *       {@code sync} interval (100 ms), to give their free units back; from then on, every instance
- *       reserves exactly each call's need in that window (two short transactions per call), so that
+ *       reserves exactly what its calls need in that window and gives back what they release, the
+ *       waiting calls of an instance together in one transaction ({@link #takeExactly}), so that
  *       near exhaustion no call that fits is refused.
  * </ul>
  *
