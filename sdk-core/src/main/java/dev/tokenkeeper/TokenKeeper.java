@@ -22,6 +22,7 @@ import dev.tokenkeeper.limits.RateLimitBackend;
 import dev.tokenkeeper.limits.RateLimitHealth;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.ServiceLoader;
 import dev.tokenkeeper.internal.DefaultPricingService;
 import dev.tokenkeeper.limits.LimitService;
@@ -29,6 +30,7 @@ import dev.tokenkeeper.internal.DefaultTenantService;
 import dev.tokenkeeper.internal.DefaultTraceService;
 import dev.tokenkeeper.internal.audit.Auditor;
 import dev.tokenkeeper.internal.audit.DefaultAuditService;
+import dev.tokenkeeper.internal.Maintenance;
 import dev.tokenkeeper.internal.audit.AggregatedEvents;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.storage.jdbc.DataSources;
@@ -39,6 +41,7 @@ import dev.tokenkeeper.internal.tokens.TokenSettings;
 import dev.tokenkeeper.internal.usage.DefaultUsageService;
 import dev.tokenkeeper.internal.usage.LedgerSettings;
 import dev.tokenkeeper.internal.util.Checks;
+import dev.tokenkeeper.internal.util.Ticker;
 import dev.tokenkeeper.pricing.PricingCatalog;
 import dev.tokenkeeper.pricing.PricingService;
 import dev.tokenkeeper.pricing.Rates;
@@ -52,10 +55,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -94,9 +94,7 @@ public final class TokenKeeper implements AutoCloseable {
     private final Listeners listeners;
     private final @Nullable Thread shutdownHook;
     private final AggregatedEvents failures; // verification failures and applications' aggregated events
-    private final ScheduledExecutorService scheduler;
-    private final ScheduledExecutorService syncScheduler;
-    private final ScheduledExecutorService limitSyncScheduler;
+    private final Maintenance maintenance;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private TokenKeeper(Builder b, Storage storage) {
@@ -140,35 +138,33 @@ public final class TokenKeeper implements AutoCloseable {
         this.limits = new DefaultLimitService(storage, auditor, b.clock, budgets, shared);
         this.admissions = new Admissions(tokens, pricing, budgets, usage, b.clock, b.permitTimeout,
                 b.storageFailurePolicy, shared);
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(named(b.threadFactory, "tokenkeeper-maintenance"));
-        // The change feed has a thread of its own: it only reads, and must not wait behind the
-        // maintenance writes (a token sync later than the clock-skew margin drops every cached token).
-        this.syncScheduler = Executors.newSingleThreadScheduledExecutor(named(b.threadFactory, "tokenkeeper-token-feed"));
-        schedule(syncScheduler, "token sync", tokens::sync, b.tokenSyncInterval);
-        // The limits feed has one too: bringing many cached scopes up to date may take a while.
-        this.limitSyncScheduler = Executors.newSingleThreadScheduledExecutor(
-                named(b.threadFactory, "tokenkeeper-limits-feed"));
-        schedule(limitSyncScheduler, "limit sync", budgets::syncLimits, b.limitSyncInterval);
-        schedule("last-used flush", tokens::flushLastUsed, b.lastUsedFlushInterval);
-        schedule("aggregated audit", failures::flush, b.failureAuditWindow);
-        schedule("price sync", pricing::refresh, b.priceSyncInterval);
-        schedule("permit expiry", admissions::releaseExpired, Duration.ofSeconds(1));
+        this.maintenance = new Maintenance(b.threadFactory, Ticker.of(b.clock), !b.backgroundMaintenance);
+        maintenance.every("token sync", Maintenance.Lane.TOKEN_FEED, b.tokenSyncInterval, tokens::sync);
+        maintenance.every("limit sync", Maintenance.Lane.LIMITS_FEED, b.limitSyncInterval, budgets::syncLimits);
+        maintenance.every("last-used flush", Maintenance.Lane.MAINTENANCE, b.lastUsedFlushInterval,
+                tokens::flushLastUsed);
+        maintenance.every("aggregated audit", Maintenance.Lane.MAINTENANCE, b.failureAuditWindow, failures::flush);
+        maintenance.every("price sync", Maintenance.Lane.MAINTENANCE, b.priceSyncInterval, pricing::refresh);
+        maintenance.every("permit expiry", Maintenance.Lane.MAINTENANCE, Duration.ofSeconds(1),
+                admissions::releaseExpired);
+        Clock clock = b.clock;
         if (shared) {
-            Clock sweepClock = b.clock;
-            schedule("expired reservations", () -> budgets.releaseExpiredShared(sweepClock.instant()),
-                    Duration.ofSeconds(5));
+            maintenance.every("expired reservations", Maintenance.Lane.MAINTENANCE, Duration.ofSeconds(5),
+                    () -> budgets.releaseExpiredShared(clock.instant()));
             Leases leases = budgets.leases();
             if (leases != null) {
-                schedule("budget leases", leases::maintain, Duration.ofMillis(100));
+                maintenance.every("budget leases", Maintenance.Lane.MAINTENANCE, Duration.ofMillis(100),
+                        leases::maintain);
             }
         }
-        Clock windowClock = b.clock;
-        schedule("ended budget windows", () -> budgets.evictEnded(windowClock.instant()), Duration.ofMinutes(1));
+        maintenance.every("ended budget windows", Maintenance.Lane.MAINTENANCE, Duration.ofMinutes(1),
+                () -> budgets.evictEnded(clock.instant()));
         if (b.traceRetention != null) {
             Duration keep = b.traceRetention;
-            Clock clock = b.clock;
-            schedule("trace retention", () -> traces.purgeBefore(clock.instant().minus(keep)), Duration.ofHours(1));
+            maintenance.every("trace retention", Maintenance.Lane.MAINTENANCE, Duration.ofHours(1),
+                    () -> traces.purgeBefore(clock.instant().minus(keep)));
         }
+        maintenance.start();
         if (b.shutdownHook) {
             Thread hook = new Thread(this::close, "tokenkeeper-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
@@ -206,21 +202,6 @@ public final class TokenKeeper implements AutoCloseable {
                     "the tokens in this database were hashed with '" + stored + "' but this instance is configured for '"
                             + scheme + "': every instance must use the same pepper (or none)");
         }
-    }
-
-    private void schedule(String name, Runnable task, Duration every) {
-        schedule(scheduler, name, task, every);
-    }
-
-    private static void schedule(ScheduledExecutorService on, String name, Runnable task, Duration every) {
-        long millis = every.toMillis();
-        on.scheduleWithFixedDelay(() -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                LOG.warn("TokenKeeper {} failed; will retry: {}", name, e.getMessage());
-            }
-        }, millis, millis, TimeUnit.MILLISECONDS);
     }
 
     /** A new builder. */
@@ -322,6 +303,23 @@ public final class TokenKeeper implements AutoCloseable {
         return budgets.rateChecksSkipped();
     }
 
+    /**
+     * Runs, on this thread, each periodic job whose period has passed on the keeper's clock since it
+     * last ran, and returns their names (such as {@code token sync}, {@code permit expiry}), in a
+     * fixed order. For a keeper built with {@code backgroundMaintenance(false)}: a test advances its
+     * clock and calls this instead of waiting for a thread.
+     *
+     * @throws IllegalStateException when the keeper runs its maintenance on threads of its own
+     */
+    public List<String> runDueMaintenance() {
+        return maintenance.runDue();
+    }
+
+    /** The periodic jobs and their periods, in the order {@link #runDueMaintenance()} runs them. */
+    public Map<String, Duration> maintenanceCadences() {
+        return maintenance.cadences();
+    }
+
     /** {@code sqlite} or {@code postgresql}. */
     public String backend() {
         return storage.backend();
@@ -357,16 +355,7 @@ public final class TokenKeeper implements AutoCloseable {
             }
         }
         usage.close();
-        syncScheduler.shutdownNow();
-        limitSyncScheduler.shutdownNow();
-        scheduler.shutdown();
-        try {
-            if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
-                scheduler.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        maintenance.close();
         try {
             Leases leases = budgets.leases();
             if (leases != null) {
@@ -383,15 +372,6 @@ public final class TokenKeeper implements AutoCloseable {
                 storage.close();
             }
         }
-    }
-
-    /** The factory's threads, named after their job. */
-    private static ThreadFactory named(ThreadFactory factory, String name) {
-        return r -> {
-            Thread t = factory.newThread(r);
-            t.setName(name);
-            return t;
-        };
     }
 
     /**
@@ -447,6 +427,7 @@ public final class TokenKeeper implements AutoCloseable {
         private Duration idempotencyWindow = Duration.ofMinutes(10);
         private Duration closeTimeout = Duration.ofSeconds(30);
         private boolean shutdownHook = true;
+        private boolean backgroundMaintenance = true;
         private @Nullable Duration traceRetention;
 
         private Builder() {}
@@ -591,7 +572,8 @@ public final class TokenKeeper implements AutoCloseable {
         /**
          * Makes the threads for background work; TokenKeeper names each after its job
          * ({@code tokenkeeper-ledger-writer}, {@code tokenkeeper-token-feed}, {@code tokenkeeper-limits-feed},
-         * {@code tokenkeeper-maintenance}). Default: daemon threads.
+         * {@code tokenkeeper-maintenance}; on SQLite also {@code tokenkeeper-sqlite-checkpoint}).
+         * Default: daemon threads.
          */
         public Builder threadFactory(ThreadFactory factory) {
             this.threadFactory = requireNonNull(factory, "threadFactory");
@@ -812,6 +794,19 @@ public final class TokenKeeper implements AutoCloseable {
         /** Close (and so flush) on JVM shutdown. Default true. */
         public Builder shutdownHook(boolean enabled) {
             this.shutdownHook = enabled;
+            return this;
+        }
+
+        /**
+         * Whether the periodic work (change feeds, flushes, sweeps, lease upkeep, price sync, retention)
+         * runs on TokenKeeper's own threads. Default true. With {@code false} no such thread is started,
+         * and nothing happens until the application calls {@link TokenKeeper#runDueMaintenance()}, which
+         * runs each job whose period has passed on the keeper's clock: for tests that drive time, and
+         * for applications that schedule work themselves. The ledger's writer thread runs either way
+         * (see {@link #synchronousLedger}).
+         */
+        public Builder backgroundMaintenance(boolean enabled) {
+            this.backgroundMaintenance = enabled;
             return this;
         }
 

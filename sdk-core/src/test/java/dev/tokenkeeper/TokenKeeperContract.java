@@ -94,11 +94,15 @@ public abstract class TokenKeeperContract {
     protected String tenant;
     private final List<TokenKeeper> extra = new ArrayList<>();
 
-    /** A keeper on this class's database whose background work never runs by itself. */
+    /**
+     * A keeper on this class's database whose periodic work never runs by itself: a test advances
+     * {@link #clock} and calls {@code runDueMaintenance()} (or {@code flush()}).
+     */
     protected TokenKeeper.Builder quietBuilder(DataSource ds) {
         return TokenKeeper.builder()
                 .dataSource(ds)
                 .clock(clock)
+                .backgroundMaintenance(false)
                 .tokenSyncInterval(Duration.ofHours(1))
                 .limitSyncInterval(Duration.ofHours(1))
                 .offlineGrace(Duration.ofHours(2))
@@ -798,19 +802,17 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("a rotation reaches the other instance, and the background sync keeps the bound by itself")
         void rotationReachesTheOtherInstanceWithinTheBound() throws InterruptedException {
-            TokenKeeper b = another(TokenKeeper.builder()
-                    .dataSource(database())
-                    .clock(clock)
-                    .tokenSyncInterval(Duration.ofMillis(100)));
+            TokenKeeper b = another(quietBuilder(database()).tokenSyncInterval(Duration.ofMillis(100)));
             IssuedToken t = issue("bot");
             assertThat(b.tokens().verify(t.secret()).isVerified()).isTrue();
             IssuedToken r = keeper.tokens().rotate(tenant, t.info().id());
-            assertThat(b.tokens().verify(r.secret()).isVerified()).isTrue();
-            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (b.tokens().verify(t.secret()).isVerified() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            clock.advance(Duration.ofMillis(99));
+            assertThat(b.runDueMaintenance()).doesNotContain("token sync");
+            assertThat(b.tokens().verify(t.secret()).isVerified()).as("cached until the next sync").isTrue();
+            clock.advance(Duration.ofMillis(1));
+            assertThat(b.runDueMaintenance()).contains("token sync");
             assertThat(reason(b.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
+            assertThat(b.tokens().verify(r.secret()).isVerified()).isTrue();
         }
 
         @Test
@@ -2116,11 +2118,15 @@ public abstract class TokenKeeperContract {
             keeper.limits().create(LimitSpec.builder(tenant).name("hourly").token(t.info().id()).tokens(10_000)
                     .period(LimitPeriod.HOUR).build());
             CallRequest c = CallRequest.of("anthropic", model, 100, 100);
-            TokenKeeper local = another(quietBuilder(counting).sharedBudgets(false));
-            TokenKeeper open = another(quietBuilder(counting).sharedBudgets(false)
+            // the tokens stay cached across the outage (the new hour below is 61 minutes away)
+            TokenKeeper local = another(quietBuilder(counting).sharedBudgets(false).tokenCacheTtl(Duration.ofHours(3)));
+            TokenKeeper open = another(quietBuilder(counting).sharedBudgets(false).tokenCacheTtl(Duration.ofHours(3))
                     .storageFailurePolicy(StorageFailurePolicy.FAIL_OPEN));
             TokenKeeper shared = another(quietBuilder(counting).sharedBudgets(true).budgetLeasing(false));
             TokenKeeper leased = another(quietBuilder(counting).sharedBudgets(true));
+            TokenKeeper shortCache = another(quietBuilder(counting).sharedBudgets(false)
+                    .storageFailurePolicy(StorageFailurePolicy.FAIL_OPEN));
+            ((Permit) shortCache.authorize(t.secret(), c)).release();
             for (TokenKeeper k : List.of(local, open, shared, leased)) {
                 ((Permit) k.authorize(t.secret(), c)).release(); // loads the token, the limits, this hour's counter
             }
@@ -2146,6 +2152,14 @@ public abstract class TokenKeeperContract {
                     assertThat(p.limitsChecked()).isFalse();
                     p.release();
                 });
+                // a token whose cached state expired cannot be verified: refused whatever the policy, as
+                // a denial (HTTP 503), not an exception; so is a request check
+                assertThat(shortCache.authorize(t.secret(), c)).isInstanceOfSatisfying(Denial.class, d -> {
+                    assertThat(d.reason()).isEqualTo(DenialReason.STORAGE_UNAVAILABLE);
+                    assertThat(d.retryAfter()).isPositive();
+                });
+                assertThat(shortCache.checkRequest(t.secret(), null).denial()).isNotNull()
+                        .satisfies(d -> assertThat(d.reason()).isEqualTo(DenialReason.STORAGE_UNAVAILABLE));
             } finally {
                 counting.down = false;
             }
@@ -2167,7 +2181,7 @@ public abstract class TokenKeeperContract {
 
         @Test
         @DisplayName("leased budgets: an instance that cannot get the room a call needs recalls the others' unused leases")
-        void leaseRecall() {
+        void leaseRecall() throws Exception {
             IssuedToken t = token("search");
             Limit daily = tokenBudget(t, 10_000, 0);
             TokenKeeper a = another(quietBuilder(database()).sharedBudgets(true));
@@ -2176,8 +2190,29 @@ public abstract class TokenKeeperContract {
             // a holds a lease of an eighth of the room, mostly unused
             long leased = a.limits().usage(tenant, daily.id()).reserved();
             assertThat(leased).isGreaterThanOrEqualTo(1_250);
-            // b needs all but 100 of the budget: only a's unused lease stands in the way
-            Permit big = (Permit) b.authorize(t.secret(), CallRequest.of("anthropic", model, 9_900, 0));
+            // b needs all but 100 of the budget: only a's unused lease stands in the way. b recalls the
+            // window and waits (on the keepers' clock, which this test holds still) for a to give back
+            java.util.concurrent.ExecutorService caller = java.util.concurrent.Executors.newSingleThreadExecutor();
+            java.util.concurrent.Future<Admission> waiting;
+            try {
+                waiting = caller.submit(() -> b.authorize(t.secret(), CallRequest.of("anthropic", model, 9_900, 0)));
+                String recalled = "SELECT COUNT(*) FROM tk_limit_counters WHERE limit_id = '" + daily.id()
+                        + "' AND recall_at IS NOT NULL";
+                for (int i = 0; count(recalled) == 0; i++) { // the recall is written before b waits
+                    assertThat(i).as("b never recalled the window").isLessThan(30_000);
+                    Thread.onSpinWait();
+                    if (waiting.isDone()) {
+                        throw new AssertionError("b did not wait for the recall: " + waiting.get());
+                    }
+                }
+                assertThat(waiting.isDone()).isFalse();
+                clock.advance(Duration.ofMillis(100));
+                assertThat(a.runDueMaintenance()).contains("budget leases"); // a sees the recall and gives back
+                assertThat(waiting.get(30, TimeUnit.SECONDS)).isInstanceOf(Permit.class);
+            } finally {
+                caller.shutdownNow();
+            }
+            Permit big = (Permit) waiting.get();
             assertThat(a.limits().usage(tenant, daily.id()).reserved()).isEqualTo(9_900);
             // from now on the window is reserved call by call: exactly the 100 left fits, on either instance
             Permit rest = (Permit) a.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 0));
@@ -2207,10 +2242,7 @@ public abstract class TokenKeeperContract {
             Permit inFlight = (Permit) stalled.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 0));
             flaky.down = true; // it cannot renew its lease
             clock.advance(Duration.ofSeconds(31));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-            while (other.limits().usage(tenant, daily.id()).reserved() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(50); // the sweep releases the expired lease
-            }
+            assertThat(other.runDueMaintenance()).contains("expired reservations"); // the sweep releases the expired lease
             assertThat(other.limits().usage(tenant, daily.id()).reserved()).isZero();
             flaky.down = false;
             // back: its next call renews the lease and reserves again what its call in flight holds
@@ -2234,10 +2266,7 @@ public abstract class TokenKeeperContract {
             assertThat(survivor.authorize(t.secret(), big)).isInstanceOf(Denial.class); // 4,000 + 4,000 > 5,000
             assertThat(survivor.limits().usage(tenant, daily.id()).reserved()).isEqualTo(4_000);
             clock.advance(Duration.ofMinutes(2));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-            while (survivor.limits().usage(tenant, daily.id()).reserved() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(50); // any instance's sweep (every 5 s) releases it
-            }
+            assertThat(survivor.runDueMaintenance()).contains("expired reservations"); // any instance's sweep
             assertThat(survivor.limits().usage(tenant, daily.id()).reserved()).isZero();
             Permit p = (Permit) survivor.authorize(t.secret(), big);
             p.complete(TokenCounts.of(1_000, 500), Duration.ZERO); // the reservation becomes the real 1,500
@@ -2392,10 +2421,7 @@ public abstract class TokenKeeperContract {
             assertThat(restarted.authorize(t.secret(), CallRequest.of("anthropic", model, 0, 1)))
                     .isInstanceOf(Denial.class);
             clock.advance(Duration.ofMinutes(6));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (restarted.openPermits() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            assertThat(restarted.runDueMaintenance()).contains("permit expiry");
             assertThat(restarted.openPermits()).isZero();
             assertThat(restarted.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000)))
                     .isInstanceOf(Permit.class);

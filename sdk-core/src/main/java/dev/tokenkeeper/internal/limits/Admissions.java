@@ -76,7 +76,12 @@ public final class Admissions {
      * per-request rate limits (rolling-minute request limits without a provider or model filter).
      */
     public RequestAdmission checkRequest(String secret, @org.jspecify.annotations.Nullable String source) {
-        VerificationResult v = tokens.verify(secret, source);
+        VerificationResult v;
+        try {
+            v = tokens.verify(secret, source);
+        } catch (StorageException e) {
+            return new RequestAdmission(null, unverifiable(e));
+        }
         if (v instanceof VerificationResult.Rejected r) {
             return new RequestAdmission(null, tokenDenial(r));
         }
@@ -110,7 +115,12 @@ public final class Admissions {
     }
 
     public Admission authorize(String secret, CallRequest call) {
-        VerificationResult v = tokens.verify(secret, call.source());
+        VerificationResult v;
+        try {
+            v = tokens.verify(secret, call.source());
+        } catch (StorageException e) {
+            return unverifiable(e);
+        }
         if (v instanceof VerificationResult.Rejected r) {
             return tokenDenial(r); // audited (aggregated) by the token service, with no tenant to trace in
         }
@@ -120,6 +130,17 @@ public final class Admissions {
             usage.traceRefusal(p, call, d);
         }
         return a;
+    }
+
+    /**
+     * A token that only the database can verify (not cached, or cached longer than the offline grace)
+     * while the database does not answer: refused whatever the storage failure policy, since admitting
+     * an unverified secret would let anyone in.
+     */
+    private static Denial unverifiable(StorageException e) {
+        return new Denial(DenialReason.STORAGE_UNAVAILABLE,
+                "the token cannot be verified while storage is unavailable: " + e.getMessage(), null,
+                Duration.ofSeconds(1), null);
     }
 
     private Admission admit(Principal p, CallRequest call) {

@@ -10,6 +10,7 @@ import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.LimitStore.ScopeChange;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.util.FeedWindow;
+import dev.tokenkeeper.internal.util.Ticker;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitMetric;
 import dev.tokenkeeper.limits.LimitScope;
@@ -107,6 +108,8 @@ public final class Budgets {
     private final boolean rateFailOpen;
     private final java.util.concurrent.atomic.AtomicLong rateChecksSkipped = new java.util.concurrent.atomic.AtomicLong();
     private volatile long lastRateWarning;
+    /** Elapsed time on the keeper's clock: the caches' expiry and refresh, the warning pace. */
+    private final Ticker ticker;
 
     private final FeedWindow feed;
     private long lastPruneMillis = Long.MIN_VALUE / 2;
@@ -119,6 +122,8 @@ public final class Budgets {
     public Budgets(Storage storage, Clock clock, Duration limitSyncInterval, Duration clockSkewMargin,
             RateBuckets rateBuckets, StorageFailurePolicy rateLimitFailurePolicy, @Nullable Leases leases) {
         this.storage = storage;
+        this.ticker = Ticker.of(clock);
+        this.lastRateWarning = ticker.read() - 20_000_000_000L;
         this.feed = new FeedWindow(clock, clockSkewMargin, limitSyncInterval);
         this.leases = leases;
         this.rateBuckets = rateBuckets;
@@ -132,6 +137,7 @@ public final class Budgets {
         Duration backstop = Duration.ofHours(1).compareTo(limitSyncInterval.multipliedBy(2)) > 0 ? Duration.ofHours(1)
                 : limitSyncInterval.multipliedBy(2);
         this.limits = Caffeine.newBuilder()
+                .ticker(ticker::read)
                 .maximumSize(100_000)
                 .refreshAfterWrite(backstop)
                 .expireAfterWrite(backstop.multipliedBy(2))
@@ -217,7 +223,7 @@ public final class Budgets {
     public synchronized void syncLimits() {
         FeedWindow.Read read = feed.begin();
         List<ScopeChange> changes = storage.read(tx -> storage.limits().changesSince(tx, read.since()));
-        long nowNanos = System.nanoTime();
+        long nowNanos = feed.nowNanos();
         if (feed.lapsed(nowNanos)) {
             limits.invalidateAll();
             limitsVersion.incrementAndGet();
@@ -593,7 +599,7 @@ public final class Budgets {
 
     private void rateBackendFailed(RuntimeException e) {
         rateChecksSkipped.incrementAndGet();
-        long now = System.nanoTime();
+        long now = ticker.read();
         if (now - lastRateWarning > 10_000_000_000L) { // at most one line per 10 s
             lastRateWarning = now;
             LOG.warn("TokenKeeper: the rate-limit backend ({}) does not answer; admitting without rate limits "

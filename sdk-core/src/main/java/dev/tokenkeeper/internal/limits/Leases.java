@@ -3,6 +3,7 @@ package dev.tokenkeeper.internal.limits;
 import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.LimitStore;
 import dev.tokenkeeper.internal.storage.Storage;
+import dev.tokenkeeper.internal.util.Ticker;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitWindow;
 import java.time.Clock;
@@ -134,8 +135,12 @@ public final class Leases {
     private static final int GRANTED = 1;
     private static final int REFUSED = 2;
 
+    /** The longest a call waits for a recall in real time, whatever the keeper's clock says. */
+    private static final long REAL_TIME_CAP_MILLIS = 30_000;
+
     private final Storage storage;
     private final Clock clock;
+    private final Ticker ticker;
     private final String instance = UUID.randomUUID().toString();
     private final long ttl;
     private final long idle;
@@ -146,6 +151,7 @@ public final class Leases {
     public Leases(Storage storage, Clock clock, Duration ttl, Duration idle, Duration recallWait) {
         this.storage = storage;
         this.clock = clock;
+        this.ticker = Ticker.of(clock);
         this.ttl = ttl.toMillis();
         this.idle = idle.toMillis();
         this.recallWait = recallWait.toMillis();
@@ -324,7 +330,8 @@ public final class Leases {
     private boolean grow(Lease lease, Limit l, long n) {
         long cap = l.amount() + l.grace();
         boolean waiting = false;
-        long deadline = 0; // System.nanoTime() when waiting for a recall ends
+        long deadline = 0; // ticker time when waiting for a recall ends
+        long realCap = 0; // System.nanoTime() past which it ends anyway: a clock that never moves must not hang a call
         synchronized (lease) {
             while (true) {
                 long now = clock.millis();
@@ -373,9 +380,10 @@ public final class Leases {
                     });
                     giveBack(lease);
                     waiting = true;
-                    deadline = System.nanoTime() + recallWait * 1_000_000L; // real time, whatever the clock
+                    deadline = ticker.read() + recallWait * 1_000_000L;
+                    realCap = System.nanoTime() + Math.max(recallWait, REAL_TIME_CAP_MILLIS) * 1_000_000L;
                 }
-                if (!waiting || System.nanoTime() - deadline >= 0) {
+                if (!waiting || ticker.read() - deadline >= 0 || System.nanoTime() - realCap >= 0) {
                     return false;
                 }
                 try {

@@ -61,7 +61,7 @@ final class RedisRateBuckets {
             if (proxies != null) {
                 return proxies;
             }
-            long now = System.nanoTime();
+            long now = time.currentTimeNanos(); // the keeper's clock, so a test can drive the retry
             if (now - nextAttempt < 0) {
                 throw new IllegalStateException("redis is not connected; next attempt within a second");
             }

@@ -19,6 +19,7 @@ import dev.tokenkeeper.internal.storage.TokenRow;
 import dev.tokenkeeper.internal.storage.TokenStore;
 import dev.tokenkeeper.internal.util.Checks;
 import dev.tokenkeeper.internal.util.FeedWindow;
+import dev.tokenkeeper.internal.util.Ticker;
 import dev.tokenkeeper.internal.util.Cursors;
 import dev.tokenkeeper.internal.util.Ids;
 import dev.tokenkeeper.tokens.IssuedToken;
@@ -95,11 +96,14 @@ public final class DefaultTokenService implements TokenService {
         this.settings = settings;
         this.lastUsed = new LastUsedTracker(storage);
         this.tokenIdByHash = Caffeine.newBuilder().maximumSize(settings.cacheMaximumSize()).build();
+        Ticker ticker = Ticker.of(clock);
         this.unknownHashes = Caffeine.newBuilder()
+                .ticker(ticker::read)
                 .maximumSize(settings.negativeCacheMaximumSize())
                 .expireAfterWrite(settings.negativeCacheTtl())
                 .build();
         this.states = Caffeine.newBuilder()
+                .ticker(ticker::read)
                 .maximumSize(settings.cacheMaximumSize())
                 .expireAfterWrite(settings.cacheTtl())
                 .build();
@@ -220,7 +224,7 @@ public final class DefaultTokenService implements TokenService {
     }
 
     private @Nullable TokenState state(String tokenId) {
-        if (System.nanoTime() - feed.lastOkNanos() > offlineGraceNanos) {
+        if (feed.nowNanos() - feed.lastOkNanos() > offlineGraceNanos) {
             // The change feed has not been read for too long: do not trust the cache.
             TokenState fresh = loadState(tokenId);
             if (fresh == null) {
@@ -417,7 +421,7 @@ public final class DefaultTokenService implements TokenService {
     public void sync() {
         FeedWindow.Read read = feed.begin();
         List<TokenStore.Change> changed = storage.read(tx -> storage.tokens().changedSince(tx, read.since()));
-        long nowNanos = System.nanoTime();
+        long nowNanos = feed.nowNanos();
         if (feed.lapsed(nowNanos)) {
             states.invalidateAll();
         } else {

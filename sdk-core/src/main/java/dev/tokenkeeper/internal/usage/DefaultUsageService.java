@@ -157,7 +157,7 @@ public final class DefaultUsageService implements UsageService {
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         this.recent = new RecentRequests(clock, settings.idempotencyWindow(), RECENT_REQUESTS);
         this.refusalsByToken = Caffeine.newBuilder().maximumSize(100_000)
-                .expireAfterWrite(Duration.ofMinutes(1)).ticker(() -> clock.millis() * 1_000_000L).build();
+                .expireAfterWrite(Duration.ofMinutes(1)).ticker(dev.tokenkeeper.internal.util.Ticker.of(clock)::read).build();
         if (settings.synchronous()) {
             this.writer = null;
         } else {

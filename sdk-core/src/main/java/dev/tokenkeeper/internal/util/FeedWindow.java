@@ -12,6 +12,7 @@ import java.time.Duration;
  */
 public final class FeedWindow {
     private final Clock clock;
+    private final Ticker ticker;
     private final long marginMillis;
     private final long marginNanos;
     private volatile long lastStartMillis;
@@ -21,8 +22,14 @@ public final class FeedWindow {
         this.clock = clock;
         this.marginMillis = clockSkewMargin.plus(syncInterval.multipliedBy(2)).toMillis();
         this.marginNanos = Duration.ofMillis(marginMillis).toNanos();
+        this.ticker = Ticker.of(clock);
         this.lastStartMillis = clock.millis();
-        this.lastOkNanos = System.nanoTime();
+        this.lastOkNanos = ticker.read();
+    }
+
+    /** Now, on the ticker that goes with the clock: what {@link #lapsed} and {@link #completed} take. */
+    public long nowNanos() {
+        return ticker.read();
     }
 
     /** A read of the feed: when it began (on the clock), and from when it must read the rows. */
@@ -47,7 +54,7 @@ public final class FeedWindow {
         lastOkNanos = nowNanos;
     }
 
-    /** {@link System#nanoTime()} of the last successful read. */
+    /** {@link #nowNanos()} of the last successful read. */
     public long lastOkNanos() {
         return lastOkNanos;
     }

@@ -59,6 +59,11 @@ public final class JdbcStorage implements Storage {
     /** Checkpoints SQLite's log off the writers' threads; {@code null} on PostgreSQL. */
     private final @Nullable SqliteCheckpointer checkpointer;
 
+    /** The SQLite checkpointer (for tests in this package), or null on PostgreSQL. */
+    @Nullable SqliteCheckpointer checkpointer() {
+        return checkpointer;
+    }
+
     private JdbcStorage(DataSource dataSource, @Nullable AutoCloseable ownedPool, Dialect dialect) {
         this.sqliteWrites = dialect == Dialect.SQLITE ? new ReentrantLock(true) : null;
         this.dataSource = dataSource;

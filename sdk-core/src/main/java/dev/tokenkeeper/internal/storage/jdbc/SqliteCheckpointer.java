@@ -44,6 +44,8 @@ final class SqliteCheckpointer implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
     private volatile @Nullable String lastFailure;
+    /** Checkpoints completed; a waiter is told of each ({@link #awaitCheckpointsBeyond}). */
+    private long completed;
 
     SqliteCheckpointer(Jdbi jdbi) {
         this.jdbi = jdbi;
@@ -78,6 +80,10 @@ final class SqliteCheckpointer implements AutoCloseable {
         try {
             jdbi.useHandle(h -> h.createQuery("PRAGMA wal_checkpoint(PASSIVE)").mapToMap().list());
             lastFailure = null;
+            synchronized (this) {
+                completed++;
+                notifyAll();
+            }
         } catch (RuntimeException e) {
             // The next commit asks again; SQLite's own automatic checkpoint still bounds the log.
             String message = String.valueOf(e.getMessage());
@@ -86,6 +92,26 @@ final class SqliteCheckpointer implements AutoCloseable {
             }
             lastFailure = message;
         }
+    }
+
+    /** Checkpoints completed so far. */
+    synchronized long checkpoints() {
+        return completed;
+    }
+
+    /**
+     * Waits, up to {@code max}, until more than {@code n} checkpoints completed; returns whether they
+     * did. For tests, which thus wait for the checkpointer's signal instead of polling the file.
+     */
+    synchronized boolean awaitCheckpointsBeyond(long n, Duration max) throws InterruptedException {
+        long until = System.nanoTime() + max.toNanos();
+        for (long left = max.toNanos(); completed <= n; left = until - System.nanoTime()) {
+            if (left <= 0) {
+                return false;
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return true;
     }
 
     /** Stops the thread, letting a checkpoint under way finish; the pool's last connection checkpoints at close. */
