@@ -135,8 +135,11 @@ public final class LedgerDataset implements AutoCloseable {
 
     public static void main(String[] args) throws IOException {
         String backend = args.length > 0 ? args[0] : "sqlite";
-        try (LedgerDataset d = open(backend)) {
+        LedgerDataset d = open(backend);
+        try {
             System.out.println("data set ready: " + home().resolve(backend + "-" + events()));
+        } finally {
+            d.close();
         }
     }
 }

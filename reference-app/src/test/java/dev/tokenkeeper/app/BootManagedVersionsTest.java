@@ -22,7 +22,9 @@ class BootManagedVersionsTest {
             "caffeine.version", new String[] {"boot.caffeine.version", "caffeine",
                 "com.github.benmanes.caffeine.cache.Caffeine"},
             "hikaricp.version", new String[] {"boot.hikaricp.version", "HikariCP", "com.zaxxer.hikari.HikariDataSource"},
-            "sqlite-jdbc.version", new String[] {"boot.sqlite-jdbc.version", "sqlite-jdbc", "org.sqlite.JDBC"});
+            "sqlite-jdbc.version", new String[] {"boot.sqlite-jdbc.version", "sqlite-jdbc", "org.sqlite.JDBC"},
+            "jackson-2-bom.version", new String[] {"boot.jackson-2.version", "jackson-databind",
+                "com.fasterxml.jackson.databind.ObjectMapper"});
 
     @Test
     @DisplayName("are the versions on the reference app's class path, and the build names them as Boot's BOM does")

@@ -82,7 +82,7 @@ class TokenKeeperFilterTest {
         tomcat.setPort(0);
         Context ctx = tomcat.addContext("", dir.toString());
         Tomcat.addServlet(ctx, "echo", new Echo());
-        ctx.addServletMappingDecoded("/*", "echo");
+        ctx.addServletMapping("/*", "echo");
         addFilter(ctx, "open", TokenKeeperFilter.builder(keeper).queryParameter("api_key").excludePaths("/open/health")
                 .build(), "/open/*");
         addFilter(ctx, "openai", TokenKeeperFilter.builder(keeper).errorFormat(ErrorFormat.OPENAI).build(), "/openai/*");

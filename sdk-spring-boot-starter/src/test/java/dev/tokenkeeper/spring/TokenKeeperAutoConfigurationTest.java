@@ -191,8 +191,8 @@ class TokenKeeperAutoConfigurationTest {
         web.withPropertyValues("tokenkeeper.filter.enabled=true", "tokenkeeper.filter.url-patterns=/v1/*",
                         "tokenkeeper.filter.error-format=openai")
                 .run(ctx -> {
-                    var registration = ctx.getBean("tokenKeeperFilter",
-                            org.springframework.boot.web.servlet.FilterRegistrationBean.class);
+                    org.springframework.boot.web.servlet.FilterRegistrationBean<?> registration = ctx.getBean(
+                            "tokenKeeperFilter", org.springframework.boot.web.servlet.FilterRegistrationBean.class);
                     assertThat(registration.getUrlPatterns()).containsExactly("/v1/*");
                     assertThat(registration.getFilter()).isInstanceOf(dev.tokenkeeper.servlet.TokenKeeperFilter.class);
                 });

@@ -145,8 +145,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             HttpStatusCode status, WebRequest request) {
         for (Throwable t = ex; t != null; t = t.getCause()) {
             if (t instanceof EdgeFilter.BodyTooLarge) {
-                return handleExceptionInternal(ex, ProblemDetail.forStatus(HttpStatus.PAYLOAD_TOO_LARGE), headers,
-                        HttpStatus.PAYLOAD_TOO_LARGE, request);
+                return handleExceptionInternal(ex, ProblemDetail.forStatus(HttpStatus.CONTENT_TOO_LARGE), headers,
+                        HttpStatus.CONTENT_TOO_LARGE, request);
             }
         }
         return super.handleHttpMessageNotReadable(ex, headers, status, request);
