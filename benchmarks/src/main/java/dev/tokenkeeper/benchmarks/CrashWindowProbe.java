@@ -55,7 +55,7 @@ public final class CrashWindowProbe {
                     StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = in.readLine()) != null) {
-                    String[] f = line.split(" ");
+                    String[] f = line.split(" ", -1);
                     acked = Long.parseLong(f[0]);
                     unwritten = Long.parseLong(f[1]);
                     lag = Long.parseLong(f[2]);

@@ -106,7 +106,8 @@ public class FilterBenchmark {
     /** The request straight to the chain: the baseline. */
     @Benchmark
     public HttpServletRequest bare() throws Exception {
-        HttpServletRequest r = requests[next = (next + 1) % TOKENS];
+        next = (next + 1) % TOKENS;
+        HttpServletRequest r = requests[next];
         chain.doFilter(r, response);
         return r;
     }
@@ -114,7 +115,8 @@ public class FilterBenchmark {
     /** The same through the filter: verify (cached), no rate limit, principal set, chain. */
     @Benchmark
     public HttpServletRequest filtered() throws Exception {
-        HttpServletRequest r = requests[next = (next + 1) % TOKENS];
+        next = (next + 1) % TOKENS;
+        HttpServletRequest r = requests[next];
         filter.doFilter(r, response, chain);
         return r;
     }

@@ -65,6 +65,7 @@ public final class DefaultPricingService implements PricingService {
     private record ModelKey(String provider, String model) {}
 
     /** One price with its rates in whole picodollars per token (prices carry at most six decimals). */
+    @SuppressWarnings("ArrayRecordComponent") // internal, never compared: arrays for speed on the cost path
     private record Compiled(@Nullable ModelPrice price, long from, long[] rates, long longAbove, long[] longRates) {
         static Compiled of(@Nullable ModelPrice p, Rates base, ModelPrice.@Nullable LongContext lc) {
             long[] r = picos(base);

@@ -94,7 +94,7 @@ public final class Maintenance implements AutoCloseable {
             ScheduledExecutorService on = executors.computeIfAbsent(job.lane,
                     lane -> Executors.newSingleThreadScheduledExecutor(named(threads, lane.threadName)));
             long millis = job.period.toMillis();
-            on.scheduleWithFixedDelay(() -> run(job), millis, millis, TimeUnit.MILLISECONDS);
+            var unused = on.scheduleWithFixedDelay(() -> run(job), millis, millis, TimeUnit.MILLISECONDS);
         }
     }
 

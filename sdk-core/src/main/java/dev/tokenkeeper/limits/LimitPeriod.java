@@ -35,6 +35,7 @@ public enum LimitPeriod {
      * The window computed last per zone: nearly every call falls in the current one, and computing
      * it through the zone's calendar took longer than the rest of a budget check.
      */
+    @SuppressWarnings("ImmutableEnumChecker") // a cache of the last window per zone: recomputable, never compared
     private final ConcurrentHashMap<ZoneId, LimitWindow> lastWindows = new ConcurrentHashMap<>();
 
     /** Whether this is a rate limit (a rolling minute) rather than a budget over calendar windows. */

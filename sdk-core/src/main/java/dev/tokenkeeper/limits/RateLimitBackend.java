@@ -68,7 +68,7 @@ public final class RateLimitBackend {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("redis uri: not a URI", e);
         }
-        if (!"redis".equals(parsed.getScheme()) && !"rediss".equals(parsed.getScheme()) || parsed.getHost() == null) {
+        if ((!"redis".equals(parsed.getScheme()) && !"rediss".equals(parsed.getScheme())) || parsed.getHost() == null) {
             throw new IllegalArgumentException("redis uri: expected redis://host[:port][/database] or rediss://...");
         }
         return new RateLimitBackend(Kind.REDIS, parsed, DEFAULT_TIMEOUT);

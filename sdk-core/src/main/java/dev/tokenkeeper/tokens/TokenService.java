@@ -31,13 +31,13 @@ public interface TokenService {
      * a bad secret; throws {@link dev.tokenkeeper.StorageException} only when storage is needed and
      * cannot be reached.
      */
-    VerificationResult verify(String secret);
+    VerificationResult verify(@Nullable String secret);
 
     /**
      * Like {@link #verify(String)}, naming where the secret came from (such as a client address),
      * which is recorded with audited verification failures.
      */
-    VerificationResult verify(String secret, @Nullable String source);
+    VerificationResult verify(@Nullable String secret, @Nullable String source);
 
     /** The token with that id in that tenant, if any. */
     Optional<TokenInfo> find(String tenantId, String tokenId);

@@ -77,7 +77,8 @@ public record TokenSpec(
         }
 
         /** A human-readable name, 1 to 128 characters (required). */
-        public Builder name(String name) {
+        /** The display name; a missing or blank one is refused by {@link #build()} ({@code InvalidRequestException}). */
+        public Builder name(@Nullable String name) {
             this.name = name;
             return this;
         }

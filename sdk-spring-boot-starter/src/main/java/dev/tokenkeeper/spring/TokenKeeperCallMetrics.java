@@ -181,7 +181,7 @@ public class TokenKeeperCallMetrics implements TokenKeeperListener, MeterBinder 
         }
 
         void decision(Decisions d, @Nullable DenialReason denied) {
-            (denied == null ? d.allowed() : d.denied().get(denied)).increment();
+            (denied == null ? d.allowed() : java.util.Objects.requireNonNull(d.denied().get(denied))).increment();
         }
 
         void usage(UsageEvent event, RecordedUsage recorded) {
@@ -191,8 +191,8 @@ public class TokenKeeperCallMetrics implements TokenKeeperListener, MeterBinder 
                 m = models.computeIfAbsent(key, k -> new ModelMeters(registry, k));
             }
             TokenCounts c = event.counts();
-            m.input.record(c.input() + c.cachedInput() + c.cacheWrite());
-            m.output.record(c.output() + c.reasoning());
+            m.input.record((double) (c.input() + c.cachedInput() + c.cacheWrite())); // exact below 2^53 tokens
+            m.output.record((double) (c.output() + c.reasoning()));
             m.cost.increment(new BigDecimal(recorded.cost().total().toPicos()).divide(PICOS_PER_USD).doubleValue());
             if (!event.latency().isZero()) {
                 String errorType = switch (event.outcome()) {

@@ -50,6 +50,8 @@ public record TokenKeeperProperties(
     }
 
     /**
+     * Rate limits: where their buckets live ({@code tokenkeeper.rate-limits.*}).
+     *
      * @param backend local (default), database (PostgreSQL) or redis
      * @param redisUri the Redis server, {@code redis://host:6379}, for the redis backend
      * @param timeout how long one check may wait for a shared backend (default 500ms)
@@ -62,6 +64,8 @@ public record TokenKeeperProperties(
             @DefaultValue("fail-open") StorageFailurePolicy failurePolicy) {}
 
     /**
+     * Storage: the database TokenKeeper keeps its state in ({@code tokenkeeper.storage.*}).
+     *
      * @param sqliteFile the embedded SQLite file (default {@code data/tokenkeeper.db}), used when
      *     neither a JDBC URL nor the application's data source is set
      * @param jdbcUrl a JDBC URL (PostgreSQL) with its own pool
@@ -77,6 +81,8 @@ public record TokenKeeperProperties(
             @DefaultValue("false") boolean useApplicationDataSource) {}
 
     /**
+     * The servlet filter ({@code tokenkeeper.filter.*}).
+     *
      * @param enabled register the {@code TokenKeeperFilter} (default false)
      * @param urlPatterns the servlet URL patterns it is registered for (default {@code /*})
      * @param excludePaths paths that pass unchecked ({@code /health} or {@code /actuator/**})
@@ -97,6 +103,8 @@ public record TokenKeeperProperties(
             @DefaultValue("0") int order) {}
 
     /**
+     * The usage ledger ({@code tokenkeeper.ledger.*}).
+     *
      * @param synchronous commit each event before {@code record} returns
      * @param queueCapacity events the queue holds
      * @param batchSize events per write transaction at most

@@ -77,7 +77,7 @@ public class AdminGuard implements HandlerInterceptor {
         return new ApiException(HttpStatus.BAD_REQUEST, code, detail, h);
     }
 
-    private static ApiException unauthorized(String code, String detail, String error) {
+    private static ApiException unauthorized(String code, String detail, @org.jspecify.annotations.Nullable String error) {
         HttpHeaders h = new HttpHeaders();
         // RFC 6750, section 3: a refused token says error="invalid_token"; a missing one names only the realm.
         h.set(HttpHeaders.WWW_AUTHENTICATE,

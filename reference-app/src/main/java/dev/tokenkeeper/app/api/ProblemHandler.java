@@ -39,7 +39,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         if (e.status() == HttpStatus.FORBIDDEN) {
             accessAudit.forbidden(request, e.reason());
         }
-        return problem(e.status(), e.code(), e.getMessage(), e.headers());
+        return problem(e.status(), e.code(), java.util.Objects.requireNonNullElse(e.getMessage(), e.code()), e.headers());
     }
 
     @ExceptionHandler(TokenKeeperException.class)
@@ -59,7 +59,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         } else {
             status = HttpStatus.INTERNAL_SERVER_ERROR;
         }
-        return problem(status, e.code().id(), e.getMessage(), HttpHeaders.EMPTY);
+        return problem(status, e.code().id(), java.util.Objects.requireNonNullElse(e.getMessage(), e.code().id()),
+                HttpHeaders.EMPTY);
     }
 
     @ExceptionHandler(Exception.class)

@@ -25,6 +25,8 @@ public record AppProperties(
         @DefaultValue ApiRateLimit apiRateLimit) {
 
     /**
+     * The control API's rate limit per caller ({@code tokenkeeper.api-rate-limit.*}).
+     *
      * @param requests requests per period and caller; then 429 with {@code Retry-After}
      * @param period the period, refilled whole at its end
      */

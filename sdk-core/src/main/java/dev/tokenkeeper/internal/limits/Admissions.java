@@ -75,7 +75,7 @@ public final class Admissions {
      * One HTTP request, not an LLM call: verifies the token and takes one request from each of its
      * per-request rate limits (rolling-minute request limits without a provider or model filter).
      */
-    public RequestAdmission checkRequest(String secret, @org.jspecify.annotations.Nullable String source) {
+    public RequestAdmission checkRequest(@Nullable String secret, @Nullable String source) {
         VerificationResult v;
         try {
             v = tokens.verify(secret, source);
@@ -107,14 +107,14 @@ public final class Admissions {
             return new RequestAdmission(null, rateBackendDown(r));
         }
         if (!r.granted()) {
-            Limit l = r.refusedBy();
+            Limit l = r.refuser();
             return new RequestAdmission(null, new Denial(DenialReason.RATE_LIMITED, "rate limit '" + l.name() + "' ("
                     + l.id() + ") allows " + l.amount() + " requests per minute", l, r.retryAfter(), null));
         }
         return new RequestAdmission(p, null); // a request, once admitted, is counted: nothing to settle
     }
 
-    public Admission authorize(String secret, CallRequest call) {
+    public Admission authorize(@Nullable String secret, CallRequest call) {
         VerificationResult v;
         try {
             v = tokens.verify(secret, call.source());
@@ -158,7 +158,7 @@ public final class Admissions {
         try {
             cost = pricing.picoCost(call.provider(), call.model(), estimate, now.toEpochMilli()).total();
         } catch (PriceMissingException e) {
-            return new Denial(DenialReason.PRICE_MISSING, e.getMessage(), null, null, null);
+            return new Denial(DenialReason.PRICE_MISSING, String.valueOf(e.getMessage()), null, null, null);
         }
         Budgets.Reservation r;
         String key = Ids.uuid7(clock);
@@ -185,8 +185,8 @@ public final class Admissions {
         if (!r.granted() && r.backendDown()) {
             return rateBackendDown(r);
         }
-        if (!r.granted() && r.refusedBy().period().rolling()) {
-            Limit l = r.refusedBy();
+        if (!r.granted() && r.refuser().period().rolling()) {
+            Limit l = r.refuser();
             return new Denial(DenialReason.RATE_LIMITED, "rate limit '" + l.name() + "' (" + l.id() + ") allows "
                     + l.metric().format(l.amount()) + " per minute"
                     + (r.retryAfter() == null ? "; this call's estimate exceeds its burst and cannot fit"
@@ -194,11 +194,11 @@ public final class Admissions {
                     l, r.retryAfter(), null);
         }
         if (!r.granted()) {
-            Limit l = r.refusedBy();
+            Limit l = r.refuser();
             return new Denial(DenialReason.BUDGET_EXCEEDED, "limit '" + l.name() + "' (" + l.id() + ") allows "
                     + l.metric().format(l.amount()) + " per " + l.period().name().toLowerCase(Locale.ROOT)
                     + (l.grace() > 0 ? " plus " + l.metric().format(l.grace()) + " grace" : "")
-                    + "; this call's estimate does not fit", l, null, r.refusedWindow().end());
+                    + "; this call's estimate does not fit", l, null, r.refuserWindow().end());
         }
         List<BudgetWarning> warnings = List.of();
         for (Budgets.Hold h : r.holds()) {
@@ -213,7 +213,7 @@ public final class Admissions {
     }
 
     private Denial rateBackendDown(Budgets.Reservation r) {
-        Limit l = r.refusedBy();
+        Limit l = r.refuser();
         return new Denial(DenialReason.STORAGE_UNAVAILABLE, "rate limit '" + l.name() + "' (" + l.id()
                 + ") cannot be checked: its backend (" + budgets.rateBuckets().name() + ") does not answer",
                 l, Duration.ofSeconds(1), null);

@@ -101,6 +101,16 @@ public final class Budgets {
         public boolean granted() {
             return refusedBy == null;
         }
+
+        /** The limit that refused; only for a reservation not granted. */
+        public Limit refuser() {
+            return java.util.Objects.requireNonNull(refusedBy, "granted: no limit refused");
+        }
+
+        /** The window of the limit that refused; only for a reservation not granted. */
+        public LimitWindow refuserWindow() {
+            return java.util.Objects.requireNonNull(refusedWindow, "granted: no window refused");
+        }
     }
 
     private final RateBuckets rateBuckets;
@@ -507,6 +517,11 @@ public final class Budgets {
     }
 
     /** Shared budgets, leased: each budget's units from this instance's lease on its window. */
+    /** The leases; only called where a hold came from one, so there are leases. */
+    private Leases leased() {
+        return java.util.Objects.requireNonNull(leases, "budget leasing is off");
+    }
+
     private Reservation reserveLeased(Reservation rates, List<Limit> budgets, List<Long> budgetUnits, Instant at) {
         List<Hold> all = new ArrayList<>(rates.holds());
         try {
@@ -514,7 +529,7 @@ public final class Budgets {
                 Limit l = budgets.get(i);
                 LimitWindow w = l.windowAt(at);
                 long n = budgetUnits.get(i);
-                Leases.Lease lease = leases.take(l, w, n);
+                Leases.Lease lease = leased().take(l, w, n);
                 if (lease == null) {
                     release(all);
                     return new Reservation(List.of(), l, w, null);
@@ -571,7 +586,7 @@ public final class Budgets {
         storage.write(tx -> {
             for (Hold h : holds) {
                 if (h.shared()) {
-                    storage.limits().adjustReservation(tx, h.reservationId(),
+                    storage.limits().adjustReservation(tx, java.util.Objects.requireNonNull(h.reservationId()),
                             units(h.limit().metric(), actual, actualCostPicos));
                 }
             }
@@ -638,7 +653,7 @@ public final class Budgets {
             }
             if (h.lease() != null) {
                 // the lease keeps the call's unused part; the usage leaves it when the ledger commits it
-                leases.settled(h.lease(), h.units(), units(h.limit().metric(), actual, actualCostPicos));
+                leased().settled(h.lease(), h.units(), units(h.limit().metric(), actual, actualCostPicos));
                 settled[i] = true;
                 continue;
             }
@@ -684,7 +699,7 @@ public final class Budgets {
             } else if (h.bucket() != null) {
                 adjustBucket(h.bucket(), -h.units());
             } else if (h.lease() != null) {
-                leases.giveBack(h.lease(), h.units());
+                leased().giveBack(h.lease(), h.units());
             } else if (h.shared()) {
                 anyShared = true;
             }
@@ -693,7 +708,7 @@ public final class Budgets {
             storage.write(tx -> {
                 for (Hold h : holds) {
                     if (h.shared()) {
-                        storage.limits().releaseReservation(tx, h.reservationId());
+                        storage.limits().releaseReservation(tx, java.util.Objects.requireNonNull(h.reservationId()));
                     }
                 }
                 return null;

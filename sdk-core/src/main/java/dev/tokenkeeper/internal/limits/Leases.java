@@ -374,12 +374,10 @@ public final class Leases {
                 if (!exactBefore && !lease.exact) {
                     // the first refusal in this window: ask every instance for its unused lease
                     lease.exact = true;
-                    storage.write(tx -> {
-                        storage.limits().recall(tx, l.id(), lease.windowStart, now);
-                        return null;
-                    });
+                    boolean others = storage.write(
+                            tx -> storage.limits().recall(tx, l.id(), lease.windowStart, now, lease.id));
                     giveBack(lease);
-                    waiting = true;
+                    waiting = others; // no other instance holds a lease here: nothing to wait for
                     deadline = ticker.read() + recallWait * 1_000_000L;
                     realCap = System.nanoTime() + Math.max(recallWait, REAL_TIME_CAP_MILLIS) * 1_000_000L;
                 }

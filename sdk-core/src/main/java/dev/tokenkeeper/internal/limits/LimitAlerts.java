@@ -63,7 +63,7 @@ public final class LimitAlerts {
             if (l == null) {
                 continue; // deleted meanwhile
             }
-            long after = totals.get(e.getKey());
+            long after = totals.getOrDefault(e.getKey(), 0L);
             long before = after - e.getValue();
             LimitWindow w = l.windowAt(Instant.ofEpochMilli(e.getKey().windowStart()));
             for (int percent : l.alertThresholds()) {

@@ -16,6 +16,7 @@ import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Bucket4j's Lettuce backend (compare-and-swap). Loaded only when Redis is configured, so that
@@ -35,8 +36,8 @@ final class RedisRateBuckets {
         private final RedisClient client;
         private final TimeMeter time;
         private final Duration timeout;
-        private volatile StatefulRedisConnection<String, byte[]> connection;
-        private volatile ProxyManager<String> proxies;
+        private volatile @Nullable StatefulRedisConnection<String, byte[]> connection;
+        private volatile @Nullable ProxyManager<String> proxies;
         private long nextAttempt;
 
         Connector(RateLimitBackend backend, TimeMeter time) {
@@ -58,32 +59,36 @@ final class RedisRateBuckets {
         }
 
         private synchronized ProxyManager<String> connect() {
-            if (proxies != null) {
-                return proxies;
+            ProxyManager<String> connected = proxies;
+            if (connected != null) {
+                return connected;
             }
             long now = time.currentTimeNanos(); // the keeper's clock, so a test can drive the retry
             if (now - nextAttempt < 0) {
                 throw new IllegalStateException("redis is not connected; next attempt within a second");
             }
+            StatefulRedisConnection<String, byte[]> c;
             try {
-                connection = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
+                c = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
             } catch (RuntimeException e) {
                 nextAttempt = now + TimeUnit.SECONDS.toNanos(1);
                 throw e;
             }
-            proxies = Bucket4jLettuce.casBasedBuilder(connection)
+            connection = c;
+            ProxyManager<String> made = Bucket4jLettuce.casBasedBuilder(c)
                     .clientClock(time)
                     .requestTimeout(timeout)
                     .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(
                             Duration.ofSeconds(10)))
                     .build();
-            return proxies;
+            proxies = made;
+            return made;
         }
 
         RateLimitHealth health() {
             try {
                 proxies();
-                connection.async().ping().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                java.util.Objects.requireNonNull(connection).async().ping().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
                 return new RateLimitHealth("redis", true, null);
             } catch (Exception e) {
                 if (e instanceof InterruptedException) {
@@ -94,8 +99,9 @@ final class RedisRateBuckets {
         }
 
         synchronized void close() {
-            if (connection != null) {
-                connection.close();
+            StatefulRedisConnection<String, byte[]> c = connection;
+            if (c != null) {
+                c.close();
             }
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         }

@@ -129,8 +129,11 @@ public interface LimitStore {
     /** Extends the expiry of these leases; returns the ids that no longer exist. */
     java.util.Set<String> renewLeases(StorageTx tx, java.util.Collection<String> leaseIds, long expiresAt);
 
-    /** Asks every instance to give back the unused part of its lease on this window. */
-    void recall(StorageTx tx, String limitId, long windowStart, long at);
+    /**
+     * Asks every instance to give back the unused part of its lease on this window; returns whether
+     * a lease other than {@code ownLeaseId} holds units there (otherwise there is nothing to wait for).
+     */
+    boolean recall(StorageTx tx, String limitId, long windowStart, long at, String ownLeaseId);
 
     /** The windows recalled at or after {@code since}, as limit id and window start. */
     List<LimitCharge.Key> recalledSince(StorageTx tx, long since);

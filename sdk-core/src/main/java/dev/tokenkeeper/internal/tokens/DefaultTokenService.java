@@ -169,12 +169,12 @@ public final class DefaultTokenService implements TokenService {
     // ---------------------------------------------------------------- verify
 
     @Override
-    public VerificationResult verify(String secret) {
+    public VerificationResult verify(@Nullable String secret) {
         return verify(secret, null);
     }
 
     @Override
-    public VerificationResult verify(String secret, @Nullable String source) {
+    public VerificationResult verify(@Nullable String secret, @Nullable String source) {
         if (secret == null || !TokenCodec.isWellFormed(secret)) {
             failures.record(null, null, RejectionReason.INVALID, cleanSource(source));
             return INVALID;
@@ -335,7 +335,7 @@ public final class DefaultTokenService implements TokenService {
         long graceEnd = now + gracePeriod.toMillis();
         TokenRow row = storage.write(tx -> {
             if (storage.tokens().markRotated(tx, tenantId, tokenId, prefix, now) == 0) {
-                throw unchangeable(tx, tenantId, tokenId, now);
+                throw unchangeable(tx, tenantId, tokenId);
             }
             storage.tokens().expireSecrets(tx, tokenId, graceEnd);
             storage.tokens().insertSecret(tx, new SecretRow(hash, tokenId, tenantId, prefix, now, null));
@@ -396,7 +396,7 @@ public final class DefaultTokenService implements TokenService {
         return info(row, now);
     }
 
-    private RuntimeException unchangeable(StorageTx tx, String tenantId, String tokenId, long now) {
+    private RuntimeException unchangeable(StorageTx tx, String tenantId, String tokenId) {
         TokenRow row = storage.tokens().find(tx, tenantId, tokenId).orElse(null);
         if (row == null) {
             return notFound(tokenId);

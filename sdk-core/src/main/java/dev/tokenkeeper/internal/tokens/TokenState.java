@@ -10,6 +10,7 @@ import org.jspecify.annotations.Nullable;
  * its hash, validity and the ready {@code Verified} result.
  */
 final class TokenState {
+    @SuppressWarnings("ArrayRecordComponent") // never compared as a record: the hash is matched by HashKey
     record Secret(byte[] hash, long validUntil, VerificationResult.Verified verified) {}
 
     final String tokenId;

@@ -698,6 +698,7 @@ public final class DefaultUsageService implements UsageService {
     }
 
     /** One transaction: the events (skipping those already recorded) and the roll-ups of the new ones. */
+    @SuppressWarnings("ArrayRecordComponent") // a transaction's result, read once, never compared
     private record Committed(boolean[] inserted, List<LimitAlert> alerts) {}
 
     private void write(WriterSession session, List<Pending> items) {
@@ -745,8 +746,9 @@ public final class DefaultUsageService implements UsageService {
             Map<LimitCharge.Key, Long> totals = storage.limits().addToCounters(tx, counters, reservedDeltas);
             for (String gone : storage.limits().shrinkLeaseRows(tx, leaseShrink)) {
                 // released by the sweep already: its counter gave its units back then
-                LimitCharge.Key k = leaseKeys.get(gone);
-                storage.limits().addReserved(tx, k.limitId(), k.windowStart(), leaseShrink.get(gone));
+                LimitCharge.Key k = java.util.Objects.requireNonNull(leaseKeys.get(gone));
+                storage.limits().addReserved(tx, k.limitId(), k.windowStart(),
+                        java.util.Objects.requireNonNull(leaseShrink.get(gone)));
             }
             for (Pending p : items) {
                 for (String rid : p.reservations()) {

@@ -91,6 +91,7 @@ final class RecentRequests {
         return segments[(int) (hi >>> 58) & (SEGMENTS - 1)];
     }
 
+    @SuppressWarnings("ReferenceEquality") // the same epoch object, not an equal one: identity is the point
     private Epoch turnIfDue() {
         Epoch e = epoch;
         long now = clock.millis();

@@ -58,8 +58,8 @@ public final class Checks {
         return limit;
     }
 
-    public static String tenantId(String field, @Nullable String id) {
-        required(field, id);
+    public static String tenantId(String field, @Nullable String raw) {
+        String id = required(field, raw);
         int n = id.length();
         boolean ok = n >= 1 && n <= 64 && (isAsciiLetterOrDigit(id.charAt(0)) || id.charAt(0) == '_');
         for (int i = 1; ok && i < n; i++) {
@@ -74,8 +74,8 @@ public final class Checks {
     }
 
     /** An opaque identifier: 1 to 128 characters, no control characters, no surrounding blanks. */
-    public static String identifier(String field, @Nullable String id) {
-        required(field, id);
+    public static String identifier(String field, @Nullable String raw) {
+        String id = required(field, raw);
         if (id.isEmpty() || id.length() > MAX_ID_LENGTH) {
             throw new InvalidRequestException(field, "must be 1 to " + MAX_ID_LENGTH + " characters");
         }
@@ -92,9 +92,8 @@ public final class Checks {
     }
 
     /** A display name: trimmed, 1 to 128 characters, no control characters. */
-    public static String name(String field, @Nullable String name) {
-        required(field, name);
-        String trimmed = name.strip();
+    public static String name(String field, @Nullable String raw) {
+        String trimmed = required(field, raw).strip();
         if (trimmed.isEmpty()) {
             throw new InvalidRequestException(field, "must not be blank");
         }
@@ -126,10 +125,10 @@ public final class Checks {
     }
 
     /** One provider id: the same rule as {@link #providers}, without a regular expression. */
-    public static String provider(String field, @Nullable String value) {
-        required(field, value);
+    public static String provider(String field, @Nullable String raw) {
+        String value = required(field, raw);
         int n = value.length();
-        boolean ok = n >= 1 && n <= 64 && (isLowerOrDigit(value.charAt(0)));
+        boolean ok = n >= 1 && n <= 64 && isLowerOrDigit(value.charAt(0));
         for (int i = 1; ok && i < n; i++) {
             char c = value.charAt(i);
             ok = isLowerOrDigit(c) || c == '.' || c == '_' || c == '-';
@@ -141,8 +140,8 @@ public final class Checks {
     }
 
     /** One model id (no pattern): the same rule as {@link #models} without the trailing '*'. */
-    public static String model(String field, @Nullable String value) {
-        required(field, value);
+    public static String model(String field, @Nullable String raw) {
+        String value = required(field, raw);
         int n = value.length();
         boolean ok = n >= 1 && n <= 128 && isAsciiLetterOrDigit(value.charAt(0));
         for (int i = 1; ok && i < n; i++) {

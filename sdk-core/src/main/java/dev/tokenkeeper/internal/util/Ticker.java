@@ -15,7 +15,7 @@ public interface Ticker {
 
     /** The ticker that goes with {@code clock}. */
     static Ticker of(Clock clock) {
-        if (clock.equals(Clock.systemUTC()) || clock.equals(Clock.systemDefaultZone())) {
+        if (clock.equals(Clock.system(clock.getZone()))) { // the system clock, in whatever zone
             return System::nanoTime;
         }
         return () -> Math.multiplyExact(clock.millis(), 1_000_000L);

@@ -65,7 +65,8 @@ final class JdbcAuditStore implements AuditStore {
                     .list("actions", actions.stream().map(AuditAction::id).sorted().collect(Collectors.toList()));
         }
         if (beforeAt != null) {
-            c.where("(at, id) < (:beforeAt, :beforeId)").value("beforeAt", beforeAt).value("beforeId", beforeId);
+            c.where("(at, id) < (:beforeAt, :beforeId)").value("beforeAt", beforeAt)
+                    .value("beforeId", java.util.Objects.requireNonNull(beforeId, "a cursor names both"));
         }
         Query q = JdbcTx.of(tx).createQuery("SELECT id, tenant_id, at, actor, source, action, target_type, target_id,"
                 + " outcome, metadata FROM tk_audit_events" + c.sql() + " ORDER BY at DESC, id DESC LIMIT :limit");

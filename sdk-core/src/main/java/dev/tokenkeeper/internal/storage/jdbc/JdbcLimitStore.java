@@ -526,13 +526,22 @@ final class JdbcLimitStore implements LimitStore {
     }
 
     @Override
-    public void recall(StorageTx tx, String limitId, long windowStart, long at) {
-        JdbcTx.of(tx).createUpdate("UPDATE tk_limit_counters SET recall_at = :at"
+    public boolean recall(StorageTx tx, String limitId, long windowStart, long at, String ownLeaseId) {
+        var h = JdbcTx.of(tx);
+        h.createUpdate("UPDATE tk_limit_counters SET recall_at = :at"
                         + " WHERE limit_id = :id AND window_start = :w")
                 .bind("at", at)
                 .bind("id", limitId)
                 .bind("w", windowStart)
                 .execute();
+        return h.createQuery("SELECT 1 FROM tk_limit_reservations WHERE limit_id = :id AND window_start = :w"
+                        + " AND id LIKE 'lease:%' AND id <> :own AND units > 0 LIMIT 1")
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .bind("own", ownLeaseId)
+                .mapTo(Integer.class)
+                .findOne()
+                .isPresent();
     }
 
     @Override

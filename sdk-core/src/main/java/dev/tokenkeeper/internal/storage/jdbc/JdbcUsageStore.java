@@ -167,7 +167,7 @@ final class JdbcUsageStore implements UsageStore {
             if (dialect == Dialect.POSTGRESQL) {
                 if (copied(tx, unique)) {
                     for (UsageRow r : unique) {
-                        inserted[firstIndex.get(r.id())] = true;
+                        inserted[index(firstIndex, r.id())] = true;
                     }
                 } else {
                     run(tx, unique, EVENT, head, tail + returning, (ps, chunk) -> markReturned(ps, firstIndex, inserted));
@@ -178,7 +178,7 @@ final class JdbcUsageStore implements UsageStore {
                     if (ps.executeUpdate() == chunk.size()) {
                         exec(tx, "RELEASE tk_events");
                         for (UsageRow r : chunk) {
-                            inserted[firstIndex.get(r.id())] = true;
+                            inserted[index(firstIndex, r.id())] = true;
                         }
                         return;
                     }
@@ -252,11 +252,20 @@ final class JdbcUsageStore implements UsageStore {
         return b.toString();
     }
 
+    /** The position of a row the statement was given (the database returns only ids it was given). */
+    private static int index(Map<String, Integer> firstIndex, String id) {
+        Integer i = firstIndex.get(id);
+        if (i == null) {
+            throw new IllegalStateException("the database returned an id it was not given: " + id);
+        }
+        return i;
+    }
+
     private static void markReturned(PreparedStatement ps, Map<String, Integer> firstIndex, boolean[] inserted)
             throws SQLException {
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                inserted[firstIndex.get(rs.getString(1))] = true;
+                inserted[index(firstIndex, rs.getString(1))] = true;
             }
         }
     }
