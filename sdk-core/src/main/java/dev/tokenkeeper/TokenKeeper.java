@@ -120,7 +120,7 @@ public final class TokenKeeper implements AutoCloseable {
         this.budgets = new Budgets(storage, b.clock, b.limitSyncInterval, b.clockSkewMargin,
                 RateBuckets.create(b.rateLimitBackend, storage, b.clock), b.rateLimitFailurePolicy,
                 shared && b.budgetLeasing ? new Leases(storage, b.clock, Duration.ofSeconds(30), Duration.ofSeconds(30),
-                        Duration.ofMillis(500)) : null);
+                        b.budgetRecallWait) : null);
         List<TokenKeeperListener> keeperListeners = new ArrayList<>(b.listeners);
         ServiceLoader.load(TokenKeeperListener.class, TokenKeeper.class.getClassLoader())
                 .forEach(keeperListeners::add);
@@ -414,6 +414,7 @@ public final class TokenKeeper implements AutoCloseable {
         private StorageFailurePolicy storageFailurePolicy = StorageFailurePolicy.FAIL_CLOSED;
         private RateLimitBackend rateLimitBackend = RateLimitBackend.local();
         private boolean budgetLeasing = true;
+        private Duration budgetRecallWait = Duration.ofMillis(500);
         private StorageFailurePolicy rateLimitFailurePolicy = StorageFailurePolicy.FAIL_OPEN;
         private @Nullable Boolean sharedBudgets;
         private boolean synchronousLedger;
@@ -633,6 +634,20 @@ public final class TokenKeeper implements AutoCloseable {
          */
         public Builder budgetLeasing(boolean leasing) {
             this.budgetLeasing = leasing;
+            return this;
+        }
+
+        /**
+         * With leased shared budgets: how long a call that finds no room waits for the other instances
+         * to give back their unused leases after recalling them (default 500 ms; zero refuses at once).
+         * It is measured on the builder's {@code clock} and is bounded to 30 s of real time as well.
+         */
+        public Builder budgetRecallWait(Duration wait) {
+            requireNonNull(wait, "budgetRecallWait");
+            if (wait.isNegative() || wait.compareTo(Duration.ofSeconds(30)) > 0) {
+                throw new IllegalArgumentException("budgetRecallWait must be between 0 and 30 s: " + wait);
+            }
+            this.budgetRecallWait = wait;
             return this;
         }
 

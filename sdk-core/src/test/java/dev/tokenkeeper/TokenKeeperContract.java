@@ -2172,8 +2172,9 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("shared budgets: two instances on one database enforce one budget (the concurrency kit passes)")
         void twoInstancesShareBudgets() throws Exception {
-            TokenKeeper a = another(quietBuilder(database()).sharedBudgets(true));
-            TokenKeeper b = another(quietBuilder(database()).sharedBudgets(true));
+            // nobody answers recalls here (no background maintenance, a clock that stands still): refuse at once
+            TokenKeeper a = another(quietBuilder(database()).sharedBudgets(true).budgetRecallWait(Duration.ZERO));
+            TokenKeeper b = another(quietBuilder(database()).sharedBudgets(true).budgetRecallWait(Duration.ZERO));
             BudgetConcurrencyKit.Report r = BudgetConcurrencyKit.builder(List.of(a, b), tenant)
                     .threadsPerKeeper(3).callsPerThread(120).budget(30_000, 500, 20_000).build().run();
             assertThat(r.passed()).as(r.toString()).isTrue();
@@ -2260,7 +2261,8 @@ public abstract class TokenKeeperContract {
             Limit daily = tokenBudget(t, 5_000, 0);
             TokenKeeper dying = another(quietBuilder(database()).sharedBudgets(true)
                     .permitTimeout(Duration.ofMinutes(1)));
-            TokenKeeper survivor = another(quietBuilder(database()).sharedBudgets(true));
+            TokenKeeper survivor = another(quietBuilder(database()).sharedBudgets(true)
+                    .budgetRecallWait(Duration.ZERO)); // the dying instance never answers a recall
             CallRequest big = CallRequest.of("anthropic", model, 3_000, 1_000);
             assertThat(dying.authorize(t.secret(), big)).isInstanceOf(Permit.class); // never settled
             assertThat(survivor.authorize(t.secret(), big)).isInstanceOf(Denial.class); // 4,000 + 4,000 > 5,000
