@@ -15,6 +15,7 @@ import dev.tokenkeeper.internal.Listeners;
 import dev.tokenkeeper.internal.limits.Admissions;
 import dev.tokenkeeper.internal.limits.Budgets;
 import dev.tokenkeeper.internal.limits.Leases;
+import dev.tokenkeeper.internal.limits.LimitCache;
 import dev.tokenkeeper.internal.limits.RateBuckets;
 import dev.tokenkeeper.internal.limits.LimitAlerts;
 import dev.tokenkeeper.limits.LimitAlertListener;
@@ -89,6 +90,7 @@ public final class TokenKeeper implements AutoCloseable {
     private final DefaultUsageService usage;
     private final DefaultTraceService traces;
     private final DefaultLimitService limits;
+    private final LimitCache limitCache;
     private final Budgets budgets;
     private final Admissions admissions;
     private final Listeners listeners;
@@ -117,8 +119,9 @@ public final class TokenKeeper implements AutoCloseable {
             importPriceFile(pricing, b.priceFile);
         }
         boolean shared = b.sharedBudgets != null ? b.sharedBudgets : storage.backend().equals("postgresql");
-        this.budgets = new Budgets(storage, b.clock, b.limitSyncInterval, b.clockSkewMargin,
-                RateBuckets.create(b.rateLimitBackend, storage, b.clock), b.rateLimitFailurePolicy,
+        this.limitCache = new LimitCache(storage, b.clock, b.limitSyncInterval, b.clockSkewMargin);
+        this.budgets = new Budgets(storage, b.clock, RateBuckets.create(b.rateLimitBackend, storage, b.clock),
+                b.rateLimitFailurePolicy, shared,
                 shared && b.budgetLeasing ? new Leases(storage, b.clock, Duration.ofSeconds(30), Duration.ofSeconds(30),
                         b.budgetRecallWait) : null);
         List<TokenKeeperListener> keeperListeners = new ArrayList<>(b.listeners);
@@ -128,19 +131,19 @@ public final class TokenKeeper implements AutoCloseable {
         List<LimitAlertListener> alertListeners = new ArrayList<>(b.limitAlertListeners);
         ServiceLoader.load(LimitAlertListener.class, TokenKeeper.class.getClassLoader()).forEach(alertListeners::add);
         alertListeners.addAll(keeperListeners);
-        this.usage = new DefaultUsageService(storage, b.clock, pricing, budgets,
+        this.usage = new DefaultUsageService(storage, b.clock, pricing, limitCache, budgets,
                 new LimitAlerts(storage, auditor, b.clock, alertListeners), listeners,
                 new LedgerSettings(b.synchronousLedger, b.ledgerQueueCapacity, b.ledgerBatchSize, b.ledgerFlushInterval,
                         b.ledgerOverflowPolicy, b.ledgerBlockTimeout, b.idempotencyWindow, b.closeTimeout,
                         b.ledgerMaxLag, b.refusalTracesPerMinute),
                 b.threadFactory);
         this.traces = new DefaultTraceService(storage);
-        this.limits = new DefaultLimitService(storage, auditor, b.clock, budgets, shared);
-        this.admissions = new Admissions(tokens, pricing, budgets, usage, b.clock, b.permitTimeout,
-                b.storageFailurePolicy, shared);
+        this.limits = new DefaultLimitService(storage, auditor, b.clock, limitCache, budgets, shared);
+        this.admissions = new Admissions(tokens, pricing, limitCache, budgets, usage, b.clock, b.permitTimeout,
+                b.storageFailurePolicy);
         this.maintenance = new Maintenance(b.threadFactory, Ticker.of(b.clock), !b.backgroundMaintenance);
         maintenance.every("token sync", Maintenance.Lane.TOKEN_FEED, b.tokenSyncInterval, tokens::sync);
-        maintenance.every("limit sync", Maintenance.Lane.LIMITS_FEED, b.limitSyncInterval, budgets::syncLimits);
+        maintenance.every("limit sync", Maintenance.Lane.LIMITS_FEED, b.limitSyncInterval, limitCache::syncLimits);
         maintenance.every("last-used flush", Maintenance.Lane.MAINTENANCE, b.lastUsedFlushInterval,
                 tokens::flushLastUsed);
         maintenance.every("aggregated audit", Maintenance.Lane.MAINTENANCE, b.failureAuditWindow, failures::flush);
@@ -335,7 +338,7 @@ public final class TokenKeeper implements AutoCloseable {
         tokens.flushLastUsed();
         failures.flush();
         tokens.sync();
-        budgets.syncLimits();
+        limitCache.syncLimits();
     }
 
     /**
@@ -415,6 +418,7 @@ public final class TokenKeeper implements AutoCloseable {
         private RateLimitBackend rateLimitBackend = RateLimitBackend.local();
         private boolean budgetLeasing = true;
         private Duration budgetRecallWait = Duration.ofMillis(500);
+        private java.util.function.@Nullable UnaryOperator<Storage> storageDecorator;
         private StorageFailurePolicy rateLimitFailurePolicy = StorageFailurePolicy.FAIL_OPEN;
         private @Nullable Boolean sharedBudgets;
         private boolean synchronousLedger;
@@ -634,6 +638,12 @@ public final class TokenKeeper implements AutoCloseable {
          */
         public Builder budgetLeasing(boolean leasing) {
             this.budgetLeasing = leasing;
+            return this;
+        }
+
+        /** For this package's tests: wraps the storage the keeper is built on (to inject faults, for one). */
+        Builder storageDecorator(java.util.function.UnaryOperator<Storage> decorator) {
+            this.storageDecorator = requireNonNull(decorator, "storageDecorator");
             return this;
         }
 
@@ -864,6 +874,9 @@ public final class TokenKeeper implements AutoCloseable {
                 Path file = sqliteFile != null ? sqliteFile : DEFAULT_SQLITE_FILE;
                 var pool = DataSources.sqlite(file, maximumPoolSize > 0 ? maximumPoolSize : 4);
                 storage = JdbcStorage.create(pool, pool);
+            }
+            if (storageDecorator != null) {
+                storage = storageDecorator.apply(storage);
             }
             try {
                 return new TokenKeeper(this, storage);

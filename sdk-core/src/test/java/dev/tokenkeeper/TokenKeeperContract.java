@@ -17,7 +17,7 @@ import dev.tokenkeeper.admission.DenialReason;
 import dev.tokenkeeper.admission.Permit;
 import dev.tokenkeeper.admission.RequestAdmission;
 import dev.tokenkeeper.admission.StorageFailurePolicy;
-import dev.tokenkeeper.internal.usage.DefaultUsageService;
+import dev.tokenkeeper.usage.UsageService;
 import dev.tokenkeeper.testkit.BudgetConcurrencyKit;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitAlert;
@@ -116,10 +116,27 @@ public abstract class TokenKeeperContract {
         return k;
     }
 
+    /** The storage of {@link #keeper} and of the keepers built by {@link #withFaults}, hooks and all. */
+    private final Map<TokenKeeper, FaultyStorage> faults = new java.util.IdentityHashMap<>();
+
+    /** Another keeper, on a storage whose writes the test can hook ({@link #faults(TokenKeeper)}). */
+    protected TokenKeeper withFaults(TokenKeeper.Builder builder) {
+        FaultyStorage[] storage = new FaultyStorage[1];
+        TokenKeeper k = another(builder.storageDecorator(s -> storage[0] = new FaultyStorage(s)));
+        faults.put(k, storage[0]);
+        return k;
+    }
+
+    protected FaultyStorage faults(TokenKeeper k) {
+        return java.util.Objects.requireNonNull(faults.get(k), "not built with faults");
+    }
+
     @BeforeEach
     void open() {
         counting = new CountingDataSource(database());
-        keeper = quietBuilder(counting).build();
+        FaultyStorage[] storage = new FaultyStorage[1];
+        keeper = quietBuilder(counting).storageDecorator(st -> storage[0] = new FaultyStorage(st)).build();
+        faults.put(keeper, storage[0]);
         tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
         keeper.tenants().create(tenant, "Tenant " + tenant, Actor.of("admin:alice"));
     }
@@ -999,10 +1016,10 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("a batch killed inside its transaction leaves nothing behind, then commits exactly once")
         void killedBatchIsAllOrNothing() {
-            DefaultUsageService ledger = (DefaultUsageService) keeper.usage();
+            UsageService ledger = keeper.usage();
             java.util.concurrent.atomic.AtomicInteger kills = new java.util.concurrent.atomic.AtomicInteger();
             java.util.concurrent.atomic.AtomicLong visibleDuringKill = new java.util.concurrent.atomic.AtomicLong(-1);
-            ledger.setFaultInjector(ids -> {
+            faults(keeper).afterEventsInserted(ids -> {
                 if (kills.getAndIncrement() == 0) {
                     visibleDuringKill.set(eventCount());
                     throw new IllegalStateException("writer killed mid-batch (test)");
@@ -1024,11 +1041,11 @@ public abstract class TokenKeeperContract {
          * that what is recorded meanwhile queues up into one batch; from then on every batch that
          * {@code fails} matches cannot be stored.
          */
-        CountDownLatch holdWriterAtGate(DefaultUsageService ledger,
+        CountDownLatch holdWriterAtGate(UsageService ledger,
                 java.util.function.Predicate<List<dev.tokenkeeper.internal.storage.UsageRow>> fails) {
             CountDownLatch gate = new CountDownLatch(1);
             CountDownLatch writerAtGate = new CountDownLatch(1);
-            ledger.setFaultInjector(batch -> {
+            faults(keeper).afterEventsInserted(batch -> {
                 if (batch.stream().anyMatch(r -> r.requestId().equals("gate"))) {
                     writerAtGate.countDown();
                     try {
@@ -1053,7 +1070,7 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("one event that cannot be stored is isolated and counted; the rest of its batch commits")
         void badEventDoesNotPoisonItsBatch() {
-            DefaultUsageService ledger = (DefaultUsageService) keeper.usage();
+            UsageService ledger = keeper.usage();
             java.util.concurrent.atomic.AtomicInteger largestPoisonedBatch = new java.util.concurrent.atomic.AtomicInteger();
             CountDownLatch gate = holdWriterAtGate(ledger, batch -> {
                 boolean bad = batch.stream().anyMatch(r -> r.requestId().equals("poison"));
@@ -1080,7 +1097,7 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("a batch whose every event fails while the database answers is taken apart without waits")
         void batchOfBadEventsIsTakenApartPromptly() {
-            DefaultUsageService ledger = (DefaultUsageService) keeper.usage();
+            UsageService ledger = keeper.usage();
             CountDownLatch gate = holdWriterAtGate(ledger,
                     batch -> batch.stream().anyMatch(r -> r.requestId().startsWith("bad-")));
             for (int i = 0; i < 1_000; i++) {
@@ -1133,7 +1150,7 @@ public abstract class TokenKeeperContract {
         CountDownLatch holdWriterOnFirstEvent(TokenKeeper k, String requestId) throws InterruptedException {
             CountDownLatch release = new CountDownLatch(1);
             CountDownLatch held = new CountDownLatch(1);
-            ((DefaultUsageService) k.usage()).setFaultInjector(ids -> {
+            faults(k).afterEventsInserted(ids -> {
                 held.countDown();
                 try {
                     release.await();
@@ -1149,7 +1166,7 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("a full queue refuses with LedgerFullException and counts it; nothing accepted is lost")
         void backPressure() throws Exception {
-            TokenKeeper k = another(quietBuilder(database()).ledgerQueueCapacity(5).ledgerBatchSize(1)
+            TokenKeeper k = withFaults(quietBuilder(database()).ledgerQueueCapacity(5).ledgerBatchSize(1)
                     .ledgerOverflowPolicy(dev.tokenkeeper.usage.LedgerOverflowPolicy.REJECT));
             CountDownLatch release = holdWriterOnFirstEvent(k, "bp-first"); // a batch of one, held
             int accepted = 1;
@@ -1180,7 +1197,7 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("with ledgerMaxLag, an event is refused once the oldest uncommitted one has waited longer")
         void maxLagBoundsTheCrashWindow() throws Exception {
-            TokenKeeper k = another(quietBuilder(database()).ledgerMaxLag(Duration.ofSeconds(1))
+            TokenKeeper k = withFaults(quietBuilder(database()).ledgerMaxLag(Duration.ofSeconds(1))
                     .ledgerOverflowPolicy(dev.tokenkeeper.usage.LedgerOverflowPolicy.REJECT));
             CountDownLatch release = holdWriterOnFirstEvent(k, "lag-0");
             clock.advance(Duration.ofMillis(1_000));

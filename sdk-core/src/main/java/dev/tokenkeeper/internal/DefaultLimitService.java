@@ -10,6 +10,7 @@ import dev.tokenkeeper.audit.AuditAction;
 import dev.tokenkeeper.audit.AuditOutcome;
 import dev.tokenkeeper.internal.audit.Auditor;
 import dev.tokenkeeper.internal.limits.Budgets;
+import dev.tokenkeeper.internal.limits.LimitCache;
 import dev.tokenkeeper.internal.storage.LimitStore.ScopeChange;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.util.Checks;
@@ -37,13 +38,16 @@ public final class DefaultLimitService implements LimitService {
     private final Storage storage;
     private final Auditor auditor;
     private final Clock clock;
+    private final LimitCache limitCache;
     private final Budgets budgets;
     private final boolean shared;
 
-    public DefaultLimitService(Storage storage, Auditor auditor, Clock clock, Budgets budgets, boolean shared) {
+    public DefaultLimitService(Storage storage, Auditor auditor, Clock clock, LimitCache limitCache, Budgets budgets,
+            boolean shared) {
         this.storage = storage;
         this.auditor = auditor;
         this.clock = clock;
+        this.limitCache = limitCache;
         this.budgets = budgets;
         this.shared = shared;
     }
@@ -66,7 +70,7 @@ public final class DefaultLimitService implements LimitService {
                     AuditOutcome.SUCCESS, describe(limit));
             return limit;
         });
-        budgets.scopeChanged(scopeOf(created));
+        limitCache.scopeChanged(scopeOf(created));
         return created;
     }
 
@@ -93,7 +97,7 @@ public final class DefaultLimitService implements LimitService {
             auditor.record(tx, tenantId, actor, AuditAction.LIMIT_UPDATED, "limit", limitId, AuditOutcome.SUCCESS, meta);
             return updated;
         });
-        budgets.scopeChanged(scopeOf(result));
+        limitCache.scopeChanged(scopeOf(result));
         return result;
     }
 
@@ -115,7 +119,7 @@ public final class DefaultLimitService implements LimitService {
             return old;
         });
         if (deleted.isPresent()) {
-            budgets.scopeChanged(scopeOf(deleted.get()));
+            limitCache.scopeChanged(scopeOf(deleted.get()));
             budgets.forget(limitId);
         }
         return deleted.isPresent();

@@ -40,24 +40,27 @@ public final class Admissions {
     private static final Logger LOG = LoggerFactory.getLogger(Admissions.class);
     private final TokenService tokens;
     private final DefaultPricingService pricing;
+    private final LimitCache limitCache;
     private final Budgets budgets;
     private final DefaultUsageService usage;
     private final Clock clock;
     private final Duration permitTimeout;
     private final StorageFailurePolicy storageFailurePolicy;
-    private final boolean shared;
+    private final long permitTimeoutMillis;
     private final ConcurrentHashMap<String, OpenPermit> open = new ConcurrentHashMap<>();
 
-    public Admissions(TokenService tokens, DefaultPricingService pricing, Budgets budgets, DefaultUsageService usage,
-            Clock clock, Duration permitTimeout, StorageFailurePolicy storageFailurePolicy, boolean shared) {
+    public Admissions(TokenService tokens, DefaultPricingService pricing, LimitCache limitCache, Budgets budgets,
+            DefaultUsageService usage,
+            Clock clock, Duration permitTimeout, StorageFailurePolicy storageFailurePolicy) {
         this.tokens = tokens;
         this.pricing = pricing;
+        this.limitCache = limitCache;
         this.budgets = budgets;
         this.usage = usage;
         this.clock = clock;
         this.permitTimeout = permitTimeout;
         this.storageFailurePolicy = storageFailurePolicy;
-        this.shared = shared;
+        this.permitTimeoutMillis = permitTimeout.toMillis();
     }
 
     private static Denial tokenDenial(VerificationResult.Rejected r) {
@@ -86,15 +89,15 @@ public final class Admissions {
             return new RequestAdmission(null, tokenDenial(r));
         }
         Principal p = ((VerificationResult.Verified) v).principal();
-        Budgets.Reservation r;
+        Reservation r;
         try {
-            List<Limit> rates = budgets.requestRateLimits(p.tenantId(), p.userId(), p.projectId(), p.tokenId());
+            List<Limit> rates = limitCache.requestRateLimits(p.tenantId(), p.userId(), p.projectId(), p.tokenId());
             if (rates.isEmpty()) {
                 return new RequestAdmission(p, null);
             }
             long[] ones = new long[rates.size()];
             java.util.Arrays.fill(ones, 1);
-            r = budgets.reserve(rates, Instant.ofEpochMilli(clock.millis()), ones);
+            r = budgets.reserveRates(rates, Instant.ofEpochMilli(clock.millis()), ones);
         } catch (StorageException e) {
             if (storageFailurePolicy == StorageFailurePolicy.FAIL_CLOSED) {
                 return new RequestAdmission(null, new Denial(DenialReason.STORAGE_UNAVAILABLE,
@@ -160,19 +163,18 @@ public final class Admissions {
         } catch (PriceMissingException e) {
             return new Denial(DenialReason.PRICE_MISSING, String.valueOf(e.getMessage()), null, null, null);
         }
-        Budgets.Reservation r;
+        Reservation r;
         String key = Ids.uuid7(clock);
-        long limitsVersion = budgets.limitsVersion(); // before the lookup: a change during it is seen later
+        long limitsVersion = limitCache.limitsVersion(); // before the lookup: a change during it is seen later
         List<Limit> limits;
         try {
-            limits = budgets.applicable(p.tenantId(), p.userId(), p.projectId(), p.tokenId(),
+            limits = limitCache.applicable(p.tenantId(), p.userId(), p.projectId(), p.tokenId(),
                     call.runId(), call.provider(), call.model());
             long[] units = new long[limits.size()];
             for (int i = 0; i < units.length; i++) {
                 units[i] = Budgets.units(limits.get(i).metric(), estimate, cost);
             }
-            r = shared ? budgets.reserveShared(limits, now, units, key, now.plus(permitTimeout))
-                    : budgets.reserve(limits, now, units);
+            r = budgets.reserve(limits, now, units, key, now.toEpochMilli() + permitTimeoutMillis);
         } catch (StorageException e) {
             if (storageFailurePolicy == StorageFailurePolicy.FAIL_CLOSED) {
                 return new Denial(DenialReason.STORAGE_UNAVAILABLE, "the limits of this call cannot be read: "
@@ -201,7 +203,7 @@ public final class Admissions {
                     + "; this call's estimate does not fit", l, null, r.refuserWindow().end());
         }
         List<BudgetWarning> warnings = List.of();
-        for (Budgets.Hold h : r.holds()) {
+        for (Hold h : r.holds()) {
             if (h.inGrace()) {
                 if (warnings.isEmpty()) {
                     warnings = new ArrayList<>();
@@ -212,7 +214,7 @@ public final class Admissions {
         return open(key, p, call, now, List.copyOf(warnings), r.holds(), true, limits, limitsVersion);
     }
 
-    private Denial rateBackendDown(Budgets.Reservation r) {
+    private Denial rateBackendDown(Reservation r) {
         Limit l = r.refuser();
         return new Denial(DenialReason.STORAGE_UNAVAILABLE, "rate limit '" + l.name() + "' (" + l.id()
                 + ") cannot be checked: its backend (" + budgets.rateBuckets().name() + ") does not answer",
@@ -220,7 +222,7 @@ public final class Admissions {
     }
 
     private Permit open(String key, Principal p, CallRequest call, Instant now, List<BudgetWarning> warnings,
-            List<Budgets.Hold> holds, boolean checked, @Nullable List<Limit> limits, long limitsVersion) {
+            List<Hold> holds, boolean checked, @Nullable List<Limit> limits, long limitsVersion) {
         // the permit's key is a fresh id already: it is the request id too unless the caller gave one
         String requestId = call.requestId() != null ? call.requestId() : key;
         OpenPermit permit = new OpenPermit(key, requestId, p, call, now, now.plus(permitTimeout),
@@ -258,7 +260,7 @@ public final class Admissions {
         final Instant startedAt;
         final Instant expiresAt;
         final List<BudgetWarning> warnings;
-        final List<Budgets.Hold> holds;
+        final List<Hold> holds;
         final boolean checked;
         /** The limits that applied at authorize, or {@code null} when they could not be read. */
         final @Nullable List<Limit> limits;
@@ -267,7 +269,7 @@ public final class Admissions {
         private boolean releasedByCaller;
 
         OpenPermit(String key, String requestId, Principal principal, CallRequest call, Instant startedAt,
-                Instant expiresAt, List<BudgetWarning> warnings, List<Budgets.Hold> holds, boolean checked,
+                Instant expiresAt, List<BudgetWarning> warnings, List<Hold> holds, boolean checked,
                 @Nullable List<Limit> limits, long limitsVersion) {
             this.key = key;
             this.requestId = requestId;
@@ -321,13 +323,13 @@ public final class Admissions {
             UsageEvent event = new UsageEvent(requestId, principal.tenantId(), principal.tokenId(),
                     principal.userId(), principal.projectId(), call.provider(), call.model(), c.counts(),
                     c.latency(), c.outcome(), c.source(), startedAt, c.errorMessage(), c.metadata(), call.runId());
-            List<Budgets.Hold> held = state == OPEN ? holds : List.of();
-            if (!held.isEmpty() && shared) {
+            List<Hold> held = state == OPEN ? holds : List.of();
+            if (!held.isEmpty() && budgets.reservesCallByCall()) {
                 try {
                     // the counters see the real usage now; the ledger's writer turns it into used
                     long cost = pricing.picoCost(call.provider(), call.model(), c.counts(), startedAt.toEpochMilli())
                             .total();
-                    budgets.adjustShared(held, c.counts(), cost);
+                    budgets.beforeRecord(held, c.counts(), cost);
                 } catch (RuntimeException e) {
                     LOG.warn("TokenKeeper: could not adjust the reservations of {} to its real usage: {}", requestId,
                             e.getMessage());
@@ -336,7 +338,7 @@ public final class Admissions {
             state = UNRESERVED; // whatever happens below, the reservations are settled or released by it
             open.remove(key);
             // the limits looked up at authorize still apply unless some limit changed since
-            List<Limit> applicable = limits != null && budgets.limitsVersion() == limitsVersion ? limits : null;
+            List<Limit> applicable = limits != null && limitCache.limitsVersion() == limitsVersion ? limits : null;
             RecordedUsage recorded = usage.recordSettled(event, held, applicable);
             state = SETTLED;
             return recorded;

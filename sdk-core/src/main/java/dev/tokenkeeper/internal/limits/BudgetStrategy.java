@@ -1,0 +1,23 @@
+package dev.tokenkeeper.internal.limits;
+
+import dev.tokenkeeper.limits.Limit;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Where budgets (the limits of calendar windows and totals) are reserved: on this instance's
+ * counters, in the database call by call, or from this instance's leases on the database's
+ * counters. One is chosen when the keeper is built.
+ */
+sealed interface BudgetStrategy permits LocalCounters, StoredReservations, LeasedBudgets {
+    /**
+     * Reserves {@code units[i]} on the window of {@code limits.get(i)} containing {@code at} for each
+     * budget among {@code limits} (rolling rate limits are skipped), adding a hold per budget to
+     * {@code into}. Stops at the first budget that cannot take its units and returns its index; the
+     * caller then releases what was added. Returns -1 when every budget holds.
+     *
+     * @param permitKey the permit's key, unique per call
+     * @param expiresAt when (epoch millis) a reservation left behind by a stopped instance may be released
+     */
+    int reserve(List<Limit> limits, long[] units, Instant at, String permitKey, long expiresAt, List<Hold> into);
+}

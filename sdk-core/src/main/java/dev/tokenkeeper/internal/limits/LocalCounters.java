@@ -1,0 +1,130 @@
+package dev.tokenkeeper.internal.limits;
+
+import dev.tokenkeeper.internal.storage.LimitCharge;
+import dev.tokenkeeper.internal.storage.Storage;
+import dev.tokenkeeper.limits.Limit;
+import dev.tokenkeeper.limits.LimitWindow;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The budget counters of this instance: per limit and window, what the ledger has counted
+ * ({@code used}) and that plus the reservations of calls in flight ({@code claimed}). A counter is
+ * loaded from {@code tk_limit_counters} on first use; afterwards every recorded event adds to it at
+ * once (the ledger's writer adds the same amounts to the table, in the transaction of the event).
+ * Reservations (budgets not shared) are compare-and-set loops on {@code claimed} against amount +
+ * grace, so concurrent callers cannot overshoot and a call that fits is never refused.
+ */
+final class LocalCounters implements BudgetStrategy {
+    private final Storage storage;
+    private final ConcurrentHashMap<LimitCharge.Key, Counter> counters = new ConcurrentHashMap<>();
+
+    /** One limit's counter in one window. */
+    static final class Counter {
+        final AtomicLong claimed = new AtomicLong();
+        final AtomicLong used = new AtomicLong();
+        final long windowEnd;
+
+        Counter(long used, long windowEnd) {
+            this.used.set(used);
+            this.claimed.set(used);
+            this.windowEnd = windowEnd;
+        }
+    }
+
+    LocalCounters(Storage storage) {
+        this.storage = storage;
+    }
+
+    @Override
+    public int reserve(List<Limit> limits, long[] units, Instant at, String permitKey, long expiresAt,
+            List<Hold> into) {
+        for (int i = 0; i < limits.size(); i++) {
+            Limit l = limits.get(i);
+            if (l.period().rolling()) {
+                continue;
+            }
+            LimitWindow w = l.windowAt(at);
+            Counter c = counter(l.id(), w.start().toEpochMilli(), Budgets.end(w));
+            long n = units[i];
+            long cap = l.amount() + l.grace();
+            long before;
+            do {
+                before = c.claimed.get();
+                if (before + n > cap) {
+                    return i;
+                }
+            } while (!c.claimed.compareAndSet(before, before + n));
+            into.add(new Hold.OnCounter(l, w, c, n, before + n));
+        }
+        return -1;
+    }
+
+    /** Gives a reservation back. */
+    void release(Hold.OnCounter h) {
+        h.counter().claimed.addAndGet(-h.units());
+    }
+
+    /** Adds (or, with {@code sign} -1, takes back) recorded usage to the counters. */
+    void add(List<LimitCharge> charges, int sign) {
+        for (LimitCharge c : charges) {
+            // loaded first if needed: the table does not hold this event yet (it is queued after this)
+            Counter counter = counter(c.limitId(), c.windowStart(), c.windowEnd());
+            counter.used.addAndGet(sign * c.units());
+            counter.claimed.addAndGet(sign * c.units());
+        }
+    }
+
+    /**
+     * Turns the counter reservations among {@code holds} into the recorded usage of {@code charges},
+     * one atomic step per counter: a counter with both a hold and a charge moves by the difference,
+     * so no concurrent caller sees the reservation and the usage at once (a phantom refusal) or
+     * neither (an overshoot). Marks in {@code settled} the holds it turned into usage.
+     */
+    void settle(List<LimitCharge> charges, List<Hold> holds, boolean[] settled) {
+        for (LimitCharge c : charges) {
+            Counter counter = null;
+            long reserved = 0;
+            for (int i = 0; i < holds.size(); i++) {
+                if (!settled[i] && holds.get(i) instanceof Hold.OnCounter h && h.limit().id().equals(c.limitId())
+                        && h.window().start().toEpochMilli() == c.windowStart()) {
+                    counter = h.counter(); // the counter the reservation was taken on
+                    reserved = h.units();
+                    settled[i] = true;
+                    break;
+                }
+            }
+            if (counter == null) {
+                counter = counter(c.limitId(), c.windowStart(), c.windowEnd());
+            }
+            counter.used.addAndGet(c.units());
+            counter.claimed.addAndGet(c.units() - reserved);
+        }
+    }
+
+    private Counter counter(String limitId, long windowStart, long windowEnd) {
+        LimitCharge.Key key = new LimitCharge.Key(limitId, windowStart);
+        Counter c = counters.get(key); // the common case, without computeIfAbsent's lock and lambda
+        return c != null ? c : counters.computeIfAbsent(key,
+                k -> new Counter(storage.read(tx -> storage.limits().used(tx, limitId, windowStart)), windowEnd));
+    }
+
+    /** What calls in flight on this instance hold in the limit's window containing {@code at}. */
+    long reservedOnThisInstance(Limit limit, Instant at) {
+        LimitWindow w = limit.windowAt(at);
+        Counter c = counters.get(new LimitCharge.Key(limit.id(), w.start().toEpochMilli()));
+        return c == null ? 0 : c.claimed.get() - c.used.get();
+    }
+
+    void forget(String limitId) {
+        counters.keySet().removeIf(k -> k.limitId().equals(limitId));
+    }
+
+    /** Drops the counters of windows that ended before {@code now} (their usage is in the table). */
+    void evictEnded(Instant now) {
+        long t = now.toEpochMilli();
+        counters.values().removeIf(c -> c.windowEnd <= t);
+    }
+}

@@ -1,0 +1,456 @@
+package dev.tokenkeeper.internal.usage;
+
+import dev.tokenkeeper.internal.limits.Budgets;
+import dev.tokenkeeper.internal.limits.LimitAlerts;
+import dev.tokenkeeper.internal.storage.HourlyRollup;
+import dev.tokenkeeper.internal.storage.LimitCharge;
+import dev.tokenkeeper.internal.storage.Storage;
+import dev.tokenkeeper.internal.storage.StorageTx;
+import dev.tokenkeeper.internal.storage.UsageRow;
+import dev.tokenkeeper.internal.storage.WriterSession;
+import dev.tokenkeeper.internal.usage.LedgerItem.FlushMarker;
+import dev.tokenkeeper.internal.usage.LedgerItem.Pending;
+import dev.tokenkeeper.limits.LimitAlert;
+import dev.tokenkeeper.usage.CallOutcome;
+import dev.tokenkeeper.usage.LedgerFullException;
+import dev.tokenkeeper.usage.LedgerOverflowPolicy;
+import dev.tokenkeeper.usage.LedgerStats;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ledger's writer: a bounded queue and one thread that commits batches of events together with
+ * their hourly roll-ups and their budgets' counters in one transaction (or, in synchronous mode, the
+ * same write on the caller's thread). A batch the database refuses is retried, then taken apart to
+ * isolate the events that cannot be stored.
+ */
+final class LedgerWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(LedgerWriter.class);
+    private static final long MAX_BACKOFF_MILLIS = 5_000;
+    private static final long NO_BATCH = Long.MIN_VALUE;
+    private static final String DENIED = CallOutcome.DENIED.name();
+
+    private final Storage storage;
+    private final Clock clock;
+    private final Budgets budgets;
+    private final LimitAlerts limitAlerts;
+    private final RecentRequests recent;
+    private final LedgerSettings settings;
+    private final BlockingQueue<LedgerItem> queue;
+    private final LongAdder written = new LongAdder();
+    /** Events put in the queue, and taken from it by the writer: their difference is what waits. */
+    private final LongAdder enqueued = new LongAdder();
+    private final LongAdder taken = new LongAdder();
+    /** Events in the batch being committed now. */
+    private volatile int writing;
+    /** When the oldest event of the batch being committed was queued (the clock's millis), or NO_BATCH. */
+    private volatile long writingSince = NO_BATCH;
+    /** The writer's recent commit rate, events per millisecond (0 until it has committed). */
+    private volatile double eventsPerMilli;
+    /** Callers waiting for the lag to fall under ledgerMaxLag wait on it; the writer wakes them. */
+    private final Object lagFell = new Object();
+    private final LongAdder duplicates = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    private final LongAdder failedBatches = new LongAdder();
+    private final LongAdder poisoned = new LongAdder();
+    private final @Nullable Thread writer;
+    /** Synchronous mode: each caller writes through a pooled connection of its own. */
+    private final WriterSession pooled = new WriterSession() {
+        @Override
+        public <T> T write(Function<StorageTx, T> work) {
+            return storage.write(work);
+        }
+
+        @Override
+        public void close() {}
+    };
+    private volatile boolean stopping;
+
+    LedgerWriter(Storage storage, Clock clock, Budgets budgets, LimitAlerts limitAlerts, RecentRequests recent,
+            LedgerSettings settings, ThreadFactory threads) {
+        this.storage = storage;
+        this.clock = clock;
+        this.budgets = budgets;
+        this.limitAlerts = limitAlerts;
+        this.recent = recent;
+        this.settings = settings;
+        this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+        if (settings.synchronous()) {
+            this.writer = null;
+        } else {
+            Thread t = threads.newThread(this::runWriter);
+            t.setName("tokenkeeper-ledger-writer");
+            t.setDaemon(true);
+            this.writer = t;
+            t.start();
+        }
+    }
+
+    /** Whether events are written before {@code record} returns, on the caller's thread. */
+    boolean synchronous() {
+        return writer == null;
+    }
+
+    /** Writes the event now, on the caller's thread (synchronous mode). */
+    void writeNow(Pending item) {
+        write(pooled, List.of(item));
+    }
+
+    /**
+     * Queues a refusal's trace if there is room at once; never waits. Returns whether it was queued
+     * (or, in synchronous mode, written).
+     */
+    boolean offerTrace(Pending item) {
+        if (writer == null) {
+            write(pooled, List.of(item));
+            return true;
+        }
+        if (queue.offer(item)) {
+            enqueued.increment();
+            return true;
+        }
+        return false;
+    }
+
+    /** Queues the event under the overflow policy, or throws {@link LedgerFullException}. */
+    void enqueue(Pending item) {
+        if (lagOverBound() && !awaitLag()) {
+            refused.increment();
+            throw new LedgerFullException("the usage ledger is more than ledgerMaxLag (" + settings.maxLag()
+                    + ") behind; the event was not recorded");
+        }
+        if (!offer(item)) {
+            refused.increment();
+            throw new LedgerFullException("the usage ledger's queue is full (" + settings.queueCapacity()
+                    + " events); the event was not recorded");
+        }
+        enqueued.increment();
+    }
+
+    private boolean offer(LedgerItem item) {
+        if (settings.overflowPolicy() == LedgerOverflowPolicy.REJECT) {
+            return queue.offer(item);
+        }
+        try {
+            return queue.offer(item, settings.blockTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * Whether accepting one more event could leave an event unwritten for longer than ledgerMaxLag
+     * (when set): the oldest unwritten event's age, plus the time the writer needs for what is queued
+     * at the rate it has been committing, passes the bound. (The age alone is not enough: a queue
+     * filled within the bound can take far longer than the bound to write.)
+     */
+    private boolean lagOverBound() {
+        Duration max = settings.maxLag();
+        if (max == null) {
+            return false;
+        }
+        long since = writingSince;
+        long lag = since == NO_BATCH ? 0 : clock.millis() - since;
+        double rate = eventsPerMilli;
+        double backlog = rate > 0 ? (enqueued.sum() - taken.sum()) / rate : 0;
+        return lag + backlog > max.toMillis();
+    }
+
+    /** Under BLOCK, waits up to the block timeout for the lag to fall within its bound. */
+    private boolean awaitLag() {
+        if (settings.overflowPolicy() == LedgerOverflowPolicy.REJECT) {
+            return false;
+        }
+        long deadline = System.nanoTime() + settings.blockTimeout().toNanos();
+        synchronized (lagFell) {
+            while (lagOverBound()) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    lagFell.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+
+    /** Returns when every event queued before the call is written, or could not be. */
+    void flush() {
+        if (writer == null) {
+            return;
+        }
+        if (!writer.isAlive()) {
+            if (!queue.isEmpty()) {
+                throw new IllegalStateException("the ledger writer has stopped with " + queue.size() + " events queued");
+            }
+            return;
+        }
+        CountDownLatch done = new CountDownLatch(1);
+        try {
+            queue.put(new FlushMarker(done));
+            done.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    LedgerStats stats(long refusalsNotTraced) {
+        long since = writingSince;
+        long waiting = Math.max(0, enqueued.sum() - taken.sum());
+        long oldest = since;
+        if (oldest == NO_BATCH && waiting > 0 && queue.peek() instanceof Pending p) {
+            oldest = p.queuedAt();
+        }
+        Duration lag = oldest == NO_BATCH ? Duration.ZERO : Duration.ofMillis(Math.max(0, clock.millis() - oldest));
+        return new LedgerStats(waiting, since == NO_BATCH ? 0 : writing, written.sum(), duplicates.sum(),
+                refused.sum(), poisoned.sum(), failedBatches.sum(), lag, refusalsNotTraced);
+    }
+
+    /**
+     * Writes everything queued and stops the writer. Waits up to the close
+     * timeout; what could not be written by then is counted and logged as lost.
+     */
+    void close() {
+        if (writer == null) {
+            return;
+        }
+        stopping = true;
+        try {
+            writer.join(settings.closeTimeout().toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (writer.isAlive()) {
+            writer.interrupt();
+            long lost = queue.stream().filter(i -> i instanceof Pending).count();
+            LOG.error("TokenKeeper ledger: {} usage events could not be written within {} and are lost",
+                    lost, settings.closeTimeout());
+        }
+    }
+
+    private void runWriter() {
+        try (WriterSession session = storage.openWriterSession()) {
+            runWriter(session);
+        }
+    }
+
+    private void runWriter(WriterSession session) {
+        List<LedgerItem> items = new ArrayList<>(settings.batchSize());
+        long flushMillis = settings.flushInterval().toMillis();
+        while (true) {
+            try {
+                LedgerItem first = queue.poll(flushMillis, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    if (stopping && queue.isEmpty()) {
+                        return;
+                    }
+                    continue;
+                }
+                items.add(first);
+                queue.drainTo(items, settings.batchSize() - 1);
+                try {
+                    List<Pending> rows = new ArrayList<>(items.size());
+                    for (LedgerItem i : items) {
+                        if (i instanceof Pending p) {
+                            rows.add(rememberSettled(p));
+                        }
+                    }
+                    if (!rows.isEmpty()) {
+                        // counted as in commit before they stop counting as queued: never as neither
+                        writing = rows.size();
+                        writingSince = rows.get(0).queuedAt();
+                        taken.add(rows.size());
+                        long started = System.nanoTime();
+                        writeBatch(session, rows);
+                        double batchRate = rows.size() / Math.max(1e-3, (System.nanoTime() - started) / 1e6);
+                        // the writer's recent rate (events per ms of commit), for ledgerMaxLag's backlog
+                        eventsPerMilli = eventsPerMilli == 0 ? batchRate : 0.8 * eventsPerMilli + 0.2 * batchRate;
+                    }
+                } finally {
+                    writingSince = NO_BATCH;
+                    synchronized (lagFell) {
+                        lagFell.notifyAll();
+                    }
+                    for (LedgerItem i : items) {
+                        if (i instanceof FlushMarker m) {
+                            m.done().countDown();
+                        }
+                    }
+                    items.clear();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.error("TokenKeeper ledger writer: unexpected failure; continuing", e);
+            }
+        }
+    }
+
+    /**
+     * Remembers a permit's event among the recent requests. If an earlier attempt under the same
+     * request id was recorded with another time (a re-stamped record of that request), the event
+     * takes that attempt's id and time: stored already, it is then a duplicate, and what its permit
+     * counted is taken back after the batch, as for any duplicate; not stored yet, the later one is.
+     */
+    private Pending rememberSettled(Pending p) {
+        EventIds.RequestKey key = p.remember();
+        if (key == null) {
+            return p;
+        }
+        long firstAt = recent.firstAt(key, p.row().at());
+        return firstAt == RecentRequests.NONE || firstAt == p.row().at() ? p : p.withFirstAttempt(firstAt);
+    }
+
+    /**
+     * Writes the batch: retried while the database is unavailable; retried once more when the
+     * database answers (a transient conflict); then split, to isolate the events that cannot be
+     * stored, which are dropped, counted and logged in one line for the batch.
+     */
+    private void writeBatch(WriterSession session, List<Pending> rows) throws InterruptedException {
+        List<Pending> dropped = new ArrayList<>();
+        String[] firstError = new String[1];
+        writeUntilDone(session, rows, dropped, firstError);
+        if (!dropped.isEmpty()) {
+            StringBuilder ids = new StringBuilder();
+            for (int i = 0; i < Math.min(5, dropped.size()); i++) {
+                UsageRow r = dropped.get(i).row();
+                ids.append(i == 0 ? "" : ", ").append(r.id()).append(" (tenant ").append(r.tenantId()).append(')');
+            }
+            LOG.error("TokenKeeper ledger: {} of {} events of a batch cannot be stored and were dropped ({}{}): {}",
+                    dropped.size(), rows.size(), ids, dropped.size() > 5 ? ", ..." : "", firstError[0]);
+        }
+    }
+
+    private void writeUntilDone(WriterSession session, List<Pending> rows, List<Pending> dropped,
+            String[] firstError) throws InterruptedException {
+        long backoff = 50;
+        int failuresWhileUp = 0;
+        while (true) {
+            try {
+                write(session, rows);
+                return;
+            } catch (RuntimeException e) {
+                failedBatches.increment();
+                boolean up = storage.health().up();
+                if (up && ++failuresWhileUp >= 2) {
+                    // The database answers and the batch failed twice: the batch itself is at fault.
+                    if (rows.size() == 1) {
+                        Pending p = rows.get(0);
+                        poisoned.increment();
+                        if (p.counted()) {
+                            budgets.add(p.charges(), -1);
+                        }
+                        budgets.releaseReservations(p.reservations());
+                        budgets.leaseUsage(p.leaseUses(), false);
+                        dropped.add(p);
+                        if (firstError[0] == null) {
+                            firstError[0] = e.getMessage();
+                        }
+                        return;
+                    }
+                    int mid = rows.size() / 2;
+                    writeUntilDone(session, rows.subList(0, mid), dropped, firstError);
+                    writeUntilDone(session, rows.subList(mid, rows.size()), dropped, firstError);
+                    return;
+                }
+                if (up) {
+                    // The database answers: retry once at once (a conflict passes); no wait, or a batch of
+                    // events that all fail would take a wait per event to be taken apart. Only the whole
+                    // batch's first failure is a warning; its parts' are details.
+                    if (dropped.isEmpty() && firstError[0] == null) {
+                        LOG.warn("TokenKeeper ledger: writing {} events failed; retrying once: {}", rows.size(),
+                                e.getMessage());
+                        firstError[0] = e.getMessage();
+                    } else {
+                        LOG.debug("TokenKeeper ledger: writing {} events failed; retrying once: {}", rows.size(),
+                                e.getMessage());
+                    }
+                    continue;
+                }
+                LOG.warn("TokenKeeper ledger: writing {} events failed, retrying in {} ms: {}",
+                        rows.size(), backoff, e.getMessage());
+                Thread.sleep(backoff);
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+            }
+        }
+    }
+
+    /** One transaction: the events (skipping those already recorded) and the roll-ups of the new ones. */
+    @SuppressWarnings("ArrayRecordComponent") // a transaction's result, read once, never compared
+    private record Committed(boolean[] inserted, List<LimitAlert> alerts) {}
+
+    private void write(WriterSession session, List<Pending> items) {
+        List<UsageRow> rows = new ArrayList<>(items.size());
+        for (Pending p : items) {
+            rows.add(p.row());
+        }
+        Committed committed = session.write(tx -> {
+            boolean[] inserted = storage.usage().insertEvents(tx, rows);
+            Map<HourlyRollup.Key, HourlyRollup.Sums> sums = new HashMap<>();
+            TreeMap<LimitCharge.Key, Long> counters = new TreeMap<>();
+            for (int i = 0; i < inserted.length; i++) {
+                if (inserted[i]) {
+                    UsageRow row = rows.get(i);
+                    if (!DENIED.equals(row.outcome())) { // refusals are traces only: analytics count calls made
+                        sums.computeIfAbsent(HourlyRollup.Key.of(row), k -> new HourlyRollup.Sums()).add(row);
+                    }
+                    for (LimitCharge c : items.get(i).charges()) {
+                        counters.merge(c.key(), c.units(), Long::sum);
+                    }
+                }
+            }
+            List<HourlyRollup> increments = new ArrayList<>(sums.size());
+            sums.forEach((key, sum) -> increments.add(sum.toRollup(key)));
+            storage.usage().addToRollups(tx, increments);
+            // usage taken from leases leaves them (the counters' reserved and the lease rows)
+            List<Budgets.LeaseUse> leaseUses = new ArrayList<>();
+            for (int i = 0; i < items.size(); i++) {
+                if (inserted[i]) {
+                    leaseUses.addAll(items.get(i).leaseUses());
+                }
+            }
+            List<String> reservations = new ArrayList<>();
+            for (Pending p : items) {
+                reservations.addAll(p.reservations()); // the usage below replaces them
+            }
+            Map<LimitCharge.Key, Long> totals = budgets.commitUsage(tx, counters, leaseUses, reservations);
+            return new Committed(inserted, limitAlerts.crossings(tx, counters, totals));
+        });
+        limitAlerts.announce(committed.alerts());
+        boolean[] ok = committed.inserted();
+        int n = 0;
+        for (int i = 0; i < ok.length; i++) {
+            budgets.leaseUsage(items.get(i).leaseUses(), ok[i]);
+            if (ok[i]) {
+                n++;
+            } else if (items.get(i).counted()) {
+                // stored before (by another instance, or before a restart): take back what was counted
+                budgets.add(items.get(i).charges(), -1);
+            }
+        }
+        written.add(n);
+        duplicates.add(rows.size() - n);
+    }
+}
