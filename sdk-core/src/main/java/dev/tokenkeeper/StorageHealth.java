@@ -7,10 +7,10 @@ import org.jspecify.annotations.Nullable;
  * The result of a storage round trip made by {@link TokenKeeper#storageHealth()}.
  *
  * @param up whether the database answered
- * @param backend {@code "sqlite"} or {@code "postgresql"}
+ * @param backend the database
  * @param schemaVersion the applied migration version, or {@code null} when unknown
  * @param latency how long the round trip took
  * @param error a short description of the failure when {@code up} is false
  */
 public record StorageHealth(
-        boolean up, String backend, @Nullable String schemaVersion, Duration latency, @Nullable String error) {}
+        boolean up, StorageBackend backend, @Nullable String schemaVersion, Duration latency, @Nullable String error) {}

@@ -118,7 +118,7 @@ public final class TokenKeeper implements AutoCloseable {
         if (b.priceFile != null) {
             importPriceFile(pricing, b.priceFile);
         }
-        boolean shared = b.sharedBudgets != null ? b.sharedBudgets : storage.backend().equals("postgresql");
+        boolean shared = b.sharedBudgets != null ? b.sharedBudgets : storage.backend() == StorageBackend.POSTGRESQL;
         this.limitCache = new LimitCache(storage, b.clock, b.limitSyncInterval, b.clockSkewMargin);
         this.budgets = new Budgets(storage, b.clock, RateBuckets.create(b.rateLimitBackend, storage, b.clock),
                 b.rateLimitFailurePolicy, shared,
@@ -130,7 +130,7 @@ public final class TokenKeeper implements AutoCloseable {
         this.listeners = new Listeners(keeperListeners);
         List<LimitAlertListener> alertListeners = new ArrayList<>(b.limitAlertListeners);
         ServiceLoader.load(LimitAlertListener.class, TokenKeeper.class.getClassLoader()).forEach(alertListeners::add);
-        alertListeners.addAll(keeperListeners);
+        keeperListeners.forEach(l -> alertListeners.add(l::onAlert));
         this.usage = new DefaultUsageService(storage, b.clock, pricing, limitCache, budgets,
                 new LimitAlerts(storage, auditor, b.clock, alertListeners), listeners,
                 new LedgerSettings(b.synchronousLedger, b.ledgerQueueCapacity, b.ledgerBatchSize, b.ledgerFlushInterval,
@@ -323,8 +323,8 @@ public final class TokenKeeper implements AutoCloseable {
         return maintenance.cadences();
     }
 
-    /** {@code sqlite} or {@code postgresql}. */
-    public String backend() {
+    /** The database this keeper stores its state in. */
+    public StorageBackend backend() {
         return storage.backend();
     }
 

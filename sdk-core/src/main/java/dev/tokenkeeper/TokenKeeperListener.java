@@ -19,7 +19,7 @@ import dev.tokenkeeper.usage.UsageEvent;
  * (count, don't log synchronously). Alerts arrive on the ledger's writer thread. An exception thrown
  * here is logged and changes nothing of the decision or the recording.
  */
-public interface TokenKeeperListener extends LimitAlertListener {
+public interface TokenKeeperListener {
 
     /** An {@code authorize} decision: a permit, or a denial with its reason. */
     default void onAuthorize(CallRequest call, Admission admission) {}
@@ -30,7 +30,6 @@ public interface TokenKeeperListener extends LimitAlertListener {
     /** An event accepted for the ledger, with its exact cost (queued or, in synchronous mode, committed). */
     default void onUsage(UsageEvent event, RecordedUsage recorded) {}
 
-    /** A limit alert: a threshold crossed, once per limit, window and threshold. */
-    @Override
+    /** A limit alert: a threshold crossed, once per limit, window and threshold (as {@link LimitAlertListener} receives it). */
     default void onAlert(LimitAlert alert) {}
 }

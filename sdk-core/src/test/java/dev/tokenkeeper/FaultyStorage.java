@@ -141,7 +141,7 @@ final class FaultyStorage implements Storage {
     }
 
     @Override
-    public String backend() {
+    public StorageBackend backend() {
         return real.backend();
     }
 

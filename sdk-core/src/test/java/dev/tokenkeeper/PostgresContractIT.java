@@ -26,7 +26,7 @@ class PostgresContractIT extends TokenKeeperContract {
     }
 
     @Override
-    protected String expectedBackend() {
-        return "postgresql";
+    protected StorageBackend expectedBackend() {
+        return StorageBackend.POSTGRESQL;
     }
 }

@@ -32,7 +32,7 @@ class SqliteContractTest extends TokenKeeperContract {
     }
 
     @Override
-    protected String expectedBackend() {
-        return "sqlite";
+    protected StorageBackend expectedBackend() {
+        return StorageBackend.SQLITE;
     }
 }

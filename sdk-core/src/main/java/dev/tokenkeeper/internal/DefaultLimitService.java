@@ -84,7 +84,7 @@ public final class DefaultLimitService implements LimitService {
             Limit old = storage.limits().find(tx, tenantId, limitId).orElseThrow(() -> notFound(tenantId, limitId));
             long amount = change.amount() != null ? change.amount() : old.amount();
             long grace = change.grace() != null ? change.grace() : old.grace();
-            dev.tokenkeeper.limits.LimitRules.rate(old.metric(), old.period(), amount, grace);
+            dev.tokenkeeper.internal.limits.RateUnits.checkFits(old.metric(), old.period(), amount, grace);
             Limit updated = new Limit(old.id(), old.tenantId(), change.name() != null ? change.name() : old.name(),
                     old.scope(), old.scopeId(), old.provider(), old.model(), old.metric(), old.period(), old.zone(),
                     amount, grace, change.alertThresholds() != null ? change.alertThresholds() : old.alertThresholds(),

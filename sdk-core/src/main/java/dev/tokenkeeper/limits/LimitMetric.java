@@ -10,20 +10,6 @@ public enum LimitMetric {
     REQUESTS;
 
     /**
-     * The most a rate limit ({@link LimitPeriod#ROLLING_MINUTE}) may hold, amount + grace, in
-     * {@link #rateUnits rate units}: Bucket4j refills at most one unit per nanosecond.
-     */
-    public static final long MAX_RATE_UNITS = 60_000_000_000L;
-
-    /**
-     * What a rate limit's bucket counts for {@code units} of this metric: dollars in whole
-     * microdollars (rounded up, so a call always counts), tokens and requests as they are.
-     */
-    public long rateUnits(long units) {
-        return this == COST_USD ? -Math.floorDiv(-units, 1_000_000L) : units;
-    }
-
-    /**
      * An amount of this metric as people read it: {@code $0.25} for dollars, {@code 1000 tokens},
      * {@code 60 requests}.
      */
@@ -74,10 +60,5 @@ public enum LimitMetric {
                     + name().toLowerCase(java.util.Locale.ROOT) + " from 0 to " + LimitRules.MAX_UNITS);
         }
         return units;
-    }
-
-    /** The inverse of {@link #rateUnits}, for reporting. */
-    public long fromRateUnits(long rateUnits) {
-        return this == COST_USD ? Math.multiplyExact(rateUnits, 1_000_000L) : rateUnits;
     }
 }

@@ -5,8 +5,7 @@ import java.util.List;
 import java.util.TreeSet;
 
 /** The checks shared by {@link LimitSpec} and {@link LimitChange}. */
-/** Checks shared by limit specs and changes. */
-public final class LimitRules {
+final class LimitRules {
     static final int MAX_THRESHOLDS = 10;
     /** The largest amount + grace: half the range of a counter, so that overruns cannot overflow it. */
     static final long MAX_UNITS = Long.MAX_VALUE / 2;
@@ -24,15 +23,6 @@ public final class LimitRules {
         if (amount > MAX_UNITS || grace > MAX_UNITS - amount) {
             throw new InvalidRequestException("amount", "amount + grace must be at most " + MAX_UNITS
                     + " units (for a dollar limit: $" + dev.tokenkeeper.pricing.Money.ofPicos(MAX_UNITS) + ")");
-        }
-    }
-
-    /** A rate limit's bucket must fit Bucket4j's refill rate (at most one unit per nanosecond). */
-    public static void rate(LimitMetric metric, LimitPeriod period, long amount, long grace) {
-        if (period.rolling() && metric.rateUnits(amount + grace) > LimitMetric.MAX_RATE_UNITS) {
-            throw new InvalidRequestException("amount", "a rate limit may hold at most "
-                    + LimitMetric.MAX_RATE_UNITS + " " + (metric == LimitMetric.COST_USD ? "microdollars ($60,000)"
-                            : metric.name().toLowerCase(java.util.Locale.ROOT)) + " per minute, amount + grace");
         }
     }
 

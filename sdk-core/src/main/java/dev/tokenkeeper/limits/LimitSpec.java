@@ -61,7 +61,7 @@ public record LimitSpec(
         requireNonNull(period, "period");
         requireNonNull(zone, "zone");
         LimitRules.amounts(amount, grace);
-        LimitRules.rate(metric, period, amount, grace);
+        dev.tokenkeeper.internal.limits.RateUnits.checkFits(metric, period, amount, grace);
         alertThresholds = LimitRules.thresholds(alertThresholds);
         requireNonNull(actor, "actor");
     }

@@ -30,7 +30,7 @@ public class TokenKeeperHealthIndicator extends AbstractHealthIndicator {
         } else {
             builder.down().withDetail("error", String.valueOf(s.error()));
         }
-        builder.withDetail("backend", s.backend());
+        builder.withDetail("backend", s.backend().id());
         if (s.schemaVersion() != null) {
             builder.withDetail("schemaVersion", s.schemaVersion());
         }

@@ -38,7 +38,7 @@ class TokenKeeperAutoConfigurationTest {
                 .run(ctx -> {
                     assertThat(ctx).hasSingleBean(TokenKeeper.class);
                     TokenKeeper keeper = ctx.getBean(TokenKeeper.class);
-                    assertThat(keeper.backend()).isEqualTo("sqlite");
+                    assertThat(keeper.backend()).isEqualTo(dev.tokenkeeper.StorageBackend.SQLITE);
                     keeper.tenants().ensure("acme", "Acme");
                     // synchronous ledger from the properties: committed before record returns
                     assertThat(keeper.usage().record(UsageEvent.builder().requestId("r1").tenant("acme")

@@ -35,7 +35,7 @@ public class HealthController {
         }
         Map<String, Object> storage = new LinkedHashMap<>();
         storage.put("status", h.up() ? "UP" : "DOWN");
-        storage.put("backend", h.backend());
+        storage.put("backend", h.backend().id());
         storage.put("schema_version", h.schemaVersion());
         storage.put("latency_ms", h.latency().toNanos() / 1_000_000.0);
         if (h.error() != null) {

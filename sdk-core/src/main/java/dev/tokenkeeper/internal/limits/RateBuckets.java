@@ -37,8 +37,8 @@ public abstract class RateBuckets implements AutoCloseable {
 
     static BucketConfiguration configuration(Limit l) {
         return BucketConfiguration.builder()
-                .addLimit(limit -> limit.capacity(l.metric().rateUnits(l.amount() + l.grace()))
-                        .refillGreedy(Math.max(1, l.metric().rateUnits(l.amount())), Duration.ofMinutes(1)))
+                .addLimit(limit -> limit.capacity(RateUnits.of(l.metric(), l.amount() + l.grace()))
+                        .refillGreedy(Math.max(1, RateUnits.of(l.metric(), l.amount())), Duration.ofMinutes(1)))
                 .build();
     }
 
@@ -68,9 +68,9 @@ public abstract class RateBuckets implements AutoCloseable {
         return switch (backend.kind()) {
             case LOCAL -> new Local(time);
             case DATABASE -> {
-                if (!storage.backend().equals("postgresql")) {
+                if (storage.backend() != dev.tokenkeeper.StorageBackend.POSTGRESQL) {
                     throw new IllegalArgumentException("rateLimitBackend: database() keeps buckets in PostgreSQL; "
-                            + "this keeper is on " + storage.backend() + " (use local() or redis(..))");
+                            + "this keeper is on " + storage.backend().id() + " (use local() or redis(..))");
                 }
                 yield RemoteRateBuckets.postgres(storage, time, backend.timeout());
             }

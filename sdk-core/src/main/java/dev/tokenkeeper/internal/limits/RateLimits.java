@@ -59,8 +59,8 @@ final class RateLimits {
                 continue;
             }
             LimitWindow w = l.windowAt(at);
-            long n = l.metric().rateUnits(units[i]); // a bucket counts dollars in microdollars
-            long capacity = l.metric().rateUnits(l.amount() + l.grace());
+            long n = RateUnits.of(l.metric(), units[i]); // a bucket counts dollars in microdollars
+            long capacity = RateUnits.of(l.metric(), l.amount() + l.grace());
             Bucket bucket;
             ConsumptionProbe probe;
             try {
@@ -80,7 +80,7 @@ final class RateLimits {
                 long wait = n > capacity ? Long.MAX_VALUE : probe.getNanosToWaitForRefill();
                 return Reservation.refused(l, w, wait == Long.MAX_VALUE ? null : Duration.ofNanos(wait));
             }
-            into.add(new Hold.InBucket(l, w, bucket, n, l.metric().fromRateUnits(capacity - probe.getRemainingTokens())));
+            into.add(new Hold.InBucket(l, w, bucket, n, RateUnits.toMetric(l.metric(), capacity - probe.getRemainingTokens())));
         }
         return null;
     }
@@ -88,7 +88,7 @@ final class RateLimits {
     /** The call is over: its bucket is corrected to what it really used. */
     void settle(Hold.InBucket h, long actualUnits) {
         LimitMetric m = h.limit().metric();
-        adjust(h.bucket(), m.rateUnits(actualUnits) - h.units());
+        adjust(h.bucket(), RateUnits.of(m, actualUnits) - h.units());
     }
 
     void release(Hold.InBucket h) {

@@ -32,8 +32,7 @@ public interface Storage extends AutoCloseable {
 
     LimitStore limits();
 
-    /** {@code sqlite} or {@code postgresql}. */
-    String backend();
+    dev.tokenkeeper.StorageBackend backend();
 
     StorageHealth health();
 

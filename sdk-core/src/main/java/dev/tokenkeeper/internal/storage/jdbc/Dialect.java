@@ -1,6 +1,7 @@
 package dev.tokenkeeper.internal.storage.jdbc;
 
 import dev.tokenkeeper.ErrorCode;
+import dev.tokenkeeper.StorageBackend;
 import dev.tokenkeeper.TokenKeeperException;
 import java.util.Locale;
 
@@ -14,22 +15,26 @@ import java.util.Locale;
  * {@link JdbcStorage}.
  */
 public enum Dialect {
-    SQLITE("sqlite"),
-    POSTGRESQL("postgresql");
+    SQLITE(StorageBackend.SQLITE),
+    POSTGRESQL(StorageBackend.POSTGRESQL);
 
-    private final String id;
+    private final StorageBackend backend;
 
-    Dialect(String id) {
-        this.id = id;
+    Dialect(StorageBackend backend) {
+        this.backend = backend;
+    }
+
+    public StorageBackend backend() {
+        return backend;
     }
 
     public String id() {
-        return id;
+        return backend.id();
     }
 
     /** Flyway locations: the shared scripts and this dialect's own. */
     String[] migrationLocations() {
-        return new String[] {"classpath:dev/tokenkeeper/db/migration/common", "classpath:dev/tokenkeeper/db/migration/" + id};
+        return new String[] {"classpath:dev/tokenkeeper/db/migration/common", "classpath:dev/tokenkeeper/db/migration/" + id()};
     }
 
     static Dialect fromProductName(String productName) {

@@ -287,8 +287,8 @@ public final class JdbcStorage implements Storage {
     }
 
     @Override
-    public String backend() {
-        return dialect.id();
+    public dev.tokenkeeper.StorageBackend backend() {
+        return dialect.backend();
     }
 
     @Override
@@ -301,10 +301,10 @@ public final class JdbcStorage implements Storage {
                     .mapTo(String.class)
                     .findOne()
                     .orElse(null));
-            return new StorageHealth(true, dialect.id(), version, Duration.ofNanos(System.nanoTime() - start), null);
+            return new StorageHealth(true, dialect.backend(), version, Duration.ofNanos(System.nanoTime() - start), null);
         } catch (JdbiException e) {
             return new StorageHealth(
-                    false, dialect.id(), null, Duration.ofNanos(System.nanoTime() - start), translate(e).getMessage());
+                    false, dialect.backend(), null, Duration.ofNanos(System.nanoTime() - start), translate(e).getMessage());
         }
     }
 
