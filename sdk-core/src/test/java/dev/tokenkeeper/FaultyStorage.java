@@ -1,7 +1,9 @@
 package dev.tokenkeeper;
 
 import dev.tokenkeeper.internal.storage.AuditStore;
+import dev.tokenkeeper.internal.storage.CounterStore;
 import dev.tokenkeeper.internal.storage.HourlyRollup;
+import dev.tokenkeeper.internal.storage.LeaseStore;
 import dev.tokenkeeper.internal.storage.LimitStore;
 import dev.tokenkeeper.internal.storage.PriceStore;
 import dev.tokenkeeper.internal.storage.SettingsStore;
@@ -138,6 +140,16 @@ final class FaultyStorage implements Storage {
     @Override
     public LimitStore limits() {
         return real.limits();
+    }
+
+    @Override
+    public CounterStore counters() {
+        return real.counters();
+    }
+
+    @Override
+    public LeaseStore leases() {
+        return real.leases();
     }
 
     @Override

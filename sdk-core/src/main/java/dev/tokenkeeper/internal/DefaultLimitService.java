@@ -112,7 +112,7 @@ public final class DefaultLimitService implements LimitService {
                 return old;
             }
             storage.limits().delete(tx, tenantId, limitId);
-            storage.limits().deleteCounters(tx, limitId);
+            storage.counters().deleteCounters(tx, limitId);
             storage.limits().recordChange(tx, Ids.uuid7(clock), scopeOf(old.get()), clock.millis());
             auditor.record(tx, tenantId, actor, AuditAction.LIMIT_DELETED, "limit", limitId, AuditOutcome.SUCCESS,
                     describe(old.get()));
@@ -147,8 +147,8 @@ public final class DefaultLimitService implements LimitService {
             return new LimitUsage(l, w, 0, 0);
         }
         long start = w.start().toEpochMilli();
-        long used = storage.read(tx -> storage.limits().used(tx, l.id(), start));
-        long reserved = shared ? storage.read(tx -> storage.limits().reserved(tx, l.id(), start))
+        long used = storage.read(tx -> storage.counters().used(tx, l.id(), start));
+        long reserved = shared ? storage.read(tx -> storage.counters().reserved(tx, l.id(), start))
                 : budgets.reservedOnThisInstance(l, now);
         return new LimitUsage(l, w, used, reserved);
     }

@@ -167,6 +167,47 @@ class OpenAiModelTest {
         });
     }
 
+    @Test
+    @DisplayName("the documentation's snippets: both decorators, one with a run, and the observing listener")
+    void docSnippets() throws Exception {
+        ChatModel openAiChatModel = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey("sk-test").modelName("gpt-4o")
+                .build();
+        StreamingChatModel openAiStreamingModel = OpenAiStreamingChatModel.builder().baseUrl(baseUrl)
+                .apiKey("sk-test").modelName("gpt-4o").build();
+        String callerToken = token.secret();
+        String agentRunId = "run-7";
+        // tag::langchain4j-decorators[]
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, openAiChatModel)
+                .secret(callerToken)          // the caller's TokenKeeper API token: whose limits apply
+                .run(agentRunId)              // optional: the run's own budget applies too
+                .build();
+
+        StreamingChatModel guardedStream = TokenKeeperStreamingChatModel.builder(keeper, openAiStreamingModel)
+                .secret(callerToken)          // the same settings as above, from the same DecoratorBuilder
+                .build();
+        // end::langchain4j-decorators[]
+        assertThat(guarded.chat(ask("hello")).aiMessage().text()).isEqualTo("hi there");
+        assertThat(stream(guardedStream, ask("hello")).get(20, TimeUnit.SECONDS)).isEqualTo("hello!");
+        assertThat(traces()).hasSize(2).anySatisfy(t -> assertThat(t.metadata()).containsEntry("run_id", agentRunId));
+
+        String tokenId = token.info().id();
+        String userId = "alice";
+        String projectId = "search";
+        ChatModel observed =
+                // tag::langchain4j-listener[]
+                OpenAiChatModel.builder()
+                        .baseUrl(baseUrl).apiKey("sk-test").modelName("gpt-4o")
+                        .listeners(List.of(new TokenKeeperUsageListener(keeper, "acme", tokenId, userId, projectId)))
+                        .build();
+                // end::langchain4j-listener[]
+        observed.chat(ask("hello"));
+        assertThat(traces()).hasSize(3).anySatisfy(t -> {
+            assertThat(t.userId()).isEqualTo(userId);
+            assertThat(t.projectId()).isEqualTo(projectId);
+            assertThat(t.counts().output()).isEqualTo(25);
+        });
+    }
+
     static CompletableFuture<String> stream(StreamingChatModel model, ChatRequest request) {
         CompletableFuture<String> done = new CompletableFuture<>();
         StringBuilder text = new StringBuilder();

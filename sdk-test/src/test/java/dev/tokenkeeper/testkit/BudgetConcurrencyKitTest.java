@@ -21,8 +21,10 @@ class BudgetConcurrencyKitTest {
         try (TokenKeeper keeper = TokenKeeper.builder().sqliteFile(dir.resolve("kit.db")).backgroundMaintenance(false)
                 .build()) {
             keeper.tenants().create("acme", "Acme", Actor.SYSTEM);
+            // tag::kit[]
             BudgetConcurrencyKit.Report r = BudgetConcurrencyKit.builder(List.of(keeper), "acme").build().run();
-            assertThat(r.passed()).as(r.toString()).isTrue();
+            if (!r.passed()) throw new AssertionError(r);
+            // end::kit[]
             assertThat(r.refused()).isPositive();
             assertThat(keeper.limits().list("acme", null, null, 10, null).items()).isEmpty();
         }

@@ -45,10 +45,23 @@ public final class AggregatedEvents {
         }
     }
 
+    /**
+     * A failed verification: counted under this small key, which is cheap to build and hash on the
+     * verification path (a malformed secret is refused in tens of nanoseconds, this included), and
+     * turned into its {@link Key} when the window is written.
+     */
+    private record Failure(String tenantId, @Nullable String tokenId, RejectionReason reason, @Nullable String source) {
+        Key key() {
+            return new Key(tenantId, ANONYMOUS, source, AuditAction.TOKEN_VERIFICATION_FAILED, "token", tokenId,
+                    AuditOutcome.FAILURE, Map.of("reason", reason.name()));
+        }
+    }
+
     private final Storage storage;
     private final Auditor auditor;
     private final Clock clock;
     private final ConcurrentHashMap<Key, LongAdder> counts = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Failure, LongAdder> failures = new ConcurrentHashMap<>();
     private volatile long windowStart;
 
     public AggregatedEvents(Storage storage, Auditor auditor, Clock clock) {
@@ -60,16 +73,23 @@ public final class AggregatedEvents {
 
     /** Counts one failed verification. */
     public void record(@Nullable String tenantId, @Nullable String tokenId, RejectionReason reason, @Nullable String source) {
-        count(new Key(tenantId == null ? SYSTEM_TENANT : tenantId, ANONYMOUS, source,
-                AuditAction.TOKEN_VERIFICATION_FAILED, "token", tokenId, AuditOutcome.FAILURE,
-                Map.of("reason", reason.name())));
+        Failure f = new Failure(tenantId == null ? SYSTEM_TENANT : tenantId, tokenId, reason, source);
+        LongAdder adder = failures.get(f);
+        if (adder == null) {
+            if (pendingKeys() >= MAX_KEYS) {
+                count(f.key().overflow());
+                return;
+            }
+            adder = failures.computeIfAbsent(f, k -> new LongAdder());
+        }
+        adder.increment();
     }
 
     /** Counts one occurrence of an event. */
     public void count(Key key) {
         LongAdder adder = counts.get(key);
         if (adder == null) {
-            if (counts.size() >= MAX_KEYS) {
+            if (pendingKeys() >= MAX_KEYS) {
                 key = key.overflow();
             }
             adder = counts.computeIfAbsent(key, k -> new LongAdder());
@@ -85,7 +105,13 @@ public final class AggregatedEvents {
         for (Key key : new ArrayList<>(counts.keySet())) {
             LongAdder adder = counts.remove(key);
             if (adder != null && adder.sum() > 0) {
-                drained.put(key, adder.sum());
+                drained.merge(key, adder.sum(), Long::sum);
+            }
+        }
+        for (Failure f : new ArrayList<>(failures.keySet())) {
+            LongAdder adder = failures.remove(f);
+            if (adder != null && adder.sum() > 0) {
+                drained.merge(f.key(), adder.sum(), Long::sum);
             }
         }
         windowStart = end;
@@ -114,6 +140,6 @@ public final class AggregatedEvents {
 
     /** Distinct keys counted in the current window (for tests and metrics). */
     public int pendingKeys() {
-        return counts.size();
+        return counts.size() + failures.size();
     }
 }

@@ -296,14 +296,14 @@ public final class Budgets {
             leaseShrink.merge(u.lease().id(), u.units(), Long::sum);
             leaseKeys.put(u.lease().id(), k);
         }
-        Map<LimitCharge.Key, Long> totals = storage.limits().addToCounters(tx, charges, reservedDeltas);
-        for (String gone : storage.limits().shrinkLeaseRows(tx, leaseShrink)) {
+        Map<LimitCharge.Key, Long> totals = storage.counters().addToCounters(tx, charges, reservedDeltas);
+        for (String gone : storage.leases().shrinkLeaseRows(tx, leaseShrink)) {
             // released by the sweep already: its counter gave its units back then
             LimitCharge.Key k = Objects.requireNonNull(leaseKeys.get(gone));
-            storage.limits().addReserved(tx, k.limitId(), k.windowStart(), Objects.requireNonNull(leaseShrink.get(gone)));
+            storage.counters().addReserved(tx, k.limitId(), k.windowStart(), Objects.requireNonNull(leaseShrink.get(gone)));
         }
         for (String rid : reservationIds) {
-            storage.limits().releaseReservation(tx, rid);
+            storage.counters().releaseReservation(tx, rid);
         }
         return totals;
     }

@@ -1,7 +1,8 @@
 package dev.tokenkeeper.internal.limits;
 
 import dev.tokenkeeper.internal.storage.LimitCharge;
-import dev.tokenkeeper.internal.storage.LimitStore;
+import dev.tokenkeeper.internal.storage.CounterStore;
+import dev.tokenkeeper.internal.storage.LeaseStore;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.util.Ticker;
 import dev.tokenkeeper.limits.Limit;
@@ -268,13 +269,13 @@ public final class Leases {
         long have = lease.takeAllFree(); // released units count towards the need
         long debt = Math.max(0, -lease.free.get()); // usage beyond what calls took, not reserved yet
         long now = clock.millis();
-        LimitStore.Taken taken;
+        LeaseStore.Taken taken;
         long wantDb = Math.max(0, want + debt - have);
         try {
             long cap = l.amount() + l.grace();
             long minDb = Math.max(0, min + debt - have);
-            taken = wantDb == 0 ? new LimitStore.Taken(0, lease.claimedAtGrowth)
-                    : storage.write(tx -> storage.limits().takeOnLease(tx, lease.id, l.id(), lease.windowStart,
+            taken = wantDb == 0 ? new LeaseStore.Taken(0, lease.claimedAtGrowth)
+                    : storage.write(tx -> storage.leases().takeOnLease(tx, lease.id, l.id(), lease.windowStart,
                             wantDb, minDb, cap, now + ttl));
         } catch (RuntimeException e) {
             lease.free.addAndGet(have);
@@ -345,7 +346,7 @@ public final class Leases {
                 long need = n - Math.min(lease.free.get(), n); // a debt (free < 0) is covered too
                 boolean exactBefore = lease.exact;
                 long granted = storage.write(tx -> {
-                    LimitStore.CounterState c = storage.limits().lockCounter(tx, l.id(), lease.windowStart);
+                    CounterStore.CounterState c = storage.counters().lockCounter(tx, l.id(), lease.windowStart);
                     if (c.recalled()) {
                         lease.exact = true;
                     }
@@ -354,7 +355,7 @@ public final class Leases {
                         return -1L;
                     }
                     long g = lease.exact ? need : Math.max(need, room / DIVISOR);
-                    if (g > 0 && !storage.limits().growLease(tx, lease.id, l.id(), lease.windowStart, g, cap,
+                    if (g > 0 && !storage.leases().growLease(tx, lease.id, l.id(), lease.windowStart, g, cap,
                             now + ttl)) {
                         return -1L;
                     }
@@ -375,7 +376,7 @@ public final class Leases {
                     // the first refusal in this window: ask every instance for its unused lease
                     lease.exact = true;
                     boolean others = storage.write(
-                            tx -> storage.limits().recall(tx, l.id(), lease.windowStart, now, lease.id));
+                            tx -> storage.counters().recall(tx, l.id(), lease.windowStart, now, lease.id));
                     giveBack(lease);
                     waiting = others; // no other instance holds a lease here: nothing to wait for
                     deadline = ticker.read() + recallWait * 1_000_000L;
@@ -430,7 +431,7 @@ public final class Leases {
 
     /** Adds real usage (or calls in flight) to a lease with no cap check: it happened already. */
     private void reserveUnconditionally(Lease lease, long units, long now) {
-        storage.write(tx -> storage.limits().growLease(tx, lease.id, lease.limitId, lease.windowStart, units,
+        storage.write(tx -> storage.leases().growLease(tx, lease.id, lease.limitId, lease.windowStart, units,
                 Long.MAX_VALUE, now + ttl));
     }
 
@@ -441,7 +442,7 @@ public final class Leases {
             return;
         }
         try {
-            boolean present = storage.write(tx -> storage.limits().shrinkLease(tx, lease.id, lease.limitId, lease.windowStart, x));
+            boolean present = storage.write(tx -> storage.leases().shrinkLease(tx, lease.id, lease.limitId, lease.windowStart, x));
             if (present) {
                 lease.held.addAndGet(-x);
             } else {
@@ -458,7 +459,7 @@ public final class Leases {
         for (Lease l : some) {
             // one short transaction per lease: it holds one row lock, so it cannot deadlock with the
             // ledger's writer, which updates many lease rows at once
-            boolean gone = !storage.write(tx -> storage.limits().renewLeases(tx, List.of(l.id), now + ttl))
+            boolean gone = !storage.write(tx -> storage.leases().renewLeases(tx, List.of(l.id), now + ttl))
                     .isEmpty();
             if (gone) {
                 // the row expired (this instance stalled) and was released: what calls in flight hold is
@@ -483,7 +484,7 @@ public final class Leases {
         }
         long now = clock.millis();
         long since = lastRecallCheck - 1_000; // overlapping checks: a recall is never missed
-        List<LimitCharge.Key> recalled = storage.read(tx -> storage.limits().recalledSince(tx, since));
+        List<LimitCharge.Key> recalled = storage.read(tx -> storage.counters().recalledSince(tx, since));
         lastRecallCheck = now;
         for (LimitCharge.Key k : recalled) {
             Lease lease = leases.get(k);

@@ -81,7 +81,7 @@ public final class LimitAlerts {
 
     private void fire(StorageTx tx, List<LimitAlert> alerts, Limit l, LimitWindow w, LimitAlert.Kind kind, int percent,
             String threshold, long used, long now) {
-        if (!storage.limits().insertAlert(tx, l.id(), w.start().toEpochMilli(), threshold, used, now)) {
+        if (!storage.counters().insertAlert(tx, l.id(), w.start().toEpochMilli(), threshold, used, now)) {
             return;
         }
         Map<String, String> meta = new LinkedHashMap<>();

@@ -108,7 +108,7 @@ final class LocalCounters implements BudgetStrategy {
         LimitCharge.Key key = new LimitCharge.Key(limitId, windowStart);
         Counter c = counters.get(key); // the common case, without computeIfAbsent's lock and lambda
         return c != null ? c : counters.computeIfAbsent(key,
-                k -> new Counter(storage.read(tx -> storage.limits().used(tx, limitId, windowStart)), windowEnd));
+                k -> new Counter(storage.read(tx -> storage.counters().used(tx, limitId, windowStart)), windowEnd));
     }
 
     /** What calls in flight on this instance hold in the limit's window containing {@code at}. */

@@ -45,7 +45,7 @@ final class StoredReservations implements BudgetStrategy {
                     }
                     LimitWindow w = l.windowAt(at);
                     String rid = permitKey + ":" + l.id();
-                    long claimed = storage.limits().reserve(tx, rid, l.id(), w.start().toEpochMilli(), units[i],
+                    long claimed = storage.counters().reserve(tx, rid, l.id(), w.start().toEpochMilli(), units[i],
                             l.amount() + l.grace(), expiresAt);
                     if (claimed < 0) {
                         throw new Refused(i);
@@ -65,7 +65,7 @@ final class StoredReservations implements BudgetStrategy {
     void adjust(List<Hold.Stored> holds, long[] actualUnits) {
         storage.write(tx -> {
             for (int i = 0; i < holds.size(); i++) {
-                storage.limits().adjustReservation(tx, holds.get(i).reservationId(), actualUnits[i]);
+                storage.counters().adjustReservation(tx, holds.get(i).reservationId(), actualUnits[i]);
             }
             return null;
         });
@@ -78,7 +78,7 @@ final class StoredReservations implements BudgetStrategy {
         }
         storage.write(tx -> {
             for (String id : ids) {
-                storage.limits().releaseReservation(tx, id);
+                storage.counters().releaseReservation(tx, id);
             }
             return null;
         });
@@ -86,6 +86,6 @@ final class StoredReservations implements BudgetStrategy {
 
     /** Releases the reservations whose permits expired, on any instance. */
     int releaseExpired(Instant now) {
-        return storage.write(tx -> storage.limits().releaseExpiredReservations(tx, now.toEpochMilli()));
+        return storage.write(tx -> storage.counters().releaseExpiredReservations(tx, now.toEpochMilli()));
     }
 }

@@ -32,6 +32,10 @@ public interface Storage extends AutoCloseable {
 
     LimitStore limits();
 
+    CounterStore counters();
+
+    LeaseStore leases();
+
     dev.tokenkeeper.StorageBackend backend();
 
     StorageHealth health();

@@ -49,6 +49,8 @@ public final class JdbcStorage implements Storage {
     private final JdbcUsageStore usage;
     private final JdbcPriceStore prices = new JdbcPriceStore();
     private final JdbcLimitStore limits;
+    private final JdbcCounterStore counters;
+    private final JdbcLeaseStore leases;
 
     /** How long a writer of this process waits for its turn on SQLite: as long as SQLite's busy timeout. */
     static final Duration SQLITE_WRITE_WAIT = DataSources.SQLITE_BUSY_TIMEOUT;
@@ -65,14 +67,16 @@ public final class JdbcStorage implements Storage {
     }
 
     private JdbcStorage(DataSource dataSource, @Nullable AutoCloseable ownedPool, Dialect dialect) {
-        this.sqliteWrites = dialect == Dialect.SQLITE ? new ReentrantLock(true) : null;
+        this.sqliteWrites = dialect.serializesWriters() ? new ReentrantLock(true) : null;
         this.dataSource = dataSource;
         this.ownedPool = ownedPool;
         this.dialect = dialect;
         this.jdbi = Jdbi.create(dataSource);
         this.usage = new JdbcUsageStore(dialect);
-        this.limits = new JdbcLimitStore(dialect);
-        this.checkpointer = dialect == Dialect.SQLITE ? new SqliteCheckpointer(jdbi) : null;
+        this.limits = new JdbcLimitStore();
+        this.counters = new JdbcCounterStore(dialect);
+        this.leases = new JdbcLeaseStore(dialect);
+        this.checkpointer = dialect.serializesWriters() ? new SqliteCheckpointer(jdbi) : null;
     }
 
     /**
@@ -195,7 +199,7 @@ public final class JdbcStorage implements Storage {
             try {
                 if (handle == null) {
                     handle = jdbi.open();
-                    if (dialect == Dialect.SQLITE) {
+                    if (dialect.serializesWriters()) {
                         // A batch of 10,000 events dirties more pages than SQLite's default 2 MiB cache holds,
                         // which would spill them to the WAL before the commit.
                         handle.execute("PRAGMA cache_size = -" + WRITER_CACHE_KIB);
@@ -274,6 +278,16 @@ public final class JdbcStorage implements Storage {
     @Override
     public LimitStore limits() {
         return limits;
+    }
+
+    @Override
+    public dev.tokenkeeper.internal.storage.CounterStore counters() {
+        return counters;
+    }
+
+    @Override
+    public dev.tokenkeeper.internal.storage.LeaseStore leases() {
+        return leases;
     }
 
     @Override

@@ -129,26 +129,13 @@ final class JdbcUsageStore implements UsageStore {
                         .collect(Collectors.joining(", "));
     }
 
-    /**
-     * Rows per multi-row statement on SQLite, largest first. A batch is cut greedily into these sizes,
-     * so a writer session prepares at most five statements per table, whatever its batch sizes.
-     */
-    static final int[] CHUNKS = {500, 100, 20, 5, 1};
-
     private final Dialect dialect;
 
     JdbcUsageStore(Dialect dialect) {
         this.dialect = dialect;
     }
 
-    /**
-     * Inserts, skipping ids already stored. PostgreSQL writes the rows with {@code COPY} inside a
-     * savepoint, falling back to {@code INSERT ... ON CONFLICT DO NOTHING RETURNING id} over
-     * {@code unnest} when a row is stored already (see {@link #copied}). SQLite runs multi-row
-     * {@code VALUES} without {@code RETURNING},
-     * which costs it a fifth of the insert time, inside a savepoint: when the count of rows inserted
-     * shows a duplicate (a rare retry), the chunk is rolled back and run again with {@code RETURNING}.
-     */
+    /** Inserts, skipping ids already stored, the way the dialect does it fastest ({@link Dialect#insertNew}). */
     @Override
     public boolean[] insertEvents(StorageTx tx, List<UsageRow> rows) {
         boolean[] inserted = new boolean[rows.size()];
@@ -160,118 +147,13 @@ final class JdbcUsageStore implements UsageStore {
                 unique.add(rows.get(i));
             }
         }
-        String head = "INSERT INTO tk_usage_events (" + EVENT_COLUMNS + ") ";
-        String tail = " ON CONFLICT (tenant_id, id) DO NOTHING";
-        String returning = " RETURNING id";
         try {
-            if (dialect == Dialect.POSTGRESQL) {
-                if (copied(tx, unique)) {
-                    for (UsageRow r : unique) {
-                        inserted[index(firstIndex, r.id())] = true;
-                    }
-                } else {
-                    run(tx, unique, EVENT, head, tail + returning, (ps, chunk) -> markReturned(ps, firstIndex, inserted));
-                }
-            } else {
-                run(tx, unique, EVENT, head, tail, (ps, chunk) -> {
-                    exec(tx, "SAVEPOINT tk_events");
-                    if (ps.executeUpdate() == chunk.size()) {
-                        exec(tx, "RELEASE tk_events");
-                        for (UsageRow r : chunk) {
-                            inserted[index(firstIndex, r.id())] = true;
-                        }
-                        return;
-                    }
-                    exec(tx, "ROLLBACK TO tk_events");
-                    exec(tx, "RELEASE tk_events");
-                    String sql = sql(head, tail + returning, chunk.size(),
-                            () -> head + "VALUES " + placeholders(chunk.size(), EVENT.size()) + tail + returning);
-                    withStatement(tx, sql, again -> {
-                        bind(again, chunk, EVENT);
-                        markReturned(again, firstIndex, inserted);
-                    });
-                });
-            }
+            dialect.insertNew(tx, unique, EVENT, "tk_usage_events", "INSERT INTO tk_usage_events (" + EVENT_COLUMNS + ") ",
+                    " ON CONFLICT (tenant_id, id) DO NOTHING", firstIndex, UsageRow::id, inserted);
         } catch (SQLException e) {
             throw new StorageException("writing usage events failed: " + e.getMessage(), e);
         }
         return inserted;
-    }
-
-    private static final String COPY_EVENTS = "COPY tk_usage_events (" + EVENT_COLUMNS + ") FROM STDIN";
-
-    /**
-     * PostgreSQL: writes the rows with {@code COPY}, which the server takes about 2.7 times as fast
-     * as the same rows through {@code INSERT ... SELECT FROM unnest(..)} (measured: 369,000 against
-     * 135,000 rows/s of this shape), inside a savepoint. {@code COPY} has no {@code ON CONFLICT}: when
-     * a row is stored already (a rare retry), the savepoint is rolled back and this answers
-     * {@code false}, and the caller inserts the batch the slow way, skipping what is stored. Also
-     * {@code false}, touching nothing, when the connection is not PostgreSQL's own driver.
-     */
-    private static boolean copied(StorageTx tx, List<UsageRow> rows) throws SQLException {
-        Connection c = JdbcTx.of(tx).getConnection();
-        if (rows.isEmpty() || !c.isWrapperFor(PGConnection.class)) {
-            return false;
-        }
-        String data = copyText(rows, EVENT);
-        exec(tx, "SAVEPOINT tk_events");
-        try {
-            c.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY_EVENTS, new StringReader(data));
-        } catch (SQLException e) {
-            if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
-                throw e;
-            }
-            exec(tx, "ROLLBACK TO tk_events");
-            exec(tx, "RELEASE tk_events");
-            return false;
-        } catch (IOException e) {
-            throw new SQLException("copying usage events failed: " + e.getMessage(), e);
-        }
-        exec(tx, "RELEASE tk_events");
-        return true;
-    }
-
-    private static final String UNIQUE_VIOLATION = "23505";
-
-    /**
-     * The rows in {@code COPY}'s text format: tab-separated columns, one line per row, {@code \N} for
-     * NULL, and backslash, newline, carriage return and tab escaped with a backslash (PostgreSQL
-     * documentation, COPY, "Text Format").
-     */
-    static <T> String copyText(List<T> rows, List<Column<T>> columns) {
-        StringBuilder b = new StringBuilder(rows.size() * 64 * columns.size() / 8);
-        for (T row : rows) {
-            for (int i = 0; i < columns.size(); i++) {
-                if (i > 0) {
-                    b.append('\t');
-                }
-                columns.get(i).appendCopyText(b, row);
-            }
-            b.append('\n');
-        }
-        return b.toString();
-    }
-
-    /** The position of a row the statement was given (the database returns only ids it was given). */
-    private static int index(Map<String, Integer> firstIndex, String id) {
-        Integer i = firstIndex.get(id);
-        if (i == null) {
-            throw new IllegalStateException("the database returned an id it was not given: " + id);
-        }
-        return i;
-    }
-
-    private static void markReturned(PreparedStatement ps, Map<String, Integer> firstIndex, boolean[] inserted)
-            throws SQLException {
-        try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                inserted[index(firstIndex, rs.getString(1))] = true;
-            }
-        }
-    }
-
-    private static void exec(StorageTx tx, String sql) throws SQLException {
-        withStatement(tx, sql, PreparedStatement::execute);
     }
 
     /**
@@ -313,101 +195,17 @@ final class JdbcUsageStore implements UsageStore {
         perValue.forEach((key, sum) -> dimRows.add(new DimDaily(key, sum.toRollup(HourlyRollup.Key.NONE))));
         dimRows.sort((x, y) -> x.key().compareTo(y.key()));
         try {
-            run(tx, sorted, ROLLUP, "INSERT INTO tk_usage_hourly (" + Column.names(ROLLUP) + ") ", ON_CONFLICT_ADD,
+            dialect.bulkWrite(tx, sorted, ROLLUP, "INSERT INTO tk_usage_hourly (" + Column.names(ROLLUP) + ") ", ON_CONFLICT_ADD,
                     (ps, chunk) -> ps.executeUpdate());
-            run(tx, dimRows, DIM_DAILY,
+            dialect.bulkWrite(tx, dimRows, DIM_DAILY,
                     "INSERT INTO tk_usage_dim_daily (" + Column.names(DIM_DAILY) + ") ", DIM_ON_CONFLICT_ADD,
                     (ps, chunk) -> ps.executeUpdate());
-            run(tx, tenantRows, TENANT_ROLLUP,
+            dialect.bulkWrite(tx, tenantRows, TENANT_ROLLUP,
                     "INSERT INTO tk_usage_tenant_hourly (" + Column.names(TENANT_ROLLUP) + ") ", TENANT_ON_CONFLICT_ADD,
                     (ps, chunk) -> ps.executeUpdate());
         } catch (SQLException e) {
             throw new StorageException("writing usage roll-ups failed: " + e.getMessage(), e);
         }
-    }
-
-    private interface StatementWork {
-        void accept(PreparedStatement ps) throws SQLException;
-    }
-
-    private interface ChunkWork<T> {
-        void accept(PreparedStatement ps, List<T> chunk) throws SQLException;
-    }
-
-    /** Runs {@code work} on {@code sql}, prepared once per writer session or else for this call only. */
-    private static void withStatement(StorageTx tx, String sql, StatementWork work) throws SQLException {
-        StatementCache cache = JdbcTx.statements(tx);
-        if (cache != null) {
-            work.accept(cache.get(sql));
-            return;
-        }
-        try (PreparedStatement ps = JdbcTx.of(tx).getConnection().prepareStatement(sql)) {
-            work.accept(ps);
-        }
-    }
-
-    /**
-     * Writes {@code rows} with {@code head + (rows) + tail}: on PostgreSQL in one statement over
-     * per-column arrays, on SQLite in multi-row {@code VALUES} chunks of the sizes in {@link #CHUNKS}.
-     */
-    private <T> void run(StorageTx tx, List<T> rows, List<Column<T>> columns, String head, String tail,
-            ChunkWork<T> work) throws SQLException {
-        if (rows.isEmpty()) {
-            return;
-        }
-        Connection c = JdbcTx.of(tx).getConnection();
-        if (dialect == Dialect.POSTGRESQL) {
-            String sql = sql(head, tail, 0, () -> head + "SELECT * FROM unnest(" + columns.stream()
-                    .map(col -> "?::" + col.kind().pgType() + "[]")
-                    .collect(Collectors.joining(", ")) + ")" + tail);
-            withStatement(tx, sql, ps -> {
-                for (int i = 0; i < columns.size(); i++) {
-                    ps.setArray(i + 1, c.createArrayOf(columns.get(i).kind().pgType(), columns.get(i).column(rows)));
-                }
-                work.accept(ps, rows);
-            });
-            return;
-        }
-        int from = 0;
-        for (int size : CHUNKS) {
-            String sql = sql(head, tail, size, () -> head + "VALUES " + placeholders(size, columns.size()) + tail);
-            for (; rows.size() - from >= size; from += size) {
-                List<T> chunk = rows.subList(from, from + size);
-                withStatement(tx, sql, ps -> {
-                    bind(ps, chunk, columns);
-                    work.accept(ps, chunk);
-                });
-            }
-        }
-    }
-
-    private record SqlKey(String head, String tail, int rows) {}
-
-    private final ConcurrentHashMap<SqlKey, String> sqlCache = new ConcurrentHashMap<>();
-
-    /** The statement text for {@code rows} rows (0: the array form), built once. */
-    private String sql(String head, String tail, int rows, Supplier<String> build) {
-        return sqlCache.computeIfAbsent(new SqlKey(head, tail, rows), k -> build.get());
-    }
-
-    private static <T> void bind(PreparedStatement ps, List<T> chunk, List<Column<T>> columns) throws SQLException {
-        int p = 1;
-        int n = columns.size();
-        for (int r = 0; r < chunk.size(); r++) {
-            T row = chunk.get(r);
-            for (int c = 0; c < n; c++) {
-                columns.get(c).bind(ps, p++, row);
-            }
-        }
-    }
-
-    private static String placeholders(int rows, int params) {
-        String row = "(" + "?, ".repeat(params - 1) + "?)";
-        StringBuilder b = new StringBuilder(rows * (row.length() + 2));
-        for (int i = 0; i < rows; i++) {
-            b.append(i == 0 ? "" : ", ").append(row);
-        }
-        return b.toString();
     }
 
     /**
