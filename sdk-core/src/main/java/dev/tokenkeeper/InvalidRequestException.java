@@ -32,7 +32,8 @@ public final class InvalidRequestException extends TokenKeeperException {
                 return b.append("... (").append(n).append(" characters)").toString();
             }
             char c = text.charAt(i);
-            boolean paired = Character.isHighSurrogate(c) ? i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))
+            boolean paired = Character.isHighSurrogate(c)
+                    ? i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))
                     : Character.isLowSurrogate(c) ? i > 0 && Character.isHighSurrogate(text.charAt(i - 1)) : true;
             if (Character.isISOControl(c) || !paired) {
                 b.append(String.format("\\u%04x", (int) c));

@@ -13,4 +13,8 @@ import org.jspecify.annotations.Nullable;
  * @param error a short description of the failure when {@code up} is false
  */
 public record StorageHealth(
-        boolean up, StorageBackend backend, @Nullable String schemaVersion, Duration latency, @Nullable String error) {}
+        boolean up,
+        StorageBackend backend,
+        @Nullable String schemaVersion,
+        Duration latency,
+        @Nullable String error) {}

@@ -2,37 +2,29 @@ package dev.tokenkeeper;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tokenkeeper.audit.AuditService;
-import dev.tokenkeeper.audit.Actor;
 import dev.tokenkeeper.admission.Admission;
 import dev.tokenkeeper.admission.CallRequest;
 import dev.tokenkeeper.admission.Denial;
 import dev.tokenkeeper.admission.Permit;
 import dev.tokenkeeper.admission.RequestAdmission;
 import dev.tokenkeeper.admission.StorageFailurePolicy;
+import dev.tokenkeeper.audit.Actor;
+import dev.tokenkeeper.audit.AuditService;
 import dev.tokenkeeper.internal.DefaultLimitService;
+import dev.tokenkeeper.internal.DefaultPricingService;
+import dev.tokenkeeper.internal.DefaultTenantService;
+import dev.tokenkeeper.internal.DefaultTraceService;
 import dev.tokenkeeper.internal.Listeners;
+import dev.tokenkeeper.internal.Maintenance;
+import dev.tokenkeeper.internal.audit.AggregatedEvents;
+import dev.tokenkeeper.internal.audit.Auditor;
+import dev.tokenkeeper.internal.audit.DefaultAuditService;
 import dev.tokenkeeper.internal.limits.Admissions;
 import dev.tokenkeeper.internal.limits.Budgets;
 import dev.tokenkeeper.internal.limits.Leases;
+import dev.tokenkeeper.internal.limits.LimitAlerts;
 import dev.tokenkeeper.internal.limits.LimitCache;
 import dev.tokenkeeper.internal.limits.RateBuckets;
-import dev.tokenkeeper.internal.limits.LimitAlerts;
-import dev.tokenkeeper.limits.LimitAlertListener;
-import dev.tokenkeeper.limits.RateLimitBackend;
-import dev.tokenkeeper.limits.RateLimitHealth;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.ServiceLoader;
-import dev.tokenkeeper.internal.DefaultPricingService;
-import dev.tokenkeeper.limits.LimitService;
-import dev.tokenkeeper.internal.DefaultTenantService;
-import dev.tokenkeeper.internal.DefaultTraceService;
-import dev.tokenkeeper.internal.audit.Auditor;
-import dev.tokenkeeper.internal.audit.DefaultAuditService;
-import dev.tokenkeeper.internal.Maintenance;
-import dev.tokenkeeper.internal.audit.AggregatedEvents;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.storage.jdbc.DataSources;
 import dev.tokenkeeper.internal.storage.jdbc.JdbcStorage;
@@ -43,6 +35,10 @@ import dev.tokenkeeper.internal.usage.DefaultUsageService;
 import dev.tokenkeeper.internal.usage.LedgerSettings;
 import dev.tokenkeeper.internal.util.Checks;
 import dev.tokenkeeper.internal.util.Ticker;
+import dev.tokenkeeper.limits.LimitAlertListener;
+import dev.tokenkeeper.limits.LimitService;
+import dev.tokenkeeper.limits.RateLimitBackend;
+import dev.tokenkeeper.limits.RateLimitHealth;
 import dev.tokenkeeper.pricing.PricingCatalog;
 import dev.tokenkeeper.pricing.PricingService;
 import dev.tokenkeeper.pricing.Rates;
@@ -56,6 +52,10 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
@@ -106,65 +106,112 @@ public final class TokenKeeper implements AutoCloseable {
         checkHashScheme(storage, hasher);
         Auditor auditor = new Auditor(storage, b.clock);
         this.failures = new AggregatedEvents(storage, auditor, b.clock);
-        this.tokens = new DefaultTokenService(storage, b.clock, b.secureRandom, hasher, auditor, failures,
-                new TokenSettings(b.tokenCacheMaximumSize, b.tokenCacheTtl, b.negativeCacheMaximumSize,
-                        b.negativeCacheTtl, b.tokenSyncInterval, b.clockSkewMargin, b.offlineGrace,
-                        b.defaultRotationGrace, b.maxRotationGrace));
+        this.tokens = new DefaultTokenService(
+                storage,
+                b.clock,
+                b.secureRandom,
+                hasher,
+                auditor,
+                failures,
+                new TokenSettings(
+                        b.tokenCacheMaximumSize,
+                        b.tokenCacheTtl,
+                        b.negativeCacheMaximumSize,
+                        b.negativeCacheTtl,
+                        b.tokenSyncInterval,
+                        b.clockSkewMargin,
+                        b.offlineGrace,
+                        b.defaultRotationGrace,
+                        b.maxRotationGrace));
         this.tenants = new DefaultTenantService(storage, auditor, b.clock);
         this.audit = new DefaultAuditService(storage, auditor, failures);
         this.pricing = new DefaultPricingService(
-                b.pricingCatalog != null ? b.pricingCatalog : PricingCatalog.bundled(), b.unknownPricePolicy, b.defaultRates,
-                storage, auditor, b.clock);
+                b.pricingCatalog != null ? b.pricingCatalog : PricingCatalog.bundled(),
+                b.unknownPricePolicy,
+                b.defaultRates,
+                storage,
+                auditor,
+                b.clock);
         if (b.priceFile != null) {
             importPriceFile(pricing, b.priceFile);
         }
         boolean shared = b.sharedBudgets != null ? b.sharedBudgets : storage.backend() == StorageBackend.POSTGRESQL;
         this.limitCache = new LimitCache(storage, b.clock, b.limitSyncInterval, b.clockSkewMargin);
-        this.budgets = new Budgets(storage, b.clock, RateBuckets.create(b.rateLimitBackend, storage, b.clock),
-                b.rateLimitFailurePolicy, shared,
-                shared && b.budgetLeasing ? new Leases(storage, b.clock, Duration.ofSeconds(30), Duration.ofSeconds(30),
-                        b.budgetRecallWait) : null);
+        this.budgets = new Budgets(
+                storage,
+                b.clock,
+                RateBuckets.create(b.rateLimitBackend, storage, b.clock),
+                b.rateLimitFailurePolicy,
+                shared,
+                shared && b.budgetLeasing
+                        ? new Leases(
+                                storage, b.clock, Duration.ofSeconds(30), Duration.ofSeconds(30), b.budgetRecallWait)
+                        : null);
         List<TokenKeeperListener> keeperListeners = new ArrayList<>(b.listeners);
         ServiceLoader.load(TokenKeeperListener.class, TokenKeeper.class.getClassLoader())
                 .forEach(keeperListeners::add);
         this.listeners = new Listeners(keeperListeners);
         List<LimitAlertListener> alertListeners = new ArrayList<>(b.limitAlertListeners);
-        ServiceLoader.load(LimitAlertListener.class, TokenKeeper.class.getClassLoader()).forEach(alertListeners::add);
+        ServiceLoader.load(LimitAlertListener.class, TokenKeeper.class.getClassLoader())
+                .forEach(alertListeners::add);
         keeperListeners.forEach(l -> alertListeners.add(l::onAlert));
-        this.usage = new DefaultUsageService(storage, b.clock, pricing, limitCache, budgets,
-                new LimitAlerts(storage, auditor, b.clock, alertListeners), listeners,
-                new LedgerSettings(b.synchronousLedger, b.ledgerQueueCapacity, b.ledgerBatchSize, b.ledgerFlushInterval,
-                        b.ledgerOverflowPolicy, b.ledgerBlockTimeout, b.idempotencyWindow, b.closeTimeout,
-                        b.ledgerMaxLag, b.refusalTracesPerMinute),
+        this.usage = new DefaultUsageService(
+                storage,
+                b.clock,
+                pricing,
+                limitCache,
+                budgets,
+                new LimitAlerts(storage, auditor, b.clock, alertListeners),
+                listeners,
+                new LedgerSettings(
+                        b.synchronousLedger,
+                        b.ledgerQueueCapacity,
+                        b.ledgerBatchSize,
+                        b.ledgerFlushInterval,
+                        b.ledgerOverflowPolicy,
+                        b.ledgerBlockTimeout,
+                        b.idempotencyWindow,
+                        b.closeTimeout,
+                        b.ledgerMaxLag,
+                        b.refusalTracesPerMinute),
                 b.threadFactory);
         this.traces = new DefaultTraceService(storage);
         this.limits = new DefaultLimitService(storage, auditor, b.clock, limitCache, budgets, shared);
-        this.admissions = new Admissions(tokens, pricing, limitCache, budgets, usage, b.clock, b.permitTimeout,
-                b.storageFailurePolicy);
+        this.admissions = new Admissions(
+                tokens, pricing, limitCache, budgets, usage, b.clock, b.permitTimeout, b.storageFailurePolicy);
         this.maintenance = new Maintenance(b.threadFactory, Ticker.of(b.clock), !b.backgroundMaintenance);
         maintenance.every("token sync", Maintenance.Lane.TOKEN_FEED, b.tokenSyncInterval, tokens::sync);
         maintenance.every("limit sync", Maintenance.Lane.LIMITS_FEED, b.limitSyncInterval, limitCache::syncLimits);
-        maintenance.every("last-used flush", Maintenance.Lane.MAINTENANCE, b.lastUsedFlushInterval,
-                tokens::flushLastUsed);
+        maintenance.every(
+                "last-used flush", Maintenance.Lane.MAINTENANCE, b.lastUsedFlushInterval, tokens::flushLastUsed);
         maintenance.every("aggregated audit", Maintenance.Lane.MAINTENANCE, b.failureAuditWindow, failures::flush);
         maintenance.every("price sync", Maintenance.Lane.MAINTENANCE, b.priceSyncInterval, pricing::refresh);
-        maintenance.every("permit expiry", Maintenance.Lane.MAINTENANCE, Duration.ofSeconds(1),
-                admissions::releaseExpired);
+        maintenance.every(
+                "permit expiry", Maintenance.Lane.MAINTENANCE, Duration.ofSeconds(1), admissions::releaseExpired);
         Clock clock = b.clock;
         if (shared) {
-            maintenance.every("expired reservations", Maintenance.Lane.MAINTENANCE, Duration.ofSeconds(5),
+            maintenance.every(
+                    "expired reservations",
+                    Maintenance.Lane.MAINTENANCE,
+                    Duration.ofSeconds(5),
                     () -> budgets.releaseExpiredShared(clock.instant()));
             Leases leases = budgets.leases();
             if (leases != null) {
-                maintenance.every("budget leases", Maintenance.Lane.MAINTENANCE, Duration.ofMillis(100),
-                        leases::maintain);
+                maintenance.every(
+                        "budget leases", Maintenance.Lane.MAINTENANCE, Duration.ofMillis(100), leases::maintain);
             }
         }
-        maintenance.every("ended budget windows", Maintenance.Lane.MAINTENANCE, Duration.ofMinutes(1),
+        maintenance.every(
+                "ended budget windows",
+                Maintenance.Lane.MAINTENANCE,
+                Duration.ofMinutes(1),
                 () -> budgets.evictEnded(clock.instant()));
         if (b.traceRetention != null) {
             Duration keep = b.traceRetention;
-            maintenance.every("trace retention", Maintenance.Lane.MAINTENANCE, Duration.ofHours(1),
+            maintenance.every(
+                    "trace retention",
+                    Maintenance.Lane.MAINTENANCE,
+                    Duration.ofHours(1),
                     () -> traces.purgeBefore(clock.instant().minus(keep)));
         }
         maintenance.start();
@@ -184,8 +231,8 @@ public final class TokenKeeper implements AutoCloseable {
                 LOG.info("TokenKeeper set {} price(s) from {}", changed, file);
             }
         } catch (java.io.IOException e) {
-            throw new TokenKeeperException(ErrorCode.CONFIGURATION_INVALID,
-                    "cannot read the price file " + file + ": " + e.getMessage(), e);
+            throw new TokenKeeperException(
+                    ErrorCode.CONFIGURATION_INVALID, "cannot read the price file " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -201,9 +248,11 @@ public final class TokenKeeper implements AutoCloseable {
             return storage.settings().find(tx, "secret_hash_scheme").orElseThrow();
         });
         if (!stored.equals(scheme)) {
-            throw new TokenKeeperException(ErrorCode.CONFIGURATION_INVALID,
-                    "the tokens in this database were hashed with '" + stored + "' but this instance is configured for '"
-                            + scheme + "': every instance must use the same pepper (or none)");
+            throw new TokenKeeperException(
+                    ErrorCode.CONFIGURATION_INVALID,
+                    "the tokens in this database were hashed with '" + stored
+                            + "' but this instance is configured for '" + scheme
+                            + "': every instance must use the same pepper (or none)");
         }
     }
 
@@ -855,8 +904,9 @@ public final class TokenKeeper implements AutoCloseable {
                 throw new IllegalStateException("set only one of dataSource, jdbcUrl and sqliteFile; set: " + sources);
             }
             if (offlineGrace.compareTo(tokenSyncInterval) <= 0) {
-                throw new IllegalStateException("offlineGrace (" + offlineGrace + ") must be longer than tokenSyncInterval ("
-                        + tokenSyncInterval + "), or cached tokens would stop being trusted between two syncs");
+                throw new IllegalStateException(
+                        "offlineGrace (" + offlineGrace + ") must be longer than tokenSyncInterval ("
+                                + tokenSyncInterval + "), or cached tokens would stop being trusted between two syncs");
             }
             if (unknownPricePolicy == UnknownPricePolicy.DEFAULT_PRICE && defaultRates == null) {
                 throw new IllegalStateException("unknownPricePolicy DEFAULT_PRICE needs defaultRates");
@@ -868,7 +918,8 @@ public final class TokenKeeper implements AutoCloseable {
             if (dataSource != null) {
                 storage = JdbcStorage.create(dataSource, null);
             } else if (jdbcUrl != null) {
-                var pool = DataSources.jdbc(jdbcUrl, jdbcUser, jdbcPassword, maximumPoolSize > 0 ? maximumPoolSize : 10);
+                var pool =
+                        DataSources.jdbc(jdbcUrl, jdbcUser, jdbcPassword, maximumPoolSize > 0 ? maximumPoolSize : 10);
                 storage = JdbcStorage.create(pool, pool);
             } else {
                 Path file = sqliteFile != null ? sqliteFile : DEFAULT_SQLITE_FILE;

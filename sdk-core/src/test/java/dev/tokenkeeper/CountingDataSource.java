@@ -25,7 +25,8 @@ final class CountingDataSource implements DataSource {
             throw new SQLException("database is down (test)");
         }
         connections.incrementAndGet();
-        byThread.computeIfAbsent(Thread.currentThread(), t -> new AtomicInteger()).incrementAndGet();
+        byThread.computeIfAbsent(Thread.currentThread(), t -> new AtomicInteger())
+                .incrementAndGet();
         return delegate.getConnection();
     }
 

@@ -21,7 +21,8 @@ public final class EmbeddedPostgres {
     private static synchronized io.zonky.test.db.postgres.embedded.EmbeddedPostgres server() {
         if (server == null) {
             try {
-                server = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start();
+                server = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
+                        .start();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -39,7 +40,8 @@ public final class EmbeddedPostgres {
     /** A pool on a new, empty database. */
     public static HikariDataSource freshDatabase() {
         String name = "tk_" + UUID.randomUUID().toString().replace("-", "");
-        try (Connection c = server().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = server().getPostgresDatabase().getConnection();
+                Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + name);
         } catch (SQLException e) {
             throw new IllegalStateException(e);

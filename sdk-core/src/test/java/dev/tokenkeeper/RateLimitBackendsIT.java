@@ -62,8 +62,12 @@ class RateLimitBackendsIT {
     }
 
     private static RedisServer redisServer() throws IOException {
-        return RedisServer.newRedisServer().port(redisPort).bind("127.0.0.1").setting("save \"\"")
-                .setting("appendonly no").build();
+        return RedisServer.newRedisServer()
+                .port(redisPort)
+                .bind("127.0.0.1")
+                .setting("save \"\"")
+                .setting("appendonly no")
+                .build();
     }
 
     @AfterAll
@@ -78,8 +82,13 @@ class RateLimitBackendsIT {
     }
 
     private TokenKeeper keeper(RateLimitBackend backend, StorageFailurePolicy policy) {
-        TokenKeeper k = TokenKeeper.builder().dataSource(pool).clock(clock).shutdownHook(false)
-                .rateLimitBackend(backend).rateLimitFailurePolicy(policy).build();
+        TokenKeeper k = TokenKeeper.builder()
+                .dataSource(pool)
+                .clock(clock)
+                .shutdownHook(false)
+                .rateLimitBackend(backend)
+                .rateLimitFailurePolicy(policy)
+                .build();
         keepers.add(k);
         if (tenant == null) {
             tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
@@ -89,7 +98,8 @@ class RateLimitBackendsIT {
     }
 
     private static RateLimitBackend backend(String name) {
-        return name.equals("redis") ? RateLimitBackend.redis("redis://127.0.0.1:" + redisPort)
+        return name.equals("redis")
+                ? RateLimitBackend.redis("redis://127.0.0.1:" + redisPort)
                 : RateLimitBackend.database();
     }
 
@@ -108,8 +118,13 @@ class RateLimitBackendsIT {
         TokenKeeper a = keeper(backend(backendName), StorageFailurePolicy.FAIL_OPEN);
         TokenKeeper b = keeper(backend(backendName), StorageFailurePolicy.FAIL_OPEN);
         IssuedToken t = token(a);
-        Limit rpm = a.limits().create(LimitSpec.builder(tenant).name("10 rpm").token(t.info().id()).requests(10)
-                .period(LimitPeriod.ROLLING_MINUTE).build());
+        Limit rpm = a.limits()
+                .create(LimitSpec.builder(tenant)
+                        .name("10 rpm")
+                        .token(t.info().id())
+                        .requests(10)
+                        .period(LimitPeriod.ROLLING_MINUTE)
+                        .build());
         int allowed = 0;
         Denial last = null;
         for (int i = 0; i < 16; i++) {
@@ -141,14 +156,19 @@ class RateLimitBackendsIT {
         TokenKeeper a = keeper(backend(backendName), StorageFailurePolicy.FAIL_OPEN);
         TokenKeeper b = keeper(backend(backendName), StorageFailurePolicy.FAIL_OPEN);
         IssuedToken t = token(a);
-        a.limits().create(LimitSpec.builder(tenant).name("1k tpm").token(t.info().id()).tokens(1_000)
-                .period(LimitPeriod.ROLLING_MINUTE).build());
-        Permit p = (Permit) call(a, t, 300, 300);           // 600 taken, 400 left
-        p.complete(TokenCounts.of(60, 40), Duration.ZERO);  // really 100: 500 back, 900 left
-        Permit q = (Permit) call(b, t, 400, 400);           // 100 left
+        a.limits()
+                .create(LimitSpec.builder(tenant)
+                        .name("1k tpm")
+                        .token(t.info().id())
+                        .tokens(1_000)
+                        .period(LimitPeriod.ROLLING_MINUTE)
+                        .build());
+        Permit p = (Permit) call(a, t, 300, 300); // 600 taken, 400 left
+        p.complete(TokenCounts.of(60, 40), Duration.ZERO); // really 100: 500 back, 900 left
+        Permit q = (Permit) call(b, t, 400, 400); // 100 left
         assertThat(call(a, t, 100, 1)).isInstanceOf(Denial.class);
         assertThat(call(b, t, 50, 50)).isInstanceOf(Permit.class);
-        q.release();                                        // 800 back
+        q.release(); // 800 back
         assertThat(call(a, t, 400, 400)).isInstanceOf(Permit.class);
     }
 
@@ -158,18 +178,24 @@ class RateLimitBackendsIT {
     void changes(String backendName) {
         TokenKeeper a = keeper(backend(backendName), StorageFailurePolicy.FAIL_OPEN);
         IssuedToken t = token(a);
-        Limit rpm = a.limits().create(LimitSpec.builder(tenant).name("2 rpm").token(t.info().id()).requests(2)
-                .period(LimitPeriod.ROLLING_MINUTE).build());
+        Limit rpm = a.limits()
+                .create(LimitSpec.builder(tenant)
+                        .name("2 rpm")
+                        .token(t.info().id())
+                        .requests(2)
+                        .period(LimitPeriod.ROLLING_MINUTE)
+                        .build());
         assertThat(a.checkRequest(t.secret(), null).denial()).isNull();
         assertThat(a.checkRequest(t.secret(), null).denial()).isNull();
         assertThat(a.checkRequest(t.secret(), null).denial()).isNotNull();
         clock.advance(Duration.ofMillis(1)); // a later change time: the next configuration version
-        a.limits().update(tenant, rpm.id(), dev.tokenkeeper.limits.LimitChange.amount(5),
-                Actor.SYSTEM);
+        a.limits().update(tenant, rpm.id(), dev.tokenkeeper.limits.LimitChange.amount(5), Actor.SYSTEM);
         // a minute later the shared bucket holds the new capacity, not the old one
         clock.advance(Duration.ofMinutes(1));
         for (int i = 0; i < 5; i++) {
-            assertThat(a.checkRequest(t.secret(), null).denial()).as("request %d", i + 1).isNull();
+            assertThat(a.checkRequest(t.secret(), null).denial())
+                    .as("request %d", i + 1)
+                    .isNull();
         }
         assertThat(a.checkRequest(t.secret(), null).denial()).isNotNull();
         a.limits().delete(tenant, rpm.id(), Actor.SYSTEM);
@@ -182,8 +208,13 @@ class RateLimitBackendsIT {
         TokenKeeper open = keeper(backend("redis"), StorageFailurePolicy.FAIL_OPEN);
         TokenKeeper closed = keeper(backend("redis"), StorageFailurePolicy.FAIL_CLOSED);
         IssuedToken t = token(open);
-        open.limits().create(LimitSpec.builder(tenant).name("100 rpm").token(t.info().id()).requests(100)
-                .period(LimitPeriod.ROLLING_MINUTE).build());
+        open.limits()
+                .create(LimitSpec.builder(tenant)
+                        .name("100 rpm")
+                        .token(t.info().id())
+                        .requests(100)
+                        .period(LimitPeriod.ROLLING_MINUTE)
+                        .build());
         assertThat(closed.checkRequest(t.secret(), null).denial()).isNull();
         redis.stop();
         try {
@@ -195,8 +226,9 @@ class RateLimitBackendsIT {
                 assertThat(d.message()).contains("redis").doesNotContain("127.0.0.1:" + redisPort + "@");
                 assertThat(d.retryAfter()).isEqualTo(Duration.ofSeconds(1));
             });
-            assertThat(call(closed, t, 10, 10)).isInstanceOfSatisfying(Denial.class,
-                    d -> assertThat(d.reason()).isEqualTo(DenialReason.STORAGE_UNAVAILABLE));
+            assertThat(call(closed, t, 10, 10))
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.STORAGE_UNAVAILABLE));
             assertThat(closed.rateLimitHealth().up()).isFalse();
         } finally {
             redis = redisServer();
@@ -214,12 +246,19 @@ class RateLimitBackendsIT {
     @Test
     @DisplayName("buckets in the database need PostgreSQL: on SQLite the keeper refuses to start, saying so")
     void databaseBackendNeedsPostgres(@TempDir Path dir) {
-        assertThatThrownBy(() -> TokenKeeper.builder().sqliteFile(dir.resolve("x.db")).shutdownHook(false)
-                .rateLimitBackend(RateLimitBackend.database()).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PostgreSQL");
+        assertThatThrownBy(() -> TokenKeeper.builder()
+                        .sqliteFile(dir.resolve("x.db"))
+                        .shutdownHook(false)
+                        .rateLimitBackend(RateLimitBackend.database())
+                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("PostgreSQL");
         assertThatThrownBy(() -> RateLimitBackend.redis("http://localhost"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("redis");
-        assertThat(RateLimitBackend.redis("redis://:secret@cache.internal:6380/2").toString())
-                .isEqualTo("redis://cache.internal:6380").doesNotContain("secret");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("redis");
+        assertThat(RateLimitBackend.redis("redis://:secret@cache.internal:6380/2")
+                        .toString())
+                .isEqualTo("redis://cache.internal:6380")
+                .doesNotContain("secret");
     }
 }

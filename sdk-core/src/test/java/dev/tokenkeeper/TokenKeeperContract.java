@@ -1,15 +1,9 @@
 package dev.tokenkeeper;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.tokenkeeper.audit.Actor;
-import dev.tokenkeeper.audit.AuditAction;
-import dev.tokenkeeper.audit.AuditEntry;
-import dev.tokenkeeper.audit.AuditEvent;
-import dev.tokenkeeper.audit.AuditOutcome;
-import dev.tokenkeeper.audit.AuditQuery;
 import dev.tokenkeeper.admission.Admission;
 import dev.tokenkeeper.admission.CallRequest;
 import dev.tokenkeeper.admission.Denial;
@@ -17,7 +11,12 @@ import dev.tokenkeeper.admission.DenialReason;
 import dev.tokenkeeper.admission.Permit;
 import dev.tokenkeeper.admission.RequestAdmission;
 import dev.tokenkeeper.admission.StorageFailurePolicy;
-import dev.tokenkeeper.usage.UsageService;
+import dev.tokenkeeper.audit.Actor;
+import dev.tokenkeeper.audit.AuditAction;
+import dev.tokenkeeper.audit.AuditEntry;
+import dev.tokenkeeper.audit.AuditEvent;
+import dev.tokenkeeper.audit.AuditOutcome;
+import dev.tokenkeeper.audit.AuditQuery;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitAlert;
 import dev.tokenkeeper.limits.LimitChange;
@@ -26,6 +25,7 @@ import dev.tokenkeeper.limits.LimitPeriod;
 import dev.tokenkeeper.limits.LimitScope;
 import dev.tokenkeeper.limits.LimitSpec;
 import dev.tokenkeeper.pricing.ModelPrice;
+import dev.tokenkeeper.pricing.Money;
 import dev.tokenkeeper.pricing.PriceMissingException;
 import dev.tokenkeeper.pricing.PricingCatalog;
 import dev.tokenkeeper.pricing.Rates;
@@ -39,7 +39,6 @@ import dev.tokenkeeper.tokens.TokenQuery;
 import dev.tokenkeeper.tokens.TokenSpec;
 import dev.tokenkeeper.tokens.TokenStatus;
 import dev.tokenkeeper.tokens.VerificationResult;
-import dev.tokenkeeper.pricing.Money;
 import dev.tokenkeeper.traces.Trace;
 import dev.tokenkeeper.traces.TraceQuery;
 import dev.tokenkeeper.usage.CallOutcome;
@@ -47,10 +46,11 @@ import dev.tokenkeeper.usage.Granularity;
 import dev.tokenkeeper.usage.RecordedUsage;
 import dev.tokenkeeper.usage.UsageBreakdown;
 import dev.tokenkeeper.usage.UsageDimension;
+import dev.tokenkeeper.usage.UsageEvent;
 import dev.tokenkeeper.usage.UsageQuery;
 import dev.tokenkeeper.usage.UsageSeries;
+import dev.tokenkeeper.usage.UsageService;
 import dev.tokenkeeper.usage.UsageTotals;
-import dev.tokenkeeper.usage.UsageEvent;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -134,7 +134,9 @@ public abstract class TokenKeeperContract {
     void open() {
         counting = new CountingDataSource(database());
         FaultyStorage[] storage = new FaultyStorage[1];
-        keeper = quietBuilder(counting).storageDecorator(st -> storage[0] = new FaultyStorage(st)).build();
+        keeper = quietBuilder(counting)
+                .storageDecorator(st -> storage[0] = new FaultyStorage(st))
+                .build();
         faults.put(keeper, storage[0]);
         tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
         keeper.tenants().create(tenant, "Tenant " + tenant, Actor.of("admin:alice"));
@@ -147,7 +149,8 @@ public abstract class TokenKeeperContract {
     }
 
     protected IssuedToken issue(String name) {
-        return keeper.tokens().issue(TokenSpec.builder().tenant(tenant).name(name).build());
+        return keeper.tokens()
+                .issue(TokenSpec.builder().tenant(tenant).name(name).build());
     }
 
     protected static RejectionReason reason(VerificationResult r) {
@@ -182,19 +185,20 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("returns a well-formed secret once and stores only its hash")
         void secretIsReturnedOnceAndOnlyItsHashIsStored() {
-            IssuedToken t = keeper.tokens().issue(TokenSpec.builder()
-                    .tenant(tenant)
-                    .name("  ci-bot  ")
-                    .user("alice@example.com")
-                    .project("search")
-                    .role(Role.AGENT)
-                    .scope("chat:write")
-                    .allowedProviders(Set.of("openai"))
-                    .allowedModels(Set.of("gpt-4o*"))
-                    .expiresAt(clock.instant().plus(Duration.ofDays(30)))
-                    .metadata("team", "platform")
-                    .actor(Actor.of("admin:alice", "10.0.0.7"))
-                    .build());
+            IssuedToken t = keeper.tokens()
+                    .issue(TokenSpec.builder()
+                            .tenant(tenant)
+                            .name("  ci-bot  ")
+                            .user("alice@example.com")
+                            .project("search")
+                            .role(Role.AGENT)
+                            .scope("chat:write")
+                            .allowedProviders(Set.of("openai"))
+                            .allowedModels(Set.of("gpt-4o*"))
+                            .expiresAt(clock.instant().plus(Duration.ofDays(30)))
+                            .metadata("team", "platform")
+                            .actor(Actor.of("admin:alice", "10.0.0.7"))
+                            .build());
 
             assertThat(t.secret()).startsWith("tk_").hasSize(52);
             assertThat(t.toString()).doesNotContain(t.secret());
@@ -209,18 +213,27 @@ public abstract class TokenKeeperContract {
             String secretPart = t.secret().substring(8);
             assertThat(count("SELECT COUNT(*) FROM tk_token_secrets WHERE secret_hash LIKE '%" + secretPart + "%'"))
                     .isZero();
-            assertThat(count("SELECT COUNT(*) FROM tk_tokens WHERE id = '" + info.id() + "'")).isOne();
+            assertThat(count("SELECT COUNT(*) FROM tk_tokens WHERE id = '" + info.id() + "'"))
+                    .isOne();
             assertThat(count("SELECT COUNT(*) FROM tk_token_secrets WHERE token_id = '" + info.id()
-                    + "' AND LENGTH(secret_hash) = 64")).isOne();
+                            + "' AND LENGTH(secret_hash) = 64"))
+                    .isOne();
         }
 
         @Test
         @DisplayName("verification yields the full principal")
         void verificationYieldsThePrincipal() {
-            IssuedToken t = keeper.tokens().issue(TokenSpec.builder()
-                    .tenant(tenant).name("bot").user("u1").project("p1").role(Role.ADMIN)
-                    .scopes(Set.of("a", "b")).allowedProviders(Set.of("anthropic")).allowedModels(Set.of("claude-*"))
-                    .build());
+            IssuedToken t = keeper.tokens()
+                    .issue(TokenSpec.builder()
+                            .tenant(tenant)
+                            .name("bot")
+                            .user("u1")
+                            .project("p1")
+                            .role(Role.ADMIN)
+                            .scopes(Set.of("a", "b"))
+                            .allowedProviders(Set.of("anthropic"))
+                            .allowedModels(Set.of("claude-*"))
+                            .build());
             VerificationResult r = keeper.tokens().verify(t.secret());
             assertThat(r.isVerified()).isTrue();
             Principal p = r.principalIfVerified().orElseThrow();
@@ -242,7 +255,11 @@ public abstract class TokenKeeperContract {
             long before = count("SELECT COUNT(*) FROM tk_tokens");
             long secretsBefore = count("SELECT COUNT(*) FROM tk_token_secrets");
             long auditBefore = count("SELECT COUNT(*) FROM tk_audit_events");
-            assertThatThrownBy(() -> keeper.tokens().issue(TokenSpec.builder().tenant("nope-" + tenant).name("x").build()))
+            assertThatThrownBy(() -> keeper.tokens()
+                            .issue(TokenSpec.builder()
+                                    .tenant("nope-" + tenant)
+                                    .name("x")
+                                    .build()))
                     .isInstanceOf(NotFoundException.class)
                     .extracting(e -> ((NotFoundException) e).code())
                     .isEqualTo(ErrorCode.TENANT_NOT_FOUND);
@@ -254,23 +271,45 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("refuses an expiry that is not in the future")
         void pastExpiryIsRefused() {
-            assertThatThrownBy(() -> keeper.tokens().issue(TokenSpec.builder()
-                            .tenant(tenant).name("x").expiresAt(clock.instant()).build()))
-                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("expiresAt"));
+            assertThatThrownBy(() -> keeper.tokens()
+                            .issue(TokenSpec.builder()
+                                    .tenant(tenant)
+                                    .name("x")
+                                    .expiresAt(clock.instant())
+                                    .build()))
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("expiresAt"));
         }
 
         @Test
         @DisplayName("refuses blank names, oversized metadata and bad model patterns, naming the field")
         void badSpecsNameTheField() {
-            assertThatThrownBy(() -> TokenSpec.builder().tenant(tenant).name("   ").build())
-                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("name"));
-            assertThatThrownBy(() -> TokenSpec.builder().tenant(tenant).name("x").metadata("k", "v".repeat(2000)).build())
-                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("metadata"));
-            assertThatThrownBy(() -> TokenSpec.builder().tenant(tenant).name("x").allowedModels(Set.of("gpt 4")).build())
+            assertThatThrownBy(
+                            () -> TokenSpec.builder().tenant(tenant).name("   ").build())
                     .isInstanceOfSatisfying(
-                            InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("allowedModels"));
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("name"));
+            assertThatThrownBy(() -> TokenSpec.builder()
+                            .tenant(tenant)
+                            .name("x")
+                            .metadata("k", "v".repeat(2000))
+                            .build())
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("metadata"));
+            assertThatThrownBy(() -> TokenSpec.builder()
+                            .tenant(tenant)
+                            .name("x")
+                            .allowedModels(Set.of("gpt 4"))
+                            .build())
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("allowedModels"));
             assertThatThrownBy(() -> TokenSpec.builder().name("x").build())
-                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("tenant"));
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("tenant"));
         }
     }
 
@@ -286,8 +325,16 @@ public abstract class TokenKeeperContract {
             String badChecksum = s.substring(0, s.length() - 1) + (last == 'a' ? 'b' : 'a');
             String typo = s.substring(0, 10) + (s.charAt(10) == 'x' ? 'y' : 'x') + s.substring(11);
             int before = counting.takenHere();
-            for (String bad : List.of("", "tk_", "Bearer x", s.substring(1), s + "a", badChecksum, typo,
-                    s.replace("tk_", "gh_"), "tk_" + "é".repeat(49))) {
+            for (String bad : List.of(
+                    "",
+                    "tk_",
+                    "Bearer x",
+                    s.substring(1),
+                    s + "a",
+                    badChecksum,
+                    typo,
+                    s.replace("tk_", "gh_"),
+                    "tk_" + "é".repeat(49))) {
                 assertThat(reason(keeper.tokens().verify(bad))).as(bad).isEqualTo(RejectionReason.INVALID);
             }
             assertThat(counting.takenHere()).isEqualTo(before);
@@ -300,7 +347,9 @@ public abstract class TokenKeeperContract {
             assertThat(reason(keeper.tokens().verify(forged))).isEqualTo(RejectionReason.NOT_FOUND);
             int before = counting.takenHere();
             assertThat(reason(keeper.tokens().verify(forged))).isEqualTo(RejectionReason.NOT_FOUND);
-            assertThat(counting.takenHere()).as("unknown secrets are remembered").isEqualTo(before);
+            assertThat(counting.takenHere())
+                    .as("unknown secrets are remembered")
+                    .isEqualTo(before);
         }
 
         @Test
@@ -343,8 +392,12 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("an expired token is refused as EXPIRED once the clock passes its expiry")
         void expiredTokenIsRefused() {
-            IssuedToken t = keeper.tokens().issue(TokenSpec.builder()
-                    .tenant(tenant).name("short").expiresAt(clock.instant().plus(Duration.ofMinutes(5))).build());
+            IssuedToken t = keeper.tokens()
+                    .issue(TokenSpec.builder()
+                            .tenant(tenant)
+                            .name("short")
+                            .expiresAt(clock.instant().plus(Duration.ofMinutes(5)))
+                            .build());
             assertThat(keeper.tokens().verify(t.secret()).isVerified()).isTrue();
             clock.advance(Duration.ofMinutes(5));
             assertThat(reason(keeper.tokens().verify(t.secret()))).isEqualTo(RejectionReason.EXPIRED);
@@ -430,15 +483,20 @@ public abstract class TokenKeeperContract {
         @DisplayName("a grace longer than maxRotationGrace is refused, one within it is given")
         void maxRotationGrace() {
             TokenKeeper k = another(quietBuilder(database()).maxRotationGrace(Duration.ofHours(2)));
-            IssuedToken t = k.tokens().issue(TokenSpec.builder().tenant(tenant).name("graced").build());
+            IssuedToken t = k.tokens()
+                    .issue(TokenSpec.builder().tenant(tenant).name("graced").build());
             assertThatThrownBy(() -> k.tokens().rotate(tenant, t.info().id(), Duration.ofHours(3), Actor.SYSTEM))
-                    .isInstanceOf(InvalidRequestException.class).hasMessageContaining("gracePeriod");
+                    .isInstanceOf(InvalidRequestException.class)
+                    .hasMessageContaining("gracePeriod");
             IssuedToken r = k.tokens().rotate(tenant, t.info().id(), Duration.ofHours(2), Actor.SYSTEM);
             assertThat(k.tokens().verify(t.secret()).isVerified()).isTrue();
             assertThat(k.tokens().verify(r.secret()).isVerified()).isTrue();
-            assertThatThrownBy(() -> TokenKeeper.builder().maxRotationGrace(Duration.ofHours(1))
-                    .defaultRotationGrace(Duration.ofHours(2)).build())
-                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("defaultRotationGrace");
+            assertThatThrownBy(() -> TokenKeeper.builder()
+                            .maxRotationGrace(Duration.ofHours(1))
+                            .defaultRotationGrace(Duration.ofHours(2))
+                            .build())
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("defaultRotationGrace");
         }
 
         @Test
@@ -447,16 +505,24 @@ public abstract class TokenKeeperContract {
             IssuedToken t = issue("bot");
             keeper.tokens().revoke(tenant, t.info().id());
             assertThatThrownBy(() -> keeper.tokens().rotate(tenant, t.info().id()))
-                    .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOKEN_REVOKED));
-            IssuedToken e = keeper.tokens().issue(TokenSpec.builder()
-                    .tenant(tenant).name("e").expiresAt(clock.instant().plusSeconds(60)).build());
+                    .isInstanceOfSatisfying(
+                            ConflictException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOKEN_REVOKED));
+            IssuedToken e = keeper.tokens()
+                    .issue(TokenSpec.builder()
+                            .tenant(tenant)
+                            .name("e")
+                            .expiresAt(clock.instant().plusSeconds(60))
+                            .build());
             clock.advance(Duration.ofMinutes(2));
             assertThatThrownBy(() -> keeper.tokens().rotate(tenant, e.info().id()))
-                    .isInstanceOfSatisfying(ConflictException.class, x -> assertThat(x.code()).isEqualTo(ErrorCode.TOKEN_EXPIRED));
-            assertThatThrownBy(() -> keeper.tokens().rotate(tenant, t.info().id(), Duration.ofSeconds(-1), Actor.SYSTEM))
+                    .isInstanceOfSatisfying(
+                            ConflictException.class, x -> assertThat(x.code()).isEqualTo(ErrorCode.TOKEN_EXPIRED));
+            assertThatThrownBy(
+                            () -> keeper.tokens().rotate(tenant, t.info().id(), Duration.ofSeconds(-1), Actor.SYSTEM))
                     .isInstanceOf(InvalidRequestException.class);
             assertThatThrownBy(() -> keeper.tokens().rotate(tenant, "missing"))
-                    .isInstanceOfSatisfying(NotFoundException.class, x -> assertThat(x.code()).isEqualTo(ErrorCode.TOKEN_NOT_FOUND));
+                    .isInstanceOfSatisfying(
+                            NotFoundException.class, x -> assertThat(x.code()).isEqualTo(ErrorCode.TOKEN_NOT_FOUND));
         }
     }
 
@@ -473,7 +539,11 @@ public abstract class TokenKeeperContract {
             assertThat(reason(keeper.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
             TokenInfo again = keeper.tokens().revoke(tenant, t.info().id(), "again", Actor.of("admin:bob"));
             assertThat(again.revokedAt()).isEqualTo(revoked.revokedAt());
-            assertThat(keeper.audit().query(AuditQuery.builder(tenant).action(AuditAction.TOKEN_REVOKED).build()).items())
+            assertThat(keeper.audit()
+                            .query(AuditQuery.builder(tenant)
+                                    .action(AuditAction.TOKEN_REVOKED)
+                                    .build())
+                            .items())
                     .singleElement()
                     .satisfies(e -> {
                         assertThat(e.actor()).isEqualTo("admin:alice");
@@ -484,24 +554,36 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("moving the expiry forward revives an expired token; the past is refused")
         void expiryChanges() {
-            IssuedToken t = keeper.tokens().issue(TokenSpec.builder()
-                    .tenant(tenant).name("e").expiresAt(clock.instant().plusSeconds(60)).build());
+            IssuedToken t = keeper.tokens()
+                    .issue(TokenSpec.builder()
+                            .tenant(tenant)
+                            .name("e")
+                            .expiresAt(clock.instant().plusSeconds(60))
+                            .build());
             keeper.tokens().verify(t.secret());
             clock.advance(Duration.ofMinutes(2));
             assertThat(reason(keeper.tokens().verify(t.secret()))).isEqualTo(RejectionReason.EXPIRED);
-            assertThatThrownBy(() -> keeper.tokens().updateExpiry(tenant, t.info().id(), clock.instant(), Actor.SYSTEM))
-                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("expiresAt"));
+            assertThatThrownBy(
+                            () -> keeper.tokens().updateExpiry(tenant, t.info().id(), clock.instant(), Actor.SYSTEM))
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("expiresAt"));
             TokenInfo info = keeper.tokens().updateExpiry(tenant, t.info().id(), null, Actor.of("ops"));
             assertThat(info.expiresAt()).isNull();
             assertThat(info.status()).isEqualTo(TokenStatus.ACTIVE);
             assertThat(keeper.tokens().verify(t.secret()).isVerified()).isTrue();
             AuditEvent event = keeper.audit()
-                    .query(AuditQuery.builder(tenant).action(AuditAction.TOKEN_EXPIRY_CHANGED).build())
-                    .items().get(0);
+                    .query(AuditQuery.builder(tenant)
+                            .action(AuditAction.TOKEN_EXPIRY_CHANGED)
+                            .build())
+                    .items()
+                    .get(0);
             assertThat(event.metadata()).containsEntry("expires_at", "never");
             keeper.tokens().revoke(tenant, t.info().id());
-            assertThatThrownBy(() -> keeper.tokens().updateExpiry(tenant, t.info().id(), null, Actor.SYSTEM))
-                    .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOKEN_REVOKED));
+            assertThatThrownBy(
+                            () -> keeper.tokens().updateExpiry(tenant, t.info().id(), null, Actor.SYSTEM))
+                    .isInstanceOfSatisfying(
+                            ConflictException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOKEN_REVOKED));
         }
     }
 
@@ -515,12 +597,20 @@ public abstract class TokenKeeperContract {
             String other = "o-" + tenant;
             keeper.tenants().create(other, "Other");
             assertThat(keeper.tokens().find(other, t.info().id())).isEmpty();
-            assertThatThrownBy(() -> keeper.tokens().revoke(other, t.info().id())).isInstanceOf(NotFoundException.class);
-            assertThatThrownBy(() -> keeper.tokens().rotate(other, t.info().id())).isInstanceOf(NotFoundException.class);
-            assertThatThrownBy(() -> keeper.tokens().updateExpiry(other, t.info().id(), null, Actor.SYSTEM))
+            assertThatThrownBy(() -> keeper.tokens().revoke(other, t.info().id()))
                     .isInstanceOf(NotFoundException.class);
-            assertThat(keeper.tokens().list(TokenQuery.builder(other).build()).items()).isEmpty();
-            assertThat(keeper.audit().query(AuditQuery.builder(other).action(AuditAction.TOKEN_CREATED).build()).items())
+            assertThatThrownBy(() -> keeper.tokens().rotate(other, t.info().id()))
+                    .isInstanceOf(NotFoundException.class);
+            assertThatThrownBy(
+                            () -> keeper.tokens().updateExpiry(other, t.info().id(), null, Actor.SYSTEM))
+                    .isInstanceOf(NotFoundException.class);
+            assertThat(keeper.tokens().list(TokenQuery.builder(other).build()).items())
+                    .isEmpty();
+            assertThat(keeper.audit()
+                            .query(AuditQuery.builder(other)
+                                    .action(AuditAction.TOKEN_CREATED)
+                                    .build())
+                            .items())
                     .isEmpty();
             assertThat(keeper.tokens().verify(t.secret()).isVerified()).isTrue();
         }
@@ -529,11 +619,16 @@ public abstract class TokenKeeperContract {
         @DisplayName("tenants are created once; reserved and malformed ids are refused")
         void tenantRules() {
             assertThatThrownBy(() -> keeper.tenants().create(tenant, "again"))
-                    .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TENANT_EXISTS));
+                    .isInstanceOfSatisfying(
+                            ConflictException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TENANT_EXISTS));
             assertThatThrownBy(() -> keeper.tenants().create("_mine", "x")).isInstanceOf(InvalidRequestException.class);
-            assertThatThrownBy(() -> keeper.tenants().create("has space", "x")).isInstanceOf(InvalidRequestException.class);
+            assertThatThrownBy(() -> keeper.tenants().create("has space", "x"))
+                    .isInstanceOf(InvalidRequestException.class);
             assertThat(keeper.tenants().ensure(tenant, "ignored").name()).isEqualTo("Tenant " + tenant);
-            assertThat(keeper.tenants().list()).extracting(t -> t.id()).contains(tenant).doesNotContain("_system");
+            assertThat(keeper.tenants().list())
+                    .extracting(t -> t.id())
+                    .contains(tenant)
+                    .doesNotContain("_system");
         }
     }
 
@@ -546,17 +641,26 @@ public abstract class TokenKeeperContract {
             List<String> issued = new ArrayList<>();
             for (int i = 0; i < 25; i++) {
                 clock.advance(Duration.ofMillis(1));
-                issued.add(keeper.tokens().issue(TokenSpec.builder()
-                                .tenant(tenant).name("t" + i).user(i % 2 == 0 ? "even" : "odd").project("p" + (i % 3))
+                issued.add(keeper.tokens()
+                        .issue(TokenSpec.builder()
+                                .tenant(tenant)
+                                .name("t" + i)
+                                .user(i % 2 == 0 ? "even" : "odd")
+                                .project("p" + (i % 3))
                                 .build())
-                        .info().id());
+                        .info()
+                        .id());
             }
             keeper.tokens().revoke(tenant, issued.get(0));
             List<String> seen = new ArrayList<>();
             String cursor = null;
             int pages = 0;
             do {
-                Page<TokenInfo> page = keeper.tokens().list(TokenQuery.builder(tenant).limit(10).cursor(cursor).build());
+                Page<TokenInfo> page = keeper.tokens()
+                        .list(TokenQuery.builder(tenant)
+                                .limit(10)
+                                .cursor(cursor)
+                                .build());
                 page.items().forEach(i -> seen.add(i.id()));
                 cursor = page.nextCursor();
                 pages++;
@@ -567,20 +671,47 @@ public abstract class TokenKeeperContract {
             java.util.Collections.reverse(newestFirst);
             assertThat(seen).isEqualTo(newestFirst);
 
-            assertThat(keeper.tokens().list(TokenQuery.builder(tenant).user("even").build()).items()).hasSize(13);
-            assertThat(keeper.tokens().list(TokenQuery.builder(tenant).project("p0").user("odd").build()).items()).hasSize(4);
-            assertThat(keeper.tokens().list(TokenQuery.builder(tenant).status(TokenStatus.REVOKED).build()).items())
-                    .extracting(TokenInfo::id).containsExactly(issued.get(0));
-            assertThat(keeper.tokens().list(TokenQuery.builder(tenant).status(TokenStatus.ACTIVE).build()).items()).hasSize(24);
+            assertThat(keeper.tokens()
+                            .list(TokenQuery.builder(tenant).user("even").build())
+                            .items())
+                    .hasSize(13);
+            assertThat(keeper.tokens()
+                            .list(TokenQuery.builder(tenant)
+                                    .project("p0")
+                                    .user("odd")
+                                    .build())
+                            .items())
+                    .hasSize(4);
+            assertThat(keeper.tokens()
+                            .list(TokenQuery.builder(tenant)
+                                    .status(TokenStatus.REVOKED)
+                                    .build())
+                            .items())
+                    .extracting(TokenInfo::id)
+                    .containsExactly(issued.get(0));
+            assertThat(keeper.tokens()
+                            .list(TokenQuery.builder(tenant)
+                                    .status(TokenStatus.ACTIVE)
+                                    .build())
+                            .items())
+                    .hasSize(24);
         }
 
         @Test
         @DisplayName("refuses a cursor it did not issue")
         void badCursor() {
-            assertThatThrownBy(() -> keeper.tokens().list(TokenQuery.builder(tenant).cursor("!!!").build()))
-                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("cursor"));
-            assertThatThrownBy(() -> keeper.audit().query(AuditQuery.builder(tenant).cursor(Cursors64.of("x")).build()))
-                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("cursor"));
+            assertThatThrownBy(() -> keeper.tokens()
+                            .list(TokenQuery.builder(tenant).cursor("!!!").build()))
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("cursor"));
+            assertThatThrownBy(() -> keeper.audit()
+                            .query(AuditQuery.builder(tenant)
+                                    .cursor(Cursors64.of("x"))
+                                    .build()))
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("cursor"));
         }
     }
 
@@ -591,7 +722,12 @@ public abstract class TokenKeeperContract {
         @DisplayName("records every change with actor, action, target and outcome, newest first")
         void everyChangeIsAudited() {
             Actor alice = Actor.of("admin:alice", "10.1.2.3");
-            IssuedToken t = keeper.tokens().issue(TokenSpec.builder().tenant(tenant).name("bot").actor(alice).build());
+            IssuedToken t = keeper.tokens()
+                    .issue(TokenSpec.builder()
+                            .tenant(tenant)
+                            .name("bot")
+                            .actor(alice)
+                            .build());
             clock.advance(Duration.ofSeconds(1));
             keeper.tokens().rotate(tenant, t.info().id(), Duration.ZERO, alice);
             clock.advance(Duration.ofSeconds(1));
@@ -599,10 +735,16 @@ public abstract class TokenKeeperContract {
             clock.advance(Duration.ofSeconds(1));
             keeper.tokens().revoke(tenant, t.info().id(), null, alice);
 
-            List<AuditEvent> events = keeper.audit().query(AuditQuery.builder(tenant).build()).items();
-            assertThat(events).extracting(AuditEvent::action).containsExactly(
-                    AuditAction.TOKEN_REVOKED, AuditAction.TOKEN_EXPIRY_CHANGED, AuditAction.TOKEN_ROTATED,
-                    AuditAction.TOKEN_CREATED, AuditAction.TENANT_CREATED);
+            List<AuditEvent> events =
+                    keeper.audit().query(AuditQuery.builder(tenant).build()).items();
+            assertThat(events)
+                    .extracting(AuditEvent::action)
+                    .containsExactly(
+                            AuditAction.TOKEN_REVOKED,
+                            AuditAction.TOKEN_EXPIRY_CHANGED,
+                            AuditAction.TOKEN_ROTATED,
+                            AuditAction.TOKEN_CREATED,
+                            AuditAction.TENANT_CREATED);
             AuditEvent created = events.get(3);
             assertThat(created.actor()).isEqualTo("admin:alice");
             assertThat(created.source()).isEqualTo("10.1.2.3");
@@ -611,7 +753,8 @@ public abstract class TokenKeeperContract {
             assertThat(created.outcome()).isEqualTo(AuditOutcome.SUCCESS);
             assertThat(created.tenantId()).isEqualTo(tenant);
             for (AuditEvent e : events) {
-                assertThat(e.metadata().values()).noneMatch(v -> v.contains(t.secret().substring(8)));
+                assertThat(e.metadata().values())
+                        .noneMatch(v -> v.contains(t.secret().substring(8)));
             }
         }
 
@@ -624,16 +767,28 @@ public abstract class TokenKeeperContract {
                 issue("bot" + i);
             }
             Instant mid = start.plusSeconds(35);
-            assertThat(keeper.audit().query(AuditQuery.builder(tenant).action(AuditAction.TOKEN_CREATED).from(mid).build())
+            assertThat(keeper.audit()
+                            .query(AuditQuery.builder(tenant)
+                                    .action(AuditAction.TOKEN_CREATED)
+                                    .from(mid)
+                                    .build())
                             .items())
                     .hasSize(4);
-            assertThat(keeper.audit().query(AuditQuery.builder(tenant).action(AuditAction.TOKEN_CREATED).to(mid).build())
+            assertThat(keeper.audit()
+                            .query(AuditQuery.builder(tenant)
+                                    .action(AuditAction.TOKEN_CREATED)
+                                    .to(mid)
+                                    .build())
                             .items())
                     .hasSize(3);
             Set<String> ids = new HashSet<>();
             String cursor = null;
             do {
-                Page<AuditEvent> page = keeper.audit().query(AuditQuery.builder(tenant).limit(3).cursor(cursor).build());
+                Page<AuditEvent> page = keeper.audit()
+                        .query(AuditQuery.builder(tenant)
+                                .limit(3)
+                                .cursor(cursor)
+                                .build());
                 page.items().forEach(e -> assertThat(ids.add(e.id())).isTrue());
                 cursor = page.nextCursor();
             } while (cursor != null);
@@ -651,18 +806,25 @@ public abstract class TokenKeeperContract {
             }
             keeper.flush();
             AuditEvent burst = keeper.audit()
-                    .query(AuditQuery.builder(tenant).action(AuditAction.TOKEN_VERIFICATION_FAILED).build())
-                    .items().get(0);
+                    .query(AuditQuery.builder(tenant)
+                            .action(AuditAction.TOKEN_VERIFICATION_FAILED)
+                            .build())
+                    .items()
+                    .get(0);
             assertThat(burst.metadata()).containsEntry("reason", "REVOKED").containsEntry("count", "5");
             assertThat(burst.targetId()).isEqualTo(t.info().id());
             assertThat(burst.source()).isEqualTo("203.0.113.9");
             assertThat(burst.outcome()).isEqualTo(AuditOutcome.FAILURE);
             List<AuditEvent> system = keeper.audit()
-                    .query(AuditQuery.builder("_system").action(AuditAction.TOKEN_VERIFICATION_FAILED).limit(1000).build())
+                    .query(AuditQuery.builder("_system")
+                            .action(AuditAction.TOKEN_VERIFICATION_FAILED)
+                            .limit(1000)
+                            .build())
                     .items();
-            assertThat(system).anySatisfy(e -> assertThat(e.metadata())
-                    .containsEntry("reason", "INVALID")
-                    .containsEntry("count", "5"));
+            assertThat(system)
+                    .anySatisfy(e -> assertThat(e.metadata())
+                            .containsEntry("reason", "INVALID")
+                            .containsEntry("count", "5"));
         }
 
         @Test
@@ -670,9 +832,12 @@ public abstract class TokenKeeperContract {
         void applicationEventIsRecorded() {
             Actor bob = Actor.of("user:bob", "198.51.100.7");
             AuditAction login = AuditAction.of("user.login");
-            AuditEvent written = keeper.audit().record(new AuditEntry(tenant, bob, login, "user", "bob",
-                    AuditOutcome.SUCCESS, Map.of("method", "password")));
-            List<AuditEvent> read = keeper.audit().query(AuditQuery.builder(tenant).action(login).build()).items();
+            AuditEvent written = keeper.audit()
+                    .record(new AuditEntry(
+                            tenant, bob, login, "user", "bob", AuditOutcome.SUCCESS, Map.of("method", "password")));
+            List<AuditEvent> read = keeper.audit()
+                    .query(AuditQuery.builder(tenant).action(login).build())
+                    .items();
             assertThat(read).containsExactly(written);
             assertThat(written.actor()).isEqualTo("user:bob");
             assertThat(written.source()).isEqualTo("198.51.100.7");
@@ -690,18 +855,32 @@ public abstract class TokenKeeperContract {
                         .isInstanceOf(InvalidRequestException.class)
                         .hasMessageContaining("namespace");
             }
-            for (String bad : new String[] {"login", "User.Login", "user..login", ".user", "user.", "user.1st",
-                "user.log in", "a." + "b".repeat(64)}) {
+            for (String bad : new String[] {
+                "login", "User.Login", "user..login", ".user", "user.", "user.1st", "user.log in", "a." + "b".repeat(64)
+            }) {
                 assertThatThrownBy(() -> AuditAction.of(bad)).as(bad).isInstanceOf(InvalidRequestException.class);
                 assertThat(AuditAction.fromId(bad)).as(bad).isEmpty();
             }
-            assertThatThrownBy(() -> new AuditEntry(tenant, bob, AuditAction.ACCESS_DENIED, "endpoint", null,
-                    AuditOutcome.FAILURE, Map.of("user_agent", "curl\n/8")))
+            assertThatThrownBy(() -> new AuditEntry(
+                            tenant,
+                            bob,
+                            AuditAction.ACCESS_DENIED,
+                            "endpoint",
+                            null,
+                            AuditOutcome.FAILURE,
+                            Map.of("user_agent", "curl\n/8")))
                     .isInstanceOf(InvalidRequestException.class)
                     .hasMessageContaining("metadata.user_agent");
             long before = count("SELECT COUNT(*) FROM tk_audit_events");
-            assertThatThrownBy(() -> keeper.audit().recordAggregated(new AuditEntry(tenant, bob, AuditAction.ACCESS_DENIED,
-                    "endpoint", null, AuditOutcome.FAILURE, Map.of("count", "1"))))
+            assertThatThrownBy(() -> keeper.audit()
+                            .recordAggregated(new AuditEntry(
+                                    tenant,
+                                    bob,
+                                    AuditAction.ACCESS_DENIED,
+                                    "endpoint",
+                                    null,
+                                    AuditOutcome.FAILURE,
+                                    Map.of("count", "1"))))
                     .isInstanceOf(InvalidRequestException.class);
             keeper.flush();
             assertThat(count("SELECT COUNT(*) FROM tk_audit_events")).isEqualTo(before);
@@ -710,35 +889,62 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("identical aggregated events in one window become one event with their count")
         void aggregatedEventsAreCounted() {
-            AuditEntry denied = new AuditEntry(tenant, Actor.of("token:x", "203.0.113.5"), AuditAction.ACCESS_DENIED,
-                    "endpoint", "PUT /api/v1/prices", AuditOutcome.FAILURE, Map.of("reason", "operator_only"));
-            AuditEntry other = new AuditEntry(tenant, Actor.of("token:x", "203.0.113.5"), AuditAction.ACCESS_DENIED,
-                    "endpoint", "PUT /api/v1/prices", AuditOutcome.FAILURE,
+            AuditEntry denied = new AuditEntry(
+                    tenant,
+                    Actor.of("token:x", "203.0.113.5"),
+                    AuditAction.ACCESS_DENIED,
+                    "endpoint",
+                    "PUT /api/v1/prices",
+                    AuditOutcome.FAILURE,
+                    Map.of("reason", "operator_only"));
+            AuditEntry other = new AuditEntry(
+                    tenant,
+                    Actor.of("token:x", "203.0.113.5"),
+                    AuditAction.ACCESS_DENIED,
+                    "endpoint",
+                    "PUT /api/v1/prices",
+                    AuditOutcome.FAILURE,
                     Map.of("reason", "operator_only", "user_agent", "scanner/2"));
             Instant start = clock.instant();
             for (int i = 0; i < 7; i++) {
                 keeper.audit().recordAggregated(denied);
             }
             keeper.audit().recordAggregated(other);
-            assertThat(keeper.audit().query(AuditQuery.builder(tenant).action(AuditAction.ACCESS_DENIED).build())
-                    .items()).as("nothing is written before the window ends").isEmpty();
+            assertThat(keeper.audit()
+                            .query(AuditQuery.builder(tenant)
+                                    .action(AuditAction.ACCESS_DENIED)
+                                    .build())
+                            .items())
+                    .as("nothing is written before the window ends")
+                    .isEmpty();
             clock.advance(Duration.ofSeconds(30));
             keeper.flush();
             List<AuditEvent> events = keeper.audit()
-                    .query(AuditQuery.builder(tenant).action(AuditAction.ACCESS_DENIED).build()).items();
+                    .query(AuditQuery.builder(tenant)
+                            .action(AuditAction.ACCESS_DENIED)
+                            .build())
+                    .items();
             assertThat(events).hasSize(2);
-            assertThat(events).anySatisfy(e -> assertThat(e.metadata()).containsEntry("count", "7")
-                    .containsEntry("reason", "operator_only").doesNotContainKey("user_agent")
-                    .containsEntry("window_end", clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS)
-                            .toString()));
-            assertThat(events).anySatisfy(e -> assertThat(e.metadata()).containsEntry("count", "1")
-                    .containsEntry("user_agent", "scanner/2"));
+            assertThat(events)
+                    .anySatisfy(e -> assertThat(e.metadata())
+                            .containsEntry("count", "7")
+                            .containsEntry("reason", "operator_only")
+                            .doesNotContainKey("user_agent")
+                            .containsEntry(
+                                    "window_end",
+                                    clock.instant()
+                                            .truncatedTo(java.time.temporal.ChronoUnit.MILLIS)
+                                            .toString()));
+            assertThat(events)
+                    .anySatisfy(e -> assertThat(e.metadata())
+                            .containsEntry("count", "1")
+                            .containsEntry("user_agent", "scanner/2"));
             assertThat(events).allSatisfy(e -> {
                 assertThat(e.actor()).isEqualTo("token:x");
                 assertThat(e.source()).isEqualTo("203.0.113.5");
                 assertThat(e.targetId()).isEqualTo("PUT /api/v1/prices");
-                assertThat(Instant.parse(e.metadata().get("window_start"))).isAfterOrEqualTo(
-                        start.minus(Duration.ofHours(1)));
+                assertThat(Instant.parse(e.metadata().get("window_start")))
+                        .isAfterOrEqualTo(start.minus(Duration.ofHours(1)));
             });
         }
 
@@ -746,19 +952,22 @@ public abstract class TokenKeeperContract {
         @DisplayName("a token's or a limit's tenant is known across tenants, and nothing for an unknown id")
         void tenantOfIds() {
             IssuedToken t = issue("bot");
-            Limit l = keeper.limits().create(LimitSpec.builder(tenant).name("cap").tokens(100).build());
+            Limit l = keeper.limits()
+                    .create(LimitSpec.builder(tenant).name("cap").tokens(100).build());
             assertThat(keeper.tokens().tenantOf(t.info().id())).contains(tenant);
             assertThat(keeper.limits().tenantOf(l.id())).contains(tenant);
             assertThat(keeper.tokens().tenantOf("no-such-token")).isEmpty();
             assertThat(keeper.limits().tenantOf("no-such-limit")).isEmpty();
-            assertThatThrownBy(() -> keeper.tokens().tenantOf("x".repeat(200))).isInstanceOf(InvalidRequestException.class);
+            assertThatThrownBy(() -> keeper.tokens().tenantOf("x".repeat(200)))
+                    .isInstanceOf(InvalidRequestException.class);
         }
 
         @Test
         @DisplayName("the database refuses to change or delete an audit event")
         void auditIsAppendOnly() throws SQLException {
             issue("bot");
-            try (Connection c = database().getConnection(); Statement s = c.createStatement()) {
+            try (Connection c = database().getConnection();
+                    Statement s = c.createStatement()) {
                 assertThatThrownBy(() -> s.executeUpdate("UPDATE tk_audit_events SET actor = 'mallory'"))
                         .isInstanceOf(SQLException.class)
                         .hasMessageContaining("append-only");
@@ -780,7 +989,9 @@ public abstract class TokenKeeperContract {
             assertThat(b.tokens().verify(t.secret()).isVerified()).isTrue();
             keeper.tokens().revoke(tenant, t.info().id());
             assertThat(reason(keeper.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
-            assertThat(b.tokens().verify(t.secret()).isVerified()).as("cached until b syncs").isTrue();
+            assertThat(b.tokens().verify(t.secret()).isVerified())
+                    .as("cached until b syncs")
+                    .isTrue();
             b.flush();
             assertThat(reason(b.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
         }
@@ -795,11 +1006,15 @@ public abstract class TokenKeeperContract {
             b.flush();
             int before = counting.takenHere();
             assertThat(reason(b.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
-            assertThat(counting.takenHere() - before).as("the revoked state is read").isEqualTo(1);
+            assertThat(counting.takenHere() - before)
+                    .as("the revoked state is read")
+                    .isEqualTo(1);
             b.flush(); // the feed's margin returns the revocation again
             before = counting.takenHere();
             assertThat(reason(b.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
-            assertThat(counting.takenHere() - before).as("the cached state reflects it already").isZero();
+            assertThat(counting.takenHere() - before)
+                    .as("the cached state reflects it already")
+                    .isZero();
         }
 
         @Test
@@ -824,7 +1039,9 @@ public abstract class TokenKeeperContract {
             IssuedToken r = keeper.tokens().rotate(tenant, t.info().id());
             clock.advance(Duration.ofMillis(99));
             assertThat(b.runDueMaintenance()).doesNotContain("token sync");
-            assertThat(b.tokens().verify(t.secret()).isVerified()).as("cached until the next sync").isTrue();
+            assertThat(b.tokens().verify(t.secret()).isVerified())
+                    .as("cached until the next sync")
+                    .isTrue();
             clock.advance(Duration.ofMillis(1));
             assertThat(b.runDueMaintenance()).contains("token sync");
             assertThat(reason(b.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
@@ -835,7 +1052,8 @@ public abstract class TokenKeeperContract {
         @DisplayName("an instance with a different pepper refuses to start")
         void pepperMismatchIsRefused() {
             assertThatThrownBy(() -> another(quietBuilder(database()).pepper(new byte[32])))
-                    .isInstanceOfSatisfying(TokenKeeperException.class,
+                    .isInstanceOfSatisfying(
+                            TokenKeeperException.class,
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.CONFIGURATION_INVALID));
         }
     }
@@ -846,9 +1064,18 @@ public abstract class TokenKeeperContract {
         final Instant t0 = Instant.parse("2026-11-02T09:00:00Z");
 
         UsageEvent event(String requestId, TokenCounts counts, Instant at) {
-            return UsageEvent.builder().requestId(requestId).tenant(tenant).token("tok-1").user("u1").project("p1")
-                    .provider("anthropic").model("claude-sonnet-4-5-20250929").counts(counts)
-                    .latency(Duration.ofMillis(250)).at(at).build();
+            return UsageEvent.builder()
+                    .requestId(requestId)
+                    .tenant(tenant)
+                    .token("tok-1")
+                    .user("u1")
+                    .project("p1")
+                    .provider("anthropic")
+                    .model("claude-sonnet-4-5-20250929")
+                    .counts(counts)
+                    .latency(Duration.ofMillis(250))
+                    .at(at)
+                    .build();
         }
 
         long eventCount() {
@@ -866,8 +1093,8 @@ public abstract class TokenKeeperContract {
             java.math.BigInteger expected = java.math.BigInteger.ZERO;
             long input = 0;
             for (int i = 0; i < 600; i++) {
-                TokenCounts c = new TokenCounts(r.nextLong(20_000), r.nextLong(5_000), r.nextLong(2_000),
-                        r.nextLong(3_000), r.nextLong(1_000));
+                TokenCounts c = new TokenCounts(
+                        r.nextLong(20_000), r.nextLong(5_000), r.nextLong(2_000), r.nextLong(3_000), r.nextLong(1_000));
                 RecordedUsage rec = keeper.usage().record(event("req-" + i, c, t0.plusSeconds(i * 12L)));
                 expected = expected.add(rec.cost().total().toPicos());
                 input += c.input();
@@ -877,10 +1104,16 @@ public abstract class TokenKeeperContract {
             assertThat(eventCount()).isEqualTo(600);
             assertThat(java.math.BigInteger.valueOf(count("SELECT SUM(cost_pico) FROM tk_usage_events WHERE " + t)))
                     .isEqualTo(expected);
-            assertThat(count("SELECT SUM(cost_pico) FROM tk_usage_hourly WHERE " + t)).isEqualTo(expected.longValueExact());
-            assertThat(count("SELECT SUM(input_tokens) FROM tk_usage_hourly WHERE " + t)).isEqualTo(input);
-            assertThat(count("SELECT COUNT(*) FROM tk_usage_events WHERE " + t + " AND cost_pico <> cost_input_pico"
-                    + " + cost_cached_input_pico + cost_cache_write_pico + cost_output_pico + cost_reasoning_pico")).isZero();
+            assertThat(count("SELECT SUM(cost_pico) FROM tk_usage_hourly WHERE " + t))
+                    .isEqualTo(expected.longValueExact());
+            assertThat(count("SELECT SUM(input_tokens) FROM tk_usage_hourly WHERE " + t))
+                    .isEqualTo(input);
+            assertThat(
+                            count(
+                                    "SELECT COUNT(*) FROM tk_usage_events WHERE " + t
+                                            + " AND cost_pico <> cost_input_pico"
+                                            + " + cost_cached_input_pico + cost_cache_write_pico + cost_output_pico + cost_reasoning_pico"))
+                    .isZero();
             // 600 events 12 s apart span two hours: per hour, the roll-up equals the raw events
             for (long hour : new long[] {t0.toEpochMilli(), t0.toEpochMilli() + 3_600_000}) {
                 assertThat(count("SELECT SUM(requests) FROM tk_usage_hourly WHERE " + t + " AND hour_start = " + hour))
@@ -890,12 +1123,14 @@ public abstract class TokenKeeperContract {
                         .isEqualTo(count("SELECT SUM(cost_pico) FROM tk_usage_events WHERE " + t + " AND at >= " + hour
                                 + " AND at < " + (hour + 3_600_000)));
                 // and the tenant's hourly totals equal both
-                assertThat(count("SELECT requests FROM tk_usage_tenant_hourly WHERE " + t + " AND hour_start = " + hour))
-                        .isEqualTo(count("SELECT SUM(requests) FROM tk_usage_hourly WHERE " + t + " AND hour_start = "
-                                + hour));
-                assertThat(count("SELECT cost_pico FROM tk_usage_tenant_hourly WHERE " + t + " AND hour_start = " + hour))
-                        .isEqualTo(count("SELECT SUM(cost_pico) FROM tk_usage_hourly WHERE " + t + " AND hour_start = "
-                                + hour));
+                assertThat(count(
+                                "SELECT requests FROM tk_usage_tenant_hourly WHERE " + t + " AND hour_start = " + hour))
+                        .isEqualTo(count(
+                                "SELECT SUM(requests) FROM tk_usage_hourly WHERE " + t + " AND hour_start = " + hour));
+                assertThat(count("SELECT cost_pico FROM tk_usage_tenant_hourly WHERE " + t + " AND hour_start = "
+                                + hour))
+                        .isEqualTo(count(
+                                "SELECT SUM(cost_pico) FROM tk_usage_hourly WHERE " + t + " AND hour_start = " + hour));
             }
         }
 
@@ -907,11 +1142,23 @@ public abstract class TokenKeeperContract {
             List<String> ids = new ArrayList<>();
             // in a batch of its own, and among others
             for (int i = 0; i < 50; i++) {
-                ids.add(keeper.usage().record(UsageEvent.builder().requestId("req\\N\\.\\" + i).tenant(tenant)
-                        .token("tok\\1").user("üser \"x\"").project("p'1\\")
-                        .provider("anthropic").model("claude-sonnet-4-5-20250929").counts(TokenCounts.of(10, 1))
-                        .outcome(CallOutcome.ERROR).errorMessage(error).metadata(metadata)
-                        .latency(Duration.ofMillis(5)).at(t0.plusSeconds(i)).build()).eventId());
+                ids.add(keeper.usage()
+                        .record(UsageEvent.builder()
+                                .requestId("req\\N\\.\\" + i)
+                                .tenant(tenant)
+                                .token("tok\\1")
+                                .user("üser \"x\"")
+                                .project("p'1\\")
+                                .provider("anthropic")
+                                .model("claude-sonnet-4-5-20250929")
+                                .counts(TokenCounts.of(10, 1))
+                                .outcome(CallOutcome.ERROR)
+                                .errorMessage(error)
+                                .metadata(metadata)
+                                .latency(Duration.ofMillis(5))
+                                .at(t0.plusSeconds(i))
+                                .build())
+                        .eventId());
                 if (i == 0) {
                     keeper.usage().flush();
                 }
@@ -926,8 +1173,12 @@ public abstract class TokenKeeperContract {
                 assertThat(t.errorMessage()).isEqualTo(error);
                 assertThat(t.metadata()).isEqualTo(metadata);
             }
-            assertThat(keeper.usage().totals(UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(1)))
-                    .token("tok\\1").build()).requests()).isEqualTo(50);
+            assertThat(keeper.usage()
+                            .totals(UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(1)))
+                                    .token("tok\\1")
+                                    .build())
+                            .requests())
+                    .isEqualTo(50);
         }
 
         @Test
@@ -941,15 +1192,22 @@ public abstract class TokenKeeperContract {
             restarted.usage().record(e);
             restarted.usage().flush();
             // re-stamped retries (no explicit time) on one instance
-            UsageEvent unstamped = UsageEvent.builder().requestId("req-unstamped").tenant(tenant).provider("anthropic")
-                    .model("claude-haiku-4-5").counts(TokenCounts.of(10, 10)).build();
+            UsageEvent unstamped = UsageEvent.builder()
+                    .requestId("req-unstamped")
+                    .tenant(tenant)
+                    .provider("anthropic")
+                    .model("claude-haiku-4-5")
+                    .counts(TokenCounts.of(10, 10))
+                    .build();
             keeper.usage().record(unstamped);
             clock.advance(Duration.ofMinutes(3));
             keeper.usage().record(unstamped);
             keeper.usage().flush();
             assertThat(eventCount()).isEqualTo(2);
             assertThat(rollupRequests()).isEqualTo(2);
-            assertThat(keeper.usage().stats().duplicates() + restarted.usage().stats().duplicates()).isEqualTo(3);
+            assertThat(keeper.usage().stats().duplicates()
+                            + restarted.usage().stats().duplicates())
+                    .isEqualTo(3);
         }
 
         @Test
@@ -991,21 +1249,39 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("unknown tenants, unpriced models and absurd counts are refused; FLAG records a flagged zero")
         void refusals() {
-            assertThatThrownBy(() -> keeper.usage().record(UsageEvent.builder().requestId("r").tenant("nope-" + tenant)
-                            .provider("anthropic").model("claude-haiku-4-5").build()))
-                    .isInstanceOfSatisfying(NotFoundException.class,
-                            e -> assertThat(e.code()).isEqualTo(ErrorCode.TENANT_NOT_FOUND));
-            assertThatThrownBy(() -> keeper.usage().record(UsageEvent.builder().requestId("r").tenant(tenant)
-                            .provider("nobody").model("unpriced-1").build()))
+            assertThatThrownBy(() -> keeper.usage()
+                            .record(UsageEvent.builder()
+                                    .requestId("r")
+                                    .tenant("nope-" + tenant)
+                                    .provider("anthropic")
+                                    .model("claude-haiku-4-5")
+                                    .build()))
+                    .isInstanceOfSatisfying(
+                            NotFoundException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TENANT_NOT_FOUND));
+            assertThatThrownBy(() -> keeper.usage()
+                            .record(UsageEvent.builder()
+                                    .requestId("r")
+                                    .tenant(tenant)
+                                    .provider("nobody")
+                                    .model("unpriced-1")
+                                    .build()))
                     .isInstanceOf(dev.tokenkeeper.pricing.PriceMissingException.class);
             assertThatThrownBy(() -> TokenCounts.of(-5, 0)).isInstanceOf(InvalidRequestException.class);
-            TokenKeeper flagging = another(quietBuilder(database())
-                    .unknownPricePolicy(dev.tokenkeeper.pricing.UnknownPricePolicy.FLAG));
-            RecordedUsage rec = flagging.usage().record(UsageEvent.builder().requestId("r-flag").tenant(tenant)
-                    .provider("nobody").model("unpriced-1").counts(TokenCounts.of(100, 10)).at(t0).build());
+            TokenKeeper flagging = another(
+                    quietBuilder(database()).unknownPricePolicy(dev.tokenkeeper.pricing.UnknownPricePolicy.FLAG));
+            RecordedUsage rec = flagging.usage()
+                    .record(UsageEvent.builder()
+                            .requestId("r-flag")
+                            .tenant(tenant)
+                            .provider("nobody")
+                            .model("unpriced-1")
+                            .counts(TokenCounts.of(100, 10))
+                            .at(t0)
+                            .build());
             flagging.usage().flush();
             assertThat(rec.cost().priceMissing()).isTrue();
-            assertThat(count("SELECT price_missing FROM tk_usage_events WHERE tenant_id = '" + tenant + "'")).isOne();
+            assertThat(count("SELECT price_missing FROM tk_usage_events WHERE tenant_id = '" + tenant + "'"))
+                    .isOne();
             assertThat(count("SELECT price_missing_requests FROM tk_usage_hourly WHERE tenant_id = '" + tenant + "'"))
                     .isOne();
             keeper.usage().flush();
@@ -1029,7 +1305,9 @@ public abstract class TokenKeeperContract {
             }
             ledger.flush();
             assertThat(kills.get()).isGreaterThanOrEqualTo(2);
-            assertThat(visibleDuringKill.get()).as("rows of the killed batch seen from outside").isZero();
+            assertThat(visibleDuringKill.get())
+                    .as("rows of the killed batch seen from outside")
+                    .isZero();
             assertThat(eventCount()).isEqualTo(300);
             assertThat(rollupRequests()).isEqualTo(300);
             assertThat(ledger.stats().failedBatches()).isPositive();
@@ -1040,7 +1318,8 @@ public abstract class TokenKeeperContract {
          * that what is recorded meanwhile queues up into one batch; from then on every batch that
          * {@code fails} matches cannot be stored.
          */
-        CountDownLatch holdWriterAtGate(UsageService ledger,
+        CountDownLatch holdWriterAtGate(
+                UsageService ledger,
                 java.util.function.Predicate<List<dev.tokenkeeper.internal.storage.UsageRow>> fails) {
             CountDownLatch gate = new CountDownLatch(1);
             CountDownLatch writerAtGate = new CountDownLatch(1);
@@ -1070,7 +1349,8 @@ public abstract class TokenKeeperContract {
         @DisplayName("one event that cannot be stored is isolated and counted; the rest of its batch commits")
         void badEventDoesNotPoisonItsBatch() {
             UsageService ledger = keeper.usage();
-            java.util.concurrent.atomic.AtomicInteger largestPoisonedBatch = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger largestPoisonedBatch =
+                    new java.util.concurrent.atomic.AtomicInteger();
             CountDownLatch gate = holdWriterAtGate(ledger, batch -> {
                 boolean bad = batch.stream().anyMatch(r -> r.requestId().equals("poison"));
                 if (bad) {
@@ -1078,27 +1358,34 @@ public abstract class TokenKeeperContract {
                 }
                 return bad;
             });
-            String badId = ledger.record(event("poison", TokenCounts.of(1, 1), t0.plusMillis(7))).eventId();
+            String badId = ledger.record(event("poison", TokenCounts.of(1, 1), t0.plusMillis(7)))
+                    .eventId();
             for (int i = 0; i < 99; i++) {
                 ledger.record(event("fine-" + i, TokenCounts.of(10, 1), t0.plusMillis(100 + i)));
             }
             gate.countDown();
             ledger.flush();
-            assertThat(largestPoisonedBatch.get()).as("the bad event travelled with the others").isEqualTo(100);
+            assertThat(largestPoisonedBatch.get())
+                    .as("the bad event travelled with the others")
+                    .isEqualTo(100);
             assertThat(eventCount()).isEqualTo(100);
             assertThat(rollupRequests()).isEqualTo(100);
             assertThat(ledger.stats().dropped()).isOne();
-            assertThat(count("SELECT COUNT(*) FROM tk_usage_events WHERE id = '" + badId + "'")).isZero();
-            assertThat(dev.tokenkeeper.testing.CapturedLog.lines("ERROR")).singleElement().asString()
-                    .contains("1 of 100 events of a batch cannot be stored and were dropped").contains(badId);
+            assertThat(count("SELECT COUNT(*) FROM tk_usage_events WHERE id = '" + badId + "'"))
+                    .isZero();
+            assertThat(dev.tokenkeeper.testing.CapturedLog.lines("ERROR"))
+                    .singleElement()
+                    .asString()
+                    .contains("1 of 100 events of a batch cannot be stored and were dropped")
+                    .contains(badId);
         }
 
         @Test
         @DisplayName("a batch whose every event fails while the database answers is taken apart without waits")
         void batchOfBadEventsIsTakenApartPromptly() {
             UsageService ledger = keeper.usage();
-            CountDownLatch gate = holdWriterAtGate(ledger,
-                    batch -> batch.stream().anyMatch(r -> r.requestId().startsWith("bad-")));
+            CountDownLatch gate = holdWriterAtGate(
+                    ledger, batch -> batch.stream().anyMatch(r -> r.requestId().startsWith("bad-")));
             for (int i = 0; i < 1_000; i++) {
                 ledger.record(event("bad-" + i, TokenCounts.of(1, 1), t0.plusMillis(10 + i)));
             }
@@ -1108,7 +1395,9 @@ public abstract class TokenKeeperContract {
             assertThat(ledger.stats().dropped()).isEqualTo(1_000);
             assertThat(eventCount()).isEqualTo(1);
             // one line for the batch, not one per event
-            assertThat(dev.tokenkeeper.testing.CapturedLog.lines("ERROR")).singleElement().asString()
+            assertThat(dev.tokenkeeper.testing.CapturedLog.lines("ERROR"))
+                    .singleElement()
+                    .asString()
                     .contains("1000 of 1000 events of a batch cannot be stored");
         }
 
@@ -1126,8 +1415,11 @@ public abstract class TokenKeeperContract {
                 done.add(pool.submit(() -> {
                     start.await();
                     for (int i = 0; i < each; i++) {
-                        k.usage().record(event("load-" + thread + "-" + i, TokenCounts.of(50, 5),
-                                t0.plusMillis(thread * 100_000L + i)));
+                        k.usage()
+                                .record(event(
+                                        "load-" + thread + "-" + i,
+                                        TokenCounts.of(50, 5),
+                                        t0.plusMillis(thread * 100_000L + i)));
                     }
                     return null;
                 }));
@@ -1165,7 +1457,9 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("a full queue refuses with LedgerFullException and counts it; nothing accepted is lost")
         void backPressure() throws Exception {
-            TokenKeeper k = withFaults(quietBuilder(database()).ledgerQueueCapacity(5).ledgerBatchSize(1)
+            TokenKeeper k = withFaults(quietBuilder(database())
+                    .ledgerQueueCapacity(5)
+                    .ledgerBatchSize(1)
                     .ledgerOverflowPolicy(dev.tokenkeeper.usage.LedgerOverflowPolicy.REJECT));
             CountDownLatch release = holdWriterOnFirstEvent(k, "bp-first"); // a batch of one, held
             int accepted = 1;
@@ -1196,14 +1490,16 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("with ledgerMaxLag, an event is refused once the oldest uncommitted one has waited longer")
         void maxLagBoundsTheCrashWindow() throws Exception {
-            TokenKeeper k = withFaults(quietBuilder(database()).ledgerMaxLag(Duration.ofSeconds(1))
+            TokenKeeper k = withFaults(quietBuilder(database())
+                    .ledgerMaxLag(Duration.ofSeconds(1))
                     .ledgerOverflowPolicy(dev.tokenkeeper.usage.LedgerOverflowPolicy.REJECT));
             CountDownLatch release = holdWriterOnFirstEvent(k, "lag-0");
             clock.advance(Duration.ofMillis(1_000));
             k.usage().record(event("lag-1", TokenCounts.of(1, 1), t0)); // 1 s behind: within the bound
             clock.advance(Duration.ofMillis(1));
             assertThatThrownBy(() -> k.usage().record(event("lag-2", TokenCounts.of(1, 1), t0)))
-                    .isInstanceOf(dev.tokenkeeper.usage.LedgerFullException.class).hasMessageContaining("ledgerMaxLag");
+                    .isInstanceOf(dev.tokenkeeper.usage.LedgerFullException.class)
+                    .hasMessageContaining("ledgerMaxLag");
             assertThat(k.usage().stats().refused()).isOne();
             assertThat(k.usage().stats().unwritten()).isEqualTo(2);
             release.countDown();
@@ -1224,18 +1520,36 @@ public abstract class TokenKeeperContract {
             IssuedToken t = issue("bot");
             Instant farFuture = Instant.parse("+1000000000-01-01T00:00:00Z");
             for (Instant bad : List.of(Instant.MAX, farFuture, Instant.MIN, Instant.parse("1969-12-31T23:59:59Z"))) {
-                assertThatThrownBy(() -> keeper.tokens().issue(TokenSpec.builder().tenant(tenant).name("x")
-                        .expiresAt(bad).build()))
-                        .as(bad.toString()).isInstanceOfSatisfying(InvalidRequestException.class,
+                assertThatThrownBy(() -> keeper.tokens()
+                                .issue(TokenSpec.builder()
+                                        .tenant(tenant)
+                                        .name("x")
+                                        .expiresAt(bad)
+                                        .build()))
+                        .as(bad.toString())
+                        .isInstanceOfSatisfying(
+                                InvalidRequestException.class,
                                 e -> assertThat(e.field()).isEqualTo("expiresAt"));
-                assertThatThrownBy(() -> keeper.tokens().updateExpiry(tenant, t.info().id(), bad, Actor.SYSTEM))
-                        .as(bad.toString()).isInstanceOf(InvalidRequestException.class);
-                assertThatThrownBy(() -> keeper.traces().list(TraceQuery.builder(tenant).from(bad).build()))
+                assertThatThrownBy(() ->
+                                keeper.tokens().updateExpiry(tenant, t.info().id(), bad, Actor.SYSTEM))
+                        .as(bad.toString())
                         .isInstanceOf(InvalidRequestException.class);
-                assertThatThrownBy(() -> keeper.audit().query(dev.tokenkeeper.audit.AuditQuery.builder(tenant)
-                        .to(bad).build())).isInstanceOf(InvalidRequestException.class);
-                assertThatThrownBy(() -> UsageEvent.builder().requestId("r").tenant(tenant).provider("anthropic")
-                        .model("m").at(bad).build()).isInstanceOf(InvalidRequestException.class);
+                assertThatThrownBy(() -> keeper.traces()
+                                .list(TraceQuery.builder(tenant).from(bad).build()))
+                        .isInstanceOf(InvalidRequestException.class);
+                assertThatThrownBy(() -> keeper.audit()
+                                .query(dev.tokenkeeper.audit.AuditQuery.builder(tenant)
+                                        .to(bad)
+                                        .build()))
+                        .isInstanceOf(InvalidRequestException.class);
+                assertThatThrownBy(() -> UsageEvent.builder()
+                                .requestId("r")
+                                .tenant(tenant)
+                                .provider("anthropic")
+                                .model("m")
+                                .at(bad)
+                                .build())
+                        .isInstanceOf(InvalidRequestException.class);
             }
             assertThat(keeper.tokens().get(tenant, t.info().id()).expiresAt()).isNull(); // nothing was written
         }
@@ -1244,15 +1558,20 @@ public abstract class TokenKeeperContract {
         @DisplayName("a missing secret is refused like a malformed one; a missing call or completion is a typed error")
         void nulls() {
             assertThat(keeper.authorize(null, CallRequest.of("anthropic", "claude-haiku-4-5", 10, 10)))
-                    .isInstanceOfSatisfying(dev.tokenkeeper.admission.Denial.class,
-                            d -> assertThat(d.reason()).isEqualTo(dev.tokenkeeper.admission.DenialReason.TOKEN_INVALID));
+                    .isInstanceOfSatisfying(
+                            dev.tokenkeeper.admission.Denial.class,
+                            d -> assertThat(d.reason())
+                                    .isEqualTo(dev.tokenkeeper.admission.DenialReason.TOKEN_INVALID));
             assertThat(keeper.checkRequest(null, null).allowed()).isFalse();
             IssuedToken t = issue("bot");
             assertThatThrownBy(() -> keeper.authorize(t.secret(), null))
-                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("call"));
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("call"));
             Permit p = (Permit) keeper.authorize(t.secret(), CallRequest.of("anthropic", "claude-haiku-4-5", 10, 10));
             assertThatThrownBy(() -> p.complete(null))
-                    .isInstanceOfSatisfying(InvalidRequestException.class,
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
                             e -> assertThat(e.field()).isEqualTo("completion"));
             p.release();
             assertThat(keeper.openPermits()).isZero();
@@ -1265,9 +1584,18 @@ public abstract class TokenKeeperContract {
         final Instant t0 = Instant.parse("2026-11-02T09:00:00Z");
 
         RecordedUsage record(String id, String project, String model, long in, long out, Instant at) {
-            return keeper.usage().record(UsageEvent.builder().requestId(id).tenant(tenant).token("tok-" + project)
-                    .project(project.isEmpty() ? null : project).provider("anthropic").model(model)
-                    .counts(TokenCounts.of(in, out)).latency(Duration.ofMillis(100)).at(at).build());
+            return keeper.usage()
+                    .record(UsageEvent.builder()
+                            .requestId(id)
+                            .tenant(tenant)
+                            .token("tok-" + project)
+                            .project(project.isEmpty() ? null : project)
+                            .provider("anthropic")
+                            .model(model)
+                            .counts(TokenCounts.of(in, out))
+                            .latency(Duration.ofMillis(100))
+                            .at(at)
+                            .build());
         }
 
         @Test
@@ -1277,8 +1605,13 @@ public abstract class TokenKeeperContract {
             java.math.BigInteger search = java.math.BigInteger.ZERO;
             for (int i = 0; i < 300; i++) {
                 String project = i % 3 == 0 ? "search" : "chat";
-                RecordedUsage r = record("a-" + i, project, i % 2 == 0 ? "claude-haiku-4-5" : "claude-sonnet-4-5",
-                        1000 + i, 100 + i, t0.plusSeconds(i * 36L));
+                RecordedUsage r = record(
+                        "a-" + i,
+                        project,
+                        i % 2 == 0 ? "claude-haiku-4-5" : "claude-sonnet-4-5",
+                        1000 + i,
+                        100 + i,
+                        t0.plusSeconds(i * 36L));
                 all = all.add(r.cost().total().toPicos());
                 if (project.equals("search")) {
                     search = search.add(r.cost().total().toPicos());
@@ -1286,24 +1619,42 @@ public abstract class TokenKeeperContract {
             }
             String other = "x-" + tenant;
             keeper.tenants().create(other, "Other");
-            keeper.usage().record(UsageEvent.builder().requestId("a-0").tenant(other).provider("anthropic")
-                    .model("claude-opus-4-5").counts(TokenCounts.of(1_000_000, 0)).at(t0).build());
+            keeper.usage()
+                    .record(UsageEvent.builder()
+                            .requestId("a-0")
+                            .tenant(other)
+                            .provider("anthropic")
+                            .model("claude-opus-4-5")
+                            .counts(TokenCounts.of(1_000_000, 0))
+                            .at(t0)
+                            .build());
             keeper.usage().flush();
 
-            UsageQuery q = UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(3))).build();
+            UsageQuery q =
+                    UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(3))).build();
             UsageTotals totals = keeper.usage().totals(q);
             assertThat(totals.requests()).isEqualTo(300);
             assertThat(totals.cost().toPicos()).isEqualTo(all);
             assertThat(totals.inputTokens()).isEqualTo(300 * 1000 + 299 * 300 / 2);
             assertThat(totals.averageLatencyMillis()).isEqualTo(100.0);
-            UsageTotals searchOnly = keeper.usage().totals(UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(3)))
-                    .project("search").build());
+            UsageTotals searchOnly = keeper.usage()
+                    .totals(UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(3)))
+                            .project("search")
+                            .build());
             assertThat(searchOnly.requests()).isEqualTo(100);
             assertThat(searchOnly.cost().toPicos()).isEqualTo(search);
-            assertThat(keeper.usage().totals(UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(3)))
-                    .model("claude-haiku-4-5").provider("anthropic").build()).requests()).isEqualTo(150);
-            assertThat(keeper.usage().totals(UsageQuery.builder(tenant, t0.plus(Duration.ofHours(5)),
-                    t0.plus(Duration.ofHours(6))).build())).isEqualTo(UsageTotals.ZERO);
+            assertThat(keeper.usage()
+                            .totals(UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(3)))
+                                    .model("claude-haiku-4-5")
+                                    .provider("anthropic")
+                                    .build())
+                            .requests())
+                    .isEqualTo(150);
+            assertThat(keeper.usage()
+                            .totals(UsageQuery.builder(
+                                            tenant, t0.plus(Duration.ofHours(5)), t0.plus(Duration.ofHours(6)))
+                                    .build()))
+                    .isEqualTo(UsageTotals.ZERO);
         }
 
         @Test
@@ -1312,9 +1663,12 @@ public abstract class TokenKeeperContract {
             record("h-1", "p", "claude-haiku-4-5", 10, 1, t0.plusSeconds(60));
             record("h-2", "p", "claude-haiku-4-5", 10, 1, t0.plusSeconds(2 * 3600 + 60));
             keeper.usage().flush();
-            UsageSeries s = keeper.usage().series(
-                    UsageQuery.builder(tenant, t0.plusSeconds(1200), t0.plus(Duration.ofHours(3))).build(),
-                    Granularity.HOUR, java.time.ZoneOffset.UTC);
+            UsageSeries s = keeper.usage()
+                    .series(
+                            UsageQuery.builder(tenant, t0.plusSeconds(1200), t0.plus(Duration.ofHours(3)))
+                                    .build(),
+                            Granularity.HOUR,
+                            java.time.ZoneOffset.UTC);
             assertThat(s.from()).isEqualTo(t0);
             assertThat(s.points()).extracting(p -> p.totals().requests()).containsExactly(1L, 0L, 1L);
             assertThat(s.approximate()).isFalse();
@@ -1329,17 +1683,34 @@ public abstract class TokenKeeperContract {
             record("d-3", "p", "claude-haiku-4-5", 10, 1, Instant.parse("2026-10-25T22:30:00Z")); // 25th, 23:30 local
             record("d-4", "p", "claude-haiku-4-5", 10, 1, Instant.parse("2026-10-25T23:30:00Z")); // 26th, 00:30 local
             keeper.usage().flush();
-            UsageSeries s = keeper.usage().series(UsageQuery.builder(tenant,
-                            Instant.parse("2026-10-23T22:00:00Z"), Instant.parse("2026-10-26T23:00:00Z")).build(),
-                    Granularity.DAY, paris);
-            assertThat(s.points()).extracting(UsageSeries.Point::start).containsExactly(
-                    Instant.parse("2026-10-23T22:00:00Z"), Instant.parse("2026-10-24T22:00:00Z"),
-                    Instant.parse("2026-10-25T23:00:00Z"));
+            UsageSeries s = keeper.usage()
+                    .series(
+                            UsageQuery.builder(
+                                            tenant,
+                                            Instant.parse("2026-10-23T22:00:00Z"),
+                                            Instant.parse("2026-10-26T23:00:00Z"))
+                                    .build(),
+                            Granularity.DAY,
+                            paris);
+            assertThat(s.points())
+                    .extracting(UsageSeries.Point::start)
+                    .containsExactly(
+                            Instant.parse("2026-10-23T22:00:00Z"),
+                            Instant.parse("2026-10-24T22:00:00Z"),
+                            Instant.parse("2026-10-25T23:00:00Z"));
             assertThat(s.points()).extracting(p -> p.totals().requests()).containsExactly(1L, 2L, 1L);
             assertThat(s.approximate()).isFalse();
-            assertThat(keeper.usage().series(UsageQuery.builder(tenant, Instant.parse("2026-10-23T22:00:00Z"),
-                            Instant.parse("2026-10-26T23:00:00Z")).build(), Granularity.DAY,
-                    java.time.ZoneId.of("Asia/Kolkata")).approximate()).isTrue();
+            assertThat(keeper.usage()
+                            .series(
+                                    UsageQuery.builder(
+                                                    tenant,
+                                                    Instant.parse("2026-10-23T22:00:00Z"),
+                                                    Instant.parse("2026-10-26T23:00:00Z"))
+                                            .build(),
+                                    Granularity.DAY,
+                                    java.time.ZoneId.of("Asia/Kolkata"))
+                            .approximate())
+                    .isTrue();
         }
 
         @Test
@@ -1349,11 +1720,13 @@ public abstract class TokenKeeperContract {
             record("b-2", "small", "claude-haiku-4-5", 1_000, 100, t0);
             record("b-3", "", "claude-haiku-4-5", 10, 1, t0);
             keeper.usage().flush();
-            UsageQuery q = UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(1))).build();
+            UsageQuery q =
+                    UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(1))).build();
             UsageBreakdown byProject = keeper.usage().breakdown(q, UsageDimension.PROJECT, 10);
             assertThat(byProject.rows()).extracting(UsageBreakdown.Row::key).containsExactly("big", "small", "");
             assertThat(keeper.usage().breakdown(q, UsageDimension.MODEL, 1).rows())
-                    .singleElement().satisfies(r -> assertThat(r.key()).isEqualTo("claude-opus-4-5"));
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.key()).isEqualTo("claude-opus-4-5"));
             assertThatThrownBy(() -> keeper.usage().breakdown(q, UsageDimension.MODEL, 0))
                     .isInstanceOf(InvalidRequestException.class);
         }
@@ -1365,21 +1738,38 @@ public abstract class TokenKeeperContract {
             String[] models = {"claude-haiku-4-5", "claude-sonnet-4-5"};
             Instant from = start.plus(Duration.ofHours(5));
             Instant to = start.plus(Duration.ofDays(3)).plus(Duration.ofHours(7));
-            java.util.Map<UsageDimension, java.util.Map<String, long[]>> expected = new java.util.EnumMap<>(
-                    UsageDimension.class);
+            java.util.Map<UsageDimension, java.util.Map<String, long[]>> expected =
+                    new java.util.EnumMap<>(UsageDimension.class);
             for (int i = 0; i < 320; i++) {
                 Instant at = start.plus(Duration.ofMinutes(17L * i));
                 String token = "tok-" + i % 7;
                 String user = i % 5 == 0 ? null : "u" + i % 4;
-                RecordedUsage rec = keeper.usage().record(UsageEvent.builder().requestId("d-" + i).tenant(tenant)
-                        .token(token).user(user).project("p" + i % 3).provider("anthropic").model(models[i % 2])
-                        .counts(TokenCounts.of(1_000 + i, 100 + i)).at(at).build());
+                RecordedUsage rec = keeper.usage()
+                        .record(UsageEvent.builder()
+                                .requestId("d-" + i)
+                                .tenant(tenant)
+                                .token(token)
+                                .user(user)
+                                .project("p" + i % 3)
+                                .provider("anthropic")
+                                .model(models[i % 2])
+                                .counts(TokenCounts.of(1_000 + i, 100 + i))
+                                .at(at)
+                                .build());
                 if (at.isBefore(from) || !at.isBefore(to)) {
                     continue;
                 }
-                java.util.Map<UsageDimension, String> keys = java.util.Map.of(UsageDimension.TOKEN, token,
-                        UsageDimension.USER, user == null ? "" : user, UsageDimension.PROJECT, "p" + i % 3,
-                        UsageDimension.PROVIDER, "anthropic", UsageDimension.MODEL, models[i % 2]);
+                java.util.Map<UsageDimension, String> keys = java.util.Map.of(
+                        UsageDimension.TOKEN,
+                        token,
+                        UsageDimension.USER,
+                        user == null ? "" : user,
+                        UsageDimension.PROJECT,
+                        "p" + i % 3,
+                        UsageDimension.PROVIDER,
+                        "anthropic",
+                        UsageDimension.MODEL,
+                        models[i % 2]);
                 keys.forEach((d, k) -> {
                     long[] sums = expected.computeIfAbsent(d, x -> new java.util.HashMap<>())
                             .computeIfAbsent(k, x -> new long[2]);
@@ -1391,15 +1781,26 @@ public abstract class TokenKeeperContract {
             UsageQuery q = UsageQuery.builder(tenant, from, to).build();
             for (UsageDimension d : UsageDimension.values()) {
                 java.util.Map<String, long[]> actual = new java.util.HashMap<>();
-                for (UsageBreakdown.Row row : keeper.usage().breakdown(q, d, 100).rows()) {
-                    actual.put(row.key(), new long[] {row.totals().requests(), row.totals().cost().toPicosExact()});
+                for (UsageBreakdown.Row row :
+                        keeper.usage().breakdown(q, d, 100).rows()) {
+                    actual.put(row.key(), new long[] {
+                        row.totals().requests(), row.totals().cost().toPicosExact()
+                    });
                 }
-                assertThat(actual.keySet()).as(d.name()).isEqualTo(expected.get(d).keySet());
-                expected.get(d).forEach((k, v) -> assertThat(actual.get(k)).as(d + " " + k).containsExactly(v));
+                assertThat(actual.keySet())
+                        .as(d.name())
+                        .isEqualTo(expected.get(d).keySet());
+                expected.get(d)
+                        .forEach((k, v) ->
+                                assertThat(actual.get(k)).as(d + " " + k).containsExactly(v));
             }
             // the same with a filter (read from the hourly roll-ups alone) agrees too
-            UsageQuery oneModel = UsageQuery.builder(tenant, from, to).model(models[0]).build();
-            assertThat(keeper.usage().breakdown(oneModel, UsageDimension.MODEL, 10).rows()).singleElement()
+            UsageQuery oneModel =
+                    UsageQuery.builder(tenant, from, to).model(models[0]).build();
+            assertThat(keeper.usage()
+                            .breakdown(oneModel, UsageDimension.MODEL, 10)
+                            .rows())
+                    .singleElement()
                     .satisfies(r -> assertThat(r.totals().requests())
                             .isEqualTo(expected.get(UsageDimension.MODEL).get(models[0])[0]));
         }
@@ -1408,9 +1809,14 @@ public abstract class TokenKeeperContract {
         @DisplayName("empty, reversed and overlong ranges are refused")
         void badRanges() {
             assertThatThrownBy(() -> UsageQuery.builder(tenant, t0, t0).build())
-                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("from"));
-            assertThatThrownBy(() -> UsageQuery.builder(tenant, t0, t0.plus(Duration.ofDays(401))).build())
-                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("to"));
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("from"));
+            assertThatThrownBy(() -> UsageQuery.builder(tenant, t0, t0.plus(Duration.ofDays(401)))
+                            .build())
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("to"));
         }
     }
 
@@ -1420,49 +1826,89 @@ public abstract class TokenKeeperContract {
         final Instant t0 = Instant.parse("2026-11-02T09:00:00Z");
 
         void record(String id, String token, CallOutcome outcome, String error, Instant at) {
-            keeper.usage().record(UsageEvent.builder().requestId(id).tenant(tenant).token(token).provider("anthropic")
-                    .model("claude-haiku-4-5").counts(TokenCounts.of(100, 10)).outcome(outcome).errorMessage(error)
-                    .latency(Duration.ofMillis(42)).at(at).build());
+            keeper.usage()
+                    .record(UsageEvent.builder()
+                            .requestId(id)
+                            .tenant(tenant)
+                            .token(token)
+                            .provider("anthropic")
+                            .model("claude-haiku-4-5")
+                            .counts(TokenCounts.of(100, 10))
+                            .outcome(outcome)
+                            .errorMessage(error)
+                            .latency(Duration.ofMillis(42))
+                            .at(at)
+                            .build());
         }
 
         @Test
-        @DisplayName("a refused call is a DENIED trace with its reason and limit, no cost, no roll-up; a storm is bounded")
+        @DisplayName(
+                "a refused call is a DENIED trace with its reason and limit, no cost, no roll-up; a storm is bounded")
         void refusalsAreTraced() {
             TokenKeeper k = another(quietBuilder(database()).refusalTracesPerMinute(3));
-            IssuedToken t = k.tokens().issue(TokenSpec.builder().tenant(tenant).name("runaway").user("u9")
-                    .allowedModels(Set.of("claude-haiku*")).build());
-            Limit tiny = k.limits().create(LimitSpec.builder(tenant).name("tiny").token(t.info().id()).tokens(10)
-                    .period(LimitPeriod.DAY).build());
-            assertThat(k.authorize(t.secret(), CallRequest.of("anthropic", "claude-haiku-4-5", 100, 100)
-                    .withRequestId("over-budget"))).isInstanceOf(Denial.class);
+            IssuedToken t = k.tokens()
+                    .issue(TokenSpec.builder()
+                            .tenant(tenant)
+                            .name("runaway")
+                            .user("u9")
+                            .allowedModels(Set.of("claude-haiku*"))
+                            .build());
+            Limit tiny = k.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("tiny")
+                            .token(t.info().id())
+                            .tokens(10)
+                            .period(LimitPeriod.DAY)
+                            .build());
+            assertThat(k.authorize(
+                            t.secret(),
+                            CallRequest.of("anthropic", "claude-haiku-4-5", 100, 100)
+                                    .withRequestId("over-budget")))
+                    .isInstanceOf(Denial.class);
             assertThat(k.authorize(t.secret(), CallRequest.of("anthropic", "claude-opus-4-5", 1, 1)))
                     .isInstanceOf(Denial.class);
             for (int i = 0; i < 8; i++) { // the storm: one more traced, seven counted
                 k.authorize(t.secret(), CallRequest.of("anthropic", "claude-haiku-4-5", 100, 100));
             }
             k.usage().flush();
-            List<Trace> denied = k.traces().list(TraceQuery.builder(tenant).outcome(CallOutcome.DENIED).build()).items();
+            List<Trace> denied = k.traces()
+                    .list(TraceQuery.builder(tenant).outcome(CallOutcome.DENIED).build())
+                    .items();
             assertThat(denied).hasSize(3);
-            assertThat(denied).anySatisfy(tr -> {
-                assertThat(tr.requestId()).isEqualTo("over-budget");
-                assertThat(tr.tokenId()).isEqualTo(t.info().id());
-                assertThat(tr.userId()).isEqualTo("u9");
-                assertThat(tr.model()).isEqualTo("claude-haiku-4-5");
-                assertThat(tr.metadata()).containsEntry("denial_reason", "budget_exceeded")
-                        .containsEntry("limit_id", tiny.id());
-                assertThat(tr.cost().total().isZero()).isTrue();
-                assertThat(tr.counts()).isEqualTo(TokenCounts.NONE);
-                assertThat(tr.errorMessage()).contains("tiny");
-            }).anySatisfy(tr -> assertThat(tr.metadata()).containsEntry("denial_reason", "model_not_allowed"));
+            assertThat(denied)
+                    .anySatisfy(tr -> {
+                        assertThat(tr.requestId()).isEqualTo("over-budget");
+                        assertThat(tr.tokenId()).isEqualTo(t.info().id());
+                        assertThat(tr.userId()).isEqualTo("u9");
+                        assertThat(tr.model()).isEqualTo("claude-haiku-4-5");
+                        assertThat(tr.metadata())
+                                .containsEntry("denial_reason", "budget_exceeded")
+                                .containsEntry("limit_id", tiny.id());
+                        assertThat(tr.cost().total().isZero()).isTrue();
+                        assertThat(tr.counts()).isEqualTo(TokenCounts.NONE);
+                        assertThat(tr.errorMessage()).contains("tiny");
+                    })
+                    .anySatisfy(tr -> assertThat(tr.metadata()).containsEntry("denial_reason", "model_not_allowed"));
             assertThat(k.usage().stats().refusalsNotTraced()).isEqualTo(7);
-            assertThat(k.usage().totals(UsageQuery.builder(tenant, clock.instant().minus(Duration.ofDays(1)),
-                    clock.instant().plus(Duration.ofDays(1))).build()).requests()).as("no roll-up").isZero();
+            assertThat(k.usage()
+                            .totals(UsageQuery.builder(
+                                            tenant,
+                                            clock.instant().minus(Duration.ofDays(1)),
+                                            clock.instant().plus(Duration.ofDays(1)))
+                                    .build())
+                            .requests())
+                    .as("no roll-up")
+                    .isZero();
             assertThat(k.limits().usage(tenant, tiny.id()).used()).isZero();
             // the next minute traces again
             clock.advance(Duration.ofMinutes(1));
             k.authorize(t.secret(), CallRequest.of("anthropic", "claude-haiku-4-5", 100, 100));
             k.usage().flush();
-            assertThat(k.traces().list(TraceQuery.builder(tenant).outcome(CallOutcome.DENIED).build()).items())
+            assertThat(k.traces()
+                            .list(TraceQuery.builder(tenant)
+                                    .outcome(CallOutcome.DENIED)
+                                    .build())
+                            .items())
                     .hasSize(4);
         }
 
@@ -1470,8 +1916,12 @@ public abstract class TokenKeeperContract {
         @DisplayName("are listed newest first, filtered, paged by keyset, found by id, and stay within the tenant")
         void listAndFind() {
             for (int i = 0; i < 25; i++) {
-                record("t-" + i, i % 5 == 0 ? "tok-a" : "tok-b", i % 5 == 0 ? CallOutcome.ERROR : CallOutcome.SUCCESS,
-                        i % 5 == 0 ? "upstream 529" : null, t0.plusSeconds(i));
+                record(
+                        "t-" + i,
+                        i % 5 == 0 ? "tok-a" : "tok-b",
+                        i % 5 == 0 ? CallOutcome.ERROR : CallOutcome.SUCCESS,
+                        i % 5 == 0 ? "upstream 529" : null,
+                        t0.plusSeconds(i));
             }
             keeper.usage().flush();
             List<String> seen = new ArrayList<>();
@@ -1485,13 +1935,21 @@ public abstract class TokenKeeperContract {
             assertThat(seen).hasSize(25).doesNotHaveDuplicates();
             assertThat(seen.get(0)).isEqualTo("t-24");
             assertThat(seen.get(24)).isEqualTo("t-0");
-            List<Trace> errors = keeper.traces().list(TraceQuery.builder(tenant).outcome(CallOutcome.ERROR).build()).items();
+            List<Trace> errors = keeper.traces()
+                    .list(TraceQuery.builder(tenant).outcome(CallOutcome.ERROR).build())
+                    .items();
             assertThat(errors).hasSize(5).allSatisfy(t -> {
                 assertThat(t.tokenId()).isEqualTo("tok-a");
                 assertThat(t.errorMessage()).isEqualTo("upstream 529");
             });
-            assertThat(keeper.traces().list(TraceQuery.builder(tenant).token("tok-b")
-                    .from(t0.plusSeconds(10)).to(t0.plusSeconds(20)).build()).items()).hasSize(8);
+            assertThat(keeper.traces()
+                            .list(TraceQuery.builder(tenant)
+                                    .token("tok-b")
+                                    .from(t0.plusSeconds(10))
+                                    .to(t0.plusSeconds(20))
+                                    .build())
+                            .items())
+                    .hasSize(8);
             Trace one = errors.get(0);
             assertThat(keeper.traces().find(tenant, one.id())).hasValue(one);
             assertThat(one.cost().total()).isEqualTo(Money.of("0.00015"));
@@ -1499,18 +1957,19 @@ public abstract class TokenKeeperContract {
             String other = "tr-" + tenant;
             keeper.tenants().create(other, "Other");
             assertThat(keeper.traces().find(other, one.id())).isEmpty();
-            assertThat(keeper.traces().list(TraceQuery.builder(other).build()).items()).isEmpty();
+            assertThat(keeper.traces().list(TraceQuery.builder(other).build()).items())
+                    .isEmpty();
         }
 
         @Test
         @DisplayName("export as RFC 4180 CSV with spreadsheet formulas neutralised")
         void csvExport() throws Exception {
-            record("=HYPERLINK(\"http://x\")", "tok", CallOutcome.ERROR, "-2+3, said \"the\" provider\nthen quit",
-                    t0);
+            record("=HYPERLINK(\"http://x\")", "tok", CallOutcome.ERROR, "-2+3, said \"the\" provider\nthen quit", t0);
             record("plain", "tok", CallOutcome.SUCCESS, null, t0.plusSeconds(1));
             keeper.usage().flush();
             java.io.StringWriter out = new java.io.StringWriter();
-            long n = keeper.traces().exportCsv(TraceQuery.builder(tenant).limit(1).build(), out);
+            long n = keeper.traces()
+                    .exportCsv(TraceQuery.builder(tenant).limit(1).build(), out);
             assertThat(n).isEqualTo(2);
             String csv = out.toString();
             assertThat(csv).startsWith("id,at,request_id,").contains("\r\n");
@@ -1530,11 +1989,14 @@ public abstract class TokenKeeperContract {
             record("old", "tok", CallOutcome.SUCCESS, null, t0.minus(Duration.ofDays(40)));
             record("new", "tok", CallOutcome.SUCCESS, null, t0.minus(Duration.ofDays(1)));
             keeper.usage().flush();
-            UsageQuery all = UsageQuery.builder(tenant, t0.minus(Duration.ofDays(41)), t0).build();
+            UsageQuery all = UsageQuery.builder(tenant, t0.minus(Duration.ofDays(41)), t0)
+                    .build();
             assertThat(keeper.usage().totals(all).requests()).isEqualTo(2);
-            assertThat(keeper.traces().purgeBefore(t0.minus(Duration.ofDays(30)))).isGreaterThanOrEqualTo(1);
+            assertThat(keeper.traces().purgeBefore(t0.minus(Duration.ofDays(30))))
+                    .isGreaterThanOrEqualTo(1);
             assertThat(keeper.traces().list(TraceQuery.builder(tenant).build()).items())
-                    .extracting(Trace::requestId).containsExactly("new");
+                    .extracting(Trace::requestId)
+                    .containsExactly("new");
             assertThat(keeper.usage().totals(all).requests()).isEqualTo(2);
         }
     }
@@ -1544,19 +2006,31 @@ public abstract class TokenKeeperContract {
     class RuntimePrices {
         /** A provider of this test only: the class's database is shared by its tests. */
         final String provider = "acme-" + UUID.randomUUID().toString().substring(0, 8);
+
         final Instant t1 = Instant.parse("2026-12-01T00:00:00Z");
         final Actor alice = Actor.of("admin:alice");
 
         ModelPrice price(String model, Instant from, String input, String output) {
-            return new ModelPrice(provider, model, from,
-                    new Rates(Money.of(input), Money.of("0"), Money.of("0"), Money.of(output)), null,
-                    "https://example.test/pricing", LocalDate.parse("2026-11-22"));
+            return new ModelPrice(
+                    provider,
+                    model,
+                    from,
+                    new Rates(Money.of(input), Money.of("0"), Money.of("0"), Money.of(output)),
+                    null,
+                    "https://example.test/pricing",
+                    LocalDate.parse("2026-11-22"));
         }
 
         List<AuditEvent> priceAudit() {
-            return keeper.audit().query(AuditQuery.builder("_system")
-                            .actions(java.util.Set.of(AuditAction.PRICE_SET, AuditAction.PRICE_REMOVED)).limit(100).build())
-                    .items().stream().filter(e -> e.targetId() != null && e.targetId().startsWith(provider + "/"))
+            return keeper
+                    .audit()
+                    .query(AuditQuery.builder("_system")
+                            .actions(java.util.Set.of(AuditAction.PRICE_SET, AuditAction.PRICE_REMOVED))
+                            .limit(100)
+                            .build())
+                    .items()
+                    .stream()
+                    .filter(e -> e.targetId() != null && e.targetId().startsWith(provider + "/"))
                     .toList();
         }
 
@@ -1564,18 +2038,32 @@ public abstract class TokenKeeperContract {
         @DisplayName("a price set at runtime applies from its instant, is audited, and is removed again")
         void setAndRemove() {
             TokenCounts c = TokenCounts.of(1_000_000, 1_000_000);
-            assertThatThrownBy(() -> keeper.pricing().cost(provider, "m1", c, t1)).isInstanceOf(PriceMissingException.class);
+            assertThatThrownBy(() -> keeper.pricing().cost(provider, "m1", c, t1))
+                    .isInstanceOf(PriceMissingException.class);
             keeper.pricing().putPrice(price("M1", Instant.EPOCH, "1", "2"), alice);
             keeper.pricing().putPrice(price("m1", t1, "3", "4"), alice);
-            assertThat(keeper.pricing().cost(provider, "m1", c, t1.minusMillis(1)).total()).isEqualTo(Money.of("3"));
+            assertThat(keeper.pricing()
+                            .cost(provider, "m1", c, t1.minusMillis(1))
+                            .total())
+                    .isEqualTo(Money.of("3"));
             assertThat(keeper.pricing().cost(provider, "m1", c, t1).total()).isEqualTo(Money.of("7"));
             // a dated snapshot id finds it; the id was stored in lower case
-            assertThat(keeper.pricing().cost(provider, "m1-20261201", c, t1).total()).isEqualTo(Money.of("7"));
-            assertThat(keeper.pricing().runtimePrices()).filteredOn(p -> p.provider().equals(provider))
-                    .extracting(ModelPrice::model).containsOnly("m1");
+            assertThat(keeper.pricing().cost(provider, "m1-20261201", c, t1).total())
+                    .isEqualTo(Money.of("7"));
+            assertThat(keeper.pricing().runtimePrices())
+                    .filteredOn(p -> p.provider().equals(provider))
+                    .extracting(ModelPrice::model)
+                    .containsOnly("m1");
             // an event recorded at t1 carries the runtime price
-            RecordedUsage rec = keeper.usage().record(UsageEvent.builder().requestId("r-" + provider).tenant(tenant)
-                    .provider(provider).model("m1").counts(c).at(t1.plusSeconds(5)).build());
+            RecordedUsage rec = keeper.usage()
+                    .record(UsageEvent.builder()
+                            .requestId("r-" + provider)
+                            .tenant(tenant)
+                            .provider(provider)
+                            .model("m1")
+                            .counts(c)
+                            .at(t1.plusSeconds(5))
+                            .build());
             assertThat(rec.cost().total()).isEqualTo(Money.of("7"));
             // setting the same price again changes nothing and audits nothing
             keeper.pricing().putPrice(price("m1", t1, "3", "4"), alice);
@@ -1583,25 +2071,31 @@ public abstract class TokenKeeperContract {
                 assertThat(e.action()).isEqualTo(AuditAction.PRICE_SET);
                 assertThat(e.actor()).isEqualTo("admin:alice");
             });
-            assertThat(priceAudit()).anySatisfy(e -> assertThat(e.metadata())
-                    .containsEntry("input", "3").containsEntry("output", "4").containsEntry("replaced", "false"));
+            assertThat(priceAudit())
+                    .anySatisfy(e -> assertThat(e.metadata())
+                            .containsEntry("input", "3")
+                            .containsEntry("output", "4")
+                            .containsEntry("replaced", "false"));
             keeper.pricing().putPrice(price("m1", t1, "5", "4"), alice);
-            assertThat(priceAudit()).anySatisfy(e -> assertThat(e.metadata())
-                    .containsEntry("input", "5").containsEntry("replaced", "true"));
+            assertThat(priceAudit())
+                    .anySatisfy(e ->
+                            assertThat(e.metadata()).containsEntry("input", "5").containsEntry("replaced", "true"));
             assertThat(keeper.pricing().cost(provider, "m1", c, t1).total()).isEqualTo(Money.of("9"));
 
             assertThat(keeper.pricing().removePrice(provider, "m1", t1, alice)).isTrue();
             assertThat(keeper.pricing().removePrice(provider, "m1", t1, alice)).isFalse();
             assertThat(keeper.pricing().cost(provider, "m1", c, t1).total()).isEqualTo(Money.of("3"));
-            assertThat(priceAudit()).filteredOn(e -> e.action().equals(AuditAction.PRICE_REMOVED)).singleElement()
+            assertThat(priceAudit())
+                    .filteredOn(e -> e.action().equals(AuditAction.PRICE_REMOVED))
+                    .singleElement()
                     .satisfies(e -> assertThat(e.metadata()).containsEntry("input", "5"));
         }
 
         @Test
         @DisplayName("a runtime price wins over a catalog price of the same instant, on every instance")
         void overridesTheCatalogEverywhere() {
-            PricingCatalog catalog = PricingCatalog.of(List.of(price("m2", Instant.EPOCH, "1", "1")), Map.of(
-                    provider + "/m2-latest", "m2"));
+            PricingCatalog catalog = PricingCatalog.of(
+                    List.of(price("m2", Instant.EPOCH, "1", "1")), Map.of(provider + "/m2-latest", "m2"));
             TokenKeeper a = another(quietBuilder(database()).pricingCatalog(catalog));
             TokenKeeper b = another(quietBuilder(database()).pricingCatalog(catalog));
             TokenCounts c = TokenCounts.of(1_000_000, 0);
@@ -1612,8 +2106,10 @@ public abstract class TokenKeeperContract {
             assertThat(b.pricing().cost(provider, "m2", c, t1).total()).isEqualTo(Money.of("1"));
             b.pricing().refresh(); // what b's price-sync schedule does
             assertThat(b.pricing().cost(provider, "m2-latest", c, t1).total()).isEqualTo(Money.of("8"));
-            assertThat(b.pricing().catalog().find(provider, "m2", t1)).get()
-                    .extracting(p -> p.rates().input()).isEqualTo(Money.of("8"));
+            assertThat(b.pricing().catalog().find(provider, "m2", t1))
+                    .get()
+                    .extracting(p -> p.rates().input())
+                    .isEqualTo(Money.of("8"));
         }
 
         @Test
@@ -1623,23 +2119,31 @@ public abstract class TokenKeeperContract {
             Actor file = Actor.of("file:prices.json");
             assertThat(keeper.pricing().importPrices(stream(good), file)).isEqualTo(2);
             assertThat(keeper.pricing().importPrices(stream(good), file)).isZero();
-            assertThat(priceAudit()).hasSize(2).allSatisfy(e -> assertThat(e.actor()).isEqualTo("file:prices.json"));
+            assertThat(priceAudit())
+                    .hasSize(2)
+                    .allSatisfy(e -> assertThat(e.actor()).isEqualTo("file:prices.json"));
             String bad = "{\"format\":1,\"models\":[" + entry("f3", "3") + "," + entry("f4", "-1") + "]}";
             assertThatThrownBy(() -> keeper.pricing().importPrices(stream(bad), file))
-                    .isInstanceOf(TokenKeeperException.class).hasMessageContaining("f4");
+                    .isInstanceOf(TokenKeeperException.class)
+                    .hasMessageContaining("f4");
             assertThat(keeper.pricing().find(provider, "f3", t1)).isEmpty();
             String aliased = "{\"format\":1,\"models\":[{\"provider\":\"" + provider
                     + "\",\"model\":\"f5\",\"aliases\":[\"f5-latest\"],\"prices\":[" + priceJson("1") + "]}]}";
             assertThatThrownBy(() -> keeper.pricing().importPrices(stream(aliased), file))
-                    .isInstanceOf(TokenKeeperException.class).hasMessageContaining("aliases");
+                    .isInstanceOf(TokenKeeperException.class)
+                    .hasMessageContaining("aliases");
             // the builder's price file
             java.nio.file.Path path = java.nio.file.Files.createTempFile("prices", ".json");
             try {
                 java.nio.file.Files.writeString(path, "{\"format\":1,\"models\":[" + entry("f6", "6") + "]}");
                 TokenKeeper started = another(quietBuilder(database()).priceFile(path));
-                assertThat(started.pricing().find(provider, "f6", t1)).get()
-                        .extracting(p -> p.rates().input()).isEqualTo(Money.of("6"));
-                assertThat(priceAudit()).filteredOn(e -> e.targetId().startsWith(provider + "/f6@")).singleElement()
+                assertThat(started.pricing().find(provider, "f6", t1))
+                        .get()
+                        .extracting(p -> p.rates().input())
+                        .isEqualTo(Money.of("6"));
+                assertThat(priceAudit())
+                        .filteredOn(e -> e.targetId().startsWith(provider + "/f6@"))
+                        .singleElement()
                         .satisfies(e -> assertThat(e.actor()).startsWith("file:prices"));
             } finally {
                 java.nio.file.Files.delete(path);
@@ -1674,17 +2178,26 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("are created, found, changed and deleted, each change audited with what it was")
         void lifecycle() {
-            Limit created = keeper.limits().create(spec("search: $200 a month").project("search")
-                    .costUsd(Money.of("200")).graceUsd(Money.of("10")).period(LimitPeriod.MONTH)
-                    .zone(java.time.ZoneId.of("Europe/Paris")).build());
+            Limit created = keeper.limits()
+                    .create(spec("search: $200 a month")
+                            .project("search")
+                            .costUsd(Money.of("200"))
+                            .graceUsd(Money.of("10"))
+                            .period(LimitPeriod.MONTH)
+                            .zone(java.time.ZoneId.of("Europe/Paris"))
+                            .build());
             assertThat(created.metric()).isEqualTo(LimitMetric.COST_USD);
             assertThat(created.amountUsd()).isEqualTo(Money.of("200"));
             assertThat(created.alertThresholds()).containsExactly(50, 80, 100);
             assertThat(keeper.limits().find(tenant, created.id())).contains(created);
 
             clock.advance(Duration.ofMinutes(1));
-            Limit changed = keeper.limits().update(tenant, created.id(),
-                    LimitChange.amountUsd(Money.of("150")).withGrace(0).withAlertThresholds(List.of(90, 75)), alice);
+            Limit changed = keeper.limits()
+                    .update(
+                            tenant,
+                            created.id(),
+                            LimitChange.amountUsd(Money.of("150")).withGrace(0).withAlertThresholds(List.of(90, 75)),
+                            alice);
             assertThat(changed.amountUsd()).isEqualTo(Money.of("150"));
             assertThat(changed.grace()).isZero();
             assertThat(changed.alertThresholds()).containsExactly(75, 90);
@@ -1698,37 +2211,60 @@ public abstract class TokenKeeperContract {
             assertThat(keeper.limits().delete(tenant, created.id(), alice)).isFalse();
             assertThat(keeper.limits().find(tenant, created.id())).isEmpty();
 
-            List<AuditEvent> audit = keeper.audit().query(AuditQuery.builder(tenant).actions(Set.of(
-                    AuditAction.LIMIT_CREATED, AuditAction.LIMIT_UPDATED, AuditAction.LIMIT_DELETED)).build()).items();
-            assertThat(audit).extracting(AuditEvent::action).containsExactly(AuditAction.LIMIT_DELETED,
-                    AuditAction.LIMIT_UPDATED, AuditAction.LIMIT_CREATED);
+            List<AuditEvent> audit = keeper.audit()
+                    .query(AuditQuery.builder(tenant)
+                            .actions(Set.of(
+                                    AuditAction.LIMIT_CREATED, AuditAction.LIMIT_UPDATED, AuditAction.LIMIT_DELETED))
+                            .build())
+                    .items();
+            assertThat(audit)
+                    .extracting(AuditEvent::action)
+                    .containsExactly(AuditAction.LIMIT_DELETED, AuditAction.LIMIT_UPDATED, AuditAction.LIMIT_CREATED);
             assertThat(audit).allSatisfy(e -> assertThat(e.actor()).isEqualTo("admin:alice"));
-            assertThat(audit.get(1).metadata()).containsEntry("amount", "150").containsEntry("previous_amount", "200")
-                    .containsEntry("previous_grace", "10").containsEntry("scope_id", "search");
+            assertThat(audit.get(1).metadata())
+                    .containsEntry("amount", "150")
+                    .containsEntry("previous_amount", "200")
+                    .containsEntry("previous_grace", "10")
+                    .containsEntry("scope_id", "search");
             assertThatThrownBy(() -> keeper.limits().update(tenant, created.id(), LimitChange.amount(5), alice))
-                    .isInstanceOfSatisfying(NotFoundException.class,
-                            e -> assertThat(e.code()).isEqualTo(ErrorCode.LIMIT_NOT_FOUND));
+                    .isInstanceOfSatisfying(
+                            NotFoundException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.LIMIT_NOT_FOUND));
         }
 
         @Test
         @DisplayName("list by page and scope, stay within the tenant, and say which apply to a call")
         void listingAndApplicable() {
-            Limit tenantWide = keeper.limits().create(spec("all").tokens(10_000_000).build());
-            Limit user = keeper.limits().create(spec("alice").user("alice").requests(1_000).period(LimitPeriod.DAY)
-                    .build());
-            Limit tokenOnGpt = keeper.limits().create(spec("tok-1 on gpt").token("tok-1").provider("openai")
-                    .model("gpt-4o*").tokens(50_000).period(LimitPeriod.HOUR).build());
-            Limit otherProject = keeper.limits().create(spec("other").project("other").tokens(1).build());
+            Limit tenantWide =
+                    keeper.limits().create(spec("all").tokens(10_000_000).build());
+            Limit user = keeper.limits()
+                    .create(spec("alice")
+                            .user("alice")
+                            .requests(1_000)
+                            .period(LimitPeriod.DAY)
+                            .build());
+            Limit tokenOnGpt = keeper.limits()
+                    .create(spec("tok-1 on gpt")
+                            .token("tok-1")
+                            .provider("openai")
+                            .model("gpt-4o*")
+                            .tokens(50_000)
+                            .period(LimitPeriod.HOUR)
+                            .build());
+            Limit otherProject = keeper.limits()
+                    .create(spec("other").project("other").tokens(1).build());
             String other = "t-" + UUID.randomUUID().toString().substring(0, 8);
             keeper.tenants().create(other, "Other", alice);
-            keeper.limits().create(LimitSpec.builder(other).name("elsewhere").tokens(5).build());
+            keeper.limits()
+                    .create(LimitSpec.builder(other).name("elsewhere").tokens(5).build());
 
             Page<Limit> first = keeper.limits().list(tenant, null, null, 3, null);
             assertThat(first.items()).containsExactly(tenantWide, user, tokenOnGpt);
             Page<Limit> second = keeper.limits().list(tenant, null, null, 3, first.nextCursor());
             assertThat(second.items()).containsExactly(otherProject);
             assertThat(second.hasNext()).isFalse();
-            assertThat(keeper.limits().list(tenant, LimitScope.USER, "alice", 10, null).items())
+            assertThat(keeper.limits()
+                            .list(tenant, LimitScope.USER, "alice", 10, null)
+                            .items())
                     .containsExactly(user);
             assertThat(keeper.limits().find(other, user.id())).isEmpty();
 
@@ -1743,34 +2279,56 @@ public abstract class TokenKeeperContract {
         @Test
         @DisplayName("bad specs are refused with the field named; an unknown tenant is refused")
         void validation() {
-            assertThatThrownBy(() -> spec("x").tokens(0).build()).isInstanceOfSatisfying(InvalidRequestException.class,
-                    e -> assertThat(e.field()).isEqualTo("amount"));
+            assertThatThrownBy(() -> spec("x").tokens(0).build())
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("amount"));
             assertThatThrownBy(() -> spec("x").costUsd(Money.of("1000000000")).build())
-                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("amount"));
-            assertThatThrownBy(() -> spec("x").tokens(Long.MAX_VALUE / 2).grace(1).build())
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("amount"));
+            assertThatThrownBy(
+                            () -> spec("x").tokens(Long.MAX_VALUE / 2).grace(1).build())
                     .isInstanceOf(InvalidRequestException.class);
             assertThatThrownBy(() -> spec("x").tokens(10).grace(-1).build())
-                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("grace"));
-            assertThatThrownBy(() -> spec("x").build()).isInstanceOfSatisfying(InvalidRequestException.class,
-                    e -> assertThat(e.field()).isEqualTo("amount"));
-            assertThatThrownBy(() -> spec("x").tokens(10).alertThresholds(List.of(50, 50)).build())
-                    .isInstanceOfSatisfying(InvalidRequestException.class,
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("grace"));
+            assertThatThrownBy(() -> spec("x").build())
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
+                            e -> assertThat(e.field()).isEqualTo("amount"));
+            assertThatThrownBy(() -> spec("x")
+                            .tokens(10)
+                            .alertThresholds(List.of(50, 50))
+                            .build())
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
                             e -> assertThat(e.field()).isEqualTo("alertThresholds"));
-            assertThatThrownBy(() -> spec("x").tokens(10).alertThresholds(List.of(0)).build())
+            assertThatThrownBy(() ->
+                            spec("x").tokens(10).alertThresholds(List.of(0)).build())
                     .isInstanceOf(InvalidRequestException.class);
-            assertThatThrownBy(() -> spec("x").scope(LimitScope.USER, null).tokens(10).build())
-                    .isInstanceOfSatisfying(InvalidRequestException.class,
+            assertThatThrownBy(() ->
+                            spec("x").scope(LimitScope.USER, null).tokens(10).build())
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
                             e -> assertThat(e.field()).isEqualTo("scopeId"));
-            assertThatThrownBy(() -> spec("x").scope(LimitScope.TENANT, "u").tokens(10).build())
+            assertThatThrownBy(() ->
+                            spec("x").scope(LimitScope.TENANT, "u").tokens(10).build())
                     .isInstanceOf(InvalidRequestException.class);
             assertThatThrownBy(() -> spec("x").provider("OpenAI").tokens(10).build())
                     .isInstanceOf(InvalidRequestException.class);
-            assertThatThrownBy(() -> keeper.limits().create(LimitSpec.builder("no-such-tenant").name("x").tokens(1)
-                    .build())).isInstanceOfSatisfying(NotFoundException.class,
-                            e -> assertThat(e.code()).isEqualTo(ErrorCode.TENANT_NOT_FOUND));
+            assertThatThrownBy(() -> keeper.limits()
+                            .create(LimitSpec.builder("no-such-tenant")
+                                    .name("x")
+                                    .tokens(1)
+                                    .build()))
+                    .isInstanceOfSatisfying(
+                            NotFoundException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TENANT_NOT_FOUND));
             assertThatThrownBy(() -> keeper.limits().list(tenant, null, null, 0, null))
                     .isInstanceOf(InvalidRequestException.class);
-            assertThat(keeper.limits().list(tenant, null, null, 10, null).items()).isEmpty();
+            assertThat(keeper.limits().list(tenant, null, null, 10, null).items())
+                    .isEmpty();
         }
     }
 
@@ -1780,13 +2338,26 @@ public abstract class TokenKeeperContract {
         final String model = "claude-haiku-4-5";
 
         IssuedToken token(String project) {
-            return keeper.tokens().issue(TokenSpec.builder().tenant(tenant).name("agent").user("u1").project(project)
-                    .role(Role.AGENT).allowedModels(Set.of("claude-haiku*", "claude-sonnet-4-5")).build());
+            return keeper.tokens()
+                    .issue(TokenSpec.builder()
+                            .tenant(tenant)
+                            .name("agent")
+                            .user("u1")
+                            .project(project)
+                            .role(Role.AGENT)
+                            .allowedModels(Set.of("claude-haiku*", "claude-sonnet-4-5"))
+                            .build());
         }
 
         Limit tokenBudget(IssuedToken t, long amount, long grace) {
-            return keeper.limits().create(LimitSpec.builder(tenant).name("daily").token(t.info().id())
-                    .tokens(amount).grace(grace).period(LimitPeriod.DAY).build());
+            return keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("daily")
+                            .token(t.info().id())
+                            .tokens(amount)
+                            .grace(grace)
+                            .period(LimitPeriod.DAY)
+                            .build());
         }
 
         Admission call(IssuedToken t, long in, long maxOut) {
@@ -1814,9 +2385,9 @@ public abstract class TokenKeeperContract {
             // the first call used less than it reserved: the rest is free again
             first.complete(TokenCounts.of(600, 400), Duration.ofMillis(900));
             Permit fourth = (Permit) call(t, 1_000, 3_000); // claimed: 1,000 used + 4,000 + 4,000
-            second.release();                               // 1,000 + 4,000
-            Permit fifth = (Permit) call(t, 500, 500);      // 6,000
-            Permit exact = (Permit) call(t, 2_000, 2_000);  // exactly 10,000: a call that fits is admitted
+            second.release(); // 1,000 + 4,000
+            Permit fifth = (Permit) call(t, 500, 500); // 6,000
+            Permit exact = (Permit) call(t, 2_000, 2_000); // exactly 10,000: a call that fits is admitted
             assertThat(exact.warnings()).isEmpty();
             assertThat(call(t, 0, 1)).isInstanceOf(Denial.class); // 10,001 does not fit
             assertThat(keeper.openPermits()).isEqualTo(3);
@@ -1826,10 +2397,20 @@ public abstract class TokenKeeperContract {
             assertThat(keeper.openPermits()).isZero();
             keeper.usage().flush();
             assertThat(counted(daily)).isEqualTo(1_000);
-            assertThat(keeper.traces().list(TraceQuery.builder(tenant).outcome(CallOutcome.SUCCESS).build()).items())
-                    .singleElement().satisfies(tr -> assertThat(tr.tokenId()).isEqualTo(t.info().id()));
-            assertThat(keeper.traces().list(TraceQuery.builder(tenant).outcome(CallOutcome.DENIED).build()).items())
-                    .as("the two refusals").hasSize(2);
+            assertThat(keeper.traces()
+                            .list(TraceQuery.builder(tenant)
+                                    .outcome(CallOutcome.SUCCESS)
+                                    .build())
+                            .items())
+                    .singleElement()
+                    .satisfies(tr -> assertThat(tr.tokenId()).isEqualTo(t.info().id()));
+            assertThat(keeper.traces()
+                            .list(TraceQuery.builder(tenant)
+                                    .outcome(CallOutcome.DENIED)
+                                    .build())
+                            .items())
+                    .as("the two refusals")
+                    .hasSize(2);
             assertThatThrownBy(() -> first.complete(TokenCounts.of(1, 1), Duration.ZERO))
                     .isInstanceOf(IllegalStateException.class);
         }
@@ -1841,7 +2422,8 @@ public abstract class TokenKeeperContract {
             Limit daily = tokenBudget(t, 1_000_000, 0);
             CallRequest request = CallRequest.of("anthropic", model, 100, 100).withRequestId("call-1");
             Permit first = (Permit) keeper.authorize(t.secret(), request);
-            String id = first.complete(TokenCounts.of(100, 50), Duration.ofMillis(10)).eventId();
+            String id = first.complete(TokenCounts.of(100, 50), Duration.ofMillis(10))
+                    .eventId();
             keeper.usage().flush();
             // the client retries later: a second permit under the same request id, in another batch
             clock.advance(Duration.ofMinutes(3));
@@ -1850,14 +2432,24 @@ public abstract class TokenKeeperContract {
             // and a third attempt in one batch with a fourth, recorded by hand without a time
             clock.advance(Duration.ofMinutes(1));
             ((Permit) keeper.authorize(t.secret(), request)).complete(TokenCounts.of(100, 50), Duration.ZERO);
-            RecordedUsage byHand = keeper.usage().record(UsageEvent.builder().requestId("call-1").tenant(tenant)
-                    .token(t.info().id()).user("u1").project("search").provider("anthropic").model(model)
-                    .counts(TokenCounts.of(100, 50)).build());
+            RecordedUsage byHand = keeper.usage()
+                    .record(UsageEvent.builder()
+                            .requestId("call-1")
+                            .tenant(tenant)
+                            .token(t.info().id())
+                            .user("u1")
+                            .project("search")
+                            .provider("anthropic")
+                            .model(model)
+                            .counts(TokenCounts.of(100, 50))
+                            .build());
             keeper.usage().flush();
             assertThat(byHand.eventId()).isEqualTo(id);
-            assertThat(count("SELECT COUNT(*) FROM tk_usage_events WHERE tenant_id = '" + tenant + "'")).isEqualTo(1);
+            assertThat(count("SELECT COUNT(*) FROM tk_usage_events WHERE tenant_id = '" + tenant + "'"))
+                    .isEqualTo(1);
             assertThat(count("SELECT COALESCE(SUM(requests), 0) FROM tk_usage_hourly WHERE tenant_id = '" + tenant
-                    + "'")).isEqualTo(1);
+                            + "'"))
+                    .isEqualTo(1);
             assertThat(counted(daily)).isEqualTo(150);
             assertThat(keeper.limits().usage(tenant, daily.id()).used()).isEqualTo(150);
             assertThat(keeper.usage().stats().duplicates()).isEqualTo(3); // the retry, the third, the one by hand
@@ -1869,8 +2461,13 @@ public abstract class TokenKeeperContract {
             IssuedToken t = token("search");
             Limit before = tokenBudget(t, 1_000_000, 0);
             Permit inFlight = (Permit) call(t, 100, 100);
-            Limit during = keeper.limits().create(LimitSpec.builder(tenant).name("project").project("search")
-                    .tokens(1_000_000).period(LimitPeriod.DAY).build());
+            Limit during = keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("project")
+                            .project("search")
+                            .tokens(1_000_000)
+                            .period(LimitPeriod.DAY)
+                            .build());
             inFlight.complete(TokenCounts.of(70, 30), Duration.ofMillis(10));
             keeper.usage().flush();
             assertThat(counted(before)).isEqualTo(100);
@@ -1886,7 +2483,8 @@ public abstract class TokenKeeperContract {
             ((Permit) a).release(); // b caches the token's limits: none
             Limit tight = tokenBudget(t, 500, 0);
             assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000)))
-                    .as("b has not read the feed yet").isInstanceOfSatisfying(Permit.class, Permit::release);
+                    .as("b has not read the feed yet")
+                    .isInstanceOfSatisfying(Permit.class, Permit::release);
             b.flush();
             assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000)))
                     .isInstanceOfSatisfying(Denial.class, d -> {
@@ -1897,12 +2495,17 @@ public abstract class TokenKeeperContract {
             b.flush();
             assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000)))
                     .isInstanceOfSatisfying(Permit.class, Permit::release);
-            Limit tenantWide = keeper.limits().create(LimitSpec.builder(tenant).name("tenant").tokens(100)
-                    .period(LimitPeriod.MONTH).build());
+            Limit tenantWide = keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("tenant")
+                            .tokens(100)
+                            .period(LimitPeriod.MONTH)
+                            .build());
             keeper.limits().delete(tenant, tight.id(), Actor.SYSTEM);
             b.flush();
             assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000)))
-                    .isInstanceOfSatisfying(Denial.class, d -> assertThat(d.limit().id()).isEqualTo(tenantWide.id()));
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.limit().id()).isEqualTo(tenantWide.id()));
             keeper.limits().delete(tenant, tenantWide.id(), Actor.SYSTEM);
             b.flush();
             assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000)))
@@ -1913,19 +2516,32 @@ public abstract class TokenKeeperContract {
             // a run's and a project's limits reach the lists of the calls they apply to
             CallRequest inRun = CallRequest.of("anthropic", model, 1_000, 1_000).withRun("run-7");
             ((Permit) b.authorize(t.secret(), inRun)).release();
-            Limit runCap = keeper.limits().create(LimitSpec.builder(tenant).name("run").run("run-7").tokens(100)
-                    .period(LimitPeriod.TOTAL).build());
-            Limit projectCap = keeper.limits().create(LimitSpec.builder(tenant).name("project").project("search")
-                    .tokens(100).period(LimitPeriod.DAY).build());
+            Limit runCap = keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("run")
+                            .run("run-7")
+                            .tokens(100)
+                            .period(LimitPeriod.TOTAL)
+                            .build());
+            Limit projectCap = keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("project")
+                            .project("search")
+                            .tokens(100)
+                            .period(LimitPeriod.DAY)
+                            .build());
             b.flush();
-            assertThat(b.authorize(t.secret(), inRun)).isInstanceOfSatisfying(Denial.class,
-                    d -> assertThat(d.limit().id()).isIn(runCap.id(), projectCap.id()));
+            assertThat(b.authorize(t.secret(), inRun))
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.limit().id()).isIn(runCap.id(), projectCap.id()));
             keeper.limits().delete(tenant, projectCap.id(), Actor.SYSTEM);
             b.flush();
             assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000)))
-                    .as("outside the run").isInstanceOfSatisfying(Permit.class, Permit::release);
-            assertThat(b.authorize(t.secret(), inRun)).isInstanceOfSatisfying(Denial.class,
-                    d -> assertThat(d.limit().id()).isEqualTo(runCap.id()));
+                    .as("outside the run")
+                    .isInstanceOfSatisfying(Permit.class, Permit::release);
+            assertThat(b.authorize(t.secret(), inRun))
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.limit().id()).isEqualTo(runCap.id()));
         }
 
         @Test
@@ -1941,28 +2557,44 @@ public abstract class TokenKeeperContract {
             ((Permit) k.authorize(x.secret(), c)).release();
             ((Permit) k.authorize(y.secret(), c)).release(); // both tokens and their limits are cached
             int before = counting.takenHere();
-            Limit tight = k.limits().create(LimitSpec.builder(tenant).name("daily").token(x.info().id()).tokens(150)
-                    .period(LimitPeriod.DAY).build());
-            k.limits().create(LimitSpec.builder(tenant).name("run").run("run-1").tokens(10)
-                    .period(LimitPeriod.TOTAL).build());
+            Limit tight = k.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("daily")
+                            .token(x.info().id())
+                            .tokens(150)
+                            .period(LimitPeriod.DAY)
+                            .build());
+            k.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("run")
+                            .run("run-1")
+                            .tokens(10)
+                            .period(LimitPeriod.TOTAL)
+                            .build());
             int afterChanges = counting.takenHere();
             assertThat(afterChanges - before)
                     .as("two transactions, and one read of x's scope (the run is in no cached list: not read)")
                     .isEqualTo(3);
-            assertThat(k.authorize(x.secret(), c)).isInstanceOfSatisfying(Denial.class,
-                    d -> assertThat(d.limit().id()).isEqualTo(tight.id()));
+            assertThat(k.authorize(x.secret(), c))
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.limit().id()).isEqualTo(tight.id()));
             ((Permit) k.authorize(y.secret(), c)).release();
-            assertThat(counting.takenHere() - afterChanges).as("only the new limit's counter is read").isEqualTo(1);
+            assertThat(counting.takenHere() - afterChanges)
+                    .as("only the new limit's counter is read")
+                    .isEqualTo(1);
             int beforeSync = counting.takenHere();
             k.flush(); // this instance reads its own changes from the feed as well
             int afterSync = counting.takenHere();
             assertThat(afterSync - beforeSync)
                     .as("the last-used times, the token feed, the limit feed and one read of x's scope")
                     .isLessThanOrEqualTo(4);
-            assertThat(k.authorize(x.secret(), c)).isInstanceOfSatisfying(Denial.class,
-                    d -> assertThat(d.limit().id()).isEqualTo(tight.id()));
+            assertThat(k.authorize(x.secret(), c))
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.limit().id()).isEqualTo(tight.id()));
             ((Permit) k.authorize(y.secret(), c)).release();
-            assertThat(counting.takenHere() - afterSync).as("the feed left both scopes cached").isZero();
+            assertThat(counting.takenHere() - afterSync)
+                    .as("the feed left both scopes cached")
+                    .isZero();
             String feed = "SELECT COUNT(*) FROM tk_limit_changes WHERE tenant_id = '" + tenant + "'";
             assertThat(count(feed)).isEqualTo(2);
             clock.advance(Duration.ofHours(21)); // ten sync margins (of two hours here) and more
@@ -1974,16 +2606,24 @@ public abstract class TokenKeeperContract {
         @DisplayName("threshold and grace crossings are announced once per window, to listeners and the audit log")
         void alerts() {
             List<LimitAlert> heard = java.util.Collections.synchronizedList(new ArrayList<>());
-            TokenKeeper k = another(quietBuilder(database()).limitAlertListener(heard::add)
-                    .limitAlertListener(a -> {
+            TokenKeeper k = another(
+                    quietBuilder(database()).limitAlertListener(heard::add).limitAlertListener(a -> {
                         throw new IllegalStateException("a broken listener does not stop the others");
                     }));
             IssuedToken t = token("search");
             Limit daily = tokenBudget(t, 1_000, 100);
             java.util.function.LongConsumer use = n -> {
-                k.usage().record(UsageEvent.builder().requestId("a-" + UUID.randomUUID()).tenant(tenant)
-                        .token(t.info().id()).user("u1").project("search").provider("anthropic").model(model)
-                        .counts(TokenCounts.of(n, 0)).build());
+                k.usage()
+                        .record(UsageEvent.builder()
+                                .requestId("a-" + UUID.randomUUID())
+                                .tenant(tenant)
+                                .token(t.info().id())
+                                .user("u1")
+                                .project("search")
+                                .provider("anthropic")
+                                .model(model)
+                                .counts(TokenCounts.of(n, 0))
+                                .build());
                 k.usage().flush();
             };
             use.accept(400);
@@ -1992,7 +2632,8 @@ public abstract class TokenKeeperContract {
             use.accept(300); // 900: 80 %
             use.accept(150); // 1,050: 100 % and grace
             use.accept(10);
-            assertThat(heard).extracting(a -> a.kind() + ":" + a.thresholdPercent() + ":" + a.used())
+            assertThat(heard)
+                    .extracting(a -> a.kind() + ":" + a.thresholdPercent() + ":" + a.used())
                     .containsExactly("THRESHOLD:50:600", "THRESHOLD:80:900", "THRESHOLD:100:1050", "GRACE:0:1050");
             assertThat(heard).allSatisfy(a -> {
                 assertThat(a.limit().id()).isEqualTo(daily.id());
@@ -2000,9 +2641,17 @@ public abstract class TokenKeeperContract {
             });
             // another instance adding to the same window announces nothing again
             TokenKeeper other = another(quietBuilder(database()).limitAlertListener(heard::add));
-            other.usage().record(UsageEvent.builder().requestId("a-other").tenant(tenant).token(t.info().id())
-                    .user("u1").project("search").provider("anthropic").model(model).counts(TokenCounts.of(5, 0))
-                    .build());
+            other.usage()
+                    .record(UsageEvent.builder()
+                            .requestId("a-other")
+                            .tenant(tenant)
+                            .token(t.info().id())
+                            .user("u1")
+                            .project("search")
+                            .provider("anthropic")
+                            .model(model)
+                            .counts(TokenCounts.of(5, 0))
+                            .build());
             other.usage().flush();
             assertThat(heard).hasSize(4);
             // the next day is a new window
@@ -2010,9 +2659,16 @@ public abstract class TokenKeeperContract {
             use.accept(500);
             assertThat(heard).hasSize(5);
             assertThat(heard.get(4).window().start()).isEqualTo(Instant.parse("2026-11-03T00:00:00Z"));
-            assertThat(keeper.audit().query(AuditQuery.builder(tenant).action(AuditAction.LIMIT_ALERT).build())
-                    .items()).hasSize(5).first().satisfies(e -> assertThat(e.metadata())
-                            .containsEntry("threshold", "50%").containsEntry("used", "500"));
+            assertThat(keeper.audit()
+                            .query(AuditQuery.builder(tenant)
+                                    .action(AuditAction.LIMIT_ALERT)
+                                    .build())
+                            .items())
+                    .hasSize(5)
+                    .first()
+                    .satisfies(e -> assertThat(e.metadata())
+                            .containsEntry("threshold", "50%")
+                            .containsEntry("used", "500"));
         }
 
         @Test
@@ -2029,12 +2685,16 @@ public abstract class TokenKeeperContract {
 
                         @Override
                         public void onRequestCheck(RequestAdmission a) {
-                            heard.add("request:" + (a.denial() == null ? "allowed" : a.denial().reason()));
+                            heard.add("request:"
+                                    + (a.denial() == null
+                                            ? "allowed"
+                                            : a.denial().reason()));
                         }
 
                         @Override
                         public void onUsage(UsageEvent e, RecordedUsage r) {
-                            heard.add("usage:" + e.counts().output() + ":" + r.cost().total().toPicosExact());
+                            heard.add("usage:" + e.counts().output() + ":"
+                                    + r.cost().total().toPicosExact());
                         }
 
                         @Override
@@ -2049,8 +2709,15 @@ public abstract class TokenKeeperContract {
                         }
                     }));
             IssuedToken t = token("search");
-            Limit daily = keeper.limits().create(LimitSpec.builder(tenant).name("daily").token(t.info().id())
-                    .tokens(1_000).grace(0).alertThresholds(List.of(50)).period(LimitPeriod.DAY).build());
+            Limit daily = keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("daily")
+                            .token(t.info().id())
+                            .tokens(1_000)
+                            .grace(0)
+                            .alertThresholds(List.of(50))
+                            .period(LimitPeriod.DAY)
+                            .build());
             Permit p = (Permit) k.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 500));
             RecordedUsage r = p.complete(TokenCounts.of(100, 450), Duration.ofMillis(300));
             k.usage().flush();
@@ -2060,23 +2727,30 @@ public abstract class TokenKeeperContract {
                     .isInstanceOf(Denial.class);
             assertThat(k.checkRequest(t.secret(), null).denial()).isNull();
             // the alert comes from the writer's thread, and may come before the caller hears of the usage
-            assertThat(heard).containsExactlyInAnyOrder(
-                    "authorize:" + model + ":permit",
-                    "usage:450:" + r.cost().total().toPicosExact(),
-                    "alert:THRESHOLD:50",
-                    "authorize:" + model + ":BUDGET_EXCEEDED",
-                    "authorize:" + model + ":TOKEN_INVALID",
-                    "request:allowed");
+            assertThat(heard)
+                    .containsExactlyInAnyOrder(
+                            "authorize:" + model + ":permit",
+                            "usage:450:" + r.cost().total().toPicosExact(),
+                            "alert:THRESHOLD:50",
+                            "authorize:" + model + ":BUDGET_EXCEEDED",
+                            "authorize:" + model + ":TOKEN_INVALID",
+                            "request:allowed");
             assertThat(r.cost().total().toPicosExact()).isPositive();
             assertThat(daily.id()).isNotBlank();
         }
 
         @Test
-        @DisplayName("a rolling-minute rate limit refuses with RATE_LIMITED and a wait, refills, and is corrected at settle")
+        @DisplayName(
+                "a rolling-minute rate limit refuses with RATE_LIMITED and a wait, refills, and is corrected at settle")
         void rateLimits() {
             IssuedToken t = token("search");
-            Limit rpm = keeper.limits().create(LimitSpec.builder(tenant).name("3 rpm").token(t.info().id())
-                    .requests(3).period(LimitPeriod.ROLLING_MINUTE).build());
+            Limit rpm = keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("3 rpm")
+                            .token(t.info().id())
+                            .requests(3)
+                            .period(LimitPeriod.ROLLING_MINUTE)
+                            .build());
             // a call that never happened gives its request back
             ((Permit) call(t, 10, 10)).release();
             for (int i = 0; i < 3; i++) {
@@ -2092,56 +2766,93 @@ public abstract class TokenKeeperContract {
             });
             clock.advance(((Denial) fourth).retryAfter());
             assertThat(call(t, 10, 10)).isInstanceOf(Permit.class);
-            assertThat(count("SELECT COUNT(*) FROM tk_limit_counters WHERE limit_id = '" + rpm.id() + "'")).isZero();
+            assertThat(count("SELECT COUNT(*) FROM tk_limit_counters WHERE limit_id = '" + rpm.id() + "'"))
+                    .isZero();
 
             IssuedToken other = token("other");
-            keeper.limits().create(LimitSpec.builder(tenant).name("1k tpm").token(other.info().id()).tokens(1_000)
-                    .period(LimitPeriod.ROLLING_MINUTE).build());
-            Permit p = (Permit) call(other, 300, 300);             // 600 taken, 400 left
-            p.complete(TokenCounts.of(60, 40), Duration.ZERO);     // really 100: 500 back, 900 left
-            Permit q = (Permit) call(other, 400, 400);             // 100 left
+            keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("1k tpm")
+                            .token(other.info().id())
+                            .tokens(1_000)
+                            .period(LimitPeriod.ROLLING_MINUTE)
+                            .build());
+            Permit p = (Permit) call(other, 300, 300); // 600 taken, 400 left
+            p.complete(TokenCounts.of(60, 40), Duration.ZERO); // really 100: 500 back, 900 left
+            Permit q = (Permit) call(other, 400, 400); // 100 left
             assertThat(call(other, 100, 1)).isInstanceOf(Denial.class);
             assertThat(call(other, 50, 50)).isInstanceOf(Permit.class);
             q.release();
-            assertThat(call(other, 0, 1_001)).isInstanceOfSatisfying(Denial.class,
-                    d -> assertThat(d.retryAfter()).isNull()); // more than the bucket ever holds
+            assertThat(call(other, 0, 1_001))
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.retryAfter()).isNull()); // more than the bucket ever holds
 
             // dollars per minute: counted in microdollars, rounded up per call
             IssuedToken spender = token("spender");
-            keeper.limits().create(LimitSpec.builder(tenant).name("$0.003/min").token(spender.info().id())
-                    .costUsd(Money.of("0.003")).period(LimitPeriod.ROLLING_MINUTE).build());
-            Permit dollar = (Permit) call(spender, 1_000, 0);       // Haiku 4.5 input: $0.001 reserved
+            keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("$0.003/min")
+                            .token(spender.info().id())
+                            .costUsd(Money.of("0.003"))
+                            .period(LimitPeriod.ROLLING_MINUTE)
+                            .build());
+            Permit dollar = (Permit) call(spender, 1_000, 0); // Haiku 4.5 input: $0.001 reserved
             dollar.complete(TokenCounts.of(1_000, 0), Duration.ZERO);
-            assertThat(call(spender, 2_000, 0)).isInstanceOf(Permit.class);  // $0.002 more: $0.003 in all
-            assertThat(call(spender, 1, 0)).isInstanceOfSatisfying(Denial.class,
-                    d -> assertThat(d.reason()).isEqualTo(DenialReason.RATE_LIMITED));
+            assertThat(call(spender, 2_000, 0)).isInstanceOf(Permit.class); // $0.002 more: $0.003 in all
+            assertThat(call(spender, 1, 0))
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.RATE_LIMITED));
             // a bucket refills at most one unit per nanosecond: larger rate limits are refused, typed
-            assertThatThrownBy(() -> keeper.limits().create(LimitSpec.builder(tenant).name("huge")
-                    .requests(Long.MAX_VALUE / 4).period(LimitPeriod.ROLLING_MINUTE).build()))
-                    .isInstanceOfSatisfying(InvalidRequestException.class,
+            assertThatThrownBy(() -> keeper.limits()
+                            .create(LimitSpec.builder(tenant)
+                                    .name("huge")
+                                    .requests(Long.MAX_VALUE / 4)
+                                    .period(LimitPeriod.ROLLING_MINUTE)
+                                    .build()))
+                    .isInstanceOfSatisfying(
+                            InvalidRequestException.class,
                             e -> assertThat(e.field()).isEqualTo("amount"));
-            Limit small = keeper.limits().create(LimitSpec.builder(tenant).name("rpm").requests(10)
-                    .period(LimitPeriod.ROLLING_MINUTE).build());
-            assertThatThrownBy(() -> keeper.limits().update(tenant, small.id(),
-                    dev.tokenkeeper.limits.LimitChange.amount(dev.tokenkeeper.internal.limits.RateUnits.MAX + 1), Actor.SYSTEM))
+            Limit small = keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("rpm")
+                            .requests(10)
+                            .period(LimitPeriod.ROLLING_MINUTE)
+                            .build());
+            assertThatThrownBy(() -> keeper.limits()
+                            .update(
+                                    tenant,
+                                    small.id(),
+                                    dev.tokenkeeper.limits.LimitChange.amount(
+                                            dev.tokenkeeper.internal.limits.RateUnits.MAX + 1),
+                                    Actor.SYSTEM))
                     .isInstanceOf(InvalidRequestException.class);
         }
 
         @Test
-        @DisplayName("with the database down, what is in memory keeps working; the rest follows the policy; recovery needs no restart")
+        @DisplayName(
+                "with the database down, what is in memory keeps working; the rest follows the policy; recovery needs no restart")
         void storageDown() {
             IssuedToken t = token("search");
-            keeper.limits().create(LimitSpec.builder(tenant).name("hourly").token(t.info().id()).tokens(10_000)
-                    .period(LimitPeriod.HOUR).build());
+            keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("hourly")
+                            .token(t.info().id())
+                            .tokens(10_000)
+                            .period(LimitPeriod.HOUR)
+                            .build());
             CallRequest c = CallRequest.of("anthropic", model, 100, 100);
             // the tokens stay cached across the outage (the new hour below is 61 minutes away)
-            TokenKeeper local = another(quietBuilder(counting).sharedBudgets(false).tokenCacheTtl(Duration.ofHours(3)));
-            TokenKeeper open = another(quietBuilder(counting).sharedBudgets(false).tokenCacheTtl(Duration.ofHours(3))
+            TokenKeeper local =
+                    another(quietBuilder(counting).sharedBudgets(false).tokenCacheTtl(Duration.ofHours(3)));
+            TokenKeeper open = another(quietBuilder(counting)
+                    .sharedBudgets(false)
+                    .tokenCacheTtl(Duration.ofHours(3))
                     .storageFailurePolicy(StorageFailurePolicy.FAIL_OPEN));
-            TokenKeeper shared = another(quietBuilder(counting).sharedBudgets(true).budgetLeasing(false));
+            TokenKeeper shared =
+                    another(quietBuilder(counting).sharedBudgets(true).budgetLeasing(false));
             TokenKeeper leased = another(quietBuilder(counting).sharedBudgets(true));
-            TokenKeeper shortCache = another(quietBuilder(counting).sharedBudgets(false)
-                    .storageFailurePolicy(StorageFailurePolicy.FAIL_OPEN));
+            TokenKeeper shortCache = another(
+                    quietBuilder(counting).sharedBudgets(false).storageFailurePolicy(StorageFailurePolicy.FAIL_OPEN));
             ((Permit) shortCache.authorize(t.secret(), c)).release();
             for (TokenKeeper k : List.of(local, open, shared, leased)) {
                 ((Permit) k.authorize(t.secret(), c)).release(); // loads the token, the limits, this hour's counter
@@ -2154,8 +2865,9 @@ public abstract class TokenKeeperContract {
                     p.release();
                 });
                 // shared budgets reserved call by call need the database for each: fail closed
-                assertThat(shared.authorize(t.secret(), c)).isInstanceOfSatisfying(Denial.class,
-                        d -> assertThat(d.reason()).isEqualTo(DenialReason.STORAGE_UNAVAILABLE));
+                assertThat(shared.authorize(t.secret(), c))
+                        .isInstanceOfSatisfying(
+                                Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.STORAGE_UNAVAILABLE));
                 // leased shared budgets admit from the lease this instance holds
                 assertThat(leased.authorize(t.secret(), c)).isInstanceOfSatisfying(Permit.class, Permit::release);
                 clock.advance(Duration.ofMinutes(61)); // a new hour: its counter must be read
@@ -2174,19 +2886,22 @@ public abstract class TokenKeeperContract {
                     assertThat(d.reason()).isEqualTo(DenialReason.STORAGE_UNAVAILABLE);
                     assertThat(d.retryAfter()).isPositive();
                 });
-                assertThat(shortCache.checkRequest(t.secret(), null).denial()).isNotNull()
+                assertThat(shortCache.checkRequest(t.secret(), null).denial())
+                        .isNotNull()
                         .satisfies(d -> assertThat(d.reason()).isEqualTo(DenialReason.STORAGE_UNAVAILABLE));
             } finally {
                 counting.down = false;
             }
             for (TokenKeeper k : List.of(local, shared, leased)) {
-                assertThat(k.authorize(t.secret(), c)).isInstanceOfSatisfying(Permit.class,
-                        p -> assertThat(p.limitsChecked()).isTrue());
+                assertThat(k.authorize(t.secret(), c))
+                        .isInstanceOfSatisfying(
+                                Permit.class, p -> assertThat(p.limitsChecked()).isTrue());
             }
         }
 
         @Test
-        @DisplayName("leased budgets: an instance that cannot get the room a call needs recalls the others' unused leases")
+        @DisplayName(
+                "leased budgets: an instance that cannot get the room a call needs recalls the others' unused leases")
         void leaseRecall() throws Exception {
             IssuedToken t = token("search");
             Limit daily = tokenBudget(t, 10_000, 0);
@@ -2222,17 +2937,20 @@ public abstract class TokenKeeperContract {
             assertThat(a.limits().usage(tenant, daily.id()).reserved()).isEqualTo(9_900);
             // from now on the window is reserved call by call: exactly the 100 left fits, on either instance
             Permit rest = (Permit) a.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 0));
-            assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1, 0))).isInstanceOf(Denial.class);
+            assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1, 0)))
+                    .isInstanceOf(Denial.class);
             rest.release();
             big.complete(TokenCounts.of(9_000, 0), Duration.ZERO);
             b.usage().flush();
             assertThat(a.limits().usage(tenant, daily.id()).used()).isEqualTo(9_000);
             assertThat(a.limits().usage(tenant, daily.id()).reserved()).isZero(); // exact mode keeps nothing
-            assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 0))).isInstanceOf(Permit.class);
+            assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 0)))
+                    .isInstanceOf(Permit.class);
         }
 
         @Test
-        @DisplayName("leased budgets: a lease is given back on close, and an instance that stalls past its lease re-reserves what it holds")
+        @DisplayName(
+                "leased budgets: a lease is given back on close, and an instance that stalls past its lease re-reserves what it holds")
         void leaseLifecycle() throws Exception {
             IssuedToken t = token("search");
             Limit daily = tokenBudget(t, 80_000, 0);
@@ -2248,7 +2966,8 @@ public abstract class TokenKeeperContract {
             Permit inFlight = (Permit) stalled.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 0));
             flaky.down = true; // it cannot renew its lease
             clock.advance(Duration.ofSeconds(31));
-            assertThat(other.runDueMaintenance()).contains("expired reservations"); // the sweep releases the expired lease
+            assertThat(other.runDueMaintenance())
+                    .contains("expired reservations"); // the sweep releases the expired lease
             assertThat(other.limits().usage(tenant, daily.id()).reserved()).isZero();
             flaky.down = false;
             // back: its next call renews the lease and reserves again what its call in flight holds
@@ -2264,9 +2983,10 @@ public abstract class TokenKeeperContract {
         void sharedReservationsExpire() throws Exception {
             IssuedToken t = token("search");
             Limit daily = tokenBudget(t, 5_000, 0);
-            TokenKeeper dying = another(quietBuilder(database()).sharedBudgets(true)
-                    .permitTimeout(Duration.ofMinutes(1)));
-            TokenKeeper survivor = another(quietBuilder(database()).sharedBudgets(true)
+            TokenKeeper dying =
+                    another(quietBuilder(database()).sharedBudgets(true).permitTimeout(Duration.ofMinutes(1)));
+            TokenKeeper survivor = another(quietBuilder(database())
+                    .sharedBudgets(true)
                     .budgetRecallWait(Duration.ZERO)); // the dying instance never answers a recall
             CallRequest big = CallRequest.of("anthropic", model, 3_000, 1_000);
             assertThat(dying.authorize(t.secret(), big)).isInstanceOf(Permit.class); // never settled
@@ -2287,8 +3007,13 @@ public abstract class TokenKeeperContract {
         @DisplayName("a run's own budget stops that run only; its calls carry the run id")
         void runBudget() {
             IssuedToken t = token("search");
-            Limit run = keeper.limits().create(LimitSpec.builder(tenant).name("run-7 cap").run("run-7").tokens(5_000)
-                    .period(LimitPeriod.TOTAL).build());
+            Limit run = keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("run-7 cap")
+                            .run("run-7")
+                            .tokens(5_000)
+                            .period(LimitPeriod.TOTAL)
+                            .build());
             CallRequest inRun = CallRequest.of("anthropic", model, 1_000, 1_000).withRun("run-7");
             for (int i = 0; i < 2; i++) {
                 ((Permit) keeper.authorize(t.secret(), inRun)).complete(TokenCounts.of(1_000, 1_000), Duration.ZERO);
@@ -2302,14 +3027,32 @@ public abstract class TokenKeeperContract {
             assertThat(call(t, 1_000, 1_000)).isInstanceOf(Permit.class);
             assertThat(keeper.authorize(t.secret(), inRun.withRun("run-8"))).isInstanceOf(Permit.class);
             // usage recorded directly for the run counts too
-            keeper.usage().record(UsageEvent.builder().requestId("direct-run-7").tenant(tenant).run("run-7")
-                    .provider("anthropic").model(model).counts(TokenCounts.of(500, 0)).build());
+            keeper.usage()
+                    .record(UsageEvent.builder()
+                            .requestId("direct-run-7")
+                            .tenant(tenant)
+                            .run("run-7")
+                            .provider("anthropic")
+                            .model(model)
+                            .counts(TokenCounts.of(500, 0))
+                            .build());
             keeper.usage().flush();
             assertThat(counted(run)).isEqualTo(4_500);
-            assertThat(keeper.traces().list(TraceQuery.builder(tenant).outcome(CallOutcome.SUCCESS).build()).items())
-                    .filteredOn(tr -> "run-7".equals(tr.metadata().get(UsageEvent.RUN_ID))).hasSize(3);
-            assertThatThrownBy(() -> UsageEvent.builder().requestId("x").tenant(tenant).run("a")
-                    .metadata(UsageEvent.RUN_ID, "b").provider("anthropic").model(model).build())
+            assertThat(keeper.traces()
+                            .list(TraceQuery.builder(tenant)
+                                    .outcome(CallOutcome.SUCCESS)
+                                    .build())
+                            .items())
+                    .filteredOn(tr -> "run-7".equals(tr.metadata().get(UsageEvent.RUN_ID)))
+                    .hasSize(3);
+            assertThatThrownBy(() -> UsageEvent.builder()
+                            .requestId("x")
+                            .tenant(tenant)
+                            .run("a")
+                            .metadata(UsageEvent.RUN_ID, "b")
+                            .provider("anthropic")
+                            .model(model)
+                            .build())
                     .isInstanceOf(InvalidRequestException.class);
         }
 
@@ -2352,8 +3095,13 @@ public abstract class TokenKeeperContract {
         void costBudgetWithModelFilter() {
             IssuedToken t = token("search");
             // claude-haiku-4-5: $1 input, $5 output per million (bundled catalog)
-            Limit haiku = keeper.limits().create(LimitSpec.builder(tenant).name("haiku $0.01").model("claude-haiku*")
-                    .costUsd(Money.of("0.01")).period(LimitPeriod.MONTH).build());
+            Limit haiku = keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("haiku $0.01")
+                            .model("claude-haiku*")
+                            .costUsd(Money.of("0.01"))
+                            .period(LimitPeriod.MONTH)
+                            .build());
             Permit p = (Permit) call(t, 5_000, 1_000); // $0.005 + $0.005 = $0.01: fits exactly
             assertThat(call(t, 1, 0)).isInstanceOfSatisfying(Denial.class, d -> {
                 assertThat(d.limit()).isEqualTo(haiku);
@@ -2378,12 +3126,19 @@ public abstract class TokenKeeperContract {
         @DisplayName("model names match without regard to case: allowed, counted by a model filter, and priced alike")
         void modelCase() {
             IssuedToken t = token("search"); // allowed: claude-haiku*, claude-sonnet-4-5
-            Limit haiku = keeper.limits().create(LimitSpec.builder(tenant).name("haiku $0.01").model("claude-haiku*")
-                    .costUsd(Money.of("0.01")).period(LimitPeriod.MONTH).build());
+            Limit haiku = keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("haiku $0.01")
+                            .model("claude-haiku*")
+                            .costUsd(Money.of("0.01"))
+                            .period(LimitPeriod.MONTH)
+                            .build());
             Admission a = keeper.authorize(t.secret(), CallRequest.of("anthropic", "Claude-HAIKU-4-5", 5_000, 1_000));
             assertThat(a).isInstanceOf(Permit.class);
             // the whole $0.01 is reserved by the differently cased call: the next one is refused
-            assertThat(call(t, 1, 0)).isInstanceOfSatisfying(Denial.class, d -> assertThat(d.limit()).isEqualTo(haiku));
+            assertThat(call(t, 1, 0))
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.limit()).isEqualTo(haiku));
             assertThat(keeper.authorize(t.secret(), CallRequest.of("anthropic", "CLAUDE-SONNET-4-5", 1, 1)))
                     .isInstanceOf(Permit.class);
             ((Permit) a).release();
@@ -2394,16 +3149,20 @@ public abstract class TokenKeeperContract {
         void reasons() {
             IssuedToken t = token("search");
             assertThat(keeper.authorize("tk_nonsense", CallRequest.of("anthropic", model, 1, 1)))
-                    .isInstanceOfSatisfying(Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.TOKEN_INVALID));
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.TOKEN_INVALID));
             assertThat(keeper.authorize(t.secret(), CallRequest.of("anthropic", "claude-opus-4-5", 1, 1)))
-                    .isInstanceOfSatisfying(Denial.class,
-                            d -> assertThat(d.reason()).isEqualTo(DenialReason.MODEL_NOT_ALLOWED));
-            IssuedToken any = keeper.tokens().issue(TokenSpec.builder().tenant(tenant).name("any").build());
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.MODEL_NOT_ALLOWED));
+            IssuedToken any = keeper.tokens()
+                    .issue(TokenSpec.builder().tenant(tenant).name("any").build());
             assertThat(keeper.authorize(any.secret(), CallRequest.of("acme", "unpriced", 1, 1)))
-                    .isInstanceOfSatisfying(Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.PRICE_MISSING));
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.PRICE_MISSING));
             keeper.tokens().revoke(tenant, t.info().id());
-            assertThat(call(t, 1, 1)).isInstanceOfSatisfying(Denial.class,
-                    d -> assertThat(d.reason()).isEqualTo(DenialReason.TOKEN_REVOKED));
+            assertThat(call(t, 1, 1))
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.TOKEN_REVOKED));
         }
 
         @Test
@@ -2416,7 +3175,8 @@ public abstract class TokenKeeperContract {
             TokenKeeper restarted = another(quietBuilder(database()).permitTimeout(Duration.ofMinutes(5)));
             assertThat(restarted.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_001)))
                     .isInstanceOf(Denial.class); // 3,000 used + 2,001 > 5,000
-            Permit abandoned = (Permit) restarted.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000));
+            Permit abandoned =
+                    (Permit) restarted.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 1_000));
             assertThat(restarted.authorize(t.secret(), CallRequest.of("anthropic", model, 0, 1)))
                     .isInstanceOf(Denial.class);
             clock.advance(Duration.ofMinutes(6));
@@ -2431,7 +3191,8 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
-        @DisplayName("many threads on a nearly exhausted budget: exactly what fits is admitted, counters equal the ledger")
+        @DisplayName(
+                "many threads on a nearly exhausted budget: exactly what fits is admitted, counters equal the ledger")
         void concurrency() throws Exception {
             IssuedToken t = token("search");
             Limit budget = tokenBudget(t, 100_000, 1_000); // 101,000 with grace
@@ -2470,7 +3231,8 @@ public abstract class TokenKeeperContract {
             keeper.usage().flush();
             long used = counted(budget);
             long ledger = count("SELECT COALESCE(SUM(input_tokens + output_tokens), 0) FROM tk_usage_events"
-                    + " WHERE tenant_id = '" + tenant + "' AND token_id = '" + t.info().id() + "'");
+                    + " WHERE tenant_id = '" + tenant + "' AND token_id = '"
+                    + t.info().id() + "'");
             assertThat(used).isEqualTo(ledger);
             assertThat(used).isLessThanOrEqualTo(101_000);
             assertThat(refused.get()).isPositive();

@@ -77,7 +77,9 @@ public class AdmissionBenchmark {
     @Setup(Level.Trial)
     public void open() throws IOException {
         dir = Files.createTempDirectory("tk-admission-bench");
-        TokenKeeper.Builder b = TokenKeeper.builder().shutdownHook(false).ledgerQueueCapacity(1_000_000)
+        TokenKeeper.Builder b = TokenKeeper.builder()
+                .shutdownHook(false)
+                .ledgerQueueCapacity(1_000_000)
                 .sharedBudgets(!budgets.equals("local"));
         if (budgets.equals("shared-postgresql")) {
             postgres = EmbeddedPostgres.builder().start();
@@ -87,14 +89,24 @@ public class AdmissionBenchmark {
         }
         keeper = b.build();
         keeper.tenants().ensure("bench", "Benchmark");
-        keeper.limits().create(LimitSpec.builder("bench").name("tenant $").costUsd(Money.of("4000000"))
-                .period(LimitPeriod.MONTH).build());
+        keeper.limits()
+                .create(LimitSpec.builder("bench")
+                        .name("tenant $")
+                        .costUsd(Money.of("4000000"))
+                        .period(LimitPeriod.MONTH)
+                        .build());
         secrets = new String[TOKENS];
         for (int i = 0; i < TOKENS; i++) {
-            var t = keeper.tokens().issue(TokenSpec.builder().tenant("bench").name("t" + i).build());
+            var t = keeper.tokens()
+                    .issue(TokenSpec.builder().tenant("bench").name("t" + i).build());
             secrets[i] = t.secret();
-            keeper.limits().create(LimitSpec.builder("bench").name("t" + i).token(t.info().id())
-                    .tokens(Long.MAX_VALUE / 4).period(LimitPeriod.DAY).build());
+            keeper.limits()
+                    .create(LimitSpec.builder("bench")
+                            .name("t" + i)
+                            .token(t.info().id())
+                            .tokens(Long.MAX_VALUE / 4)
+                            .period(LimitPeriod.DAY)
+                            .build());
         }
         for (String s : secrets) { // warm the token and limit caches
             ((Permit) keeper.authorize(s, CallRequest.of("anthropic", "claude-haiku-4-5", 100, 100))).release();

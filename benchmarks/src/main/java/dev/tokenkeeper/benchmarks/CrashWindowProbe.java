@@ -38,21 +38,30 @@ public final class CrashWindowProbe {
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         int runs = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         long maxLag = args.length > 3 ? Long.parseLong(args[3]) : 0;
-        System.out.printf("rate %,d events/s, killed after %d s, ledgerMaxLag %s%n", rate, seconds,
-                maxLag > 0 ? maxLag + " ms" : "none");
+        System.out.printf(
+                "rate %,d events/s, killed after %d s, ledgerMaxLag %s%n",
+                rate, seconds, maxLag > 0 ? maxLag + " ms" : "none");
         for (int run = 1; run <= runs; run++) {
             Path dir = Files.createTempDirectory("tk-crash");
             Path db = dir.resolve("crash.db");
-            Process p = new ProcessBuilder(javaBin(), "-cp", System.getProperty("java.class.path"),
-                    CrashWindowProbe.class.getName(), "child", db.toString(), Integer.toString(rate),
-                    Long.toString(maxLag)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(
+                            javaBin(),
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            CrashWindowProbe.class.getName(),
+                            "child",
+                            db.toString(),
+                            Integer.toString(rate),
+                            Long.toString(maxLag))
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             long acked = 0;
             long unwritten = 0;
             long lag = 0;
             long started = 0;
             long deadline = Long.MAX_VALUE;
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8))) {
+            try (BufferedReader in =
+                    new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = in.readLine()) != null) {
                     String[] f = line.split(" ", -1);
@@ -71,15 +80,22 @@ public final class CrashWindowProbe {
             }
             p.waitFor();
             long stored;
-            try (TokenKeeper k = TokenKeeper.builder().sqliteFile(db).shutdownHook(false).build()) {
-                stored = k.usage().totals(UsageQuery.builder("probe", Instant.now().minus(Duration.ofDays(1)),
-                        Instant.now().plus(Duration.ofDays(1))).build()).requests();
+            try (TokenKeeper k =
+                    TokenKeeper.builder().sqliteFile(db).shutdownHook(false).build()) {
+                stored = k.usage()
+                        .totals(UsageQuery.builder(
+                                        "probe",
+                                        Instant.now().minus(Duration.ofDays(1)),
+                                        Instant.now().plus(Duration.ofDays(1)))
+                                .build())
+                        .requests();
             }
             long lost = acked - stored;
             double achieved = acked / ((System.nanoTime() - started) / 1e9);
-            System.out.printf("run %d: recorded at %,.0f/s; acknowledged >= %,d, stored %,d, lost >= %,d"
-                    + " (%.0f ms of traffic); stats() last reported %,d unwritten, lag %d ms%n", run, achieved, acked,
-                    stored, lost, lost * 1000.0 / achieved, unwritten, lag);
+            System.out.printf(
+                    "run %d: recorded at %,.0f/s; acknowledged >= %,d, stored %,d, lost >= %,d"
+                            + " (%.0f ms of traffic); stats() last reported %,d unwritten, lag %d ms%n",
+                    run, achieved, acked, stored, lost, lost * 1000.0 / achieved, unwritten, lag);
             deleteAll(dir);
         }
     }
@@ -95,7 +111,8 @@ public final class CrashWindowProbe {
         Thread reporter = new Thread(() -> {
             while (true) {
                 var stats = keeper.usage().stats();
-                System.out.println(acked.get() + " " + stats.unwritten() + " " + stats.lag().toMillis());
+                System.out.println(acked.get() + " " + stats.unwritten() + " "
+                        + stats.lag().toMillis());
                 System.out.flush();
                 try {
                     Thread.sleep(1);
@@ -113,8 +130,14 @@ public final class CrashWindowProbe {
                 Thread.onSpinWait();
             }
             next += interval;
-            keeper.usage().record(UsageEvent.builder().requestId("r-" + i).tenant("probe").provider("anthropic")
-                    .model("claude-haiku-4-5").counts(TokenCounts.of(100, 20)).build());
+            keeper.usage()
+                    .record(UsageEvent.builder()
+                            .requestId("r-" + i)
+                            .tenant("probe")
+                            .provider("anthropic")
+                            .model("claude-haiku-4-5")
+                            .counts(TokenCounts.of(100, 20))
+                            .build());
             acked.incrementAndGet();
         }
     }

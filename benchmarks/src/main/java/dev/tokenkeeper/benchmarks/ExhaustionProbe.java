@@ -43,8 +43,10 @@ public final class ExhaustionProbe {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start()) {
-            try (var c = pg.getPostgresDatabase().getConnection(); var st = c.createStatement();
-                    var rs = st.executeQuery("SELECT current_setting('fsync'), current_setting('synchronous_commit')")) {
+            try (var c = pg.getPostgresDatabase().getConnection();
+                    var st = c.createStatement();
+                    var rs =
+                            st.executeQuery("SELECT current_setting('fsync'), current_setting('synchronous_commit')")) {
                 rs.next();
                 System.out.printf("PostgreSQL fsync=%s synchronous_commit=%s%n", rs.getString(1), rs.getString(2));
             }
@@ -57,16 +59,31 @@ public final class ExhaustionProbe {
     private static void run(EmbeddedPostgres pg, String tenant, int seconds, int run) throws Exception {
         TokenKeeper[] keepers = new TokenKeeper[2];
         for (int i = 0; i < 2; i++) {
-            keepers[i] = TokenKeeper.builder().shutdownHook(false)
-                    .jdbcUrl(pg.getJdbcUrl("postgres", "postgres"), "postgres", null).maximumPoolSize(12).build();
+            keepers[i] = TokenKeeper.builder()
+                    .shutdownHook(false)
+                    .jdbcUrl(pg.getJdbcUrl("postgres", "postgres"), "postgres", null)
+                    .maximumPoolSize(12)
+                    .build();
         }
         TokenKeeper k = keepers[0];
         k.tenants().ensure(tenant, "Exhaustion probe");
-        String secret = k.tokens().issue(TokenSpec.builder().tenant(tenant).name("agent").build()).secret();
-        k.limits().create(LimitSpec.builder(tenant).name("nearly spent").tokens(BUDGET).period(LimitPeriod.MONTH)
-                .build());
-        k.usage().record(UsageEvent.builder().requestId("before").tenant(tenant).provider("anthropic")
-                .model("claude-haiku-4-5").counts(TokenCounts.of(USED_BEFORE, 0)).build());
+        String secret = k.tokens()
+                .issue(TokenSpec.builder().tenant(tenant).name("agent").build())
+                .secret();
+        k.limits()
+                .create(LimitSpec.builder(tenant)
+                        .name("nearly spent")
+                        .tokens(BUDGET)
+                        .period(LimitPeriod.MONTH)
+                        .build());
+        k.usage()
+                .record(UsageEvent.builder()
+                        .requestId("before")
+                        .tenant(tenant)
+                        .provider("anthropic")
+                        .model("claude-haiku-4-5")
+                        .counts(TokenCounts.of(USED_BEFORE, 0))
+                        .build());
         k.usage().flush();
         CallRequest call = CallRequest.of("anthropic", "claude-haiku-4-5", 500, 500);
         for (TokenKeeper each : keepers) { // warm the token and limit caches
@@ -125,9 +142,17 @@ public final class ExhaustionProbe {
         for (int t = 0; t < counts.length; t++) {
             byInstance[t % 2] += counts[t][0];
         }
-        System.out.printf("run %d, %d s, 2 instances x %d threads: permits %s (instance A %,d, B %,d); refusals %s;"
-                + " most calls held at once %d (room for %d)%n", run, seconds, THREADS_PER_INSTANCE,
-                summary(permits, counts, 0), byInstance[0], byInstance[1], summary(refusals, counts, 1), maxHeld.get(),
+        System.out.printf(
+                "run %d, %d s, 2 instances x %d threads: permits %s (instance A %,d, B %,d); refusals %s;"
+                        + " most calls held at once %d (room for %d)%n",
+                run,
+                seconds,
+                THREADS_PER_INSTANCE,
+                summary(permits, counts, 0),
+                byInstance[0],
+                byInstance[1],
+                summary(refusals, counts, 1),
+                maxHeld.get(),
                 (BUDGET - USED_BEFORE) / PER_CALL);
     }
 
@@ -146,7 +171,8 @@ public final class ExhaustionProbe {
         if (n == 0) {
             return "none";
         }
-        return String.format("%,d, p50 %.2f ms, p99 %.2f ms, max %.2f ms", n, all[n / 2] / 1e6,
-                all[Math.min(n - 1, (int) (n * 0.99))] / 1e6, all[n - 1] / 1e6);
+        return String.format(
+                "%,d, p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                n, all[n / 2] / 1e6, all[Math.min(n - 1, (int) (n * 0.99))] / 1e6, all[n - 1] / 1e6);
     }
 }

@@ -56,17 +56,22 @@ public class FilterBenchmark {
     HttpServletRequest[] requests;
     HttpServletResponse response;
     int next;
-    final FilterChain chain = (ServletRequest req, ServletResponse res) -> { };
+    final FilterChain chain = (ServletRequest req, ServletResponse res) -> {};
 
     @Setup(Level.Trial)
     public void open() throws Exception {
         dir = Files.createTempDirectory("tk-filter-bench");
-        keeper = TokenKeeper.builder().sqliteFile(dir.resolve("bench.db")).shutdownHook(false).build();
+        keeper = TokenKeeper.builder()
+                .sqliteFile(dir.resolve("bench.db"))
+                .shutdownHook(false)
+                .build();
         keeper.tenants().ensure("bench", "Benchmark");
         filter = TokenKeeperFilter.builder(keeper).build();
         requests = new HttpServletRequest[TOKENS];
         for (int i = 0; i < TOKENS; i++) {
-            String secret = keeper.tokens().issue(TokenSpec.builder().tenant("bench").name("t" + i).build()).secret();
+            String secret = keeper.tokens()
+                    .issue(TokenSpec.builder().tenant("bench").name("t" + i).build())
+                    .secret();
             requests[i] = request("Bearer " + secret);
             filter.doFilter(requests[i], response(), chain); // warm the caches
         }
@@ -83,8 +88,10 @@ public class FilterBenchmark {
 
     static HttpServletRequest request(String authorization) {
         Map<String, Object> attributes = new HashMap<>();
-        return (HttpServletRequest) Proxy.newProxyInstance(FilterBenchmark.class.getClassLoader(),
-                new Class<?>[] {HttpServletRequest.class}, (proxy, method, args) -> switch (method.getName()) {
+        return (HttpServletRequest) Proxy.newProxyInstance(
+                FilterBenchmark.class.getClassLoader(),
+                new Class<?>[] {HttpServletRequest.class},
+                (proxy, method, args) -> switch (method.getName()) {
                     case "getHeader" -> "Authorization".equalsIgnoreCase((String) args[0]) ? authorization : null;
                     case "getRequestURI" -> "/v1/chat/completions";
                     case "getContextPath" -> "";
@@ -97,9 +104,12 @@ public class FilterBenchmark {
     }
 
     static HttpServletResponse response() {
-        return (HttpServletResponse) Proxy.newProxyInstance(FilterBenchmark.class.getClassLoader(),
-                new Class<?>[] {HttpServletResponse.class}, (proxy, method, args) -> {
-                    throw new UnsupportedOperationException("an admitted request writes no response: " + method.getName());
+        return (HttpServletResponse) Proxy.newProxyInstance(
+                FilterBenchmark.class.getClassLoader(),
+                new Class<?>[] {HttpServletResponse.class},
+                (proxy, method, args) -> {
+                    throw new UnsupportedOperationException(
+                            "an admitted request writes no response: " + method.getName());
                 });
     }
 

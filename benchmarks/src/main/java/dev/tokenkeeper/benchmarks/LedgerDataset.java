@@ -32,8 +32,9 @@ public final class LedgerDataset implements AutoCloseable {
     static final Instant END = Instant.parse("2026-11-01T00:00:00Z");
     static final Instant START = END.minus(Duration.ofDays(30));
     static final int TOKENS = 500;
-    static final String[] MODELS = {"claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5", "claude-sonnet-4",
-        "claude-3-5-haiku"};
+    static final String[] MODELS = {
+        "claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5", "claude-sonnet-4", "claude-3-5-haiku"
+    };
 
     final TokenKeeper keeper;
     private final EmbeddedPostgres postgres;
@@ -57,7 +58,9 @@ public final class LedgerDataset implements AutoCloseable {
         Path dir = home().resolve(backend + "-" + n);
         Path done = dir.resolve("complete");
         Files.createDirectories(dir);
-        TokenKeeper.Builder b = TokenKeeper.builder().shutdownHook(false).ledgerQueueCapacity(100_000)
+        TokenKeeper.Builder b = TokenKeeper.builder()
+                .shutdownHook(false)
+                .ledgerQueueCapacity(100_000)
                 .ledgerBatchSize(10_000);
         EmbeddedPostgres pg = null;
         if (backend.equals("sqlite")) {
@@ -71,7 +74,10 @@ public final class LedgerDataset implements AutoCloseable {
                 deleteTree(data);
             }
             // kept on close: the data set outlives the run that built it
-            pg = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).start();
+            pg = EmbeddedPostgres.builder()
+                    .setDataDirectory(data)
+                    .setCleanDataDirectory(false)
+                    .start();
             b.jdbcUrl(pg.getJdbcUrl("postgres", "postgres"), "postgres", null);
         }
         LedgerDataset d = new LedgerDataset(b.build(), pg);
@@ -102,21 +108,26 @@ public final class LedgerDataset implements AutoCloseable {
             int token = random.nextInt(TOKENS);
             int r = random.nextInt(100);
             CallOutcome outcome = r < 97 ? CallOutcome.SUCCESS : r < 99 ? CallOutcome.ERROR : CallOutcome.CANCELLED;
-            keeper.usage().record(UsageEvent.builder()
-                    .requestId("req-" + i)
-                    .tenant(TENANT)
-                    .token("tok-" + token)
-                    .user("user-" + token % 100)
-                    .project("project-" + token % 25)
-                    .provider("anthropic")
-                    .model(MODELS[(token + random.nextInt(2)) % MODELS.length])
-                    .counts(new TokenCounts(200 + random.nextInt(20_000), random.nextInt(5_000), 0,
-                            outcome == CallOutcome.SUCCESS ? 50 + random.nextInt(2_000) : 0, 0))
-                    .outcome(outcome)
-                    .errorMessage(outcome == CallOutcome.ERROR ? "upstream returned 529 overloaded" : null)
-                    .latency(Duration.ofMillis(200 + random.nextInt(5_000)))
-                    .at(START.plusMillis(span * i / n))
-                    .build());
+            keeper.usage()
+                    .record(UsageEvent.builder()
+                            .requestId("req-" + i)
+                            .tenant(TENANT)
+                            .token("tok-" + token)
+                            .user("user-" + token % 100)
+                            .project("project-" + token % 25)
+                            .provider("anthropic")
+                            .model(MODELS[(token + random.nextInt(2)) % MODELS.length])
+                            .counts(new TokenCounts(
+                                    200 + random.nextInt(20_000),
+                                    random.nextInt(5_000),
+                                    0,
+                                    outcome == CallOutcome.SUCCESS ? 50 + random.nextInt(2_000) : 0,
+                                    0))
+                            .outcome(outcome)
+                            .errorMessage(outcome == CallOutcome.ERROR ? "upstream returned 529 overloaded" : null)
+                            .latency(Duration.ofMillis(200 + random.nextInt(5_000)))
+                            .at(START.plusMillis(span * i / n))
+                            .build());
             if ((i + 1) % 1_000_000 == 0) {
                 System.out.printf("%,d events recorded, %.0f s%n", i + 1, (System.nanoTime() - started) / 1e9);
             }

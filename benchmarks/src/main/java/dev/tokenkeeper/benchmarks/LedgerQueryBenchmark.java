@@ -1,10 +1,10 @@
 package dev.tokenkeeper.benchmarks;
 
 import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.traces.TraceQuery;
 import dev.tokenkeeper.usage.Granularity;
 import dev.tokenkeeper.usage.UsageDimension;
 import dev.tokenkeeper.usage.UsageQuery;
-import dev.tokenkeeper.traces.TraceQuery;
 import java.io.IOException;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -54,11 +54,16 @@ public class LedgerQueryBenchmark {
     public void open() throws IOException {
         dataset = LedgerDataset.open(backend);
         keeper = dataset.keeper;
-        month = UsageQuery.builder(LedgerDataset.TENANT, LedgerDataset.START, LedgerDataset.END).build();
+        month = UsageQuery.builder(LedgerDataset.TENANT, LedgerDataset.START, LedgerDataset.END)
+                .build();
         monthOfOneToken = UsageQuery.builder(LedgerDataset.TENANT, LedgerDataset.START, LedgerDataset.END)
-                .token("tok-42").build();
+                .token("tok-42")
+                .build();
         traces = TraceQuery.builder(LedgerDataset.TENANT).limit(50).build();
-        tracesOfOneToken = TraceQuery.builder(LedgerDataset.TENANT).token("tok-42").limit(50).build();
+        tracesOfOneToken = TraceQuery.builder(LedgerDataset.TENANT)
+                .token("tok-42")
+                .limit(50)
+                .build();
     }
 
     @TearDown(Level.Trial)

@@ -102,16 +102,19 @@ public class LedgerRecordBenchmark {
         long idLength = 0;
         for (int i = 0; i < EVENTS; i++) {
             long n = sequence.incrementAndGet();
-            idLength += keeper.usage().record(UsageEvent.builder()
-                    .requestId("req-" + n)
-                    .tenant("bench")
-                    .token("tok-" + (n % TOKENS))
-                    .project("p" + (n % 10))
-                    .provider("anthropic")
-                    .model(MODELS[(int) (n % MODELS.length)])
-                    .counts(new TokenCounts(1_000 + n % 500, n % 300, 0, 200 + n % 100, 0))
-                    .latency(Duration.ofMillis(300))
-                    .build()).eventId().length();
+            idLength += keeper.usage()
+                    .record(UsageEvent.builder()
+                            .requestId("req-" + n)
+                            .tenant("bench")
+                            .token("tok-" + (n % TOKENS))
+                            .project("p" + (n % 10))
+                            .provider("anthropic")
+                            .model(MODELS[(int) (n % MODELS.length)])
+                            .counts(new TokenCounts(1_000 + n % 500, n % 300, 0, 200 + n % 100, 0))
+                            .latency(Duration.ofMillis(300))
+                            .build())
+                    .eventId()
+                    .length();
         }
         keeper.usage().flush(); // counted: the events are committed when the invocation ends
         return idLength;

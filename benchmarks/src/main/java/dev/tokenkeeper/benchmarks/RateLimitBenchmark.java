@@ -53,7 +53,8 @@ public class RateLimitBenchmark {
     @Setup(Level.Trial)
     public void open() throws IOException {
         postgres = EmbeddedPostgres.builder().start();
-        TokenKeeper.Builder b = TokenKeeper.builder().shutdownHook(false)
+        TokenKeeper.Builder b = TokenKeeper.builder()
+                .shutdownHook(false)
                 .jdbcUrl(postgres.getJdbcUrl("postgres", "postgres"), "postgres", null);
         switch (backend) {
             case "postgresql" -> b.rateLimitBackend(RateLimitBackend.database());
@@ -62,7 +63,11 @@ public class RateLimitBenchmark {
                 try (ServerSocket s = new ServerSocket(0)) {
                     port = s.getLocalPort();
                 }
-                redis = RedisServer.newRedisServer().port(port).bind("127.0.0.1").setting("save \"\"").build();
+                redis = RedisServer.newRedisServer()
+                        .port(port)
+                        .bind("127.0.0.1")
+                        .setting("save \"\"")
+                        .build();
                 redis.start();
                 b.rateLimitBackend(RateLimitBackend.redis("redis://127.0.0.1:" + port));
             }
@@ -70,10 +75,16 @@ public class RateLimitBenchmark {
         }
         keeper = b.build();
         keeper.tenants().ensure("bench", "Benchmark");
-        var t = keeper.tokens().issue(TokenSpec.builder().tenant("bench").name("rate").build());
+        var t = keeper.tokens()
+                .issue(TokenSpec.builder().tenant("bench").name("rate").build());
         secret = t.secret();
-        keeper.limits().create(LimitSpec.builder("bench").name("huge rpm").token(t.info().id())
-                .requests(1_000_000_000L).period(LimitPeriod.ROLLING_MINUTE).build());
+        keeper.limits()
+                .create(LimitSpec.builder("bench")
+                        .name("huge rpm")
+                        .token(t.info().id())
+                        .requests(1_000_000_000L)
+                        .period(LimitPeriod.ROLLING_MINUTE)
+                        .build());
         if (keeper.checkRequest(secret, null).denial() != null) {
             throw new IllegalStateException("the warm-up request was refused");
         }

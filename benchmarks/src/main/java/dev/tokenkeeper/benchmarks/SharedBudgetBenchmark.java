@@ -73,20 +73,34 @@ public class SharedBudgetBenchmark {
     public void open() throws IOException {
         postgres = EmbeddedPostgres.builder().start();
         for (int i = 0; i < 2; i++) {
-            keepers[i] = TokenKeeper.builder().shutdownHook(false).ledgerQueueCapacity(1_000_000)
+            keepers[i] = TokenKeeper.builder()
+                    .shutdownHook(false)
+                    .ledgerQueueCapacity(1_000_000)
                     .jdbcUrl(postgres.getJdbcUrl("postgres", "postgres"), "postgres", null)
-                    .sharedBudgets(!mode.equals("local")).budgetLeasing(mode.equals("leased")).build();
+                    .sharedBudgets(!mode.equals("local"))
+                    .budgetLeasing(mode.equals("leased"))
+                    .build();
         }
         TokenKeeper k = keepers[0];
         k.tenants().ensure("bench", "Benchmark");
-        k.limits().create(LimitSpec.builder("bench").name("tenant $").costUsd(Money.of("4000000"))
-                .period(LimitPeriod.MONTH).build());
+        k.limits()
+                .create(LimitSpec.builder("bench")
+                        .name("tenant $")
+                        .costUsd(Money.of("4000000"))
+                        .period(LimitPeriod.MONTH)
+                        .build());
         secrets = new String[TOKENS];
         for (int i = 0; i < TOKENS; i++) {
-            var t = k.tokens().issue(TokenSpec.builder().tenant("bench").name("t" + i).build());
+            var t = k.tokens()
+                    .issue(TokenSpec.builder().tenant("bench").name("t" + i).build());
             secrets[i] = t.secret();
-            k.limits().create(LimitSpec.builder("bench").name("t" + i).token(t.info().id())
-                    .tokens(Long.MAX_VALUE / 4).period(LimitPeriod.DAY).build());
+            k.limits()
+                    .create(LimitSpec.builder("bench")
+                            .name("t" + i)
+                            .token(t.info().id())
+                            .tokens(Long.MAX_VALUE / 4)
+                            .period(LimitPeriod.DAY)
+                            .build());
         }
         for (TokenKeeper each : keepers) {
             for (String s : secrets) { // warm the token and limit caches

@@ -61,7 +61,11 @@ public class TokenVerifyBenchmark {
             keeper.tenants().ensure("bench", "Benchmark");
             for (int i = 0; i < TOKENS; i++) {
                 secrets[i] = keeper.tokens()
-                        .issue(TokenSpec.builder().tenant("bench").name("t" + i).role(Role.AGENT).build())
+                        .issue(TokenSpec.builder()
+                                .tenant("bench")
+                                .name("t" + i)
+                                .role(Role.AGENT)
+                                .build())
                         .secret();
                 keeper.tokens().verify(secrets[i]);
             }
@@ -123,6 +127,8 @@ public class TokenVerifyBenchmark {
     @Threads(1)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public Object issue(Keeper k) {
-        return k.keeper.tokens().issue(TokenSpec.builder().tenant("bench").name("issued").build());
+        return k.keeper
+                .tokens()
+                .issue(TokenSpec.builder().tenant("bench").name("issued").build());
     }
 }

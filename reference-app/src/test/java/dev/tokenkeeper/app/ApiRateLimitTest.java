@@ -25,7 +25,8 @@ import org.springframework.test.context.DynamicPropertySource;
  * outrun by the clock: the sixth request of a caller is a 429 with Retry-After, another caller is
  * not affected.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"tokenkeeper.api-rate-limit.requests=5", "tokenkeeper.api-rate-limit.period=1h"})
 @DisplayName("control API rate limit")
 class ApiRateLimitTest {
@@ -53,27 +54,41 @@ class ApiRateLimitTest {
     private final HttpClient http = HttpClient.newHttpClient();
 
     HttpResponse<String> list(String token) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + env.getProperty("local.server.port")
-                + "/api/v1/tokens")).header("Authorization", "Bearer " + token).build(),
+        return http.send(
+                HttpRequest.newBuilder(URI.create(
+                                "http://localhost:" + env.getProperty("local.server.port") + "/api/v1/tokens"))
+                        .header("Authorization", "Bearer " + token)
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
     @DisplayName("a caller past its requests per period gets 429 with Retry-After; another caller does not")
     void perCaller() throws Exception {
-        String a = keeper.tokens().issue(TokenSpec.builder().tenant("default").name("a").role(Role.ADMIN).build())
+        String a = keeper.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant("default")
+                        .name("a")
+                        .role(Role.ADMIN)
+                        .build())
                 .secret();
-        String b = keeper.tokens().issue(TokenSpec.builder().tenant("default").name("b").role(Role.ADMIN).build())
+        String b = keeper.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant("default")
+                        .name("b")
+                        .role(Role.ADMIN)
+                        .build())
                 .secret();
         for (int i = 0; i < 5; i++) {
             assertThat(list(a).statusCode()).isEqualTo(200);
         }
         HttpResponse<String> refused = list(a);
         assertThat(refused.statusCode()).isEqualTo(429);
-        assertThat(refused.headers().firstValue("Content-Type")).hasValueSatisfying(
-                v -> assertThat(v).startsWith("application/problem+json"));
+        assertThat(refused.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
         assertThat(refused.body()).contains("\"code\":\"rate_limited\"");
-        assertThat(Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 3600L);
+        assertThat(Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow()))
+                .isBetween(1L, 3600L);
         assertThat(list(b).statusCode()).isEqualTo(200);
     }
 }

@@ -19,19 +19,23 @@ import org.junit.jupiter.api.Test;
 class BootManagedVersionsTest {
     /** Boot's property name, the build's property, the artifact, and a class from its jar. */
     private static final Map<String, String[]> LIBRARIES = Map.of(
-            "caffeine.version", new String[] {"boot.caffeine.version", "caffeine",
-                "com.github.benmanes.caffeine.cache.Caffeine"},
-            "hikaricp.version", new String[] {"boot.hikaricp.version", "HikariCP", "com.zaxxer.hikari.HikariDataSource"},
+            "caffeine.version",
+                    new String[] {"boot.caffeine.version", "caffeine", "com.github.benmanes.caffeine.cache.Caffeine"},
+            "hikaricp.version",
+                    new String[] {"boot.hikaricp.version", "HikariCP", "com.zaxxer.hikari.HikariDataSource"},
             "sqlite-jdbc.version", new String[] {"boot.sqlite-jdbc.version", "sqlite-jdbc", "org.sqlite.JDBC"},
-            "jackson-2-bom.version", new String[] {"boot.jackson-2.version", "jackson-databind",
-                "com.fasterxml.jackson.databind.ObjectMapper"});
+            "jackson-2-bom.version",
+                    new String[] {
+                        "boot.jackson-2.version", "jackson-databind", "com.fasterxml.jackson.databind.ObjectMapper"
+                    });
 
     @Test
     @DisplayName("are the versions on the reference app's class path, and the build names them as Boot's BOM does")
     void referenceAppRunsOnBootsVersions() throws Exception {
         String bom = Files.readString(Path.of(System.getProperty("spring-boot.dependencies.pom")));
         for (Map.Entry<String, String[]> e : LIBRARIES.entrySet()) {
-            Matcher m = Pattern.compile("<" + Pattern.quote(e.getKey()) + ">([^<]+)<").matcher(bom);
+            Matcher m = Pattern.compile("<" + Pattern.quote(e.getKey()) + ">([^<]+)<")
+                    .matcher(bom);
             assertThat(m.find()).as("Boot's BOM manages %s", e.getKey()).isTrue();
             String build = System.getProperty(e.getValue()[0]);
             assertThat(build).as("the build's %s", e.getValue()[0]).isEqualTo(m.group(1));
@@ -42,6 +46,8 @@ class BootManagedVersionsTest {
     /** The name of the jar the class is loaded from: artifact-version.jar, as Maven lays it out. */
     private static String jarOf(String className) throws Exception {
         Class<?> c = Class.forName(className);
-        return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).getFileName().toString();
+        return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI())
+                .getFileName()
+                .toString();
     }
 }

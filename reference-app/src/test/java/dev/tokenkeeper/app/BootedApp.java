@@ -49,7 +49,12 @@ abstract class BootedApp {
 
     @BeforeEach
     void issueAdmin() {
-        admin = keeper.tokens().issue(TokenSpec.builder().tenant("default").name("test-admin").role(Role.ADMIN).build())
+        admin = keeper.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant("default")
+                        .name("test-admin")
+                        .role(Role.ADMIN)
+                        .build())
                 .secret();
     }
 

@@ -3,17 +3,17 @@ package dev.tokenkeeper.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.app.config.BootstrapAdmin;
+import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.tokens.IssuedToken;
 import dev.tokenkeeper.tokens.Role;
 import dev.tokenkeeper.tokens.TokenQuery;
 import dev.tokenkeeper.tokens.TokenSpec;
-import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.usage.UsageEvent;
-import java.time.Instant;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.time.Instant;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -28,7 +28,9 @@ class ReferenceAppTest extends BootedApp {
 
     Reply call(String method, String path, String token, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) {
             b.header("Content-Type", "application/json");
         }
@@ -111,7 +113,8 @@ class ReferenceAppTest extends BootedApp {
 
         Reply audit = call("GET", "/api/v1/audit?action=token.revoked", admin, null);
         assertThat(audit.status()).isEqualTo(200);
-        assertThat(audit.body().path("items").get(0).path("target_id").asString()).isEqualTo(id);
+        assertThat(audit.body().path("items").get(0).path("target_id").asString())
+                .isEqualTo(id);
     }
 
     @Test
@@ -126,9 +129,11 @@ class ReferenceAppTest extends BootedApp {
         Reply bad = call("GET", "/api/v1/tokens", "tk_nope", null);
         assertThat(bad.status()).isEqualTo(401);
         assertThat(bad.body().path("code").asString()).isEqualTo("token_invalid");
-        assertThat(bad.raw().headers().firstValue("WWW-Authenticate").orElseThrow()).contains("error=\"invalid_token\"");
+        assertThat(bad.raw().headers().firstValue("WWW-Authenticate").orElseThrow())
+                .contains("error=\"invalid_token\"");
 
-        IssuedToken user = keeper.tokens().issue(TokenSpec.builder().tenant("default").name("u").build());
+        IssuedToken user = keeper.tokens()
+                .issue(TokenSpec.builder().tenant("default").name("u").build());
         Reply forbidden = call("GET", "/api/v1/tokens", user.secret(), null);
         assertThat(forbidden.status()).isEqualTo(403);
         assertThat(forbidden.body().path("code").asString()).isEqualTo("forbidden");
@@ -171,7 +176,8 @@ class ReferenceAppTest extends BootedApp {
         assertThat(badCursor.status()).isEqualTo(400);
         assertThat(badCursor.body().path("code").asString()).isEqualTo("validation_failed");
 
-        IssuedToken t = keeper.tokens().issue(TokenSpec.builder().tenant("default").name("r").build());
+        IssuedToken t = keeper.tokens()
+                .issue(TokenSpec.builder().tenant("default").name("r").build());
         keeper.tokens().revoke("default", t.info().id());
         Reply conflict = call("PUT", "/api/v1/tokens/" + t.info().id() + "/rotate", admin, null);
         assertThat(conflict.status()).isEqualTo(409);
@@ -182,7 +188,8 @@ class ReferenceAppTest extends BootedApp {
     @DisplayName("an admin sees only its own tenant's tokens")
     void tenantScoping() throws Exception {
         keeper.tenants().ensure("other", "Other");
-        IssuedToken foreign = keeper.tokens().issue(TokenSpec.builder().tenant("other").name("theirs").build());
+        IssuedToken foreign = keeper.tokens()
+                .issue(TokenSpec.builder().tenant("other").name("theirs").build());
         Reply r = call("GET", "/api/v1/tokens/" + foreign.info().id(), admin, null);
         assertThat(r.status()).isEqualTo(404);
         Reply del = call("DELETE", "/api/v1/tokens/" + foreign.info().id(), admin, null);
@@ -196,22 +203,37 @@ class ReferenceAppTest extends BootedApp {
     void refusedAuthorizationsAreAudited() throws Exception {
         String probe = "probe-" + java.util.UUID.randomUUID().toString().substring(0, 8);
         keeper.tenants().ensure(probe, "Probe");
-        IssuedToken probeAdmin = keeper.tokens().issue(TokenSpec.builder().tenant(probe).name("a").role(Role.ADMIN).build());
-        IssuedToken probeUser = keeper.tokens().issue(TokenSpec.builder().tenant(probe).name("u").build());
-        IssuedToken victim = keeper.tokens().issue(TokenSpec.builder().tenant("default").name("victim").build());
-        String victimLimit = call("POST", "/api/v1/limits", admin, """
-                {"name":"victim cap","scope":"tenant","metric":"tokens","period":"day","amount":"1000"}""")
-                .body().path("id").asString();
+        IssuedToken probeAdmin = keeper.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant(probe)
+                        .name("a")
+                        .role(Role.ADMIN)
+                        .build());
+        IssuedToken probeUser = keeper.tokens()
+                .issue(TokenSpec.builder().tenant(probe).name("u").build());
+        IssuedToken victim = keeper.tokens()
+                .issue(TokenSpec.builder().tenant("default").name("victim").build());
+        String victimLimit =
+                call("POST", "/api/v1/limits", admin, """
+                {"name":"victim cap","scope":"tenant","metric":"tokens","period":"day","amount":"1000"}""").body().path("id").asString();
         String longAgent = "scanner/1 " + "x".repeat(400);
 
         for (int i = 0; i < 40; i++) {
-            assertThat(callAs("GET", "/api/v1/tokens", probeUser.secret(), longAgent)).isEqualTo(403);
+            assertThat(callAs("GET", "/api/v1/tokens", probeUser.secret(), longAgent))
+                    .isEqualTo(403);
         }
-        assertThat(callAs("GET", "/api/v1/tokens/" + victim.info().id(), probeAdmin.secret(), "curl/8")).isEqualTo(404);
-        assertThat(callAs("DELETE", "/api/v1/limits/" + victimLimit, probeAdmin.secret(), "curl/8")).isEqualTo(404);
-        assertThat(callAs("DELETE", "/api/v1/prices/openai/gpt-4o?effective_from=2026-01-01T00:00:00Z", probeAdmin.secret(),
-                "curl/8")).isEqualTo(403);
-        assertThat(callAs("GET", "/api/v1/tokens/no-such-token", probeAdmin.secret(), "curl/8")).isEqualTo(404);
+        assertThat(callAs("GET", "/api/v1/tokens/" + victim.info().id(), probeAdmin.secret(), "curl/8"))
+                .isEqualTo(404);
+        assertThat(callAs("DELETE", "/api/v1/limits/" + victimLimit, probeAdmin.secret(), "curl/8"))
+                .isEqualTo(404);
+        assertThat(callAs(
+                        "DELETE",
+                        "/api/v1/prices/openai/gpt-4o?effective_from=2026-01-01T00:00:00Z",
+                        probeAdmin.secret(),
+                        "curl/8"))
+                .isEqualTo(403);
+        assertThat(callAs("GET", "/api/v1/tokens/no-such-token", probeAdmin.secret(), "curl/8"))
+                .isEqualTo(404);
         assertThat(keeper.tokens().verify(victim.secret()).isVerified()).isTrue();
         assertThat(keeper.limits().find("default", victimLimit)).isPresent();
         keeper.flush();
@@ -225,31 +247,44 @@ class ReferenceAppTest extends BootedApp {
             assertThat(e.path("source").asString()).isNotEmpty();
         });
         JsonNode role = only(events, "role_required");
-        assertThat(role.path("actor").asString()).isEqualTo("token:" + probeUser.info().id());
+        assertThat(role.path("actor").asString())
+                .isEqualTo("token:" + probeUser.info().id());
         assertThat(role.path("target_type").asString()).isEqualTo("endpoint");
         assertThat(role.path("target_id").asString()).isEqualTo("GET /api/v1/tokens");
         assertThat(role.path("metadata").path("count").asString()).isEqualTo("40");
         assertThat(role.path("metadata").path("status").asString()).isEqualTo("403");
-        assertThat(role.path("metadata").path("user_agent").asString()).hasSize(256).startsWith("scanner/1 ");
+        assertThat(role.path("metadata").path("user_agent").asString())
+                .hasSize(256)
+                .startsWith("scanner/1 ");
         assertThat(only(events, "operator_only").path("target_id").asString())
                 .isEqualTo("DELETE /api/v1/prices/{provider}/{model}");
-        assertThat(events).filteredOn(e -> e.path("metadata").path("reason").asString().equals("other_tenant"))
-                .extracting(e -> e.path("target_type").asString() + " " + e.path("target_id").asString()
-                        + " " + e.path("metadata").path("status").asString() + " " + e.path("actor").asString()
+        assertThat(events)
+                .filteredOn(e -> e.path("metadata").path("reason").asString().equals("other_tenant"))
+                .extracting(e -> e.path("target_type").asString() + " "
+                        + e.path("target_id").asString()
+                        + " " + e.path("metadata").path("status").asString() + " "
+                        + e.path("actor").asString()
                         + " " + e.path("metadata").path("user_agent").asString())
                 .containsExactlyInAnyOrder(
-                        "token " + victim.info().id() + " 404 token:" + probeAdmin.info().id() + " curl/8",
-                        "limit " + victimLimit + " 404 token:" + probeAdmin.info().id() + " curl/8");
+                        "token " + victim.info().id() + " 404 token:"
+                                + probeAdmin.info().id() + " curl/8",
+                        "limit " + victimLimit + " 404 token:"
+                                + probeAdmin.info().id() + " curl/8");
         // nothing of it lands in the probed tenant's log, and the answers told the caller nothing
-        assertThat(call("GET", "/api/v1/audit?action=access.denied&limit=100", admin, null).raw().body())
-                .doesNotContain(probeAdmin.info().id()).doesNotContain(probeUser.info().id());
+        assertThat(call("GET", "/api/v1/audit?action=access.denied&limit=100", admin, null)
+                        .raw()
+                        .body())
+                .doesNotContain(probeAdmin.info().id())
+                .doesNotContain(probeUser.info().id());
     }
 
     private static JsonNode only(java.util.List<JsonNode> events, String reason) {
-        return events.stream().filter(e -> e.path("metadata").path("reason").asString().equals(reason))
+        return events.stream()
+                .filter(e -> e.path("metadata").path("reason").asString().equals(reason))
                 .reduce((a, b) -> {
                     throw new AssertionError("two events with reason " + reason);
-                }).orElseThrow(() -> new AssertionError("no event with reason " + reason + " in " + events));
+                })
+                .orElseThrow(() -> new AssertionError("no event with reason " + reason + " in " + events));
     }
 
     private int callAs(String method, String path, String token, String userAgent) throws Exception {
@@ -264,14 +299,30 @@ class ReferenceAppTest extends BootedApp {
     @Test
     @DisplayName("usage analytics over HTTP: totals and series, breakdowns, a token's usage, bad parameters")
     void usageAnalytics() throws Exception {
-        IssuedToken agent = keeper.tokens().issue(TokenSpec.builder().tenant("default").name("agent").build());
+        IssuedToken agent = keeper.tokens()
+                .issue(TokenSpec.builder().tenant("default").name("agent").build());
         Instant at = Instant.parse("2026-06-01T10:00:00Z");
-        keeper.usage().record(UsageEvent.builder().requestId("u-1").tenant("default").token(agent.info().id())
-                .project("search").provider("anthropic").model("claude-sonnet-4-5")
-                .counts(new TokenCounts(1200, 8000, 0, 350, 0)).at(at).build());
-        keeper.usage().record(UsageEvent.builder().requestId("u-2").tenant("default").project("chat")
-                .provider("anthropic").model("claude-haiku-4-5").counts(TokenCounts.of(1000, 100))
-                .at(at.plusSeconds(7200)).build());
+        keeper.usage()
+                .record(UsageEvent.builder()
+                        .requestId("u-1")
+                        .tenant("default")
+                        .token(agent.info().id())
+                        .project("search")
+                        .provider("anthropic")
+                        .model("claude-sonnet-4-5")
+                        .counts(new TokenCounts(1200, 8000, 0, 350, 0))
+                        .at(at)
+                        .build());
+        keeper.usage()
+                .record(UsageEvent.builder()
+                        .requestId("u-2")
+                        .tenant("default")
+                        .project("chat")
+                        .provider("anthropic")
+                        .model("claude-haiku-4-5")
+                        .counts(TokenCounts.of(1000, 100))
+                        .at(at.plusSeconds(7200))
+                        .build());
         keeper.usage().flush();
         String range = "from=2026-06-01T00:00:00Z&to=2026-06-02T00:00:00Z";
 
@@ -296,12 +347,15 @@ class ReferenceAppTest extends BootedApp {
         Reply token = call("GET", "/api/v1/usage/" + agent.info().id() + "?" + range, admin, null);
         assertThat(token.status()).isEqualTo(200);
         assertThat(token.body().path("totals").path("requests").asLong()).isEqualTo(1);
-        assertThat(call("GET", "/api/v1/usage/no-such-token?" + range, admin, null).status()).isEqualTo(404);
+        assertThat(call("GET", "/api/v1/usage/no-such-token?" + range, admin, null)
+                        .status())
+                .isEqualTo(404);
 
         Reply badZone = call("GET", "/api/v1/usage?" + range + "&zone=Mars/Olympus", admin, null);
         assertThat(badZone.status()).isEqualTo(400);
         assertThat(badZone.body().path("code").asString()).isEqualTo("validation_failed");
-        assertThat(call("GET", "/api/v1/usage?from=2026-06-02T00:00:00Z&to=2026-06-01T00:00:00Z", admin, null).status())
+        assertThat(call("GET", "/api/v1/usage?from=2026-06-02T00:00:00Z&to=2026-06-01T00:00:00Z", admin, null)
+                        .status())
                 .isEqualTo(400);
     }
 
@@ -309,12 +363,26 @@ class ReferenceAppTest extends BootedApp {
     @DisplayName("traces over HTTP: list with filters, one by id, CSV export")
     void traces() throws Exception {
         Instant at = Instant.parse("2026-07-01T10:00:00Z");
-        keeper.usage().record(UsageEvent.builder().requestId("tr-1").tenant("default").provider("anthropic")
-                .model("claude-haiku-4-5").counts(TokenCounts.of(100, 10)).at(at).build());
-        keeper.usage().record(UsageEvent.builder().requestId("tr-2").tenant("default").provider("anthropic")
-                .model("claude-haiku-4-5").counts(TokenCounts.of(100, 10))
-                .outcome(dev.tokenkeeper.usage.CallOutcome.ERROR).errorMessage("boom, \"quoted\"")
-                .at(at.plusSeconds(1)).build());
+        keeper.usage()
+                .record(UsageEvent.builder()
+                        .requestId("tr-1")
+                        .tenant("default")
+                        .provider("anthropic")
+                        .model("claude-haiku-4-5")
+                        .counts(TokenCounts.of(100, 10))
+                        .at(at)
+                        .build());
+        keeper.usage()
+                .record(UsageEvent.builder()
+                        .requestId("tr-2")
+                        .tenant("default")
+                        .provider("anthropic")
+                        .model("claude-haiku-4-5")
+                        .counts(TokenCounts.of(100, 10))
+                        .outcome(dev.tokenkeeper.usage.CallOutcome.ERROR)
+                        .errorMessage("boom, \"quoted\"")
+                        .at(at.plusSeconds(1))
+                        .build());
         keeper.usage().flush();
         String range = "from=2026-07-01T00:00:00Z&to=2026-07-02T00:00:00Z";
         Reply list = call("GET", "/api/v1/traces?" + range + "&status=error", admin, null);
@@ -330,13 +398,17 @@ class ReferenceAppTest extends BootedApp {
         assertThat(missing.status()).isEqualTo(404);
         assertThat(missing.body().path("code").asString()).isEqualTo("trace_not_found");
 
-        HttpResponse<String> csv = http.send(HttpRequest.newBuilder(URI.create(base() + "/api/v1/traces/export.csv?" + range))
-                .header("Authorization", "Bearer " + admin).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> csv = http.send(
+                HttpRequest.newBuilder(URI.create(base() + "/api/v1/traces/export.csv?" + range))
+                        .header("Authorization", "Bearer " + admin)
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(csv.statusCode()).isEqualTo(200);
         assertThat(csv.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/csv");
         assertThat(csv.body().split("\r\n")).hasSize(3);
         assertThat(csv.body()).contains("\"boom, \"\"quoted\"\"\"");
-        assertThat(call("GET", "/api/v1/traces?status=bogus", admin, null).status()).isEqualTo(400);
+        assertThat(call("GET", "/api/v1/traces?status=bogus", admin, null).status())
+                .isEqualTo(400);
     }
 
     @Test
@@ -353,10 +425,14 @@ class ReferenceAppTest extends BootedApp {
                  "source":"contract 2026-117","checked_on":"2026-11-22"}""");
         assertThat(put.status()).isEqualTo(200);
         assertThat(put.body().path("runtime").asBoolean()).isTrue();
-        assertThat(keeper.pricing().cost("acme", "acme-large", TokenCounts.of(1_000_000, 0),
-                Instant.parse("2026-12-02T00:00:00Z")).total().amount()).isEqualByComparingTo("2");
+        assertThat(keeper.pricing()
+                        .cost("acme", "acme-large", TokenCounts.of(1_000_000, 0), Instant.parse("2026-12-02T00:00:00Z"))
+                        .total()
+                        .amount())
+                .isEqualByComparingTo("2");
         Reply listed = call("GET", "/api/v1/prices?provider=acme", admin, null);
-        assertThat(listed.body().path("items").get(0).path("runtime").asBoolean()).isTrue();
+        assertThat(listed.body().path("items").get(0).path("runtime").asBoolean())
+                .isTrue();
 
         Reply audit = call("GET", "/api/v1/audit?scope=system&action=price.set", admin, null);
         assertThat(audit.status()).isEqualTo(200);
@@ -368,19 +444,33 @@ class ReferenceAppTest extends BootedApp {
                  "output":"1","source":"x"}""");
         assertThat(bad.status()).isEqualTo(400);
         assertThat(bad.contentType()).startsWith("application/problem+json");
-        assertThat(call("PUT", "/api/v1/prices", admin, "{\"provider\":\"acme\"}").status()).isEqualTo(400);
+        assertThat(call("PUT", "/api/v1/prices", admin, "{\"provider\":\"acme\"}")
+                        .status())
+                .isEqualTo(400);
 
         // an admin of another tenant may read prices but not change them
         keeper.tenants().ensure("other", "Other");
-        String otherAdmin = keeper.tokens().issue(TokenSpec.builder().tenant("other").name("other-admin")
-                .role(Role.ADMIN).build()).secret();
+        String otherAdmin = keeper.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant("other")
+                        .name("other-admin")
+                        .role(Role.ADMIN)
+                        .build())
+                .secret();
         assertThat(call("GET", "/api/v1/prices", otherAdmin, null).status()).isEqualTo(200);
-        assertThat(call("DELETE", "/api/v1/prices/acme/acme-large?effective_from=2026-12-01T00:00:00Z", otherAdmin,
-                null).status()).isEqualTo(403);
-        assertThat(call("GET", "/api/v1/audit?scope=system", otherAdmin, null).status()).isEqualTo(403);
+        assertThat(call(
+                                "DELETE",
+                                "/api/v1/prices/acme/acme-large?effective_from=2026-12-01T00:00:00Z",
+                                otherAdmin,
+                                null)
+                        .status())
+                .isEqualTo(403);
+        assertThat(call("GET", "/api/v1/audit?scope=system", otherAdmin, null).status())
+                .isEqualTo(403);
 
-        assertThat(call("DELETE", "/api/v1/prices/acme/acme-large?effective_from=2026-12-01T00:00:00Z", admin,
-                null).status()).isEqualTo(204);
+        assertThat(call("DELETE", "/api/v1/prices/acme/acme-large?effective_from=2026-12-01T00:00:00Z", admin, null)
+                        .status())
+                .isEqualTo(204);
         Reply gone = call("DELETE", "/api/v1/prices/acme/acme-large?effective_from=2026-12-01T00:00:00Z", admin, null);
         assertThat(gone.status()).isEqualTo(404);
         assertThat(gone.body().path("code").asString()).isEqualTo("price_not_found");
@@ -398,10 +488,16 @@ class ReferenceAppTest extends BootedApp {
         assertThat(created.body().path("amount").asString()).isEqualTo("200");
         assertThat(created.body().path("grace").asString()).isEqualTo("10.5");
         assertThat(created.body().path("alert_thresholds").toString()).isEqualTo("[50,80]");
-        assertThat(call("GET", "/api/v1/limits/" + id, admin, null).body().path("zone").asString())
+        assertThat(call("GET", "/api/v1/limits/" + id, admin, null)
+                        .body()
+                        .path("zone")
+                        .asString())
                 .isEqualTo("Europe/Paris");
-        assertThat(call("GET", "/api/v1/limits?scope=project&scope_id=search", admin, null).body().path("items")
-                .size()).isEqualTo(1);
+        assertThat(call("GET", "/api/v1/limits?scope=project&scope_id=search", admin, null)
+                        .body()
+                        .path("items")
+                        .size())
+                .isEqualTo(1);
 
         Reply usage = call("GET", "/api/v1/limits/" + id + "/usage", admin, null);
         assertThat(usage.status()).isEqualTo(200);
@@ -413,21 +509,33 @@ class ReferenceAppTest extends BootedApp {
         assertThat(changed.body().path("amount").asString()).isEqualTo("150.25");
         assertThat(changed.body().path("grace").asString()).isEqualTo("10.5");
 
-        Reply badMetric = call("POST", "/api/v1/limits", admin, "{\"name\":\"x\",\"metric\":\"bananas\",\"amount\":\"1\"}");
+        Reply badMetric =
+                call("POST", "/api/v1/limits", admin, "{\"name\":\"x\",\"metric\":\"bananas\",\"amount\":\"1\"}");
         assertThat(badMetric.status()).isEqualTo(400);
         assertThat(badMetric.contentType()).startsWith("application/problem+json");
         assertThat(badMetric.body().path("detail").asString()).contains("metric");
         assertThat(call("POST", "/api/v1/limits", admin, "{\"name\":\"x\",\"metric\":\"tokens\",\"amount\":\"0\"}")
-                .status()).isEqualTo(400);
-        assertThat(call("POST", "/api/v1/limits", admin,
-                "{\"name\":\"x\",\"metric\":\"tokens\",\"amount\":\"5\",\"zone\":\"Mars/Olympus\"}").status())
+                        .status())
+                .isEqualTo(400);
+        assertThat(call(
+                                "POST",
+                                "/api/v1/limits",
+                                admin,
+                                "{\"name\":\"x\",\"metric\":\"tokens\",\"amount\":\"5\",\"zone\":\"Mars/Olympus\"}")
+                        .status())
                 .isEqualTo(400);
 
         assertThat(call("DELETE", "/api/v1/limits/" + id, admin, null).status()).isEqualTo(204);
         Reply gone = call("GET", "/api/v1/limits/" + id, admin, null);
         assertThat(gone.status()).isEqualTo(404);
         assertThat(gone.body().path("code").asString()).isEqualTo("limit_not_found");
-        assertThat(call("GET", "/api/v1/audit?action=limit.updated", admin, null).body().path("items").get(0)
-                .path("metadata").path("previous_amount").asString()).isEqualTo("200");
+        assertThat(call("GET", "/api/v1/audit?action=limit.updated", admin, null)
+                        .body()
+                        .path("items")
+                        .get(0)
+                        .path("metadata")
+                        .path("previous_amount")
+                        .asString())
+                .isEqualTo("200");
     }
 }

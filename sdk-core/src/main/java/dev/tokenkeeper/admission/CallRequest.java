@@ -16,8 +16,14 @@ import org.jspecify.annotations.Nullable;
  * @param source where the call comes from (such as a client address), for the audit log, or {@code null}
  * @param runId the agent run or session the call belongs to, whose limits apply too, or {@code null}
  */
-public record CallRequest(String provider, String model, long estimatedInputTokens, long maxOutputTokens,
-        @Nullable String requestId, @Nullable String source, @Nullable String runId) {
+public record CallRequest(
+        String provider,
+        String model,
+        long estimatedInputTokens,
+        long maxOutputTokens,
+        @Nullable String requestId,
+        @Nullable String source,
+        @Nullable String runId) {
     /** The largest estimate per category: as for recorded token counts. */
     public static final long MAX_TOKENS = 100_000_000L;
 

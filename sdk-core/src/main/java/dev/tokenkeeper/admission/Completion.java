@@ -19,8 +19,13 @@ import org.jspecify.annotations.Nullable;
  * @param errorMessage what went wrong, for a failed call; never a secret
  * @param metadata extra fields stored with the event
  */
-public record Completion(TokenCounts counts, Duration latency, CallOutcome outcome, UsageSource source,
-        @Nullable String errorMessage, Map<String, String> metadata) {
+public record Completion(
+        TokenCounts counts,
+        Duration latency,
+        CallOutcome outcome,
+        UsageSource source,
+        @Nullable String errorMessage,
+        Map<String, String> metadata) {
     public Completion {
         requireNonNull(counts, "counts");
         requireNonNull(latency, "latency");

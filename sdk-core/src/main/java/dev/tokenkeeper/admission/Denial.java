@@ -14,8 +14,13 @@ import org.jspecify.annotations.Nullable;
  * @param retryAfter when a retry may succeed, for {@link DenialReason#RATE_LIMITED}
  * @param resetAt when the refusing limit's window ends (absent for a total), for budget denials
  */
-public record Denial(DenialReason reason, String message, @Nullable Limit limit, @Nullable Duration retryAfter,
-        @Nullable Instant resetAt) implements Admission {
+public record Denial(
+        DenialReason reason,
+        String message,
+        @Nullable Limit limit,
+        @Nullable Duration retryAfter,
+        @Nullable Instant resetAt)
+        implements Admission {
     @Override
     public boolean allowed() {
         return false;

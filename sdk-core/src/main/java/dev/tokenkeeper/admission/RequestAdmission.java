@@ -9,7 +9,8 @@ import org.jspecify.annotations.Nullable;
  * @param principal who is calling, when admitted
  * @param denial why not, when refused
  */
-public record RequestAdmission(@Nullable Principal principal, @Nullable Denial denial) {
+public record RequestAdmission(
+        @Nullable Principal principal, @Nullable Denial denial) {
     public boolean allowed() {
         return denial == null;
     }

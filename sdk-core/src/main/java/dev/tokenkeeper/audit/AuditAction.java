@@ -42,16 +42,27 @@ public record AuditAction(String id) {
      */
     public static final AuditAction ACCESS_DENIED = new AuditAction("access.denied");
 
-    private static final List<AuditAction> BUILT_IN = List.of(TENANT_CREATED, TOKEN_CREATED, TOKEN_ROTATED,
-            TOKEN_REVOKED, TOKEN_EXPIRY_CHANGED, LIMIT_CREATED, LIMIT_UPDATED, LIMIT_DELETED, LIMIT_ALERT, PRICE_SET,
-            PRICE_REMOVED, TOKEN_VERIFICATION_FAILED);
+    private static final List<AuditAction> BUILT_IN = List.of(
+            TENANT_CREATED,
+            TOKEN_CREATED,
+            TOKEN_ROTATED,
+            TOKEN_REVOKED,
+            TOKEN_EXPIRY_CHANGED,
+            LIMIT_CREATED,
+            LIMIT_UPDATED,
+            LIMIT_DELETED,
+            LIMIT_ALERT,
+            PRICE_SET,
+            PRICE_REMOVED,
+            TOKEN_VERIFICATION_FAILED);
 
     /**
      * @throws InvalidRequestException when the name is not of the form described above
      */
     public AuditAction {
         if (!wellFormed(id)) {
-            throw new InvalidRequestException("action",
+            throw new InvalidRequestException(
+                    "action",
                     "must be lower-case words of letters, digits or '_' joined by dots, such as 'user.login',"
                             + " at most " + MAX_LENGTH + " characters");
         }

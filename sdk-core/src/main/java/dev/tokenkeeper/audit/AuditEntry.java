@@ -33,8 +33,10 @@ public record AuditEntry(
         Checks.required("actor", actor);
         Checks.required("action", action);
         if (action.isReserved()) {
-            throw new InvalidRequestException("action",
-                    "'" + action.id() + "' lies in a namespace TokenKeeper writes itself (tenant., token., limit., price.)");
+            throw new InvalidRequestException(
+                    "action",
+                    "'" + action.id()
+                            + "' lies in a namespace TokenKeeper writes itself (tenant., token., limit., price.)");
         }
         Checks.required("targetType", targetType);
         if (targetType.isEmpty()) {
@@ -51,7 +53,8 @@ public record AuditEntry(
     }
 
     /** An entry without target id or metadata. */
-    public static AuditEntry of(String tenantId, Actor actor, AuditAction action, String targetType, AuditOutcome outcome) {
+    public static AuditEntry of(
+            String tenantId, Actor actor, AuditAction action, String targetType, AuditOutcome outcome) {
         return new AuditEntry(tenantId, actor, action, targetType, null, outcome, Map.of());
     }
 }

@@ -42,8 +42,8 @@ public final class DefaultLimitService implements LimitService {
     private final Budgets budgets;
     private final boolean shared;
 
-    public DefaultLimitService(Storage storage, Auditor auditor, Clock clock, LimitCache limitCache, Budgets budgets,
-            boolean shared) {
+    public DefaultLimitService(
+            Storage storage, Auditor auditor, Clock clock, LimitCache limitCache, Budgets budgets, boolean shared) {
         this.storage = storage;
         this.auditor = auditor;
         this.clock = clock;
@@ -56,18 +56,38 @@ public final class DefaultLimitService implements LimitService {
     public Limit create(LimitSpec spec) {
         requireNonNull(spec, "spec");
         Instant now = Instant.ofEpochMilli(clock.millis());
-        Limit limit = new Limit(Ids.uuid7(clock), spec.tenantId(), spec.name(), spec.scope(), spec.scopeId(),
-                spec.provider(), spec.model(), spec.metric(), spec.period(), spec.zone(), spec.amount(), spec.grace(),
-                spec.alertThresholds(), now, now);
+        Limit limit = new Limit(
+                Ids.uuid7(clock),
+                spec.tenantId(),
+                spec.name(),
+                spec.scope(),
+                spec.scopeId(),
+                spec.provider(),
+                spec.model(),
+                spec.metric(),
+                spec.period(),
+                spec.zone(),
+                spec.amount(),
+                spec.grace(),
+                spec.alertThresholds(),
+                now,
+                now);
         Limit created = storage.write(tx -> {
             if (storage.tenants().find(tx, spec.tenantId()).isEmpty()) {
-                throw new NotFoundException(ErrorCode.TENANT_NOT_FOUND,
-                        "tenant '" + spec.tenantId() + "' does not exist");
+                throw new NotFoundException(
+                        ErrorCode.TENANT_NOT_FOUND, "tenant '" + spec.tenantId() + "' does not exist");
             }
             storage.limits().insert(tx, limit);
             storage.limits().recordChange(tx, Ids.uuid7(clock), scopeOf(limit), now.toEpochMilli());
-            auditor.record(tx, limit.tenantId(), spec.actor(), AuditAction.LIMIT_CREATED, "limit", limit.id(),
-                    AuditOutcome.SUCCESS, describe(limit));
+            auditor.record(
+                    tx,
+                    limit.tenantId(),
+                    spec.actor(),
+                    AuditAction.LIMIT_CREATED,
+                    "limit",
+                    limit.id(),
+                    AuditOutcome.SUCCESS,
+                    describe(limit));
             return limit;
         });
         limitCache.scopeChanged(scopeOf(created));
@@ -85,16 +105,34 @@ public final class DefaultLimitService implements LimitService {
             long amount = change.amount() != null ? change.amount() : old.amount();
             long grace = change.grace() != null ? change.grace() : old.grace();
             dev.tokenkeeper.internal.limits.RateUnits.checkFits(old.metric(), old.period(), amount, grace);
-            Limit updated = new Limit(old.id(), old.tenantId(), change.name() != null ? change.name() : old.name(),
-                    old.scope(), old.scopeId(), old.provider(), old.model(), old.metric(), old.period(), old.zone(),
-                    amount, grace, change.alertThresholds() != null ? change.alertThresholds() : old.alertThresholds(),
-                    old.createdAt(), Instant.ofEpochMilli(clock.millis()));
+            Limit updated = new Limit(
+                    old.id(),
+                    old.tenantId(),
+                    change.name() != null ? change.name() : old.name(),
+                    old.scope(),
+                    old.scopeId(),
+                    old.provider(),
+                    old.model(),
+                    old.metric(),
+                    old.period(),
+                    old.zone(),
+                    amount,
+                    grace,
+                    change.alertThresholds() != null ? change.alertThresholds() : old.alertThresholds(),
+                    old.createdAt(),
+                    Instant.ofEpochMilli(clock.millis()));
             storage.limits().update(tx, updated);
-            storage.limits().recordChange(tx, Ids.uuid7(clock), scopeOf(updated), updated.updatedAt().toEpochMilli());
+            storage.limits()
+                    .recordChange(
+                            tx,
+                            Ids.uuid7(clock),
+                            scopeOf(updated),
+                            updated.updatedAt().toEpochMilli());
             Map<String, String> meta = describe(updated);
             meta.put("previous_amount", quantity(old, old.amount()));
             meta.put("previous_grace", quantity(old, old.grace()));
-            auditor.record(tx, tenantId, actor, AuditAction.LIMIT_UPDATED, "limit", limitId, AuditOutcome.SUCCESS, meta);
+            auditor.record(
+                    tx, tenantId, actor, AuditAction.LIMIT_UPDATED, "limit", limitId, AuditOutcome.SUCCESS, meta);
             return updated;
         });
         limitCache.scopeChanged(scopeOf(result));
@@ -114,7 +152,14 @@ public final class DefaultLimitService implements LimitService {
             storage.limits().delete(tx, tenantId, limitId);
             storage.counters().deleteCounters(tx, limitId);
             storage.limits().recordChange(tx, Ids.uuid7(clock), scopeOf(old.get()), clock.millis());
-            auditor.record(tx, tenantId, actor, AuditAction.LIMIT_DELETED, "limit", limitId, AuditOutcome.SUCCESS,
+            auditor.record(
+                    tx,
+                    tenantId,
+                    actor,
+                    AuditAction.LIMIT_DELETED,
+                    "limit",
+                    limitId,
+                    AuditOutcome.SUCCESS,
                     describe(old.get()));
             return old;
         });
@@ -148,14 +193,15 @@ public final class DefaultLimitService implements LimitService {
         }
         long start = w.start().toEpochMilli();
         long used = storage.read(tx -> storage.counters().used(tx, l.id(), start));
-        long reserved = shared ? storage.read(tx -> storage.counters().reserved(tx, l.id(), start))
+        long reserved = shared
+                ? storage.read(tx -> storage.counters().reserved(tx, l.id(), start))
                 : budgets.reservedOnThisInstance(l, now);
         return new LimitUsage(l, w, used, reserved);
     }
 
     @Override
-    public Page<Limit> list(String tenantId, @Nullable LimitScope scope, @Nullable String scopeId, int limit,
-            @Nullable String cursor) {
+    public Page<Limit> list(
+            String tenantId, @Nullable LimitScope scope, @Nullable String scopeId, int limit, @Nullable String cursor) {
         Checks.tenantId("tenant", tenantId);
         Checks.pageLimit("limit", limit);
         if (scopeId != null) {
@@ -169,8 +215,14 @@ public final class DefaultLimitService implements LimitService {
     }
 
     @Override
-    public List<Limit> applicable(String tenantId, @Nullable String userId, @Nullable String projectId,
-            @Nullable String tokenId, @Nullable String runId, String provider, String model) {
+    public List<Limit> applicable(
+            String tenantId,
+            @Nullable String userId,
+            @Nullable String projectId,
+            @Nullable String tokenId,
+            @Nullable String runId,
+            String provider,
+            String model) {
         Checks.tenantId("tenant", tenantId);
         requireNonNull(provider, "provider");
         requireNonNull(model, "model");
@@ -184,8 +236,8 @@ public final class DefaultLimitService implements LimitService {
     }
 
     private static NotFoundException notFound(String tenantId, String limitId) {
-        return new NotFoundException(ErrorCode.LIMIT_NOT_FOUND,
-                "limit '" + limitId + "' does not exist in tenant '" + tenantId + "'");
+        return new NotFoundException(
+                ErrorCode.LIMIT_NOT_FOUND, "limit '" + limitId + "' does not exist in tenant '" + tenantId + "'");
     }
 
     private static String quantity(Limit l, long units) {

@@ -55,8 +55,8 @@ public final class DefaultPricingService implements PricingService {
     private volatile Snapshot snapshot;
 
     /** The effective catalog and the compiled price histories looked up so far. */
-    private record Snapshot(PricingCatalog catalog, List<ModelPrice> runtime,
-            ConcurrentHashMap<ModelKey, Compiled[]> compiled) {
+    private record Snapshot(
+            PricingCatalog catalog, List<ModelPrice> runtime, ConcurrentHashMap<ModelKey, Compiled[]> compiled) {
         Snapshot(PricingCatalog catalog, List<ModelPrice> runtime) {
             this(catalog, runtime, new ConcurrentHashMap<>());
         }
@@ -69,13 +69,18 @@ public final class DefaultPricingService implements PricingService {
     private record Compiled(@Nullable ModelPrice price, long from, long[] rates, long longAbove, long[] longRates) {
         static Compiled of(@Nullable ModelPrice p, Rates base, ModelPrice.@Nullable LongContext lc) {
             long[] r = picos(base);
-            return new Compiled(p, p == null ? Long.MIN_VALUE : p.effectiveFrom().toEpochMilli(), r,
-                    lc == null ? Long.MAX_VALUE : lc.aboveInputTokens(), lc == null ? r : picos(lc.rates()));
+            return new Compiled(
+                    p,
+                    p == null ? Long.MIN_VALUE : p.effectiveFrom().toEpochMilli(),
+                    r,
+                    lc == null ? Long.MAX_VALUE : lc.aboveInputTokens(),
+                    lc == null ? r : picos(lc.rates()));
         }
 
         static long[] picos(Rates r) {
-            return new long[] {perToken(r.input()), perToken(r.cachedInput()), perToken(r.cacheWrite()),
-                perToken(r.output())};
+            return new long[] {
+                perToken(r.input()), perToken(r.cachedInput()), perToken(r.cacheWrite()), perToken(r.output())
+            };
         }
 
         static long perToken(Money perMillion) {
@@ -84,30 +89,53 @@ public final class DefaultPricingService implements PricingService {
 
         PicoCost cost(TokenCounts c, boolean missing) {
             long[] r = c.totalInput() > longAbove ? longRates : rates;
-            return new PicoCost(Math.multiplyExact(c.input(), r[0]), Math.multiplyExact(c.cachedInput(), r[1]),
-                    Math.multiplyExact(c.cacheWrite(), r[2]), Math.multiplyExact(c.output(), r[3]),
-                    Math.multiplyExact(c.reasoning(), r[3]), price, missing);
+            return new PicoCost(
+                    Math.multiplyExact(c.input(), r[0]),
+                    Math.multiplyExact(c.cachedInput(), r[1]),
+                    Math.multiplyExact(c.cacheWrite(), r[2]),
+                    Math.multiplyExact(c.output(), r[3]),
+                    Math.multiplyExact(c.reasoning(), r[3]),
+                    price,
+                    missing);
         }
     }
 
     /** A cost in whole picodollars per category; {@link #toCost()} gives the public form. */
-    public record PicoCost(long input, long cachedInput, long cacheWrite, long output, long reasoning,
-            @Nullable ModelPrice price, boolean priceMissing) {
+    public record PicoCost(
+            long input,
+            long cachedInput,
+            long cacheWrite,
+            long output,
+            long reasoning,
+            @Nullable ModelPrice price,
+            boolean priceMissing) {
         static final PicoCost MISSING = new PicoCost(0, 0, 0, 0, 0, null, true);
 
         public long total() {
-            return Math.addExact(Math.addExact(Math.addExact(input, cachedInput), Math.addExact(cacheWrite, output)),
-                    reasoning);
+            return Math.addExact(
+                    Math.addExact(Math.addExact(input, cachedInput), Math.addExact(cacheWrite, output)), reasoning);
         }
 
         public Cost toCost() {
-            return new Cost(new Cost.Split(Money.ofPicos(input), Money.ofPicos(cachedInput), Money.ofPicos(cacheWrite),
-                    Money.ofPicos(output), Money.ofPicos(reasoning)), price, priceMissing);
+            return new Cost(
+                    new Cost.Split(
+                            Money.ofPicos(input),
+                            Money.ofPicos(cachedInput),
+                            Money.ofPicos(cacheWrite),
+                            Money.ofPicos(output),
+                            Money.ofPicos(reasoning)),
+                    price,
+                    priceMissing);
         }
     }
 
-    public DefaultPricingService(PricingCatalog catalog, UnknownPricePolicy policy, @Nullable Rates defaultRates,
-            Storage storage, Auditor auditor, Clock clock) {
+    public DefaultPricingService(
+            PricingCatalog catalog,
+            UnknownPricePolicy policy,
+            @Nullable Rates defaultRates,
+            Storage storage,
+            Auditor auditor,
+            Clock clock) {
         this.base = requireNonNull(catalog, "catalog");
         this.policy = requireNonNull(policy, "policy");
         if (policy == UnknownPricePolicy.DEFAULT_PRICE && defaultRates == null) {
@@ -201,8 +229,15 @@ public final class DefaultPricingService implements PricingService {
                 return false;
             }
             storage.prices().delete(tx, prov, mod, effectiveFrom);
-            auditor.record(tx, SYSTEM_TENANT, actor, AuditAction.PRICE_REMOVED, "price", target(old.get()),
-                    AuditOutcome.SUCCESS, describe(old.get()));
+            auditor.record(
+                    tx,
+                    SYSTEM_TENANT,
+                    actor,
+                    AuditAction.PRICE_REMOVED,
+                    "price",
+                    target(old.get()),
+                    AuditOutcome.SUCCESS,
+                    describe(old.get()));
             return true;
         });
         refresh();
@@ -215,10 +250,14 @@ public final class DefaultPricingService implements PricingService {
         requireNonNull(actor, "actor");
         PricingCatalog file = PricingCatalog.fromJson(json);
         if (!file.aliases().isEmpty()) {
-            throw new TokenKeeperException(ErrorCode.CONFIGURATION_INVALID, "price file: aliases are not applied at"
-                    + " runtime; give prices under the model id the catalog uses (found " + file.aliases().keySet() + ")");
+            throw new TokenKeeperException(
+                    ErrorCode.CONFIGURATION_INVALID,
+                    "price file: aliases are not applied at"
+                            + " runtime; give prices under the model id the catalog uses (found "
+                            + file.aliases().keySet() + ")");
         }
-        List<ModelPrice> prices = file.prices().stream().map(DefaultPricingService::normalise).toList();
+        List<ModelPrice> prices =
+                file.prices().stream().map(DefaultPricingService::normalise).toList();
         int changed = storage.write(tx -> {
             int n = 0;
             for (ModelPrice p : prices) {
@@ -264,20 +303,22 @@ public final class DefaultPricingService implements PricingService {
         String provider = Checks.provider("provider", p.provider()).toLowerCase(Locale.ROOT);
         String model = Checks.model("model", p.model()).toLowerCase(Locale.ROOT);
         if (p.source().isBlank() || p.source().length() > MAX_SOURCE_LENGTH) {
-            throw new InvalidRequestException("source", "must name where the price comes from, 1 to "
-                    + MAX_SOURCE_LENGTH + " characters");
+            throw new InvalidRequestException(
+                    "source", "must name where the price comes from, 1 to " + MAX_SOURCE_LENGTH + " characters");
         }
         Checks.text("source", p.source(), MAX_SOURCE_LENGTH);
         if (p.effectiveFrom().isBefore(Instant.EPOCH)) {
             throw new InvalidRequestException("effectiveFrom", "must not be before 1970");
         }
-        return new ModelPrice(provider, model, p.effectiveFrom(), p.rates(), p.longContext(), p.source(),
-                p.checkedOn());
+        return new ModelPrice(
+                provider, model, p.effectiveFrom(), p.rates(), p.longContext(), p.source(), p.checkedOn());
     }
 
     private static boolean same(ModelPrice a, ModelPrice b) {
-        return a.rates().equals(b.rates()) && java.util.Objects.equals(a.longContext(), b.longContext())
-                && a.source().equals(b.source()) && a.checkedOn().equals(b.checkedOn());
+        return a.rates().equals(b.rates())
+                && java.util.Objects.equals(a.longContext(), b.longContext())
+                && a.source().equals(b.source())
+                && a.checkedOn().equals(b.checkedOn());
     }
 
     private static String target(ModelPrice p) {
@@ -301,8 +342,12 @@ public final class DefaultPricingService implements PricingService {
 
     private static void rates(Map<String, String> m, String prefix, Rates r) {
         m.put(prefix + "input", r.input().amount().stripTrailingZeros().toPlainString());
-        m.put(prefix + "cached_input", r.cachedInput().amount().stripTrailingZeros().toPlainString());
-        m.put(prefix + "cache_write", r.cacheWrite().amount().stripTrailingZeros().toPlainString());
+        m.put(
+                prefix + "cached_input",
+                r.cachedInput().amount().stripTrailingZeros().toPlainString());
+        m.put(
+                prefix + "cache_write",
+                r.cacheWrite().amount().stripTrailingZeros().toPlainString());
         m.put(prefix + "output", r.output().amount().stripTrailingZeros().toPlainString());
     }
 }

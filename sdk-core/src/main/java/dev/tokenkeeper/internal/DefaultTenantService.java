@@ -40,7 +40,14 @@ public final class DefaultTenantService implements TenantService {
             if (!storage.tenants().insertIfAbsent(tx, tenant)) {
                 throw new ConflictException(ErrorCode.TENANT_EXISTS, "tenant '" + id + "' exists already");
             }
-            auditor.record(tx, id, actor, AuditAction.TENANT_CREATED, "tenant", id, AuditOutcome.SUCCESS,
+            auditor.record(
+                    tx,
+                    id,
+                    actor,
+                    AuditAction.TENANT_CREATED,
+                    "tenant",
+                    id,
+                    AuditOutcome.SUCCESS,
                     Map.of("name", cleanName));
             return tenant;
         });

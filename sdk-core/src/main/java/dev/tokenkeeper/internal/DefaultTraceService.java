@@ -25,9 +25,27 @@ import org.jspecify.annotations.Nullable;
 
 public final class DefaultTraceService implements TraceService {
     static final int PURGE_CHUNK = 10_000;
-    private static final String[] HEADER = {"id", "at", "request_id", "token_id", "user_id", "project_id", "provider",
-        "model", "outcome", "usage_source", "input_tokens", "cached_input_tokens", "cache_write_tokens",
-        "output_tokens", "reasoning_tokens", "cost_usd", "price_missing", "latency_ms", "error_message"};
+    private static final String[] HEADER = {
+        "id",
+        "at",
+        "request_id",
+        "token_id",
+        "user_id",
+        "project_id",
+        "provider",
+        "model",
+        "outcome",
+        "usage_source",
+        "input_tokens",
+        "cached_input_tokens",
+        "cache_write_tokens",
+        "output_tokens",
+        "reasoning_tokens",
+        "cost_usd",
+        "price_missing",
+        "latency_ms",
+        "error_message"
+    };
 
     private final Storage storage;
 
@@ -66,12 +84,27 @@ public final class DefaultTraceService implements TraceService {
             Page<Trace> page = list(q);
             for (Trace t : page.items()) {
                 TokenCounts c = t.counts();
-                writeRow(out, new String[] {t.id(), t.at().toString(), t.requestId(), t.tokenId(), t.userId(),
-                    t.projectId(), t.provider(), t.model(), t.outcome().name(), t.source().name(),
-                    Long.toString(c.input()), Long.toString(c.cachedInput()), Long.toString(c.cacheWrite()),
-                    Long.toString(c.output()), Long.toString(c.reasoning()), t.cost().total().toString(),
-                    Boolean.toString(t.cost().priceMissing()), Long.toString(t.latency().toMillis()),
-                    t.errorMessage()});
+                writeRow(out, new String[] {
+                    t.id(),
+                    t.at().toString(),
+                    t.requestId(),
+                    t.tokenId(),
+                    t.userId(),
+                    t.projectId(),
+                    t.provider(),
+                    t.model(),
+                    t.outcome().name(),
+                    t.source().name(),
+                    Long.toString(c.input()),
+                    Long.toString(c.cachedInput()),
+                    Long.toString(c.cacheWrite()),
+                    Long.toString(c.output()),
+                    Long.toString(c.reasoning()),
+                    t.cost().total().toString(),
+                    Boolean.toString(t.cost().priceMissing()),
+                    Long.toString(t.latency().toMillis()),
+                    t.errorMessage()
+                });
                 written++;
             }
             if (!page.hasNext()) {
@@ -120,7 +153,9 @@ public final class DefaultTraceService implements TraceService {
     @Override
     public long purgeBefore(Instant cutoff) {
         long removed = 0;
-        List<String> tenants = storage.read(tx -> storage.tenants().list(tx)).stream().map(Tenant::id).toList();
+        List<String> tenants = storage.read(tx -> storage.tenants().list(tx)).stream()
+                .map(Tenant::id)
+                .toList();
         for (String tenant : tenants) {
             int n;
             do {
@@ -132,14 +167,36 @@ public final class DefaultTraceService implements TraceService {
     }
 
     static Trace toTrace(UsageRow r) {
-        Cost cost = new Cost(new Cost.Split(Money.ofPicos(r.costInputPico()), Money.ofPicos(r.costCachedInputPico()),
-                Money.ofPicos(r.costCacheWritePico()), Money.ofPicos(r.costOutputPico()),
-                Money.ofPicos(r.costReasoningPico())), null, r.priceMissing());
-        return new Trace(r.id(), r.tenantId(), r.requestId(), Instant.ofEpochMilli(r.at()), r.tokenId(), r.userId(),
-                r.projectId(), r.provider(), r.model(),
-                new TokenCounts(r.inputTokens(), r.cachedInputTokens(), r.cacheWriteTokens(), r.outputTokens(),
+        Cost cost = new Cost(
+                new Cost.Split(
+                        Money.ofPicos(r.costInputPico()),
+                        Money.ofPicos(r.costCachedInputPico()),
+                        Money.ofPicos(r.costCacheWritePico()),
+                        Money.ofPicos(r.costOutputPico()),
+                        Money.ofPicos(r.costReasoningPico())),
+                null,
+                r.priceMissing());
+        return new Trace(
+                r.id(),
+                r.tenantId(),
+                r.requestId(),
+                Instant.ofEpochMilli(r.at()),
+                r.tokenId(),
+                r.userId(),
+                r.projectId(),
+                r.provider(),
+                r.model(),
+                new TokenCounts(
+                        r.inputTokens(),
+                        r.cachedInputTokens(),
+                        r.cacheWriteTokens(),
+                        r.outputTokens(),
                         r.reasoningTokens()),
-                cost, Duration.ofMillis(r.latencyMs()), CallOutcome.valueOf(r.outcome()),
-                UsageSource.valueOf(r.usageSource()), r.errorMessage(), Json.readMap(r.metadataJson()));
+                cost,
+                Duration.ofMillis(r.latencyMs()),
+                CallOutcome.valueOf(r.outcome()),
+                UsageSource.valueOf(r.usageSource()),
+                r.errorMessage(),
+                Json.readMap(r.metadataJson()));
     }
 }

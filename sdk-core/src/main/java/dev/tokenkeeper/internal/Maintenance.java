@@ -91,8 +91,8 @@ public final class Maintenance implements AutoCloseable {
             if (manual) {
                 continue;
             }
-            ScheduledExecutorService on = executors.computeIfAbsent(job.lane,
-                    lane -> Executors.newSingleThreadScheduledExecutor(named(threads, lane.threadName)));
+            ScheduledExecutorService on = executors.computeIfAbsent(
+                    job.lane, lane -> Executors.newSingleThreadScheduledExecutor(named(threads, lane.threadName)));
             long millis = job.period.toMillis();
             var unused = on.scheduleWithFixedDelay(() -> run(job), millis, millis, TimeUnit.MILLISECONDS);
         }

@@ -15,7 +15,10 @@ import org.jspecify.annotations.Nullable;
  * @param grace a new grace, in the metric's unit
  * @param alertThresholds new thresholds, in percent of the amount
  */
-public record LimitChange(@Nullable String name, @Nullable Long amount, @Nullable Long grace,
+public record LimitChange(
+        @Nullable String name,
+        @Nullable Long amount,
+        @Nullable Long grace,
         @Nullable List<Integer> alertThresholds) {
 
     public LimitChange {

@@ -44,8 +44,8 @@ public enum LimitMetric {
             try {
                 usd = dev.tokenkeeper.pricing.Money.of(text);
             } catch (dev.tokenkeeper.InvalidRequestException e) {
-                throw new dev.tokenkeeper.InvalidRequestException(field, "must be a decimal number of US dollars"
-                        + " with at most 12 decimal places");
+                throw new dev.tokenkeeper.InvalidRequestException(
+                        field, "must be a decimal number of US dollars" + " with at most 12 decimal places");
             }
             return LimitRules.picos(field, usd);
         }
@@ -56,8 +56,10 @@ public enum LimitMetric {
             units = -1;
         }
         if (units < 0 || units > LimitRules.MAX_UNITS) {
-            throw new dev.tokenkeeper.InvalidRequestException(field, "must be a whole number of "
-                    + name().toLowerCase(java.util.Locale.ROOT) + " from 0 to " + LimitRules.MAX_UNITS);
+            throw new dev.tokenkeeper.InvalidRequestException(
+                    field,
+                    "must be a whole number of " + name().toLowerCase(java.util.Locale.ROOT) + " from 0 to "
+                            + LimitRules.MAX_UNITS);
         }
         return units;
     }

@@ -70,7 +70,10 @@ public enum LimitPeriod {
         ZonedDateTime start = switch (this) {
             case HOUR -> z.truncatedTo(ChronoUnit.HOURS);
             case DAY -> z.toLocalDate().atStartOfDay(zone);
-            case WEEK -> z.toLocalDate().with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY)).atStartOfDay(zone);
+            case WEEK ->
+                z.toLocalDate()
+                        .with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY))
+                        .atStartOfDay(zone);
             case MONTH -> z.toLocalDate().withDayOfMonth(1).atStartOfDay(zone);
             case TOTAL, ROLLING_MINUTE -> throw new AssertionError();
         };

@@ -39,19 +39,30 @@ public interface LimitService {
      * The tenant's limits, oldest first, optionally only those of one scope (and scope id), in pages
      * of {@code limit} (1 to 1,000) with the cursor of the previous page.
      */
-    Page<Limit> list(String tenantId, @Nullable LimitScope scope, @Nullable String scopeId, int limit,
-            @Nullable String cursor);
+    Page<Limit> list(
+            String tenantId, @Nullable LimitScope scope, @Nullable String scopeId, int limit, @Nullable String cursor);
 
     /**
      * The limits that apply to a call: the tenant's own, and those of the call's user, project, token
      * and run, whose provider and model filters match.
      */
-    List<Limit> applicable(String tenantId, @Nullable String userId, @Nullable String projectId,
-            @Nullable String tokenId, @Nullable String runId, String provider, String model);
+    List<Limit> applicable(
+            String tenantId,
+            @Nullable String userId,
+            @Nullable String projectId,
+            @Nullable String tokenId,
+            @Nullable String runId,
+            String provider,
+            String model);
 
     /** {@link #applicable(String, String, String, String, String, String, String)} for a call outside any run. */
-    default List<Limit> applicable(String tenantId, @Nullable String userId, @Nullable String projectId,
-            @Nullable String tokenId, String provider, String model) {
+    default List<Limit> applicable(
+            String tenantId,
+            @Nullable String userId,
+            @Nullable String projectId,
+            @Nullable String tokenId,
+            String provider,
+            String model) {
         return applicable(tenantId, userId, projectId, tokenId, null, provider, model);
     }
 }

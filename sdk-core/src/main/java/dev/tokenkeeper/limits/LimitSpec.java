@@ -194,8 +194,20 @@ public record LimitSpec(
             if (metric == null) {
                 throw new InvalidRequestException("amount", "is required: tokens(..), requests(..) or costUsd(..)");
             }
-            return new LimitSpec(tenantId, Checks.required("name", name), scope, scopeId, provider, model, metric,
-                    period, zone, amount, grace, thresholds, actor);
+            return new LimitSpec(
+                    tenantId,
+                    Checks.required("name", name),
+                    scope,
+                    scopeId,
+                    provider,
+                    model,
+                    metric,
+                    period,
+                    zone,
+                    amount,
+                    grace,
+                    thresholds,
+                    actor);
         }
     }
 }

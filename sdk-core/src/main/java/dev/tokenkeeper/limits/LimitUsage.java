@@ -43,7 +43,8 @@ public record LimitUsage(Limit limit, LimitWindow window, long used, long reserv
     @Override
     public String toString() {
         return "LimitUsage[limit=" + limit.id() + " (" + limit.name() + "), window=" + window + ", used="
-                + limit.metric().format(used) + ", reserved=" + limit.metric().format(reserved) + ", of " + limit.metric().format(limit.amount())
+                + limit.metric().format(used) + ", reserved=" + limit.metric().format(reserved) + ", of "
+                + limit.metric().format(limit.amount())
                 + "]";
     }
 }

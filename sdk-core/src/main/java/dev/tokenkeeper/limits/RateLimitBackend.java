@@ -110,7 +110,8 @@ public final class RateLimitBackend {
     /** The kind and, for Redis, host and port; never a password. */
     @Override
     public String toString() {
-        return redisUri == null ? name() : name() + "://" + redisUri.getHost()
-                + (redisUri.getPort() > 0 ? ":" + redisUri.getPort() : "");
+        return redisUri == null
+                ? name()
+                : name() + "://" + redisUri.getHost() + (redisUri.getPort() > 0 ? ":" + redisUri.getPort() : "");
     }
 }

@@ -9,4 +9,5 @@ import org.jspecify.annotations.Nullable;
  * @param up whether it answered a check just now (always true for {@code local})
  * @param error why not, when it did not
  */
-public record RateLimitHealth(String backend, boolean up, @Nullable String error) {}
+public record RateLimitHealth(
+        String backend, boolean up, @Nullable String error) {}

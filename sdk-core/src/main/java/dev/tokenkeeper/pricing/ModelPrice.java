@@ -54,7 +54,9 @@ public record ModelPrice(
 
     /** The rates that apply to a call with these counts. */
     public Rates ratesFor(TokenCounts counts) {
-        return longContext != null && counts.totalInput() > longContext.aboveInputTokens() ? longContext.rates() : rates;
+        return longContext != null && counts.totalInput() > longContext.aboveInputTokens()
+                ? longContext.rates()
+                : rates;
     }
 
     /** The exact cost of a call with these counts. */

@@ -8,7 +8,9 @@ public final class PriceMissingException extends TokenKeeperException {
     private static final long serialVersionUID = 1L;
 
     public PriceMissingException(String provider, String model) {
-        super(ErrorCode.PRICE_MISSING, "no price is known for " + provider + "/" + model
-                + "; add one to the pricing catalog or choose another unknown-price policy");
+        super(
+                ErrorCode.PRICE_MISSING,
+                "no price is known for " + provider + "/" + model
+                        + "; add one to the pricing catalog or choose another unknown-price policy");
     }
 }

@@ -41,6 +41,7 @@ public final class PricingCatalog {
 
     /** Key: provider + '/' + lower-case model id or alias. Value: prices, newest effective first. */
     private final Map<String, List<ModelPrice>> byKey;
+
     private final List<ModelPrice> all;
     /** provider + '/' + alias, as given, to the canonical model id. */
     private final Map<String, String> aliases;
@@ -68,8 +69,15 @@ public final class PricingCatalog {
         }
         for (ModelPrice p : overrides) {
             String model = canonical.get(key(p.provider(), p.model()));
-            ModelPrice q = model == null ? p
-                    : new ModelPrice(p.provider(), model, p.effectiveFrom(), p.rates(), p.longContext(), p.source(),
+            ModelPrice q = model == null
+                    ? p
+                    : new ModelPrice(
+                            p.provider(),
+                            model,
+                            p.effectiveFrom(),
+                            p.rates(),
+                            p.longContext(),
+                            p.source(),
                             p.checkedOn());
             merged.put(key(q.provider(), q.model()) + "@" + q.effectiveFrom(), q);
         }
@@ -107,14 +115,16 @@ public final class PricingCatalog {
     public static PricingCatalog of(Collection<ModelPrice> prices, Map<String, String> aliases) {
         Map<String, List<ModelPrice>> byKey = new HashMap<>();
         for (ModelPrice p : prices) {
-            byKey.computeIfAbsent(key(p.provider(), p.model()), k -> new ArrayList<>()).add(p);
+            byKey.computeIfAbsent(key(p.provider(), p.model()), k -> new ArrayList<>())
+                    .add(p);
         }
         for (List<ModelPrice> list : byKey.values()) {
             list.sort(Comparator.comparing(ModelPrice::effectiveFrom).reversed());
             for (int i = 1; i < list.size(); i++) {
                 if (list.get(i).effectiveFrom().equals(list.get(i - 1).effectiveFrom())) {
-                    throw invalid("two prices of " + list.get(i).provider() + "/" + list.get(i).model()
-                            + " take effect at the same instant " + list.get(i).effectiveFrom());
+                    throw invalid("two prices of " + list.get(i).provider() + "/"
+                            + list.get(i).model() + " take effect at the same instant "
+                            + list.get(i).effectiveFrom());
                 }
             }
         }
@@ -140,7 +150,9 @@ public final class PricingCatalog {
      */
     public static PricingCatalog fromJson(InputStream json) throws IOException {
         JsonNode root = MAPPER.readTree(json);
-        if (root == null || root.path("format").asInt() != 1 || !root.path("models").isArray()) {
+        if (root == null
+                || root.path("format").asInt() != 1
+                || !root.path("models").isArray()) {
             throw invalid("a pricing catalog is an object with \"format\": 1 and a \"models\" array");
         }
         List<ModelPrice> prices = new ArrayList<>();
@@ -162,7 +174,9 @@ public final class PricingCatalog {
                     if (!l.isMissingNode()) {
                         lc = new LongContextJson(l.path("above_input_tokens").asLong(), rates(l, where));
                     }
-                    prices.add(new ModelPrice(provider, model,
+                    prices.add(new ModelPrice(
+                            provider,
+                            model,
                             Instant.parse(text(p, "effective_from", where)),
                             rates(p, where),
                             lc == null ? null : new ModelPrice.LongContext(lc.above(), lc.rates()),
@@ -179,14 +193,18 @@ public final class PricingCatalog {
     private record LongContextJson(long above, Rates rates) {}
 
     private static Rates rates(JsonNode n, String where) {
-        return new Rates(money(n, "input", where), money(n, "cached_input", where), money(n, "cache_write", where),
+        return new Rates(
+                money(n, "input", where),
+                money(n, "cached_input", where),
+                money(n, "cache_write", where),
                 money(n, "output", where));
     }
 
     private static Money money(JsonNode n, String field, String where) {
         JsonNode v = n.path(field);
         if (!v.isTextual()) {
-            throw invalid(where + ": \"" + field + "\" must be a decimal string such as \"0.15\" (never a JSON number)");
+            throw invalid(
+                    where + ": \"" + field + "\" must be a decimal string such as \"0.15\" (never a JSON number)");
         }
         return Money.of(v.asText());
     }

@@ -3,9 +3,8 @@ package dev.tokenkeeper.pricing;
 import dev.tokenkeeper.audit.Actor;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.List;
-
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**

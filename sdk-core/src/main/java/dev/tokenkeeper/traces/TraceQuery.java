@@ -133,8 +133,8 @@ public record TraceQuery(
         }
 
         public TraceQuery build() {
-            return new TraceQuery(tenantId, from, to, tokenId, userId, projectId, provider, model, outcome, limit,
-                    cursor);
+            return new TraceQuery(
+                    tenantId, from, to, tokenId, userId, projectId, provider, model, outcome, limit, cursor);
         }
     }
 }

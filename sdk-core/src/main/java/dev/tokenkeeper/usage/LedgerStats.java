@@ -23,8 +23,16 @@ import java.time.Duration;
  * @param refusalsNotTraced refused calls not written as traces: over the per-token bound
  *     ({@code refusalTracesPerMinute}), or the queue was full
  */
-public record LedgerStats(long queued, long writing, long written, long duplicates, long refused, long dropped,
-        long failedBatches, Duration lag, long refusalsNotTraced) {
+public record LedgerStats(
+        long queued,
+        long writing,
+        long written,
+        long duplicates,
+        long refused,
+        long dropped,
+        long failedBatches,
+        Duration lag,
+        long refusalsNotTraced) {
     /** Events accepted and not yet durable: what a crash now would lose. */
     public long unwritten() {
         return queued + writing;

@@ -82,8 +82,10 @@ public record UsageEvent(
         }
         Checks.optionalIdentifier("runId", runId);
         if (runId != null && !runId.equals(metadata.getOrDefault(RUN_ID, runId))) {
-            throw new InvalidRequestException("metadata", "'" + RUN_ID + "' is set by runId; it says '"
-                    + metadata.get(RUN_ID) + "', runId says '" + runId + "'");
+            throw new InvalidRequestException(
+                    "metadata",
+                    "'" + RUN_ID + "' is set by runId; it says '" + metadata.get(RUN_ID) + "', runId says '" + runId
+                            + "'");
         }
         if (runId != null && !metadata.containsKey(RUN_ID)) {
             Map<String, String> withRun = new LinkedHashMap<>(metadata);
@@ -202,9 +204,22 @@ public record UsageEvent(
         }
 
         public UsageEvent build() {
-            return new UsageEvent(Checks.required("requestId", requestId), Checks.required("tenant", tenantId),
-                    tokenId, userId, projectId, Checks.required("provider", provider), Checks.required("model", model),
-                    counts, latency, outcome, source, at, errorMessage, metadata, runId);
+            return new UsageEvent(
+                    Checks.required("requestId", requestId),
+                    Checks.required("tenant", tenantId),
+                    tokenId,
+                    userId,
+                    projectId,
+                    Checks.required("provider", provider),
+                    Checks.required("model", model),
+                    counts,
+                    latency,
+                    outcome,
+                    source,
+                    at,
+                    errorMessage,
+                    metadata,
+                    runId);
         }
     }
 }

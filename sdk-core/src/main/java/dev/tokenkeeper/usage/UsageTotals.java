@@ -39,9 +39,15 @@ public record UsageTotals(
     }
 
     public UsageTotals plus(UsageTotals o) {
-        return new UsageTotals(requests + o.requests, inputTokens + o.inputTokens,
-                cachedInputTokens + o.cachedInputTokens, cacheWriteTokens + o.cacheWriteTokens,
-                outputTokens + o.outputTokens, reasoningTokens + o.reasoningTokens, cost.plus(o.cost),
-                priceMissingRequests + o.priceMissingRequests, latencyMillisSum + o.latencyMillisSum);
+        return new UsageTotals(
+                requests + o.requests,
+                inputTokens + o.inputTokens,
+                cachedInputTokens + o.cachedInputTokens,
+                cacheWriteTokens + o.cacheWriteTokens,
+                outputTokens + o.outputTokens,
+                reasoningTokens + o.reasoningTokens,
+                cost.plus(o.cost),
+                priceMissingRequests + o.priceMissingRequests,
+                latencyMillisSum + o.latencyMillisSum);
     }
 }

@@ -22,8 +22,12 @@ class ConfigurationReferenceTest {
         String doc = Files.readString(Path.of("../docs/configuration.md"));
         List<String> settings = Arrays.stream(TokenKeeper.Builder.class.getDeclaredMethods())
                 .filter(m -> Modifier.isPublic(m.getModifiers()) && !m.getName().equals("build"))
-                .map(Method::getName).distinct().sorted().toList();
-        assertThat(settings).isNotEmpty().allSatisfy(name -> assertThat(doc).as("configuration.md")
-                .contains("`" + name + "("));
+                .map(Method::getName)
+                .distinct()
+                .sorted()
+                .toList();
+        assertThat(settings)
+                .isNotEmpty()
+                .allSatisfy(name -> assertThat(doc).as("configuration.md").contains("`" + name + "("));
     }
 }

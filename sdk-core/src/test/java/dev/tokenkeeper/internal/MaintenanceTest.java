@@ -40,8 +40,10 @@ class MaintenanceTest {
         assertThat(m.runDue()).containsExactly("fast", "feed");
         assertThat(m.runDue()).isEmpty();
         assertThat(ran).containsExactly("fast", "fast", "feed");
-        assertThat(m.cadences()).containsExactly(
-                java.util.Map.entry("fast", Duration.ofSeconds(1)), java.util.Map.entry("feed", Duration.ofSeconds(5)));
+        assertThat(m.cadences())
+                .containsExactly(
+                        java.util.Map.entry("fast", Duration.ofSeconds(1)),
+                        java.util.Map.entry("feed", Duration.ofSeconds(5)));
         m.close();
         clock.advance(Duration.ofMinutes(1));
         assertThat(m.runDue()).as("nothing runs after close").isEmpty();
@@ -62,23 +64,42 @@ class MaintenanceTest {
         assertThat(m.runDue()).containsExactly("broken", "fine");
         clock.advance(Duration.ofSeconds(1));
         m.runDue();
-        assertThat(CapturedLog.lines("WARN")).hasSize(2)
+        assertThat(CapturedLog.lines("WARN"))
+                .hasSize(2)
                 .allSatisfy(l -> assertThat(l).contains("broken failed; will retry"));
         assertThat(calls).containsExactly(2, 2);
     }
 
     @Test
-    @DisplayName("a keeper lists its jobs, runs them by hand when built so, and refuses to when its own threads run them")
+    @DisplayName(
+            "a keeper lists its jobs, runs them by hand when built so, and refuses to when its own threads run them")
     void keeperMaintenance() {
-        try (TokenKeeper manual = TokenKeeper.builder().sqliteFile(dir.resolve("m.db")).clock(clock)
-                .shutdownHook(false).backgroundMaintenance(false).build()) {
-            assertThat(manual.maintenanceCadences()).containsKeys("token sync", "limit sync", "last-used flush",
-                    "aggregated audit", "price sync", "permit expiry", "ended budget windows");
+        try (TokenKeeper manual = TokenKeeper.builder()
+                .sqliteFile(dir.resolve("m.db"))
+                .clock(clock)
+                .shutdownHook(false)
+                .backgroundMaintenance(false)
+                .build()) {
+            assertThat(manual.maintenanceCadences())
+                    .containsKeys(
+                            "token sync",
+                            "limit sync",
+                            "last-used flush",
+                            "aggregated audit",
+                            "price sync",
+                            "permit expiry",
+                            "ended budget windows");
             clock.advance(Duration.ofSeconds(1));
-            assertThat(manual.runDueMaintenance()).contains("token sync", "permit expiry").doesNotContain("price sync");
+            assertThat(manual.runDueMaintenance())
+                    .contains("token sync", "permit expiry")
+                    .doesNotContain("price sync");
         }
-        try (TokenKeeper threads = TokenKeeper.builder().sqliteFile(dir.resolve("t.db")).shutdownHook(false).build()) {
-            assertThatThrownBy(threads::runDueMaintenance).isInstanceOf(IllegalStateException.class)
+        try (TokenKeeper threads = TokenKeeper.builder()
+                .sqliteFile(dir.resolve("t.db"))
+                .shutdownHook(false)
+                .build()) {
+            assertThatThrownBy(threads::runDueMaintenance)
+                    .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("backgroundMaintenance(false)");
         }
     }

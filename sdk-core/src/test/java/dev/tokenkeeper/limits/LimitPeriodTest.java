@@ -31,13 +31,15 @@ class LimitPeriodTest {
         assertThat(LimitPeriod.MONTH.windowOf(at, ZoneOffset.UTC))
                 .isEqualTo(new LimitWindow(t("2026-11-01T00:00:00Z"), t("2026-12-01T00:00:00Z")));
         assertThat(LimitPeriod.TOTAL.windowOf(at, ZoneOffset.UTC)).isEqualTo(new LimitWindow(Instant.EPOCH, null));
-        assertThat(LimitPeriod.TOTAL.windowOf(at, ZoneOffset.UTC).contains(t("2100-01-01T00:00:00Z"))).isTrue();
+        assertThat(LimitPeriod.TOTAL.windowOf(at, ZoneOffset.UTC).contains(t("2100-01-01T00:00:00Z")))
+                .isTrue();
     }
 
     @Test
     @DisplayName("a window's end is the next window's start, and an instant belongs to exactly one window")
     void contiguous() {
-        for (LimitPeriod p : new LimitPeriod[] {LimitPeriod.HOUR, LimitPeriod.DAY, LimitPeriod.WEEK, LimitPeriod.MONTH}) {
+        for (LimitPeriod p :
+                new LimitPeriod[] {LimitPeriod.HOUR, LimitPeriod.DAY, LimitPeriod.WEEK, LimitPeriod.MONTH}) {
             Instant at = t("2026-10-20T00:00:00Z");
             for (int i = 0; i < 60; i++) {
                 LimitWindow w = p.windowOf(at, PARIS);

@@ -38,9 +38,13 @@ public final class CapturedLog extends AppenderBase<ILoggingEvent> {
     @Override
     protected void append(ILoggingEvent e) {
         StringBuilder line = new StringBuilder()
-                .append('[').append(e.getThreadName()).append("] ")
-                .append(e.getLevel()).append(' ')
-                .append(e.getLoggerName()).append(" - ")
+                .append('[')
+                .append(e.getThreadName())
+                .append("] ")
+                .append(e.getLevel())
+                .append(' ')
+                .append(e.getLoggerName())
+                .append(" - ")
                 .append(e.getFormattedMessage());
         for (IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
             line.append(" | ").append(t.getClassName()).append(": ").append(t.getMessage());

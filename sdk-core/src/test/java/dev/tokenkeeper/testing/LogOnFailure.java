@@ -19,7 +19,8 @@ public final class LogOnFailure implements BeforeEachCallback, AfterTestExecutio
     public void afterTestExecution(ExtensionContext context) {
         if (context.getExecutionException().isPresent()) {
             StringBuilder out = new StringBuilder("---- log of the failed test ")
-                    .append(context.getDisplayName()).append(" ----\n");
+                    .append(context.getDisplayName())
+                    .append(" ----\n");
             CapturedLog.lines().forEach(l -> out.append(l).append('\n'));
             System.err.print(out.append("---- end of log ----\n"));
         }

@@ -46,8 +46,13 @@ final class Guard {
     final ToLongFunction<ChatRequest> inputEstimate;
     final long defaultMaxOutputTokens;
 
-    Guard(TokenKeeper keeper, @Nullable String secret, @Nullable String provider, @Nullable String runId,
-            ToLongFunction<ChatRequest> inputEstimate, long defaultMaxOutputTokens) {
+    Guard(
+            TokenKeeper keeper,
+            @Nullable String secret,
+            @Nullable String provider,
+            @Nullable String runId,
+            ToLongFunction<ChatRequest> inputEstimate,
+            long defaultMaxOutputTokens) {
         this.keeper = requireNonNull(keeper, "keeper");
         this.secret = secret;
         this.provider = provider;
@@ -70,8 +75,12 @@ final class Guard {
                     + " TokenKeeperContext.callAs(..)");
         }
         String run = subject != null && subject.runId() != null ? subject.runId() : runId;
-        CallRequest call = CallRequest.of(providerId(provider, modelProvider), model, inputEstimate.applyAsLong(request),
-                max != null ? max : defaultMaxOutputTokens).withRun(run);
+        CallRequest call = CallRequest.of(
+                        providerId(provider, modelProvider),
+                        model,
+                        inputEstimate.applyAsLong(request),
+                        max != null ? max : defaultMaxOutputTokens)
+                .withRun(run);
         Admission a = keeper.authorize(who, call);
         if (a instanceof Denial d) {
             throw new TokenKeeperDeniedException(d);
@@ -87,7 +96,9 @@ final class Guard {
         try {
             permit.complete(completion);
         } catch (RuntimeException e) {
-            LOG.warn("TokenKeeper: the call {} was made but its usage could not be recorded: {}", permit.requestId(),
+            LOG.warn(
+                    "TokenKeeper: the call {} was made but its usage could not be recorded: {}",
+                    permit.requestId(),
                     e.toString());
             try {
                 permit.release();
@@ -140,8 +151,8 @@ final class Guard {
                 return new TokenCounts(in - cached, cached, 0, out - reasoning, reasoning);
             }
             case "dev.langchain4j.model.anthropic.AnthropicTokenUsage" -> {
-                return new TokenCounts(in, count(u, "cacheReadInputTokens"), count(u, "cacheCreationInputTokens"), out,
-                        0);
+                return new TokenCounts(
+                        in, count(u, "cacheReadInputTokens"), count(u, "cacheCreationInputTokens"), out, 0);
             }
             case "dev.langchain4j.model.googleai.GoogleAiGeminiTokenUsage" -> {
                 long cached = Math.min(in, count(u, "cachedContentTokenCount"));

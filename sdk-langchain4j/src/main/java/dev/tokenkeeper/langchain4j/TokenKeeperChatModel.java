@@ -54,8 +54,12 @@ public final class TokenKeeperChatModel implements ChatModel {
         try {
             response = delegate.chat(request);
         } catch (RuntimeException | Error e) {
-            Guard.settle(permit, Completion.failure(TokenCounts.NONE, Duration.ofNanos(System.nanoTime() - start),
-                    String.valueOf(e.getMessage())));
+            Guard.settle(
+                    permit,
+                    Completion.failure(
+                            TokenCounts.NONE,
+                            Duration.ofNanos(System.nanoTime() - start),
+                            String.valueOf(e.getMessage())));
             throw e;
         }
         Guard.settle(permit, Completion.success(Guard.counts(response), Duration.ofNanos(System.nanoTime() - start)));

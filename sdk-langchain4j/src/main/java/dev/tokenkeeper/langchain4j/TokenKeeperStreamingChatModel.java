@@ -80,16 +80,27 @@ public final class TokenKeeperStreamingChatModel implements StreamingChatModel {
             // the model threw instead of calling onError (or the application's handler threw on this
             // thread): settle the call now, unless the relay settled it already
             if (settled.compareAndSet(false, true)) {
-                Guard.settle(permit, new Completion(TokenCounts.of(input, (streamedChars.get() + 3) / 4),
-                        Duration.ofNanos(System.nanoTime() - start), CallOutcome.ERROR, UsageSource.PARTIAL,
-                        String.valueOf(e.getMessage()), Map.of()));
+                Guard.settle(
+                        permit,
+                        new Completion(
+                                TokenCounts.of(input, (streamedChars.get() + 3) / 4),
+                                Duration.ofNanos(System.nanoTime() - start),
+                                CallOutcome.ERROR,
+                                UsageSource.PARTIAL,
+                                String.valueOf(e.getMessage()),
+                                Map.of()));
             }
             throw e;
         }
     }
 
-    private static StreamingChatResponseHandler relay(StreamingChatResponseHandler handler, Permit permit,
-            AtomicBoolean settled, long input, long start, AtomicLong streamedChars) {
+    private static StreamingChatResponseHandler relay(
+            StreamingChatResponseHandler handler,
+            Permit permit,
+            AtomicBoolean settled,
+            long input,
+            long start,
+            AtomicLong streamedChars) {
         return new StreamingChatResponseHandler() {
             @Override
             public void onPartialResponse(String partial) {
@@ -136,8 +147,9 @@ public final class TokenKeeperStreamingChatModel implements StreamingChatModel {
             @Override
             public void onCompleteResponse(ChatResponse response) {
                 if (settled.compareAndSet(false, true)) {
-                    Guard.settle(permit, Completion.success(Guard.counts(response),
-                            Duration.ofNanos(System.nanoTime() - start)));
+                    Guard.settle(
+                            permit,
+                            Completion.success(Guard.counts(response), Duration.ofNanos(System.nanoTime() - start)));
                 }
                 handler.onCompleteResponse(response);
             }
@@ -146,8 +158,15 @@ public final class TokenKeeperStreamingChatModel implements StreamingChatModel {
             public void onError(Throwable error) {
                 if (settled.compareAndSet(false, true)) {
                     TokenCounts partial = TokenCounts.of(input, (streamedChars.get() + 3) / 4);
-                    Guard.settle(permit, new Completion(partial, Duration.ofNanos(System.nanoTime() - start),
-                            CallOutcome.ERROR, UsageSource.PARTIAL, String.valueOf(error.getMessage()), Map.of()));
+                    Guard.settle(
+                            permit,
+                            new Completion(
+                                    partial,
+                                    Duration.ofNanos(System.nanoTime() - start),
+                                    CallOutcome.ERROR,
+                                    UsageSource.PARTIAL,
+                                    String.valueOf(error.getMessage()),
+                                    Map.of()));
                 }
                 handler.onError(error);
             }

@@ -46,14 +46,23 @@ public final class TokenKeeperUsageListener implements ChatModelListener {
      * @param userId the user, or {@code null}
      * @param projectId the project, or {@code null}
      */
-    public TokenKeeperUsageListener(TokenKeeper keeper, String tenantId, @Nullable String tokenId,
-            @Nullable String userId, @Nullable String projectId) {
+    public TokenKeeperUsageListener(
+            TokenKeeper keeper,
+            String tenantId,
+            @Nullable String tokenId,
+            @Nullable String userId,
+            @Nullable String projectId) {
         this(keeper, tenantId, tokenId, userId, projectId, null);
     }
 
     /** With a fixed provider id instead of the one derived from the model's provider. */
-    public TokenKeeperUsageListener(TokenKeeper keeper, String tenantId, @Nullable String tokenId,
-            @Nullable String userId, @Nullable String projectId, @Nullable String provider) {
+    public TokenKeeperUsageListener(
+            TokenKeeper keeper,
+            String tenantId,
+            @Nullable String tokenId,
+            @Nullable String userId,
+            @Nullable String projectId,
+            @Nullable String provider) {
         this.keeper = requireNonNull(keeper, "keeper");
         this.tenantId = requireNonNull(tenantId, "tenantId");
         this.tokenId = tokenId;
@@ -70,34 +79,55 @@ public final class TokenKeeperUsageListener implements ChatModelListener {
 
     @Override
     public void onResponse(ChatModelResponseContext ctx) {
-        record(ctx.chatRequest(), ctx.modelProvider(), ctx.attributes(), Guard.counts(ctx.chatResponse()),
-                CallOutcome.SUCCESS, null);
+        record(
+                ctx.chatRequest(),
+                ctx.modelProvider(),
+                ctx.attributes(),
+                Guard.counts(ctx.chatResponse()),
+                CallOutcome.SUCCESS,
+                null);
     }
 
     @Override
     public void onError(ChatModelErrorContext ctx) {
-        record(ctx.chatRequest(), ctx.modelProvider(), ctx.attributes(), TokenCounts.NONE, CallOutcome.ERROR,
+        record(
+                ctx.chatRequest(),
+                ctx.modelProvider(),
+                ctx.attributes(),
+                TokenCounts.NONE,
+                CallOutcome.ERROR,
                 String.valueOf(ctx.error().getMessage()));
     }
 
-    private void record(ChatRequest request, dev.langchain4j.model.@Nullable ModelProvider modelProvider,
-            java.util.Map<Object, Object> attributes, TokenCounts counts, CallOutcome outcome,
+    private void record(
+            ChatRequest request,
+            dev.langchain4j.model.@Nullable ModelProvider modelProvider,
+            java.util.Map<Object, Object> attributes,
+            TokenCounts counts,
+            CallOutcome outcome,
             @Nullable String error) {
         try {
             Object started = attributes.get(STARTED);
             Object id = attributes.get(REQUEST_ID);
             Duration latency = started instanceof Long s ? Duration.ofNanos(System.nanoTime() - s) : Duration.ZERO;
             String model = request.modelName() != null ? request.modelName() : "unknown";
-            keeper.usage().record(UsageEvent.builder()
-                    .requestId(id != null ? id.toString() : UUID.randomUUID().toString())
-                    .tenant(tenantId).token(tokenId).user(userId).project(projectId)
-                    .provider(Guard.providerId(provider, modelProvider))
-                    .model(model)
-                    .counts(counts)
-                    .latency(latency)
-                    .outcome(outcome)
-                    .errorMessage(error)
-                    .build());
+            keeper.usage()
+                    .record(UsageEvent.builder()
+                            .requestId(
+                                    id != null
+                                            ? id.toString()
+                                            : UUID.randomUUID().toString())
+                            .tenant(tenantId)
+                            .token(tokenId)
+                            .user(userId)
+                            .project(projectId)
+                            .provider(Guard.providerId(provider, modelProvider))
+                            .model(model)
+                            .counts(counts)
+                            .latency(latency)
+                            .outcome(outcome)
+                            .errorMessage(error)
+                            .build());
         } catch (RuntimeException e) {
             LOG.warn("TokenKeeper: could not record a model call of tenant {}: {}", tenantId, e.getMessage());
         }

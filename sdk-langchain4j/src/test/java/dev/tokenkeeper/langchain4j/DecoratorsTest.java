@@ -44,6 +44,7 @@ class DecoratorsTest {
 
     @TempDir
     Path dir;
+
     TokenKeeper keeper;
     IssuedToken token;
     Limit budget;
@@ -54,7 +55,7 @@ class DecoratorsTest {
         final List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners = new ArrayList<>();
         volatile boolean fail;
         volatile TokenUsage usage = new TokenUsage(100, 50);
-        volatile Runnable beforeAnswer = () -> { };
+        volatile Runnable beforeAnswer = () -> {};
 
         @Override
         public List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners() {
@@ -68,7 +69,10 @@ class DecoratorsTest {
                 throw new IllegalStateException("provider overloaded");
             }
             beforeAnswer.run();
-            return ChatResponse.builder().aiMessage(AiMessage.from("hi")).tokenUsage(usage).build();
+            return ChatResponse.builder()
+                    .aiMessage(AiMessage.from("hi"))
+                    .tokenUsage(usage)
+                    .build();
         }
 
         @Override
@@ -81,7 +85,7 @@ class DecoratorsTest {
     static final class StandInStreamingModel implements StreamingChatModel {
         volatile boolean failMidway;
         volatile boolean throwAtOnce;
-        volatile Runnable beforeEnd = () -> { };
+        volatile Runnable beforeEnd = () -> {};
 
         @Override
         public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
@@ -95,8 +99,10 @@ class DecoratorsTest {
             }
             handler.onPartialResponse(" world");
             beforeEnd.run();
-            handler.onCompleteResponse(ChatResponse.builder().aiMessage(AiMessage.from("hello world"))
-                    .tokenUsage(new TokenUsage(40, 2)).build());
+            handler.onCompleteResponse(ChatResponse.builder()
+                    .aiMessage(AiMessage.from("hello world"))
+                    .tokenUsage(new TokenUsage(40, 2))
+                    .build());
         }
 
         @Override
@@ -128,11 +134,20 @@ class DecoratorsTest {
 
     @BeforeEach
     void open() {
-        keeper = TokenKeeper.builder().sqliteFile(dir.resolve("lc4j.db")).shutdownHook(false).build();
+        keeper = TokenKeeper.builder()
+                .sqliteFile(dir.resolve("lc4j.db"))
+                .shutdownHook(false)
+                .build();
         keeper.tenants().ensure("acme", "Acme");
-        token = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("agent").build());
-        budget = keeper.limits().create(LimitSpec.builder("acme").name("1k").token(token.info().id()).tokens(1_000)
-                .period(LimitPeriod.DAY).build());
+        token = keeper.tokens()
+                .issue(TokenSpec.builder().tenant("acme").name("agent").build());
+        budget = keeper.limits()
+                .create(LimitSpec.builder("acme")
+                        .name("1k")
+                        .token(token.info().id())
+                        .tokens(1_000)
+                        .period(LimitPeriod.DAY)
+                        .build());
     }
 
     @AfterEach
@@ -141,8 +156,11 @@ class DecoratorsTest {
     }
 
     ChatRequest request(int maxOutput) {
-        return ChatRequest.builder().messages(UserMessage.from("hello there, model")).modelName(MODEL)
-                .maxOutputTokens(maxOutput).build();
+        return ChatRequest.builder()
+                .messages(UserMessage.from("hello there, model"))
+                .modelName(MODEL)
+                .maxOutputTokens(maxOutput)
+                .build();
     }
 
     List<Trace> traces() {
@@ -154,22 +172,44 @@ class DecoratorsTest {
     @DisplayName("Anthropic's cache reads and writes, and Gemini's cached content and thinking, are split out")
     void providerCategories() {
         StandInModel model = new StandInModel();
-        model.usage = dev.langchain4j.model.anthropic.AnthropicTokenUsage.builder().inputTokenCount(100)
-                .outputTokenCount(50).cacheReadInputTokens(300).cacheCreationInputTokens(40).build();
-        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model).secret(token.secret()).build();
+        model.usage = dev.langchain4j.model.anthropic.AnthropicTokenUsage.builder()
+                .inputTokenCount(100)
+                .outputTokenCount(50)
+                .cacheReadInputTokens(300)
+                .cacheCreationInputTokens(40)
+                .build();
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model)
+                .secret(token.secret())
+                .build();
         guarded.chat(request(60));
         // Google reports the cached content inside the prompt count, and thinking beside the output
-        model.usage = dev.langchain4j.model.googleai.GoogleAiGeminiTokenUsage.builder().inputTokenCount(200)
-                .outputTokenCount(30).cachedContentTokenCount(120).thoughtsTokenCount(70).totalTokenCount(300).build();
-        ChatModel gemini = TokenKeeperChatModel.builder(keeper, model).secret(token.secret()).provider("google").build();
-        gemini.chat(ChatRequest.builder().messages(UserMessage.from("hi")).modelName("gemini-2.5-flash")
-                .maxOutputTokens(60).build());
+        model.usage = dev.langchain4j.model.googleai.GoogleAiGeminiTokenUsage.builder()
+                .inputTokenCount(200)
+                .outputTokenCount(30)
+                .cachedContentTokenCount(120)
+                .thoughtsTokenCount(70)
+                .totalTokenCount(300)
+                .build();
+        ChatModel gemini = TokenKeeperChatModel.builder(keeper, model)
+                .secret(token.secret())
+                .provider("google")
+                .build();
+        gemini.chat(ChatRequest.builder()
+                .messages(UserMessage.from("hi"))
+                .modelName("gemini-2.5-flash")
+                .maxOutputTokens(60)
+                .build());
         List<Trace> traces = traces();
-        assertThat(traces).extracting(t -> t.counts()).containsExactlyInAnyOrder(
-                new dev.tokenkeeper.pricing.TokenCounts(100, 300, 40, 50, 0),
-                new dev.tokenkeeper.pricing.TokenCounts(80, 120, 0, 30, 70));
+        assertThat(traces)
+                .extracting(t -> t.counts())
+                .containsExactlyInAnyOrder(
+                        new dev.tokenkeeper.pricing.TokenCounts(100, 300, 40, 50, 0),
+                        new dev.tokenkeeper.pricing.TokenCounts(80, 120, 0, 30, 70));
         // cache reads are priced at their own rate: a tenth of Haiku 4.5's input price
-        Trace anthropic = traces.stream().filter(t -> t.provider().equals("anthropic")).findFirst().orElseThrow();
+        Trace anthropic = traces.stream()
+                .filter(t -> t.provider().equals("anthropic"))
+                .findFirst()
+                .orElseThrow();
         assertThat(anthropic.cost().split().cachedInput().toPicosExact() * 10)
                 .isEqualTo(anthropic.cost().split().input().toPicosExact() * 3);
         assertThat(keeper.limits().usage("acme", budget.id()).used()).isEqualTo(490 + 300);
@@ -179,7 +219,9 @@ class DecoratorsTest {
     @DisplayName("a call is admitted, made, and recorded with the provider's usage")
     void records() {
         StandInModel model = new StandInModel();
-        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model).secret(token.secret()).build();
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model)
+                .secret(token.secret())
+                .build();
         assertThat(guarded.chat(request(200)).aiMessage().text()).isEqualTo("hi");
         assertThat(traces()).singleElement().satisfies(t -> {
             assertThat(t.counts().input()).isEqualTo(100);
@@ -196,7 +238,9 @@ class DecoratorsTest {
     @DisplayName("a call over budget throws before reaching the model")
     void denied() {
         StandInModel model = new StandInModel();
-        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model).secret(token.secret()).build();
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model)
+                .secret(token.secret())
+                .build();
         assertThatThrownBy(() -> guarded.chat(request(5_000)))
                 .isInstanceOfSatisfying(TokenKeeperDeniedException.class, e -> {
                     assertThat(e.denial().reason()).isEqualTo(DenialReason.BUDGET_EXCEEDED);
@@ -210,7 +254,9 @@ class DecoratorsTest {
     void failure() {
         StandInModel model = new StandInModel();
         model.fail = true;
-        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model).secret(token.secret()).build();
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model)
+                .secret(token.secret())
+                .build();
         assertThatThrownBy(() -> guarded.chat(request(100))).hasMessageContaining("provider overloaded");
         assertThat(traces()).singleElement().satisfies(t -> {
             assertThat(t.outcome()).isEqualTo(CallOutcome.ERROR);
@@ -223,7 +269,9 @@ class DecoratorsTest {
     @DisplayName("a stream is passed through and recorded when it completes, or as partial when it fails")
     void streaming() {
         StandInStreamingModel model = new StandInStreamingModel();
-        StreamingChatModel guarded = TokenKeeperStreamingChatModel.builder(keeper, model).secret(token.secret()).build();
+        StreamingChatModel guarded = TokenKeeperStreamingChatModel.builder(keeper, model)
+                .secret(token.secret())
+                .build();
         Collecting ok = new Collecting();
         guarded.chat(request(100), ok);
         assertThat(ok.text).hasToString("hello world");
@@ -234,11 +282,14 @@ class DecoratorsTest {
         guarded.chat(request(100), cut);
         assertThat(cut.errors).singleElement().satisfies(e -> assertThat(e).hasMessage("connection reset"));
 
-        assertThat(traces()).hasSize(2).anySatisfy(t -> {
-            assertThat(t.source()).isEqualTo(UsageSource.PARTIAL);
-            assertThat(t.counts().output()).isEqualTo(2); // "hello": 5 characters, about 2 tokens
-            assertThat(t.counts().input()).isEqualTo(5);  // "hello there, model": 18 characters
-        }).anySatisfy(t -> assertThat(t.counts().input()).isEqualTo(40));
+        assertThat(traces())
+                .hasSize(2)
+                .anySatisfy(t -> {
+                    assertThat(t.source()).isEqualTo(UsageSource.PARTIAL);
+                    assertThat(t.counts().output()).isEqualTo(2); // "hello": 5 characters, about 2 tokens
+                    assertThat(t.counts().input()).isEqualTo(5); // "hello there, model": 18 characters
+                })
+                .anySatisfy(t -> assertThat(t.counts().input()).isEqualTo(40));
 
         Collecting refused = new Collecting();
         guarded.chat(request(5_000), refused);
@@ -249,14 +300,16 @@ class DecoratorsTest {
     @Test
     @DisplayName("without a fixed secret, the caller comes from TokenKeeperContext (as with AI Services)")
     void contextSubject() {
-        ChatModel guarded = TokenKeeperChatModel.builder(keeper, new StandInModel()).build();
+        ChatModel guarded =
+                TokenKeeperChatModel.builder(keeper, new StandInModel()).build();
         ChatResponse r = TokenKeeperContext.callAs(token.secret(), "run-9", () -> guarded.chat(request(100)));
         assertThat(r.aiMessage().text()).isEqualTo("hi");
         assertThat(traces()).singleElement().satisfies(t -> {
             assertThat(t.tokenId()).isEqualTo(token.info().id());
             assertThat(t.metadata()).containsEntry("run_id", "run-9");
         });
-        assertThatThrownBy(() -> guarded.chat(request(100))).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> guarded.chat(request(100)))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("TokenKeeperContext");
     }
 
@@ -279,24 +332,30 @@ class DecoratorsTest {
                 return 900;
             }
         };
-        ChatModel guarded = TokenKeeperChatModel.builder(keeper, new StandInModel()).secret(token.secret())
-                .tokenCountEstimator(nineHundred).build();
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, new StandInModel())
+                .secret(token.secret())
+                .tokenCountEstimator(nineHundred)
+                .build();
         assertThatThrownBy(() -> guarded.chat(request(200))).isInstanceOf(TokenKeeperDeniedException.class); // 1,100
-        assertThat(guarded.chat(request(100)).aiMessage().text()).isEqualTo("hi");                         // 1,000
+        assertThat(guarded.chat(request(100)).aiMessage().text()).isEqualTo("hi"); // 1,000
     }
 
     @Test
     @DisplayName("the observe-only listener records calls without admitting or refusing anything")
     void observeOnly() {
         StandInModel model = new StandInModel();
-        model.listeners.add(new TokenKeeperUsageListener(keeper, "acme", token.info().id(), "u1", "p1"));
+        model.listeners.add(
+                new TokenKeeperUsageListener(keeper, "acme", token.info().id(), "u1", "p1"));
         model.chat(request(50_000)); // far over the budget: recorded, not refused
         model.fail = true;
         assertThatThrownBy(() -> model.chat(request(10))).hasMessageContaining("overloaded");
-        assertThat(traces()).hasSize(2).anySatisfy(t -> {
-            assertThat(t.counts().input()).isEqualTo(100);
-            assertThat(t.projectId()).isEqualTo("p1");
-        }).anySatisfy(t -> assertThat(t.outcome()).isEqualTo(CallOutcome.ERROR));
+        assertThat(traces())
+                .hasSize(2)
+                .anySatisfy(t -> {
+                    assertThat(t.counts().input()).isEqualTo(100);
+                    assertThat(t.projectId()).isEqualTo("p1");
+                })
+                .anySatisfy(t -> assertThat(t.outcome()).isEqualTo(CallOutcome.ERROR));
     }
 
     @Test
@@ -304,12 +363,16 @@ class DecoratorsTest {
     void streamingThrowReleases() {
         StandInStreamingModel model = new StandInStreamingModel();
         model.throwAtOnce = true;
-        StreamingChatModel guarded = TokenKeeperStreamingChatModel.builder(keeper, model).secret(token.secret()).build();
+        StreamingChatModel guarded = TokenKeeperStreamingChatModel.builder(keeper, model)
+                .secret(token.secret())
+                .build();
         assertThatThrownBy(() -> guarded.chat(request(900), new Collecting()))
                 .hasMessageContaining("bad request parameters");
         assertThat(keeper.openPermits()).isZero();
         assertThat(keeper.limits().usage("acme", budget.id()).reserved()).isZero();
-        assertThat(traces()).singleElement().satisfies(t -> assertThat(t.outcome()).isEqualTo(CallOutcome.ERROR));
+        assertThat(traces())
+                .singleElement()
+                .satisfies(t -> assertThat(t.outcome()).isEqualTo(CallOutcome.ERROR));
         // the budget is whole again: a call of 900 fits
         model.throwAtOnce = false;
         Collecting ok = new Collecting();
@@ -322,10 +385,12 @@ class DecoratorsTest {
     void answerSurvivesRecordingFailure() {
         StandInModel model = new StandInModel();
         model.beforeAnswer = keeper::close; // the application shuts down while the call is in flight
-        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model).secret(token.secret()).build();
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, model)
+                .secret(token.secret())
+                .build();
         assertThat(guarded.chat(request(100)).aiMessage().text()).isEqualTo("hi");
-        assertThat(CapturedLog.lines()).anySatisfy(line -> assertThat(line)
-                .contains("WARN").contains("could not be recorded"));
+        assertThat(CapturedLog.lines())
+                .anySatisfy(line -> assertThat(line).contains("WARN").contains("could not be recorded"));
     }
 
     @Test
@@ -333,7 +398,9 @@ class DecoratorsTest {
     void streamSurvivesRecordingFailure() {
         StandInStreamingModel model = new StandInStreamingModel();
         model.beforeEnd = keeper::close;
-        StreamingChatModel guarded = TokenKeeperStreamingChatModel.builder(keeper, model).secret(token.secret()).build();
+        StreamingChatModel guarded = TokenKeeperStreamingChatModel.builder(keeper, model)
+                .secret(token.secret())
+                .build();
         Collecting handler = new Collecting();
         guarded.chat(request(100), handler);
         assertThat(handler.done).isNotNull();
@@ -345,10 +412,14 @@ class DecoratorsTest {
     @DisplayName("both decorators are built the same way, and a missing delegate is named")
     void builders() {
         assertThatThrownBy(() -> TokenKeeperStreamingChatModel.builder(keeper, null))
-                .isInstanceOf(NullPointerException.class).hasMessage("delegate");
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("delegate");
         assertThatThrownBy(() -> TokenKeeperChatModel.builder(keeper, null))
-                .isInstanceOf(NullPointerException.class).hasMessage("delegate");
-        assertThatThrownBy(() -> TokenKeeperChatModel.builder(keeper, new StandInModel()).defaultMaxOutputTokens(-1))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("defaultMaxOutputTokens");
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("delegate");
+        assertThatThrownBy(() ->
+                        TokenKeeperChatModel.builder(keeper, new StandInModel()).defaultMaxOutputTokens(-1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("defaultMaxOutputTokens");
     }
 }

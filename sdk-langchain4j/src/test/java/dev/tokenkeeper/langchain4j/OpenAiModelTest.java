@@ -42,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 class OpenAiModelTest {
     @TempDir
     Path dir;
+
     HttpServer server;
     String baseUrl;
     TokenKeeper keeper;
@@ -87,18 +88,23 @@ class OpenAiModelTest {
                 return;
             }
             o.write(("data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,"
-                    + "\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n")
+                            + "\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n")
                     .getBytes(StandardCharsets.UTF_8));
             o.write(("data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,"
-                    + "\"model\":\"gpt-4o\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":2,"
-                    + "\"total_tokens\":14}}\n\ndata: [DONE]\n\n").getBytes(StandardCharsets.UTF_8));
+                            + "\"model\":\"gpt-4o\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":2,"
+                            + "\"total_tokens\":14}}\n\ndata: [DONE]\n\n")
+                    .getBytes(StandardCharsets.UTF_8));
             exchange.close();
         });
         server.start();
         baseUrl = "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
-        keeper = TokenKeeper.builder().sqliteFile(dir.resolve("openai.db")).shutdownHook(false).build();
+        keeper = TokenKeeper.builder()
+                .sqliteFile(dir.resolve("openai.db"))
+                .shutdownHook(false)
+                .build();
         keeper.tenants().ensure("acme", "Acme");
-        token = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("agent").build());
+        token = keeper.tokens()
+                .issue(TokenSpec.builder().tenant("acme").name("agent").build());
     }
 
     @AfterEach
@@ -113,14 +119,23 @@ class OpenAiModelTest {
     }
 
     ChatRequest ask(String text) {
-        return ChatRequest.builder().messages(UserMessage.from(text)).maxOutputTokens(200).build();
+        return ChatRequest.builder()
+                .messages(UserMessage.from(text))
+                .maxOutputTokens(200)
+                .build();
     }
 
     @Test
     @DisplayName("a plain call records OpenAI's usage with cached and reasoning tokens split out")
     void plain() {
-        ChatModel openAi = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey("sk-test").modelName("gpt-4o").build();
-        ChatModel guarded = TokenKeeperChatModel.builder(keeper, openAi).secret(token.secret()).build();
+        ChatModel openAi = OpenAiChatModel.builder()
+                .baseUrl(baseUrl)
+                .apiKey("sk-test")
+                .modelName("gpt-4o")
+                .build();
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, openAi)
+                .secret(token.secret())
+                .build();
         assertThat(guarded.chat(ask("hello")).aiMessage().text()).isEqualTo("hi there");
         assertThat(traces()).singleElement().satisfies(t -> {
             assertThat(t.provider()).isEqualTo("openai");
@@ -136,58 +151,87 @@ class OpenAiModelTest {
     @Test
     @DisplayName("a refused call never reaches the server")
     void refused() {
-        keeper.limits().create(LimitSpec.builder("acme").name("tiny").token(token.info().id()).tokens(10)
-                .period(LimitPeriod.DAY).build());
-        ChatModel openAi = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey("sk-test").modelName("gpt-4o").build();
-        ChatModel guarded = TokenKeeperChatModel.builder(keeper, openAi).secret(token.secret()).build();
+        keeper.limits()
+                .create(LimitSpec.builder("acme")
+                        .name("tiny")
+                        .token(token.info().id())
+                        .tokens(10)
+                        .period(LimitPeriod.DAY)
+                        .build());
+        ChatModel openAi = OpenAiChatModel.builder()
+                .baseUrl(baseUrl)
+                .apiKey("sk-test")
+                .modelName("gpt-4o")
+                .build();
+        ChatModel guarded = TokenKeeperChatModel.builder(keeper, openAi)
+                .secret(token.secret())
+                .build();
         assertThatThrownBy(() -> guarded.chat(ask("hello"))).isInstanceOf(TokenKeeperDeniedException.class);
-        assertThat(traces()).singleElement().satisfies(t -> { // the refusal, with no usage
-            assertThat(t.outcome()).isEqualTo(CallOutcome.DENIED);
-            assertThat(t.counts().total()).isZero();
-        });
+        assertThat(traces())
+                .singleElement()
+                .satisfies(
+                        t -> { // the refusal, with no usage
+                            assertThat(t.outcome()).isEqualTo(CallOutcome.DENIED);
+                            assertThat(t.counts().total()).isZero();
+                        });
     }
 
     @Test
     @DisplayName("a stream records the final usage; a stream cut short records what was seen as PARTIAL")
     void streaming() throws Exception {
-        StreamingChatModel openAi = OpenAiStreamingChatModel.builder().baseUrl(baseUrl).apiKey("sk-test")
-                .modelName("gpt-4o").build();
-        StreamingChatModel guarded = TokenKeeperStreamingChatModel.builder(keeper, openAi).secret(token.secret()).build();
+        StreamingChatModel openAi = OpenAiStreamingChatModel.builder()
+                .baseUrl(baseUrl)
+                .apiKey("sk-test")
+                .modelName("gpt-4o")
+                .build();
+        StreamingChatModel guarded = TokenKeeperStreamingChatModel.builder(keeper, openAi)
+                .secret(token.secret())
+                .build();
         assertThat(stream(guarded, ask("hello")).get(20, TimeUnit.SECONDS)).isEqualTo("hello!");
         CompletableFuture<String> cut = stream(guarded, ask("please cut"));
         assertThat(cut).failsWithin(20, TimeUnit.SECONDS);
-        assertThat(traces()).hasSize(2).anySatisfy(t -> {
-            assertThat(t.source()).isEqualTo(UsageSource.REPORTED);
-            assertThat(t.counts().input()).isEqualTo(12);
-            assertThat(t.counts().output()).isEqualTo(2);
-        }).anySatisfy(t -> {
-            assertThat(t.source()).isEqualTo(UsageSource.PARTIAL);
-            assertThat(t.counts().output()).isEqualTo(2); // "hello!": 6 characters, about 2 tokens
-            assertThat(t.counts().input()).isPositive();   // the estimate: never zero
-        });
+        assertThat(traces())
+                .hasSize(2)
+                .anySatisfy(t -> {
+                    assertThat(t.source()).isEqualTo(UsageSource.REPORTED);
+                    assertThat(t.counts().input()).isEqualTo(12);
+                    assertThat(t.counts().output()).isEqualTo(2);
+                })
+                .anySatisfy(t -> {
+                    assertThat(t.source()).isEqualTo(UsageSource.PARTIAL);
+                    assertThat(t.counts().output()).isEqualTo(2); // "hello!": 6 characters, about 2 tokens
+                    assertThat(t.counts().input()).isPositive(); // the estimate: never zero
+                });
     }
 
     @Test
     @DisplayName("the documentation's snippets: both decorators, one with a run, and the observing listener")
     void docSnippets() throws Exception {
-        ChatModel openAiChatModel = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey("sk-test").modelName("gpt-4o")
+        ChatModel openAiChatModel = OpenAiChatModel.builder()
+                .baseUrl(baseUrl)
+                .apiKey("sk-test")
+                .modelName("gpt-4o")
                 .build();
-        StreamingChatModel openAiStreamingModel = OpenAiStreamingChatModel.builder().baseUrl(baseUrl)
-                .apiKey("sk-test").modelName("gpt-4o").build();
+        StreamingChatModel openAiStreamingModel = OpenAiStreamingChatModel.builder()
+                .baseUrl(baseUrl)
+                .apiKey("sk-test")
+                .modelName("gpt-4o")
+                .build();
         String callerToken = token.secret();
         String agentRunId = "run-7";
         // tag::langchain4j-decorators[]
         ChatModel guarded = TokenKeeperChatModel.builder(keeper, openAiChatModel)
-                .secret(callerToken)          // the caller's TokenKeeper API token: whose limits apply
-                .run(agentRunId)              // optional: the run's own budget applies too
+                .secret(callerToken) // the caller's TokenKeeper API token: whose limits apply
+                .run(agentRunId) // optional: the run's own budget applies too
                 .build();
 
         StreamingChatModel guardedStream = TokenKeeperStreamingChatModel.builder(keeper, openAiStreamingModel)
-                .secret(callerToken)          // the same settings as above, from the same DecoratorBuilder
+                .secret(callerToken) // the same settings as above, from the same DecoratorBuilder
                 .build();
         // end::langchain4j-decorators[]
         assertThat(guarded.chat(ask("hello")).aiMessage().text()).isEqualTo("hi there");
-        assertThat(stream(guardedStream, ask("hello")).get(20, TimeUnit.SECONDS)).isEqualTo("hello!");
+        assertThat(stream(guardedStream, ask("hello")).get(20, TimeUnit.SECONDS))
+                .isEqualTo("hello!");
         assertThat(traces()).hasSize(2).anySatisfy(t -> assertThat(t.metadata()).containsEntry("run_id", agentRunId));
 
         String tokenId = token.info().id();
@@ -196,10 +240,12 @@ class OpenAiModelTest {
         ChatModel observed =
                 // tag::langchain4j-listener[]
                 OpenAiChatModel.builder()
-                        .baseUrl(baseUrl).apiKey("sk-test").modelName("gpt-4o")
+                        .baseUrl(baseUrl)
+                        .apiKey("sk-test")
+                        .modelName("gpt-4o")
                         .listeners(List.of(new TokenKeeperUsageListener(keeper, "acme", tokenId, userId, projectId)))
                         .build();
-                // end::langchain4j-listener[]
+        // end::langchain4j-listener[]
         observed.chat(ask("hello"));
         assertThat(traces()).hasSize(3).anySatisfy(t -> {
             assertThat(t.userId()).isEqualTo(userId);

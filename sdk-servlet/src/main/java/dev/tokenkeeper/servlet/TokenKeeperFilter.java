@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.admission.Admission;
+import dev.tokenkeeper.admission.CallRequest;
 import dev.tokenkeeper.admission.Denial;
 import dev.tokenkeeper.admission.RequestAdmission;
 import dev.tokenkeeper.tokens.Principal;
@@ -15,8 +17,6 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import dev.tokenkeeper.admission.Admission;
-import dev.tokenkeeper.admission.CallRequest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,9 +79,12 @@ public final class TokenKeeperFilter implements Filter {
      */
     public static Admission authorize(HttpServletRequest request, CallRequest call) {
         TokenKeeper keeper = (TokenKeeper) request.getAttribute(KEEPER);
-        String secret = keeper == null ? null
+        String secret = keeper == null
+                ? null
                 : Credentials.read(request, (String) request.getAttribute(QUERY_PARAMETER))
-                        instanceof Credentials.Result.Present p ? p.secret() : null;
+                                instanceof Credentials.Result.Present p
+                        ? p.secret()
+                        : null;
         if (secret == null) {
             throw new IllegalStateException("this request was not admitted by a TokenKeeperFilter");
         }
@@ -119,7 +122,11 @@ public final class TokenKeeperFilter implements Filter {
                 problem(response, 400, "ambiguous_credentials", "Bad Request", a.problem());
             } else {
                 response.setHeader("WWW-Authenticate", "Bearer realm=\"" + realm + "\"");
-                problem(response, 401, "missing_token", "Unauthorized",
+                problem(
+                        response,
+                        401,
+                        "missing_token",
+                        "Unauthorized",
                         "an 'Authorization: Bearer <token>' header is required");
             }
             return;
@@ -133,9 +140,15 @@ public final class TokenKeeperFilter implements Filter {
         }
         Principal principal = requireNonNull(admission.principal());
         if (requiredScope != null && !principal.hasScope(requiredScope)) {
-            response.setHeader("WWW-Authenticate", "Bearer realm=\"" + realm + "\", error=\"insufficient_scope\", scope=\""
-                    + requiredScope + "\"");
-            problem(response, 403, "insufficient_scope", "Forbidden", "this endpoint needs the scope '" + requiredScope + "'");
+            response.setHeader(
+                    "WWW-Authenticate",
+                    "Bearer realm=\"" + realm + "\", error=\"insufficient_scope\", scope=\"" + requiredScope + "\"");
+            problem(
+                    response,
+                    403,
+                    "insufficient_scope",
+                    "Forbidden",
+                    "this endpoint needs the scope '" + requiredScope + "'");
             return;
         }
         request.setAttribute(PRINCIPAL, principal);
@@ -191,7 +204,8 @@ public final class TokenKeeperFilter implements Filter {
                     // draft-ietf-httpapi-ratelimit-headers: the policy (quota q per window w seconds)
                     // and its state (r remaining, t seconds until it allows again)
                     String id = "\"" + d.limit().id() + "\"";
-                    response.setHeader("RateLimit-Policy", id + ";q=" + d.limit().amount() + ";w=60");
+                    response.setHeader(
+                            "RateLimit-Policy", id + ";q=" + d.limit().amount() + ";w=60");
                     response.setHeader("RateLimit", id + ";r=0;t=" + seconds(d));
                 }
                 problem(response, 429, code, "Too Many Requests", d.message());

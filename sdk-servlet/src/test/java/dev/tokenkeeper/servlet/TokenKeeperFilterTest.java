@@ -6,10 +6,9 @@ import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.admission.Admission;
 import dev.tokenkeeper.admission.CallRequest;
 import dev.tokenkeeper.admission.Permit;
-import dev.tokenkeeper.pricing.TokenCounts;
-import java.time.Duration;
 import dev.tokenkeeper.limits.LimitPeriod;
 import dev.tokenkeeper.limits.LimitSpec;
+import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.tokens.IssuedToken;
 import dev.tokenkeeper.tokens.TokenSpec;
 import jakarta.servlet.http.HttpServlet;
@@ -22,6 +21,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
 import org.apache.catalina.Context;
 import org.apache.catalina.startup.Tomcat;
@@ -69,13 +69,28 @@ class TokenKeeperFilterTest {
     @BeforeAll
     static void start() throws Exception {
         dir = Files.createTempDirectory("tk-filter");
-        keeper = TokenKeeper.builder().sqliteFile(dir.resolve("filter.db")).shutdownHook(false).build();
+        keeper = TokenKeeper.builder()
+                .sqliteFile(dir.resolve("filter.db"))
+                .shutdownHook(false)
+                .build();
         keeper.tenants().ensure("acme", "Acme");
-        plain = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("plain").build());
-        chat = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("chat").scopes(Set.of("chat")).build());
-        limited = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("limited").build());
-        keeper.limits().create(LimitSpec.builder("acme").name("2 rpm").token(limited.info().id()).requests(2)
-                .period(LimitPeriod.ROLLING_MINUTE).build());
+        plain = keeper.tokens()
+                .issue(TokenSpec.builder().tenant("acme").name("plain").build());
+        chat = keeper.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant("acme")
+                        .name("chat")
+                        .scopes(Set.of("chat"))
+                        .build());
+        limited = keeper.tokens()
+                .issue(TokenSpec.builder().tenant("acme").name("limited").build());
+        keeper.limits()
+                .create(LimitSpec.builder("acme")
+                        .name("2 rpm")
+                        .token(limited.info().id())
+                        .requests(2)
+                        .period(LimitPeriod.ROLLING_MINUTE)
+                        .build());
 
         tomcat = new Tomcat();
         tomcat.setBaseDir(dir.resolve("tomcat").toString());
@@ -83,12 +98,35 @@ class TokenKeeperFilterTest {
         Context ctx = tomcat.addContext("", dir.toString());
         Tomcat.addServlet(ctx, "echo", new Echo());
         ctx.addServletMapping("/*", "echo");
-        addFilter(ctx, "open", TokenKeeperFilter.builder(keeper).queryParameter("api_key").excludePaths("/open/health")
-                .build(), "/open/*");
-        addFilter(ctx, "openai", TokenKeeperFilter.builder(keeper).errorFormat(ErrorFormat.OPENAI).build(), "/openai/*");
-        addFilter(ctx, "anthropic", TokenKeeperFilter.builder(keeper).errorFormat(ErrorFormat.ANTHROPIC).build(),
+        addFilter(
+                ctx,
+                "open",
+                TokenKeeperFilter.builder(keeper)
+                        .queryParameter("api_key")
+                        .excludePaths("/open/health")
+                        .build(),
+                "/open/*");
+        addFilter(
+                ctx,
+                "openai",
+                TokenKeeperFilter.builder(keeper)
+                        .errorFormat(ErrorFormat.OPENAI)
+                        .build(),
+                "/openai/*");
+        addFilter(
+                ctx,
+                "anthropic",
+                TokenKeeperFilter.builder(keeper)
+                        .errorFormat(ErrorFormat.ANTHROPIC)
+                        .build(),
                 "/anthropic/*");
-        addFilter(ctx, "scoped", TokenKeeperFilter.builder(keeper).realm("chat-api").requiredScope("chat").build(),
+        addFilter(
+                ctx,
+                "scoped",
+                TokenKeeperFilter.builder(keeper)
+                        .realm("chat-api")
+                        .requiredScope("chat")
+                        .build(),
                 "/scoped/*");
         tomcat.getConnector();
         tomcat.start();
@@ -143,10 +181,14 @@ class TokenKeeperFilterTest {
         HttpResponse<String> ok = get("/open/x", "Authorization", "Bearer " + plain.secret());
         assertThat(ok.statusCode()).isEqualTo(200);
         assertThat(ok.body()).isEqualTo("hello " + plain.info().id());
-        assertThat(get("/open/x", "X-API-Key", plain.secret()).body()).isEqualTo("hello " + plain.info().id());
-        assertThat(get("/open/x", "api-key", plain.secret()).body()).isEqualTo("hello " + plain.info().id());
-        assertThat(get("/open/x?api_key=" + plain.secret(), null, null).statusCode()).isEqualTo(200);
-        assertThat(get("/openai/x?api_key=" + plain.secret(), null, null).statusCode()).isEqualTo(401); // not enabled there
+        assertThat(get("/open/x", "X-API-Key", plain.secret()).body())
+                .isEqualTo("hello " + plain.info().id());
+        assertThat(get("/open/x", "api-key", plain.secret()).body())
+                .isEqualTo("hello " + plain.info().id());
+        assertThat(get("/open/x?api_key=" + plain.secret(), null, null).statusCode())
+                .isEqualTo(200);
+        assertThat(get("/openai/x?api_key=" + plain.secret(), null, null).statusCode())
+                .isEqualTo(401); // not enabled there
         assertThat(bad.body()).doesNotContain("tk_not-a-token");
     }
 
@@ -154,18 +196,30 @@ class TokenKeeperFilterTest {
     @DisplayName("excluded paths pass unchecked; the application admits an LLM call with the request's credential")
     void pathsAndPermits() throws Exception {
         assertThat(get("/open/health", null, null).body()).isEqualTo("ok");
-        assertThat(get("/open/llm", "Authorization", "Bearer " + plain.secret()).body()).isEqualTo("called");
+        assertThat(get("/open/llm", "Authorization", "Bearer " + plain.secret()).body())
+                .isEqualTo("called");
         keeper.usage().flush();
-        assertThat(keeper.traces().list(dev.tokenkeeper.traces.TraceQuery.builder("acme").token(plain.info().id())
-                .build()).items()).singleElement().satisfies(t -> assertThat(t.counts().output()).isEqualTo(3));
+        assertThat(keeper.traces()
+                        .list(dev.tokenkeeper.traces.TraceQuery.builder("acme")
+                                .token(plain.info().id())
+                                .build())
+                        .items())
+                .singleElement()
+                .satisfies(t -> assertThat(t.counts().output()).isEqualTo(3));
     }
 
     @Test
     @DisplayName("the application answers a refused LLM call like the filter: 403 with the budget's code")
     void budgetRefusal() throws Exception {
-        IssuedToken poor = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("poor").build());
-        keeper.limits().create(LimitSpec.builder("acme").name("tiny").token(poor.info().id()).tokens(5)
-                .period(LimitPeriod.DAY).build());
+        IssuedToken poor = keeper.tokens()
+                .issue(TokenSpec.builder().tenant("acme").name("poor").build());
+        keeper.limits()
+                .create(LimitSpec.builder("acme")
+                        .name("tiny")
+                        .token(poor.info().id())
+                        .tokens(5)
+                        .period(LimitPeriod.DAY)
+                        .build());
         HttpResponse<String> r = get("/open/llm", "Authorization", "Bearer " + poor.secret());
         assertThat(r.statusCode()).isEqualTo(403);
         assertThat(r.body()).contains("\"code\":\"budget_exceeded\"");
@@ -179,8 +233,9 @@ class TokenKeeperFilterTest {
         assertThat(openai.body()).startsWith("{\"error\":{\"message\":").contains("\"code\":\"token_invalid\"");
         HttpResponse<String> anthropic = get("/anthropic/v1/messages", null, null);
         assertThat(anthropic.statusCode()).isEqualTo(401);
-        assertThat(anthropic.body()).isEqualTo("{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\","
-                + "\"message\":\"an 'Authorization: Bearer <token>' header is required\"}}");
+        assertThat(anthropic.body())
+                .isEqualTo("{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\","
+                        + "\"message\":\"an 'Authorization: Bearer <token>' header is required\"}}");
     }
 
     @Test
@@ -190,26 +245,31 @@ class TokenKeeperFilterTest {
         assertThat(no.statusCode()).isEqualTo(403);
         assertThat(no.headers().firstValue("WWW-Authenticate"))
                 .hasValue("Bearer realm=\"chat-api\", error=\"insufficient_scope\", scope=\"chat\"");
-        assertThat(get("/scoped/x", "Authorization", "Bearer " + chat.secret()).statusCode()).isEqualTo(200);
+        assertThat(get("/scoped/x", "Authorization", "Bearer " + chat.secret()).statusCode())
+                .isEqualTo(200);
     }
 
     @Test
     @DisplayName("per-request rate limits answer 429 with Retry-After")
     void rateLimited() throws Exception {
         for (int i = 0; i < 2; i++) {
-            assertThat(get("/open/x", "Authorization", "Bearer " + limited.secret()).statusCode()).isEqualTo(200);
+            assertThat(get("/open/x", "Authorization", "Bearer " + limited.secret())
+                            .statusCode())
+                    .isEqualTo(200);
         }
         HttpResponse<String> r = get("/open/x", "Authorization", "Bearer " + limited.secret());
         assertThat(r.statusCode()).isEqualTo(429);
-        assertThat(Long.parseLong(r.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 30L);
+        assertThat(Long.parseLong(r.headers().firstValue("Retry-After").orElseThrow()))
+                .isBetween(1L, 30L);
         assertThat(r.body()).contains("\"code\":\"rate_limited\"");
         String policy = r.headers().firstValue("RateLimit-Policy").orElseThrow();
         assertThat(policy).matches("\"[0-9a-f-]+\";q=2;w=60");
         assertThat(r.headers().firstValue("RateLimit").orElseThrow())
-                .isEqualTo(policy.substring(0, policy.indexOf(';')) + ";r=0;t=" + r.headers().firstValue("Retry-After")
-                        .orElseThrow());
+                .isEqualTo(policy.substring(0, policy.indexOf(';')) + ";r=0;t="
+                        + r.headers().firstValue("Retry-After").orElseThrow());
         // other tokens are not held back
-        assertThat(get("/open/x", "Authorization", "Bearer " + plain.secret()).statusCode()).isEqualTo(200);
+        assertThat(get("/open/x", "Authorization", "Bearer " + plain.secret()).statusCode())
+                .isEqualTo(200);
     }
 
     HttpResponse<String> send(String path, String... headers) throws Exception {
@@ -225,25 +285,32 @@ class TokenKeeperFilterTest {
     void credentialGrammar() throws Exception {
         String token = plain.secret();
         // the scheme in any case, one or more spaces
-        assertThat(send("/open/x", "Authorization", "bearer  " + token).statusCode()).isEqualTo(200);
+        assertThat(send("/open/x", "Authorization", "bearer  " + token).statusCode())
+                .isEqualTo(200);
         // a tab is not RFC 6750's separator
         HttpResponse<String> tab = send("/open/x", "Authorization", "Bearer\t" + token);
         assertThat(tab.statusCode()).isEqualTo(400);
         assertThat(tab.body()).contains("invalid_credentials");
-        assertThat(tab.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(
-                v -> assertThat(v).contains("error=\"invalid_request\""));
-        assertThat(send("/open/x", "Authorization", "Basic dXNlcjpwYXNz").statusCode()).isEqualTo(400);
-        assertThat(send("/open/x", "Authorization", "Bearer " + token + " extra").statusCode()).isEqualTo(400);
+        assertThat(tab.headers().firstValue("WWW-Authenticate"))
+                .hasValueSatisfying(v -> assertThat(v).contains("error=\"invalid_request\""));
+        assertThat(send("/open/x", "Authorization", "Basic dXNlcjpwYXNz").statusCode())
+                .isEqualTo(400);
+        assertThat(send("/open/x", "Authorization", "Bearer " + token + " extra")
+                        .statusCode())
+                .isEqualTo(400);
         // a valid token and an invalid one: ambiguous, whichever comes first
         HttpResponse<String> two = send("/open/x", "Authorization", "Bearer " + token, "Authorization", "Bearer tk_x");
         assertThat(two.statusCode()).isEqualTo(400);
         assertThat(two.body()).contains("ambiguous_credentials");
-        assertThat(send("/open/x", "Authorization", "Bearer " + token, "X-API-Key", chat.secret()).statusCode())
+        assertThat(send("/open/x", "Authorization", "Bearer " + token, "X-API-Key", chat.secret())
+                        .statusCode())
                 .isEqualTo(400);
-        assertThat(send("/open/x?api_key=" + chat.secret(), "Authorization", "Bearer " + token).statusCode())
+        assertThat(send("/open/x?api_key=" + chat.secret(), "Authorization", "Bearer " + token)
+                        .statusCode())
                 .isEqualTo(400);
         // the same token twice over is one credential
-        assertThat(send("/open/x", "Authorization", "Bearer " + token, "X-API-Key", token).statusCode())
+        assertThat(send("/open/x", "Authorization", "Bearer " + token, "X-API-Key", token)
+                        .statusCode())
                 .isEqualTo(200);
     }
 }

@@ -4,6 +4,8 @@ import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.TokenKeeperListener;
 import dev.tokenkeeper.limits.LimitAlertListener;
 import dev.tokenkeeper.limits.RateLimitBackend;
+import dev.tokenkeeper.servlet.ErrorFormat;
+import dev.tokenkeeper.servlet.TokenKeeperFilter;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -11,10 +13,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
-import org.springframework.boot.web.servlet.FilterRegistrationBean;
-import dev.tokenkeeper.servlet.ErrorFormat;
-import dev.tokenkeeper.servlet.TokenKeeperFilter;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -31,8 +31,11 @@ public class TokenKeeperAutoConfiguration {
 
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    TokenKeeper tokenKeeper(TokenKeeperProperties props, ObjectProvider<DataSource> dataSource,
-            ObjectProvider<LimitAlertListener> alertListeners, ObjectProvider<TokenKeeperListener> listeners) {
+    TokenKeeper tokenKeeper(
+            TokenKeeperProperties props,
+            ObjectProvider<DataSource> dataSource,
+            ObjectProvider<LimitAlertListener> alertListeners,
+            ObjectProvider<TokenKeeperListener> listeners) {
         TokenKeeper.Builder b = TokenKeeper.builder().shutdownHook(false); // Spring closes it
         TokenKeeperProperties.Storage s = props.storage();
         if (s.useApplicationDataSource()) {
@@ -96,7 +99,9 @@ public class TokenKeeperAutoConfiguration {
         if (l.refusalTracesPerMinute() != null) {
             b.refusalTracesPerMinute(l.refusalTracesPerMinute());
         }
-        alertListeners.orderedStream().filter(a -> !(a instanceof TokenKeeperListener))
+        alertListeners
+                .orderedStream()
+                .filter(a -> !(a instanceof TokenKeeperListener))
                 .forEach(b::limitAlertListener);
         listeners.orderedStream().forEach(b::listener);
         return b.build();

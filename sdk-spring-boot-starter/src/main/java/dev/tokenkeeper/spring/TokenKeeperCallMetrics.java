@@ -58,11 +58,14 @@ import org.jspecify.annotations.Nullable;
  */
 public class TokenKeeperCallMetrics implements TokenKeeperListener, MeterBinder {
     /** The bucket boundaries that the convention gives for {@code gen_ai.client.token.usage}. */
-    static final double[] TOKEN_BUCKETS = {1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304,
-        16777216, 67108864};
+    static final double[] TOKEN_BUCKETS = {
+        1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864
+    };
     /** The bucket boundaries (seconds) that the convention gives for {@code gen_ai.client.operation.duration}. */
-    static final double[] DURATION_BUCKETS = {0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24,
-        20.48, 40.96, 81.92};
+    static final double[] DURATION_BUCKETS = {
+        0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92
+    };
+
     private static final String OPERATION = "chat";
     private static final BigDecimal PICOS_PER_USD = BigDecimal.TEN.pow(12);
 
@@ -101,8 +104,14 @@ public class TokenKeeperCallMetrics implements TokenKeeperListener, MeterBinder 
     @Override
     public void onAlert(LimitAlert alert) {
         for (Bound b : registries) {
-            b.registry.counter("tokenkeeper.limit.alerts", "kind", alert.kind().name().toLowerCase(Locale.ROOT),
-                    "threshold", Integer.toString(alert.thresholdPercent())).increment();
+            b.registry
+                    .counter(
+                            "tokenkeeper.limit.alerts",
+                            "kind",
+                            alert.kind().name().toLowerCase(Locale.ROOT),
+                            "threshold",
+                            Integer.toString(alert.thresholdPercent()))
+                    .increment();
         }
     }
 
@@ -111,14 +120,19 @@ public class TokenKeeperCallMetrics implements TokenKeeperListener, MeterBinder 
         static Decisions of(MeterRegistry registry, String check) {
             Map<DenialReason, Counter> denied = new EnumMap<>(DenialReason.class);
             for (DenialReason r : DenialReason.values()) {
-                denied.put(r, decisionCounter(registry, check, "denied", r.name().toLowerCase(Locale.ROOT)));
+                denied.put(
+                        r, decisionCounter(registry, check, "denied", r.name().toLowerCase(Locale.ROOT)));
             }
             return new Decisions(decisionCounter(registry, check, "allowed", "none"), denied);
         }
 
         private static Counter decisionCounter(MeterRegistry registry, String check, String outcome, String reason) {
-            return Counter.builder("tokenkeeper.decisions").description("TokenKeeper's admission decisions")
-                    .tag("check", check).tag("outcome", outcome).tag("reason", reason).register(registry);
+            return Counter.builder("tokenkeeper.decisions")
+                    .description("TokenKeeper's admission decisions")
+                    .tag("check", check)
+                    .tag("outcome", outcome)
+                    .tag("reason", reason)
+                    .register(registry);
         }
     }
 
@@ -138,16 +152,21 @@ public class TokenKeeperCallMetrics implements TokenKeeperListener, MeterBinder 
             this.key = key;
             this.input = tokens(registry, key, "input");
             this.output = tokens(registry, key, "output");
-            this.cost = Counter.builder("tokenkeeper.cost").baseUnit("usd").description("exact cost recorded")
-                    .tag("gen_ai.provider.name", key.provider()).tag("gen_ai.request.model", key.model())
+            this.cost = Counter.builder("tokenkeeper.cost")
+                    .baseUnit("usd")
+                    .description("exact cost recorded")
+                    .tag("gen_ai.provider.name", key.provider())
+                    .tag("gen_ai.request.model", key.model())
                     .register(registry);
         }
 
         private static DistributionSummary tokens(MeterRegistry registry, ModelKey key, String type) {
             return DistributionSummary.builder("gen_ai.client.token.usage")
                     .description("Measures number of input and output tokens used")
-                    .tag("gen_ai.operation.name", OPERATION).tag("gen_ai.provider.name", key.provider())
-                    .tag("gen_ai.request.model", key.model()).tag("gen_ai.token.type", type)
+                    .tag("gen_ai.operation.name", OPERATION)
+                    .tag("gen_ai.provider.name", key.provider())
+                    .tag("gen_ai.request.model", key.model())
+                    .tag("gen_ai.token.type", type)
                     .serviceLevelObjectives(TOKEN_BUCKETS)
                     .register(registry);
         }
@@ -158,9 +177,12 @@ public class TokenKeeperCallMetrics implements TokenKeeperListener, MeterBinder 
                 for (int i = 0; i < slos.length; i++) {
                     slos[i] = Duration.ofNanos(Math.round(DURATION_BUCKETS[i] * 1e9));
                 }
-                return Timer.builder("gen_ai.client.operation.duration").description("GenAI operation duration")
-                        .tag("gen_ai.operation.name", OPERATION).tag("gen_ai.provider.name", key.provider())
-                        .tag("gen_ai.request.model", key.model()).tag("error.type", e)
+                return Timer.builder("gen_ai.client.operation.duration")
+                        .description("GenAI operation duration")
+                        .tag("gen_ai.operation.name", OPERATION)
+                        .tag("gen_ai.provider.name", key.provider())
+                        .tag("gen_ai.request.model", key.model())
+                        .tag("error.type", e)
                         .serviceLevelObjectives(slos)
                         .register(registry);
             });
@@ -181,7 +203,10 @@ public class TokenKeeperCallMetrics implements TokenKeeperListener, MeterBinder 
         }
 
         void decision(Decisions d, @Nullable DenialReason denied) {
-            (denied == null ? d.allowed() : java.util.Objects.requireNonNull(d.denied().get(denied))).increment();
+            (denied == null
+                            ? d.allowed()
+                            : java.util.Objects.requireNonNull(d.denied().get(denied)))
+                    .increment();
         }
 
         void usage(UsageEvent event, RecordedUsage recorded) {
@@ -193,7 +218,9 @@ public class TokenKeeperCallMetrics implements TokenKeeperListener, MeterBinder 
             TokenCounts c = event.counts();
             m.input.record((double) (c.input() + c.cachedInput() + c.cacheWrite())); // exact below 2^53 tokens
             m.output.record((double) (c.output() + c.reasoning()));
-            m.cost.increment(new BigDecimal(recorded.cost().total().toPicos()).divide(PICOS_PER_USD).doubleValue());
+            m.cost.increment(new BigDecimal(recorded.cost().total().toPicos())
+                    .divide(PICOS_PER_USD)
+                    .doubleValue());
             if (!event.latency().isZero()) {
                 String errorType = switch (event.outcome()) {
                     case SUCCESS, DENIED -> "none";

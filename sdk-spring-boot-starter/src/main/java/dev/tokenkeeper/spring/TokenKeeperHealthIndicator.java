@@ -36,7 +36,8 @@ public class TokenKeeperHealthIndicator extends AbstractHealthIndicator {
         }
         builder.withDetail("latencyMs", s.latency().toNanos() / 1e6);
         RateLimitHealth rates = keeper.rateLimitHealth();
-        builder.withDetail("rateLimitBackend", rates.backend()).withDetail("rateLimitBackendUp", rates.up())
+        builder.withDetail("rateLimitBackend", rates.backend())
+                .withDetail("rateLimitBackendUp", rates.up())
                 .withDetail("rateLimitChecksSkipped", keeper.rateLimitChecksSkipped());
         if (!rates.up()) {
             builder.withDetail("rateLimitBackendError", String.valueOf(rates.error()));

@@ -28,7 +28,11 @@ class PropertyReferenceTest {
         metadata.path("properties").forEach(p -> names.add(p.path("name").asText()));
         String doc = Files.readString(Path.of("../docs/configuration.md"));
         // each property has a row of its own: name, default, meaning
-        assertThat(names).hasSizeGreaterThan(20).allSatisfy(name -> assertThat(doc).as("configuration.md")
-                .containsPattern("(?m)^\\| `" + java.util.regex.Pattern.quote(name) + "` \\| [^|]+ \\| [^|]+ \\|$"));
+        assertThat(names)
+                .hasSizeGreaterThan(20)
+                .allSatisfy(name -> assertThat(doc)
+                        .as("configuration.md")
+                        .containsPattern(
+                                "(?m)^\\| `" + java.util.regex.Pattern.quote(name) + "` \\| [^|]+ \\| [^|]+ \\|$"));
     }
 }

@@ -27,8 +27,8 @@ class TokenKeeperAutoConfigurationTest {
     @TempDir
     Path dir;
 
-    final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(TokenKeeperAutoConfiguration.class));
+    final ApplicationContextRunner runner =
+            new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(TokenKeeperAutoConfiguration.class));
 
     @Test
     @DisplayName("builds one TokenKeeper on the configured SQLite file and closes it with the context")
@@ -41,9 +41,16 @@ class TokenKeeperAutoConfigurationTest {
                     assertThat(keeper.backend()).isEqualTo(dev.tokenkeeper.StorageBackend.SQLITE);
                     keeper.tenants().ensure("acme", "Acme");
                     // synchronous ledger from the properties: committed before record returns
-                    assertThat(keeper.usage().record(UsageEvent.builder().requestId("r1").tenant("acme")
-                            .provider("anthropic").model("claude-haiku-4-5").counts(TokenCounts.of(10, 10)).build())
-                            .durable()).isTrue();
+                    assertThat(keeper.usage()
+                                    .record(UsageEvent.builder()
+                                            .requestId("r1")
+                                            .tenant("acme")
+                                            .provider("anthropic")
+                                            .model("claude-haiku-4-5")
+                                            .counts(TokenCounts.of(10, 10))
+                                            .build())
+                                    .durable())
+                            .isTrue();
                 });
         assertThat(Files.exists(file)).isTrue();
     }
@@ -65,36 +72,59 @@ class TokenKeeperAutoConfigurationTest {
                 .run(ctx -> {
                     TokenKeeper keeper = ctx.getBean(TokenKeeper.class);
                     keeper.tenants().ensure("acme", "Acme");
-                    keeper.limits().create(LimitSpec.builder("acme").name("tiny").costUsd(Money.of("0.001"))
-                            .period(LimitPeriod.TOTAL).build());
-                    keeper.usage().record(UsageEvent.builder().requestId("r1").tenant("acme").provider("anthropic")
-                            .model("claude-haiku-4-5").counts(TokenCounts.of(10_000, 0)).build());
+                    keeper.limits()
+                            .create(LimitSpec.builder("acme")
+                                    .name("tiny")
+                                    .costUsd(Money.of("0.001"))
+                                    .period(LimitPeriod.TOTAL)
+                                    .build());
+                    keeper.usage()
+                            .record(UsageEvent.builder()
+                                    .requestId("r1")
+                                    .tenant("acme")
+                                    .provider("anthropic")
+                                    .model("claude-haiku-4-5")
+                                    .counts(TokenCounts.of(10_000, 0))
+                                    .build());
                     keeper.usage().flush();
-                    assertThat(ctx.getBean(Alerts.class).heard).extracting(LimitAlert::thresholdPercent)
+                    assertThat(ctx.getBean(Alerts.class).heard)
+                            .extracting(LimitAlert::thresholdPercent)
                             .contains(50, 80, 100);
                 });
     }
 
     @Test
-    @DisplayName("the rate-limit backend comes from tokenkeeper.rate-limits.*; a missing Redis URI or database() on SQLite fails the start, saying why")
+    @DisplayName(
+            "the rate-limit backend comes from tokenkeeper.rate-limits.*; a missing Redis URI or database() on SQLite fails the start, saying why")
     void rateLimitBackend() {
-        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("r.db"),
+        runner.withPropertyValues(
+                        "tokenkeeper.storage.sqlite-file=" + dir.resolve("r.db"),
                         "tokenkeeper.rate-limits.backend=redis")
-                .run(ctx -> assertThat(ctx).hasFailed().getFailure()
+                .run(ctx -> assertThat(ctx)
+                        .hasFailed()
+                        .getFailure()
                         .hasStackTraceContaining("tokenkeeper.rate-limits.redis-uri is required"));
-        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("d.db"),
+        runner.withPropertyValues(
+                        "tokenkeeper.storage.sqlite-file=" + dir.resolve("d.db"),
                         "tokenkeeper.rate-limits.backend=database")
-                .run(ctx -> assertThat(ctx).hasFailed().getFailure()
+                .run(ctx -> assertThat(ctx)
+                        .hasFailed()
+                        .getFailure()
                         .hasStackTraceContaining("keeps buckets in PostgreSQL"));
-        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("l.db"),
-                        "tokenkeeper.rate-limits.backend=local", "tokenkeeper.rate-limits.failure-policy=fail-closed")
-                .run(ctx -> assertThat(ctx.getBean(TokenKeeper.class).rateLimitHealth().backend()).isEqualTo("local"));
+        runner.withPropertyValues(
+                        "tokenkeeper.storage.sqlite-file=" + dir.resolve("l.db"),
+                        "tokenkeeper.rate-limits.backend=local",
+                        "tokenkeeper.rate-limits.failure-policy=fail-closed")
+                .run(ctx -> assertThat(
+                                ctx.getBean(TokenKeeper.class).rateLimitHealth().backend())
+                        .isEqualTo("local"));
     }
 
     @Test
     @DisplayName("a bad property fails the start with the property named")
     void badProperty() {
-        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("x.db"),
+        runner.withPropertyValues(
+                        "tokenkeeper.storage.sqlite-file=" + dir.resolve("x.db"),
                         "tokenkeeper.unknown-price-policy=WHATEVER")
                 .run(ctx -> assertThat(ctx).hasFailed().getFailure().hasStackTraceContaining("unknown-price-policy"));
     }
@@ -108,24 +138,40 @@ class TokenKeeperAutoConfigurationTest {
                     TokenKeeper keeper = ctx.getBean(TokenKeeper.class);
                     var health = ctx.getBean(TokenKeeperHealthIndicator.class).health();
                     assertThat(health.getStatus().getCode()).isEqualTo("UP");
-                    assertThat(health.getDetails()).containsEntry("backend", "sqlite").containsEntry("schemaVersion", "14")
-                            .containsKey("ledgerQueued").containsEntry("ledgerLagMs", 0L)
-                            .containsEntry("rateLimitBackend", "local").containsEntry("rateLimitBackendUp", true);
+                    assertThat(health.getDetails())
+                            .containsEntry("backend", "sqlite")
+                            .containsEntry("schemaVersion", "14")
+                            .containsKey("ledgerQueued")
+                            .containsEntry("ledgerLagMs", 0L)
+                            .containsEntry("rateLimitBackend", "local")
+                            .containsEntry("rateLimitBackendUp", true);
 
                     var registry = ctx.getBean(io.micrometer.core.instrument.simple.SimpleMeterRegistry.class);
                     ctx.getBean(TokenKeeperMetrics.class).bindTo(registry);
                     keeper.tenants().ensure("acme", "Acme");
                     for (int i = 0; i < 3; i++) {
-                        keeper.usage().record(UsageEvent.builder().requestId("m-" + (i % 2)).tenant("acme")
-                                .provider("anthropic").model("claude-haiku-4-5").counts(TokenCounts.of(1, 1))
-                                .at(java.time.Instant.parse("2026-11-01T00:00:00Z")).build());
+                        keeper.usage()
+                                .record(UsageEvent.builder()
+                                        .requestId("m-" + (i % 2))
+                                        .tenant("acme")
+                                        .provider("anthropic")
+                                        .model("claude-haiku-4-5")
+                                        .counts(TokenCounts.of(1, 1))
+                                        .at(java.time.Instant.parse("2026-11-01T00:00:00Z"))
+                                        .build());
                     }
                     keeper.usage().flush();
-                    assertThat(registry.get("tokenkeeper.ledger.events").tag("result", "written").functionCounter()
-                            .count()).isEqualTo(2);
-                    assertThat(registry.get("tokenkeeper.ledger.queued").gauge().value()).isZero();
-                    assertThat(registry.get("tokenkeeper.ledger.lag").gauge().value()).isZero();
-                    assertThat(registry.get("tokenkeeper.permits.open").gauge().value()).isZero();
+                    assertThat(registry.get("tokenkeeper.ledger.events")
+                                    .tag("result", "written")
+                                    .functionCounter()
+                                    .count())
+                            .isEqualTo(2);
+                    assertThat(registry.get("tokenkeeper.ledger.queued").gauge().value())
+                            .isZero();
+                    assertThat(registry.get("tokenkeeper.ledger.lag").gauge().value())
+                            .isZero();
+                    assertThat(registry.get("tokenkeeper.permits.open").gauge().value())
+                            .isZero();
                 });
     }
 
@@ -139,45 +185,91 @@ class TokenKeeperAutoConfigurationTest {
                     ctx.getBean(TokenKeeperCallMetrics.class).bindTo(registry);
                     TokenKeeper keeper = ctx.getBean(TokenKeeper.class);
                     keeper.tenants().ensure("acme", "Acme");
-                    var token = keeper.tokens().issue(dev.tokenkeeper.tokens.TokenSpec.builder().tenant("acme")
-                            .name("metered").build());
-                    keeper.limits().create(LimitSpec.builder("acme").name("small").token(token.info().id())
-                            .tokens(1_800).alertThresholds(List.of(50)).period(LimitPeriod.DAY).build());
+                    var token = keeper.tokens()
+                            .issue(dev.tokenkeeper.tokens.TokenSpec.builder()
+                                    .tenant("acme")
+                                    .name("metered")
+                                    .build());
+                    keeper.limits()
+                            .create(LimitSpec.builder("acme")
+                                    .name("small")
+                                    .token(token.info().id())
+                                    .tokens(1_800)
+                                    .alertThresholds(List.of(50))
+                                    .period(LimitPeriod.DAY)
+                                    .build());
                     var call = dev.tokenkeeper.admission.CallRequest.of("anthropic", "claude-haiku-4-5", 300, 700);
                     var permit = (dev.tokenkeeper.admission.Permit) keeper.authorize(token.secret(), call);
                     var recorded = permit.complete(TokenCounts.of(300, 650), java.time.Duration.ofMillis(1_500));
                     keeper.usage().flush();
                     var big = dev.tokenkeeper.admission.CallRequest.of("anthropic", "claude-haiku-4-5", 300, 1_000);
                     assertThat(keeper.authorize(token.secret(), big).allowed()).isFalse();
-                    assertThat(keeper.checkRequest("tk_nonsense", null).denial()).isNotNull();
+                    assertThat(keeper.checkRequest("tk_nonsense", null).denial())
+                            .isNotNull();
 
-                    assertThat(registry.get("tokenkeeper.decisions").tags("check", "call", "outcome", "allowed")
-                            .counter().count()).isEqualTo(1);
-                    assertThat(registry.get("tokenkeeper.decisions").tags("check", "call", "reason", "budget_exceeded")
-                            .counter().count()).isEqualTo(1);
-                    assertThat(registry.get("tokenkeeper.decisions").tags("check", "request", "reason", "token_invalid")
-                            .counter().count()).isEqualTo(1);
-                    var input = registry.get("gen_ai.client.token.usage").tags("gen_ai.token.type", "input",
-                            "gen_ai.provider.name", "anthropic", "gen_ai.request.model", "claude-haiku-4-5",
-                            "gen_ai.operation.name", "chat").summary();
+                    assertThat(registry.get("tokenkeeper.decisions")
+                                    .tags("check", "call", "outcome", "allowed")
+                                    .counter()
+                                    .count())
+                            .isEqualTo(1);
+                    assertThat(registry.get("tokenkeeper.decisions")
+                                    .tags("check", "call", "reason", "budget_exceeded")
+                                    .counter()
+                                    .count())
+                            .isEqualTo(1);
+                    assertThat(registry.get("tokenkeeper.decisions")
+                                    .tags("check", "request", "reason", "token_invalid")
+                                    .counter()
+                                    .count())
+                            .isEqualTo(1);
+                    var input = registry.get("gen_ai.client.token.usage")
+                            .tags(
+                                    "gen_ai.token.type",
+                                    "input",
+                                    "gen_ai.provider.name",
+                                    "anthropic",
+                                    "gen_ai.request.model",
+                                    "claude-haiku-4-5",
+                                    "gen_ai.operation.name",
+                                    "chat")
+                            .summary();
                     assertThat(input.count()).isEqualTo(1);
                     assertThat(input.totalAmount()).isEqualTo(300);
-                    var output = registry.get("gen_ai.client.token.usage").tag("gen_ai.token.type", "output").summary();
+                    var output = registry.get("gen_ai.client.token.usage")
+                            .tag("gen_ai.token.type", "output")
+                            .summary();
                     assertThat(output.totalAmount()).isEqualTo(650);
                     // the convention's bucket boundaries: 650 output tokens fall in the 1,024 bucket, not in 256
                     var buckets = output.takeSnapshot().histogramCounts();
                     assertThat(buckets).hasSize(TokenKeeperCallMetrics.TOKEN_BUCKETS.length);
-                    assertThat(java.util.Arrays.stream(buckets).filter(b -> b.bucket() == 256).findFirst()
-                            .orElseThrow().count()).isZero();
-                    assertThat(java.util.Arrays.stream(buckets).filter(b -> b.bucket() == 1024).findFirst()
-                            .orElseThrow().count()).isEqualTo(1);
-                    var duration = registry.get("gen_ai.client.operation.duration").tag("error.type", "none").timer();
+                    assertThat(java.util.Arrays.stream(buckets)
+                                    .filter(b -> b.bucket() == 256)
+                                    .findFirst()
+                                    .orElseThrow()
+                                    .count())
+                            .isZero();
+                    assertThat(java.util.Arrays.stream(buckets)
+                                    .filter(b -> b.bucket() == 1024)
+                                    .findFirst()
+                                    .orElseThrow()
+                                    .count())
+                            .isEqualTo(1);
+                    var duration = registry.get("gen_ai.client.operation.duration")
+                            .tag("error.type", "none")
+                            .timer();
                     assertThat(duration.count()).isEqualTo(1);
-                    assertThat(duration.totalTime(java.util.concurrent.TimeUnit.MILLISECONDS)).isEqualTo(1_500);
-                    assertThat(registry.get("tokenkeeper.cost").tag("gen_ai.request.model", "claude-haiku-4-5")
-                            .counter().count()).isEqualTo(recorded.cost().total().amount().doubleValue());
-                    assertThat(registry.get("tokenkeeper.limit.alerts").tags("kind", "threshold", "threshold", "50")
-                            .counter().count()).isEqualTo(1);
+                    assertThat(duration.totalTime(java.util.concurrent.TimeUnit.MILLISECONDS))
+                            .isEqualTo(1_500);
+                    assertThat(registry.get("tokenkeeper.cost")
+                                    .tag("gen_ai.request.model", "claude-haiku-4-5")
+                                    .counter()
+                                    .count())
+                            .isEqualTo(recorded.cost().total().amount().doubleValue());
+                    assertThat(registry.get("tokenkeeper.limit.alerts")
+                                    .tags("kind", "threshold", "threshold", "50")
+                                    .counter()
+                                    .count())
+                            .isEqualTo(1);
                 });
     }
 
@@ -188,7 +280,9 @@ class TokenKeeperAutoConfigurationTest {
                 .withConfiguration(AutoConfigurations.of(TokenKeeperAutoConfiguration.class))
                 .withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("web.db"));
         web.run(ctx -> assertThat(ctx).doesNotHaveBean("tokenKeeperFilter"));
-        web.withPropertyValues("tokenkeeper.filter.enabled=true", "tokenkeeper.filter.url-patterns=/v1/*",
+        web.withPropertyValues(
+                        "tokenkeeper.filter.enabled=true",
+                        "tokenkeeper.filter.url-patterns=/v1/*",
                         "tokenkeeper.filter.error-format=openai")
                 .run(ctx -> {
                     org.springframework.boot.web.servlet.FilterRegistrationBean<?> registration = ctx.getBean(
@@ -203,8 +297,10 @@ class TokenKeeperAutoConfigurationTest {
         final TokenKeeper keeper;
 
         OwnKeeper() throws Exception {
-            keeper = TokenKeeper.builder().sqliteFile(Files.createTempDirectory("own").resolve("own.db"))
-                    .shutdownHook(false).build();
+            keeper = TokenKeeper.builder()
+                    .sqliteFile(Files.createTempDirectory("own").resolve("own.db"))
+                    .shutdownHook(false)
+                    .build();
         }
 
         @Bean(destroyMethod = "close")

@@ -70,11 +70,22 @@ public final class BudgetConcurrencyKit {
      * @param roomAdmitted whether a call of exactly the room left was admitted
      * @param beyondRoomRefused whether a call of one token more than the room left was refused
      */
-    public record Report(long admitted, long refused, long counted, long ledger, long cap, int openPermits,
-            boolean roomAdmitted, boolean beyondRoomRefused) {
+    public record Report(
+            long admitted,
+            long refused,
+            long counted,
+            long ledger,
+            long cap,
+            int openPermits,
+            boolean roomAdmitted,
+            boolean beyondRoomRefused) {
         /** Whether every promise held. */
         public boolean passed() {
-            return counted == ledger && counted <= cap && openPermits == 0 && roomAdmitted && beyondRoomRefused
+            return counted == ledger
+                    && counted <= cap
+                    && openPermits == 0
+                    && roomAdmitted
+                    && beyondRoomRefused
                     && refused > 0;
         }
     }
@@ -96,9 +107,19 @@ public final class BudgetConcurrencyKit {
     /** Runs the check; takes a few seconds. */
     public Report run() throws InterruptedException {
         TokenKeeper first = keepers.get(0);
-        IssuedToken token = first.tokens().issue(TokenSpec.builder().tenant(tenant).name("concurrency-kit").build());
-        Limit limit = first.limits().create(LimitSpec.builder(tenant).name("concurrency-kit").token(token.info().id())
-                .tokens(amount).grace(grace).period(LimitPeriod.DAY).build());
+        IssuedToken token = first.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant(tenant)
+                        .name("concurrency-kit")
+                        .build());
+        Limit limit = first.limits()
+                .create(LimitSpec.builder(tenant)
+                        .name("concurrency-kit")
+                        .token(token.info().id())
+                        .tokens(amount)
+                        .grace(grace)
+                        .period(LimitPeriod.DAY)
+                        .build());
         try {
             if (prefill > 0) {
                 ((Permit) first.authorize(token.secret(), CallRequest.of(PROVIDER, MODEL, prefill, 0)))
@@ -147,9 +168,17 @@ public final class BudgetConcurrencyKit {
             }
             var usage = first.limits().usage(tenant, limit.id());
             long counted = usage.used();
-            UsageTotals t = first.usage().totals(UsageQuery.builder(tenant, usage.window().start(),
-                    requireNonNull(usage.window().end())).token(token.info().id()).build());
-            long ledger = t.inputTokens() + t.cachedInputTokens() + t.cacheWriteTokens() + t.outputTokens()
+            UsageTotals t = first.usage()
+                    .totals(UsageQuery.builder(
+                                    tenant,
+                                    usage.window().start(),
+                                    requireNonNull(usage.window().end()))
+                            .token(token.info().id())
+                            .build());
+            long ledger = t.inputTokens()
+                    + t.cachedInputTokens()
+                    + t.cacheWriteTokens()
+                    + t.outputTokens()
                     + t.reasoningTokens();
             long room = Math.max(0, amount + grace - counted);
             Admission beyond = first.authorize(token.secret(), CallRequest.of(PROVIDER, MODEL, room + 1, 0));
@@ -160,8 +189,15 @@ public final class BudgetConcurrencyKit {
             if (exact instanceof Permit p) {
                 p.release();
             }
-            return new Report(admitted.get(), refused.get(), counted, ledger, amount + grace, open,
-                    exact.allowed(), !beyond.allowed());
+            return new Report(
+                    admitted.get(),
+                    refused.get(),
+                    counted,
+                    ledger,
+                    amount + grace,
+                    open,
+                    exact.allowed(),
+                    !beyond.allowed());
         } finally {
             first.limits().delete(tenant, limit.id(), Actor.SYSTEM);
             first.tokens().revoke(tenant, token.info().id());

@@ -16,7 +16,10 @@ class BudgetConcurrencyKitIT {
 
     private static TokenKeeper.Builder shared(HikariDataSource db) {
         // no background work: nobody answers a lease recall, so a call that finds no room refuses at once
-        return TokenKeeper.builder().dataSource(db).sharedBudgets(true).backgroundMaintenance(false)
+        return TokenKeeper.builder()
+                .dataSource(db)
+                .sharedBudgets(true)
+                .backgroundMaintenance(false)
                 .budgetRecallWait(Duration.ZERO);
     }
 
@@ -30,8 +33,12 @@ class BudgetConcurrencyKitIT {
                 TokenKeeper d = shared(db).budgetLeasing(false).build()) {
             a.tenants().create("acme", "Acme", Actor.SYSTEM);
             for (List<TokenKeeper> pair : List.of(List.of(a, b), List.of(c, d))) {
-                BudgetConcurrencyKit.Report r = BudgetConcurrencyKit.builder(pair, "acme").threadsPerKeeper(3)
-                        .callsPerThread(120).budget(30_000, 500, 20_000).build().run();
+                BudgetConcurrencyKit.Report r = BudgetConcurrencyKit.builder(pair, "acme")
+                        .threadsPerKeeper(3)
+                        .callsPerThread(120)
+                        .budget(30_000, 500, 20_000)
+                        .build()
+                        .run();
                 assertThat(r.passed()).as(r.toString()).isTrue();
             }
         }

@@ -18,15 +18,20 @@ class BudgetConcurrencyKitTest {
     @Test
     @DisplayName("passes on one instance, deletes its limit and revokes its token")
     void passesOnOneInstance() throws Exception {
-        try (TokenKeeper keeper = TokenKeeper.builder().sqliteFile(dir.resolve("kit.db")).backgroundMaintenance(false)
+        try (TokenKeeper keeper = TokenKeeper.builder()
+                .sqliteFile(dir.resolve("kit.db"))
+                .backgroundMaintenance(false)
                 .build()) {
             keeper.tenants().create("acme", "Acme", Actor.SYSTEM);
             // tag::kit[]
-            BudgetConcurrencyKit.Report r = BudgetConcurrencyKit.builder(List.of(keeper), "acme").build().run();
+            BudgetConcurrencyKit.Report r = BudgetConcurrencyKit.builder(List.of(keeper), "acme")
+                    .build()
+                    .run();
             if (!r.passed()) throw new AssertionError(r);
             // end::kit[]
             assertThat(r.refused()).isPositive();
-            assertThat(keeper.limits().list("acme", null, null, 10, null).items()).isEmpty();
+            assertThat(keeper.limits().list("acme", null, null, 10, null).items())
+                    .isEmpty();
         }
     }
 
@@ -34,18 +39,25 @@ class BudgetConcurrencyKitTest {
     @DisplayName("a report fails when any promise is broken")
     void reportFailsOnAnyBrokenPromise() {
         // admitted, refused, counted, ledger, cap, open permits, room admitted, beyond room refused
-        assertThat(new BudgetConcurrencyKit.Report(10, 5, 100, 100, 100, 0, true, true).passed()).isTrue();
+        assertThat(new BudgetConcurrencyKit.Report(10, 5, 100, 100, 100, 0, true, true).passed())
+                .isTrue();
         assertThat(new BudgetConcurrencyKit.Report(10, 5, 101, 101, 100, 0, true, true).passed())
-                .as("over the cap").isFalse();
+                .as("over the cap")
+                .isFalse();
         assertThat(new BudgetConcurrencyKit.Report(10, 5, 100, 99, 100, 0, true, true).passed())
-                .as("counter and ledger disagree").isFalse();
+                .as("counter and ledger disagree")
+                .isFalse();
         assertThat(new BudgetConcurrencyKit.Report(10, 5, 100, 100, 100, 1, true, true).passed())
-                .as("a permit left open").isFalse();
+                .as("a permit left open")
+                .isFalse();
         assertThat(new BudgetConcurrencyKit.Report(10, 5, 100, 100, 100, 0, false, true).passed())
-                .as("the room left refused").isFalse();
+                .as("the room left refused")
+                .isFalse();
         assertThat(new BudgetConcurrencyKit.Report(10, 5, 100, 100, 100, 0, true, false).passed())
-                .as("beyond the room admitted").isFalse();
+                .as("beyond the room admitted")
+                .isFalse();
         assertThat(new BudgetConcurrencyKit.Report(10, 0, 100, 100, 100, 0, true, true).passed())
-                .as("nothing refused: the budget was never under pressure").isFalse();
+                .as("nothing refused: the budget was never under pressure")
+                .isFalse();
     }
 }

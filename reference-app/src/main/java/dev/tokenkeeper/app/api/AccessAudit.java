@@ -72,8 +72,13 @@ public class AccessAudit {
         }
     }
 
-    private void record(HttpServletRequest request, Principal principal, String targetType, String targetId,
-            String status, String reason) {
+    private void record(
+            HttpServletRequest request,
+            Principal principal,
+            String targetType,
+            String targetId,
+            String status,
+            String reason) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("reason", reason);
         meta.put("status", status);
@@ -82,8 +87,15 @@ public class AccessAudit {
         String agent = request.getHeader("User-Agent");
         meta.put("user_agent", agent == null ? "" : printable(agent, MAX_USER_AGENT));
         try {
-            keeper.audit().recordAggregated(new AuditEntry(principal.tenantId(), AdminGuard.actor(request),
-                    AuditAction.ACCESS_DENIED, targetType, targetId, AuditOutcome.FAILURE, meta));
+            keeper.audit()
+                    .recordAggregated(new AuditEntry(
+                            principal.tenantId(),
+                            AdminGuard.actor(request),
+                            AuditAction.ACCESS_DENIED,
+                            targetType,
+                            targetId,
+                            AuditOutcome.FAILURE,
+                            meta));
         } catch (RuntimeException e) {
             // auditing must never turn a 403 into a 500
             LOG.warn("could not record a refused request: {}", e.getMessage());
@@ -98,8 +110,12 @@ public class AccessAudit {
 
     private static @Nullable String pathId(HttpServletRequest request) {
         Object vars = request.getAttribute(HandlerMapping.URI_TEMPLATE_VARIABLES_ATTRIBUTE);
-        if (vars instanceof Map<?, ?> m && m.get("id") instanceof String id && !id.isEmpty() && id.length() <= 128
-                && id.chars().noneMatch(Character::isISOControl) && id.strip().equals(id)) {
+        if (vars instanceof Map<?, ?> m
+                && m.get("id") instanceof String id
+                && !id.isEmpty()
+                && id.length() <= 128
+                && id.chars().noneMatch(Character::isISOControl)
+                && id.strip().equals(id)) {
             return id;
         }
         return null;

@@ -30,8 +30,10 @@ public class AdminGuard implements HandlerInterceptor {
     public AdminGuard(TokenKeeper keeper, AppProperties props) {
         this.keeper = keeper;
         this.rate = props.apiRateLimit();
-        this.buckets = com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(100_000)
-                .expireAfterAccess(rate.period().multipliedBy(2)).build();
+        this.buckets = com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
+                .maximumSize(100_000)
+                .expireAfterAccess(rate.period().multipliedBy(2))
+                .build();
     }
 
     @Override
@@ -52,16 +54,25 @@ public class AdminGuard implements HandlerInterceptor {
             throw unauthorized("token_" + reason, "the bearer token was refused: " + reason, "invalid_token");
         }
         Principal principal = ((VerificationResult.Verified) result).principal();
-        var probe = buckets.get(principal.tokenId(), id -> io.github.bucket4j.Bucket.builder()
-                .addLimit(l -> l.capacity(rate.requests()).refillIntervally(rate.requests(), rate.period()))
-                .build()).tryConsumeAndReturnRemaining(1);
+        var probe = buckets.get(
+                        principal.tokenId(),
+                        id -> io.github.bucket4j.Bucket.builder()
+                                .addLimit(l ->
+                                        l.capacity(rate.requests()).refillIntervally(rate.requests(), rate.period()))
+                                .build())
+                .tryConsumeAndReturnRemaining(1);
         if (!probe.isConsumed()) {
             HttpHeaders h = new HttpHeaders();
             long seconds = Math.max(1, (probe.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
             h.set(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
-            throw new ApiException(HttpStatus.TOO_MANY_REQUESTS, "rate_limited", "this caller may make "
-                    + rate.requests() + " requests per " + rate.period().toSeconds() + " s; retry after " + seconds
-                    + " s", h);
+            throw new ApiException(
+                    HttpStatus.TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "this caller may make "
+                            + rate.requests() + " requests per " + rate.period().toSeconds() + " s; retry after "
+                            + seconds
+                            + " s",
+                    h);
         }
         request.setAttribute(PRINCIPAL, principal);
         if (principal.role() != Role.ADMIN) {
@@ -77,11 +88,15 @@ public class AdminGuard implements HandlerInterceptor {
         return new ApiException(HttpStatus.BAD_REQUEST, code, detail, h);
     }
 
-    private static ApiException unauthorized(String code, String detail, @org.jspecify.annotations.Nullable String error) {
+    private static ApiException unauthorized(
+            String code, String detail, @org.jspecify.annotations.Nullable String error) {
         HttpHeaders h = new HttpHeaders();
         // RFC 6750, section 3: a refused token says error="invalid_token"; a missing one names only the realm.
-        h.set(HttpHeaders.WWW_AUTHENTICATE,
-                error == null ? "Bearer realm=\"tokenkeeper\"" : "Bearer realm=\"tokenkeeper\", error=\"" + error + "\"");
+        h.set(
+                HttpHeaders.WWW_AUTHENTICATE,
+                error == null
+                        ? "Bearer realm=\"tokenkeeper\""
+                        : "Bearer realm=\"tokenkeeper\", error=\"" + error + "\"");
         return new ApiException(HttpStatus.UNAUTHORIZED, code, detail, h);
     }
 

@@ -25,11 +25,27 @@ public class AuditController {
         this.props = props;
     }
 
-    record AuditEventView(String id, Instant at, String actor, @Nullable String source, String action,
-            String targetType, @Nullable String targetId, String outcome, Map<String, String> metadata) {
+    record AuditEventView(
+            String id,
+            Instant at,
+            String actor,
+            @Nullable String source,
+            String action,
+            String targetType,
+            @Nullable String targetId,
+            String outcome,
+            Map<String, String> metadata) {
         static AuditEventView of(AuditEvent e) {
-            return new AuditEventView(e.id(), e.at(), e.actor(), e.source(), e.action().id(), e.targetType(),
-                    e.targetId(), e.outcome().name().toLowerCase(java.util.Locale.ROOT), e.metadata());
+            return new AuditEventView(
+                    e.id(),
+                    e.at(),
+                    e.actor(),
+                    e.source(),
+                    e.action().id(),
+                    e.targetType(),
+                    e.targetId(),
+                    e.outcome().name().toLowerCase(java.util.Locale.ROOT),
+                    e.metadata());
         }
     }
 
@@ -48,8 +64,8 @@ public class AuditController {
         if ("system".equals(scope)) {
             // deployment-wide changes (prices), recorded under the _system tenant: the operator's admins only
             if (!tenant.equals(props.defaultTenant())) {
-                throw ApiException.forbidden("operator_only",
-                        "the system audit log is for admins of the operator's tenant");
+                throw ApiException.forbidden(
+                        "operator_only", "the system audit log is for admins of the operator's tenant");
             }
             tenant = "_system";
         } else if (scope != null && !scope.equals("tenant")) {
@@ -62,12 +78,12 @@ public class AuditController {
                 .cursor(cursor);
         if (actions != null) {
             for (String a : actions) {
-                q.action(AuditAction.fromId(a).orElseThrow(() -> TokenController.badRequest("action",
-                        "must be an action name such as 'token.revoked' or 'access.denied'")));
+                q.action(AuditAction.fromId(a)
+                        .orElseThrow(() -> TokenController.badRequest(
+                                "action", "must be an action name such as 'token.revoked' or 'access.denied'")));
             }
         }
         var page = keeper.audit().query(q.build());
         return new AuditPage(page.items().stream().map(AuditEventView::of).toList(), page.nextCursor());
     }
-
 }

@@ -1,13 +1,13 @@
 package dev.tokenkeeper.app.api;
 
+import dev.tokenkeeper.app.config.AppProperties;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import dev.tokenkeeper.app.config.AppProperties;
-import jakarta.servlet.ServletInputStream;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
@@ -44,15 +44,24 @@ public class EdgeFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         securityHeaders(response);
-        if ("OPTIONS".equals(request.getMethod()) && request.getHeader("Origin") != null
+        if ("OPTIONS".equals(request.getMethod())
+                && request.getHeader("Origin") != null
                 && request.getHeader("Access-Control-Request-Method") != null) {
-            problem(response, 403, "Forbidden", "cors_not_allowed",
+            problem(
+                    response,
+                    403,
+                    "Forbidden",
+                    "cors_not_allowed",
                     "cross-origin requests are not allowed: the API serves its own origin only");
             return;
         }
         if (request.getContentLengthLong() > maxBody) {
             response.setHeader("Connection", "close"); // the body is not read
-            problem(response, 413, "Content Too Large", "payload_too_large",
+            problem(
+                    response,
+                    413,
+                    "Content Too Large",
+                    "payload_too_large",
                     "the request body may be at most " + maxBody + " bytes");
             return;
         }
@@ -72,9 +81,11 @@ public class EdgeFilter extends OncePerRequestFilter {
             throws IOException {
         response.setStatus(status);
         response.setContentType("application/problem+json");
-        response.getOutputStream().write(("{\"type\":\"urn:tokenkeeper:problem:" + code.replace('_', '-')
-                + "\",\"title\":\"" + title + "\",\"status\":" + status + ",\"detail\":\"" + detail
-                + "\",\"code\":\"" + code + "\"}").getBytes(StandardCharsets.UTF_8));
+        response.getOutputStream()
+                .write(("{\"type\":\"urn:tokenkeeper:problem:" + code.replace('_', '-')
+                                + "\",\"title\":\"" + title + "\",\"status\":" + status + ",\"detail\":\"" + detail
+                                + "\",\"code\":\"" + code + "\"}")
+                        .getBytes(StandardCharsets.UTF_8));
     }
 
     /** Thrown when a body is not valid UTF-8; answered with 400 by the problem handler. */
@@ -114,7 +125,8 @@ public class EdgeFilter extends OncePerRequestFilter {
                 }
                 byte[] bytes = out.toByteArray();
                 try {
-                    StandardCharsets.UTF_8.newDecoder()
+                    StandardCharsets.UTF_8
+                            .newDecoder()
                             .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
                             .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
                             .decode(java.nio.ByteBuffer.wrap(bytes));

@@ -41,24 +41,59 @@ public class LimitController {
         this.keeper = keeper;
     }
 
-    record LimitView(String id, String name, String scope, @Nullable String scopeId, @Nullable String provider,
-            @Nullable String model, String metric, String period, String zone, String amount, String grace,
-            List<Integer> alertThresholds, Instant createdAt, Instant updatedAt) {
+    record LimitView(
+            String id,
+            String name,
+            String scope,
+            @Nullable String scopeId,
+            @Nullable String provider,
+            @Nullable String model,
+            String metric,
+            String period,
+            String zone,
+            String amount,
+            String grace,
+            List<Integer> alertThresholds,
+            Instant createdAt,
+            Instant updatedAt) {
         static LimitView of(Limit l) {
-            return new LimitView(l.id(), l.name(), lower(l.scope()), l.scopeId(), l.provider(), l.model(),
-                    lower(l.metric()), lower(l.period()), l.zone().getId(), l.metric().text(l.amount()),
-                    l.metric().text(l.grace()), l.alertThresholds(), l.createdAt(), l.updatedAt());
+            return new LimitView(
+                    l.id(),
+                    l.name(),
+                    lower(l.scope()),
+                    l.scopeId(),
+                    l.provider(),
+                    l.model(),
+                    lower(l.metric()),
+                    lower(l.period()),
+                    l.zone().getId(),
+                    l.metric().text(l.amount()),
+                    l.metric().text(l.grace()),
+                    l.alertThresholds(),
+                    l.createdAt(),
+                    l.updatedAt());
         }
     }
 
     record LimitPage(List<LimitView> items, @Nullable String nextCursor) {}
 
-    record CreateLimitRequest(@Nullable String name, @Nullable String scope, @Nullable String scopeId,
-            @Nullable String provider, @Nullable String model, @Nullable String metric, @Nullable String period,
-            @Nullable String zone, @Nullable String amount, @Nullable String grace,
+    record CreateLimitRequest(
+            @Nullable String name,
+            @Nullable String scope,
+            @Nullable String scopeId,
+            @Nullable String provider,
+            @Nullable String model,
+            @Nullable String metric,
+            @Nullable String period,
+            @Nullable String zone,
+            @Nullable String amount,
+            @Nullable String grace,
             @Nullable List<Integer> alertThresholds) {}
 
-    record UpdateLimitRequest(@Nullable String name, @Nullable String amount, @Nullable String grace,
+    record UpdateLimitRequest(
+            @Nullable String name,
+            @Nullable String amount,
+            @Nullable String grace,
             @Nullable List<Integer> alertThresholds) {}
 
     @PostMapping
@@ -79,16 +114,24 @@ public class LimitController {
             b.alertThresholds(body.alertThresholds());
         }
         Limit created = keeper.limits().create(b.build());
-        return ResponseEntity.created(URI.create("/api/v1/limits/" + created.id())).body(LimitView.of(created));
+        return ResponseEntity.created(URI.create("/api/v1/limits/" + created.id()))
+                .body(LimitView.of(created));
     }
 
     @GetMapping
-    LimitPage list(@RequestParam(name = "scope", required = false) @Nullable String scope,
+    LimitPage list(
+            @RequestParam(name = "scope", required = false) @Nullable String scope,
             @RequestParam(name = "scope_id", required = false) @Nullable String scopeId,
             @RequestParam(name = "limit", defaultValue = "100") int limit,
-            @RequestParam(name = "cursor", required = false) @Nullable String cursor, HttpServletRequest request) {
-        var page = keeper.limits().list(AdminGuard.principal(request).tenantId(),
-                scope == null ? null : parse(LimitScope.class, "scope", scope, null), scopeId, limit, cursor);
+            @RequestParam(name = "cursor", required = false) @Nullable String cursor,
+            HttpServletRequest request) {
+        var page = keeper.limits()
+                .list(
+                        AdminGuard.principal(request).tenantId(),
+                        scope == null ? null : parse(LimitScope.class, "scope", scope, null),
+                        scopeId,
+                        limit,
+                        cursor);
         return new LimitPage(page.items().stream().map(LimitView::of).toList(), page.nextCursor());
     }
 
@@ -98,8 +141,14 @@ public class LimitController {
         return LimitView.of(keeper.limits().find(tenant, id).orElseThrow(() -> notFound(tenant, id)));
     }
 
-    record LimitUsageView(String limitId, Instant windowStart, @Nullable Instant windowEnd, String amount,
-            String used, String reserved, String remaining) {}
+    record LimitUsageView(
+            String limitId,
+            Instant windowStart,
+            @Nullable Instant windowEnd,
+            String amount,
+            String used,
+            String reserved,
+            String remaining) {}
 
     /** The current window of a limit: committed usage, and what calls in flight on this instance reserve. */
     @GetMapping("/{id}/usage")
@@ -107,17 +156,25 @@ public class LimitController {
         String tenant = AdminGuard.principal(request).tenantId();
         var u = keeper.limits().usage(tenant, id);
         LimitMetric m = u.limit().metric();
-        return new LimitUsageView(id, u.window().start(), u.window().end(), m.text(u.limit().amount()),
-                m.text(u.used()), m.text(u.reserved()), m.text(u.remaining()));
+        return new LimitUsageView(
+                id,
+                u.window().start(),
+                u.window().end(),
+                m.text(u.limit().amount()),
+                m.text(u.used()),
+                m.text(u.reserved()),
+                m.text(u.remaining()));
     }
 
     @PatchMapping("/{id}")
     LimitView update(@PathVariable("id") String id, @RequestBody UpdateLimitRequest body, HttpServletRequest request) {
         String tenant = AdminGuard.principal(request).tenantId();
         Limit current = keeper.limits().find(tenant, id).orElseThrow(() -> notFound(tenant, id));
-        LimitChange change = new LimitChange(body.name(),
+        LimitChange change = new LimitChange(
+                body.name(),
                 body.amount() == null ? null : current.metric().parse("amount", body.amount()),
-                body.grace() == null ? null : current.metric().parse("grace", body.grace()), body.alertThresholds());
+                body.grace() == null ? null : current.metric().parse("grace", body.grace()),
+                body.alertThresholds());
         return LimitView.of(keeper.limits().update(tenant, id, change, AdminGuard.actor(request)));
     }
 
@@ -131,16 +188,16 @@ public class LimitController {
     }
 
     private static NotFoundException notFound(String tenant, String id) {
-        return new NotFoundException(ErrorCode.LIMIT_NOT_FOUND, "limit '" + id + "' does not exist in tenant '"
-                + tenant + "'");
+        return new NotFoundException(
+                ErrorCode.LIMIT_NOT_FOUND, "limit '" + id + "' does not exist in tenant '" + tenant + "'");
     }
 
     private static String lower(Enum<?> e) {
         return e.name().toLowerCase(Locale.ROOT);
     }
 
-    private static <E extends Enum<E>> E parse(Class<E> type, String field, @Nullable String value,
-            @Nullable E fallback) {
+    private static <E extends Enum<E>> E parse(
+            Class<E> type, String field, @Nullable String value, @Nullable E fallback) {
         if (value == null) {
             if (fallback == null) {
                 throw TokenController.badRequest(field, "is required");
@@ -150,8 +207,12 @@ public class LimitController {
         try {
             return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw TokenController.badRequest(field, "'" + value + "' is not one of "
-                    + java.util.Arrays.stream(type.getEnumConstants()).map(LimitController::lower).toList());
+            throw TokenController.badRequest(
+                    field,
+                    "'" + value + "' is not one of "
+                            + java.util.Arrays.stream(type.getEnumConstants())
+                                    .map(LimitController::lower)
+                                    .toList());
         }
     }
 

@@ -47,38 +47,69 @@ public class PriceController {
         }
 
         Rates toRates(String prefix) {
-            return new Rates(money(prefix + "input", input), money(prefix + "cached_input", cachedInput),
-                    money(prefix + "cache_write", cacheWrite), money(prefix + "output", output));
+            return new Rates(
+                    money(prefix + "input", input),
+                    money(prefix + "cached_input", cachedInput),
+                    money(prefix + "cache_write", cacheWrite),
+                    money(prefix + "output", output));
         }
     }
 
     record LongContextView(long aboveInputTokens, String input, String cachedInput, String cacheWrite, String output) {}
 
-    record PriceView(String provider, String model, Instant effectiveFrom, String input, String cachedInput,
-            String cacheWrite, String output, @Nullable LongContextView longContext, String source,
-            LocalDate checkedOn, boolean runtime) {
+    record PriceView(
+            String provider,
+            String model,
+            Instant effectiveFrom,
+            String input,
+            String cachedInput,
+            String cacheWrite,
+            String output,
+            @Nullable LongContextView longContext,
+            String source,
+            LocalDate checkedOn,
+            boolean runtime) {
         static PriceView of(ModelPrice p, boolean runtime) {
             RatesView r = RatesView.of(p.rates());
             LongContextView lc = null;
             if (p.longContext() != null) {
                 RatesView l = RatesView.of(p.longContext().rates());
-                lc = new LongContextView(p.longContext().aboveInputTokens(), l.input(), l.cachedInput(), l.cacheWrite(),
-                        l.output());
+                lc = new LongContextView(
+                        p.longContext().aboveInputTokens(), l.input(), l.cachedInput(), l.cacheWrite(), l.output());
             }
-            return new PriceView(p.provider(), p.model(), p.effectiveFrom(), r.input(), r.cachedInput(), r.cacheWrite(),
-                    r.output(), lc, p.source(), p.checkedOn(), runtime);
+            return new PriceView(
+                    p.provider(),
+                    p.model(),
+                    p.effectiveFrom(),
+                    r.input(),
+                    r.cachedInput(),
+                    r.cacheWrite(),
+                    r.output(),
+                    lc,
+                    p.source(),
+                    p.checkedOn(),
+                    runtime);
         }
     }
 
     record PriceList(List<PriceView> items) {}
 
     /** The body of {@code PUT /api/v1/prices}. */
-    record PriceRequest(@Nullable String provider, @Nullable String model, @Nullable String effectiveFrom,
-            @Nullable String input, @Nullable String cachedInput, @Nullable String cacheWrite, @Nullable String output,
-            @Nullable LongContextView longContext, @Nullable String source, @Nullable String checkedOn) {}
+    record PriceRequest(
+            @Nullable String provider,
+            @Nullable String model,
+            @Nullable String effectiveFrom,
+            @Nullable String input,
+            @Nullable String cachedInput,
+            @Nullable String cacheWrite,
+            @Nullable String output,
+            @Nullable LongContextView longContext,
+            @Nullable String source,
+            @Nullable String checkedOn) {}
 
     @GetMapping("/api/v1/prices")
-    PriceList list(@RequestParam(name = "provider", required = false) @Nullable String provider,
+    PriceList list(
+            @RequestParam(name = "provider", required = false) @Nullable String provider,
             @RequestParam(name = "model", required = false) @Nullable String model) {
         Set<String> runtime = new HashSet<>();
         for (ModelPrice p : keeper.pricing().runtimePrices()) {
@@ -87,7 +118,8 @@ public class PriceController {
         return new PriceList(keeper.pricing().catalog().prices().stream()
                 .filter(p -> provider == null || p.provider().equalsIgnoreCase(provider))
                 .filter(p -> model == null || p.model().equalsIgnoreCase(model))
-                .sorted(Comparator.comparing(ModelPrice::provider).thenComparing(ModelPrice::model)
+                .sorted(Comparator.comparing(ModelPrice::provider)
+                        .thenComparing(ModelPrice::model)
                         .thenComparing(ModelPrice::effectiveFrom))
                 .map(p -> PriceView.of(p, runtime.contains(key(p))))
                 .toList());
@@ -97,32 +129,53 @@ public class PriceController {
     PriceView put(@RequestBody PriceRequest body, HttpServletRequest request) {
         requireOperator(request);
         Instant from = Params.instant("effective_from", body.effectiveFrom(), Instant.EPOCH);
-        Rates rates = new RatesView(required("input", body.input()), required("cached_input", body.cachedInput()),
-                required("cache_write", body.cacheWrite()), required("output", body.output())).toRates("");
+        Rates rates = new RatesView(
+                        required("input", body.input()),
+                        required("cached_input", body.cachedInput()),
+                        required("cache_write", body.cacheWrite()),
+                        required("output", body.output()))
+                .toRates("");
         ModelPrice.LongContext lc = null;
         if (body.longContext() != null) {
             LongContextView l = body.longContext();
-            lc = new ModelPrice.LongContext(l.aboveInputTokens(), new RatesView(required("long_context.input", l.input()),
-                    required("long_context.cached_input", l.cachedInput()),
-                    required("long_context.cache_write", l.cacheWrite()),
-                    required("long_context.output", l.output())).toRates("long_context."));
+            lc = new ModelPrice.LongContext(
+                    l.aboveInputTokens(),
+                    new RatesView(
+                                    required("long_context.input", l.input()),
+                                    required("long_context.cached_input", l.cachedInput()),
+                                    required("long_context.cache_write", l.cacheWrite()),
+                                    required("long_context.output", l.output()))
+                            .toRates("long_context."));
         }
-        LocalDate checked = body.checkedOn() == null ? LocalDate.now(java.time.ZoneOffset.UTC)
+        LocalDate checked = body.checkedOn() == null
+                ? LocalDate.now(java.time.ZoneOffset.UTC)
                 : date("checked_on", body.checkedOn());
-        ModelPrice stored = keeper.pricing().putPrice(new ModelPrice(required("provider", body.provider()),
-                required("model", body.model()), from, rates, lc, required("source", body.source()), checked),
-                AdminGuard.actor(request));
+        ModelPrice stored = keeper.pricing()
+                .putPrice(
+                        new ModelPrice(
+                                required("provider", body.provider()),
+                                required("model", body.model()),
+                                from,
+                                rates,
+                                lc,
+                                required("source", body.source()),
+                                checked),
+                        AdminGuard.actor(request));
         return PriceView.of(stored, true);
     }
 
     @DeleteMapping("/api/v1/prices/{provider}/{model}")
-    ResponseEntity<Void> remove(@PathVariable("provider") String provider, @PathVariable("model") String model,
+    ResponseEntity<Void> remove(
+            @PathVariable("provider") String provider,
+            @PathVariable("model") String model,
             @RequestParam(name = "effective_from", required = false) @Nullable String effectiveFrom,
             HttpServletRequest request) {
         requireOperator(request);
         Instant from = Params.instant("effective_from", effectiveFrom, Instant.EPOCH);
         if (!keeper.pricing().removePrice(provider, model, from, AdminGuard.actor(request))) {
-            throw new ApiException(HttpStatus.NOT_FOUND, "price_not_found",
+            throw new ApiException(
+                    HttpStatus.NOT_FOUND,
+                    "price_not_found",
                     "no runtime price of " + provider + "/" + model + " takes effect at " + from);
         }
         return ResponseEntity.noContent().build();
@@ -130,13 +183,15 @@ public class PriceController {
 
     private void requireOperator(HttpServletRequest request) {
         if (!AdminGuard.principal(request).tenantId().equals(props.defaultTenant())) {
-            throw ApiException.forbidden("operator_only",
+            throw ApiException.forbidden(
+                    "operator_only",
                     "prices apply to every tenant: only admins of the operator's tenant may change them");
         }
     }
 
     private static String key(ModelPrice p) {
-        return p.provider().toLowerCase(Locale.ROOT) + "/" + p.model().toLowerCase(Locale.ROOT) + "@" + p.effectiveFrom();
+        return p.provider().toLowerCase(Locale.ROOT) + "/" + p.model().toLowerCase(Locale.ROOT) + "@"
+                + p.effectiveFrom();
     }
 
     private static String plain(Money m) {
@@ -157,7 +212,6 @@ public class PriceController {
         }
         return value;
     }
-
 
     private static LocalDate date(String field, String value) {
         try {

@@ -39,7 +39,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         if (e.status() == HttpStatus.FORBIDDEN) {
             accessAudit.forbidden(request, e.reason());
         }
-        return problem(e.status(), e.code(), java.util.Objects.requireNonNullElse(e.getMessage(), e.code()), e.headers());
+        return problem(
+                e.status(), e.code(), java.util.Objects.requireNonNullElse(e.getMessage(), e.code()), e.headers());
     }
 
     @ExceptionHandler(TokenKeeperException.class)
@@ -54,20 +55,26 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             status = HttpStatus.CONFLICT;
         } else if (e instanceof StorageException) {
             LOG.warn("storage failure: {}", e.getMessage());
-            return problem(HttpStatus.SERVICE_UNAVAILABLE, e.code().id(), "storage is unavailable; retry later",
+            return problem(
+                    HttpStatus.SERVICE_UNAVAILABLE,
+                    e.code().id(),
+                    "storage is unavailable; retry later",
                     HttpHeaders.EMPTY);
         } else {
             status = HttpStatus.INTERNAL_SERVER_ERROR;
         }
-        return problem(status, e.code().id(), java.util.Objects.requireNonNullElse(e.getMessage(), e.code().id()),
+        return problem(
+                status,
+                e.code().id(),
+                java.util.Objects.requireNonNullElse(e.getMessage(), e.code().id()),
                 HttpHeaders.EMPTY);
     }
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> unexpected(Exception e) {
         LOG.error("unexpected error", e);
-        return problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred",
-                HttpHeaders.EMPTY);
+        return problem(
+                HttpStatus.INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred", HttpHeaders.EMPTY);
     }
 
     /**
@@ -100,7 +107,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
                 if (t instanceof tools.jackson.databind.exc.UnrecognizedPropertyException u) {
                     return "unknown field '" + printable(u.getPropertyName()) + "'";
                 }
-                if (t instanceof tools.jackson.databind.exc.MismatchedInputException m && !m.getPath().isEmpty()) {
+                if (t instanceof tools.jackson.databind.exc.MismatchedInputException m
+                        && !m.getPath().isEmpty()) {
                     return "field '" + printable(fieldPath(m)) + "' has the wrong type or format";
                 }
             }
@@ -142,12 +150,18 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @Override
     protected @Nullable ResponseEntity<Object> handleHttpMessageNotReadable(
-            org.springframework.http.converter.HttpMessageNotReadableException ex, HttpHeaders headers,
-            HttpStatusCode status, WebRequest request) {
+            org.springframework.http.converter.HttpMessageNotReadableException ex,
+            HttpHeaders headers,
+            HttpStatusCode status,
+            WebRequest request) {
         for (Throwable t = ex; t != null; t = t.getCause()) {
             if (t instanceof EdgeFilter.BodyTooLarge) {
-                return handleExceptionInternal(ex, ProblemDetail.forStatus(HttpStatus.CONTENT_TOO_LARGE), headers,
-                        HttpStatus.CONTENT_TOO_LARGE, request);
+                return handleExceptionInternal(
+                        ex,
+                        ProblemDetail.forStatus(HttpStatus.CONTENT_TOO_LARGE),
+                        headers,
+                        HttpStatus.CONTENT_TOO_LARGE,
+                        request);
             }
         }
         return super.handleHttpMessageNotReadable(ex, headers, status, request);

@@ -80,7 +80,8 @@ public class TokenController {
             spec.metadata(body.metadata());
         }
         IssuedTokenView issued = IssuedTokenView.of(keeper.tokens().issue(spec.build()));
-        return ResponseEntity.created(URI.create("/api/v1/tokens/" + issued.tokenInfo().id()))
+        return ResponseEntity.created(
+                        URI.create("/api/v1/tokens/" + issued.tokenInfo().id()))
                 .header("Cache-Control", "no-store")
                 .body(issued);
     }
@@ -94,13 +95,14 @@ public class TokenController {
             @RequestParam(name = "cursor", required = false) @Nullable String cursor,
             HttpServletRequest request) {
         Principal admin = AdminGuard.principal(request);
-        return PageView.tokens(keeper.tokens().list(TokenQuery.builder(admin.tenantId())
-                .user(userId)
-                .project(projectId)
-                .status(status(status))
-                .limit(limit)
-                .cursor(cursor)
-                .build()));
+        return PageView.tokens(keeper.tokens()
+                .list(TokenQuery.builder(admin.tenantId())
+                        .user(userId)
+                        .project(projectId)
+                        .status(status(status))
+                        .limit(limit)
+                        .cursor(cursor)
+                        .build()));
     }
 
     @GetMapping("/{id}")
@@ -110,13 +112,19 @@ public class TokenController {
 
     @PutMapping("/{id}/rotate")
     ResponseEntity<IssuedTokenView> rotate(
-            @PathVariable String id, @RequestBody(required = false) @Nullable RotateRequest body, HttpServletRequest request) {
+            @PathVariable String id,
+            @RequestBody(required = false) @Nullable RotateRequest body,
+            HttpServletRequest request) {
         long grace = body == null || body.gracePeriodSeconds() == null ? 0 : body.gracePeriodSeconds();
         if (grace < 0) {
             throw badRequest("grace_period_seconds", "must not be negative");
         }
-        IssuedTokenView rotated = IssuedTokenView.of(keeper.tokens().rotate(
-                AdminGuard.principal(request).tenantId(), id, Duration.ofSeconds(grace), AdminGuard.actor(request)));
+        IssuedTokenView rotated = IssuedTokenView.of(keeper.tokens()
+                .rotate(
+                        AdminGuard.principal(request).tenantId(),
+                        id,
+                        Duration.ofSeconds(grace),
+                        AdminGuard.actor(request)));
         return ResponseEntity.ok().header("Cache-Control", "no-store").body(rotated);
     }
 
@@ -132,8 +140,8 @@ public class TokenController {
         } catch (DateTimeParseException e) {
             throw badRequest("expires_at", "must be an ISO-8601 instant such as 2027-01-31T00:00:00Z, or null");
         }
-        return TokenView.of(keeper.tokens().updateExpiry(
-                AdminGuard.principal(request).tenantId(), id, expiresAt, AdminGuard.actor(request)));
+        return TokenView.of(keeper.tokens()
+                .updateExpiry(AdminGuard.principal(request).tenantId(), id, expiresAt, AdminGuard.actor(request)));
     }
 
     @DeleteMapping("/{id}")
@@ -141,8 +149,8 @@ public class TokenController {
             @PathVariable String id,
             @RequestParam(name = "reason", required = false) @Nullable String reason,
             HttpServletRequest request) {
-        return TokenView.of(keeper.tokens().revoke(
-                AdminGuard.principal(request).tenantId(), id, reason, AdminGuard.actor(request)));
+        return TokenView.of(keeper.tokens()
+                .revoke(AdminGuard.principal(request).tenantId(), id, reason, AdminGuard.actor(request)));
     }
 
     private static Role role(@Nullable String role) {

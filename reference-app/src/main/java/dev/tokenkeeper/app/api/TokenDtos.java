@@ -47,10 +47,24 @@ final class TokenDtos {
             @Nullable Instant rotatedAt,
             @Nullable Instant lastUsedAt) {
         static TokenView of(TokenInfo t) {
-            return new TokenView(t.id(), t.name(), t.displayPrefix(), t.userId(), t.projectId(),
-                    t.role().name().toLowerCase(Locale.ROOT), t.scopes(), t.allowedProviders(), t.allowedModels(),
-                    t.metadata(), t.status().name().toLowerCase(Locale.ROOT), t.createdAt(), t.createdBy(),
-                    t.expiresAt(), t.revokedAt(), t.rotatedAt(), t.lastUsedAt());
+            return new TokenView(
+                    t.id(),
+                    t.name(),
+                    t.displayPrefix(),
+                    t.userId(),
+                    t.projectId(),
+                    t.role().name().toLowerCase(Locale.ROOT),
+                    t.scopes(),
+                    t.allowedProviders(),
+                    t.allowedModels(),
+                    t.metadata(),
+                    t.status().name().toLowerCase(Locale.ROOT),
+                    t.createdAt(),
+                    t.createdBy(),
+                    t.expiresAt(),
+                    t.revokedAt(),
+                    t.rotatedAt(),
+                    t.lastUsedAt());
         }
     }
 

@@ -34,17 +34,49 @@ public class TraceController {
         this.keeper = keeper;
     }
 
-    record TraceView(String id, String requestId, Instant at, @Nullable String tokenId, @Nullable String userId,
-            @Nullable String projectId, String provider, String model, String status, String usageSource,
-            long inputTokens, long cachedInputTokens, long cacheWriteTokens, long outputTokens, long reasoningTokens,
-            String costUsd, boolean priceMissing, long latencyMs, @Nullable String errorMessage,
+    record TraceView(
+            String id,
+            String requestId,
+            Instant at,
+            @Nullable String tokenId,
+            @Nullable String userId,
+            @Nullable String projectId,
+            String provider,
+            String model,
+            String status,
+            String usageSource,
+            long inputTokens,
+            long cachedInputTokens,
+            long cacheWriteTokens,
+            long outputTokens,
+            long reasoningTokens,
+            String costUsd,
+            boolean priceMissing,
+            long latencyMs,
+            @Nullable String errorMessage,
             Map<String, String> metadata) {
         static TraceView of(Trace t) {
-            return new TraceView(t.id(), t.requestId(), t.at(), t.tokenId(), t.userId(), t.projectId(), t.provider(),
-                    t.model(), t.outcome().name().toLowerCase(Locale.ROOT), t.source().name().toLowerCase(Locale.ROOT),
-                    t.counts().input(), t.counts().cachedInput(), t.counts().cacheWrite(), t.counts().output(),
-                    t.counts().reasoning(), t.cost().total().toString(), t.cost().priceMissing(),
-                    t.latency().toMillis(), t.errorMessage(), t.metadata());
+            return new TraceView(
+                    t.id(),
+                    t.requestId(),
+                    t.at(),
+                    t.tokenId(),
+                    t.userId(),
+                    t.projectId(),
+                    t.provider(),
+                    t.model(),
+                    t.outcome().name().toLowerCase(Locale.ROOT),
+                    t.source().name().toLowerCase(Locale.ROOT),
+                    t.counts().input(),
+                    t.counts().cachedInput(),
+                    t.counts().cacheWrite(),
+                    t.counts().output(),
+                    t.counts().reasoning(),
+                    t.cost().total().toString(),
+                    t.cost().priceMissing(),
+                    t.latency().toMillis(),
+                    t.errorMessage(),
+                    t.metadata());
         }
     }
 
@@ -63,14 +95,19 @@ public class TraceController {
             @RequestParam(name = "limit", defaultValue = "50") int limit,
             @RequestParam(name = "cursor", required = false) @Nullable String cursor,
             HttpServletRequest request) {
-        Page<Trace> page = keeper.traces().list(query(request, from, to, tokenId, userId, projectId, provider, model,
-                status).limit(limit).cursor(cursor).build());
+        Page<Trace> page = keeper.traces()
+                .list(query(request, from, to, tokenId, userId, projectId, provider, model, status)
+                        .limit(limit)
+                        .cursor(cursor)
+                        .build());
         return new TracePage(page.items().stream().map(TraceView::of).toList(), page.nextCursor());
     }
 
     @GetMapping("/{id}")
     TraceView get(@PathVariable String id, HttpServletRequest request) {
-        return keeper.traces().find(AdminGuard.principal(request).tenantId(), id).map(TraceView::of)
+        return keeper.traces()
+                .find(AdminGuard.principal(request).tenantId(), id)
+                .map(TraceView::of)
                 .orElseThrow(() -> new NotFoundException(ErrorCode.TRACE_NOT_FOUND, "trace " + id + " does not exist"));
     }
 
@@ -86,8 +123,11 @@ public class TraceController {
             @RequestParam(name = "model", required = false) @Nullable String model,
             @RequestParam(name = "status", required = false) @Nullable String status,
             HttpServletRequest request,
-            HttpServletResponse response) throws IOException {
-        TraceQuery q = query(request, from, to, tokenId, userId, projectId, provider, model, status).limit(1000).build();
+            HttpServletResponse response)
+            throws IOException {
+        TraceQuery q = query(request, from, to, tokenId, userId, projectId, provider, model, status)
+                .limit(1000)
+                .build();
         response.setContentType("text/csv; charset=UTF-8; header=present");
         response.setHeader("Content-Disposition", "attachment; filename=\"traces.csv\"");
         Writer out = new OutputStreamWriter(response.getOutputStream(), StandardCharsets.UTF_8);
@@ -95,12 +135,24 @@ public class TraceController {
         out.flush();
     }
 
-    private static TraceQuery.Builder query(HttpServletRequest request, @Nullable String from, @Nullable String to,
-            @Nullable String tokenId, @Nullable String userId, @Nullable String projectId, @Nullable String provider,
-            @Nullable String model, @Nullable String status) {
+    private static TraceQuery.Builder query(
+            HttpServletRequest request,
+            @Nullable String from,
+            @Nullable String to,
+            @Nullable String tokenId,
+            @Nullable String userId,
+            @Nullable String projectId,
+            @Nullable String provider,
+            @Nullable String model,
+            @Nullable String status) {
         return TraceQuery.builder(AdminGuard.principal(request).tenantId())
-                .from(Params.instant("from", from)).to(Params.instant("to", to))
-                .token(tokenId).user(userId).project(projectId).provider(provider).model(model)
+                .from(Params.instant("from", from))
+                .to(Params.instant("to", to))
+                .token(tokenId)
+                .user(userId)
+                .project(projectId)
+                .provider(provider)
+                .model(model)
                 .outcome(outcome(status));
     }
 
@@ -114,5 +166,4 @@ public class TraceController {
             throw TokenController.badRequest("status", "must be one of success, error, cancelled, denied");
         }
     }
-
 }

@@ -34,13 +34,29 @@ public class UsageController {
         this.keeper = keeper;
     }
 
-    record TotalsView(long requests, long inputTokens, long cachedInputTokens, long cacheWriteTokens,
-            long outputTokens, long reasoningTokens, long totalTokens, String costUsd, long priceMissingRequests,
+    record TotalsView(
+            long requests,
+            long inputTokens,
+            long cachedInputTokens,
+            long cacheWriteTokens,
+            long outputTokens,
+            long reasoningTokens,
+            long totalTokens,
+            String costUsd,
+            long priceMissingRequests,
             double averageLatencyMs) {
         static TotalsView of(UsageTotals t) {
-            return new TotalsView(t.requests(), t.inputTokens(), t.cachedInputTokens(), t.cacheWriteTokens(),
-                    t.outputTokens(), t.reasoningTokens(), t.totalTokens(), t.cost().toString(),
-                    t.priceMissingRequests(), t.averageLatencyMillis());
+            return new TotalsView(
+                    t.requests(),
+                    t.inputTokens(),
+                    t.cachedInputTokens(),
+                    t.cacheWriteTokens(),
+                    t.outputTokens(),
+                    t.reasoningTokens(),
+                    t.totalTokens(),
+                    t.cost().toString(),
+                    t.priceMissingRequests(),
+                    t.averageLatencyMillis());
         }
     }
 
@@ -66,16 +82,29 @@ public class UsageController {
             @RequestParam(name = "provider", required = false) @Nullable String provider,
             @RequestParam(name = "model", required = false) @Nullable String model,
             HttpServletRequest request) {
-        UsageQuery q = query(request, from, to).token(tokenId).user(userId).project(projectId).provider(provider)
-                .model(model).build();
+        UsageQuery q = query(request, from, to)
+                .token(tokenId)
+                .user(userId)
+                .project(projectId)
+                .provider(provider)
+                .model(model)
+                .build();
         UsageSeries s = keeper.usage().series(q, granularity(granularity), zone(zone));
         UsageTotals total = UsageTotals.ZERO;
         for (UsageSeries.Point p : s.points()) {
             total = total.plus(p.totals());
         }
-        return new UsageView(s.from(), s.to(), TotalsView.of(total), new SeriesView(
-                s.granularity().name().toLowerCase(Locale.ROOT), s.zone().getId(), s.approximate(),
-                s.points().stream().map(p -> new PointView(p.start(), TotalsView.of(p.totals()))).toList()));
+        return new UsageView(
+                s.from(),
+                s.to(),
+                TotalsView.of(total),
+                new SeriesView(
+                        s.granularity().name().toLowerCase(Locale.ROOT),
+                        s.zone().getId(),
+                        s.approximate(),
+                        s.points().stream()
+                                .map(p -> new PointView(p.start(), TotalsView.of(p.totals())))
+                                .toList()));
     }
 
     @GetMapping("/{tokenId}")
@@ -93,10 +122,12 @@ public class UsageController {
 
     /** {@code /by-project}, {@code /by-provider}, {@code /by-model}, {@code /by-user}, {@code /by-token}. */
     @GetMapping("/by-{dimension}")
-    BreakdownView breakdown(@PathVariable String dimension,
+    BreakdownView breakdown(
+            @PathVariable String dimension,
             @RequestParam(name = "from", required = false) @Nullable String from,
             @RequestParam(name = "to", required = false) @Nullable String to,
-            @RequestParam(name = "limit", defaultValue = "20") int limit, HttpServletRequest request) {
+            @RequestParam(name = "limit", defaultValue = "20") int limit,
+            HttpServletRequest request) {
         UsageDimension d;
         try {
             d = UsageDimension.valueOf(dimension.toUpperCase(Locale.ROOT));
@@ -106,11 +137,16 @@ public class UsageController {
         return breakdown(d, from, to, limit, request);
     }
 
-    private BreakdownView breakdown(UsageDimension d, @Nullable String from, @Nullable String to, int limit,
-            HttpServletRequest request) {
+    private BreakdownView breakdown(
+            UsageDimension d, @Nullable String from, @Nullable String to, int limit, HttpServletRequest request) {
         UsageBreakdown b = keeper.usage().breakdown(query(request, from, to).build(), d, limit);
-        return new BreakdownView(d.name().toLowerCase(Locale.ROOT), b.from(), b.to(),
-                b.rows().stream().map(r -> new RowView(r.key(), TotalsView.of(r.totals()))).toList());
+        return new BreakdownView(
+                d.name().toLowerCase(Locale.ROOT),
+                b.from(),
+                b.to(),
+                b.rows().stream()
+                        .map(r -> new RowView(r.key(), TotalsView.of(r.totals())))
+                        .toList());
     }
 
     private UsageQuery.Builder query(HttpServletRequest request, @Nullable String from, @Nullable String to) {
@@ -118,7 +154,6 @@ public class UsageController {
         Instant start = Params.instant("from", from, end.minus(Duration.ofDays(30)));
         return UsageQuery.builder(AdminGuard.principal(request).tenantId(), start, end);
     }
-
 
     private static Granularity granularity(String value) {
         try {

@@ -30,7 +30,9 @@ public record AppProperties(
      * @param requests requests per period and caller; then 429 with {@code Retry-After}
      * @param period the period, refilled whole at its end
      */
-    public record ApiRateLimit(@DefaultValue("600") int requests, @DefaultValue("1m") java.time.Duration period) {
+    public record ApiRateLimit(
+            @DefaultValue("600") int requests,
+            @DefaultValue("1m") java.time.Duration period) {
         public ApiRateLimit {
             if (requests < 1) {
                 throw new IllegalArgumentException("tokenkeeper.api-rate-limit.requests must be >= 1, was " + requests);

@@ -43,12 +43,13 @@ public class BootstrapAdmin implements ApplicationRunner {
         if (!props.bootstrapAdmin() || hasActiveAdmin()) {
             return Optional.empty();
         }
-        IssuedToken admin = keeper.tokens().issue(TokenSpec.builder()
-                .tenant(props.defaultTenant())
-                .name(NAME)
-                .role(Role.ADMIN)
-                .actor(Actor.of("bootstrap"))
-                .build());
+        IssuedToken admin = keeper.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant(props.defaultTenant())
+                        .name(NAME)
+                        .role(Role.ADMIN)
+                        .actor(Actor.of("bootstrap"))
+                        .build());
         out.println();
         out.println("==========================================================================");
         out.println(" TokenKeeper bootstrap admin token (shown once, only its hash is stored):");
@@ -64,8 +65,12 @@ public class BootstrapAdmin implements ApplicationRunner {
     private boolean hasActiveAdmin() {
         String cursor = null;
         do {
-            var page = keeper.tokens().list(TokenQuery.builder(props.defaultTenant())
-                    .status(TokenStatus.ACTIVE).limit(1000).cursor(cursor).build());
+            var page = keeper.tokens()
+                    .list(TokenQuery.builder(props.defaultTenant())
+                            .status(TokenStatus.ACTIVE)
+                            .limit(1000)
+                            .cursor(cursor)
+                            .build());
             for (TokenInfo t : page.items()) {
                 if (t.role() == Role.ADMIN) {
                     return true;

@@ -40,7 +40,14 @@ public final class AggregatedEvents {
 
         Key overflow() {
             String reason = metadata.get("reason");
-            return new Key(SYSTEM_TENANT, ANONYMOUS, OVERFLOW_SOURCE, action, targetType, null, outcome,
+            return new Key(
+                    SYSTEM_TENANT,
+                    ANONYMOUS,
+                    OVERFLOW_SOURCE,
+                    action,
+                    targetType,
+                    null,
+                    outcome,
                     reason == null ? Map.of() : Map.of("reason", reason));
         }
     }
@@ -50,10 +57,21 @@ public final class AggregatedEvents {
      * verification path (a malformed secret is refused in tens of nanoseconds, this included), and
      * turned into its {@link Key} when the window is written.
      */
-    private record Failure(String tenantId, @Nullable String tokenId, RejectionReason reason, @Nullable String source) {
+    private record Failure(
+            String tenantId,
+            @Nullable String tokenId,
+            RejectionReason reason,
+            @Nullable String source) {
         Key key() {
-            return new Key(tenantId, ANONYMOUS, source, AuditAction.TOKEN_VERIFICATION_FAILED, "token", tokenId,
-                    AuditOutcome.FAILURE, Map.of("reason", reason.name()));
+            return new Key(
+                    tenantId,
+                    ANONYMOUS,
+                    source,
+                    AuditAction.TOKEN_VERIFICATION_FAILED,
+                    "token",
+                    tokenId,
+                    AuditOutcome.FAILURE,
+                    Map.of("reason", reason.name()));
         }
     }
 
@@ -72,7 +90,8 @@ public final class AggregatedEvents {
     }
 
     /** Counts one failed verification. */
-    public void record(@Nullable String tenantId, @Nullable String tokenId, RejectionReason reason, @Nullable String source) {
+    public void record(
+            @Nullable String tenantId, @Nullable String tokenId, RejectionReason reason, @Nullable String source) {
         Failure f = new Failure(tenantId == null ? SYSTEM_TENANT : tenantId, tokenId, reason, source);
         LongAdder adder = failures.get(f);
         if (adder == null) {
@@ -125,14 +144,22 @@ public final class AggregatedEvents {
                     metadata.put("count", Long.toString(count));
                     metadata.put("window_start", Instant.ofEpochMilli(start).toString());
                     metadata.put("window_end", Instant.ofEpochMilli(end).toString());
-                    auditor.record(tx, key.tenantId(), new Actor(key.actorId(), key.source()), key.action(),
-                            key.targetType(), key.targetId(), key.outcome(), metadata);
+                    auditor.record(
+                            tx,
+                            key.tenantId(),
+                            new Actor(key.actorId(), key.source()),
+                            key.action(),
+                            key.targetType(),
+                            key.targetId(),
+                            key.outcome(),
+                            metadata);
                 });
                 return null;
             });
         } catch (RuntimeException e) {
             // Keep the counts for the next attempt rather than lose them.
-            drained.forEach((key, count) -> counts.computeIfAbsent(key, k -> new LongAdder()).add(count));
+            drained.forEach((key, count) ->
+                    counts.computeIfAbsent(key, k -> new LongAdder()).add(count));
             windowStart = start;
             throw e;
         }

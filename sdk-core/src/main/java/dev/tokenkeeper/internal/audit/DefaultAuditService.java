@@ -26,8 +26,8 @@ public final class DefaultAuditService implements AuditService {
     @Override
     public AuditEvent record(AuditEntry e) {
         Checks.required("entry", e);
-        return storage.write(tx -> auditor.record(tx, e.tenantId(), e.actor(), e.action(), e.targetType(), e.targetId(),
-                e.outcome(), e.metadata()));
+        return storage.write(tx -> auditor.record(
+                tx, e.tenantId(), e.actor(), e.action(), e.targetType(), e.targetId(), e.outcome(), e.metadata()));
     }
 
     @Override
@@ -38,8 +38,15 @@ public final class DefaultAuditService implements AuditService {
                 throw new InvalidRequestException("metadata", "'" + key + "' is set by the aggregation itself");
             }
         }
-        aggregated.count(new AggregatedEvents.Key(e.tenantId(), e.actor().id(), e.actor().source(), e.action(),
-                e.targetType(), e.targetId(), e.outcome(), e.metadata()));
+        aggregated.count(new AggregatedEvents.Key(
+                e.tenantId(),
+                e.actor().id(),
+                e.actor().source(),
+                e.action(),
+                e.targetType(),
+                e.targetId(),
+                e.outcome(),
+                e.metadata()));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.internal.limits;
 
+import dev.tokenkeeper.StorageException;
 import dev.tokenkeeper.admission.Admission;
 import dev.tokenkeeper.admission.BudgetWarning;
 import dev.tokenkeeper.admission.CallRequest;
@@ -9,7 +10,6 @@ import dev.tokenkeeper.admission.DenialReason;
 import dev.tokenkeeper.admission.Permit;
 import dev.tokenkeeper.admission.RequestAdmission;
 import dev.tokenkeeper.admission.StorageFailurePolicy;
-import dev.tokenkeeper.StorageException;
 import dev.tokenkeeper.internal.DefaultPricingService;
 import dev.tokenkeeper.internal.usage.DefaultUsageService;
 import dev.tokenkeeper.internal.util.Ids;
@@ -49,9 +49,15 @@ public final class Admissions {
     private final long permitTimeoutMillis;
     private final ConcurrentHashMap<String, OpenPermit> open = new ConcurrentHashMap<>();
 
-    public Admissions(TokenService tokens, DefaultPricingService pricing, LimitCache limitCache, Budgets budgets,
+    public Admissions(
+            TokenService tokens,
+            DefaultPricingService pricing,
+            LimitCache limitCache,
+            Budgets budgets,
             DefaultUsageService usage,
-            Clock clock, Duration permitTimeout, StorageFailurePolicy storageFailurePolicy) {
+            Clock clock,
+            Duration permitTimeout,
+            StorageFailurePolicy storageFailurePolicy) {
         this.tokens = tokens;
         this.pricing = pricing;
         this.limitCache = limitCache;
@@ -70,8 +76,8 @@ public final class Admissions {
             case EXPIRED -> DenialReason.TOKEN_EXPIRED;
             case REVOKED -> DenialReason.TOKEN_REVOKED;
         };
-        return new Denial(reason, "the token was refused: " + r.reason().name().toLowerCase(Locale.ROOT), null, null,
-                null);
+        return new Denial(
+                reason, "the token was refused: " + r.reason().name().toLowerCase(Locale.ROOT), null, null, null);
     }
 
     /**
@@ -100,9 +106,14 @@ public final class Admissions {
             r = budgets.reserveRates(rates, Instant.ofEpochMilli(clock.millis()), ones);
         } catch (StorageException e) {
             if (storageFailurePolicy == StorageFailurePolicy.FAIL_CLOSED) {
-                return new RequestAdmission(null, new Denial(DenialReason.STORAGE_UNAVAILABLE,
-                        "the limits of this request cannot be read: " + e.getMessage(), null, Duration.ofSeconds(1),
-                        null));
+                return new RequestAdmission(
+                        null,
+                        new Denial(
+                                DenialReason.STORAGE_UNAVAILABLE,
+                                "the limits of this request cannot be read: " + e.getMessage(),
+                                null,
+                                Duration.ofSeconds(1),
+                                null));
             }
             return new RequestAdmission(p, null);
         }
@@ -111,8 +122,15 @@ public final class Admissions {
         }
         if (!r.granted()) {
             Limit l = r.refuser();
-            return new RequestAdmission(null, new Denial(DenialReason.RATE_LIMITED, "rate limit '" + l.name() + "' ("
-                    + l.id() + ") allows " + l.amount() + " requests per minute", l, r.retryAfter(), null));
+            return new RequestAdmission(
+                    null,
+                    new Denial(
+                            DenialReason.RATE_LIMITED,
+                            "rate limit '" + l.name() + "' (" + l.id() + ") allows " + l.amount()
+                                    + " requests per minute",
+                            l,
+                            r.retryAfter(),
+                            null));
         }
         return new RequestAdmission(p, null); // a request, once admitted, is counted: nothing to settle
     }
@@ -141,25 +159,37 @@ public final class Admissions {
      * an unverified secret would let anyone in.
      */
     private static Denial unverifiable(StorageException e) {
-        return new Denial(DenialReason.STORAGE_UNAVAILABLE,
-                "the token cannot be verified while storage is unavailable: " + e.getMessage(), null,
-                Duration.ofSeconds(1), null);
+        return new Denial(
+                DenialReason.STORAGE_UNAVAILABLE,
+                "the token cannot be verified while storage is unavailable: " + e.getMessage(),
+                null,
+                Duration.ofSeconds(1),
+                null);
     }
 
     private Admission admit(Principal p, CallRequest call) {
         if (!p.allowsProvider(call.provider())) {
-            return new Denial(DenialReason.PROVIDER_NOT_ALLOWED,
-                    "the token may not call provider '" + call.provider() + "'", null, null, null);
+            return new Denial(
+                    DenialReason.PROVIDER_NOT_ALLOWED,
+                    "the token may not call provider '" + call.provider() + "'",
+                    null,
+                    null,
+                    null);
         }
         if (!p.allowsModel(call.model())) {
-            return new Denial(DenialReason.MODEL_NOT_ALLOWED, "the token may not call model '" + call.model() + "'",
-                    null, null, null);
+            return new Denial(
+                    DenialReason.MODEL_NOT_ALLOWED,
+                    "the token may not call model '" + call.model() + "'",
+                    null,
+                    null,
+                    null);
         }
         Instant now = Instant.ofEpochMilli(clock.millis());
         TokenCounts estimate = new TokenCounts(call.estimatedInputTokens(), 0, 0, call.maxOutputTokens(), 0);
         long cost;
         try {
-            cost = pricing.picoCost(call.provider(), call.model(), estimate, now.toEpochMilli()).total();
+            cost = pricing.picoCost(call.provider(), call.model(), estimate, now.toEpochMilli())
+                    .total();
         } catch (PriceMissingException e) {
             return new Denial(DenialReason.PRICE_MISSING, String.valueOf(e.getMessage()), null, null, null);
         }
@@ -168,8 +198,8 @@ public final class Admissions {
         long limitsVersion = limitCache.limitsVersion(); // before the lookup: a change during it is seen later
         List<Limit> limits;
         try {
-            limits = limitCache.applicable(p.tenantId(), p.userId(), p.projectId(), p.tokenId(),
-                    call.runId(), call.provider(), call.model());
+            limits = limitCache.applicable(
+                    p.tenantId(), p.userId(), p.projectId(), p.tokenId(), call.runId(), call.provider(), call.model());
             long[] units = new long[limits.size()];
             for (int i = 0; i < units.length; i++) {
                 units[i] = Budgets.units(limits.get(i).metric(), estimate, cost);
@@ -177,10 +207,16 @@ public final class Admissions {
             r = budgets.reserve(limits, now, units, key, now.toEpochMilli() + permitTimeoutMillis);
         } catch (StorageException e) {
             if (storageFailurePolicy == StorageFailurePolicy.FAIL_CLOSED) {
-                return new Denial(DenialReason.STORAGE_UNAVAILABLE, "the limits of this call cannot be read: "
-                        + e.getMessage(), null, Duration.ofSeconds(1), null);
+                return new Denial(
+                        DenialReason.STORAGE_UNAVAILABLE,
+                        "the limits of this call cannot be read: " + e.getMessage(),
+                        null,
+                        Duration.ofSeconds(1),
+                        null);
             }
-            LOG.warn("TokenKeeper: admitting a call of token {} without checking its limits: {}", p.tokenId(),
+            LOG.warn(
+                    "TokenKeeper: admitting a call of token {} without checking its limits: {}",
+                    p.tokenId(),
                     e.getMessage());
             return open(key, p, call, now, List.of(), List.of(), false, null, limitsVersion);
         }
@@ -189,18 +225,29 @@ public final class Admissions {
         }
         if (!r.granted() && r.refuser().period().rolling()) {
             Limit l = r.refuser();
-            return new Denial(DenialReason.RATE_LIMITED, "rate limit '" + l.name() + "' (" + l.id() + ") allows "
-                    + l.metric().format(l.amount()) + " per minute"
-                    + (r.retryAfter() == null ? "; this call's estimate exceeds its burst and cannot fit"
-                            : "; retry after " + r.retryAfter().toMillis() + " ms"),
-                    l, r.retryAfter(), null);
+            return new Denial(
+                    DenialReason.RATE_LIMITED,
+                    "rate limit '" + l.name() + "' (" + l.id() + ") allows "
+                            + l.metric().format(l.amount()) + " per minute"
+                            + (r.retryAfter() == null
+                                    ? "; this call's estimate exceeds its burst and cannot fit"
+                                    : "; retry after " + r.retryAfter().toMillis() + " ms"),
+                    l,
+                    r.retryAfter(),
+                    null);
         }
         if (!r.granted()) {
             Limit l = r.refuser();
-            return new Denial(DenialReason.BUDGET_EXCEEDED, "limit '" + l.name() + "' (" + l.id() + ") allows "
-                    + l.metric().format(l.amount()) + " per " + l.period().name().toLowerCase(Locale.ROOT)
-                    + (l.grace() > 0 ? " plus " + l.metric().format(l.grace()) + " grace" : "")
-                    + "; this call's estimate does not fit", l, null, r.refuserWindow().end());
+            return new Denial(
+                    DenialReason.BUDGET_EXCEEDED,
+                    "limit '" + l.name() + "' (" + l.id() + ") allows "
+                            + l.metric().format(l.amount()) + " per "
+                            + l.period().name().toLowerCase(Locale.ROOT)
+                            + (l.grace() > 0 ? " plus " + l.metric().format(l.grace()) + " grace" : "")
+                            + "; this call's estimate does not fit",
+                    l,
+                    null,
+                    r.refuserWindow().end());
         }
         List<BudgetWarning> warnings = List.of();
         for (Hold h : r.holds()) {
@@ -216,17 +263,29 @@ public final class Admissions {
 
     private Denial rateBackendDown(Reservation r) {
         Limit l = r.refuser();
-        return new Denial(DenialReason.STORAGE_UNAVAILABLE, "rate limit '" + l.name() + "' (" + l.id()
-                + ") cannot be checked: its backend (" + budgets.rateBuckets().name() + ") does not answer",
-                l, Duration.ofSeconds(1), null);
+        return new Denial(
+                DenialReason.STORAGE_UNAVAILABLE,
+                "rate limit '" + l.name() + "' (" + l.id() + ") cannot be checked: its backend ("
+                        + budgets.rateBuckets().name() + ") does not answer",
+                l,
+                Duration.ofSeconds(1),
+                null);
     }
 
-    private Permit open(String key, Principal p, CallRequest call, Instant now, List<BudgetWarning> warnings,
-            List<Hold> holds, boolean checked, @Nullable List<Limit> limits, long limitsVersion) {
+    private Permit open(
+            String key,
+            Principal p,
+            CallRequest call,
+            Instant now,
+            List<BudgetWarning> warnings,
+            List<Hold> holds,
+            boolean checked,
+            @Nullable List<Limit> limits,
+            long limitsVersion) {
         // the permit's key is a fresh id already: it is the request id too unless the caller gave one
         String requestId = call.requestId() != null ? call.requestId() : key;
-        OpenPermit permit = new OpenPermit(key, requestId, p, call, now, now.plus(permitTimeout),
-                warnings, holds, checked, limits, limitsVersion);
+        OpenPermit permit = new OpenPermit(
+                key, requestId, p, call, now, now.plus(permitTimeout), warnings, holds, checked, limits, limitsVersion);
         open.put(permit.key, permit);
         return permit;
     }
@@ -264,13 +323,23 @@ public final class Admissions {
         final boolean checked;
         /** The limits that applied at authorize, or {@code null} when they could not be read. */
         final @Nullable List<Limit> limits;
+
         final long limitsVersion;
         private int state = OPEN;
         private boolean releasedByCaller;
 
-        OpenPermit(String key, String requestId, Principal principal, CallRequest call, Instant startedAt,
-                Instant expiresAt, List<BudgetWarning> warnings, List<Hold> holds, boolean checked,
-                @Nullable List<Limit> limits, long limitsVersion) {
+        OpenPermit(
+                String key,
+                String requestId,
+                Principal principal,
+                CallRequest call,
+                Instant startedAt,
+                Instant expiresAt,
+                List<BudgetWarning> warnings,
+                List<Hold> holds,
+                boolean checked,
+                @Nullable List<Limit> limits,
+                long limitsVersion) {
             this.key = key;
             this.requestId = requestId;
             this.principal = principal;
@@ -320,9 +389,22 @@ public final class Admissions {
             if (state == SETTLED || releasedByCaller) {
                 throw new IllegalStateException("permit " + requestId + " was settled already");
             }
-            UsageEvent event = new UsageEvent(requestId, principal.tenantId(), principal.tokenId(),
-                    principal.userId(), principal.projectId(), call.provider(), call.model(), c.counts(),
-                    c.latency(), c.outcome(), c.source(), startedAt, c.errorMessage(), c.metadata(), call.runId());
+            UsageEvent event = new UsageEvent(
+                    requestId,
+                    principal.tenantId(),
+                    principal.tokenId(),
+                    principal.userId(),
+                    principal.projectId(),
+                    call.provider(),
+                    call.model(),
+                    c.counts(),
+                    c.latency(),
+                    c.outcome(),
+                    c.source(),
+                    startedAt,
+                    c.errorMessage(),
+                    c.metadata(),
+                    call.runId());
             List<Hold> held = state == OPEN ? holds : List.of();
             if (!held.isEmpty() && budgets.reservesCallByCall()) {
                 try {
@@ -331,7 +413,9 @@ public final class Admissions {
                             .total();
                     budgets.beforeRecord(held, c.counts(), cost);
                 } catch (RuntimeException e) {
-                    LOG.warn("TokenKeeper: could not adjust the reservations of {} to its real usage: {}", requestId,
+                    LOG.warn(
+                            "TokenKeeper: could not adjust the reservations of {} to its real usage: {}",
+                            requestId,
                             e.getMessage());
                 }
             }

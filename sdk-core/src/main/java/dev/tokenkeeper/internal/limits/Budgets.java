@@ -40,14 +40,20 @@ public final class Budgets {
      * @param shared whether budgets are shared through the database
      * @param leases with shared budgets, the leases to reserve from; {@code null} to reserve call by call
      */
-    public Budgets(Storage storage, Clock clock, RateBuckets rateBuckets, StorageFailurePolicy rateLimitFailurePolicy,
-            boolean shared, @Nullable Leases leases) {
+    public Budgets(
+            Storage storage,
+            Clock clock,
+            RateBuckets rateBuckets,
+            StorageFailurePolicy rateLimitFailurePolicy,
+            boolean shared,
+            @Nullable Leases leases) {
         this.storage = storage;
         this.counters = new LocalCounters(storage);
         this.rates = new RateLimits(rateBuckets, rateLimitFailurePolicy, clock);
         this.leases = shared ? leases : null;
         this.stored = shared ? new StoredReservations(storage) : null; // lease rows are reservation rows too
-        this.strategy = !shared ? counters : leases != null ? new LeasedBudgets(leases) : Objects.requireNonNull(stored);
+        this.strategy =
+                !shared ? counters : leases != null ? new LeasedBudgets(leases) : Objects.requireNonNull(stored);
     }
 
     /**
@@ -112,8 +118,8 @@ public final class Budgets {
     /** The units of a call for a limit's metric. */
     public static long units(LimitMetric metric, TokenCounts counts, long costPicos) {
         return switch (metric) {
-            case TOKENS -> counts.input() + counts.cachedInput() + counts.cacheWrite() + counts.output()
-                    + counts.reasoning();
+            case TOKENS ->
+                counts.input() + counts.cachedInput() + counts.cacheWrite() + counts.output() + counts.reasoning();
             case COST_USD -> costPicos;
             case REQUESTS -> 1;
         };
@@ -135,7 +141,8 @@ public final class Budgets {
                 continue;
             }
             LimitWindow w = l.windowAt(at);
-            charges.add(new LimitCharge(l.id(), w.start().toEpochMilli(), end(w), units(l.metric(), counts, costPicos)));
+            charges.add(
+                    new LimitCharge(l.id(), w.start().toEpochMilli(), end(w), units(l.metric(), counts, costPicos)));
         }
         return charges;
     }
@@ -285,13 +292,17 @@ public final class Budgets {
      * @param reservationIds the stored reservations of the stored events
      * @return each counter's {@code used} afterwards, for the alerts on thresholds crossed
      */
-    public Map<LimitCharge.Key, Long> commitUsage(StorageTx tx, SortedMap<LimitCharge.Key, Long> charges,
-            List<LeaseUse> leaseUses, List<String> reservationIds) {
+    public Map<LimitCharge.Key, Long> commitUsage(
+            StorageTx tx,
+            SortedMap<LimitCharge.Key, Long> charges,
+            List<LeaseUse> leaseUses,
+            List<String> reservationIds) {
         TreeMap<LimitCharge.Key, Long> reservedDeltas = new TreeMap<>();
         TreeMap<String, Long> leaseShrink = new TreeMap<>();
         Map<String, LimitCharge.Key> leaseKeys = new HashMap<>();
         for (LeaseUse u : leaseUses) {
-            LimitCharge.Key k = new LimitCharge.Key(u.lease().limitId(), u.lease().windowStart());
+            LimitCharge.Key k =
+                    new LimitCharge.Key(u.lease().limitId(), u.lease().windowStart());
             reservedDeltas.merge(k, -u.units(), Long::sum);
             leaseShrink.merge(u.lease().id(), u.units(), Long::sum);
             leaseKeys.put(u.lease().id(), k);
@@ -300,7 +311,8 @@ public final class Budgets {
         for (String gone : storage.leases().shrinkLeaseRows(tx, leaseShrink)) {
             // released by the sweep already: its counter gave its units back then
             LimitCharge.Key k = Objects.requireNonNull(leaseKeys.get(gone));
-            storage.counters().addReserved(tx, k.limitId(), k.windowStart(), Objects.requireNonNull(leaseShrink.get(gone)));
+            storage.counters()
+                    .addReserved(tx, k.limitId(), k.windowStart(), Objects.requireNonNull(leaseShrink.get(gone)));
         }
         for (String rid : reservationIds) {
             storage.counters().releaseReservation(tx, rid);

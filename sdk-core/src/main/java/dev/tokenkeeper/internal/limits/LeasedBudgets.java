@@ -18,8 +18,8 @@ final class LeasedBudgets implements BudgetStrategy {
     }
 
     @Override
-    public int reserve(List<Limit> limits, long[] units, Instant at, String permitKey, long expiresAt,
-            List<Hold> into) {
+    public int reserve(
+            List<Limit> limits, long[] units, Instant at, String permitKey, long expiresAt, List<Hold> into) {
         for (int i = 0; i < limits.size(); i++) {
             Limit l = limits.get(i);
             if (l.period().rolling()) {

@@ -1,8 +1,8 @@
 package dev.tokenkeeper.internal.limits;
 
-import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.CounterStore;
 import dev.tokenkeeper.internal.storage.LeaseStore;
+import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.util.Ticker;
 import dev.tokenkeeper.limits.Limit;
@@ -14,8 +14,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,11 +61,13 @@ public final class Leases {
         final AtomicLong held = new AtomicLong();
         /** used + reserved of the counter after the last growth: beyond the amount means grace. */
         volatile long claimedAtGrowth;
+
         volatile boolean exact;
         volatile long validUntil;
         volatile long lastUse;
         /** Near exhaustion: the calls waiting for units, served together by whichever holds {@link #combining}. */
         final ConcurrentLinkedQueue<Ask> asks = new ConcurrentLinkedQueue<>();
+
         final ReentrantLock combining = new ReentrantLock();
         /** Free units wait to go back to the window (set before trying {@link #combining}). */
         volatile boolean returnPending;
@@ -125,6 +127,7 @@ public final class Leases {
         final long n;
         /** 0 pending, 1 granted, 2 refused; written by the combining thread before it unlocks. */
         volatile int state;
+
         volatile @Nullable RuntimeException failure;
 
         Ask(long n) {
@@ -170,7 +173,8 @@ public final class Leases {
      */
     public @Nullable Lease take(Limit l, LimitWindow w, long n) {
         long start = w.start().toEpochMilli();
-        Lease lease = leases.computeIfAbsent(new LimitCharge.Key(l.id(), start),
+        Lease lease = leases.computeIfAbsent(
+                new LimitCharge.Key(l.id(), start),
                 k -> new Lease("lease:" + instance + ":" + l.id() + ":" + start, l.id(), start, end(w)));
         long now = clock.millis();
         if (!lease.exact && now < lease.validUntil && lease.tryTake(n)) {
@@ -274,9 +278,10 @@ public final class Leases {
         try {
             long cap = l.amount() + l.grace();
             long minDb = Math.max(0, min + debt - have);
-            taken = wantDb == 0 ? new LeaseStore.Taken(0, lease.claimedAtGrowth)
-                    : storage.write(tx -> storage.leases().takeOnLease(tx, lease.id, l.id(), lease.windowStart,
-                            wantDb, minDb, cap, now + ttl));
+            taken = wantDb == 0
+                    ? new LeaseStore.Taken(0, lease.claimedAtGrowth)
+                    : storage.write(tx -> storage.leases()
+                            .takeOnLease(tx, lease.id, l.id(), lease.windowStart, wantDb, minDb, cap, now + ttl));
         } catch (RuntimeException e) {
             lease.free.addAndGet(have);
             for (Ask a : waiting) {
@@ -355,8 +360,9 @@ public final class Leases {
                         return -1L;
                     }
                     long g = lease.exact ? need : Math.max(need, room / DIVISOR);
-                    if (g > 0 && !storage.leases().growLease(tx, lease.id, l.id(), lease.windowStart, g, cap,
-                            now + ttl)) {
+                    if (g > 0
+                            && !storage.leases()
+                                    .growLease(tx, lease.id, l.id(), lease.windowStart, g, cap, now + ttl)) {
                         return -1L;
                     }
                     lease.claimedAtGrowth = c.used() + c.reserved() + g;
@@ -431,8 +437,8 @@ public final class Leases {
 
     /** Adds real usage (or calls in flight) to a lease with no cap check: it happened already. */
     private void reserveUnconditionally(Lease lease, long units, long now) {
-        storage.write(tx -> storage.leases().growLease(tx, lease.id, lease.limitId, lease.windowStart, units,
-                Long.MAX_VALUE, now + ttl));
+        storage.write(tx -> storage.leases()
+                .growLease(tx, lease.id, lease.limitId, lease.windowStart, units, Long.MAX_VALUE, now + ttl));
     }
 
     /** Returns a lease's free units to the window. */
@@ -442,7 +448,8 @@ public final class Leases {
             return;
         }
         try {
-            boolean present = storage.write(tx -> storage.leases().shrinkLease(tx, lease.id, lease.limitId, lease.windowStart, x));
+            boolean present = storage.write(
+                    tx -> storage.leases().shrinkLease(tx, lease.id, lease.limitId, lease.windowStart, x));
             if (present) {
                 lease.held.addAndGet(-x);
             } else {

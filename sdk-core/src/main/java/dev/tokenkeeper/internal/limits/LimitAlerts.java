@@ -46,14 +46,19 @@ public final class LimitAlerts {
     }
 
     /** Inside the writer's transaction: records the crossings of this batch; returns them for {@link #announce}. */
-    public List<LimitAlert> crossings(StorageTx tx, SortedMap<LimitCharge.Key, Long> increments,
-            Map<LimitCharge.Key, Long> totals) {
+    public List<LimitAlert> crossings(
+            StorageTx tx, SortedMap<LimitCharge.Key, Long> increments, Map<LimitCharge.Key, Long> totals) {
         if (increments.isEmpty()) {
             return List.of();
         }
         Map<String, Limit> limits = new HashMap<>();
-        for (Limit l : storage.limits().findByIds(tx,
-                increments.keySet().stream().map(LimitCharge.Key::limitId).distinct().toList())) {
+        for (Limit l : storage.limits()
+                .findByIds(
+                        tx,
+                        increments.keySet().stream()
+                                .map(LimitCharge.Key::limitId)
+                                .distinct()
+                                .toList())) {
             limits.put(l.id(), l);
         }
         long now = clock.millis();
@@ -79,8 +84,16 @@ public final class LimitAlerts {
         return alerts;
     }
 
-    private void fire(StorageTx tx, List<LimitAlert> alerts, Limit l, LimitWindow w, LimitAlert.Kind kind, int percent,
-            String threshold, long used, long now) {
+    private void fire(
+            StorageTx tx,
+            List<LimitAlert> alerts,
+            Limit l,
+            LimitWindow w,
+            LimitAlert.Kind kind,
+            int percent,
+            String threshold,
+            long used,
+            long now) {
         if (!storage.counters().insertAlert(tx, l.id(), w.start().toEpochMilli(), threshold, used, now)) {
             return;
         }
@@ -92,8 +105,8 @@ public final class LimitAlerts {
         if (w.end() != null) {
             meta.put("window_end", w.end().toString());
         }
-        auditor.record(tx, l.tenantId(), Actor.SYSTEM, AuditAction.LIMIT_ALERT, "limit", l.id(), AuditOutcome.SUCCESS,
-                meta);
+        auditor.record(
+                tx, l.tenantId(), Actor.SYSTEM, AuditAction.LIMIT_ALERT, "limit", l.id(), AuditOutcome.SUCCESS, meta);
         alerts.add(new LimitAlert(l, w, kind, percent, used, Instant.ofEpochMilli(now)));
     }
 
@@ -104,7 +117,10 @@ public final class LimitAlerts {
                 try {
                     listener.onAlert(a);
                 } catch (RuntimeException e) {
-                    LOG.warn("TokenKeeper: limit alert listener {} failed", listener.getClass().getName(), e);
+                    LOG.warn(
+                            "TokenKeeper: limit alert listener {} failed",
+                            listener.getClass().getName(),
+                            e);
                 }
             }
         }

@@ -32,8 +32,12 @@ public final class LimitCache {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LimitCache.class);
     private static final long PRUNE_EVERY_MILLIS = Duration.ofMinutes(10).toMillis();
 
-    private record ScopeKey(String tenantId, @Nullable String userId, @Nullable String projectId,
-            @Nullable String tokenId, @Nullable String runId) {}
+    private record ScopeKey(
+            String tenantId,
+            @Nullable String userId,
+            @Nullable String projectId,
+            @Nullable String tokenId,
+            @Nullable String runId) {}
 
     private final Storage storage;
     private final LoadingCache<ScopeKey, List<Limit>> limits;
@@ -55,7 +59,8 @@ public final class LimitCache {
         // background while callers keep the old list: it catches a change made around the feed (in
         // the database by hand), and keeps the write time recent, so that while the database does
         // not answer the last known limits keep serving for an hour at least (two at most).
-        Duration backstop = Duration.ofHours(1).compareTo(limitSyncInterval.multipliedBy(2)) > 0 ? Duration.ofHours(1)
+        Duration backstop = Duration.ofHours(1).compareTo(limitSyncInterval.multipliedBy(2)) > 0
+                ? Duration.ofHours(1)
                 : limitSyncInterval.multipliedBy(2);
         this.limits = Caffeine.newBuilder()
                 .ticker(ticker::read)
@@ -65,8 +70,8 @@ public final class LimitCache {
                 .build(new CacheLoader<ScopeKey, List<Limit>>() {
                     @Override
                     public List<Limit> load(ScopeKey k) {
-                        return List.copyOf(storage.read(tx -> storage.limits().forScopes(tx, k.tenantId(),
-                                k.userId(), k.projectId(), k.tokenId(), k.runId())));
+                        return List.copyOf(storage.read(tx -> storage.limits()
+                                .forScopes(tx, k.tenantId(), k.userId(), k.projectId(), k.tokenId(), k.runId())));
                     }
 
                     @Override
@@ -83,8 +88,14 @@ public final class LimitCache {
     }
 
     /** The limits that apply to a call (cached; changed limits apply within the limit-sync interval). */
-    public List<Limit> applicable(String tenantId, @Nullable String userId, @Nullable String projectId,
-            @Nullable String tokenId, @Nullable String runId, String provider, String model) {
+    public List<Limit> applicable(
+            String tenantId,
+            @Nullable String userId,
+            @Nullable String projectId,
+            @Nullable String tokenId,
+            @Nullable String runId,
+            String provider,
+            String model) {
         List<Limit> all = limits.get(new ScopeKey(tenantId, userId, projectId, tokenId, runId));
         if (all.isEmpty()) {
             return all;
@@ -107,12 +118,15 @@ public final class LimitCache {
      * The rate limits that count HTTP requests themselves: rolling-minute limits of the metric
      * requests without a provider or model filter.
      */
-    public List<Limit> requestRateLimits(String tenantId, @Nullable String userId, @Nullable String projectId,
-            @Nullable String tokenId) {
+    public List<Limit> requestRateLimits(
+            String tenantId, @Nullable String userId, @Nullable String projectId, @Nullable String tokenId) {
         List<Limit> all = limits.get(new ScopeKey(tenantId, userId, projectId, tokenId, null));
         List<Limit> matching = new ArrayList<>();
         for (Limit l : all) {
-            if (l.period().rolling() && l.metric() == LimitMetric.REQUESTS && l.provider() == null && l.model() == null) {
+            if (l.period().rolling()
+                    && l.metric() == LimitMetric.REQUESTS
+                    && l.provider() == null
+                    && l.model() == null) {
                 matching.add(l);
             }
         }
@@ -191,8 +205,8 @@ public final class LimitCache {
     }
 
     private List<Limit> read(ScopeChange c) {
-        return storage.read(tx -> storage.limits().list(tx, c.tenantId(), c.scope(), c.scopeId(), null,
-                Integer.MAX_VALUE));
+        return storage.read(
+                tx -> storage.limits().list(tx, c.tenantId(), c.scope(), c.scopeId(), null, Integer.MAX_VALUE));
     }
 
     /** The scopes whose limits make up the list of this key: a change to any of them changes it. */

@@ -39,8 +39,8 @@ final class LocalCounters implements BudgetStrategy {
     }
 
     @Override
-    public int reserve(List<Limit> limits, long[] units, Instant at, String permitKey, long expiresAt,
-            List<Hold> into) {
+    public int reserve(
+            List<Limit> limits, long[] units, Instant at, String permitKey, long expiresAt, List<Hold> into) {
         for (int i = 0; i < limits.size(); i++) {
             Limit l = limits.get(i);
             if (l.period().rolling()) {
@@ -88,7 +88,9 @@ final class LocalCounters implements BudgetStrategy {
             Counter counter = null;
             long reserved = 0;
             for (int i = 0; i < holds.size(); i++) {
-                if (!settled[i] && holds.get(i) instanceof Hold.OnCounter h && h.limit().id().equals(c.limitId())
+                if (!settled[i]
+                        && holds.get(i) instanceof Hold.OnCounter h
+                        && h.limit().id().equals(c.limitId())
                         && h.window().start().toEpochMilli() == c.windowStart()) {
                     counter = h.counter(); // the counter the reservation was taken on
                     reserved = h.units();
@@ -107,8 +109,12 @@ final class LocalCounters implements BudgetStrategy {
     private Counter counter(String limitId, long windowStart, long windowEnd) {
         LimitCharge.Key key = new LimitCharge.Key(limitId, windowStart);
         Counter c = counters.get(key); // the common case, without computeIfAbsent's lock and lambda
-        return c != null ? c : counters.computeIfAbsent(key,
-                k -> new Counter(storage.read(tx -> storage.counters().used(tx, limitId, windowStart)), windowEnd));
+        return c != null
+                ? c
+                : counters.computeIfAbsent(
+                        key,
+                        k -> new Counter(
+                                storage.read(tx -> storage.counters().used(tx, limitId, windowStart)), windowEnd));
     }
 
     /** What calls in flight on this instance hold in the limit's window containing {@code at}. */

@@ -77,11 +77,15 @@ public abstract class RateBuckets implements AutoCloseable {
             case REDIS -> {
                 try {
                     Class.forName("io.lettuce.core.RedisClient", false, RateBuckets.class.getClassLoader());
-                    Class.forName("io.github.bucket4j.redis.lettuce.Bucket4jLettuce", false,
+                    Class.forName(
+                            "io.github.bucket4j.redis.lettuce.Bucket4jLettuce",
+                            false,
                             RateBuckets.class.getClassLoader());
                 } catch (ClassNotFoundException e) {
-                    throw new IllegalStateException("rateLimitBackend: redis(..) needs io.lettuce:lettuce-core and "
-                            + "com.bucket4j:bucket4j_jdk17-lettuce on the classpath", e);
+                    throw new IllegalStateException(
+                            "rateLimitBackend: redis(..) needs io.lettuce:lettuce-core and "
+                                    + "com.bucket4j:bucket4j_jdk17-lettuce on the classpath",
+                            e);
                 }
                 yield RedisRateBuckets.create(backend, time);
             }
@@ -105,11 +109,18 @@ public abstract class RateBuckets implements AutoCloseable {
             if (b != null && b.amount() == l.amount() && b.grace() == l.grace()) {
                 return b.bucket();
             }
-            return buckets.compute(l.id(), (id, old) -> old != null && old.amount() == l.amount()
-                    && old.grace() == l.grace() ? old : new Sized(l.amount(), l.grace(), Bucket.builder()
-                            .addLimit(configuration(l).getBandwidths()[0])
-                            .withCustomTimePrecision(time)
-                            .build())).bucket();
+            return buckets.compute(
+                            l.id(),
+                            (id, old) -> old != null && old.amount() == l.amount() && old.grace() == l.grace()
+                                    ? old
+                                    : new Sized(
+                                            l.amount(),
+                                            l.grace(),
+                                            Bucket.builder()
+                                                    .addLimit(configuration(l).getBandwidths()[0])
+                                                    .withCustomTimePrecision(time)
+                                                    .build()))
+                    .bucket();
         }
 
         @Override

@@ -30,6 +30,7 @@ final class RateLimits {
     private final AtomicLong checksSkipped = new AtomicLong();
     /** Elapsed time on the keeper's clock, for the warning pace. */
     private final Ticker ticker;
+
     private volatile long lastWarning;
 
     RateLimits(RateBuckets buckets, StorageFailurePolicy failurePolicy, Clock clock) {
@@ -52,7 +53,8 @@ final class RateLimits {
      * skipped), adding a hold per limit to {@code into}. Returns the refusal of the first that cannot
      * take them, or {@code null}; the caller releases what was added.
      */
-    @Nullable Reservation reserve(List<Limit> limits, long[] units, Instant at, List<Hold> into) {
+    @Nullable
+    Reservation reserve(List<Limit> limits, long[] units, Instant at, List<Hold> into) {
         for (int i = 0; i < limits.size(); i++) {
             Limit l = limits.get(i);
             if (!l.period().rolling()) {
@@ -80,7 +82,8 @@ final class RateLimits {
                 long wait = n > capacity ? Long.MAX_VALUE : probe.getNanosToWaitForRefill();
                 return Reservation.refused(l, w, wait == Long.MAX_VALUE ? null : Duration.ofNanos(wait));
             }
-            into.add(new Hold.InBucket(l, w, bucket, n, RateUnits.toMetric(l.metric(), capacity - probe.getRemainingTokens())));
+            into.add(new Hold.InBucket(
+                    l, w, bucket, n, RateUnits.toMetric(l.metric(), capacity - probe.getRemainingTokens())));
         }
         return null;
     }
@@ -120,8 +123,11 @@ final class RateLimits {
         long now = ticker.read();
         if (now - lastWarning > WARNING_EVERY_NANOS) { // at most one line per 10 s
             lastWarning = now;
-            LOG.warn("TokenKeeper: the rate-limit backend ({}) does not answer; admitting without rate limits "
-                    + "(rateLimitFailurePolicy FAIL_OPEN): {}", buckets.name(), e.toString());
+            LOG.warn(
+                    "TokenKeeper: the rate-limit backend ({}) does not answer; admitting without rate limits "
+                            + "(rateLimitFailurePolicy FAIL_OPEN): {}",
+                    buckets.name(),
+                    e.toString());
         }
     }
 }

@@ -31,9 +31,13 @@ public final class RateUnits {
     /** A rate limit's bucket must fit Bucket4j's refill rate: amount + grace at most {@link #MAX} rate units. */
     public static void checkFits(LimitMetric metric, LimitPeriod period, long amount, long grace) {
         if (period.rolling() && of(metric, amount + grace) > MAX) {
-            throw new InvalidRequestException("amount", "a rate limit may hold at most " + MAX + " "
-                    + (metric == LimitMetric.COST_USD ? "microdollars ($60,000)" : metric.name().toLowerCase(Locale.ROOT))
-                    + " per minute, amount + grace");
+            throw new InvalidRequestException(
+                    "amount",
+                    "a rate limit may hold at most " + MAX + " "
+                            + (metric == LimitMetric.COST_USD
+                                    ? "microdollars ($60,000)"
+                                    : metric.name().toLowerCase(Locale.ROOT))
+                            + " per minute, amount + grace");
         }
     }
 }

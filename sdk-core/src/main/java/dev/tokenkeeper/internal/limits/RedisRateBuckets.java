@@ -78,8 +78,8 @@ final class RedisRateBuckets {
             ProxyManager<String> made = Bucket4jLettuce.casBasedBuilder(c)
                     .clientClock(time)
                     .requestTimeout(timeout)
-                    .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(
-                            Duration.ofSeconds(10)))
+                    .expirationAfterWrite(
+                            ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(10)))
                     .build();
             proxies = made;
             return made;
@@ -88,7 +88,10 @@ final class RedisRateBuckets {
         RateLimitHealth health() {
             try {
                 proxies();
-                java.util.Objects.requireNonNull(connection).async().ping().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                java.util.Objects.requireNonNull(connection)
+                        .async()
+                        .ping()
+                        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
                 return new RateLimitHealth("redis", true, null);
             } catch (Exception e) {
                 if (e instanceof InterruptedException) {

@@ -32,8 +32,12 @@ final class RemoteRateBuckets extends RateBuckets {
     private final Runnable closer;
     private final ConcurrentHashMap<String, Versioned> cache = new ConcurrentHashMap<>();
 
-    RemoteRateBuckets(String name, String keyPrefix, Supplier<ProxyManager<String>> proxies,
-            Supplier<RateLimitHealth> health, Runnable closer) {
+    RemoteRateBuckets(
+            String name,
+            String keyPrefix,
+            Supplier<ProxyManager<String>> proxies,
+            Supplier<RateLimitHealth> health,
+            Runnable closer) {
         this.name = name;
         this.keyPrefix = keyPrefix;
         this.proxies = proxies;
@@ -52,14 +56,19 @@ final class RemoteRateBuckets extends RateBuckets {
                 .clientClock(time)
                 .requestTimeout(timeout);
         if (builder.isExpireAfterWriteSupported()) {
-            builder.expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(
-                    Duration.ofSeconds(10)));
+            builder.expirationAfterWrite(
+                    ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(10)));
         }
         ProxyManager<String> pm = builder.build();
-        return new RemoteRateBuckets("postgresql", "", () -> pm, () -> {
-            var h = storage.health();
-            return new RateLimitHealth("postgresql", h.up(), h.error());
-        }, () -> {});
+        return new RemoteRateBuckets(
+                "postgresql",
+                "",
+                () -> pm,
+                () -> {
+                    var h = storage.health();
+                    return new RateLimitHealth("postgresql", h.up(), h.error());
+                },
+                () -> {});
     }
 
     @Override
@@ -69,7 +78,8 @@ final class RemoteRateBuckets extends RateBuckets {
         if (v != null && v.version() == version) {
             return v.bucket();
         }
-        BucketProxy p = proxies.get().builder()
+        BucketProxy p = proxies.get()
+                .builder()
                 .withImplicitConfigurationReplacement(version, TokensInheritanceStrategy.RESET)
                 .build(keyPrefix + l.id(), () -> configuration(l));
         cache.put(l.id(), new Versioned(version, p));

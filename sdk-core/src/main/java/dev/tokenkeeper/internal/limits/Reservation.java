@@ -13,8 +13,12 @@ import org.jspecify.annotations.Nullable;
  *
  * @param backendDown whether the refusing rate limit's backend did not answer
  */
-public record Reservation(List<Hold> holds, @Nullable Limit refusedBy, @Nullable LimitWindow refusedWindow,
-        @Nullable Duration retryAfter, boolean backendDown) {
+public record Reservation(
+        List<Hold> holds,
+        @Nullable Limit refusedBy,
+        @Nullable LimitWindow refusedWindow,
+        @Nullable Duration retryAfter,
+        boolean backendDown) {
 
     static Reservation granted(List<Hold> holds) {
         return new Reservation(holds, null, null, null, false);

@@ -32,8 +32,8 @@ final class StoredReservations implements BudgetStrategy {
     }
 
     @Override
-    public int reserve(List<Limit> limits, long[] units, Instant at, String permitKey, long expiresAt,
-            List<Hold> into) {
+    public int reserve(
+            List<Limit> limits, long[] units, Instant at, String permitKey, long expiresAt, List<Hold> into) {
         List<Hold> holds;
         try {
             holds = storage.write(tx -> {
@@ -45,8 +45,15 @@ final class StoredReservations implements BudgetStrategy {
                     }
                     LimitWindow w = l.windowAt(at);
                     String rid = permitKey + ":" + l.id();
-                    long claimed = storage.counters().reserve(tx, rid, l.id(), w.start().toEpochMilli(), units[i],
-                            l.amount() + l.grace(), expiresAt);
+                    long claimed = storage.counters()
+                            .reserve(
+                                    tx,
+                                    rid,
+                                    l.id(),
+                                    w.start().toEpochMilli(),
+                                    units[i],
+                                    l.amount() + l.grace(),
+                                    expiresAt);
                     if (claimed < 0) {
                         throw new Refused(i);
                     }

@@ -20,7 +20,9 @@ public interface CounterStore {
      * key order (so writers and lease growth lock counters in one order: no deadlock); returns each
      * counter's new used.
      */
-    java.util.Map<LimitCharge.Key, Long> addToCounters(StorageTx tx, java.util.SortedMap<LimitCharge.Key, Long> increments,
+    java.util.Map<LimitCharge.Key, Long> addToCounters(
+            StorageTx tx,
+            java.util.SortedMap<LimitCharge.Key, Long> increments,
             java.util.SortedMap<LimitCharge.Key, Long> reservedDeltas);
 
     /** Records that an alert fired; returns false when it had fired already in that window. */
@@ -31,8 +33,8 @@ public interface CounterStore {
      * {@code cap}, recording the reservation; returns used + reserved afterwards, or -1 when it does
      * not fit.
      */
-    long reserve(StorageTx tx, String reservationId, String limitId, long windowStart, long units, long cap,
-            long expiresAt);
+    long reserve(
+            StorageTx tx, String reservationId, String limitId, long windowStart, long units, long cap, long expiresAt);
 
     /** Sets a reservation to {@code units} (the call's real usage), adjusting its counter. */
     void adjustReservation(StorageTx tx, String reservationId, long units);

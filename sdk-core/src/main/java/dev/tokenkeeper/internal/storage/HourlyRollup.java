@@ -16,19 +16,35 @@ public record HourlyRollup(
         long latencyMsSum) {
 
     /** The order of the primary key of {@code tk_usage_hourly}. */
-    public static final java.util.Comparator<HourlyRollup> KEY_ORDER = (a, b) -> a.key().compareTo(b.key());
+    public static final java.util.Comparator<HourlyRollup> KEY_ORDER =
+            (a, b) -> a.key().compareTo(b.key());
 
     /** The dimensions of a roll-up row. */
-    public record Key(String tenantId, long hourStart, String tokenId, String userId, String projectId,
-            String provider, String model, String outcome) implements Comparable<Key> {
+    public record Key(
+            String tenantId,
+            long hourStart,
+            String tokenId,
+            String userId,
+            String projectId,
+            String provider,
+            String model,
+            String outcome)
+            implements Comparable<Key> {
 
         /** No key: for sums filed under a key of their own (per tenant, per dimension value). */
         public static final Key NONE = new Key("", 0, "", "", "", "", "", "");
 
         /** The key of the roll-up row that {@code r} adds to. */
         public static Key of(UsageRow r) {
-            return new Key(r.tenantId(), Math.floorDiv(r.at(), HOUR) * HOUR, orEmpty(r.tokenId()), orEmpty(r.userId()),
-                    orEmpty(r.projectId()), r.provider(), r.model(), r.outcome());
+            return new Key(
+                    r.tenantId(),
+                    Math.floorDiv(r.at(), HOUR) * HOUR,
+                    orEmpty(r.tokenId()),
+                    orEmpty(r.userId()),
+                    orEmpty(r.projectId()),
+                    r.provider(),
+                    r.model(),
+                    r.outcome());
         }
 
         /** The primary key's order: written in this order, two writers lock shared rows alike. */
@@ -103,8 +119,17 @@ public record HourlyRollup(
         }
 
         public HourlyRollup toRollup(Key key) {
-            return new HourlyRollup(key, requests, inputTokens, cachedInputTokens, cacheWriteTokens, outputTokens,
-                    reasoningTokens, costPico, priceMissingRequests, latencyMsSum);
+            return new HourlyRollup(
+                    key,
+                    requests,
+                    inputTokens,
+                    cachedInputTokens,
+                    cacheWriteTokens,
+                    outputTokens,
+                    reasoningTokens,
+                    costPico,
+                    priceMissingRequests,
+                    latencyMsSum);
         }
     }
 

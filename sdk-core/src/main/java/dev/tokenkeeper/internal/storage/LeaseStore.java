@@ -12,8 +12,8 @@ public interface LeaseStore {
      * {@code expiresAt}) and to the counter's reserved, if used + reserved + units stays within
      * {@code cap} (no cap check when {@code cap} is {@link Long#MAX_VALUE}); false when it does not fit.
      */
-    boolean growLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units, long cap,
-            long expiresAt);
+    boolean growLease(
+            StorageTx tx, String leaseId, String limitId, long windowStart, long units, long cap, long expiresAt);
 
     /**
      * Takes {@code units} off a lease and off its counter's reserved; false (and nothing changed) when
@@ -32,7 +32,14 @@ public interface LeaseStore {
      *
      * @return what was reserved, or null when not even {@code min} units fit
      */
-    @Nullable Taken takeOnLease(StorageTx tx, String leaseId, String limitId, long windowStart, long want, long min,
+    @Nullable
+    Taken takeOnLease(
+            StorageTx tx,
+            String leaseId,
+            String limitId,
+            long windowStart,
+            long want,
+            long min,
             long cap,
             long expiresAt);
 

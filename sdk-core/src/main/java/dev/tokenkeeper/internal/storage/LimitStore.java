@@ -30,7 +30,8 @@ public interface LimitStore {
      *
      * @param scopeId {@code null} for a tenant-wide limit
      */
-    record ScopeChange(String tenantId, LimitScope scope, @Nullable String scopeId) {}
+    record ScopeChange(
+            String tenantId, LimitScope scope, @Nullable String scopeId) {}
 
     /** Adds a row to the change feed, in the transaction of the change. */
     void recordChange(StorageTx tx, String id, ScopeChange change, long changedAt);
@@ -42,14 +43,23 @@ public interface LimitStore {
     int pruneChanges(StorageTx tx, long before);
 
     /** Oldest first (ids are time-ordered), after {@code afterId} when given. */
-    List<Limit> list(StorageTx tx, String tenantId, @Nullable LimitScope scope, @Nullable String scopeId,
-            @Nullable String afterId, int limit);
+    List<Limit> list(
+            StorageTx tx,
+            String tenantId,
+            @Nullable LimitScope scope,
+            @Nullable String scopeId,
+            @Nullable String afterId,
+            int limit);
 
     /** Limits by id, of any tenant (for the ledger's writer). */
     List<Limit> findByIds(StorageTx tx, java.util.Collection<String> ids);
 
     /** The tenant-wide limits and those of the given user, project, token and run. */
-    List<Limit> forScopes(StorageTx tx, String tenantId, @Nullable String userId, @Nullable String projectId,
-            @Nullable String tokenId, @Nullable String runId);
-
+    List<Limit> forScopes(
+            StorageTx tx,
+            String tenantId,
+            @Nullable String userId,
+            @Nullable String projectId,
+            @Nullable String tokenId,
+            @Nullable String runId);
 }

@@ -7,4 +7,9 @@ import org.jspecify.annotations.Nullable;
  * has one current secret and, during a rotation's grace period, the previous ones.
  */
 public record SecretRow(
-        String secretHash, String tokenId, String tenantId, String displayPrefix, long createdAt, @Nullable Long expiresAt) {}
+        String secretHash,
+        String tokenId,
+        String tenantId,
+        String displayPrefix,
+        long createdAt,
+        @Nullable Long expiresAt) {}

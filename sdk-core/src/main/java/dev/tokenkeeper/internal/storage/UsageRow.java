@@ -33,9 +33,32 @@ public record UsageRow(
 
     /** The same call under another id and time (that of an earlier attempt of its request). */
     public UsageRow withIdAndTime(String newId, long newAt) {
-        return new UsageRow(newId, tenantId, requestId, newAt, tokenId, userId, projectId, provider, model, inputTokens,
-                cachedInputTokens, cacheWriteTokens, outputTokens, reasoningTokens, costInputPico, costCachedInputPico,
-                costCacheWritePico, costOutputPico, costReasoningPico, costPico, priceMissing, latencyMs, outcome,
-                usageSource, errorMessage, metadataJson);
+        return new UsageRow(
+                newId,
+                tenantId,
+                requestId,
+                newAt,
+                tokenId,
+                userId,
+                projectId,
+                provider,
+                model,
+                inputTokens,
+                cachedInputTokens,
+                cacheWriteTokens,
+                outputTokens,
+                reasoningTokens,
+                costInputPico,
+                costCachedInputPico,
+                costCacheWritePico,
+                costOutputPico,
+                costReasoningPico,
+                costPico,
+                priceMissing,
+                latencyMs,
+                outcome,
+                usageSource,
+                errorMessage,
+                metadataJson);
     }
 }

@@ -10,18 +10,18 @@ import dev.tokenkeeper.Page;
 import dev.tokenkeeper.audit.Actor;
 import dev.tokenkeeper.audit.AuditAction;
 import dev.tokenkeeper.audit.AuditOutcome;
-import dev.tokenkeeper.internal.audit.Auditor;
 import dev.tokenkeeper.internal.audit.AggregatedEvents;
+import dev.tokenkeeper.internal.audit.Auditor;
 import dev.tokenkeeper.internal.storage.SecretRow;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.storage.StorageTx;
 import dev.tokenkeeper.internal.storage.TokenRow;
 import dev.tokenkeeper.internal.storage.TokenStore;
 import dev.tokenkeeper.internal.util.Checks;
-import dev.tokenkeeper.internal.util.FeedWindow;
-import dev.tokenkeeper.internal.util.Ticker;
 import dev.tokenkeeper.internal.util.Cursors;
+import dev.tokenkeeper.internal.util.FeedWindow;
 import dev.tokenkeeper.internal.util.Ids;
+import dev.tokenkeeper.internal.util.Ticker;
 import dev.tokenkeeper.tokens.IssuedToken;
 import dev.tokenkeeper.tokens.Principal;
 import dev.tokenkeeper.tokens.RejectionReason;
@@ -58,7 +58,8 @@ import org.jspecify.annotations.Nullable;
  * Concurrent misses on one key load once (Caffeine computes per key).
  */
 public final class DefaultTokenService implements TokenService {
-    private static final VerificationResult.Rejected INVALID = new VerificationResult.Rejected(RejectionReason.INVALID, null);
+    private static final VerificationResult.Rejected INVALID =
+            new VerificationResult.Rejected(RejectionReason.INVALID, null);
     private static final VerificationResult.Rejected NOT_FOUND =
             new VerificationResult.Rejected(RejectionReason.NOT_FOUND, null);
     private static final int MAX_SOURCE_LENGTH = 128;
@@ -95,7 +96,8 @@ public final class DefaultTokenService implements TokenService {
         this.failures = failures;
         this.settings = settings;
         this.lastUsed = new LastUsedTracker(storage);
-        this.tokenIdByHash = Caffeine.newBuilder().maximumSize(settings.cacheMaximumSize()).build();
+        this.tokenIdByHash =
+                Caffeine.newBuilder().maximumSize(settings.cacheMaximumSize()).build();
         Ticker ticker = Ticker.of(clock);
         this.unknownHashes = Caffeine.newBuilder()
                 .ticker(ticker::read)
@@ -148,7 +150,8 @@ public final class DefaultTokenService implements TokenService {
                 now);
         storage.write(tx -> {
             if (storage.tenants().find(tx, spec.tenantId()).isEmpty()) {
-                throw new NotFoundException(ErrorCode.TENANT_NOT_FOUND, "tenant '" + spec.tenantId() + "' does not exist");
+                throw new NotFoundException(
+                        ErrorCode.TENANT_NOT_FOUND, "tenant '" + spec.tenantId() + "' does not exist");
             }
             storage.tokens().insertToken(tx, row);
             storage.tokens().insertSecret(tx, new SecretRow(hash, row.id(), row.tenantId(), prefix, now, null));
@@ -159,8 +162,15 @@ public final class DefaultTokenService implements TokenService {
             if (row.expiresAt() != null) {
                 meta.put("expires_at", Instant.ofEpochMilli(row.expiresAt()).toString());
             }
-            auditor.record(tx, row.tenantId(), spec.actor(), AuditAction.TOKEN_CREATED, "token", row.id(),
-                    AuditOutcome.SUCCESS, meta);
+            auditor.record(
+                    tx,
+                    row.tenantId(),
+                    spec.actor(),
+                    AuditAction.TOKEN_CREATED,
+                    "token",
+                    row.id(),
+                    AuditOutcome.SUCCESS,
+                    meta);
             return null;
         });
         return new IssuedToken(secret, info(row, now));
@@ -239,7 +249,9 @@ public final class DefaultTokenService implements TokenService {
     }
 
     private @Nullable TokenState loadState(String tokenId) {
-        return storage.read(tx -> storage.tokens().findById(tx, tokenId)).map(DefaultTokenService::toState).orElse(null);
+        return storage.read(tx -> storage.tokens().findById(tx, tokenId))
+                .map(DefaultTokenService::toState)
+                .orElse(null);
     }
 
     /** A miss on the hash: one read yields the token id and its state, and primes the state cache. */
@@ -260,8 +272,17 @@ public final class DefaultTokenService implements TokenService {
         Map<HashKey, TokenState.Secret> map = new HashMap<>();
         for (SecretRow s : secrets) {
             byte[] hash = SecretHasher.unhex(s.secretHash());
-            Principal p = new Principal(r.tenantId(), r.id(), r.name(), s.displayPrefix(), r.userId(), r.projectId(),
-                    r.role(), r.scopes(), r.allowedProviders(), r.allowedModels());
+            Principal p = new Principal(
+                    r.tenantId(),
+                    r.id(),
+                    r.name(),
+                    s.displayPrefix(),
+                    r.userId(),
+                    r.projectId(),
+                    r.role(),
+                    r.scopes(),
+                    r.allowedProviders(),
+                    r.allowedModels());
             long until = s.expiresAt() == null ? Long.MAX_VALUE : s.expiresAt();
             map.put(HashKey.of(hash), new TokenState.Secret(hash, until, new VerificationResult.Verified(p)));
         }
@@ -293,7 +314,8 @@ public final class DefaultTokenService implements TokenService {
     @Override
     public Optional<String> tenantOf(String tokenId) {
         Checks.identifier("tokenId", tokenId);
-        return storage.read(tx -> storage.tokens().findById(tx, tokenId)).map(t -> t.token().tenantId());
+        return storage.read(tx -> storage.tokens().findById(tx, tokenId))
+                .map(t -> t.token().tenantId());
     }
 
     @Override
@@ -308,8 +330,10 @@ public final class DefaultTokenService implements TokenService {
         List<TokenRow> rows = storage.read(tx -> storage.tokens()
                 .list(tx, q.tenantId(), q.userId(), q.projectId(), q.status(), now, after, q.limit() + 1));
         boolean more = rows.size() > q.limit();
-        List<TokenInfo> items = rows.stream().limit(q.limit()).map(r -> info(r, now)).toList();
-        return new Page<>(items, more ? Cursors.encode(items.get(items.size() - 1).id()) : null);
+        List<TokenInfo> items =
+                rows.stream().limit(q.limit()).map(r -> info(r, now)).toList();
+        return new Page<>(
+                items, more ? Cursors.encode(items.get(items.size() - 1).id()) : null);
     }
 
     // ---------------------------------------------------------------- change
@@ -339,10 +363,21 @@ public final class DefaultTokenService implements TokenService {
             }
             storage.tokens().expireSecrets(tx, tokenId, graceEnd);
             storage.tokens().insertSecret(tx, new SecretRow(hash, tokenId, tenantId, prefix, now, null));
-            auditor.record(tx, tenantId, actor, AuditAction.TOKEN_ROTATED, "token", tokenId, AuditOutcome.SUCCESS,
-                    Map.of("display_prefix", prefix,
-                            "grace_period", gracePeriod.toString(),
-                            "previous_secret_valid_until", Instant.ofEpochMilli(graceEnd).toString()));
+            auditor.record(
+                    tx,
+                    tenantId,
+                    actor,
+                    AuditAction.TOKEN_ROTATED,
+                    "token",
+                    tokenId,
+                    AuditOutcome.SUCCESS,
+                    Map.of(
+                            "display_prefix",
+                            prefix,
+                            "grace_period",
+                            gracePeriod.toString(),
+                            "previous_secret_valid_until",
+                            Instant.ofEpochMilli(graceEnd).toString()));
             return storage.tokens().find(tx, tenantId, tokenId).orElseThrow();
         });
         states.invalidate(tokenId);
@@ -361,7 +396,14 @@ public final class DefaultTokenService implements TokenService {
             int changed = storage.tokens().revoke(tx, tenantId, tokenId, now, actor.id(), reason);
             TokenRow current = storage.tokens().find(tx, tenantId, tokenId).orElseThrow(() -> notFound(tokenId));
             if (changed == 1) {
-                auditor.record(tx, tenantId, actor, AuditAction.TOKEN_REVOKED, "token", tokenId, AuditOutcome.SUCCESS,
+                auditor.record(
+                        tx,
+                        tenantId,
+                        actor,
+                        AuditAction.TOKEN_REVOKED,
+                        "token",
+                        tokenId,
+                        AuditOutcome.SUCCESS,
                         reason == null ? Map.of() : Map.of("reason", reason));
             }
             return current;
@@ -386,10 +428,21 @@ public final class DefaultTokenService implements TokenService {
                 throw new ConflictException(ErrorCode.TOKEN_REVOKED, "token " + tokenId + " is revoked");
             }
             Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("previous_expires_at", before.expiresAt() == null ? "never" : Instant.ofEpochMilli(before.expiresAt()).toString());
+            meta.put(
+                    "previous_expires_at",
+                    before.expiresAt() == null
+                            ? "never"
+                            : Instant.ofEpochMilli(before.expiresAt()).toString());
             meta.put("expires_at", expiresAt == null ? "never" : expiresAt.toString());
-            auditor.record(tx, tenantId, actor, AuditAction.TOKEN_EXPIRY_CHANGED, "token", tokenId,
-                    AuditOutcome.SUCCESS, meta);
+            auditor.record(
+                    tx,
+                    tenantId,
+                    actor,
+                    AuditAction.TOKEN_EXPIRY_CHANGED,
+                    "token",
+                    tokenId,
+                    AuditOutcome.SUCCESS,
+                    meta);
             return storage.tokens().find(tx, tenantId, tokenId).orElseThrow();
         });
         states.invalidate(tokenId);
@@ -404,7 +457,8 @@ public final class DefaultTokenService implements TokenService {
         if (row.revokedAt() != null) {
             return new ConflictException(ErrorCode.TOKEN_REVOKED, "token " + tokenId + " is revoked");
         }
-        return new ConflictException(ErrorCode.TOKEN_EXPIRED, "token " + tokenId + " is expired; extend its expiry first");
+        return new ConflictException(
+                ErrorCode.TOKEN_EXPIRED, "token " + tokenId + " is expired; extend its expiry first");
     }
 
     private static NotFoundException notFound(String tokenId) {
@@ -462,10 +516,25 @@ public final class DefaultTokenService implements TokenService {
         TokenStatus status = r.revokedAt() != null
                 ? TokenStatus.REVOKED
                 : r.expiresAt() != null && r.expiresAt() <= now ? TokenStatus.EXPIRED : TokenStatus.ACTIVE;
-        return new TokenInfo(r.id(), r.tenantId(), r.name(), r.displayPrefix(), r.userId(), r.projectId(), r.role(),
-                r.scopes(), r.allowedProviders(), r.allowedModels(), r.metadata(), status,
-                Instant.ofEpochMilli(r.createdAt()), r.createdBy(), instant(r.expiresAt()), instant(r.revokedAt()),
-                instant(r.rotatedAt()), instant(r.lastUsedAt()));
+        return new TokenInfo(
+                r.id(),
+                r.tenantId(),
+                r.name(),
+                r.displayPrefix(),
+                r.userId(),
+                r.projectId(),
+                r.role(),
+                r.scopes(),
+                r.allowedProviders(),
+                r.allowedModels(),
+                r.metadata(),
+                status,
+                Instant.ofEpochMilli(r.createdAt()),
+                r.createdBy(),
+                instant(r.expiresAt()),
+                instant(r.revokedAt()),
+                instant(r.rotatedAt()),
+                instant(r.lastUsedAt()));
     }
 
     private static @Nullable Instant instant(@Nullable Long millis) {

@@ -1,7 +1,6 @@
 package dev.tokenkeeper.internal.tokens;
 
 import dev.tokenkeeper.internal.storage.Storage;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 

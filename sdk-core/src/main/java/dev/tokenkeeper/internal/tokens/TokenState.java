@@ -20,12 +20,18 @@ final class TokenState {
     final Map<HashKey, Secret> secrets;
     /** The token row's {@code updated_at} when this state was read: it grows with every change. */
     final long updatedAt;
+
     final VerificationResult.Rejected revokedResult;
     final VerificationResult.Rejected expiredResult;
     /** Last time this instance queued a last-used update for the token (per state object). */
     volatile long lastUsedMark = Long.MIN_VALUE / 2;
 
-    TokenState(String tokenId, String tenantId, boolean revoked, @Nullable Long expiresAt, Map<HashKey, Secret> secrets,
+    TokenState(
+            String tokenId,
+            String tenantId,
+            boolean revoked,
+            @Nullable Long expiresAt,
+            Map<HashKey, Secret> secrets,
             long updatedAt) {
         this.tokenId = tokenId;
         this.tenantId = tenantId;

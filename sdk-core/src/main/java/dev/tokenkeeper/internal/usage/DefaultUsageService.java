@@ -57,6 +57,7 @@ public final class DefaultUsageService implements UsageService {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultUsageService.class);
     /** Request ids remembered at most for recognising re-stamped retries. */
     static final int RECENT_REQUESTS = 1_000_000;
+
     private static final String DENIED = CallOutcome.DENIED.name();
 
     private final Storage storage;
@@ -65,18 +66,27 @@ public final class DefaultUsageService implements UsageService {
     private final LimitCache limitCache;
     private final Budgets budgets;
     private final LedgerSettings settings;
-    private final Cache<String, Boolean> knownTenants = Caffeine.newBuilder().maximumSize(10_000).build();
+    private final Cache<String, Boolean> knownTenants =
+            Caffeine.newBuilder().maximumSize(10_000).build();
     private final RecentRequests recent;
     private final Listeners listeners;
     /** Refusals traced per token and minute, at most; the rest are counted in {@code refusalsNotTraced}. */
     private final Cache<String, AtomicInteger> refusalsByToken;
+
     private final LongAdder refusalsNotTraced = new LongAdder();
     private final LedgerWriter ledger;
     private final UsageQueries queries;
     private volatile boolean accepting = true;
 
-    public DefaultUsageService(Storage storage, Clock clock, DefaultPricingService pricing, LimitCache limitCache,
-            Budgets budgets, LimitAlerts limitAlerts, Listeners listeners, LedgerSettings settings,
+    public DefaultUsageService(
+            Storage storage,
+            Clock clock,
+            DefaultPricingService pricing,
+            LimitCache limitCache,
+            Budgets budgets,
+            LimitAlerts limitAlerts,
+            Listeners listeners,
+            LedgerSettings settings,
             ThreadFactory threads) {
         this.listeners = listeners;
         this.storage = storage;
@@ -86,8 +96,11 @@ public final class DefaultUsageService implements UsageService {
         this.budgets = budgets;
         this.settings = settings;
         this.recent = new RecentRequests(clock, settings.idempotencyWindow(), RECENT_REQUESTS);
-        this.refusalsByToken = Caffeine.newBuilder().maximumSize(100_000)
-                .expireAfterWrite(Duration.ofMinutes(1)).ticker(Ticker.of(clock)::read).build();
+        this.refusalsByToken = Caffeine.newBuilder()
+                .maximumSize(100_000)
+                .expireAfterWrite(Duration.ofMinutes(1))
+                .ticker(Ticker.of(clock)::read)
+                .build();
         this.ledger = new LedgerWriter(storage, clock, budgets, limitAlerts, recent, settings, threads);
         this.queries = new UsageQueries(storage);
     }
@@ -113,8 +126,8 @@ public final class DefaultUsageService implements UsageService {
      *     maps it to an earlier attempt recorded under the same request id, if one exists
      * @param applicable the limits that apply to the event when known to be current, else {@code null}
      */
-    private RecordedUsage record(UsageEvent event, List<Hold> holds, boolean settled,
-            @Nullable List<Limit> applicable) {
+    private RecordedUsage record(
+            UsageEvent event, List<Hold> holds, boolean settled, @Nullable List<Limit> applicable) {
         if (!accepting) {
             budgets.release(holds);
             throw new IllegalStateException("TokenKeeper is closed");
@@ -141,15 +154,47 @@ public final class DefaultUsageService implements UsageService {
         try {
             TokenCounts c = event.counts();
             PicoCost cost = pricing.picoCost(event.provider(), event.model(), c, at);
-            UsageRow row = new UsageRow(EventIds.of(at, key), event.tenantId(), event.requestId(), at, event.tokenId(),
-                    event.userId(), event.projectId(), event.provider(), event.model(), c.input(), c.cachedInput(),
-                    c.cacheWrite(), c.output(), c.reasoning(), cost.input(), cost.cachedInput(), cost.cacheWrite(),
-                    cost.output(), cost.reasoning(), cost.total(), cost.priceMissing(), event.latency().toMillis(),
-                    event.outcome().name(), event.source().name(), event.errorMessage(),
+            UsageRow row = new UsageRow(
+                    EventIds.of(at, key),
+                    event.tenantId(),
+                    event.requestId(),
+                    at,
+                    event.tokenId(),
+                    event.userId(),
+                    event.projectId(),
+                    event.provider(),
+                    event.model(),
+                    c.input(),
+                    c.cachedInput(),
+                    c.cacheWrite(),
+                    c.output(),
+                    c.reasoning(),
+                    cost.input(),
+                    cost.cachedInput(),
+                    cost.cacheWrite(),
+                    cost.output(),
+                    cost.reasoning(),
+                    cost.total(),
+                    cost.priceMissing(),
+                    event.latency().toMillis(),
+                    event.outcome().name(),
+                    event.source().name(),
+                    event.errorMessage(),
                     event.metadata().isEmpty() ? "{}" : Json.write(event.metadata()));
-            charges = budgets.charges(applicable != null ? applicable : limitCache.applicable(event.tenantId(),
-                    event.userId(), event.projectId(), event.tokenId(), event.runId(), event.provider(),
-                    event.model()), at, c, cost.total());
+            charges = budgets.charges(
+                    applicable != null
+                            ? applicable
+                            : limitCache.applicable(
+                                    event.tenantId(),
+                                    event.userId(),
+                                    event.projectId(),
+                                    event.tokenId(),
+                                    event.runId(),
+                                    event.provider(),
+                                    event.model()),
+                    at,
+                    c,
+                    cost.total());
             // The budget counters see the usage at once; a retry seen before adds nothing. (A retry the
             // writer finds stored already is taken back after its batch commits.)
             if (firstSeen && (!charges.isEmpty() || !holds.isEmpty())) {
@@ -163,8 +208,8 @@ public final class DefaultUsageService implements UsageService {
                 budgets.release(holds);
             }
             holdsDone = true;
-            Pending pending = new Pending(row, writerRemembers ? key : null, charges, counted, reservations,
-                    leaseUses, clock.millis());
+            Pending pending = new Pending(
+                    row, writerRemembers ? key : null, charges, counted, reservations, leaseUses, clock.millis());
             RecordedUsage recorded;
             if (ledger.synchronous()) {
                 ledger.writeNow(pending);
@@ -222,10 +267,34 @@ public final class DefaultUsageService implements UsageService {
                 meta.put(UsageEvent.RUN_ID, call.runId());
             }
             String message = d.message().length() > UsageEvent.MAX_ERROR_LENGTH
-                    ? d.message().substring(0, UsageEvent.MAX_ERROR_LENGTH) : d.message();
-            UsageRow row = new UsageRow(EventIds.of(at, EventIds.key(p.tenantId(), requestId)), p.tenantId(), requestId,
-                    at, p.tokenId(), p.userId(), p.projectId(), call.provider(), call.model(), 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                    0, 0, false, 0, DENIED, UsageSource.ESTIMATED.name(), message,
+                    ? d.message().substring(0, UsageEvent.MAX_ERROR_LENGTH)
+                    : d.message();
+            UsageRow row = new UsageRow(
+                    EventIds.of(at, EventIds.key(p.tenantId(), requestId)),
+                    p.tenantId(),
+                    requestId,
+                    at,
+                    p.tokenId(),
+                    p.userId(),
+                    p.projectId(),
+                    call.provider(),
+                    call.model(),
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    false,
+                    0,
+                    DENIED,
+                    UsageSource.ESTIMATED.name(),
+                    message,
                     Json.write(meta));
             Pending pending = new Pending(row, null, List.of(), false, List.of(), List.of(), at);
             if (!ledger.offerTrace(pending)) {

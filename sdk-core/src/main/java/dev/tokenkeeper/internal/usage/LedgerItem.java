@@ -22,8 +22,14 @@ sealed interface LedgerItem permits LedgerItem.Pending, LedgerItem.FlushMarker {
      * @param leaseUses the usage the event took from leases, which leaves them with it
      * @param queuedAt when the event was queued (the clock's millis)
      */
-    record Pending(UsageRow row, EventIds.@Nullable RequestKey remember, List<LimitCharge> charges,
-            boolean counted, List<String> reservations, List<Budgets.LeaseUse> leaseUses, long queuedAt)
+    record Pending(
+            UsageRow row,
+            EventIds.@Nullable RequestKey remember,
+            List<LimitCharge> charges,
+            boolean counted,
+            List<String> reservations,
+            List<Budgets.LeaseUse> leaseUses,
+            long queuedAt)
             implements LedgerItem {
         Pending withFirstAttempt(long firstAt) {
             UsageRow r = row.withIdAndTime(EventIds.of(firstAt, requireNonNull(remember)), firstAt);

@@ -55,6 +55,7 @@ final class LedgerWriter {
     private final LongAdder written = new LongAdder();
     /** Events put in the queue, and taken from it by the writer: their difference is what waits. */
     private final LongAdder enqueued = new LongAdder();
+
     private final LongAdder taken = new LongAdder();
     /** Events in the batch being committed now. */
     private volatile int writing;
@@ -64,6 +65,7 @@ final class LedgerWriter {
     private volatile double eventsPerMilli;
     /** Callers waiting for the lag to fall under ledgerMaxLag wait on it; the writer wakes them. */
     private final Object lagFell = new Object();
+
     private final LongAdder duplicates = new LongAdder();
     private final LongAdder refused = new LongAdder();
     private final LongAdder failedBatches = new LongAdder();
@@ -79,10 +81,17 @@ final class LedgerWriter {
         @Override
         public void close() {}
     };
+
     private volatile boolean stopping;
 
-    LedgerWriter(Storage storage, Clock clock, Budgets budgets, LimitAlerts limitAlerts, RecentRequests recent,
-            LedgerSettings settings, ThreadFactory threads) {
+    LedgerWriter(
+            Storage storage,
+            Clock clock,
+            Budgets budgets,
+            LimitAlerts limitAlerts,
+            RecentRequests recent,
+            LedgerSettings settings,
+            ThreadFactory threads) {
         this.storage = storage;
         this.clock = clock;
         this.budgets = budgets;
@@ -195,7 +204,6 @@ final class LedgerWriter {
         return true;
     }
 
-
     /** Returns when every event queued before the call is written, or could not be. */
     void flush() {
         if (writer == null) {
@@ -203,7 +211,8 @@ final class LedgerWriter {
         }
         if (!writer.isAlive()) {
             if (!queue.isEmpty()) {
-                throw new IllegalStateException("the ledger writer has stopped with " + queue.size() + " events queued");
+                throw new IllegalStateException(
+                        "the ledger writer has stopped with " + queue.size() + " events queued");
             }
             return;
         }
@@ -224,8 +233,16 @@ final class LedgerWriter {
             oldest = p.queuedAt();
         }
         Duration lag = oldest == NO_BATCH ? Duration.ZERO : Duration.ofMillis(Math.max(0, clock.millis() - oldest));
-        return new LedgerStats(waiting, since == NO_BATCH ? 0 : writing, written.sum(), duplicates.sum(),
-                refused.sum(), poisoned.sum(), failedBatches.sum(), lag, refusalsNotTraced);
+        return new LedgerStats(
+                waiting,
+                since == NO_BATCH ? 0 : writing,
+                written.sum(),
+                duplicates.sum(),
+                refused.sum(),
+                poisoned.sum(),
+                failedBatches.sum(),
+                lag,
+                refusalsNotTraced);
     }
 
     /**
@@ -245,8 +262,10 @@ final class LedgerWriter {
         if (writer.isAlive()) {
             writer.interrupt();
             long lost = queue.stream().filter(i -> i instanceof Pending).count();
-            LOG.error("TokenKeeper ledger: {} usage events could not be written within {} and are lost",
-                    lost, settings.closeTimeout());
+            LOG.error(
+                    "TokenKeeper ledger: {} usage events could not be written within {} and are lost",
+                    lost,
+                    settings.closeTimeout());
         }
     }
 
@@ -336,15 +355,24 @@ final class LedgerWriter {
             StringBuilder ids = new StringBuilder();
             for (int i = 0; i < Math.min(5, dropped.size()); i++) {
                 UsageRow r = dropped.get(i).row();
-                ids.append(i == 0 ? "" : ", ").append(r.id()).append(" (tenant ").append(r.tenantId()).append(')');
+                ids.append(i == 0 ? "" : ", ")
+                        .append(r.id())
+                        .append(" (tenant ")
+                        .append(r.tenantId())
+                        .append(')');
             }
-            LOG.error("TokenKeeper ledger: {} of {} events of a batch cannot be stored and were dropped ({}{}): {}",
-                    dropped.size(), rows.size(), ids, dropped.size() > 5 ? ", ..." : "", firstError[0]);
+            LOG.error(
+                    "TokenKeeper ledger: {} of {} events of a batch cannot be stored and were dropped ({}{}): {}",
+                    dropped.size(),
+                    rows.size(),
+                    ids,
+                    dropped.size() > 5 ? ", ..." : "",
+                    firstError[0]);
         }
     }
 
-    private void writeUntilDone(WriterSession session, List<Pending> rows, List<Pending> dropped,
-            String[] firstError) throws InterruptedException {
+    private void writeUntilDone(WriterSession session, List<Pending> rows, List<Pending> dropped, String[] firstError)
+            throws InterruptedException {
         long backoff = 50;
         int failuresWhileUp = 0;
         while (true) {
@@ -380,17 +408,24 @@ final class LedgerWriter {
                     // events that all fail would take a wait per event to be taken apart. Only the whole
                     // batch's first failure is a warning; its parts' are details.
                     if (dropped.isEmpty() && firstError[0] == null) {
-                        LOG.warn("TokenKeeper ledger: writing {} events failed; retrying once: {}", rows.size(),
+                        LOG.warn(
+                                "TokenKeeper ledger: writing {} events failed; retrying once: {}",
+                                rows.size(),
                                 e.getMessage());
                         firstError[0] = e.getMessage();
                     } else {
-                        LOG.debug("TokenKeeper ledger: writing {} events failed; retrying once: {}", rows.size(),
+                        LOG.debug(
+                                "TokenKeeper ledger: writing {} events failed; retrying once: {}",
+                                rows.size(),
                                 e.getMessage());
                     }
                     continue;
                 }
-                LOG.warn("TokenKeeper ledger: writing {} events failed, retrying in {} ms: {}",
-                        rows.size(), backoff, e.getMessage());
+                LOG.warn(
+                        "TokenKeeper ledger: writing {} events failed, retrying in {} ms: {}",
+                        rows.size(),
+                        backoff,
+                        e.getMessage());
                 Thread.sleep(backoff);
                 backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
             }
@@ -414,7 +449,8 @@ final class LedgerWriter {
                 if (inserted[i]) {
                     UsageRow row = rows.get(i);
                     if (!DENIED.equals(row.outcome())) { // refusals are traces only: analytics count calls made
-                        sums.computeIfAbsent(HourlyRollup.Key.of(row), k -> new HourlyRollup.Sums()).add(row);
+                        sums.computeIfAbsent(HourlyRollup.Key.of(row), k -> new HourlyRollup.Sums())
+                                .add(row);
                     }
                     for (LimitCharge c : items.get(i).charges()) {
                         counters.merge(c.key(), c.units(), Long::sum);

@@ -88,7 +88,8 @@ final class UsageQueries {
         if (rules.getOffset(from).getTotalSeconds() % 3600 != 0) {
             return false;
         }
-        for (ZoneOffsetTransition t = rules.nextTransition(from); t != null && t.getInstant().isBefore(to);
+        for (ZoneOffsetTransition t = rules.nextTransition(from);
+                t != null && t.getInstant().isBefore(to);
                 t = rules.nextTransition(t.getInstant())) {
             if (t.getOffsetAfter().getTotalSeconds() % 3600 != 0) {
                 return false;

@@ -134,7 +134,8 @@ public final class Checks {
             ok = isLowerOrDigit(c) || c == '.' || c == '_' || c == '-';
         }
         if (!ok) {
-            throw new InvalidRequestException(field, "'" + value + "' is not a lower-case provider id such as 'openai'");
+            throw new InvalidRequestException(
+                    field, "'" + value + "' is not a lower-case provider id such as 'openai'");
         }
         return value;
     }
@@ -146,7 +147,14 @@ public final class Checks {
         boolean ok = n >= 1 && n <= 128 && isAsciiLetterOrDigit(value.charAt(0));
         for (int i = 1; ok && i < n; i++) {
             char c = value.charAt(i);
-            ok = isAsciiLetterOrDigit(c) || c == ':' || c == '.' || c == '_' || c == '/' || c == '@' || c == '+' || c == '-';
+            ok = isAsciiLetterOrDigit(c)
+                    || c == ':'
+                    || c == '.'
+                    || c == '_'
+                    || c == '/'
+                    || c == '@'
+                    || c == '+'
+                    || c == '-';
         }
         if (!ok) {
             throw new InvalidRequestException(field, "'" + value + "' is not a model name");

@@ -26,39 +26,48 @@ import java.time.temporal.ChronoUnit;
 public final class BudgetedAgent {
 
     public static void main(String[] args) {
-        try (TokenKeeper keeper = TokenKeeper.builder().sqliteFile(Path.of(args[0])).build()) {
+        try (TokenKeeper keeper =
+                TokenKeeper.builder().sqliteFile(Path.of(args[0])).build()) {
             keeper.tenants().ensure("acme", "Acme Inc.");
-            IssuedToken agent = keeper.tokens().issue(TokenSpec.builder()
-                    .tenant("acme").name("research-agent").project("research").build());
-            keeper.limits().create(LimitSpec.builder("acme").name("agent daily")
-                    .token(agent.info().id())
-                    .costUsd(Money.of("0.05"))            // $0.05 a day
-                    .period(LimitPeriod.DAY)
-                    .alertThresholds(java.util.List.of(50, 80, 100))
-                    .build());
+            IssuedToken agent = keeper.tokens()
+                    .issue(TokenSpec.builder()
+                            .tenant("acme")
+                            .name("research-agent")
+                            .project("research")
+                            .build());
+            keeper.limits()
+                    .create(LimitSpec.builder("acme")
+                            .name("agent daily")
+                            .token(agent.info().id())
+                            .costUsd(Money.of("0.05")) // $0.05 a day
+                            .period(LimitPeriod.DAY)
+                            .alertThresholds(java.util.List.of(50, 80, 100))
+                            .build());
 
             int step = 0;
             while (true) {
                 CallRequest call = CallRequest.of("anthropic", "claude-sonnet-4-5", 2_000, 1_000);
                 Admission admission = keeper.authorize(agent.secret(), call);
                 if (admission instanceof Denial denial) {
-                    System.out.println("stopped after " + step + " steps: " + denial.reason()
-                            + " until " + denial.resetAt());
+                    System.out.println(
+                            "stopped after " + step + " steps: " + denial.reason() + " until " + denial.resetAt());
                     break;
                 }
                 Permit permit = (Permit) admission;
                 long started = System.nanoTime();
-                TokenCounts used = callTheModel(step);          // your provider's SDK here
+                TokenCounts used = callTheModel(step); // your provider's SDK here
                 permit.complete(used, Duration.ofNanos(System.nanoTime() - started));
                 step++;
             }
 
             keeper.usage().flush();
             Instant today = Instant.now().truncatedTo(ChronoUnit.DAYS);
-            UsageTotals totals = keeper.usage().totals(UsageQuery.builder("acme", today, today.plus(1, ChronoUnit.DAYS))
-                    .token(agent.info().id()).build());
-            System.out.println("spent " + totals.cost().amount().toPlainString() + " USD on "
-                    + totals.requests() + " calls");
+            UsageTotals totals = keeper.usage()
+                    .totals(UsageQuery.builder("acme", today, today.plus(1, ChronoUnit.DAYS))
+                            .token(agent.info().id())
+                            .build());
+            System.out.println(
+                    "spent " + totals.cost().amount().toPlainString() + " USD on " + totals.requests() + " calls");
         }
     }
 

@@ -22,8 +22,8 @@ import dev.tokenkeeper.limits.LimitAlert;
 import dev.tokenkeeper.limits.LimitPeriod;
 import dev.tokenkeeper.limits.LimitSpec;
 import dev.tokenkeeper.pricing.Cost;
-import dev.tokenkeeper.pricing.Money;
 import dev.tokenkeeper.pricing.ModelPrice;
+import dev.tokenkeeper.pricing.Money;
 import dev.tokenkeeper.pricing.Rates;
 import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.tokens.IssuedToken;
@@ -78,7 +78,10 @@ class CoreSnippetsTest {
 
     @BeforeEach
     void open() {
-        keeper = TokenKeeper.builder().sqliteFile(dataDir.resolve("snippets.db")).backgroundMaintenance(false).build();
+        keeper = TokenKeeper.builder()
+                .sqliteFile(dataDir.resolve("snippets.db"))
+                .backgroundMaintenance(false)
+                .build();
         keeper.tenants().ensure("acme", "Acme Inc.");
     }
 
@@ -88,7 +91,8 @@ class CoreSnippetsTest {
     }
 
     private IssuedToken token() {
-        return keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("agent").build());
+        return keeper.tokens()
+                .issue(TokenSpec.builder().tenant("acme").name("agent").build());
     }
 
     @Test
@@ -98,26 +102,30 @@ class CoreSnippetsTest {
         List<String> seen = new ArrayList<>();
         // tag::getting-started[]
         TokenKeeper keeper = TokenKeeper.builder()
-                .sqliteFile(dataDir.resolve("tokenkeeper.db"))   // or .jdbcUrl(url, user, password) for PostgreSQL
+                .sqliteFile(dataDir.resolve("tokenkeeper.db")) // or .jdbcUrl(url, user, password) for PostgreSQL
                 .build();
 
         keeper.tenants().ensure("acme", "Acme Inc.");
-        IssuedToken t = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("ci-bot").build());
+        IssuedToken t = keeper.tokens()
+                .issue(TokenSpec.builder().tenant("acme").name("ci-bot").build());
         // give t.secret() to the caller; later, on each request:
         VerificationResult r = keeper.tokens().verify(t.secret(), clientIp);
         if (r instanceof VerificationResult.Verified v) {
             handle(v.principal());
         } else if (r instanceof VerificationResult.Rejected x) {
-            refuse(x.reason());                                  // INVALID, NOT_FOUND, EXPIRED, REVOKED
+            refuse(x.reason()); // INVALID, NOT_FOUND, EXPIRED, REVOKED
         }
         // end::getting-started[]
         try (keeper) {
             assertThat(r).isInstanceOf(VerificationResult.Verified.class);
             assertThat(keeper.tokens().verify(t.secret() + "x", clientIp))
-                    .isInstanceOfSatisfying(VerificationResult.Rejected.class,
+                    .isInstanceOfSatisfying(
+                            VerificationResult.Rejected.class,
                             x -> assertThat(x.reason()).isEqualTo(RejectionReason.INVALID));
         }
-        this.keeper = TokenKeeper.builder().sqliteFile(dataDir.resolve("snippets.db")).backgroundMaintenance(false)
+        this.keeper = TokenKeeper.builder()
+                .sqliteFile(dataDir.resolve("snippets.db"))
+                .backgroundMaintenance(false)
                 .build();
     }
 
@@ -133,14 +141,20 @@ class CoreSnippetsTest {
     @DisplayName("tokens: issue with every restriction")
     void issue() {
         // tag::tokens-issue[]
-        IssuedToken t = keeper.tokens().issue(TokenSpec.builder()
-                .tenant("acme").name("search-agent").role(Role.AGENT)
-                .user("alice@example.com").project("search")
-                .scopes(Set.of("chat")).allowedProviders(Set.of("openai")).allowedModels(Set.of("gpt-4o*"))
-                .expiresAt(Instant.now().plus(Duration.ofDays(90)))
-                .metadata("ticket", "OPS-1234")
-                .actor(Actor.of("admin:bob", clientIp))
-                .build());
+        IssuedToken t = keeper.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant("acme")
+                        .name("search-agent")
+                        .role(Role.AGENT)
+                        .user("alice@example.com")
+                        .project("search")
+                        .scopes(Set.of("chat"))
+                        .allowedProviders(Set.of("openai"))
+                        .allowedModels(Set.of("gpt-4o*"))
+                        .expiresAt(Instant.now().plus(Duration.ofDays(90)))
+                        .metadata("ticket", "OPS-1234")
+                        .actor(Actor.of("admin:bob", clientIp))
+                        .build());
         // end::tokens-issue[]
         assertThat(t.info().allowedModels()).containsExactly("gpt-4o*");
         assertThat(keeper.authorize(t.secret(), CallRequest.of("anthropic", "claude-sonnet-4-5", 10, 10)))
@@ -153,23 +167,39 @@ class CoreSnippetsTest {
         IssuedToken revoked = token();
         keeper.tokens().revoke("acme", revoked.info().id());
         // tag::audit-record[]
-        keeper.audit().record(new AuditEntry("acme", Actor.of("user:42", clientIp),
-                AuditAction.of("user.login"), "user", "42", AuditOutcome.SUCCESS, Map.of("method", "password")));
+        keeper.audit()
+                .record(new AuditEntry(
+                        "acme",
+                        Actor.of("user:42", clientIp),
+                        AuditAction.of("user.login"),
+                        "user",
+                        "42",
+                        AuditOutcome.SUCCESS,
+                        Map.of("method", "password")));
         // end::audit-record[]
         Instant from = Instant.now().minus(Duration.ofHours(1));
         Instant to = Instant.now().plus(Duration.ofHours(1));
         // tag::audit-query[]
-        Page<AuditEvent> page = keeper.audit().query(AuditQuery.builder("acme")
-                .from(from)                                   // inclusive
-                .to(to)                                       // exclusive
-                .action(AuditAction.TOKEN_REVOKED)
-                .limit(100)
-                .build());
+        Page<AuditEvent> page = keeper.audit()
+                .query(AuditQuery.builder("acme")
+                        .from(from) // inclusive
+                        .to(to) // exclusive
+                        .action(AuditAction.TOKEN_REVOKED)
+                        .limit(100)
+                        .build());
         // next page: .cursor(page.nextCursor())
         // end::audit-query[]
-        assertThat(page.items()).singleElement().satisfies(e -> assertThat(e.targetId()).isEqualTo(revoked.info().id()));
-        assertThat(keeper.audit().query(AuditQuery.builder("acme").action(AuditAction.of("user.login")).build()).items())
-                .singleElement().satisfies(e -> assertThat(e.source()).isEqualTo(clientIp));
+        assertThat(page.items())
+                .singleElement()
+                .satisfies(
+                        e -> assertThat(e.targetId()).isEqualTo(revoked.info().id()));
+        assertThat(keeper.audit()
+                        .query(AuditQuery.builder("acme")
+                                .action(AuditAction.of("user.login"))
+                                .build())
+                        .items())
+                .singleElement()
+                .satisfies(e -> assertThat(e.source()).isEqualTo(clientIp));
     }
 
     @Test
@@ -178,21 +208,32 @@ class CoreSnippetsTest {
         keeper.close();
         MutableClock clock = new MutableClock(Instant.parse("2026-12-01T10:00:00Z"));
         Path db = dataDir.resolve("shared.db");
-        try (TokenKeeper keeper = TokenKeeper.builder().sqliteFile(db).clock(clock).backgroundMaintenance(false).build();
-                TokenKeeper otherInstance = TokenKeeper.builder().sqliteFile(db).clock(clock)
-                        .backgroundMaintenance(false).build()) {
+        try (TokenKeeper keeper = TokenKeeper.builder()
+                        .sqliteFile(db)
+                        .clock(clock)
+                        .backgroundMaintenance(false)
+                        .build();
+                TokenKeeper otherInstance = TokenKeeper.builder()
+                        .sqliteFile(db)
+                        .clock(clock)
+                        .backgroundMaintenance(false)
+                        .build()) {
             keeper.tenants().ensure("acme", "Acme Inc.");
             String tenant = "acme";
-            IssuedToken old = keeper.tokens().issue(TokenSpec.builder().tenant(tenant).name("bot").build());
+            IssuedToken old = keeper.tokens()
+                    .issue(TokenSpec.builder().tenant(tenant).name("bot").build());
             String tokenId = old.info().id();
-            assertThat(otherInstance.tokens().verify(old.secret(), null)).isInstanceOf(VerificationResult.Verified.class);
+            assertThat(otherInstance.tokens().verify(old.secret(), null))
+                    .isInstanceOf(VerificationResult.Verified.class);
             // tag::configuration-clock[]
             keeper.tokens().rotate(tenant, tokenId);
-            clock.advance(Duration.ofSeconds(1));                                // the token sync interval
+            clock.advance(Duration.ofSeconds(1)); // the token sync interval
             assertThat(otherInstance.runDueMaintenance()).contains("token sync"); // the rotation is seen now
             // end::configuration-clock[]
         }
-        this.keeper = TokenKeeper.builder().sqliteFile(dataDir.resolve("snippets.db")).backgroundMaintenance(false)
+        this.keeper = TokenKeeper.builder()
+                .sqliteFile(dataDir.resolve("snippets.db"))
+                .backgroundMaintenance(false)
                 .build();
     }
 
@@ -206,24 +247,36 @@ class CoreSnippetsTest {
     @Test
     @DisplayName("limits: a monthly dollar budget, and authorize then complete")
     void budget() {
-        String secret = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("search").project("search")
-                .build()).secret();
+        String secret = keeper.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant("acme")
+                        .name("search")
+                        .project("search")
+                        .build())
+                .secret();
         long promptTokens = 1_000;
         long maxTokens = 500;
         Duration elapsed = Duration.ofMillis(300);
         List<Object> outcomes = new ArrayList<>();
         // tag::limits-budget[]
-        keeper.limits().create(LimitSpec.builder("acme")
-                .name("search: $200 a month").project("search")
-                .costUsd(Money.of("200")).graceUsd(Money.of("10"))
-                .period(LimitPeriod.MONTH).zone(ZoneId.of("Europe/Paris"))
-                .build());
+        keeper.limits()
+                .create(LimitSpec.builder("acme")
+                        .name("search: $200 a month")
+                        .project("search")
+                        .costUsd(Money.of("200"))
+                        .graceUsd(Money.of("10"))
+                        .period(LimitPeriod.MONTH)
+                        .zone(ZoneId.of("Europe/Paris"))
+                        .build());
 
-        Admission a = keeper.authorize(secret, CallRequest.of("anthropic", "claude-sonnet-4-5", promptTokens, maxTokens));
+        Admission a =
+                keeper.authorize(secret, CallRequest.of("anthropic", "claude-sonnet-4-5", promptTokens, maxTokens));
         if (a instanceof Permit p) {
             try {
                 Response r = callTheModel();
-                p.complete(new TokenCounts(r.input(), r.cacheRead(), r.cacheWrite(), r.output(), r.reasoning()), r.latency());
+                p.complete(
+                        new TokenCounts(r.input(), r.cacheRead(), r.cacheWrite(), r.output(), r.reasoning()),
+                        r.latency());
             } catch (RuntimeException e) {
                 p.complete(Completion.failure(TokenCounts.NONE, elapsed, e.getMessage()));
             }
@@ -235,8 +288,14 @@ class CoreSnippetsTest {
         assertThat(a).isInstanceOf(Permit.class);
         assertThat(outcomes).isEmpty();
         keeper.usage().flush();
-        assertThat(keeper.usage().totals(UsageQuery.builder("acme", Instant.now().minus(Duration.ofHours(1)),
-                Instant.now().plus(Duration.ofHours(1))).build()).outputTokens()).isEqualTo(200);
+        assertThat(keeper.usage()
+                        .totals(UsageQuery.builder(
+                                        "acme",
+                                        Instant.now().minus(Duration.ofHours(1)),
+                                        Instant.now().plus(Duration.ofHours(1)))
+                                .build())
+                        .outputTokens())
+                .isEqualTo(200);
     }
 
     @Test
@@ -247,10 +306,16 @@ class CoreSnippetsTest {
         long prompt = 100;
         long maxTokens = 100;
         // tag::limits-run[]
-        Limit cap = keeper.limits().create(LimitSpec.builder("acme").name("run " + runId)
-                .run(runId).costUsd(Money.of("2")).period(LimitPeriod.TOTAL).build());
+        Limit cap = keeper.limits()
+                .create(LimitSpec.builder("acme")
+                        .name("run " + runId)
+                        .run(runId)
+                        .costUsd(Money.of("2"))
+                        .period(LimitPeriod.TOTAL)
+                        .build());
         // every call of the run
-        Admission a = keeper.authorize(secret, CallRequest.of("openai", "gpt-4o", prompt, maxTokens).withRun(runId));
+        Admission a = keeper.authorize(
+                secret, CallRequest.of("openai", "gpt-4o", prompt, maxTokens).withRun(runId));
         // when the run ends
         keeper.limits().delete("acme", cap.id(), actor);
         // end::limits-run[]
@@ -265,17 +330,28 @@ class CoreSnippetsTest {
         IssuedToken agent = token();
         String tokenId = agent.info().id();
         // tag::limits-rate[]
-        keeper.limits().create(LimitSpec.builder("acme").name("agent: 60 rpm").token(tokenId)
-                .requests(60).period(LimitPeriod.ROLLING_MINUTE).build());
-        keeper.limits().create(LimitSpec.builder("acme").name("agent: 100k tpm").token(tokenId)
-                .tokens(100_000).period(LimitPeriod.ROLLING_MINUTE).build());
+        keeper.limits()
+                .create(LimitSpec.builder("acme")
+                        .name("agent: 60 rpm")
+                        .token(tokenId)
+                        .requests(60)
+                        .period(LimitPeriod.ROLLING_MINUTE)
+                        .build());
+        keeper.limits()
+                .create(LimitSpec.builder("acme")
+                        .name("agent: 100k tpm")
+                        .token(tokenId)
+                        .tokens(100_000)
+                        .period(LimitPeriod.ROLLING_MINUTE)
+                        .build());
         // end::limits-rate[]
         for (int i = 0; i < 60; i++) {
             ((Permit) keeper.authorize(agent.secret(), CallRequest.of("openai", "gpt-4o", 10, 10)))
                     .complete(TokenCounts.of(10, 10), Duration.ZERO);
         }
         assertThat(keeper.authorize(agent.secret(), CallRequest.of("openai", "gpt-4o", 10, 10)))
-                .isInstanceOfSatisfying(Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.RATE_LIMITED));
+                .isInstanceOfSatisfying(
+                        Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.RATE_LIMITED));
     }
 
     /** Stands in for a chat webhook. */
@@ -294,21 +370,33 @@ class CoreSnippetsTest {
         Slack slack = new Slack();
         Path db = dataDir.resolve("snippets.db");
         // tag::limits-alerts[]
-        TokenKeeper keeper = TokenKeeper.builder().sqliteFile(db)
+        TokenKeeper keeper = TokenKeeper.builder()
+                .sqliteFile(db)
                 .limitAlertListener(alert -> slack.post(alert.limit().name() + ": "
-                        + (alert.kind() == LimitAlert.Kind.GRACE ? "over budget" : alert.thresholdPercent() + " % used")))
+                        + (alert.kind() == LimitAlert.Kind.GRACE
+                                ? "over budget"
+                                : alert.thresholdPercent() + " % used")))
                 .build();
         // end::limits-alerts[]
         try (keeper) {
-            IssuedToken t = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("bot").build());
-            keeper.limits().create(LimitSpec.builder("acme").name("bot daily").token(t.info().id()).tokens(1_000)
-                    .period(LimitPeriod.DAY).alertThresholds(List.of(80)).build());
+            IssuedToken t = keeper.tokens()
+                    .issue(TokenSpec.builder().tenant("acme").name("bot").build());
+            keeper.limits()
+                    .create(LimitSpec.builder("acme")
+                            .name("bot daily")
+                            .token(t.info().id())
+                            .tokens(1_000)
+                            .period(LimitPeriod.DAY)
+                            .alertThresholds(List.of(80))
+                            .build());
             ((Permit) keeper.authorize(t.secret(), CallRequest.of("openai", "gpt-4o", 800, 100)))
                     .complete(TokenCounts.of(800, 50), Duration.ZERO);
             keeper.usage().flush();
             assertThat(slack.posted).containsExactly("bot daily: 80 % used");
         }
-        this.keeper = TokenKeeper.builder().sqliteFile(dataDir.resolve("snippets.db")).backgroundMaintenance(false)
+        this.keeper = TokenKeeper.builder()
+                .sqliteFile(dataDir.resolve("snippets.db"))
+                .backgroundMaintenance(false)
                 .build();
     }
 
@@ -316,10 +404,10 @@ class CoreSnippetsTest {
     @DisplayName("pricing: the exact cost of a call")
     void cost() {
         // tag::pricing-cost[]
-        Cost c = keeper.pricing().cost("anthropic", "claude-sonnet-4-5-20250929",
-                new TokenCounts(1200, 8000, 0, 350, 0), Instant.now());
-        c.total();            // 0.01125 USD: 1,200 x $3 + 8,000 x $0.30 + 350 x $15 per million
-        c.split().output();   // 0.00525
+        Cost c = keeper.pricing()
+                .cost("anthropic", "claude-sonnet-4-5-20250929", new TokenCounts(1200, 8000, 0, 350, 0), Instant.now());
+        c.total(); // 0.01125 USD: 1,200 x $3 + 8,000 x $0.30 + 350 x $15 per million
+        c.split().output(); // 0.00525
         // end::pricing-cost[]
         assertThat(c.total()).isEqualTo(Money.of("0.01125"));
         assertThat(c.split().output()).isEqualTo(Money.of("0.00525"));
@@ -331,11 +419,19 @@ class CoreSnippetsTest {
         // tag::pricing-runtime[]
         Actor alice = Actor.of("admin:alice");
         // from 1 December, our negotiated rate for gpt-4o
-        keeper.pricing().putPrice(new ModelPrice("openai", "gpt-4o", Instant.parse("2026-12-01T00:00:00Z"),
-                new Rates(Money.of("2"), Money.of("1"), Money.of("2"), Money.of("8")), null,
-                "contract 2026-117", LocalDate.parse("2026-11-22")), alice);
+        keeper.pricing()
+                .putPrice(
+                        new ModelPrice(
+                                "openai",
+                                "gpt-4o",
+                                Instant.parse("2026-12-01T00:00:00Z"),
+                                new Rates(Money.of("2"), Money.of("1"), Money.of("2"), Money.of("8")),
+                                null,
+                                "contract 2026-117",
+                                LocalDate.parse("2026-11-22")),
+                        alice);
         keeper.pricing().removePrice("openai", "gpt-4o", Instant.parse("2026-12-01T00:00:00Z"), alice);
-        keeper.pricing().runtimePrices();   // what is set now
+        keeper.pricing().runtimePrices(); // what is set now
         // end::pricing-runtime[]
         assertThat(keeper.pricing().runtimePrices()).isEmpty();
         Path path = dataDir.resolve("prices.json");
@@ -346,20 +442,23 @@ class CoreSnippetsTest {
                 """);
         Path db = dataDir.resolve("snippets.db");
         // tag::pricing-import[]
-        TokenKeeper atStart = TokenKeeper.builder().sqliteFile(db).priceFile(path).build(); // applied at every start
+        TokenKeeper atStart =
+                TokenKeeper.builder().sqliteFile(db).priceFile(path).build(); // applied at every start
         try (InputStream in = Files.newInputStream(path)) {
-            keeper.pricing().importPrices(in, actor);   // applied now; returns how many changed
+            keeper.pricing().importPrices(in, actor); // applied now; returns how many changed
         }
         // end::pricing-import[]
         atStart.close();
-        assertThat(keeper.pricing().runtimePrices()).singleElement()
+        assertThat(keeper.pricing().runtimePrices())
+                .singleElement()
                 .satisfies(p -> assertThat(p.rates().output()).isEqualTo(Money.of("8")));
     }
 
     @Test
     @DisplayName("usage: record an event, then query totals, series and breakdowns")
     void usage() {
-        Principal principal = ((VerificationResult.Verified) keeper.tokens().verify(token().secret(), null)).principal();
+        Principal principal =
+                ((VerificationResult.Verified) keeper.tokens().verify(token().secret(), null)).principal();
         String responseId = "msg_01";
         long inputTokens = 1_000;
         long cacheReadTokens = 2_000;
@@ -367,16 +466,22 @@ class CoreSnippetsTest {
         long outputTokens = 300;
         Instant callStartedAt = Instant.now().minusSeconds(1);
         // tag::usage-record[]
-        RecordedUsage r = keeper.usage().record(UsageEvent.builder()
-                .requestId(responseId)                      // idempotency key
-                .tenant("acme").token(principal.tokenId()).user("alice").project("search")
-                .provider("anthropic").model("claude-sonnet-4-5-20250929")
-                .counts(new TokenCounts(inputTokens, cacheReadTokens, cacheWriteTokens, outputTokens, 0))
-                .latency(Duration.ofMillis(840))
-                .outcome(CallOutcome.SUCCESS).source(UsageSource.REPORTED)
-                .at(callStartedAt)
-                .build());
-        r.cost().total();    // exact, computed at record time from the pricing catalog
+        RecordedUsage r = keeper.usage()
+                .record(UsageEvent.builder()
+                        .requestId(responseId) // idempotency key
+                        .tenant("acme")
+                        .token(principal.tokenId())
+                        .user("alice")
+                        .project("search")
+                        .provider("anthropic")
+                        .model("claude-sonnet-4-5-20250929")
+                        .counts(new TokenCounts(inputTokens, cacheReadTokens, cacheWriteTokens, outputTokens, 0))
+                        .latency(Duration.ofMillis(840))
+                        .outcome(CallOutcome.SUCCESS)
+                        .source(UsageSource.REPORTED)
+                        .at(callStartedAt)
+                        .build());
+        r.cost().total(); // exact, computed at record time from the pricing catalog
         // end::usage-record[]
         assertThat(r.cost().total()).isEqualTo(Money.of("0.0081")); // 1,000 x $3 + 2,000 x $0.30 + 300 x $15
         keeper.usage().flush();
@@ -384,13 +489,15 @@ class CoreSnippetsTest {
         Instant to = Instant.now().plus(Duration.ofDays(1));
         // tag::usage-query[]
         UsageQuery q = UsageQuery.builder("acme", from, to).project("search").build();
-        UsageTotals t = keeper.usage().totals(q);                                   // exact cost, tokens, requests
+        UsageTotals t = keeper.usage().totals(q); // exact cost, tokens, requests
         UsageSeries s = keeper.usage().series(q, Granularity.DAY, ZoneId.of("Europe/Paris"));
-        UsageBreakdown top = keeper.usage().breakdown(q, UsageDimension.MODEL, 10);  // costliest first
+        UsageBreakdown top = keeper.usage().breakdown(q, UsageDimension.MODEL, 10); // costliest first
         // end::usage-query[]
         assertThat(t.requests()).isOne();
         assertThat(s.points()).isNotEmpty();
-        assertThat(top.rows()).singleElement().satisfies(row -> assertThat(row.key()).isEqualTo("claude-sonnet-4-5-20250929"));
+        assertThat(top.rows())
+                .singleElement()
+                .satisfies(row -> assertThat(row.key()).isEqualTo("claude-sonnet-4-5-20250929"));
     }
 
     @Test
@@ -404,11 +511,14 @@ class CoreSnippetsTest {
         Instant from = Instant.now().minus(Duration.ofHours(1));
         Instant to = Instant.now().plus(Duration.ofHours(1));
         // tag::traces-list[]
-        Page<Trace> page = keeper.traces().list(TraceQuery.builder("acme")
-                .from(from).to(to)                          // optional
-                .token(tokenId).outcome(CallOutcome.ERROR)  // optional: token, user, project, provider, model, outcome
-                .limit(100)
-                .build());
+        Page<Trace> page = keeper.traces()
+                .list(TraceQuery.builder("acme")
+                        .from(from)
+                        .to(to) // optional
+                        .token(tokenId)
+                        .outcome(CallOutcome.ERROR) // optional: token, user, project, provider, model, outcome
+                        .limit(100)
+                        .build());
         // next page: the same query's withCursor(page.nextCursor())
         // end::traces-list[]
         String traceId = page.items().get(0).id();
@@ -416,6 +526,8 @@ class CoreSnippetsTest {
         Optional<Trace> one = keeper.traces().find("acme", traceId);
         // end::traces-find[]
         assertThat(one).isPresent();
-        assertThat(page.items()).singleElement().satisfies(tr -> assertThat(tr.errorMessage()).isEqualTo("upstream 503"));
+        assertThat(page.items())
+                .singleElement()
+                .satisfies(tr -> assertThat(tr.errorMessage()).isEqualTo("upstream 503"));
     }
 }

@@ -24,9 +24,9 @@ class PostgresSnippetsIT {
             // tag::limits-shared-rates[]
             TokenKeeper keeper = TokenKeeper.builder()
                     .jdbcUrl(url, user, password)
-                    .rateLimitBackend(RateLimitBackend.database())              // the same PostgreSQL: nothing new to run
+                    .rateLimitBackend(RateLimitBackend.database()) // the same PostgreSQL: nothing new to run
                     // or .rateLimitBackend(RateLimitBackend.redis("redis://cache.internal:6379"))
-                    .rateLimitFailurePolicy(StorageFailurePolicy.FAIL_OPEN)     // the default
+                    .rateLimitFailurePolicy(StorageFailurePolicy.FAIL_OPEN) // the default
                     .build();
             // end::limits-shared-rates[]
             try (keeper) {

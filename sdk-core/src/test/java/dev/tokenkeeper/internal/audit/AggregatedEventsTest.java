@@ -34,9 +34,18 @@ class AggregatedEventsTest {
             failures.flush();
             assertThat(failures.pendingKeys()).isZero();
             List<AuditEvent> events = storage.read(tx -> storage.audit()
-                    .query(tx, AggregatedEvents.SYSTEM_TENANT, null, null,
-                            java.util.Set.of(AuditAction.TOKEN_VERIFICATION_FAILED), null, null, flood));
-            long counted = events.stream().mapToLong(e -> Long.parseLong(e.metadata().get("count"))).sum();
+                    .query(
+                            tx,
+                            AggregatedEvents.SYSTEM_TENANT,
+                            null,
+                            null,
+                            java.util.Set.of(AuditAction.TOKEN_VERIFICATION_FAILED),
+                            null,
+                            null,
+                            flood));
+            long counted = events.stream()
+                    .mapToLong(e -> Long.parseLong(e.metadata().get("count")))
+                    .sum();
             assertThat(counted).isEqualTo(flood);
             assertThat(events).anySatisfy(e -> assertThat(e.source()).isEqualTo(AggregatedEvents.OVERFLOW_SOURCE));
         }

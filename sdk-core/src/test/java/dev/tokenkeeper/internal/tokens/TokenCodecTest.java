@@ -19,7 +19,8 @@ class TokenCodecTest {
         for (int i = 0; i < 1000; i++) {
             String s = TokenCodec.generate(random);
             assertThat(s).hasSize(52).startsWith("tk_");
-            assertThat(s.substring(3).chars().allMatch(c -> ALPHABET.indexOf(c) >= 0)).isTrue();
+            assertThat(s.substring(3).chars().allMatch(c -> ALPHABET.indexOf(c) >= 0))
+                    .isTrue();
             assertThat(TokenCodec.isWellFormed(s)).isTrue();
             assertThat(seen.add(s)).isTrue();
         }

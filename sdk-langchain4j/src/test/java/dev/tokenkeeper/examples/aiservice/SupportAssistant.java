@@ -44,8 +44,11 @@ public class SupportAssistant {
         } catch (TokenKeeperDeniedException e) {
             Denial d = e.denial();
             return switch (d.reason()) {
-                case RATE_LIMITED -> "Too many questions at once; try again in "
-                        + (d.retryAfter() == null ? "a minute" : d.retryAfter().toSeconds() + 1 + " s") + ".";
+                case RATE_LIMITED ->
+                    "Too many questions at once; try again in "
+                            + (d.retryAfter() == null
+                                    ? "a minute"
+                                    : d.retryAfter().toSeconds() + 1 + " s") + ".";
                 case BUDGET_EXCEEDED -> "Your assistant budget is used up until " + d.resetAt() + ".";
                 default -> "The assistant is not available to you (" + d.reason() + ").";
             };

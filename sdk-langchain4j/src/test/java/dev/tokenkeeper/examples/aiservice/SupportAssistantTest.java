@@ -9,8 +9,8 @@ import dev.tokenkeeper.limits.LimitSpec;
 import dev.tokenkeeper.tokens.IssuedToken;
 import dev.tokenkeeper.tokens.TokenSpec;
 import dev.tokenkeeper.traces.Trace;
-import dev.tokenkeeper.usage.CallOutcome;
 import dev.tokenkeeper.traces.TraceQuery;
+import dev.tokenkeeper.usage.CallOutcome;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -47,16 +47,31 @@ class SupportAssistantTest {
             exchange.close();
         });
         server.start();
-        try (TokenKeeper keeper = TokenKeeper.builder().sqliteFile(dir.resolve("assistant.db")).build()) {
+        try (TokenKeeper keeper =
+                TokenKeeper.builder().sqliteFile(dir.resolve("assistant.db")).build()) {
             keeper.tenants().ensure("acme", "Acme");
-            IssuedToken alice = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("alice").user("alice")
-                    .build());
-            IssuedToken bob = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("bob").user("bob").build());
+            IssuedToken alice = keeper.tokens()
+                    .issue(TokenSpec.builder()
+                            .tenant("acme")
+                            .name("alice")
+                            .user("alice")
+                            .build());
+            IssuedToken bob = keeper.tokens()
+                    .issue(TokenSpec.builder()
+                            .tenant("acme")
+                            .name("bob")
+                            .user("bob")
+                            .build());
             // Bob may spend 350 tokens a day: a call reserves its prompt's estimate (about 11) + 300
-            keeper.limits().create(LimitSpec.builder("acme").name("bob daily").user("bob").tokens(350)
-                    .period(LimitPeriod.DAY).build());
-            SupportAssistant assistant = new SupportAssistant(keeper,
-                    "http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "sk-test");
+            keeper.limits()
+                    .create(LimitSpec.builder("acme")
+                            .name("bob daily")
+                            .user("bob")
+                            .tokens(350)
+                            .period(LimitPeriod.DAY)
+                            .build());
+            SupportAssistant assistant = new SupportAssistant(
+                    keeper, "http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "sk-test");
 
             assertThat(assistant.answer(alice.secret(), "My internet is down")).isEqualTo("Restart the router.");
             assertThat(assistant.answer(bob.secret(), "Mine too")).isEqualTo("Restart the router.");
@@ -65,12 +80,20 @@ class SupportAssistantTest {
             assertThat(calls).hasValue(2); // the refused call never reached the provider
 
             keeper.usage().flush();
-            List<Trace> traces = keeper.traces().list(TraceQuery.builder("acme").outcome(CallOutcome.SUCCESS).build())
+            List<Trace> traces = keeper.traces()
+                    .list(TraceQuery.builder("acme")
+                            .outcome(CallOutcome.SUCCESS)
+                            .build())
                     .items();
             assertThat(traces).extracting(Trace::userId).containsExactlyInAnyOrder("alice", "bob");
             // the refusal is a trace of its own, with no usage
-            assertThat(keeper.traces().list(TraceQuery.builder("acme").outcome(CallOutcome.DENIED).build()).items())
-                    .singleElement().satisfies(t -> assertThat(t.userId()).isEqualTo("bob"));
+            assertThat(keeper.traces()
+                            .list(TraceQuery.builder("acme")
+                                    .outcome(CallOutcome.DENIED)
+                                    .build())
+                            .items())
+                    .singleElement()
+                    .satisfies(t -> assertThat(t.userId()).isEqualTo("bob"));
             assertThat(traces).allSatisfy(t -> {
                 assertThat(t.model()).isEqualTo("gpt-4o-mini");
                 assertThat(t.counts().input()).isEqualTo(40);

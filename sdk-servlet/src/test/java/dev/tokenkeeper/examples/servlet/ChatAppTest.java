@@ -45,22 +45,30 @@ class ChatAppTest {
             int port = tomcat.getConnector().getLocalPort();
             TokenKeeper keeper = (TokenKeeper) ctx.getServletContext().getAttribute(TokenKeeper.class.getName());
             keeper.tenants().ensure("acme", "Acme");
-            token = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("app").build());
+            token = keeper.tokens()
+                    .issue(TokenSpec.builder().tenant("acme").name("app").build());
             // a dollar budget: gpt-4o-mini at $0.15 / $0.60 per million tokens
-            keeper.limits().create(LimitSpec.builder("acme").name("daily $").token(token.info().id())
-                    .costUsd(Money.of("0.0002")).period(LimitPeriod.DAY).build());
+            keeper.limits()
+                    .create(LimitSpec.builder("acme")
+                            .name("daily $")
+                            .token(token.info().id())
+                            .costUsd(Money.of("0.0002"))
+                            .period(LimitPeriod.DAY)
+                            .build());
             HttpClient http = HttpClient.newHttpClient();
             String body = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":100,"
                     + "\"messages\":[{\"role\":\"user\",\"content\":\"" + "y".repeat(396) + "\"}]}";
-            HttpRequest.Builder call = HttpRequest.newBuilder(URI.create("http://localhost:" + port
-                    + "/v1/chat/completions")).header("Content-Type", "application/json")
+            HttpRequest.Builder call = HttpRequest.newBuilder(
+                            URI.create("http://localhost:" + port + "/v1/chat/completions"))
+                    .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body));
 
             HttpResponse<String> anonymous = http.send(call.build(), HttpResponse.BodyHandlers.ofString());
             assertThat(anonymous.statusCode()).isEqualTo(401);
             assertThat(anonymous.body()).contains("\"error\"").doesNotContain("tk_");
 
-            HttpRequest authed = call.header("Authorization", "Bearer " + token.secret()).build();
+            HttpRequest authed =
+                    call.header("Authorization", "Bearer " + token.secret()).build();
             HttpResponse<String> r;
             while ((r = http.send(authed, HttpResponse.BodyHandlers.ofString())).statusCode() == 200) {
                 assertThat(r.body()).contains("You wrote 397 characters.");
@@ -75,9 +83,15 @@ class ChatAppTest {
             tomcat.stop(); // the listener closes the keeper
             tomcat.destroy();
         }
-        try (TokenKeeper reopened = TokenKeeper.builder().sqliteFile(db).shutdownHook(false).build()) {
-            var totals = reopened.usage().totals(UsageQuery.builder("acme", Instant.now().minusSeconds(86_400),
-                    Instant.now().plusSeconds(60)).token(token.info().id()).build());
+        try (TokenKeeper reopened =
+                TokenKeeper.builder().sqliteFile(db).shutdownHook(false).build()) {
+            var totals = reopened.usage()
+                    .totals(UsageQuery.builder(
+                                    "acme",
+                                    Instant.now().minusSeconds(86_400),
+                                    Instant.now().plusSeconds(60))
+                            .token(token.info().id())
+                            .build());
             assertThat(totals.requests()).isEqualTo(calls);
             assertThat(totals.inputTokens()).isEqualTo(calls * 100);
         }

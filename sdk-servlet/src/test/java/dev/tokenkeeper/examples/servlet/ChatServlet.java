@@ -48,12 +48,13 @@ public class ChatServlet extends HttpServlet {
         JsonNode body = JSON.readTree(request.getInputStream());
         String model = body.path("model").asText();
         StringBuilder prompt = new StringBuilder();
-        body.path("messages").forEach(m -> prompt.append(m.path("content").asText()).append('\n'));
+        body.path("messages")
+                .forEach(m -> prompt.append(m.path("content").asText()).append('\n'));
         int maxTokens = body.path("max_tokens").asInt(1_024);
 
         long estimate = prompt.length() / 4 + 1; // or a real tokenizer
-        Admission admission = TokenKeeperFilter.authorize(request,
-                CallRequest.of("openai", model, estimate, maxTokens));
+        Admission admission =
+                TokenKeeperFilter.authorize(request, CallRequest.of("openai", model, estimate, maxTokens));
         if (admission instanceof Denial denial) {
             TokenKeeperFilter.respond(request, response, denial); // in the filter's error format
             return;
@@ -64,20 +65,42 @@ public class ChatServlet extends HttpServlet {
         try {
             reply = llm.chat(model, prompt.toString(), maxTokens);
         } catch (RuntimeException e) {
-            permit.complete(Completion.failure(TokenCounts.of(0, 0), Duration.ofNanos(System.nanoTime() - started),
+            permit.complete(Completion.failure(
+                    TokenCounts.of(0, 0),
+                    Duration.ofNanos(System.nanoTime() - started),
                     e.getClass().getSimpleName()));
             throw e;
         }
-        permit.complete(TokenCounts.of(reply.promptTokens(), reply.completionTokens()),
+        permit.complete(
+                TokenCounts.of(reply.promptTokens(), reply.completionTokens()),
                 Duration.ofNanos(System.nanoTime() - started));
         response.setContentType("application/json");
-        JSON.writeValue(response.getOutputStream(), Map.of(
-                "id", permit.requestId(),
-                "object", "chat.completion",
-                "model", model,
-                "choices", new Object[] {Map.of("index", 0, "finish_reason", "stop",
-                        "message", Map.of("role", "assistant", "content", reply.text()))},
-                "usage", Map.of("prompt_tokens", reply.promptTokens(), "completion_tokens", reply.completionTokens(),
-                        "total_tokens", reply.promptTokens() + reply.completionTokens())));
+        JSON.writeValue(
+                response.getOutputStream(),
+                Map.of(
+                        "id",
+                        permit.requestId(),
+                        "object",
+                        "chat.completion",
+                        "model",
+                        model,
+                        "choices",
+                        new Object[] {
+                            Map.of(
+                                    "index",
+                                    0,
+                                    "finish_reason",
+                                    "stop",
+                                    "message",
+                                    Map.of("role", "assistant", "content", reply.text()))
+                        },
+                        "usage",
+                        Map.of(
+                                "prompt_tokens",
+                                reply.promptTokens(),
+                                "completion_tokens",
+                                reply.completionTokens(),
+                                "total_tokens",
+                                reply.promptTokens() + reply.completionTokens())));
     }
 }

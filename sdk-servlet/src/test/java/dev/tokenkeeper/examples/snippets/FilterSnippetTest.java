@@ -52,9 +52,11 @@ class FilterSnippetTest {
             // register it like any Filter; downstream code reads the caller ...
             Principal caller = TokenKeeperFilter.principal(request);
             // ... and admits the LLM call it is about to make with the same credential
-            Admission a = TokenKeeperFilter.authorize(request, CallRequest.of("openai", "gpt-4o", promptTokens, maxTokens));
+            Admission a =
+                    TokenKeeperFilter.authorize(request, CallRequest.of("openai", "gpt-4o", promptTokens, maxTokens));
             if (a instanceof Denial d) {
-                TokenKeeperFilter.respond(request, response, d); // 403 budget_exceeded, 429 rate_limited, ... like the filter
+                TokenKeeperFilter.respond(
+                        request, response, d); // 403 budget_exceeded, 429 rate_limited, ... like the filter
                 return;
             }
             // end::servlet-downstream[]
@@ -64,22 +66,30 @@ class FilterSnippetTest {
     }
 
     @Test
-    @DisplayName("the filter as configured in the docs: scope, excluded path, OpenAI errors; a refused call answered like the filter")
+    @DisplayName(
+            "the filter as configured in the docs: scope, excluded path, OpenAI errors; a refused call answered like the filter")
     void filterAsDocumented() throws Exception {
-        try (TokenKeeper keeper = TokenKeeper.builder().sqliteFile(dir.resolve("snippet.db")).shutdownHook(false)
+        try (TokenKeeper keeper = TokenKeeper.builder()
+                .sqliteFile(dir.resolve("snippet.db"))
+                .shutdownHook(false)
                 .build()) {
             keeper.tenants().ensure("acme", "Acme");
-            IssuedToken chat = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("chat")
-                    .scopes(Set.of("chat")).build());
-            IssuedToken other = keeper.tokens().issue(TokenSpec.builder().tenant("acme").name("other").build());
+            IssuedToken chat = keeper.tokens()
+                    .issue(TokenSpec.builder()
+                            .tenant("acme")
+                            .name("chat")
+                            .scopes(Set.of("chat"))
+                            .build());
+            IssuedToken other = keeper.tokens()
+                    .issue(TokenSpec.builder().tenant("acme").name("other").build());
             // tag::servlet-filter[]
             TokenKeeperFilter filter = TokenKeeperFilter.builder(keeper)
-                    .includePaths("/v1/**")          // default: every path
+                    .includePaths("/v1/**") // default: every path
                     .excludePaths("/v1/health")
-                    .requiredScope("chat")           // refuse tokens without this scope (optional)
+                    .requiredScope("chat") // refuse tokens without this scope (optional)
                     .errorFormat(ErrorFormat.OPENAI) // or ANTHROPIC, for provider-compatible paths; default PROBLEM
-                    .queryParameter("api_key")       // only for EventSource streams: off by default
-                    .realm("my-api")                 // named in WWW-Authenticate (default "tokenkeeper")
+                    .queryParameter("api_key") // only for EventSource streams: off by default
+                    .realm("my-api") // named in WWW-Authenticate (default "tokenkeeper")
                     .build();
             // end::servlet-filter[]
             Tomcat tomcat = new Tomcat();
@@ -113,15 +123,23 @@ class FilterSnippetTest {
                         throw new IllegalStateException(e);
                     }
                 };
-                assertThat(post.apply("/v1/chat", chat.secret()).body()).isEqualTo("hello " + chat.info().id());
+                assertThat(post.apply("/v1/chat", chat.secret()).body())
+                        .isEqualTo("hello " + chat.info().id());
                 assertThat(post.apply("/v1/chat", other.secret()).statusCode()).isEqualTo(403); // no scope chat
                 HttpResponse<String> missing = post.apply("/v1/chat", null);
                 assertThat(missing.statusCode()).isEqualTo(401);
-                assertThat(missing.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("realm=\"my-api\"");
+                assertThat(missing.headers().firstValue("WWW-Authenticate").orElseThrow())
+                        .contains("realm=\"my-api\"");
                 assertThat(post.apply("/v1/health", null).statusCode()).isEqualTo(200); // excluded
-                assertThat(post.apply("/v1/chat?api_key=" + chat.secret(), null).statusCode()).isEqualTo(200);
-                keeper.limits().create(LimitSpec.builder("acme").name("tiny").token(chat.info().id()).tokens(10)
-                        .period(LimitPeriod.DAY).build());
+                assertThat(post.apply("/v1/chat?api_key=" + chat.secret(), null).statusCode())
+                        .isEqualTo(200);
+                keeper.limits()
+                        .create(LimitSpec.builder("acme")
+                                .name("tiny")
+                                .token(chat.info().id())
+                                .tokens(10)
+                                .period(LimitPeriod.DAY)
+                                .build());
                 HttpResponse<String> refused = post.apply("/v1/chat", chat.secret());
                 assertThat(refused.statusCode()).isEqualTo(403);
                 assertThat(refused.body()).contains("\"error\"").contains("budget_exceeded"); // OpenAI's error shape

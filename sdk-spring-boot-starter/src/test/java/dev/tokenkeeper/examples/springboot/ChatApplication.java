@@ -35,8 +35,8 @@ public class ChatApplication {
     /** Your provider's client. This stand-in answers with the length of the prompt. */
     @Bean
     LlmClient llmClient() {
-        return (model, prompt, maxTokens) -> new LlmClient.Reply("You wrote " + prompt.length() + " characters.",
-                prompt.length() / 4 + 1, 6);
+        return (model, prompt, maxTokens) ->
+                new LlmClient.Reply("You wrote " + prompt.length() + " characters.", prompt.length() / 4 + 1, 6);
     }
 
     /** The application's own client for its LLM provider. */
@@ -59,11 +59,12 @@ public class ChatApplication {
         }
 
         @PostMapping("/v1/chat")
-        ResponseEntity<ChatReply> chat(@RequestBody ChatRequest body, HttpServletRequest request,
-                HttpServletResponse response) throws IOException {
+        ResponseEntity<ChatReply> chat(
+                @RequestBody ChatRequest body, HttpServletRequest request, HttpServletResponse response)
+                throws IOException {
             long estimate = body.prompt().length() / 4 + 1; // or a real tokenizer
-            Admission admission = TokenKeeperFilter.authorize(request,
-                    CallRequest.of("openai", body.model(), estimate, body.maxTokens()));
+            Admission admission = TokenKeeperFilter.authorize(
+                    request, CallRequest.of("openai", body.model(), estimate, body.maxTokens()));
             if (admission instanceof Denial denial) {
                 TokenKeeperFilter.respond(request, response, denial); // 403 or 429, as problem+json
                 return null;
@@ -72,11 +73,14 @@ public class ChatApplication {
             long started = System.nanoTime();
             try {
                 LlmClient.Reply reply = llm.chat(body.model(), body.prompt(), body.maxTokens());
-                permit.complete(TokenCounts.of(reply.inputTokens(), reply.outputTokens()),
+                permit.complete(
+                        TokenCounts.of(reply.inputTokens(), reply.outputTokens()),
                         Duration.ofNanos(System.nanoTime() - started));
                 return ResponseEntity.ok(new ChatReply(reply.text(), permit.requestId()));
             } catch (RuntimeException e) {
-                permit.complete(Completion.failure(TokenCounts.of(0, 0), Duration.ofNanos(System.nanoTime() - started),
+                permit.complete(Completion.failure(
+                        TokenCounts.of(0, 0),
+                        Duration.ofNanos(System.nanoTime() - started),
                         e.getClass().getSimpleName()));
                 throw e;
             }

@@ -12,7 +12,10 @@ import org.jspecify.annotations.Nullable;
  * One column of a bulk write: its name, its type and how to read it from a row, so that the
  * multi-row {@code VALUES} of SQLite and the per-column arrays of PostgreSQL come from one list.
  */
-record Column<T>(String name, Kind kind, @Nullable Function<T, @Nullable String> text,
+record Column<T>(
+        String name,
+        Kind kind,
+        @Nullable Function<T, @Nullable String> text,
         @Nullable ToLongFunction<T> number) {
 
     enum Kind {

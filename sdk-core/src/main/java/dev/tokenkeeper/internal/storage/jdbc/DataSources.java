@@ -29,7 +29,8 @@ public final class DataSources {
                 Files.createDirectories(absolute.getParent());
             }
         } catch (IOException e) {
-            throw new StorageException("cannot create the folder of the SQLite file " + absolute + ": " + e.getMessage(), e);
+            throw new StorageException(
+                    "cannot create the folder of the SQLite file " + absolute + ": " + e.getMessage(), e);
         }
         HikariConfig config = new HikariConfig();
         config.setPoolName("tokenkeeper-sqlite");

@@ -41,7 +41,9 @@ sealed interface Dialect permits SqliteDialect, PostgresDialect {
 
     /** Flyway locations: the shared scripts and this dialect's own. */
     default String[] migrationLocations() {
-        return new String[] {"classpath:dev/tokenkeeper/db/migration/common", "classpath:dev/tokenkeeper/db/migration/" + id()};
+        return new String[] {
+            "classpath:dev/tokenkeeper/db/migration/common", "classpath:dev/tokenkeeper/db/migration/" + id()
+        };
     }
 
     static Dialect fromProductName(String productName) {
@@ -70,25 +72,34 @@ sealed interface Dialect permits SqliteDialect, PostgresDialect {
      * Writes {@code rows} with {@code head + (rows) + tail}, handing each prepared statement and the
      * rows it carries to {@code work}, which executes it.
      */
-    <T> void bulkWrite(StorageTx tx, List<T> rows, List<Column<T>> columns, String head, String tail,
-            Statements.ChunkWork<T> work) throws SQLException;
+    <T> void bulkWrite(
+            StorageTx tx, List<T> rows, List<Column<T>> columns, String head, String tail, Statements.ChunkWork<T> work)
+            throws SQLException;
 
     /**
      * Inserts the events of {@code unique} (no id twice) with {@code head + (rows) + conflictTail},
      * skipping ids stored already, and marks in {@code inserted} (by the position {@code firstIndex}
      * gives each id) those it inserted.
      */
-    <T> void insertNew(StorageTx tx, List<T> unique, List<Column<T>> columns, String table, String head,
-            String conflictTail, Map<String, Integer> firstIndex, java.util.function.Function<T, String> id,
-            boolean[] inserted) throws SQLException;
+    <T> void insertNew(
+            StorageTx tx,
+            List<T> unique,
+            List<Column<T>> columns,
+            String table,
+            String head,
+            String conflictTail,
+            Map<String, Integer> firstIndex,
+            java.util.function.Function<T, String> id,
+            boolean[] inserted)
+            throws SQLException;
 
     /**
      * Runs the counter upsert {@code upsert} (a format with one {@code %s} for the rows; it returns
      * limit id, window start and the new used) for each entry of {@code all} ({@code [used delta,
      * reserved delta]} by key), in key order; returns each counter's new used.
      */
-    default Map<LimitCharge.Key, Long> upsertCounters(Connection c, String upsert, SortedMap<LimitCharge.Key, long[]> all)
-            throws SQLException {
+    default Map<LimitCharge.Key, Long> upsertCounters(
+            Connection c, String upsert, SortedMap<LimitCharge.Key, long[]> all) throws SQLException {
         Map<LimitCharge.Key, Long> totals = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement(String.format(upsert, "VALUES (?, ?, ?, ?)"))) {
             for (var e : all.entrySet()) {
@@ -116,7 +127,8 @@ sealed interface Dialect permits SqliteDialect, PostgresDialect {
      */
     default Set<String> shrinkLeaseRows(Connection c, SortedMap<String, Long> byLease) throws SQLException {
         Set<String> gone = new HashSet<>(byLease.keySet());
-        try (PreparedStatement ps = c.prepareStatement("UPDATE tk_limit_reservations SET units = units - ? WHERE id = ?")) {
+        try (PreparedStatement ps =
+                c.prepareStatement("UPDATE tk_limit_reservations SET units = units - ? WHERE id = ?")) {
             for (var e : byLease.entrySet()) {
                 ps.setLong(1, e.getValue());
                 ps.setString(2, e.getKey());
@@ -132,13 +144,21 @@ sealed interface Dialect permits SqliteDialect, PostgresDialect {
      * Reserves on the lease as much of {@code want} units as the window's counter has room for within
      * {@code cap}, but nothing unless at least {@code min} fit. Portable form: read, then write.
      */
-    default @Nullable Taken takeOnLease(StorageTx tx, String leaseId, String limitId, long windowStart, long want,
-            long min, long cap, long expiresAt) {
+    default @Nullable Taken takeOnLease(
+            StorageTx tx,
+            String leaseId,
+            String limitId,
+            long windowStart,
+            long want,
+            long min,
+            long cap,
+            long expiresAt) {
         Handle h = JdbcTx.of(tx);
         JdbcCounterStore.ensureCounter(h, limitId, windowStart);
         CounterState c = h.createQuery("SELECT used, reserved, recall_at FROM tk_limit_counters"
                         + " WHERE limit_id = :id AND window_start = :w")
-                .bind("id", limitId).bind("w", windowStart)
+                .bind("id", limitId)
+                .bind("w", windowStart)
                 .map((rs, ctx) -> new CounterState(rs.getLong("used"), rs.getLong("reserved"), false))
                 .one();
         long room = cap - c.used() - c.reserved();

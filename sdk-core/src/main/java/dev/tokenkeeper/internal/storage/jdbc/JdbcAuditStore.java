@@ -62,14 +62,19 @@ final class JdbcAuditStore implements AuditStore {
                 .whereIf(to, "at < :to", "to");
         if (!actions.isEmpty()) {
             c.where("action IN (<actions>)")
-                    .list("actions", actions.stream().map(AuditAction::id).sorted().collect(Collectors.toList()));
+                    .list(
+                            "actions",
+                            actions.stream().map(AuditAction::id).sorted().collect(Collectors.toList()));
         }
         if (beforeAt != null) {
-            c.where("(at, id) < (:beforeAt, :beforeId)").value("beforeAt", beforeAt)
+            c.where("(at, id) < (:beforeAt, :beforeId)")
+                    .value("beforeAt", beforeAt)
                     .value("beforeId", java.util.Objects.requireNonNull(beforeId, "a cursor names both"));
         }
-        Query q = JdbcTx.of(tx).createQuery("SELECT id, tenant_id, at, actor, source, action, target_type, target_id,"
-                + " outcome, metadata FROM tk_audit_events" + c.sql() + " ORDER BY at DESC, id DESC LIMIT :limit");
+        Query q = JdbcTx.of(tx)
+                .createQuery("SELECT id, tenant_id, at, actor, source, action, target_type, target_id,"
+                        + " outcome, metadata FROM tk_audit_events" + c.sql()
+                        + " ORDER BY at DESC, id DESC LIMIT :limit");
         return c.bind(q).bind("limit", limit).map(MAPPER).list();
     }
 }

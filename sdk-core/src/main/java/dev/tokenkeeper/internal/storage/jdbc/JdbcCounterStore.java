@@ -1,20 +1,11 @@
 package dev.tokenkeeper.internal.storage.jdbc;
 
-import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.CounterStore;
+import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.StorageTx;
-import dev.tokenkeeper.internal.util.Json;
-import dev.tokenkeeper.limits.Limit;
-import dev.tokenkeeper.limits.LimitMetric;
-import dev.tokenkeeper.limits.LimitPeriod;
-import dev.tokenkeeper.limits.LimitScope;
-import java.time.Instant;
-import java.time.ZoneId;
 import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.mapper.RowMapper;
-import org.jdbi.v3.core.statement.Query;
-import org.jspecify.annotations.Nullable;
 
 /** Window counters ({@code tk_limit_counters}), reservations ({@code tk_limit_reservations}) and alerts fired. */
 final class JdbcCounterStore implements CounterStore {
@@ -31,8 +22,9 @@ final class JdbcCounterStore implements CounterStore {
 
     /** One column of a window's counter; 0 when the window has no counter yet. */
     private static long counterColumn(StorageTx tx, String column, String limitId, long windowStart) {
-        return JdbcTx.of(tx).createQuery("SELECT " + column + " FROM tk_limit_counters"
-                        + " WHERE limit_id = :id AND window_start = :w")
+        return JdbcTx.of(tx)
+                .createQuery(
+                        "SELECT " + column + " FROM tk_limit_counters" + " WHERE limit_id = :id AND window_start = :w")
                 .bind("id", limitId)
                 .bind("w", windowStart)
                 .mapTo(Long.class)
@@ -41,7 +33,8 @@ final class JdbcCounterStore implements CounterStore {
     }
 
     @Override
-    public java.util.Map<LimitCharge.Key, Long> addToCounters(StorageTx tx,
+    public java.util.Map<LimitCharge.Key, Long> addToCounters(
+            StorageTx tx,
             java.util.SortedMap<LimitCharge.Key, Long> increments,
             java.util.SortedMap<LimitCharge.Key, Long> reservedDeltas) {
         java.util.TreeMap<LimitCharge.Key, long[]> all = new java.util.TreeMap<>();
@@ -61,17 +54,19 @@ final class JdbcCounterStore implements CounterStore {
     }
 
     @Override
-    public boolean insertAlert(StorageTx tx, String limitId, long windowStart, String threshold, long used,
-            long firedAt) {
-        return JdbcTx.of(tx).createUpdate("INSERT INTO tk_limit_alerts (limit_id, window_start, threshold, used,"
-                        + " fired_at) VALUES (:id, :w, :t, :used, :at) ON CONFLICT (limit_id, window_start, threshold)"
-                        + " DO NOTHING")
-                .bind("id", limitId)
-                .bind("w", windowStart)
-                .bind("t", threshold)
-                .bind("used", used)
-                .bind("at", firedAt)
-                .execute() == 1;
+    public boolean insertAlert(
+            StorageTx tx, String limitId, long windowStart, String threshold, long used, long firedAt) {
+        return JdbcTx.of(tx)
+                        .createUpdate("INSERT INTO tk_limit_alerts (limit_id, window_start, threshold, used,"
+                                + " fired_at) VALUES (:id, :w, :t, :used, :at) ON CONFLICT (limit_id, window_start, threshold)"
+                                + " DO NOTHING")
+                        .bind("id", limitId)
+                        .bind("w", windowStart)
+                        .bind("t", threshold)
+                        .bind("used", used)
+                        .bind("at", firedAt)
+                        .execute()
+                == 1;
     }
 
     @Override
@@ -80,7 +75,13 @@ final class JdbcCounterStore implements CounterStore {
     }
 
     @Override
-    public long reserve(StorageTx tx, String reservationId, String limitId, long windowStart, long units, long cap,
+    public long reserve(
+            StorageTx tx,
+            String reservationId,
+            String limitId,
+            long windowStart,
+            long units,
+            long cap,
             long expiresAt) {
         var h = JdbcTx.of(tx);
         ensureCounter(h, limitId, windowStart);
@@ -109,14 +110,14 @@ final class JdbcCounterStore implements CounterStore {
 
     private record Held(String limitId, long windowStart, long units) {}
 
-    private static final RowMapper<Held> HELD = (rs, ctx) -> new Held(rs.getString("limit_id"),
-            rs.getLong("window_start"), rs.getLong("units"));
+    private static final RowMapper<Held> HELD =
+            (rs, ctx) -> new Held(rs.getString("limit_id"), rs.getLong("window_start"), rs.getLong("units"));
 
     @Override
     public void adjustReservation(StorageTx tx, String reservationId, long units) {
         var h = JdbcTx.of(tx);
-        Optional<Held> held = h.createQuery("SELECT limit_id, window_start, units FROM tk_limit_reservations"
-                        + " WHERE id = :rid")
+        Optional<Held> held = h.createQuery(
+                        "SELECT limit_id, window_start, units FROM tk_limit_reservations" + " WHERE id = :rid")
                 .bind("rid", reservationId)
                 .map(HELD)
                 .findOne();
@@ -127,12 +128,17 @@ final class JdbcCounterStore implements CounterStore {
                 .bind("n", units)
                 .bind("rid", reservationId)
                 .execute();
-        addReservedTo(tx, held.get().limitId(), held.get().windowStart(), units - held.get().units());
+        addReservedTo(
+                tx,
+                held.get().limitId(),
+                held.get().windowStart(),
+                units - held.get().units());
     }
 
     @Override
     public boolean releaseReservation(StorageTx tx, String reservationId) {
-        Optional<Held> held = JdbcTx.of(tx).createQuery("DELETE FROM tk_limit_reservations WHERE id = :rid"
+        Optional<Held> held = JdbcTx.of(tx)
+                .createQuery("DELETE FROM tk_limit_reservations WHERE id = :rid"
                         + " RETURNING limit_id, window_start, units")
                 .bind("rid", reservationId)
                 .map(HELD)
@@ -143,7 +149,8 @@ final class JdbcCounterStore implements CounterStore {
 
     @Override
     public int releaseExpiredReservations(StorageTx tx, long now) {
-        List<Held> expired = JdbcTx.of(tx).createQuery("DELETE FROM tk_limit_reservations WHERE expires_at <= :now"
+        List<Held> expired = JdbcTx.of(tx)
+                .createQuery("DELETE FROM tk_limit_reservations WHERE expires_at <= :now"
                         + " RETURNING limit_id, window_start, units")
                 .bind("now", now)
                 .map(HELD)
@@ -159,10 +166,11 @@ final class JdbcCounterStore implements CounterStore {
     /** Creates a window's counter at zero if it does not exist; whether it did not. */
     static boolean ensureCounter(org.jdbi.v3.core.Handle h, String limitId, long windowStart) {
         return h.createUpdate("INSERT INTO tk_limit_counters (limit_id, window_start, used, reserved)"
-                        + " VALUES (:id, :w, 0, 0) ON CONFLICT (limit_id, window_start) DO NOTHING")
-                .bind("id", limitId)
-                .bind("w", windowStart)
-                .execute() > 0;
+                                + " VALUES (:id, :w, 0, 0) ON CONFLICT (limit_id, window_start) DO NOTHING")
+                        .bind("id", limitId)
+                        .bind("w", windowStart)
+                        .execute()
+                > 0;
     }
 
     @Override
@@ -175,16 +183,15 @@ final class JdbcCounterStore implements CounterStore {
                         + " WHERE limit_id = :id AND window_start = :w" + lock)
                 .bind("id", limitId)
                 .bind("w", windowStart)
-                .map((rs, ctx) -> new CounterState(rs.getLong("used"), rs.getLong("reserved"),
-                        rs.getObject("recall_at") != null))
+                .map((rs, ctx) ->
+                        new CounterState(rs.getLong("used"), rs.getLong("reserved"), rs.getObject("recall_at") != null))
                 .one();
     }
 
     @Override
     public boolean recall(StorageTx tx, String limitId, long windowStart, long at, String ownLeaseId) {
         var h = JdbcTx.of(tx);
-        h.createUpdate("UPDATE tk_limit_counters SET recall_at = :at"
-                        + " WHERE limit_id = :id AND window_start = :w")
+        h.createUpdate("UPDATE tk_limit_counters SET recall_at = :at" + " WHERE limit_id = :id AND window_start = :w")
                 .bind("at", at)
                 .bind("id", limitId)
                 .bind("w", windowStart)
@@ -201,7 +208,8 @@ final class JdbcCounterStore implements CounterStore {
 
     @Override
     public List<LimitCharge.Key> recalledSince(StorageTx tx, long since) {
-        return JdbcTx.of(tx).createQuery("SELECT limit_id, window_start FROM tk_limit_counters"
+        return JdbcTx.of(tx)
+                .createQuery("SELECT limit_id, window_start FROM tk_limit_counters"
                         + " WHERE recall_at IS NOT NULL AND recall_at >= :since")
                 .bind("since", since)
                 .map((rs, ctx) -> new LimitCharge.Key(rs.getString("limit_id"), rs.getLong("window_start")))
@@ -214,7 +222,8 @@ final class JdbcCounterStore implements CounterStore {
     }
 
     static void addReservedTo(StorageTx tx, String limitId, long windowStart, long delta) {
-        JdbcTx.of(tx).createUpdate("UPDATE tk_limit_counters SET reserved = reserved + :d"
+        JdbcTx.of(tx)
+                .createUpdate("UPDATE tk_limit_counters SET reserved = reserved + :d"
                         + " WHERE limit_id = :id AND window_start = :w")
                 .bind("d", delta)
                 .bind("id", limitId)
@@ -224,9 +233,17 @@ final class JdbcCounterStore implements CounterStore {
 
     @Override
     public void deleteCounters(StorageTx tx, String limitId) {
-        JdbcTx.of(tx).createUpdate("DELETE FROM tk_limit_counters WHERE limit_id = :id").bind("id", limitId).execute();
-        JdbcTx.of(tx).createUpdate("DELETE FROM tk_limit_alerts WHERE limit_id = :id").bind("id", limitId).execute();
-        JdbcTx.of(tx).createUpdate("DELETE FROM tk_limit_reservations WHERE limit_id = :id").bind("id", limitId)
+        JdbcTx.of(tx)
+                .createUpdate("DELETE FROM tk_limit_counters WHERE limit_id = :id")
+                .bind("id", limitId)
+                .execute();
+        JdbcTx.of(tx)
+                .createUpdate("DELETE FROM tk_limit_alerts WHERE limit_id = :id")
+                .bind("id", limitId)
+                .execute();
+        JdbcTx.of(tx)
+                .createUpdate("DELETE FROM tk_limit_reservations WHERE limit_id = :id")
+                .bind("id", limitId)
                 .execute();
     }
 }

@@ -1,19 +1,7 @@
 package dev.tokenkeeper.internal.storage.jdbc;
 
-import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.LeaseStore;
 import dev.tokenkeeper.internal.storage.StorageTx;
-import dev.tokenkeeper.internal.util.Json;
-import dev.tokenkeeper.limits.Limit;
-import dev.tokenkeeper.limits.LimitMetric;
-import dev.tokenkeeper.limits.LimitPeriod;
-import dev.tokenkeeper.limits.LimitScope;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.util.List;
-import java.util.Optional;
-import org.jdbi.v3.core.mapper.RowMapper;
-import org.jdbi.v3.core.statement.Query;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,8 +20,8 @@ final class JdbcLeaseStore implements LeaseStore {
             " ON CONFLICT (id) DO UPDATE SET units = tk_limit_reservations.units + :n, expires_at = :exp";
 
     /** Adds {@code units} to the lease's row, creating it if needed. */
-    static void growLeaseRow(org.jdbi.v3.core.Handle h, String leaseId, String limitId, long windowStart,
-            long units, long expiresAt) {
+    static void growLeaseRow(
+            org.jdbi.v3.core.Handle h, String leaseId, String limitId, long windowStart, long units, long expiresAt) {
         h.createUpdate("INSERT INTO tk_limit_reservations (id, limit_id, window_start, units, expires_at)"
                         + " VALUES (:rid, :id, :w, :n, :exp)" + LEASE_ROW_GROWS)
                 .bind("rid", leaseId)
@@ -45,8 +33,8 @@ final class JdbcLeaseStore implements LeaseStore {
     }
 
     @Override
-    public boolean growLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units, long cap,
-            long expiresAt) {
+    public boolean growLease(
+            StorageTx tx, String leaseId, String limitId, long windowStart, long units, long cap, long expiresAt) {
         var h = JdbcTx.of(tx);
         int fits = h.createUpdate("UPDATE tk_limit_counters SET reserved = reserved + :n"
                         + " WHERE limit_id = :id AND window_start = :w"
@@ -64,8 +52,15 @@ final class JdbcLeaseStore implements LeaseStore {
     }
 
     @Override
-    public @Nullable Taken takeOnLease(StorageTx tx, String leaseId, String limitId, long windowStart, long want,
-            long min, long cap, long expiresAt) {
+    public @Nullable Taken takeOnLease(
+            StorageTx tx,
+            String leaseId,
+            String limitId,
+            long windowStart,
+            long want,
+            long min,
+            long cap,
+            long expiresAt) {
         return dialect.takeOnLease(tx, leaseId, limitId, windowStart, want, min, cap, expiresAt);
     }
 
@@ -92,9 +87,10 @@ final class JdbcLeaseStore implements LeaseStore {
         var h = JdbcTx.of(tx);
         for (String id : leaseIds) {
             if (h.createUpdate("UPDATE tk_limit_reservations SET expires_at = :exp WHERE id = :rid")
-                    .bind("exp", expiresAt)
-                    .bind("rid", id)
-                    .execute() == 0) {
+                            .bind("exp", expiresAt)
+                            .bind("rid", id)
+                            .execute()
+                    == 0) {
                 gone.add(id);
             }
         }

@@ -1,6 +1,5 @@
 package dev.tokenkeeper.internal.storage.jdbc;
 
-import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.LimitStore;
 import dev.tokenkeeper.internal.storage.StorageTx;
 import dev.tokenkeeper.internal.util.Json;
@@ -23,17 +22,28 @@ final class JdbcLimitStore implements LimitStore {
 
     private static final RowMapper<Limit> LIMIT = (rs, ctx) -> {
         String scopeId = rs.getString("scope_id");
-        return new Limit(rs.getString("id"), rs.getString("tenant_id"), rs.getString("name"),
-                LimitScope.valueOf(rs.getString("scope")), scopeId.isEmpty() ? null : scopeId,
-                rs.getString("provider"), rs.getString("model"), LimitMetric.valueOf(rs.getString("metric")),
-                LimitPeriod.valueOf(rs.getString("period")), ZoneId.of(rs.getString("zone")), rs.getLong("amount"),
-                rs.getLong("grace"), Json.readIntegers(rs.getString("alert_thresholds")),
-                Instant.ofEpochMilli(rs.getLong("created_at")), Instant.ofEpochMilli(rs.getLong("updated_at")));
+        return new Limit(
+                rs.getString("id"),
+                rs.getString("tenant_id"),
+                rs.getString("name"),
+                LimitScope.valueOf(rs.getString("scope")),
+                scopeId.isEmpty() ? null : scopeId,
+                rs.getString("provider"),
+                rs.getString("model"),
+                LimitMetric.valueOf(rs.getString("metric")),
+                LimitPeriod.valueOf(rs.getString("period")),
+                ZoneId.of(rs.getString("zone")),
+                rs.getLong("amount"),
+                rs.getLong("grace"),
+                Json.readIntegers(rs.getString("alert_thresholds")),
+                Instant.ofEpochMilli(rs.getLong("created_at")),
+                Instant.ofEpochMilli(rs.getLong("updated_at")));
     };
 
     @Override
     public void insert(StorageTx tx, Limit l) {
-        JdbcTx.of(tx).createUpdate("INSERT INTO tk_limits (" + COLUMNS + ") VALUES (:id, :tenant, :name, :scope,"
+        JdbcTx.of(tx)
+                .createUpdate("INSERT INTO tk_limits (" + COLUMNS + ") VALUES (:id, :tenant, :name, :scope,"
                         + " :scopeId, :provider, :model, :metric, :period, :zone, :amount, :grace, :thresholds,"
                         + " :createdAt, :updatedAt)")
                 .bind("id", l.id())
@@ -56,29 +66,35 @@ final class JdbcLimitStore implements LimitStore {
 
     @Override
     public boolean update(StorageTx tx, Limit l) {
-        return JdbcTx.of(tx).createUpdate("UPDATE tk_limits SET name = :name, amount = :amount, grace = :grace,"
-                        + " alert_thresholds = :thresholds, updated_at = :updatedAt WHERE tenant_id = :tenant AND id = :id")
-                .bind("name", l.name())
-                .bind("amount", l.amount())
-                .bind("grace", l.grace())
-                .bind("thresholds", Json.write(l.alertThresholds()))
-                .bind("updatedAt", l.updatedAt().toEpochMilli())
-                .bind("tenant", l.tenantId())
-                .bind("id", l.id())
-                .execute() == 1;
+        return JdbcTx.of(tx)
+                        .createUpdate(
+                                "UPDATE tk_limits SET name = :name, amount = :amount, grace = :grace,"
+                                        + " alert_thresholds = :thresholds, updated_at = :updatedAt WHERE tenant_id = :tenant AND id = :id")
+                        .bind("name", l.name())
+                        .bind("amount", l.amount())
+                        .bind("grace", l.grace())
+                        .bind("thresholds", Json.write(l.alertThresholds()))
+                        .bind("updatedAt", l.updatedAt().toEpochMilli())
+                        .bind("tenant", l.tenantId())
+                        .bind("id", l.id())
+                        .execute()
+                == 1;
     }
 
     @Override
     public boolean delete(StorageTx tx, String tenantId, String id) {
-        return JdbcTx.of(tx).createUpdate("DELETE FROM tk_limits WHERE tenant_id = :tenant AND id = :id")
-                .bind("tenant", tenantId)
-                .bind("id", id)
-                .execute() == 1;
+        return JdbcTx.of(tx)
+                        .createUpdate("DELETE FROM tk_limits WHERE tenant_id = :tenant AND id = :id")
+                        .bind("tenant", tenantId)
+                        .bind("id", id)
+                        .execute()
+                == 1;
     }
 
     @Override
     public void recordChange(StorageTx tx, String id, ScopeChange change, long changedAt) {
-        JdbcTx.of(tx).createUpdate("INSERT INTO tk_limit_changes (id, tenant_id, scope, scope_id, changed_at)"
+        JdbcTx.of(tx)
+                .createUpdate("INSERT INTO tk_limit_changes (id, tenant_id, scope, scope_id, changed_at)"
                         + " VALUES (:id, :tenant, :scope, :scopeId, :at)")
                 .bind("id", id)
                 .bind("tenant", change.tenantId())
@@ -90,12 +106,15 @@ final class JdbcLimitStore implements LimitStore {
 
     @Override
     public List<ScopeChange> changesSince(StorageTx tx, long since) {
-        return JdbcTx.of(tx).createQuery("SELECT DISTINCT tenant_id, scope, scope_id FROM tk_limit_changes"
+        return JdbcTx.of(tx)
+                .createQuery("SELECT DISTINCT tenant_id, scope, scope_id FROM tk_limit_changes"
                         + " WHERE changed_at > :since")
                 .bind("since", since)
                 .map((rs, ctx) -> {
                     String scopeId = rs.getString("scope_id");
-                    return new ScopeChange(rs.getString("tenant_id"), LimitScope.valueOf(rs.getString("scope")),
+                    return new ScopeChange(
+                            rs.getString("tenant_id"),
+                            LimitScope.valueOf(rs.getString("scope")),
                             scopeId.isEmpty() ? null : scopeId);
                 })
                 .list();
@@ -103,14 +122,16 @@ final class JdbcLimitStore implements LimitStore {
 
     @Override
     public int pruneChanges(StorageTx tx, long before) {
-        return JdbcTx.of(tx).createUpdate("DELETE FROM tk_limit_changes WHERE changed_at < :before")
+        return JdbcTx.of(tx)
+                .createUpdate("DELETE FROM tk_limit_changes WHERE changed_at < :before")
                 .bind("before", before)
                 .execute();
     }
 
     @Override
     public Optional<Limit> find(StorageTx tx, String tenantId, String id) {
-        return JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_limits WHERE tenant_id = :tenant AND id = :id")
+        return JdbcTx.of(tx)
+                .createQuery("SELECT " + COLUMNS + " FROM tk_limits WHERE tenant_id = :tenant AND id = :id")
                 .bind("tenant", tenantId)
                 .bind("id", id)
                 .map(LIMIT)
@@ -119,22 +140,28 @@ final class JdbcLimitStore implements LimitStore {
 
     @Override
     public Optional<String> tenantOf(StorageTx tx, String id) {
-        return JdbcTx.of(tx).createQuery("SELECT tenant_id FROM tk_limits WHERE id = :id")
+        return JdbcTx.of(tx)
+                .createQuery("SELECT tenant_id FROM tk_limits WHERE id = :id")
                 .bind("id", id)
                 .mapTo(String.class)
                 .findOne();
     }
 
     @Override
-    public List<Limit> list(StorageTx tx, String tenantId, @Nullable LimitScope scope, @Nullable String scopeId,
-            @Nullable String afterId, int limit) {
+    public List<Limit> list(
+            StorageTx tx,
+            String tenantId,
+            @Nullable LimitScope scope,
+            @Nullable String scopeId,
+            @Nullable String afterId,
+            int limit) {
         Conditions c = new Conditions()
                 .where("tenant_id = :tenant", "tenant", tenantId)
                 .equal("scope", "scope", scope == null ? null : scope.name())
                 .equal("scope_id", "scopeId", scopeId)
                 .whereIf(afterId, "id > :afterId", "afterId");
-        Query q = JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_limits" + c.sql()
-                + " ORDER BY id LIMIT :limit");
+        Query q = JdbcTx.of(tx)
+                .createQuery("SELECT " + COLUMNS + " FROM tk_limits" + c.sql() + " ORDER BY id LIMIT :limit");
         return c.bind(q).bind("limit", limit).map(LIMIT).list();
     }
 
@@ -143,19 +170,26 @@ final class JdbcLimitStore implements LimitStore {
         if (ids.isEmpty()) {
             return List.of();
         }
-        return JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_limits WHERE id IN (<ids>)")
+        return JdbcTx.of(tx)
+                .createQuery("SELECT " + COLUMNS + " FROM tk_limits WHERE id IN (<ids>)")
                 .bindList("ids", new java.util.ArrayList<>(ids))
                 .map(LIMIT)
                 .list();
     }
 
     @Override
-    public List<Limit> forScopes(StorageTx tx, String tenantId, @Nullable String userId, @Nullable String projectId,
-            @Nullable String tokenId, @Nullable String runId) {
+    public List<Limit> forScopes(
+            StorageTx tx,
+            String tenantId,
+            @Nullable String userId,
+            @Nullable String projectId,
+            @Nullable String tokenId,
+            @Nullable String runId) {
         // One indexed lookup per scope (a tenant may hold many user, token or run limits): absent ids
         // bind as '', which no user, project, token or run limit has.
         String one = "SELECT " + COLUMNS + " FROM tk_limits WHERE tenant_id = :tenant AND scope = ";
-        return JdbcTx.of(tx).createQuery("SELECT * FROM (" + one + "'TENANT' AND scope_id = ''"
+        return JdbcTx.of(tx)
+                .createQuery("SELECT * FROM (" + one + "'TENANT' AND scope_id = ''"
                         + " UNION ALL " + one + "'USER' AND scope_id = :user"
                         + " UNION ALL " + one + "'PROJECT' AND scope_id = :project"
                         + " UNION ALL " + one + "'TOKEN' AND scope_id = :token"

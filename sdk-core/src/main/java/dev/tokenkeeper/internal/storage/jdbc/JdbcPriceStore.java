@@ -23,26 +23,36 @@ final class JdbcPriceStore implements PriceStore {
     private static final RowMapper<ModelPrice> PRICE = (rs, ctx) -> {
         long above = rs.getLong("long_context_above");
         ModelPrice.LongContext lc = rs.wasNull() ? null : new ModelPrice.LongContext(above, rates(rs, "long_context_"));
-        return new ModelPrice(rs.getString("provider"), rs.getString("model"),
-                Instant.ofEpochMilli(rs.getLong("effective_from")), rates(rs, ""), lc, rs.getString("source"),
+        return new ModelPrice(
+                rs.getString("provider"),
+                rs.getString("model"),
+                Instant.ofEpochMilli(rs.getLong("effective_from")),
+                rates(rs, ""),
+                lc,
+                rs.getString("source"),
                 LocalDate.parse(rs.getString("checked_on")));
     };
 
     private static Rates rates(ResultSet rs, String prefix) throws SQLException {
-        return new Rates(Money.of(rs.getString(prefix + "input")), Money.of(rs.getString(prefix + "cached_input")),
-                Money.of(rs.getString(prefix + "cache_write")), Money.of(rs.getString(prefix + "output")));
+        return new Rates(
+                Money.of(rs.getString(prefix + "input")),
+                Money.of(rs.getString(prefix + "cached_input")),
+                Money.of(rs.getString(prefix + "cache_write")),
+                Money.of(rs.getString(prefix + "output")));
     }
 
     @Override
     public List<ModelPrice> list(StorageTx tx) {
-        return JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_prices ORDER BY provider, model, effective_from")
+        return JdbcTx.of(tx)
+                .createQuery("SELECT " + COLUMNS + " FROM tk_prices ORDER BY provider, model, effective_from")
                 .map(PRICE)
                 .list();
     }
 
     @Override
     public Optional<ModelPrice> find(StorageTx tx, String provider, String model, Instant effectiveFrom) {
-        return JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_prices"
+        return JdbcTx.of(tx)
+                .createQuery("SELECT " + COLUMNS + " FROM tk_prices"
                         + " WHERE provider = :provider AND model = :model AND effective_from = :from")
                 .bind("provider", provider)
                 .bind("model", model)
@@ -54,7 +64,8 @@ final class JdbcPriceStore implements PriceStore {
     @Override
     public void upsert(StorageTx tx, ModelPrice p, long updatedAt, String updatedBy) {
         ModelPrice.LongContext lc = p.longContext();
-        Update u = JdbcTx.of(tx).createUpdate("INSERT INTO tk_prices (" + COLUMNS + ", updated_at, updated_by) VALUES"
+        Update u = JdbcTx.of(tx)
+                .createUpdate("INSERT INTO tk_prices (" + COLUMNS + ", updated_at, updated_by) VALUES"
                         + " (:provider, :model, :from, :input, :cached_input, :cache_write, :output, :lc_above, :lc_input,"
                         + " :lc_cached_input, :lc_cache_write, :lc_output, :source, :checked_on, :updated_at, :updated_by)"
                         + " ON CONFLICT (provider, model, effective_from) DO UPDATE SET input = excluded.input,"
@@ -92,11 +103,13 @@ final class JdbcPriceStore implements PriceStore {
 
     @Override
     public boolean delete(StorageTx tx, String provider, String model, Instant effectiveFrom) {
-        return JdbcTx.of(tx).createUpdate("DELETE FROM tk_prices"
-                        + " WHERE provider = :provider AND model = :model AND effective_from = :from")
-                .bind("provider", provider)
-                .bind("model", model)
-                .bind("from", effectiveFrom.toEpochMilli())
-                .execute() == 1;
+        return JdbcTx.of(tx)
+                        .createUpdate("DELETE FROM tk_prices"
+                                + " WHERE provider = :provider AND model = :model AND effective_from = :from")
+                        .bind("provider", provider)
+                        .bind("model", model)
+                        .bind("from", effectiveFrom.toEpochMilli())
+                        .execute()
+                == 1;
     }
 }

@@ -62,7 +62,8 @@ public final class JdbcStorage implements Storage {
     private final @Nullable SqliteCheckpointer checkpointer;
 
     /** The SQLite checkpointer (for tests in this package), or null on PostgreSQL. */
-    @Nullable SqliteCheckpointer checkpointer() {
+    @Nullable
+    SqliteCheckpointer checkpointer() {
         return checkpointer;
     }
 
@@ -169,8 +170,10 @@ public final class JdbcStorage implements Storage {
         }
         try {
             if (!sqliteWrites.tryLock(SQLITE_WRITE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new StorageException("the SQLite database stayed busy for " + SQLITE_WRITE_WAIT
-                        + ": another write transaction of this process did not end", null);
+                throw new StorageException(
+                        "the SQLite database stayed busy for " + SQLITE_WRITE_WAIT
+                                + ": another write transaction of this process did not end",
+                        null);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -309,16 +312,20 @@ public final class JdbcStorage implements Storage {
     public StorageHealth health() {
         long start = System.nanoTime();
         try {
-            String version = jdbi.withHandle(h -> h.createQuery(
-                            "SELECT version FROM " + HISTORY_TABLE
-                                    + " WHERE success = TRUE AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1")
+            String version = jdbi.withHandle(h -> h.createQuery("SELECT version FROM " + HISTORY_TABLE
+                            + " WHERE success = TRUE AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1")
                     .mapTo(String.class)
                     .findOne()
                     .orElse(null));
-            return new StorageHealth(true, dialect.backend(), version, Duration.ofNanos(System.nanoTime() - start), null);
+            return new StorageHealth(
+                    true, dialect.backend(), version, Duration.ofNanos(System.nanoTime() - start), null);
         } catch (JdbiException e) {
             return new StorageHealth(
-                    false, dialect.backend(), null, Duration.ofNanos(System.nanoTime() - start), translate(e).getMessage());
+                    false,
+                    dialect.backend(),
+                    null,
+                    Duration.ofNanos(System.nanoTime() - start),
+                    translate(e).getMessage());
         }
     }
 

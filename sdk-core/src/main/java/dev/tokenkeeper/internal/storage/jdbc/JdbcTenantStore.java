@@ -36,7 +36,8 @@ final class JdbcTenantStore implements TenantStore {
     @Override
     public List<Tenant> list(StorageTx tx) {
         return JdbcTx.of(tx)
-                .createQuery("SELECT id, name, created_at FROM tk_tenants WHERE id NOT LIKE '\\_%' ESCAPE '\\' ORDER BY id")
+                .createQuery(
+                        "SELECT id, name, created_at FROM tk_tenants WHERE id NOT LIKE '\\_%' ESCAPE '\\' ORDER BY id")
                 .map(MAPPER)
                 .list();
     }

@@ -110,13 +110,17 @@ final class JdbcTokenStore implements TokenStore {
 
     @Override
     public Optional<TokenWithSecrets> findByHash(StorageTx tx, String secretHash) {
-        return withSecrets(tx, "FROM tk_token_secrets h JOIN tk_tokens t ON t.id = h.token_id"
-                + " JOIN tk_token_secrets s ON s.token_id = t.id WHERE h.secret_hash = :key", secretHash);
+        return withSecrets(
+                tx,
+                "FROM tk_token_secrets h JOIN tk_tokens t ON t.id = h.token_id"
+                        + " JOIN tk_token_secrets s ON s.token_id = t.id WHERE h.secret_hash = :key",
+                secretHash);
     }
 
     @Override
     public Optional<TokenWithSecrets> findById(StorageTx tx, String tokenId) {
-        return withSecrets(tx, "FROM tk_tokens t JOIN tk_token_secrets s ON s.token_id = t.id WHERE t.id = :key", tokenId);
+        return withSecrets(
+                tx, "FROM tk_tokens t JOIN tk_token_secrets s ON s.token_id = t.id WHERE t.id = :key", tokenId);
     }
 
     private static Optional<TokenWithSecrets> withSecrets(StorageTx tx, String from, String key) {
@@ -130,8 +134,13 @@ final class JdbcTokenStore implements TokenStore {
                 if (token == null) {
                     token = TOKEN.map(rs, ctx);
                 }
-                secrets.add(new SecretRow(rs.getString("s_hash"), token.id(), token.tenantId(),
-                        rs.getString("s_prefix"), rs.getLong("s_created_at"), nullableLong(rs, "s_expires_at")));
+                secrets.add(new SecretRow(
+                        rs.getString("s_hash"),
+                        token.id(),
+                        token.tenantId(),
+                        rs.getString("s_prefix"),
+                        rs.getLong("s_created_at"),
+                        nullableLong(rs, "s_expires_at")));
             }
             return token == null ? Optional.empty() : Optional.of(new TokenWithSecrets(token, secrets));
         });
@@ -159,8 +168,8 @@ final class JdbcTokenStore implements TokenStore {
         } else if (status == TokenStatus.REVOKED) {
             c.where("revoked_at IS NOT NULL");
         }
-        Query q = JdbcTx.of(tx).createQuery("SELECT " + COLUMNS + " FROM tk_tokens" + c.sql()
-                + " ORDER BY id DESC LIMIT :limit");
+        Query q = JdbcTx.of(tx)
+                .createQuery("SELECT " + COLUMNS + " FROM tk_tokens" + c.sql() + " ORDER BY id DESC LIMIT :limit");
         return c.bind(q).bind("limit", limit).map(TOKEN).list();
     }
 
@@ -237,7 +246,8 @@ final class JdbcTokenStore implements TokenStore {
         Handle h = JdbcTx.of(tx);
         PreparedBatch batch = h.prepareBatch("UPDATE tk_tokens SET last_used_at = :at"
                 + " WHERE id = :id AND (last_used_at IS NULL OR last_used_at < :at)");
-        lastUsedByTokenId.forEach((id, at) -> batch.bind("id", id).bind("at", at).add());
+        lastUsedByTokenId.forEach(
+                (id, at) -> batch.bind("id", id).bind("at", at).add());
         if (batch.size() > 0) {
             batch.execute();
         }

@@ -2,12 +2,12 @@ package dev.tokenkeeper.internal.storage.jdbc;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tokenkeeper.StorageException;
 import dev.tokenkeeper.internal.storage.HourlyRollup;
 import dev.tokenkeeper.internal.storage.StorageTx;
 import dev.tokenkeeper.internal.storage.UsageRow;
 import dev.tokenkeeper.internal.storage.UsageStore;
 import dev.tokenkeeper.internal.usage.EventIds;
-import dev.tokenkeeper.StorageException;
 import dev.tokenkeeper.pricing.Money;
 import dev.tokenkeeper.traces.TraceQuery;
 import dev.tokenkeeper.usage.UsageDimension;
@@ -15,10 +15,6 @@ import dev.tokenkeeper.usage.UsageQuery;
 import dev.tokenkeeper.usage.UsageTotals;
 import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.io.IOException;
-import java.io.StringReader;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -27,13 +23,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.Query;
 import org.jspecify.annotations.Nullable;
-import org.postgresql.PGConnection;
 
 final class JdbcUsageStore implements UsageStore {
     /** The columns of {@code tk_usage_events}, in the order of every statement that writes them. */
@@ -87,13 +80,15 @@ final class JdbcUsageStore implements UsageStore {
 
     /** The columns of {@code tk_usage_tenant_hourly}: tenant and hour, then the same sums. */
     private static final List<Column<HourlyRollup>> TENANT_ROLLUP = java.util.stream.Stream.concat(
-            ROLLUP.subList(0, 2).stream(), ROLLUP.subList(8, ROLLUP.size()).stream()).toList();
+                    ROLLUP.subList(0, 2).stream(), ROLLUP.subList(8, ROLLUP.size()).stream())
+            .toList();
 
     /** An increment of {@code tk_usage_dim_daily}: the sums of one value of one dimension on one UTC day. */
     private record DimDaily(DimKey key, HourlyRollup sums) {}
 
     /** The primary key of {@code tk_usage_dim_daily}, in its order. */
-    private record DimKey(String tenantId, String dimension, long dayStart, String value) implements Comparable<DimKey> {
+    private record DimKey(String tenantId, String dimension, long dayStart, String value)
+            implements Comparable<DimKey> {
         @Override
         public int compareTo(DimKey o) {
             int c = tenantId.compareTo(o.tenantId);
@@ -108,12 +103,15 @@ final class JdbcUsageStore implements UsageStore {
     }
 
     private static final List<Column<DimDaily>> DIM_DAILY = java.util.stream.Stream.concat(
-            java.util.stream.Stream.of(Column.<DimDaily>text("tenant_id", d -> d.key().tenantId()),
-                    Column.<DimDaily>text("dimension", d -> d.key().dimension()),
-                    Column.<DimDaily>int8("day_start", d -> d.key().dayStart()),
-                    Column.<DimDaily>text("dim_value", d -> d.key().value())),
-            ROLLUP.subList(8, ROLLUP.size()).stream().map(c -> Column.<DimDaily>int8(c.name(),
-                    d -> requireNonNull(c.number()).applyAsLong(d.sums())))).toList();
+                    java.util.stream.Stream.of(
+                            Column.<DimDaily>text("tenant_id", d -> d.key().tenantId()),
+                            Column.<DimDaily>text("dimension", d -> d.key().dimension()),
+                            Column.<DimDaily>int8("day_start", d -> d.key().dayStart()),
+                            Column.<DimDaily>text("dim_value", d -> d.key().value())),
+                    ROLLUP.subList(8, ROLLUP.size()).stream()
+                            .map(c -> Column.<DimDaily>int8(
+                                    c.name(), d -> requireNonNull(c.number()).applyAsLong(d.sums()))))
+            .toList();
 
     private static final long DAY = 86_400_000L;
     private static final int ROLLUP_KEY_COLUMNS = 8;
@@ -148,8 +146,16 @@ final class JdbcUsageStore implements UsageStore {
             }
         }
         try {
-            dialect.insertNew(tx, unique, EVENT, "tk_usage_events", "INSERT INTO tk_usage_events (" + EVENT_COLUMNS + ") ",
-                    " ON CONFLICT (tenant_id, id) DO NOTHING", firstIndex, UsageRow::id, inserted);
+            dialect.insertNew(
+                    tx,
+                    unique,
+                    EVENT,
+                    "tk_usage_events",
+                    "INSERT INTO tk_usage_events (" + EVENT_COLUMNS + ") ",
+                    " ON CONFLICT (tenant_id, id) DO NOTHING",
+                    firstIndex,
+                    UsageRow::id,
+                    inserted);
         } catch (SQLException e) {
             throw new StorageException("writing usage events failed: " + e.getMessage(), e);
         }
@@ -173,8 +179,11 @@ final class JdbcUsageStore implements UsageStore {
         UsageDimension[] dimensions = UsageDimension.values();
         for (HourlyRollup r : sorted) {
             HourlyRollup.Key k = r.key();
-            perTenant.computeIfAbsent(new HourlyRollup.Key(k.tenantId(), k.hourStart(), "", "", "", "", "", ""),
-                    t -> new HourlyRollup.Sums()).add(r);
+            perTenant
+                    .computeIfAbsent(
+                            new HourlyRollup.Key(k.tenantId(), k.hourStart(), "", "", "", "", "", ""),
+                            t -> new HourlyRollup.Sums())
+                    .add(r);
             long day = Math.floorDiv(k.hourStart(), DAY) * DAY;
             for (UsageDimension d : dimensions) {
                 String value = switch (d) {
@@ -195,13 +204,26 @@ final class JdbcUsageStore implements UsageStore {
         perValue.forEach((key, sum) -> dimRows.add(new DimDaily(key, sum.toRollup(HourlyRollup.Key.NONE))));
         dimRows.sort((x, y) -> x.key().compareTo(y.key()));
         try {
-            dialect.bulkWrite(tx, sorted, ROLLUP, "INSERT INTO tk_usage_hourly (" + Column.names(ROLLUP) + ") ", ON_CONFLICT_ADD,
+            dialect.bulkWrite(
+                    tx,
+                    sorted,
+                    ROLLUP,
+                    "INSERT INTO tk_usage_hourly (" + Column.names(ROLLUP) + ") ",
+                    ON_CONFLICT_ADD,
                     (ps, chunk) -> ps.executeUpdate());
-            dialect.bulkWrite(tx, dimRows, DIM_DAILY,
-                    "INSERT INTO tk_usage_dim_daily (" + Column.names(DIM_DAILY) + ") ", DIM_ON_CONFLICT_ADD,
+            dialect.bulkWrite(
+                    tx,
+                    dimRows,
+                    DIM_DAILY,
+                    "INSERT INTO tk_usage_dim_daily (" + Column.names(DIM_DAILY) + ") ",
+                    DIM_ON_CONFLICT_ADD,
                     (ps, chunk) -> ps.executeUpdate());
-            dialect.bulkWrite(tx, tenantRows, TENANT_ROLLUP,
-                    "INSERT INTO tk_usage_tenant_hourly (" + Column.names(TENANT_ROLLUP) + ") ", TENANT_ON_CONFLICT_ADD,
+            dialect.bulkWrite(
+                    tx,
+                    tenantRows,
+                    TENANT_ROLLUP,
+                    "INSERT INTO tk_usage_tenant_hourly (" + Column.names(TENANT_ROLLUP) + ") ",
+                    TENANT_ON_CONFLICT_ADD,
                     (ps, chunk) -> ps.executeUpdate());
         } catch (SQLException e) {
             throw new StorageException("writing usage roll-ups failed: " + e.getMessage(), e);
@@ -219,32 +241,48 @@ final class JdbcUsageStore implements UsageStore {
             + " SUM(price_missing_requests) AS price_missing_requests, SUM(latency_ms_sum) AS latency_ms_sum";
 
     private static UsageTotals totals(ResultSet rs) throws SQLException {
-        BigInteger picos = BigInteger.valueOf(rs.getLong("cost_micro")).multiply(BigInteger.valueOf(1_000_000))
+        BigInteger picos = BigInteger.valueOf(rs.getLong("cost_micro"))
+                .multiply(BigInteger.valueOf(1_000_000))
                 .add(BigInteger.valueOf(rs.getLong("cost_rest")));
-        return new UsageTotals(rs.getLong("requests"), rs.getLong("input_tokens"), rs.getLong("cached_input_tokens"),
-                rs.getLong("cache_write_tokens"), rs.getLong("output_tokens"), rs.getLong("reasoning_tokens"),
-                Money.of(new BigDecimal(picos, Money.SCALE)), rs.getLong("price_missing_requests"),
+        return new UsageTotals(
+                rs.getLong("requests"),
+                rs.getLong("input_tokens"),
+                rs.getLong("cached_input_tokens"),
+                rs.getLong("cache_write_tokens"),
+                rs.getLong("output_tokens"),
+                rs.getLong("reasoning_tokens"),
+                Money.of(new BigDecimal(picos, Money.SCALE)),
+                rs.getLong("price_missing_requests"),
                 rs.getLong("latency_ms_sum"));
     }
 
     private static Conditions conditions(UsageQuery q) {
-        return dimensions(new Conditions()
+        return dimensions(
+                new Conditions()
                         .where("tenant_id = :tenant", "tenant", q.tenantId())
                         .where("hour_start >= :from", "from", q.hourFrom().toEpochMilli())
                         .where("hour_start < :to", "to", q.hourTo().toEpochMilli()),
-                q.tokenId(), q.userId(), q.projectId(), q.provider(), q.model());
+                q.tokenId(),
+                q.userId(),
+                q.projectId(),
+                q.provider(),
+                q.model());
     }
 
     /** The optional dimension filters shared by roll-up and trace queries (same columns in both tables). */
-    private static Conditions dimensions(Conditions c, @Nullable String tokenId, @Nullable String userId,
-            @Nullable String projectId, @Nullable String provider, @Nullable String model) {
+    private static Conditions dimensions(
+            Conditions c,
+            @Nullable String tokenId,
+            @Nullable String userId,
+            @Nullable String projectId,
+            @Nullable String provider,
+            @Nullable String model) {
         return c.equal("token_id", "token", tokenId)
                 .equal("user_id", "user", userId)
                 .equal("project_id", "project", projectId)
                 .equal("provider", "provider", provider)
                 .equal("model", "model", model);
     }
-
 
     /**
      * Without a dimension filter, the tenant's hourly totals answer; with one, the dimensional
@@ -253,12 +291,18 @@ final class JdbcUsageStore implements UsageStore {
     @Override
     public List<Keyed<Long>> totalsByHour(StorageTx tx, UsageQuery q) {
         Conditions c = conditions(q);
-        boolean unfiltered = q.tokenId() == null && q.userId() == null && q.projectId() == null && q.provider() == null
+        boolean unfiltered = q.tokenId() == null
+                && q.userId() == null
+                && q.projectId() == null
+                && q.provider() == null
                 && q.model() == null;
         String table = unfiltered ? "tk_usage_tenant_hourly" : "tk_usage_hourly";
-        Query query = JdbcTx.of(tx).createQuery("SELECT hour_start, " + SUMS + " FROM " + table + c.sql()
-                + " GROUP BY hour_start ORDER BY hour_start");
-        return c.bind(query).map((rs, ctx) -> new Keyed<>(rs.getLong("hour_start"), totals(rs))).list();
+        Query query = JdbcTx.of(tx)
+                .createQuery("SELECT hour_start, " + SUMS + " FROM " + table + c.sql()
+                        + " GROUP BY hour_start ORDER BY hour_start");
+        return c.bind(query)
+                .map((rs, ctx) -> new Keyed<>(rs.getLong("hour_start"), totals(rs)))
+                .list();
     }
 
     /** The summed columns, as stored in every roll-up table. */
@@ -276,19 +320,24 @@ final class JdbcUsageStore implements UsageStore {
         long to = q.hourTo().toEpochMilli();
         long dayFrom = Math.floorDiv(from + DAY - 1, DAY) * DAY;
         long dayTo = Math.floorDiv(to, DAY) * DAY;
-        boolean unfiltered = q.tokenId() == null && q.userId() == null && q.projectId() == null && q.provider() == null
+        boolean unfiltered = q.tokenId() == null
+                && q.userId() == null
+                && q.projectId() == null
+                && q.provider() == null
                 && q.model() == null;
         Query query;
         if (unfiltered && dayFrom < dayTo) {
             String hourly = "SELECT " + col + " AS group_key, " + SUMMED_COLUMNS + " FROM tk_usage_hourly"
                     + " WHERE tenant_id = :tenant AND hour_start >= ";
-            query = JdbcTx.of(tx).createQuery("SELECT group_key, " + SUMS + " FROM ("
-                            + "SELECT dim_value AS group_key, " + SUMMED_COLUMNS + " FROM tk_usage_dim_daily"
-                            + " WHERE tenant_id = :tenant AND dimension = :dimension"
-                            + " AND day_start >= :dayFrom AND day_start < :dayTo"
-                            + " UNION ALL " + hourly + ":from AND hour_start < :dayFrom"
-                            + " UNION ALL " + hourly + ":dayTo AND hour_start < :to"
-                            + ") parts GROUP BY group_key ORDER BY cost_micro DESC, cost_rest DESC, group_key LIMIT :limit")
+            query = JdbcTx.of(tx)
+                    .createQuery(
+                            "SELECT group_key, " + SUMS + " FROM ("
+                                    + "SELECT dim_value AS group_key, " + SUMMED_COLUMNS + " FROM tk_usage_dim_daily"
+                                    + " WHERE tenant_id = :tenant AND dimension = :dimension"
+                                    + " AND day_start >= :dayFrom AND day_start < :dayTo"
+                                    + " UNION ALL " + hourly + ":from AND hour_start < :dayFrom"
+                                    + " UNION ALL " + hourly + ":dayTo AND hour_start < :to"
+                                    + ") parts GROUP BY group_key ORDER BY cost_micro DESC, cost_rest DESC, group_key LIMIT :limit")
                     .bind("tenant", q.tenantId())
                     .bind("dimension", col)
                     .bind("from", from)
@@ -297,8 +346,10 @@ final class JdbcUsageStore implements UsageStore {
                     .bind("dayTo", dayTo);
         } else {
             Conditions c = conditions(q);
-            query = c.bind(JdbcTx.of(tx).createQuery("SELECT " + col + " AS group_key, " + SUMS + " FROM tk_usage_hourly"
-                    + c.sql() + " GROUP BY " + col + " ORDER BY cost_micro DESC, cost_rest DESC, group_key LIMIT :limit"));
+            query = c.bind(JdbcTx.of(tx)
+                    .createQuery("SELECT " + col + " AS group_key, " + SUMS + " FROM tk_usage_hourly" + c.sql()
+                            + " GROUP BY " + col
+                            + " ORDER BY cost_micro DESC, cost_rest DESC, group_key LIMIT :limit"));
         }
         return query.bind("limit", limit)
                 .map((rs, ctx) -> new Keyed<>(rs.getString("group_key"), totals(rs)))
@@ -306,14 +357,32 @@ final class JdbcUsageStore implements UsageStore {
     }
 
     private static final RowMapper<UsageRow> EVENT_ROW = (rs, ctx) -> new UsageRow(
-            rs.getString("id"), rs.getString("tenant_id"), rs.getString("request_id"), rs.getLong("at"),
-            rs.getString("token_id"), rs.getString("user_id"), rs.getString("project_id"), rs.getString("provider"),
-            rs.getString("model"), rs.getLong("input_tokens"), rs.getLong("cached_input_tokens"),
-            rs.getLong("cache_write_tokens"), rs.getLong("output_tokens"), rs.getLong("reasoning_tokens"),
-            rs.getLong("cost_input_pico"), rs.getLong("cost_cached_input_pico"), rs.getLong("cost_cache_write_pico"),
-            rs.getLong("cost_output_pico"), rs.getLong("cost_reasoning_pico"), rs.getLong("cost_pico"),
-            rs.getInt("price_missing") != 0, rs.getLong("latency_ms"), rs.getString("outcome"),
-            rs.getString("usage_source"), rs.getString("error_message"), rs.getString("metadata"));
+            rs.getString("id"),
+            rs.getString("tenant_id"),
+            rs.getString("request_id"),
+            rs.getLong("at"),
+            rs.getString("token_id"),
+            rs.getString("user_id"),
+            rs.getString("project_id"),
+            rs.getString("provider"),
+            rs.getString("model"),
+            rs.getLong("input_tokens"),
+            rs.getLong("cached_input_tokens"),
+            rs.getLong("cache_write_tokens"),
+            rs.getLong("output_tokens"),
+            rs.getLong("reasoning_tokens"),
+            rs.getLong("cost_input_pico"),
+            rs.getLong("cost_cached_input_pico"),
+            rs.getLong("cost_cache_write_pico"),
+            rs.getLong("cost_output_pico"),
+            rs.getLong("cost_reasoning_pico"),
+            rs.getLong("cost_pico"),
+            rs.getInt("price_missing") != 0,
+            rs.getLong("latency_ms"),
+            rs.getString("outcome"),
+            rs.getString("usage_source"),
+            rs.getString("error_message"),
+            rs.getString("metadata"));
 
     /**
      * Newest first, by the primary key (tenant, id): ids begin with the event time, so the time range
@@ -321,16 +390,32 @@ final class JdbcUsageStore implements UsageStore {
      */
     @Override
     public List<UsageRow> traces(StorageTx tx, TraceQuery q, @Nullable String beforeId, int limit) {
-        Conditions c = dimensions(new Conditions()
-                        .where("tenant_id = :tenant", "tenant", q.tenantId())
-                        .whereIf(q.from() == null ? null : EventIds.lowerBound(q.from().toEpochMilli()), "id >= :fromId",
-                                "fromId")
-                        .whereIf(q.to() == null ? null : EventIds.lowerBound(q.to().toEpochMilli()), "id < :toId", "toId"),
-                q.tokenId(), q.userId(), q.projectId(), q.provider(), q.model())
-                .equal("outcome", "outcome", q.outcome() == null ? null : q.outcome().name())
+        Conditions c = dimensions(
+                        new Conditions()
+                                .where("tenant_id = :tenant", "tenant", q.tenantId())
+                                .whereIf(
+                                        q.from() == null
+                                                ? null
+                                                : EventIds.lowerBound(q.from().toEpochMilli()),
+                                        "id >= :fromId",
+                                        "fromId")
+                                .whereIf(
+                                        q.to() == null ? null : EventIds.lowerBound(q.to().toEpochMilli()),
+                                        "id < :toId",
+                                        "toId"),
+                        q.tokenId(),
+                        q.userId(),
+                        q.projectId(),
+                        q.provider(),
+                        q.model())
+                .equal(
+                        "outcome",
+                        "outcome",
+                        q.outcome() == null ? null : q.outcome().name())
                 .whereIf(beforeId, "id < :beforeId", "beforeId");
-        Query query = JdbcTx.of(tx).createQuery("SELECT " + EVENT_COLUMNS + " FROM tk_usage_events" + c.sql()
-                + " ORDER BY tenant_id DESC, id DESC LIMIT :limit");
+        Query query = JdbcTx.of(tx)
+                .createQuery("SELECT " + EVENT_COLUMNS + " FROM tk_usage_events" + c.sql()
+                        + " ORDER BY tenant_id DESC, id DESC LIMIT :limit");
         return c.bind(query).bind("limit", limit).map(EVENT_ROW).list();
     }
 

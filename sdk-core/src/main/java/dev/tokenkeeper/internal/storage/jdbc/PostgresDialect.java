@@ -50,18 +50,26 @@ final class PostgresDialect implements Dialect {
 
     /** Writes every row in one statement: {@code head SELECT * FROM unnest(one array per column) tail}. */
     @Override
-    public <T> void bulkWrite(StorageTx tx, List<T> rows, List<Column<T>> columns, String head, String tail,
-            Statements.ChunkWork<T> work) throws SQLException {
+    public <T> void bulkWrite(
+            StorageTx tx, List<T> rows, List<Column<T>> columns, String head, String tail, Statements.ChunkWork<T> work)
+            throws SQLException {
         if (rows.isEmpty()) {
             return;
         }
         Connection c = JdbcTx.of(tx).getConnection();
-        String text = sql.computeIfAbsent(new SqlKey(head, tail), k -> head + "SELECT * FROM unnest(" + columns.stream()
-                .map(col -> "?::" + col.kind().pgType() + "[]")
-                .collect(Collectors.joining(", ")) + ")" + tail);
+        String text = sql.computeIfAbsent(
+                new SqlKey(head, tail),
+                k -> head + "SELECT * FROM unnest("
+                        + columns.stream()
+                                .map(col -> "?::" + col.kind().pgType() + "[]")
+                                .collect(Collectors.joining(", "))
+                        + ")" + tail);
         Statements.withStatement(tx, text, ps -> {
             for (int i = 0; i < columns.size(); i++) {
-                ps.setArray(i + 1, c.createArrayOf(columns.get(i).kind().pgType(), columns.get(i).column(rows)));
+                ps.setArray(
+                        i + 1,
+                        c.createArrayOf(
+                                columns.get(i).kind().pgType(), columns.get(i).column(rows)));
             }
             work.accept(ps, rows);
         });
@@ -73,8 +81,16 @@ final class PostgresDialect implements Dialect {
      * {@link #copied}).
      */
     @Override
-    public <T> void insertNew(StorageTx tx, List<T> unique, List<Column<T>> columns, String table, String head,
-            String conflictTail, Map<String, Integer> firstIndex, Function<T, String> id, boolean[] inserted)
+    public <T> void insertNew(
+            StorageTx tx,
+            List<T> unique,
+            List<Column<T>> columns,
+            String table,
+            String head,
+            String conflictTail,
+            Map<String, Integer> firstIndex,
+            Function<T, String> id,
+            boolean[] inserted)
             throws SQLException {
         if (copied(tx, table, unique, columns)) {
             for (T r : unique) {
@@ -82,7 +98,12 @@ final class PostgresDialect implements Dialect {
             }
             return;
         }
-        bulkWrite(tx, unique, columns, head, conflictTail + " RETURNING id",
+        bulkWrite(
+                tx,
+                unique,
+                columns,
+                head,
+                conflictTail + " RETURNING id",
                 (ps, chunk) -> Statements.markReturned(ps, firstIndex, inserted));
     }
 
@@ -103,8 +124,9 @@ final class PostgresDialect implements Dialect {
         String data = Statements.copyText(rows, columns);
         Statements.exec(tx, "SAVEPOINT tk_events");
         try {
-            c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + table + " (" + Column.names(columns)
-                    + ") FROM STDIN", new StringReader(data));
+            c.unwrap(PGConnection.class)
+                    .getCopyAPI()
+                    .copyIn("COPY " + table + " (" + Column.names(columns) + ") FROM STDIN", new StringReader(data));
         } catch (SQLException e) {
             if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
                 throw e;
@@ -121,8 +143,8 @@ final class PostgresDialect implements Dialect {
 
     /** More than one counter: one statement over arrays, rows in key order. */
     @Override
-    public Map<LimitCharge.Key, Long> upsertCounters(Connection c, String upsert, SortedMap<LimitCharge.Key, long[]> all)
-            throws SQLException {
+    public Map<LimitCharge.Key, Long> upsertCounters(
+            Connection c, String upsert, SortedMap<LimitCharge.Key, long[]> all) throws SQLException {
         if (all.size() < 2) {
             return Dialect.super.upsertCounters(c, upsert, all);
         }
@@ -139,8 +161,8 @@ final class PostgresDialect implements Dialect {
             reserved[i++] = e.getValue()[1];
         }
         Map<LimitCharge.Key, Long> totals = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement(String.format(upsert,
-                "SELECT * FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::bigint[])"))) {
+        try (PreparedStatement ps = c.prepareStatement(
+                String.format(upsert, "SELECT * FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::bigint[])"))) {
             ps.setArray(1, c.createArrayOf("text", ids));
             ps.setArray(2, c.createArrayOf("bigint", ws));
             ps.setArray(3, c.createArrayOf("bigint", used));
@@ -184,13 +206,25 @@ final class PostgresDialect implements Dialect {
      * commit, one round trip later.
      */
     @Override
-    public @Nullable Taken takeOnLease(StorageTx tx, String leaseId, String limitId, long windowStart, long want,
-            long min, long cap, long expiresAt) {
+    public @Nullable Taken takeOnLease(
+            StorageTx tx,
+            String leaseId,
+            String limitId,
+            long windowStart,
+            long want,
+            long min,
+            long cap,
+            long expiresAt) {
         Handle h = JdbcTx.of(tx);
         for (int attempt = 0; attempt < 2; attempt++) {
             Optional<Taken> taken = h.createQuery(TAKE_ON_LEASE)
-                    .bind("want", want).bind("min", min).bind("id", limitId).bind("w", windowStart)
-                    .bind("cap", cap).bind("rid", leaseId).bind("exp", expiresAt)
+                    .bind("want", want)
+                    .bind("min", min)
+                    .bind("id", limitId)
+                    .bind("w", windowStart)
+                    .bind("cap", cap)
+                    .bind("rid", leaseId)
+                    .bind("exp", expiresAt)
                     .map((rs, ctx) -> new Taken(rs.getLong("g"), rs.getLong("claimed")))
                     .findOne();
             if (taken.isPresent()) {
@@ -213,9 +247,15 @@ final class PostgresDialect implements Dialect {
      */
     @Override
     public boolean shrinkLease(StorageTx tx, String leaseId, String limitId, long windowStart, long units) {
-        boolean present = JdbcTx.of(tx).createQuery(SHRINK_LEASE)
-                .bind("n", units).bind("id", limitId).bind("w", windowStart).bind("rid", leaseId)
-                .mapTo(String.class).findOne().isPresent();
+        boolean present = JdbcTx.of(tx)
+                .createQuery(SHRINK_LEASE)
+                .bind("n", units)
+                .bind("id", limitId)
+                .bind("w", windowStart)
+                .bind("rid", leaseId)
+                .mapTo(String.class)
+                .findOne()
+                .isPresent();
         if (!present) {
             JdbcCounterStore.addReservedTo(tx, limitId, windowStart, units);
         }

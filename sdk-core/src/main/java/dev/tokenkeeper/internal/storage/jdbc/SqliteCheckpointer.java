@@ -78,7 +78,8 @@ final class SqliteCheckpointer implements AutoCloseable {
 
     private void checkpoint() {
         try {
-            jdbi.useHandle(h -> h.createQuery("PRAGMA wal_checkpoint(PASSIVE)").mapToMap().list());
+            jdbi.useHandle(h ->
+                    h.createQuery("PRAGMA wal_checkpoint(PASSIVE)").mapToMap().list());
             lastFailure = null;
             synchronized (this) {
                 completed++;

@@ -37,13 +37,14 @@ final class SqliteDialect implements Dialect {
     }
 
     private String sql(String head, String tail, int rows, int params) {
-        return sql.computeIfAbsent(new SqlKey(head, tail, rows),
-                k -> head + "VALUES " + Statements.placeholders(rows, params) + tail);
+        return sql.computeIfAbsent(
+                new SqlKey(head, tail, rows), k -> head + "VALUES " + Statements.placeholders(rows, params) + tail);
     }
 
     @Override
-    public <T> void bulkWrite(StorageTx tx, List<T> rows, List<Column<T>> columns, String head, String tail,
-            Statements.ChunkWork<T> work) throws SQLException {
+    public <T> void bulkWrite(
+            StorageTx tx, List<T> rows, List<Column<T>> columns, String head, String tail, Statements.ChunkWork<T> work)
+            throws SQLException {
         int from = 0;
         for (int size : CHUNKS) {
             String text = sql(head, tail, size, columns.size());
@@ -63,8 +64,16 @@ final class SqliteDialect implements Dialect {
      * chunk is rolled back and run again with {@code RETURNING}.
      */
     @Override
-    public <T> void insertNew(StorageTx tx, List<T> unique, List<Column<T>> columns, String table, String head,
-            String conflictTail, Map<String, Integer> firstIndex, Function<T, String> id, boolean[] inserted)
+    public <T> void insertNew(
+            StorageTx tx,
+            List<T> unique,
+            List<Column<T>> columns,
+            String table,
+            String head,
+            String conflictTail,
+            Map<String, Integer> firstIndex,
+            Function<T, String> id,
+            boolean[] inserted)
             throws SQLException {
         String returning = conflictTail + " RETURNING id";
         bulkWrite(tx, unique, columns, head, conflictTail, (ps, chunk) -> {

@@ -34,8 +34,11 @@ class SqliteCheckpointerTest {
             // the checkpointer's thread signals each checkpoint; one that began before the commit may come
             // first, and the commit's own follows it (the time bound only stops a broken build)
             for (int i = 0; Files.size(file) < before + 2 * MIB; i++) {
-                assertThat(i).as("the committed pages never reached the database file").isLessThan(3);
-                assertThat(checkpointer.awaitCheckpointsBeyond(done, Duration.ofMinutes(1))).isTrue();
+                assertThat(i)
+                        .as("the committed pages never reached the database file")
+                        .isLessThan(3);
+                assertThat(checkpointer.awaitCheckpointsBeyond(done, Duration.ofMinutes(1)))
+                        .isTrue();
                 done = checkpointer.checkpoints();
             }
         } finally {
