@@ -234,6 +234,8 @@ class RateLimitBackendsIT {
             redis = redisServer();
             redis.start();
         }
+        // Real time on purpose: Lettuce reconnects on its own event loop with its own back-off, which
+        // no TokenKeeper clock drives; the loop ends at the first answered check (30 s only as a bound).
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (closed.checkRequest(t.secret(), null).denial() != null && System.nanoTime() < deadline) {
             Thread.sleep(100);

@@ -8,8 +8,10 @@ import dev.tokenkeeper.ErrorCode;
 import dev.tokenkeeper.TokenKeeperException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -27,15 +30,22 @@ import org.jspecify.annotations.Nullable;
  * TokenKeeper ({@code dev/tokenkeeper/pricing/catalog.json}); {@link #fromJson(InputStream)} reads one
  * of your own in the same format (see {@code docs/pricing.md}).
  *
- * <p>A model is found by its canonical id, by one of its aliases, or by a dated snapshot id whose
- * date suffix ({@code -2024-08-06} or {@code -20250929}) is stripped: {@code gpt-4o-2024-08-06} finds
- * {@code gpt-4o} unless the snapshot has an entry of its own. Among a model's prices, the one in
- * effect at the requested instant applies, so recomputing an old call uses the price valid then.
- * Thread-safe.
+ * <p>A model is found, ignoring case, by its canonical id, by one of its aliases, or by a dated snapshot
+ * id: an id ending in a date ({@code -2024-08-06} or {@code -20250929}) finds the model named by the
+ * rest ({@code claude-sonnet-4-5-20250929} finds {@code claude-sonnet-4-5}) unless the snapshot has an
+ * entry or alias of its own, and only when the date is a real calendar date from 2020 on and, for a
+ * price at an instant, not later than the day after that instant: {@code claude-sonnet-4-5-99999999}
+ * and a snapshot dated after the call find nothing. No other suffix is stripped. Among a model's
+ * prices, the one in effect at the requested instant applies, so recomputing an old call uses the
+ * price valid then. Thread-safe.
  */
 public final class PricingCatalog {
     private static final String BUNDLED = "/dev/tokenkeeper/pricing/catalog.json";
-    private static final Pattern DATE_SUFFIX = Pattern.compile("-(\\d{4}-\\d{2}-\\d{2}|\\d{8})$");
+    private static final Pattern DATE_SUFFIX =
+            Pattern.compile("-(?:(\\d{4})-(\\d{2})-(\\d{2})|(\\d{4})(\\d{2})(\\d{2}))$");
+    /** No provider published a dated model id before this day. */
+    private static final LocalDate EARLIEST_SNAPSHOT = LocalDate.of(2020, 1, 1);
+
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static volatile @Nullable PricingCatalog bundled;
 
@@ -228,7 +238,7 @@ public final class PricingCatalog {
     /** The price of {@code provider}/{@code model} in effect at {@code at}, if the catalog has one. */
     public Optional<ModelPrice> find(String provider, String model, Instant at) {
         requireNonNull(at, "at");
-        for (ModelPrice p : history(provider, model)) {
+        for (ModelPrice p : history(provider, model, at)) {
             if (!p.effectiveFrom().isAfter(at)) {
                 return Optional.of(p);
             }
@@ -241,16 +251,48 @@ public final class PricingCatalog {
      * snapshot id as {@link #find} does; empty when the catalog does not know the model.
      */
     public List<ModelPrice> history(String provider, String model) {
+        return history(provider, model, null);
+    }
+
+    /** {@code at}, when given, bounds the date of a snapshot id: at most the day after it (UTC). */
+    private List<ModelPrice> history(String provider, String model, @Nullable Instant at) {
         requireNonNull(provider, "provider");
         requireNonNull(model, "model");
         List<ModelPrice> prices = byKey.get(key(provider, model));
         if (prices == null) {
-            String undated = DATE_SUFFIX.matcher(model).replaceFirst("");
-            if (!undated.equals(model)) {
+            String undated = undated(
+                    model,
+                    at == null
+                            ? null
+                            : at.atOffset(ZoneOffset.UTC).toLocalDate().plusDays(1));
+            if (undated != null) {
                 prices = byKey.get(key(provider, undated));
             }
         }
         return prices == null ? List.of() : prices;
+    }
+
+    /**
+     * The model id a dated snapshot id names: the id less its date suffix, when that is a real date from
+     * 2020 on and not after {@code latest}; otherwise {@code null}.
+     */
+    private static @Nullable String undated(String model, @Nullable LocalDate latest) {
+        Matcher m = DATE_SUFFIX.matcher(model);
+        if (!m.find()) {
+            return null;
+        }
+        int g = m.group(1) != null ? 1 : 4;
+        LocalDate date;
+        try {
+            date = LocalDate.of(
+                    Integer.parseInt(m.group(g)), Integer.parseInt(m.group(g + 1)), Integer.parseInt(m.group(g + 2)));
+        } catch (DateTimeException e) {
+            return null;
+        }
+        if (date.isBefore(EARLIEST_SNAPSHOT) || (latest != null && date.isAfter(latest))) {
+            return null;
+        }
+        return model.substring(0, m.start());
     }
 
     /** The aliases: provider + '/' + alias, mapped to the canonical model id. */

@@ -244,7 +244,7 @@ class PricingTest {
             assertThat(c.find("mistral", "mistral-large-latest", NOW)
                             .orElseThrow()
                             .model())
-                    .isEqualTo("mistral-large-2411");
+                    .isEqualTo("mistral-large");
             ModelPrice pro = c.find("google", "gemini-2.5-pro", NOW).orElseThrow();
             // 100k input + 10k output at the base rates; 300k input + 10k output at the long-context rates
             assertThat(pro.costOf(TokenCounts.of(100_000, 10_000)).total()).isEqualTo(Money.of("0.225"));
