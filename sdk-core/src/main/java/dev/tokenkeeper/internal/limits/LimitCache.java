@@ -63,7 +63,7 @@ public final class LimitCache {
                 ? Duration.ofHours(1)
                 : limitSyncInterval.multipliedBy(2);
         this.limits = Caffeine.newBuilder()
-                .ticker(ticker::read)
+                .ticker(ticker.forCaffeine())
                 .maximumSize(100_000)
                 .refreshAfterWrite(backstop)
                 .expireAfterWrite(backstop.multipliedBy(2))

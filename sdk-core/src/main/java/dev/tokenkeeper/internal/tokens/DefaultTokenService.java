@@ -100,12 +100,12 @@ public final class DefaultTokenService implements TokenService {
                 Caffeine.newBuilder().maximumSize(settings.cacheMaximumSize()).build();
         Ticker ticker = Ticker.of(clock);
         this.unknownHashes = Caffeine.newBuilder()
-                .ticker(ticker::read)
+                .ticker(ticker.forCaffeine())
                 .maximumSize(settings.negativeCacheMaximumSize())
                 .expireAfterWrite(settings.negativeCacheTtl())
                 .build();
         this.states = Caffeine.newBuilder()
-                .ticker(ticker::read)
+                .ticker(ticker.forCaffeine())
                 .maximumSize(settings.cacheMaximumSize())
                 .expireAfterWrite(settings.cacheTtl())
                 .build();

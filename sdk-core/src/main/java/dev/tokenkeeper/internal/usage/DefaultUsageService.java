@@ -99,7 +99,7 @@ public final class DefaultUsageService implements UsageService {
         this.refusalsByToken = Caffeine.newBuilder()
                 .maximumSize(100_000)
                 .expireAfterWrite(Duration.ofMinutes(1))
-                .ticker(Ticker.of(clock)::read)
+                .ticker(Ticker.of(clock).forCaffeine())
                 .build();
         this.ledger = new LedgerWriter(storage, clock, budgets, limitAlerts, recent, settings, threads);
         this.queries = new UsageQueries(storage);
