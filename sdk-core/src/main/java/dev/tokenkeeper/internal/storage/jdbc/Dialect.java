@@ -154,13 +154,7 @@ sealed interface Dialect permits SqliteDialect, PostgresDialect {
             long cap,
             long expiresAt) {
         Handle h = JdbcTx.of(tx);
-        JdbcCounterStore.ensureCounter(h, limitId, windowStart);
-        CounterState c = h.createQuery("SELECT used, reserved, recall_at FROM tk_limit_counters"
-                        + " WHERE limit_id = :id AND window_start = :w")
-                .bind("id", limitId)
-                .bind("w", windowStart)
-                .map((rs, ctx) -> new CounterState(rs.getLong("used"), rs.getLong("reserved"), false))
-                .one();
+        CounterState c = JdbcCounterStore.lockCounter(h, this, limitId, windowStart);
         long room = cap - c.used() - c.reserved();
         if (room < min) {
             return null;

@@ -5,6 +5,7 @@ import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.StorageTx;
 import java.util.List;
 import java.util.Optional;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
 
 /** Window counters ({@code tk_limit_counters}), reservations ({@code tk_limit_reservations}) and alerts fired. */
@@ -175,12 +176,17 @@ final class JdbcCounterStore implements CounterStore {
 
     @Override
     public CounterState lockCounter(StorageTx tx, String limitId, long windowStart) {
-        var h = JdbcTx.of(tx);
+        return lockCounter(JdbcTx.of(tx), dialect, limitId, windowStart);
+    }
+
+    /**
+     * The window's counter, created when missing and locked until the transaction ends (SQLite serializes
+     * writers; PostgreSQL locks the row).
+     */
+    static CounterState lockCounter(Handle h, Dialect dialect, String limitId, long windowStart) {
         ensureCounter(h, limitId, windowStart);
-        // SQLite serializes writers; PostgreSQL locks the row until the transaction ends
-        String lock = dialect.lockForUpdate();
         return h.createQuery("SELECT used, reserved, recall_at FROM tk_limit_counters"
-                        + " WHERE limit_id = :id AND window_start = :w" + lock)
+                        + " WHERE limit_id = :id AND window_start = :w" + dialect.lockForUpdate())
                 .bind("id", limitId)
                 .bind("w", windowStart)
                 .map((rs, ctx) ->
