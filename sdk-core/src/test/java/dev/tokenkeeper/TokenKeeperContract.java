@@ -796,6 +796,34 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName("filters by actor: its own events and its delegates' (actor/...), not a longer id's")
+        void filtersByActor() {
+            for (String actor : List.of("user:42", "user:42/token:tk_1", "user:421", "user:4", "token:9")) {
+                clock.advance(Duration.ofSeconds(1));
+                keeper.tokens()
+                        .issue(TokenSpec.builder()
+                                .tenant(tenant)
+                                .name("by " + actor.replace('/', '-'))
+                                .actor(Actor.of(actor))
+                                .build());
+            }
+            assertThat(keeper.audit()
+                            .query(AuditQuery.builder(tenant).actor("user:42").build())
+                            .items())
+                    .extracting(AuditEvent::actor)
+                    .containsExactly("user:42/token:tk_1", "user:42");
+            assertThat(keeper.audit()
+                            .query(AuditQuery.builder(tenant).actor("token:9").build())
+                            .items())
+                    .extracting(AuditEvent::actor)
+                    .containsExactly("token:9");
+            assertThat(keeper.audit()
+                            .query(AuditQuery.builder(tenant).actor("nobody").build())
+                            .items())
+                    .isEmpty();
+        }
+
+        @Test
         @DisplayName("aggregates failed verifications into one event per reason, source and window")
         void failedVerificationBursts() {
             IssuedToken t = issue("bot");

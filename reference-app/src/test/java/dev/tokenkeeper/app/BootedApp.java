@@ -32,9 +32,14 @@ abstract class BootedApp {
         }
     }
 
+    /** The bootstrap admin's password in every booted test app. */
+    static final String ADMIN_PASSWORD = "correct-horse-battery-staple-7";
+
     @DynamicPropertySource
     static void storage(DynamicPropertyRegistry r) {
-        r.add("tokenkeeper.storage.sqlite-file", () -> DATA.resolve("app.db").toString());
+        // a test class that boots a context of its own names its own file with tk.test.db-file
+        r.add("tokenkeeper.storage.sqlite-file", () -> DATA + java.io.File.separator + "${tk.test.db-file:app.db}");
+        r.add("tokenkeeper.admin.password", () -> ADMIN_PASSWORD);
     }
 
     @Autowired

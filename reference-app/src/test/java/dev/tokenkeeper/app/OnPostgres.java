@@ -16,6 +16,14 @@ final class OnPostgres {
     private OnPostgres() {}
 
     static synchronized void storage(DynamicPropertyRegistry r) {
+        storage(r, "postgres");
+    }
+
+    /**
+     * The app on a database of its own on the one server: for a test class whose context runs on a
+     * clock of its own, whose events must not mix with the other classes'.
+     */
+    static synchronized void storage(DynamicPropertyRegistry r, String database) {
         if (server == null) {
             try {
                 server = EmbeddedPostgres.builder().start();
@@ -30,7 +38,22 @@ final class OnPostgres {
                 }
             }));
         }
-        String url = server.getJdbcUrl("postgres", "postgres");
+        if (!database.equals("postgres")) {
+            try (java.sql.Connection c = server.getPostgresDatabase().getConnection();
+                    java.sql.Statement st = c.createStatement()) {
+                boolean exists;
+                try (java.sql.ResultSet rs =
+                        st.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + database + "'")) {
+                    exists = rs.next();
+                }
+                if (!exists) {
+                    st.execute("CREATE DATABASE " + database);
+                }
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        String url = server.getJdbcUrl("postgres", database);
         r.add("tokenkeeper.storage.jdbc-url", () -> url);
         r.add("tokenkeeper.storage.username", () -> "postgres");
     }

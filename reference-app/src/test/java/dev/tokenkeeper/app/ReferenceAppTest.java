@@ -2,7 +2,8 @@ package dev.tokenkeeper.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tokenkeeper.app.config.BootstrapAdmin;
+import dev.tokenkeeper.app.accounts.Accounts;
+import dev.tokenkeeper.app.accounts.BootstrapAdmin;
 import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.tokens.IssuedToken;
 import dev.tokenkeeper.tokens.Role;
@@ -23,6 +24,9 @@ import tools.jackson.databind.JsonNode;
 class ReferenceAppTest extends BootedApp {
     @Autowired
     BootstrapAdmin bootstrap;
+
+    @Autowired
+    Accounts accounts;
 
     record Reply(int status, String contentType, JsonNode body, HttpResponse<String> raw) {}
 
@@ -59,21 +63,25 @@ class ReferenceAppTest extends BootedApp {
     }
 
     @Test
-    @DisplayName("the first start issued one bootstrap admin token, and a second start issues none")
-    void bootstrapAdminIsIssuedOnce() {
-        var admins = keeper.tokens().list(TokenQuery.builder("default").build()).items().stream()
-                .filter(t -> t.name().equals("bootstrap-admin"))
+    @DisplayName("the first start created the admin user and no API token; a second start creates nothing")
+    void bootstrapAdminIsCreatedOnce() throws Exception {
+        var admins = accounts.listUsers("default", 1000, null).items().stream()
+                .filter(u -> u.username().equals("admin"))
                 .toList();
-        assertThat(admins).hasSize(1);
-        assertThat(admins.get(0).role()).isEqualTo(Role.ADMIN);
+        assertThat(admins).singleElement().satisfies(u -> assertThat(u.role()).isEqualTo(Role.ADMIN));
+        assertThat(keeper.tokens().list(TokenQuery.builder("default").build()).items())
+                .noneMatch(t -> t.name().equals("bootstrap-admin"));
         assertThat(bootstrap.bootstrap()).isEmpty();
+        Reply login = call(
+                "POST", "/api/v1/auth/login", null, "{\"username\":\"admin\",\"password\":\"" + ADMIN_PASSWORD + "\"}");
+        assertThat(login.status()).isEqualTo(200);
     }
 
     @Test
     @DisplayName("the full lifecycle over HTTP: create, get, list, rotate, expiry change, revoke")
     void lifecycle() throws Exception {
         Reply created = call("POST", "/api/v1/tokens", admin, """
-                {"name":"ci-bot","user_id":"alice","project_id":"search","role":"agent",
+                {"name":"ci-bot","project_id":"search","role":"agent",
                  "allowed_models":["gpt-4o*"],"expires_in_seconds":3600,"metadata":{"team":"platform"}}""");
         assertThat(created.status()).isEqualTo(201);
         assertThat(created.raw().headers().firstValue("Cache-Control")).hasValue("no-store");
@@ -118,7 +126,7 @@ class ReferenceAppTest extends BootedApp {
     }
 
     @Test
-    @DisplayName("missing, malformed and revoked credentials get 401 with WWW-Authenticate; non-admins get 403")
+    @DisplayName("missing, malformed and revoked credentials get 401 with WWW-Authenticate; agents get 403")
     void authentication() throws Exception {
         Reply none = call("GET", "/api/v1/tokens", null, null);
         assertThat(none.status()).isEqualTo(401);
@@ -133,7 +141,11 @@ class ReferenceAppTest extends BootedApp {
                 .contains("error=\"invalid_token\"");
 
         IssuedToken user = keeper.tokens()
-                .issue(TokenSpec.builder().tenant("default").name("u").build());
+                .issue(TokenSpec.builder()
+                        .tenant("default")
+                        .name("u")
+                        .role(Role.AGENT)
+                        .build());
         Reply forbidden = call("GET", "/api/v1/tokens", user.secret(), null);
         assertThat(forbidden.status()).isEqualTo(403);
         assertThat(forbidden.body().path("code").asString()).isEqualTo("forbidden");
@@ -210,7 +222,11 @@ class ReferenceAppTest extends BootedApp {
                         .role(Role.ADMIN)
                         .build());
         IssuedToken probeUser = keeper.tokens()
-                .issue(TokenSpec.builder().tenant(probe).name("u").build());
+                .issue(TokenSpec.builder()
+                        .tenant(probe)
+                        .name("u")
+                        .role(Role.AGENT)
+                        .build());
         IssuedToken victim = keeper.tokens()
                 .issue(TokenSpec.builder().tenant("default").name("victim").build());
         String victimLimit =
@@ -246,7 +262,7 @@ class ReferenceAppTest extends BootedApp {
             assertThat(e.path("outcome").asString()).isEqualTo("failure");
             assertThat(e.path("source").asString()).isNotEmpty();
         });
-        JsonNode role = only(events, "role_required");
+        JsonNode role = only(events, "agent");
         assertThat(role.path("actor").asString())
                 .isEqualTo("token:" + probeUser.info().id());
         assertThat(role.path("target_type").asString()).isEqualTo("endpoint");

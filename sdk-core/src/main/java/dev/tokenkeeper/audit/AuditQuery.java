@@ -18,6 +18,9 @@ import org.jspecify.annotations.Nullable;
  * @param actions the actions to include; empty means all
  * @param limit page size, 1 to 1000
  * @param cursor the cursor of the previous page, or {@code null} for the first page
+ * @param actor only the events of this actor id, and of its delegates: ids that extend it with
+ *     {@code /} (actor {@code user:42} matches {@code user:42} and {@code user:42/token:tk_1}, not
+ *     {@code user:421}); {@code null} for every actor
  */
 public record AuditQuery(
         String tenantId,
@@ -25,7 +28,8 @@ public record AuditQuery(
         @Nullable Instant to,
         Set<AuditAction> actions,
         int limit,
-        @Nullable String cursor) {
+        @Nullable String cursor,
+        @Nullable String actor) {
 
     public AuditQuery {
         Checks.tenantId("tenantId", tenantId);
@@ -39,6 +43,20 @@ public record AuditQuery(
         if (from != null && to != null && !from.isBefore(to)) {
             throw new InvalidRequestException("from", "must be before 'to'");
         }
+        if (actor != null) {
+            Checks.identifier("actor", actor);
+        }
+    }
+
+    /** A query of every actor's events. */
+    public AuditQuery(
+            String tenantId,
+            @Nullable Instant from,
+            @Nullable Instant to,
+            Set<AuditAction> actions,
+            int limit,
+            @Nullable String cursor) {
+        this(tenantId, from, to, actions, limit, cursor, null);
     }
 
     public static Builder builder(String tenantId) {
@@ -53,6 +71,7 @@ public record AuditQuery(
         private final Set<AuditAction> actions = new LinkedHashSet<>();
         private int limit = 100;
         private @Nullable String cursor;
+        private @Nullable String actor;
 
         private Builder(String tenantId) {
             this.tenantId = requireNonNull(tenantId, "tenantId");
@@ -88,8 +107,14 @@ public record AuditQuery(
             return this;
         }
 
+        /** Only this actor's events and its delegates' ({@code actor/...}); see {@link AuditQuery#actor()}. */
+        public Builder actor(@Nullable String actor) {
+            this.actor = actor;
+            return this;
+        }
+
         public AuditQuery build() {
-            return new AuditQuery(tenantId, from, to, actions, limit, cursor);
+            return new AuditQuery(tenantId, from, to, actions, limit, cursor, actor);
         }
     }
 }

@@ -6,8 +6,10 @@ import dev.tokenkeeper.limits.LimitAlertListener;
 import dev.tokenkeeper.limits.RateLimitBackend;
 import dev.tokenkeeper.servlet.ErrorFormat;
 import dev.tokenkeeper.servlet.TokenKeeperFilter;
+import java.time.Clock;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -28,6 +30,12 @@ import org.springframework.context.annotation.Configuration;
 @ConditionalOnClass(TokenKeeper.class)
 @EnableConfigurationProperties(TokenKeeperProperties.class)
 public class TokenKeeperAutoConfiguration {
+    /**
+     * The name of an optional {@link Clock} bean that the keeper reads time from instead of the
+     * system clock: a test's controllable clock, typically. Only a bean of this name is taken, so
+     * that a {@code Clock} the application defines for its own purposes never changes the keeper's.
+     */
+    public static final String CLOCK_BEAN = "tokenKeeperClock";
 
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
@@ -35,8 +43,10 @@ public class TokenKeeperAutoConfiguration {
             TokenKeeperProperties props,
             ObjectProvider<DataSource> dataSource,
             ObjectProvider<LimitAlertListener> alertListeners,
-            ObjectProvider<TokenKeeperListener> listeners) {
+            ObjectProvider<TokenKeeperListener> listeners,
+            @Qualifier(CLOCK_BEAN) ObjectProvider<Clock> clock) {
         TokenKeeper.Builder b = TokenKeeper.builder().shutdownHook(false); // Spring closes it
+        clock.ifAvailable(b::clock);
         TokenKeeperProperties.Storage s = props.storage();
         if (s.useApplicationDataSource()) {
             b.dataSource(dataSource.getObject());

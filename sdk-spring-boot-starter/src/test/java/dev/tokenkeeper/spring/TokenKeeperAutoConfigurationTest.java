@@ -56,6 +56,19 @@ class TokenKeeperAutoConfigurationTest {
     }
 
     @Test
+    @DisplayName("a Clock bean named tokenKeeperClock drives the keeper's time; a Clock of another name does not")
+    void clockBean() {
+        java.time.Clock fixed =
+                java.time.Clock.fixed(java.time.Instant.parse("2030-01-01T00:00:00Z"), java.time.ZoneOffset.UTC);
+        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("clock.db"))
+                .withBean(TokenKeeperAutoConfiguration.CLOCK_BEAN, java.time.Clock.class, () -> fixed)
+                .run(ctx -> assertThat(ctx.getBean(TokenKeeper.class).clock()).isSameAs(fixed));
+        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("other-clock.db"))
+                .withBean("applicationClock", java.time.Clock.class, () -> fixed)
+                .run(ctx -> assertThat(ctx.getBean(TokenKeeper.class).clock()).isNotSameAs(fixed));
+    }
+
+    @Test
     @DisplayName("an application's own TokenKeeper bean wins")
     void ownBean() {
         runner.withUserConfiguration(OwnKeeper.class).run(ctx -> {

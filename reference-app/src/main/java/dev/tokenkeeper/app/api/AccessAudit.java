@@ -6,7 +6,6 @@ import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.audit.AuditAction;
 import dev.tokenkeeper.audit.AuditEntry;
 import dev.tokenkeeper.audit.AuditOutcome;
-import dev.tokenkeeper.tokens.Principal;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -37,17 +36,25 @@ public class AccessAudit {
 
     /** A 403 answered to a verified caller. */
     void forbidden(HttpServletRequest request, String reason) {
-        Principal principal = AdminGuard.principalOrNull(request);
-        if (principal != null) {
-            record(request, principal, "endpoint", endpoint(request), "403", reason);
+        Caller caller = Caller.orNull(request);
+        if (caller != null) {
+            record(request, caller, "endpoint", endpoint(request), "403", reason);
+        }
+    }
+
+    /** A 404 answered to a user for another user's object of the same tenant. */
+    void otherUser(HttpServletRequest request, String type, String id) {
+        Caller caller = Caller.orNull(request);
+        if (caller != null) {
+            record(request, caller, type, AccessAudit.printable(id, 128), "404", "other_user");
         }
     }
 
     /** A 404 answered to a verified caller: recorded when the addressed token or limit lives in another tenant. */
     void notFound(HttpServletRequest request, NotFoundException e) {
-        Principal principal = AdminGuard.principalOrNull(request);
+        Caller caller = Caller.orNull(request);
         String id = pathId(request);
-        if (principal == null || id == null) {
+        if (caller == null || id == null) {
             return;
         }
         String type;
@@ -67,14 +74,14 @@ public class AccessAudit {
             LOG.debug("owner lookup failed: {}", lookupFailed.getMessage());
             return;
         }
-        if (owner.isPresent() && !owner.get().equals(principal.tenantId())) {
-            record(request, principal, type, id, "404", "other_tenant");
+        if (owner.isPresent() && !owner.get().equals(caller.tenantId())) {
+            record(request, caller, type, id, "404", "other_tenant");
         }
     }
 
     private void record(
             HttpServletRequest request,
-            Principal principal,
+            Caller caller,
             String targetType,
             String targetId,
             String status,
@@ -89,8 +96,8 @@ public class AccessAudit {
         try {
             keeper.audit()
                     .recordAggregated(new AuditEntry(
-                            principal.tenantId(),
-                            AdminGuard.actor(request),
+                            caller.tenantId(),
+                            caller.actor(),
                             AuditAction.ACCESS_DENIED,
                             targetType,
                             targetId,

@@ -14,7 +14,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-/** The tenant's audit log, newest first, with keyset pagination. */
+/** The tenant's audit log for its admins, a user's own events for a user; newest first, keyset pages. */
 @RestController
 public class AuditController {
     private final TokenKeeper keeper;
@@ -60,10 +60,11 @@ public class AuditController {
             @RequestParam(name = "cursor", required = false) @Nullable String cursor,
             @RequestParam(name = "scope", required = false) @Nullable String scope,
             HttpServletRequest request) {
-        String tenant = AdminGuard.principal(request).tenantId();
+        Caller caller = Caller.of(request);
+        String tenant = caller.tenantId();
         if ("system".equals(scope)) {
             // deployment-wide changes (prices), recorded under the _system tenant: the operator's admins only
-            if (!tenant.equals(props.defaultTenant())) {
+            if (!caller.admin() || !tenant.equals(props.defaultTenant())) {
                 throw ApiException.forbidden(
                         "operator_only", "the system audit log is for admins of the operator's tenant");
             }
@@ -76,6 +77,10 @@ public class AuditController {
                 .to(Params.instant("to", to))
                 .limit(limit)
                 .cursor(cursor);
+        if (!caller.admin()) {
+            // a user's own events: theirs, and their tokens' (actor user:<id>/token:<id>)
+            q.actor("user:" + caller.userId());
+        }
         if (actions != null) {
             for (String a : actions) {
                 q.action(AuditAction.fromId(a)

@@ -2,9 +2,6 @@ package dev.tokenkeeper.app.api;
 
 import dev.tokenkeeper.StorageHealth;
 import dev.tokenkeeper.TokenKeeper;
-import dev.tokenkeeper.servlet.Credentials;
-import dev.tokenkeeper.tokens.Role;
-import dev.tokenkeeper.tokens.VerificationResult;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,9 +18,11 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 public class HealthController {
     private final TokenKeeper keeper;
+    private final ApiAuth auth;
 
-    public HealthController(TokenKeeper keeper) {
+    public HealthController(TokenKeeper keeper, ApiAuth auth) {
         this.keeper = keeper;
+        this.auth = auth;
     }
 
     @GetMapping("/api/v1/health")
@@ -48,8 +47,6 @@ public class HealthController {
     }
 
     private boolean admin(HttpServletRequest request) {
-        return Credentials.read(request, null) instanceof Credentials.Result.Present p
-                && keeper.tokens().verify(p.secret(), request.getRemoteAddr()) instanceof VerificationResult.Verified v
-                && v.principal().role() == Role.ADMIN;
+        return auth.peek(request).filter(Caller::admin).isPresent();
     }
 }

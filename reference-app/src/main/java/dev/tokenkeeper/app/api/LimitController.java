@@ -29,16 +29,26 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * Limits of the admin's tenant. Amounts travel as strings: a whole number of tokens or requests, or
+ * Limits of the caller's tenant. Amounts travel as strings: a whole number of tokens or requests, or
  * a decimal number of US dollars for {@code cost_usd} limits.
+ *
+ * <p>Admins manage every limit of the tenant. Users see the limits on themselves (scope
+ * {@code user}, their id) and on their own tokens; they may add such limits, which only ever
+ * restrict them further, and change or delete the ones they added, never one an admin set.
  */
 @RestController
 @RequestMapping("/api/v1/limits")
 public class LimitController {
     private final TokenKeeper keeper;
+    private final Access access;
+    private final AccessAudit audit;
+    private final LimitOwners owners;
 
-    public LimitController(TokenKeeper keeper) {
+    public LimitController(TokenKeeper keeper, Access access, AccessAudit audit, LimitOwners owners) {
         this.keeper = keeper;
+        this.access = access;
+        this.audit = audit;
+        this.owners = owners;
     }
 
     record LimitView(
@@ -98,22 +108,38 @@ public class LimitController {
 
     @PostMapping
     ResponseEntity<LimitView> create(@RequestBody CreateLimitRequest body, HttpServletRequest request) {
-        String tenant = AdminGuard.principal(request).tenantId();
+        Caller caller = Caller.of(request);
+        String tenant = caller.tenantId();
+        LimitScope scope =
+                parse(LimitScope.class, "scope", body.scope(), caller.admin() ? LimitScope.TENANT : LimitScope.USER);
+        String scopeId = body.scopeId();
+        if (!caller.admin()) {
+            if (scope == LimitScope.USER && (scopeId == null || scopeId.equals(caller.userId()))) {
+                scopeId = caller.userId();
+            } else if (scope == LimitScope.TOKEN && scopeId != null) {
+                access.token(caller, scopeId, request);
+            } else {
+                throw ApiException.forbidden("other_scope", "users set limits on themselves or their own tokens only");
+            }
+        }
         LimitMetric metric = parse(LimitMetric.class, "metric", body.metric(), null);
         LimitSpec.Builder b = LimitSpec.builder(tenant)
                 .name(required("name", body.name()))
-                .scope(parse(LimitScope.class, "scope", body.scope(), LimitScope.TENANT), body.scopeId())
+                .scope(scope, scopeId)
                 .provider(body.provider())
                 .model(body.model())
                 .amount(metric, metric.parse("amount", required("amount", body.amount())))
                 .grace(body.grace() == null ? 0 : metric.parse("grace", body.grace()))
                 .period(parse(LimitPeriod.class, "period", body.period(), LimitPeriod.MONTH))
                 .zone(zone(body.zone()))
-                .actor(AdminGuard.actor(request));
+                .actor(caller.actor());
         if (body.alertThresholds() != null) {
             b.alertThresholds(body.alertThresholds());
         }
         Limit created = keeper.limits().create(b.build());
+        if (!caller.admin()) {
+            owners.record(created.id(), caller.userId());
+        }
         return ResponseEntity.created(URI.create("/api/v1/limits/" + created.id()))
                 .body(LimitView.of(created));
     }
@@ -125,20 +151,106 @@ public class LimitController {
             @RequestParam(name = "limit", defaultValue = "100") int limit,
             @RequestParam(name = "cursor", required = false) @Nullable String cursor,
             HttpServletRequest request) {
-        var page = keeper.limits()
-                .list(
-                        AdminGuard.principal(request).tenantId(),
-                        scope == null ? null : parse(LimitScope.class, "scope", scope, null),
-                        scopeId,
-                        limit,
-                        cursor);
-        return new LimitPage(page.items().stream().map(LimitView::of).toList(), page.nextCursor());
+        Caller caller = Caller.of(request);
+        LimitScope s = scope == null ? null : parse(LimitScope.class, "scope", scope, null);
+        if (caller.admin()) {
+            var page = keeper.limits().list(caller.tenantId(), s, scopeId, limit, cursor);
+            return new LimitPage(page.items().stream().map(LimitView::of).toList(), page.nextCursor());
+        }
+        return ownLimits(caller, s, scopeId, request);
+    }
+
+    /**
+     * A user's limits in one page: those on the user and on each of their tokens (a user has few),
+     * optionally of one scope and scope id.
+     */
+    private LimitPage ownLimits(
+            Caller caller, @Nullable LimitScope scope, @Nullable String scopeId, HttpServletRequest request) {
+        String user = java.util.Objects.requireNonNull(caller.userId());
+        List<String[]> scopes = new java.util.ArrayList<>();
+        if (scope == null) {
+            if (scopeId != null) {
+                throw TokenController.badRequest("scope_id", "needs a scope");
+            }
+            scopes.add(new String[] {"USER", user});
+            ownTokens(caller).forEach(t -> scopes.add(new String[] {"TOKEN", t}));
+        } else if (scope == LimitScope.USER) {
+            if (scopeId != null && !scopeId.equals(user)) {
+                throw ApiException.forbidden("other_user", "users see their own limits only");
+            }
+            scopes.add(new String[] {"USER", user});
+        } else if (scope == LimitScope.TOKEN) {
+            if (scopeId != null) {
+                access.token(caller, scopeId, request);
+                scopes.add(new String[] {"TOKEN", scopeId});
+            } else {
+                ownTokens(caller).forEach(t -> scopes.add(new String[] {"TOKEN", t}));
+            }
+        } else {
+            throw ApiException.forbidden("other_scope", "users see the limits on themselves and their tokens only");
+        }
+        List<LimitView> items = new java.util.ArrayList<>();
+        for (String[] sc : scopes) {
+            String cursor = null;
+            do {
+                var page = keeper.limits().list(caller.tenantId(), LimitScope.valueOf(sc[0]), sc[1], 1000, cursor);
+                page.items().forEach(l -> items.add(LimitView.of(l)));
+                cursor = page.nextCursor();
+            } while (cursor != null);
+        }
+        items.sort(java.util.Comparator.comparing(LimitView::createdAt).thenComparing(LimitView::id));
+        return new LimitPage(items, null);
+    }
+
+    private List<String> ownTokens(Caller caller) {
+        List<String> ids = new java.util.ArrayList<>();
+        String cursor = null;
+        do {
+            var page = keeper.tokens()
+                    .list(dev.tokenkeeper.tokens.TokenQuery.builder(caller.tenantId())
+                            .user(caller.userId())
+                            .limit(1000)
+                            .cursor(cursor)
+                            .build());
+            page.items().forEach(t -> ids.add(t.id()));
+            cursor = page.nextCursor();
+        } while (cursor != null);
+        return ids;
+    }
+
+    /** The limit, when the caller may see it; 404 otherwise, as for a limit that does not exist. */
+    private Limit visible(Caller caller, String id, HttpServletRequest request) {
+        String tenant = caller.tenantId();
+        Limit l = keeper.limits().find(tenant, id).orElseThrow(() -> notFound(tenant, id));
+        if (caller.admin()) {
+            return l;
+        }
+        boolean own = (l.scope() == LimitScope.USER && java.util.Objects.equals(l.scopeId(), caller.userId()))
+                || (l.scope() == LimitScope.TOKEN
+                        && l.scopeId() != null
+                        && keeper.tokens()
+                                .find(tenant, l.scopeId())
+                                .filter(t -> java.util.Objects.equals(t.userId(), caller.userId()))
+                                .isPresent());
+        if (!own) {
+            audit.otherUser(request, "limit", id);
+            throw notFound(tenant, id);
+        }
+        return l;
+    }
+
+    /** The limit, when the caller may change it: any for an admin, the ones they added for a user. */
+    private Limit changeable(Caller caller, String id, HttpServletRequest request) {
+        Limit l = visible(caller, id, request);
+        if (!caller.admin() && !owners.ownedBy(id, caller.userId())) {
+            throw ApiException.forbidden("not_limit_owner", "users change the limits they added, not an admin's");
+        }
+        return l;
     }
 
     @GetMapping("/{id}")
     LimitView get(@PathVariable("id") String id, HttpServletRequest request) {
-        String tenant = AdminGuard.principal(request).tenantId();
-        return LimitView.of(keeper.limits().find(tenant, id).orElseThrow(() -> notFound(tenant, id)));
+        return LimitView.of(visible(Caller.of(request), id, request));
     }
 
     record LimitUsageView(
@@ -153,8 +265,9 @@ public class LimitController {
     /** The current window of a limit: committed usage, and what calls in flight on this instance reserve. */
     @GetMapping("/{id}/usage")
     LimitUsageView usage(@PathVariable("id") String id, HttpServletRequest request) {
-        String tenant = AdminGuard.principal(request).tenantId();
-        var u = keeper.limits().usage(tenant, id);
+        Caller caller = Caller.of(request);
+        visible(caller, id, request);
+        var u = keeper.limits().usage(caller.tenantId(), id);
         LimitMetric m = u.limit().metric();
         return new LimitUsageView(
                 id,
@@ -168,22 +281,24 @@ public class LimitController {
 
     @PatchMapping("/{id}")
     LimitView update(@PathVariable("id") String id, @RequestBody UpdateLimitRequest body, HttpServletRequest request) {
-        String tenant = AdminGuard.principal(request).tenantId();
-        Limit current = keeper.limits().find(tenant, id).orElseThrow(() -> notFound(tenant, id));
+        Caller caller = Caller.of(request);
+        Limit current = changeable(caller, id, request);
         LimitChange change = new LimitChange(
                 body.name(),
                 body.amount() == null ? null : current.metric().parse("amount", body.amount()),
                 body.grace() == null ? null : current.metric().parse("grace", body.grace()),
                 body.alertThresholds());
-        return LimitView.of(keeper.limits().update(tenant, id, change, AdminGuard.actor(request)));
+        return LimitView.of(keeper.limits().update(caller.tenantId(), id, change, caller.actor()));
     }
 
     @DeleteMapping("/{id}")
     ResponseEntity<Void> delete(@PathVariable("id") String id, HttpServletRequest request) {
-        String tenant = AdminGuard.principal(request).tenantId();
-        if (!keeper.limits().delete(tenant, id, AdminGuard.actor(request))) {
-            throw notFound(tenant, id);
+        Caller caller = Caller.of(request);
+        changeable(caller, id, request);
+        if (!keeper.limits().delete(caller.tenantId(), id, caller.actor())) {
+            throw notFound(caller.tenantId(), id);
         }
+        owners.forget(id);
         return ResponseEntity.noContent().build();
     }
 

@@ -148,7 +148,7 @@ public class PriceController {
                             .toRates("long_context."));
         }
         LocalDate checked = body.checkedOn() == null
-                ? LocalDate.now(java.time.ZoneOffset.UTC)
+                ? LocalDate.ofInstant(keeper.clock().instant(), java.time.ZoneOffset.UTC)
                 : date("checked_on", body.checkedOn());
         ModelPrice stored = keeper.pricing()
                 .putPrice(
@@ -160,7 +160,7 @@ public class PriceController {
                                 lc,
                                 required("source", body.source()),
                                 checked),
-                        AdminGuard.actor(request));
+                        Caller.of(request).actor());
         return PriceView.of(stored, true);
     }
 
@@ -172,7 +172,8 @@ public class PriceController {
             HttpServletRequest request) {
         requireOperator(request);
         Instant from = Params.instant("effective_from", effectiveFrom, Instant.EPOCH);
-        if (!keeper.pricing().removePrice(provider, model, from, AdminGuard.actor(request))) {
+        if (!keeper.pricing()
+                .removePrice(provider, model, from, Caller.of(request).actor())) {
             throw new ApiException(
                     HttpStatus.NOT_FOUND,
                     "price_not_found",
@@ -182,7 +183,8 @@ public class PriceController {
     }
 
     private void requireOperator(HttpServletRequest request) {
-        if (!AdminGuard.principal(request).tenantId().equals(props.defaultTenant())) {
+        Caller caller = Caller.of(request);
+        if (!caller.admin() || !caller.tenantId().equals(props.defaultTenant())) {
             throw ApiException.forbidden(
                     "operator_only",
                     "prices apply to every tenant: only admins of the operator's tenant may change them");

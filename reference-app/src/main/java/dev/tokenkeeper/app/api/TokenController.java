@@ -1,12 +1,12 @@
 package dev.tokenkeeper.app.api;
 
 import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.app.accounts.Accounts;
 import dev.tokenkeeper.app.api.TokenDtos.CreateTokenRequest;
 import dev.tokenkeeper.app.api.TokenDtos.IssuedTokenView;
 import dev.tokenkeeper.app.api.TokenDtos.PageView;
 import dev.tokenkeeper.app.api.TokenDtos.RotateRequest;
 import dev.tokenkeeper.app.api.TokenDtos.TokenView;
-import dev.tokenkeeper.tokens.Principal;
 import dev.tokenkeeper.tokens.Role;
 import dev.tokenkeeper.tokens.TokenQuery;
 import dev.tokenkeeper.tokens.TokenSpec;
@@ -32,19 +32,41 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-/** The token endpoints. Every call acts within the tenant of the admin token that makes it. */
+/**
+ * The token endpoints, within the caller's tenant. Admins issue and manage tokens for any user of
+ * the tenant; users issue tokens for themselves (of role user or agent) and see and manage only
+ * those.
+ */
 @RestController
 @RequestMapping("/api/v1/tokens")
 public class TokenController {
     private final TokenKeeper keeper;
+    private final Access access;
+    private final Accounts accounts;
 
-    public TokenController(TokenKeeper keeper) {
+    public TokenController(TokenKeeper keeper, Access access, Accounts accounts) {
         this.keeper = keeper;
+        this.access = access;
+        this.accounts = accounts;
     }
 
     @PostMapping
     ResponseEntity<IssuedTokenView> create(@RequestBody CreateTokenRequest body, HttpServletRequest request) {
-        Principal admin = AdminGuard.principal(request);
+        Caller caller = Caller.of(request);
+        Role role = role(body.role());
+        String userId = body.userId();
+        if (!caller.admin()) {
+            if (userId != null && !userId.equals(caller.userId())) {
+                throw ApiException.forbidden("other_user", "users issue tokens for themselves only");
+            }
+            if (role == Role.ADMIN) {
+                throw ApiException.forbidden("role_too_high", "users issue tokens of role user or agent only");
+            }
+            userId = caller.userId();
+        } else if (userId != null
+                && accounts.findUser(caller.tenantId(), userId).isEmpty()) {
+            throw badRequest("user_id", "is not a user of this tenant");
+        }
         if (body.expiresAt() != null && body.expiresInSeconds() != null) {
             throw badRequest("expires_at", "give expires_at or expires_in_seconds, not both");
         }
@@ -60,13 +82,13 @@ public class TokenController {
             }
         }
         TokenSpec.Builder spec = TokenSpec.builder()
-                .tenant(admin.tenantId())
+                .tenant(caller.tenantId())
                 .name(body.name())
-                .user(body.userId())
+                .user(userId)
                 .project(body.projectId())
-                .role(role(body.role()))
+                .role(role)
                 .expiresAt(expiresAt)
-                .actor(AdminGuard.actor(request));
+                .actor(caller.actor());
         if (body.scopes() != null) {
             spec.scopes(body.scopes());
         }
@@ -94,10 +116,10 @@ public class TokenController {
             @RequestParam(name = "limit", defaultValue = "50") int limit,
             @RequestParam(name = "cursor", required = false) @Nullable String cursor,
             HttpServletRequest request) {
-        Principal admin = AdminGuard.principal(request);
+        Caller caller = Caller.of(request);
         return PageView.tokens(keeper.tokens()
-                .list(TokenQuery.builder(admin.tenantId())
-                        .user(userId)
+                .list(TokenQuery.builder(caller.tenantId())
+                        .user(access.ownUser(caller, userId))
                         .project(projectId)
                         .status(status(status))
                         .limit(limit)
@@ -107,7 +129,7 @@ public class TokenController {
 
     @GetMapping("/{id}")
     TokenView get(@PathVariable String id, HttpServletRequest request) {
-        return TokenView.of(keeper.tokens().get(AdminGuard.principal(request).tenantId(), id));
+        return TokenView.of(access.token(Caller.of(request), id, request));
     }
 
     @PutMapping("/{id}/rotate")
@@ -119,17 +141,17 @@ public class TokenController {
         if (grace < 0) {
             throw badRequest("grace_period_seconds", "must not be negative");
         }
-        IssuedTokenView rotated = IssuedTokenView.of(keeper.tokens()
-                .rotate(
-                        AdminGuard.principal(request).tenantId(),
-                        id,
-                        Duration.ofSeconds(grace),
-                        AdminGuard.actor(request)));
+        Caller caller = Caller.of(request);
+        access.token(caller, id, request);
+        IssuedTokenView rotated = IssuedTokenView.of(
+                keeper.tokens().rotate(caller.tenantId(), id, Duration.ofSeconds(grace), caller.actor()));
         return ResponseEntity.ok().header("Cache-Control", "no-store").body(rotated);
     }
 
     @PatchMapping("/{id}")
     TokenView update(@PathVariable String id, @RequestBody Map<String, Object> body, HttpServletRequest request) {
+        Caller caller = Caller.of(request);
+        access.token(caller, id, request);
         if (body.size() != 1 || !body.containsKey("expires_at")) {
             throw badRequest("body", "only 'expires_at' can be changed (an ISO-8601 instant, or null for never)");
         }
@@ -140,8 +162,7 @@ public class TokenController {
         } catch (DateTimeParseException e) {
             throw badRequest("expires_at", "must be an ISO-8601 instant such as 2027-01-31T00:00:00Z, or null");
         }
-        return TokenView.of(keeper.tokens()
-                .updateExpiry(AdminGuard.principal(request).tenantId(), id, expiresAt, AdminGuard.actor(request)));
+        return TokenView.of(keeper.tokens().updateExpiry(caller.tenantId(), id, expiresAt, caller.actor()));
     }
 
     @DeleteMapping("/{id}")
@@ -149,8 +170,9 @@ public class TokenController {
             @PathVariable String id,
             @RequestParam(name = "reason", required = false) @Nullable String reason,
             HttpServletRequest request) {
-        return TokenView.of(keeper.tokens()
-                .revoke(AdminGuard.principal(request).tenantId(), id, reason, AdminGuard.actor(request)));
+        Caller caller = Caller.of(request);
+        access.token(caller, id, request);
+        return TokenView.of(keeper.tokens().revoke(caller.tenantId(), id, reason, caller.actor()));
     }
 
     private static Role role(@Nullable String role) {

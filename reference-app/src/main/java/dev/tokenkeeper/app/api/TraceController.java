@@ -24,14 +24,18 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-/** Traces of the admin's tenant: list, one by id, CSV export. */
+/** Traces of the caller's tenant (a user's own only): list, one by id, CSV export. */
 @RestController
 @RequestMapping("/api/v1/traces")
 public class TraceController {
     private final TokenKeeper keeper;
+    private final Access access;
+    private final AccessAudit audit;
 
-    public TraceController(TokenKeeper keeper) {
+    public TraceController(TokenKeeper keeper, Access access, AccessAudit audit) {
         this.keeper = keeper;
+        this.access = access;
+        this.audit = audit;
     }
 
     record TraceView(
@@ -105,10 +109,15 @@ public class TraceController {
 
     @GetMapping("/{id}")
     TraceView get(@PathVariable String id, HttpServletRequest request) {
-        return keeper.traces()
-                .find(AdminGuard.principal(request).tenantId(), id)
-                .map(TraceView::of)
+        Caller caller = Caller.of(request);
+        Trace trace = keeper.traces()
+                .find(caller.tenantId(), id)
                 .orElseThrow(() -> new NotFoundException(ErrorCode.TRACE_NOT_FOUND, "trace " + id + " does not exist"));
+        if (!caller.admin() && !java.util.Objects.equals(trace.userId(), caller.userId())) {
+            audit.otherUser(request, "trace", id);
+            throw new NotFoundException(ErrorCode.TRACE_NOT_FOUND, "trace " + id + " does not exist");
+        }
+        return TraceView.of(trace);
     }
 
     /** Streams every matching trace as CSV (RFC 4180), page by page. */
@@ -135,7 +144,7 @@ public class TraceController {
         out.flush();
     }
 
-    private static TraceQuery.Builder query(
+    private TraceQuery.Builder query(
             HttpServletRequest request,
             @Nullable String from,
             @Nullable String to,
@@ -145,11 +154,12 @@ public class TraceController {
             @Nullable String provider,
             @Nullable String model,
             @Nullable String status) {
-        return TraceQuery.builder(AdminGuard.principal(request).tenantId())
+        Caller caller = Caller.of(request);
+        return TraceQuery.builder(caller.tenantId())
                 .from(Params.instant("from", from))
                 .to(Params.instant("to", to))
                 .token(tokenId)
-                .user(userId)
+                .user(access.ownUser(caller, userId))
                 .project(projectId)
                 .provider(provider)
                 .model(model)

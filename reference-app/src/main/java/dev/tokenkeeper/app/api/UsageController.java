@@ -22,16 +22,18 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * Usage analytics of the admin's tenant, answered from the hourly roll-ups. Amounts of money are
+ * Usage analytics of the caller's tenant (a user's own usage only), answered from the hourly roll-ups. Amounts of money are
  * decimal strings (exact); ranges default to the last 30 days and widen to whole UTC hours.
  */
 @RestController
 @RequestMapping("/api/v1/usage")
 public class UsageController {
     private final TokenKeeper keeper;
+    private final Access access;
 
-    public UsageController(TokenKeeper keeper) {
+    public UsageController(TokenKeeper keeper, Access access) {
         this.keeper = keeper;
+        this.access = access;
     }
 
     record TotalsView(
@@ -82,9 +84,8 @@ public class UsageController {
             @RequestParam(name = "provider", required = false) @Nullable String provider,
             @RequestParam(name = "model", required = false) @Nullable String model,
             HttpServletRequest request) {
-        UsageQuery q = query(request, from, to)
+        UsageQuery q = query(request, from, to, userId)
                 .token(tokenId)
-                .user(userId)
                 .project(projectId)
                 .provider(provider)
                 .model(model)
@@ -115,8 +116,8 @@ public class UsageController {
             @RequestParam(name = "granularity", defaultValue = "day") String granularity,
             @RequestParam(name = "zone", defaultValue = "UTC") String zone,
             HttpServletRequest request) {
-        // 404 for a token of another tenant (or none), rather than an empty answer
-        keeper.tokens().get(AdminGuard.principal(request).tenantId(), tokenId);
+        // 404 for a token of another tenant or user (or none), rather than an empty answer
+        access.token(Caller.of(request), tokenId, request);
         return usage(from, to, granularity, zone, tokenId, null, null, null, null, request);
     }
 
@@ -139,7 +140,8 @@ public class UsageController {
 
     private BreakdownView breakdown(
             UsageDimension d, @Nullable String from, @Nullable String to, int limit, HttpServletRequest request) {
-        UsageBreakdown b = keeper.usage().breakdown(query(request, from, to).build(), d, limit);
+        UsageBreakdown b =
+                keeper.usage().breakdown(query(request, from, to, null).build(), d, limit);
         return new BreakdownView(
                 d.name().toLowerCase(Locale.ROOT),
                 b.from(),
@@ -149,10 +151,13 @@ public class UsageController {
                         .toList());
     }
 
-    private UsageQuery.Builder query(HttpServletRequest request, @Nullable String from, @Nullable String to) {
+    /** The caller's tenant over the range; a user's own usage only. */
+    private UsageQuery.Builder query(
+            HttpServletRequest request, @Nullable String from, @Nullable String to, @Nullable String userId) {
+        Caller caller = Caller.of(request);
         Instant end = Params.instant("to", to, keeper.clock().instant());
         Instant start = Params.instant("from", from, end.minus(Duration.ofDays(30)));
-        return UsageQuery.builder(AdminGuard.principal(request).tenantId(), start, end);
+        return UsageQuery.builder(caller.tenantId(), start, end).user(access.ownUser(caller, userId));
     }
 
     private static Granularity granularity(String value) {

@@ -6,14 +6,16 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 @Configuration(proxyBeanMethods = false)
 public class WebConfiguration implements WebMvcConfigurer {
-    private final AdminGuard guard;
+    private final ApiAuth guard;
 
-    public WebConfiguration(AdminGuard guard) {
+    public WebConfiguration(ApiAuth guard) {
         this.guard = guard;
     }
 
     @Override
     public void addInterceptors(InterceptorRegistry registry) {
-        registry.addInterceptor(guard).addPathPatterns("/api/v1/**").excludePathPatterns("/api/v1/health");
+        registry.addInterceptor(guard)
+                .addPathPatterns("/api/v1/**")
+                .excludePathPatterns("/api/v1/health", "/api/v1/auth/login", "/api/v1/auth/refresh");
     }
 }

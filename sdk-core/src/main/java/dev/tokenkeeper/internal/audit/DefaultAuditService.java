@@ -62,8 +62,8 @@ public final class DefaultAuditService implements AuditService {
         Long to = q.to() == null ? null : q.to().toEpochMilli();
         Long bAt = beforeAt;
         String bId = beforeId;
-        List<AuditEvent> rows = storage.read(
-                tx -> storage.audit().query(tx, q.tenantId(), from, to, q.actions(), bAt, bId, q.limit() + 1));
+        List<AuditEvent> rows = storage.read(tx ->
+                storage.audit().query(tx, q.tenantId(), from, to, q.actions(), q.actor(), bAt, bId, q.limit() + 1));
         if (rows.size() <= q.limit()) {
             return new Page<>(rows, null);
         }

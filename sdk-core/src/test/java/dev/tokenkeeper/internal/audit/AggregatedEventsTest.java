@@ -42,6 +42,7 @@ class AggregatedEventsTest {
                             java.util.Set.of(AuditAction.TOKEN_VERIFICATION_FAILED),
                             null,
                             null,
+                            null,
                             flood));
             long counted = events.stream()
                     .mapToLong(e -> Long.parseLong(e.metadata().get("count")))

@@ -53,6 +53,7 @@ final class JdbcAuditStore implements AuditStore {
             @Nullable Long from,
             @Nullable Long to,
             Set<AuditAction> actions,
+            @Nullable String actor,
             @Nullable Long beforeAt,
             @Nullable String beforeId,
             int limit) {
@@ -65,6 +66,12 @@ final class JdbcAuditStore implements AuditStore {
                     .list(
                             "actions",
                             actions.stream().map(AuditAction::id).sorted().collect(Collectors.toList()));
+        }
+        if (actor != null) {
+            c.where("(actor = :actor OR substr(actor, 1, :delegateLength) = :delegatePrefix)")
+                    .value("actor", actor)
+                    .value("delegateLength", actor.length() + 1)
+                    .value("delegatePrefix", actor + "/");
         }
         if (beforeAt != null) {
             c.where("(at, id) < (:beforeAt, :beforeId)")
