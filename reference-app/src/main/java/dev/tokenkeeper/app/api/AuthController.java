@@ -77,6 +77,7 @@ public class AuthController {
     }
 
     /** Ends the caller's session: its access and refresh tokens stop working at once. */
+    @org.springframework.web.bind.annotation.ResponseStatus(org.springframework.http.HttpStatus.NO_CONTENT)
     @PostMapping("/logout")
     ResponseEntity<Void> logout(HttpServletRequest request) {
         Caller caller = Caller.of(request);
@@ -104,6 +105,7 @@ public class AuthController {
     }
 
     /** Changes the caller's own password (the current one is required); ends their other sessions. */
+    @org.springframework.web.bind.annotation.ResponseStatus(org.springframework.http.HttpStatus.NO_CONTENT)
     @PutMapping("/password")
     ResponseEntity<Void> password(@RequestBody PasswordRequest body, HttpServletRequest request) {
         Caller caller = Caller.of(request);

@@ -106,6 +106,7 @@ public class LimitController {
             @Nullable String grace,
             @Nullable List<Integer> alertThresholds) {}
 
+    @org.springframework.web.bind.annotation.ResponseStatus(org.springframework.http.HttpStatus.CREATED)
     @PostMapping
     ResponseEntity<LimitView> create(@RequestBody CreateLimitRequest body, HttpServletRequest request) {
         Caller caller = Caller.of(request);
@@ -291,6 +292,7 @@ public class LimitController {
         return LimitView.of(keeper.limits().update(caller.tenantId(), id, change, caller.actor()));
     }
 
+    @org.springframework.web.bind.annotation.ResponseStatus(org.springframework.http.HttpStatus.NO_CONTENT)
     @DeleteMapping("/{id}")
     ResponseEntity<Void> delete(@PathVariable("id") String id, HttpServletRequest request) {
         Caller caller = Caller.of(request);

@@ -164,6 +164,7 @@ public class PriceController {
         return PriceView.of(stored, true);
     }
 
+    @org.springframework.web.bind.annotation.ResponseStatus(org.springframework.http.HttpStatus.NO_CONTENT)
     @DeleteMapping("/api/v1/prices/{provider}/{model}")
     ResponseEntity<Void> remove(
             @PathVariable("provider") String provider,

@@ -68,6 +68,7 @@ public class TenantController {
                         () -> new NotFoundException(ErrorCode.TENANT_NOT_FOUND, "tenant " + id + " does not exist"));
     }
 
+    @org.springframework.web.bind.annotation.ResponseStatus(org.springframework.http.HttpStatus.CREATED)
     @PostMapping
     ResponseEntity<CreatedTenant> create(@RequestBody CreateTenantRequest body, HttpServletRequest request) {
         Caller caller = Caller.of(request);

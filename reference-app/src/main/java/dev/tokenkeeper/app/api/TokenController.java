@@ -50,6 +50,7 @@ public class TokenController {
         this.accounts = accounts;
     }
 
+    @org.springframework.web.bind.annotation.ResponseStatus(org.springframework.http.HttpStatus.CREATED)
     @PostMapping
     ResponseEntity<IssuedTokenView> create(@RequestBody CreateTokenRequest body, HttpServletRequest request) {
         Caller caller = Caller.of(request);

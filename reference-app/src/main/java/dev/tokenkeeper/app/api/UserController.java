@@ -72,6 +72,7 @@ public class UserController {
         }
     }
 
+    @org.springframework.web.bind.annotation.ResponseStatus(org.springframework.http.HttpStatus.CREATED)
     @PostMapping
     ResponseEntity<UserView> create(@RequestBody CreateUserRequest body, HttpServletRequest request) {
         Caller caller = Caller.of(request);
@@ -117,6 +118,7 @@ public class UserController {
                 accounts.updateUser(caller.tenantId(), id, role, body.disabled(), body.password(), caller.actor()));
     }
 
+    @org.springframework.web.bind.annotation.ResponseStatus(org.springframework.http.HttpStatus.NO_CONTENT)
     @DeleteMapping("/{id}")
     ResponseEntity<Void> delete(@PathVariable String id, HttpServletRequest request) {
         Caller caller = Caller.of(request);
