@@ -50,6 +50,12 @@ class AccountsTest extends BootedApp {
     @Autowired
     AppDatabase db;
 
+    @Autowired
+    dev.tokenkeeper.app.config.AppProperties props;
+
+    @Autowired
+    dev.tokenkeeper.app.accounts.AccountStore store;
+
     /** The parts of an answer the tests read. */
     interface Raw {
         String body();
@@ -657,6 +663,56 @@ class AccountsTest extends BootedApp {
                 Map.of("id", id, "admin", Map.of("username", "fresh-" + id, "password", "acme-long-passphrase")));
         assertThat(again.status()).isEqualTo(409);
         assertThat(again.code()).isEqualTo("tenant_exists");
+    }
+
+    @Test
+    @DisplayName("the signing key: generated once and kept in the database, so a restart or a second instance"
+            + " accepts the tokens; a configured key is used instead, and a short one is refused at start")
+    void signingKeys() throws Exception {
+        String[] u = newUser("user");
+        String access = login(u[1], u[2]).body().path("access_token").asString();
+        var generated = new dev.tokenkeeper.app.accounts.AccessTokens(keeper, props, store);
+        assertThat(generated.verify(access))
+                .hasValueSatisfying(c -> assertThat(c.userId()).isEqualTo(u[0]));
+
+        byte[] secret = new byte[32];
+        new java.security.SecureRandom().nextBytes(secret);
+        var configured = new dev.tokenkeeper.app.accounts.AccessTokens(keeper, withSecret("HS256", secret), store);
+        assertThat(configured.verify(access)).isEmpty();
+        var user = new dev.tokenkeeper.app.accounts.User(
+                u[0], "default", u[1], dev.tokenkeeper.tokens.Role.USER, false, clock.instant(), clock.instant());
+        String own = configured.issue(user, "ses_test");
+        assertThat(configured.verify(own))
+                .hasValueSatisfying(c -> assertThat(c.sessionId()).isEqualTo("ses_test"));
+        assertThat(generated.verify(own)).isEmpty();
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() ->
+                        new dev.tokenkeeper.app.accounts.AccessTokens(keeper, withSecret("HS256", new byte[16]), store))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("at least 32 bytes");
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> new dev.tokenkeeper.app.accounts.AccessTokens(keeper, withSecret("HS512", secret), store))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("at least 64 bytes");
+    }
+
+    private dev.tokenkeeper.app.config.AppProperties withSecret(String algorithm, byte[] secret) {
+        var a = props.auth();
+        return new dev.tokenkeeper.app.config.AppProperties(
+                props.defaultTenant(),
+                props.admin(),
+                new dev.tokenkeeper.app.config.AppProperties.Auth(
+                        algorithm,
+                        Base64.getEncoder().encodeToString(secret),
+                        a.issuer(),
+                        a.audience(),
+                        a.accessTokenTtl(),
+                        a.refreshTokenTtl(),
+                        a.loginAttempts(),
+                        a.loginWindow(),
+                        a.passwordMinLength()),
+                props.maxBodySize(),
+                props.apiRateLimit());
     }
 
     @Test
