@@ -36,7 +36,7 @@ public class BootstrapAdmin implements ApplicationRunner {
     @Override
     public void run(ApplicationArguments args) {
         bootstrap();
-        LOG.info("Log in with POST /api/v1/auth/login {{\"username\",\"password\"}}; the API is described at"
+        LOG.info("Log in with POST /api/v1/auth/login and a JSON body of username and password; the API is described at"
                 + " /v3/api-docs and /swagger-ui");
     }
 
