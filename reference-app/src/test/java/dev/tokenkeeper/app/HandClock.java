@@ -10,7 +10,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 
-/** A clock that stands still until a test moves it: the keeper's, and so the app's, time. */
+/**
+ * A clock that stands still until a test moves it: the keeper's, and so the app's, time. (Core's
+ * test jar has the same clock, but it would also bring core's logging set-up into the app's tests,
+ * which read the app's real log.)
+ */
 final class HandClock extends Clock {
     private final AtomicLong millis =
             new AtomicLong(Instant.parse("2026-12-01T09:00:00Z").toEpochMilli());
