@@ -12,8 +12,6 @@ import dev.tokenkeeper.tokens.Role;
 import dev.tokenkeeper.tokens.TokenSpec;
 import dev.tokenkeeper.traces.TraceQuery;
 import dev.tokenkeeper.usage.UsageEvent;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -222,17 +220,7 @@ class AccessMatrixTest extends BootedApp {
     }
 
     HttpResponse<String> send(String method, String path, String bearer, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path))
-                .method(
-                        method,
-                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
-            b.header("Content-Type", "application/json");
-        }
-        if (bearer != null) {
-            b.header("Authorization", "Bearer " + bearer);
-        }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return exchange(method, path, bearer, body);
     }
 
     /** Fills the row's placeholders, making what the request changes afresh. */

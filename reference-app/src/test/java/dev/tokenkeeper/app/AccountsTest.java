@@ -3,8 +3,6 @@ package dev.tokenkeeper.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenkeeper.app.accounts.AppDatabase;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -95,18 +93,8 @@ class AccountsTest extends BootedApp {
     }
 
     Reply call(String method, String path, String bearer, Object body) throws Exception {
-        String text = body == null ? null : body instanceof String s ? s : json.writeValueAsString(body);
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path))
-                .method(
-                        method,
-                        text == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(text));
-        if (text != null) {
-            b.header("Content-Type", "application/json");
-        }
-        if (bearer != null) {
-            b.header("Authorization", "Bearer " + bearer);
-        }
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        String text = body == null ? null : body instanceof String str ? str : json.writeValueAsString(body);
+        HttpResponse<String> r = exchange(method, path, bearer, text);
         return new Reply(
                 r.statusCode(), r.body().isEmpty() ? json.nullNode() : json.readTree(r.body()), new ClientReply(r));
     }

@@ -63,6 +63,28 @@ abstract class BootedApp {
                 .secret();
     }
 
+    /** A request with a JSON body (or none) and a bearer token (or none), answered as text. */
+    java.net.http.HttpResponse<String> exchange(
+            String method,
+            String path,
+            @org.jspecify.annotations.Nullable String bearer,
+            @org.jspecify.annotations.Nullable String body)
+            throws IOException, InterruptedException {
+        java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + path))
+                .method(
+                        method,
+                        body == null
+                                ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                                : java.net.http.HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        if (bearer != null) {
+            b.header("Authorization", "Bearer " + bearer);
+        }
+        return http.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
     /** The storage backend the app runs on in this test class. */
     String backend() {
         return "sqlite";

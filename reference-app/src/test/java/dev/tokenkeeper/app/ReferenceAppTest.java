@@ -31,17 +31,7 @@ class ReferenceAppTest extends BootedApp {
     record Reply(int status, String contentType, JsonNode body, HttpResponse<String> raw) {}
 
     Reply call(String method, String path, String token, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path))
-                .method(
-                        method,
-                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
-            b.header("Content-Type", "application/json");
-        }
-        if (token != null) {
-            b.header("Authorization", "Bearer " + token);
-        }
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = exchange(method, path, token, body);
         JsonNode node = r.body().isEmpty() ? json.nullNode() : json.readTree(r.body());
         return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), node, r);
     }
