@@ -4,6 +4,7 @@ import dev.tokenkeeper.TokenKeeper;
 import dev.tokenkeeper.TokenKeeperListener;
 import dev.tokenkeeper.limits.LimitAlertListener;
 import dev.tokenkeeper.limits.RateLimitBackend;
+import dev.tokenkeeper.pricing.PricingCatalog;
 import dev.tokenkeeper.servlet.ErrorFormat;
 import dev.tokenkeeper.servlet.TokenKeeperFilter;
 import java.time.Clock;
@@ -44,9 +45,11 @@ public class TokenKeeperAutoConfiguration {
             ObjectProvider<DataSource> dataSource,
             ObjectProvider<LimitAlertListener> alertListeners,
             ObjectProvider<TokenKeeperListener> listeners,
-            @Qualifier(CLOCK_BEAN) ObjectProvider<Clock> clock) {
+            @Qualifier(CLOCK_BEAN) ObjectProvider<Clock> clock,
+            ObjectProvider<PricingCatalog> catalog) {
         TokenKeeper.Builder b = TokenKeeper.builder().shutdownHook(false); // Spring closes it
         clock.ifAvailable(b::clock);
+        catalog.ifAvailable(b::pricingCatalog);
         TokenKeeperProperties.Storage s = props.storage();
         if (s.useApplicationDataSource()) {
             b.dataSource(dataSource.getObject());

@@ -69,6 +69,27 @@ class TokenKeeperAutoConfigurationTest {
     }
 
     @Test
+    @DisplayName("a PricingCatalog bean replaces the bundled catalog")
+    void catalogBean() {
+        dev.tokenkeeper.pricing.ModelPrice price = new dev.tokenkeeper.pricing.ModelPrice(
+                "acme",
+                "acme-1",
+                java.time.Instant.EPOCH,
+                new dev.tokenkeeper.pricing.Rates(Money.of("1"), Money.of("0.1"), Money.of("1"), Money.of("2")),
+                null,
+                "test",
+                java.time.LocalDate.of(2026, 12, 1));
+        runner.withPropertyValues("tokenkeeper.storage.sqlite-file=" + dir.resolve("catalog.db"))
+                .withBean(
+                        dev.tokenkeeper.pricing.PricingCatalog.class,
+                        () -> dev.tokenkeeper.pricing.PricingCatalog.bundled().withOverrides(List.of(price)))
+                .run(ctx -> assertThat(ctx.getBean(TokenKeeper.class)
+                                .pricing()
+                                .find("acme", "acme-1", java.time.Instant.parse("2026-12-01T00:00:00Z")))
+                        .isPresent());
+    }
+
+    @Test
     @DisplayName("an application's own TokenKeeper bean wins")
     void ownBean() {
         runner.withUserConfiguration(OwnKeeper.class).run(ctx -> {

@@ -1,0 +1,751 @@
+package dev.tokenkeeper.app.gateway;
+
+import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.admission.Admission;
+import dev.tokenkeeper.admission.CallRequest;
+import dev.tokenkeeper.admission.Completion;
+import dev.tokenkeeper.admission.Denial;
+import dev.tokenkeeper.admission.Permit;
+import dev.tokenkeeper.pricing.TokenCounts;
+import dev.tokenkeeper.servlet.Credentials;
+import dev.tokenkeeper.usage.CallOutcome;
+import dev.tokenkeeper.usage.UsageSource;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.stereotype.Service;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * One LLM call through the gateway: read and check the request, route its model, estimate its input,
+ * {@code authorize} it (a refusal is answered before anything goes upstream), call the provider,
+ * relay the answer (JSON, or the event stream as it arrives), and {@code complete} the permit with
+ * the usage the provider reported. Every path out of a permitted call settles the permit: success,
+ * provider error, timeout, a stream the provider cuts, a client that goes away.
+ */
+@Service
+public class Gateway implements DisposableBean {
+    private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+    /** A longer event line than this is not an LLM's event stream. */
+    private static final int MAX_LINE = 1 << 20;
+
+    private final TokenKeeper keeper;
+    private final Providers providers;
+    private final Estimator estimator;
+    private final GatewayProperties.Gateway limits;
+    private final JsonMapper json = JsonMapper.builder().build();
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "tokenkeeper-gateway-deadlines");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public Gateway(TokenKeeper keeper, Providers providers, Estimator estimator, GatewayProperties props) {
+        this.keeper = keeper;
+        this.providers = providers;
+        this.estimator = estimator;
+        this.limits = props.gateway();
+    }
+
+    @Override
+    public void destroy() {
+        watchdog.shutdownNow();
+    }
+
+    /** A refusal in the surface's envelope. */
+    static final class Refusal extends Exception {
+        private static final long serialVersionUID = 1L;
+        final int status;
+        final String code;
+        final transient Map<String, String> headers;
+
+        Refusal(int status, String code, String message) {
+            this(status, code, message, Map.of());
+        }
+
+        Refusal(int status, String code, String message, Map<String, String> headers) {
+            super(message, null, false, false);
+            this.status = status;
+            this.code = code;
+            this.headers = headers;
+        }
+    }
+
+    public void handle(Surface surface, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        try {
+            call(surface, request, response);
+        } catch (Refusal r) {
+            if (!response.isCommitted()) {
+                r.headers.forEach(response::setHeader);
+                Envelope.error(response, surface.anthropic(), r.status, r.code, String.valueOf(r.getMessage()));
+            }
+        }
+    }
+
+    private void call(Surface surface, HttpServletRequest request, HttpServletResponse response)
+            throws IOException, Refusal {
+        String secret = credential(surface, request);
+        ObjectNode body = body(request);
+        JsonNode modelNode = body.path("model");
+        if (!modelNode.isString() || modelNode.asString().isBlank()) {
+            throw new Refusal(400, "invalid_request", "'model' is required: a model name such as demo");
+        }
+        String model = modelNode.asString();
+        Providers.Route route = providers
+                .route(model)
+                .orElseThrow(() -> new Refusal(
+                        404,
+                        "model_not_found",
+                        "no provider of this gateway serves the model '" + printable(model) + "'"));
+        checkSurface(surface, route);
+        boolean stream = body.path("stream").asBoolean(false);
+        long maxOutput = maxOutput(surface, body);
+        long estimate = surface.anthropic()
+                ? estimator.anthropicMessages(route.model(), body)
+                : estimator.openAiChat(route.model(), body);
+        CallRequest call = new CallRequest(
+                route.provider().name(),
+                route.model(),
+                Math.min(estimate, CallRequest.MAX_TOKENS),
+                Math.min(maxOutput, CallRequest.MAX_TOKENS),
+                null,
+                request.getRemoteAddr(),
+                header(request, "x-tokenkeeper-run"));
+        Admission admission = keeper.authorize(secret, call);
+        if (admission instanceof Denial d) {
+            throw refusal(d);
+        }
+        Permit permit = (Permit) admission;
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("surface", surface.id());
+        String clientRequestId = header(request, "x-request-id");
+        if (clientRequestId != null) {
+            meta.put("client_request_id", clientRequestId);
+        }
+        response.setHeader("x-request-id", permit.requestId());
+        long started = System.nanoTime();
+        try {
+            upstream(surface, route, body, stream, maxOutput, estimate, request, response, permit, meta, started);
+        } catch (RuntimeException | Error e) {
+            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "gateway error"), meta);
+            throw e;
+        }
+    }
+
+    private void upstream(
+            Surface surface,
+            Providers.Route route,
+            ObjectNode body,
+            boolean stream,
+            long maxOutput,
+            long estimate,
+            HttpServletRequest request,
+            HttpServletResponse response,
+            Permit permit,
+            Map<String, String> meta,
+            long started)
+            throws IOException, Refusal {
+        boolean clientWantsUsage =
+                body.path("stream_options").path("include_usage").asBoolean(false);
+        ObjectNode up = body.deepCopy();
+        up.put("model", route.model());
+        if (surface.anthropic()) {
+            if (!up.has("max_tokens")) {
+                up.put("max_tokens", maxOutput);
+            }
+        } else {
+            if (!up.has("max_tokens") && !up.has("max_completion_tokens")) {
+                up.put("max_completion_tokens", maxOutput);
+            }
+            if (stream) {
+                // the provider reports a stream's usage only when asked; the extra chunk is not relayed
+                // to a client that did not ask for it
+                up.withObject("stream_options").put("include_usage", true);
+            }
+        }
+        Map<String, String> pass = new LinkedHashMap<>();
+        for (String h : new String[] {"anthropic-version", "anthropic-beta"}) {
+            String v = header(request, h);
+            if (v != null) {
+                pass.put(h, v);
+            }
+        }
+        AtomicBoolean timedOut = new AtomicBoolean();
+        Upstream.Response r;
+        try {
+            r = route.provider().upstream().send(surface, up.toString().getBytes(StandardCharsets.UTF_8), pass);
+        } catch (TimeoutException e) {
+            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider timeout"), meta);
+            throw new Refusal(504, "upstream_timeout", "the provider did not answer in time");
+        } catch (IOException e) {
+            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider unreachable"), meta);
+            LOG.warn(
+                    "provider {} unreachable: {}",
+                    route.provider().name(),
+                    e.getClass().getSimpleName());
+            throw new Refusal(502, "upstream_unavailable", "the provider could not be reached");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "interrupted"), meta);
+            throw new Refusal(503, "interrupted", "the gateway is shutting down");
+        }
+        ScheduledFuture<?> deadline = watchdog.schedule(
+                () -> {
+                    timedOut.set(true);
+                    r.close();
+                },
+                timeout(route),
+                TimeUnit.MILLISECONDS);
+        try (r) {
+            if (r.status() != 200) {
+                providerError(route, r, permit, meta, started);
+                return;
+            }
+            if (stream) {
+                relay(surface, route, r, response, permit, meta, started, estimate, clientWantsUsage, timedOut);
+            } else {
+                whole(surface, route, r, response, permit, meta, started, estimate, timedOut);
+            }
+        } finally {
+            deadline.cancel(false);
+        }
+    }
+
+    private long timeout(Providers.Route route) {
+        return route.provider().timeout().toMillis();
+    }
+
+    /** A provider's error answer: no tokens used; the status and message mapped, never its internals. */
+    private void providerError(
+            Providers.Route route,
+            Upstream.Response r,
+            Permit permit,
+            Map<String, String> meta,
+            long started)
+            throws Refusal {
+        int status = r.status();
+        String message = "the provider answered " + status;
+        try {
+            byte[] text = read(r.body(), 64 * 1024);
+            JsonNode e = json.readTree(text).path("error");
+            if (e.path("message").isString()) {
+                message = "the provider refused the call: "
+                        + printable(e.path("message").asString());
+            }
+        } catch (IOException | JacksonException | Refusal ignored) {
+            // keep the status alone
+        }
+        settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider answered " + status), meta);
+        if (status == 429) {
+            Map<String, String> h =
+                    r.retryAfterSeconds() >= 0 ? Map.of("Retry-After", Long.toString(r.retryAfterSeconds())) : Map.of();
+            throw new Refusal(429, "upstream_rate_limited", "the provider is rate limiting; retry later", h);
+        }
+        if (status == 400 || status == 404 || status == 413 || status == 422) {
+            throw new Refusal(status == 422 ? 400 : status, "upstream_invalid_request", message);
+        }
+        if (status == 401 || status == 403) {
+            LOG.warn(
+                    "provider {} refused the gateway's key ({})",
+                    route.provider().name(),
+                    status);
+            throw new Refusal(502, "upstream_auth", "the provider refused the gateway's credentials");
+        }
+        throw new Refusal(502, "upstream_error", "the provider failed (" + status + ")");
+    }
+
+    /** A JSON answer: read whole (bounded), usage taken, relayed as is. */
+    private void whole(
+            Surface surface,
+            Providers.Route route,
+            Upstream.Response r,
+            HttpServletResponse response,
+            Permit permit,
+            Map<String, String> meta,
+            long started,
+            long estimate,
+            AtomicBoolean timedOut)
+            throws IOException, Refusal {
+        byte[] bytes;
+        try {
+            bytes = read(r.body(), limits.maxResponseSize().toBytes());
+        } catch (IOException e) {
+            boolean late = timedOut.get();
+            settleOnce(
+                    permit,
+                    Completion.failure(
+                            TokenCounts.NONE, since(started), late ? "provider timeout" : "provider cut the answer"),
+                    meta);
+            throw late
+                    ? new Refusal(504, "upstream_timeout", "the provider did not answer in time")
+                    : new Refusal(502, "upstream_error", "the provider's answer was cut short");
+        } catch (Refusal tooLarge) {
+            settleOnce(
+                    permit,
+                    new Completion(
+                            new TokenCounts(estimate, 0, 0, 0, 0),
+                            since(started),
+                            CallOutcome.ERROR,
+                            UsageSource.ESTIMATED,
+                            "answer too large",
+                            meta),
+                    meta);
+            throw tooLarge;
+        }
+        JsonNode answer;
+        try {
+            answer = json.readTree(bytes);
+        } catch (JacksonException e) {
+            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider answer not JSON"), meta);
+            throw new Refusal(502, "upstream_error", "the provider's answer was not JSON");
+        }
+        Usage usage = new Usage(surface);
+        usage.take(answer);
+        if (surface.anthropic()) {
+            for (JsonNode c : answer.path("content")) {
+                usage.text(c.path("text").asString("") + c.path("thinking").asString(""));
+            }
+        } else {
+            for (JsonNode c : answer.path("choices")) {
+                usage.text(c.path("message").path("content").asString(""));
+            }
+        }
+        settleOnce(permit, usage.completion(route.model(), estimate, CallOutcome.SUCCESS, since(started), null), meta);
+        response.setStatus(200);
+        response.setContentType("application/json");
+        response.setContentLength(bytes.length);
+        response.getOutputStream().write(bytes);
+    }
+
+    /** An event stream: relayed event by event as it arrives, usage taken on the way. */
+    private void relay(
+            Surface surface,
+            Providers.Route route,
+            Upstream.Response r,
+            HttpServletResponse response,
+            Permit permit,
+            Map<String, String> meta,
+            long started,
+            long estimate,
+            boolean clientWantsUsage,
+            AtomicBoolean timedOut)
+            throws IOException {
+        response.setStatus(200);
+        response.setContentType("text/event-stream;charset=UTF-8");
+        response.setHeader("Cache-Control", "no-cache");
+        response.setHeader("X-Accel-Buffering", "no");
+        OutputStream out = response.getOutputStream();
+        Usage usage = new Usage(surface);
+        long budget = limits.maxResponseSize().toBytes();
+        long relayed = 0;
+        boolean finished = false;
+        StringBuilder event = new StringBuilder();
+        String data = null;
+        BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8), 8192);
+        try {
+            String line;
+            while ((line = readLine(in)) != null) {
+                if (!line.isEmpty()) {
+                    event.append(line).append('\n');
+                    if (line.startsWith("data:")) {
+                        data = line.substring(line.charAt(5) == ' ' ? 6 : 5);
+                    }
+                    continue;
+                }
+                if (event.length() == 0) {
+                    continue;
+                }
+                boolean forward = true;
+                if (data != null) {
+                    if (data.equals("[DONE]")) {
+                        finished = true;
+                    } else {
+                        JsonNode node = parse(data);
+                        if (node != null) {
+                            usage.take(node);
+                            usage.streamText(node);
+                            String type = node.path("type").asString("");
+                            if (type.equals("message_stop")) {
+                                finished = true;
+                            }
+                            if (!surface.anthropic()
+                                    && !clientWantsUsage
+                                    && node.path("choices").isArray()
+                                    && node.path("choices").isEmpty()
+                                    && node.path("usage").isObject()) {
+                                forward = false;
+                            }
+                        }
+                    }
+                }
+                if (forward) {
+                    byte[] bytes = event.append('\n').toString().getBytes(StandardCharsets.UTF_8);
+                    relayed += bytes.length;
+                    if (relayed > budget) {
+                        throw new IOException("answer too large");
+                    }
+                    try {
+                        out.write(bytes);
+                        out.flush();
+                    } catch (IOException clientGone) {
+                        r.close();
+                        settleOnce(
+                                permit,
+                                usage.completion(route.model(), estimate, CallOutcome.CANCELLED, since(started), null),
+                                meta);
+                        return;
+                    }
+                    usage.firstByte(started, meta);
+                }
+                event.setLength(0);
+                data = null;
+            }
+        } catch (IOException upstreamFailed) {
+            String why = timedOut.get() ? "provider timeout" : "provider stream failed";
+            settleOnce(permit, usage.completion(route.model(), estimate, CallOutcome.ERROR, since(started), why), meta);
+            cutNotice(surface, out, why);
+            return;
+        }
+        if (!finished) {
+            settleOnce(
+                    permit,
+                    usage.completion(
+                            route.model(), estimate, CallOutcome.ERROR, since(started), "provider cut the stream"),
+                    meta);
+            cutNotice(surface, out, "provider cut the stream");
+            return;
+        }
+        settleOnce(permit, usage.completion(route.model(), estimate, CallOutcome.SUCCESS, since(started), null), meta);
+    }
+
+    /** Tells an Anthropic client that the stream failed (its SDKs raise on an error event). */
+    private void cutNotice(Surface surface, OutputStream out, String why) {
+        if (!surface.anthropic()) {
+            return;
+        }
+        try {
+            out.write(("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"" + why
+                            + "\"}}\n\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        } catch (IOException ignored) {
+            // the client is gone too
+        }
+    }
+
+    private static @Nullable String readLine(BufferedReader in) throws IOException {
+        StringBuilder b = new StringBuilder();
+        int c;
+        while ((c = in.read()) != -1) {
+            if (c == '\n') {
+                int end = b.length();
+                return end > 0 && b.charAt(end - 1) == '\r' ? b.substring(0, end - 1) : b.toString();
+            }
+            if (b.length() >= MAX_LINE) {
+                throw new IOException("event line too long");
+            }
+            b.append((char) c);
+        }
+        return b.length() == 0 ? null : b.toString();
+    }
+
+    private @Nullable JsonNode parse(String data) {
+        try {
+            return json.readTree(data);
+        } catch (JacksonException e) {
+            return null;
+        }
+    }
+
+    /** The usage reported so far, and the text seen, for an estimate when the report is missing. */
+    final class Usage {
+        private final Surface surface;
+        private long input = -1;
+        private long cached;
+        private long cacheWrite;
+        private long output = -1;
+        private long reasoning;
+        private final StringBuilder text = new StringBuilder();
+        private boolean firstByteSeen;
+
+        Usage(Surface surface) {
+            this.surface = surface;
+        }
+
+        void take(JsonNode node) {
+            JsonNode u = surface.anthropic()
+                    ? (node.path("message").path("usage").isObject()
+                            ? node.path("message").path("usage")
+                            : node.path("usage"))
+                    : node.path("usage");
+            if (!u.isObject()) {
+                return;
+            }
+            if (surface.anthropic()) {
+                if (u.has("input_tokens")) {
+                    input = u.path("input_tokens").asLong();
+                }
+                if (u.has("cache_read_input_tokens")) {
+                    cached = u.path("cache_read_input_tokens").asLong();
+                }
+                if (u.has("cache_creation_input_tokens")) {
+                    cacheWrite = u.path("cache_creation_input_tokens").asLong();
+                }
+                if (u.has("output_tokens")) {
+                    output = u.path("output_tokens").asLong();
+                }
+            } else {
+                long prompt = u.path("prompt_tokens").asLong(0);
+                cached = u.path("prompt_tokens_details").path("cached_tokens").asLong(0);
+                long completion = u.path("completion_tokens").asLong(0);
+                reasoning = u.path("completion_tokens_details")
+                        .path("reasoning_tokens")
+                        .asLong(0);
+                input = Math.max(0, prompt - cached);
+                output = Math.max(0, completion - reasoning);
+            }
+        }
+
+        void text(String s) {
+            if (text.length() < 1_000_000) {
+                text.append(s);
+            }
+        }
+
+        void streamText(JsonNode node) {
+            if (surface.anthropic()) {
+                JsonNode d = node.path("delta");
+                text(d.path("text").asString("")
+                        + d.path("thinking").asString("")
+                        + d.path("partial_json").asString(""));
+            } else {
+                for (JsonNode c : node.path("choices")) {
+                    JsonNode d = c.path("delta");
+                    text(d.path("content").asString("")
+                            + d.path("reasoning_content").asString(""));
+                }
+            }
+        }
+
+        void firstByte(long started, Map<String, String> meta) {
+            if (!firstByteSeen) {
+                firstByteSeen = true;
+                meta.put(
+                        "ttft_ms",
+                        Long.toString(
+                                Duration.ofNanos(System.nanoTime() - started).toMillis()));
+            }
+        }
+
+        /**
+         * The completion: reported counts when the provider reported them all; otherwise what is
+         * known plus an estimate of the rest (the request's input estimate, the output from the text
+         * seen), so that a call without a report is never recorded as free.
+         */
+        Completion completion(
+                String model, long estimate, CallOutcome outcome, Duration latency, @Nullable String error) {
+            boolean reported = input >= 0 && output >= 0;
+            long in = input >= 0 ? input : estimate;
+            long out = output >= 0 ? output : estimator.count(model, text.toString());
+            if (!reported && outcome == CallOutcome.SUCCESS && out == 0) {
+                out = 1;
+            }
+            UsageSource source = reported && outcome == CallOutcome.SUCCESS
+                    ? UsageSource.REPORTED
+                    : outcome == CallOutcome.SUCCESS ? UsageSource.ESTIMATED : UsageSource.PARTIAL;
+            TokenCounts counts = new TokenCounts(
+                    Math.min(in, TokenCounts.MAX_PER_CATEGORY),
+                    Math.min(cached, TokenCounts.MAX_PER_CATEGORY),
+                    Math.min(cacheWrite, TokenCounts.MAX_PER_CATEGORY),
+                    Math.min(out, TokenCounts.MAX_PER_CATEGORY),
+                    Math.min(reasoning, TokenCounts.MAX_PER_CATEGORY));
+            return new Completion(counts, latency, outcome, source, error, Map.of());
+        }
+    }
+
+    private static void settleOnce(Permit permit, Completion c, Map<String, String> meta) {
+        try {
+            permit.complete(new Completion(c.counts(), c.latency(), c.outcome(), c.source(), c.errorMessage(), meta));
+        } catch (IllegalStateException alreadySettled) {
+            // a second path out of the same call
+        } catch (RuntimeException e) {
+            LOG.warn("could not record a gateway call: {}", e.getMessage());
+        }
+    }
+
+    private static Duration since(long started) {
+        return Duration.ofNanos(System.nanoTime() - started);
+    }
+
+    private static byte[] read(InputStream in, long max) throws IOException, Refusal {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[16 * 1024];
+        for (int n; (n = in.read(buf)) > 0; ) {
+            if (out.size() + n > max) {
+                throw new Refusal(502, "upstream_too_large", "the provider's answer is larger than " + max + " bytes");
+            }
+            out.write(buf, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    private void checkSurface(Surface surface, Providers.Route route) throws Refusal {
+        GatewayProperties.Type type = route.provider().type();
+        if (type == GatewayProperties.Type.DEMO) {
+            return;
+        }
+        if (surface.anthropic() != (type == GatewayProperties.Type.ANTHROPIC)) {
+            throw new Refusal(
+                    400,
+                    "wrong_surface",
+                    "the model '" + printable(route.model()) + "' is served by an " + type.id() + " provider: call "
+                            + (type == GatewayProperties.Type.ANTHROPIC ? "/v1/messages" : "/v1/chat/completions"));
+        }
+    }
+
+    private long maxOutput(Surface surface, ObjectNode body) throws Refusal {
+        JsonNode n = surface.anthropic()
+                ? body.path("max_tokens")
+                : body.has("max_completion_tokens") ? body.path("max_completion_tokens") : body.path("max_tokens");
+        if (n.isMissingNode() || n.isNull()) {
+            return limits.defaultMaxOutputTokens();
+        }
+        if (!n.canConvertToLong() || !n.isIntegralNumber() || n.asLong() < 1) {
+            throw new Refusal(400, "invalid_request", "the output cap (max_tokens) must be a positive whole number");
+        }
+        return n.asLong();
+    }
+
+    private ObjectNode body(HttpServletRequest request) throws IOException, Refusal {
+        String type = request.getContentType();
+        if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+            throw new Refusal(415, "unsupported_media_type", "the body must be application/json");
+        }
+        if (request.getContentLengthLong() > limits.maxRequestSize().toBytes()) {
+            throw new Refusal(
+                    413,
+                    "request_too_large",
+                    "the request body is larger than " + limits.maxRequestSize().toBytes() + " bytes",
+                    Map.of("Connection", "close"));
+        }
+        byte[] bytes;
+        try {
+            bytes = read(request.getInputStream(), limits.maxRequestSize().toBytes());
+        } catch (Refusal tooLarge) {
+            throw new Refusal(
+                    413,
+                    "request_too_large",
+                    "the request body is larger than " + limits.maxRequestSize().toBytes() + " bytes");
+        }
+        try {
+            JsonNode node = json.readTree(bytes);
+            if (node instanceof ObjectNode o) {
+                return o;
+            }
+        } catch (JacksonException e) {
+            // answered below
+        }
+        throw new Refusal(400, "invalid_json", "the body is not a JSON object");
+    }
+
+    /** The client's TokenKeeper token: {@code Authorization: Bearer}, or {@code x-api-key} on Anthropic's surface. */
+    private static String credential(Surface surface, HttpServletRequest request) throws Refusal {
+        Credentials.Result c = Credentials.read(request, null);
+        String apiKey = surface.anthropic() ? request.getHeader("x-api-key") : null;
+        if (c instanceof Credentials.Result.Malformed m) {
+            throw new Refusal(401, "invalid_credentials", m.problem());
+        }
+        if (c instanceof Credentials.Result.Ambiguous a) {
+            throw new Refusal(400, "ambiguous_credentials", a.problem());
+        }
+        if (c instanceof Credentials.Result.Present p) {
+            if (apiKey != null && !apiKey.equals(p.secret())) {
+                throw new Refusal(
+                        400, "ambiguous_credentials", "two different credentials: x-api-key and Authorization");
+            }
+            return p.secret();
+        }
+        if (apiKey != null && !apiKey.isBlank()) {
+            return apiKey.strip();
+        }
+        throw new Refusal(
+                401,
+                "missing_token",
+                surface.anthropic()
+                        ? "a TokenKeeper token is required in x-api-key or 'Authorization: Bearer'"
+                        : "a TokenKeeper token is required in 'Authorization: Bearer'");
+    }
+
+    private static Refusal refusal(Denial d) {
+        String code = d.reason().name().toLowerCase(Locale.ROOT);
+        Map<String, String> h = new LinkedHashMap<>();
+        return switch (d.reason()) {
+            case TOKEN_INVALID, TOKEN_NOT_FOUND, TOKEN_EXPIRED, TOKEN_REVOKED -> new Refusal(401, code, d.message());
+            case RATE_LIMITED -> {
+                long seconds = seconds(d.retryAfter());
+                h.put("Retry-After", Long.toString(seconds));
+                if (d.limit() != null) {
+                    String id = "\"" + d.limit().id() + "\"";
+                    h.put("RateLimit-Policy", id + ";q=" + d.limit().amount() + ";w=60");
+                    h.put("RateLimit", id + ";r=0;t=" + seconds);
+                }
+                yield new Refusal(429, code, d.message(), h);
+            }
+            case STORAGE_UNAVAILABLE -> {
+                h.put("Retry-After", Long.toString(seconds(d.retryAfter())));
+                yield new Refusal(503, code, d.message(), h);
+            }
+            default -> new Refusal(403, code, d.message());
+        };
+    }
+
+    private static long seconds(@Nullable Duration d) {
+        long millis = d == null ? 1_000 : d.toMillis();
+        return Math.max(1, (millis + 999) / 1_000);
+    }
+
+    private static @Nullable String header(HttpServletRequest request, String name) {
+        String v = request.getHeader(name);
+        if (v == null || v.isEmpty() || v.length() > 128 || v.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
+            return null;
+        }
+        return v;
+    }
+
+    static String printable(String s) {
+        String cut = s.length() > 200 ? s.substring(0, 200) + "..." : s;
+        return cut.codePoints()
+                .map(c -> Character.isISOControl(c) || c == '"' || c == '\\' ? '?' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+                .toString();
+    }
+
+    /** For the models list: the route of a listed model, if the gateway serves it. */
+    Optional<Providers.Route> route(String model) {
+        return providers.route(model);
+    }
+}
