@@ -241,11 +241,7 @@ public class Gateway implements DisposableBean {
 
     /** A provider's error answer: no tokens used; the status and message mapped, never its internals. */
     private void providerError(
-            Providers.Route route,
-            Upstream.Response r,
-            Permit permit,
-            Map<String, String> meta,
-            long started)
+            Providers.Route route, Upstream.Response r, Permit permit, Map<String, String> meta, long started)
             throws Refusal {
         int status = r.status();
         String message = "the provider answered " + status;

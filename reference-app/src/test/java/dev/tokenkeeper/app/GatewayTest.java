@@ -1,0 +1,522 @@
+package dev.tokenkeeper.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenkeeper.limits.LimitMetric;
+import dev.tokenkeeper.limits.LimitPeriod;
+import dev.tokenkeeper.limits.LimitScope;
+import dev.tokenkeeper.limits.LimitSpec;
+import dev.tokenkeeper.pricing.TokenCounts;
+import dev.tokenkeeper.tokens.IssuedToken;
+import dev.tokenkeeper.tokens.Role;
+import dev.tokenkeeper.tokens.TokenSpec;
+import dev.tokenkeeper.traces.Trace;
+import dev.tokenkeeper.traces.TraceQuery;
+import dev.tokenkeeper.usage.CallOutcome;
+import dev.tokenkeeper.usage.UsageSource;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The gateway over HTTP, against the demo provider and a stub of OpenAI's and Anthropic's APIs on
+ * loopback: every call enforced before it goes upstream, and recorded with what the provider
+ * reported.
+ */
+@TestPropertySource(properties = "tk.test.db-file=gateway.db")
+@ExtendWith(OutputCaptureExtension.class)
+@DisplayName("the gateway: OpenAI and Anthropic surfaces, enforced and recorded")
+class GatewayTest extends BootedApp {
+    static final StubProvider STUB;
+
+    static {
+        try {
+            STUB = new StubProvider();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @DynamicPropertySource
+    static void providers(DynamicPropertyRegistry r) {
+        r.add("tokenkeeper.providers.openai.type", () -> "openai");
+        r.add("tokenkeeper.providers.openai.base-url", () -> STUB.base() + "/v1");
+        r.add("tokenkeeper.providers.openai.api-key", () -> StubProvider.KEY);
+        r.add("tokenkeeper.providers.openai.models", () -> "gpt-4o*,gpt-4.1");
+        r.add("tokenkeeper.providers.openai.timeout", () -> "2s");
+        r.add("tokenkeeper.providers.anthropic.type", () -> "anthropic");
+        r.add("tokenkeeper.providers.anthropic.base-url", () -> STUB.base());
+        r.add("tokenkeeper.providers.anthropic.api-key", () -> StubProvider.KEY);
+        r.add("tokenkeeper.providers.anthropic.models", () -> "claude-*");
+        r.add("tokenkeeper.providers.anthropic.timeout", () -> "2s");
+    }
+
+    /** The stub's behaviour models are not in the catalog: they get runtime prices. */
+    @org.junit.jupiter.api.BeforeEach
+    void prices() {
+        for (String model : List.of(
+                "gpt-4o-cut",
+                "gpt-4o-gated",
+                "gpt-4o-hang",
+                "gpt-4o-nousage",
+                "gpt-4o-400",
+                "gpt-4o-401",
+                "gpt-4o-429",
+                "gpt-4o-500")) {
+            price("openai", model);
+        }
+        price("anthropic", "claude-x-cut");
+    }
+
+    private void price(String provider, String model) {
+        if (keeper.pricing().find(provider, model, java.time.Instant.EPOCH).isEmpty()) {
+            keeper.pricing()
+                    .putPrice(
+                            new dev.tokenkeeper.pricing.ModelPrice(
+                                    provider,
+                                    model,
+                                    java.time.Instant.EPOCH,
+                                    new dev.tokenkeeper.pricing.Rates(
+                                            dev.tokenkeeper.pricing.Money.of("2.5"),
+                                            dev.tokenkeeper.pricing.Money.of("1.25"),
+                                            dev.tokenkeeper.pricing.Money.of("2.5"),
+                                            dev.tokenkeeper.pricing.Money.of("10")),
+                                    null,
+                                    "the gateway test's stub",
+                                    java.time.LocalDate.of(2026, 12, 3)),
+                            dev.tokenkeeper.audit.Actor.SYSTEM);
+        }
+    }
+
+    /**
+     * The gateway's log lines, kept from the console while a test provokes them on purpose, so that a
+     * real failure stays the first thing one reads.
+     */
+    static final class GatewayLog implements AutoCloseable {
+        final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        private final ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger(dev.tokenkeeper.app.gateway.Gateway.class);
+
+        GatewayLog() {
+            lines.start();
+            logger.addAppender(lines);
+            logger.setAdditive(false);
+        }
+
+        List<String> messages() {
+            return lines.list.stream()
+                    .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .toList();
+        }
+
+        @Override
+        public void close() {
+            logger.setAdditive(true);
+            logger.detachAppender(lines);
+        }
+    }
+
+    IssuedToken token() {
+        return keeper.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant("default")
+                        .name("gw")
+                        .role(Role.AGENT)
+                        .build());
+    }
+
+    HttpResponse<String> post(String path, String token, String body, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path))
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json");
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    Trace only(IssuedToken t) {
+        keeper.flush();
+        List<Trace> traces = keeper.traces()
+                .list(TraceQuery.builder("default").token(t.info().id()).build())
+                .items();
+        assertThat(traces).hasSize(1);
+        return traces.get(0);
+    }
+
+    static String chat(String model, boolean stream) {
+        return "{\"model\":\"" + model + "\",\"stream\":" + stream
+                + ",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the gateway\"}]}";
+    }
+
+    @Test
+    @DisplayName("the demo model answers with no configuration, and the call is recorded with a cost")
+    void demoJson() throws Exception {
+        IssuedToken t = token();
+        HttpResponse<String> r = post("/v1/chat/completions", t.secret(), chat("demo", false));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode body = json.readTree(r.body());
+        assertThat(body.path("choices").get(0).path("message").path("content").asString())
+                .contains("demo model")
+                .contains("Say hello to the gateway");
+        Trace trace = only(t);
+        assertThat(trace.provider()).isEqualTo("demo");
+        assertThat(trace.outcome()).isEqualTo(CallOutcome.SUCCESS);
+        assertThat(trace.source()).isEqualTo(UsageSource.REPORTED);
+        assertThat(trace.counts().input())
+                .isEqualTo(body.path("usage").path("prompt_tokens").asLong());
+        assertThat(trace.counts().output())
+                .isEqualTo(body.path("usage").path("completion_tokens").asLong());
+        assertThat(trace.cost().total().amount().signum()).isPositive();
+        assertThat(trace.metadata()).containsEntry("surface", "chat_completions");
+        assertThat(r.headers().firstValue("x-request-id")).hasValue(trace.requestId());
+    }
+
+    @Test
+    @DisplayName("a demo stream is relayed as events, without the usage chunk the client did not ask for")
+    void demoStream() throws Exception {
+        IssuedToken t = token();
+        HttpResponse<String> r = post("/v1/chat/completions", t.secret(), chat("demo", true));
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+        assertThat(r.body()).contains("\"delta\"").endsWith("data: [DONE]\n\n").doesNotContain("\"usage\"");
+        Trace trace = only(t);
+        assertThat(trace.source()).isEqualTo(UsageSource.REPORTED);
+        assertThat(trace.counts().output()).isPositive();
+        assertThat(trace.metadata()).containsKey("ttft_ms");
+
+        IssuedToken t2 = token();
+        HttpResponse<String> withUsage = post(
+                "/v1/chat/completions",
+                t2.secret(),
+                chat("demo", true)
+                        .replace("\"stream\":true", "\"stream\":true,\"stream_options\":{\"include_usage\":true}"));
+        assertThat(withUsage.body()).contains("\"usage\"");
+    }
+
+    @Test
+    @DisplayName("Anthropic's surface: x-api-key, JSON and stream, Anthropic's envelope for errors")
+    void anthropicDemo() throws Exception {
+        IssuedToken t = token();
+        String body = "{\"model\":\"demo\",\"max_tokens\":200,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+        HttpResponse<String> r =
+                post("/v1/messages", null, body, "x-api-key", t.secret(), "anthropic-version", "2023-06-01");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(json.readTree(r.body()).path("type").asString()).isEqualTo("message");
+        HttpResponse<String> s = post(
+                "/v1/messages",
+                null,
+                body.replace("{\"model\"", "{\"stream\":true,\"model\""),
+                "x-api-key",
+                t.secret());
+        assertThat(s.body()).contains("event: message_start").contains("event: message_stop");
+        HttpResponse<String> refused = post("/v1/messages", null, body, "x-api-key", "tk_wrong");
+        assertThat(refused.statusCode()).isEqualTo(401);
+        assertThat(json.readTree(refused.body()).path("type").asString()).isEqualTo("error");
+        assertThat(json.readTree(refused.body()).path("error").path("type").asString())
+                .isEqualTo("authentication_error");
+    }
+
+    @Test
+    @DisplayName("refusals come before the provider is called, in OpenAI's envelope with the filter's statuses")
+    void refusals() throws Exception {
+        int before = STUB.received.size();
+        HttpResponse<String> none = post("/v1/chat/completions", null, chat("gpt-4o", false));
+        assertThat(none.statusCode()).isEqualTo(401);
+        assertThat(json.readTree(none.body()).path("error").path("code").asString())
+                .isEqualTo("missing_token");
+        assertThat(post("/v1/chat/completions", "tk_nope", chat("gpt-4o", false))
+                        .statusCode())
+                .isEqualTo(401);
+
+        IssuedToken t = token();
+        HttpResponse<String> unknown = post("/v1/chat/completions", t.secret(), chat("llama-9", false));
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(json.readTree(unknown.body()).path("error").path("code").asString())
+                .isEqualTo("model_not_found");
+
+        keeper.limits()
+                .create(LimitSpec.builder("default")
+                        .name("tiny")
+                        .scope(LimitScope.TOKEN, t.info().id())
+                        .amount(LimitMetric.TOKENS, 10)
+                        .period(LimitPeriod.DAY)
+                        .build());
+        HttpResponse<String> budget = post("/v1/chat/completions", t.secret(), chat("gpt-4o", false));
+        assertThat(budget.statusCode()).isEqualTo(403);
+        assertThat(json.readTree(budget.body()).path("error").path("code").asString())
+                .isEqualTo("budget_exceeded");
+
+        IssuedToken rated = token();
+        keeper.limits()
+                .create(LimitSpec.builder("default")
+                        .name("one a minute")
+                        .scope(LimitScope.TOKEN, rated.info().id())
+                        .amount(LimitMetric.REQUESTS, 1)
+                        .period(LimitPeriod.ROLLING_MINUTE)
+                        .build());
+        assertThat(post("/v1/chat/completions", rated.secret(), chat("demo", false))
+                        .statusCode())
+                .isEqualTo(200);
+        HttpResponse<String> limited = post("/v1/chat/completions", rated.secret(), chat("demo", false));
+        assertThat(limited.statusCode()).isEqualTo(429);
+        assertThat(limited.headers().firstValue("Retry-After")).isPresent();
+
+        assertThat(post("/v1/chat/completions", t.secret(), "{not json").statusCode())
+                .isEqualTo(400);
+        assertThat(post("/v1/chat/completions", t.secret(), "{\"messages\":[]}").statusCode())
+                .isEqualTo(400);
+        HttpResponse<String> wrongSurface = post("/v1/chat/completions", t.secret(), chat("claude-sonnet-4-5", false));
+        assertThat(wrongSurface.statusCode()).isEqualTo(400);
+        assertThat(STUB.received.size()).isEqualTo(before);
+    }
+
+    @Test
+    @DisplayName("an OpenAI call: the gateway's key upstream, never the client's token; usage split into billing"
+            + " categories; the answer relayed")
+    void openAiUpstream() throws Exception {
+        IssuedToken t = token();
+        STUB.received.clear();
+        HttpResponse<String> r = post("/v1/chat/completions", t.secret(), chat("gpt-4o", false));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        StubProvider.Received got = STUB.received.poll();
+        assertThat(got.headers().get("Authorization")).containsExactly("Bearer " + StubProvider.KEY);
+        assertThat(got.headers().toString()).doesNotContain(t.secret());
+        assertThat(got.body().path("max_completion_tokens").asLong()).isEqualTo(4096);
+        Trace trace = only(t);
+        // prompt 1200 of which 1000 cached; completion 300 of which 100 reasoning
+        assertThat(trace.counts()).isEqualTo(new TokenCounts(200, 1000, 0, 200, 100));
+        assertThat(trace.source()).isEqualTo(UsageSource.REPORTED);
+        assertThat(r.body()).doesNotContain(StubProvider.KEY);
+    }
+
+    @Test
+    @DisplayName("an OpenAI stream: usage asked for upstream, its chunk not relayed, counts recorded")
+    void openAiStream() throws Exception {
+        IssuedToken t = token();
+        STUB.received.clear();
+        HttpResponse<String> r = post("/v1/chat/completions", t.secret(), chat("gpt-4o", true));
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(STUB.received
+                        .poll()
+                        .body()
+                        .path("stream_options")
+                        .path("include_usage")
+                        .asBoolean())
+                .isTrue();
+        assertThat(r.body()).contains("word").endsWith("data: [DONE]\n\n").doesNotContain("prompt_tokens");
+        assertThat(only(t).counts()).isEqualTo(new TokenCounts(200, 1000, 0, 200, 100));
+    }
+
+    @Test
+    @DisplayName("an Anthropic call and stream: cache reads and writes recorded as such")
+    void anthropicUpstream() throws Exception {
+        IssuedToken t = token();
+        String body =
+                "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+        HttpResponse<String> r = post(
+                "/v1/messages", null, body, "x-api-key", t.secret(), "anthropic-beta", "prompt-caching-2024-07-31");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(only(t).counts()).isEqualTo(new TokenCounts(50, 2000, 300, 80, 0));
+        IssuedToken t2 = token();
+        HttpResponse<String> s = post(
+                "/v1/messages",
+                null,
+                body.replace("{\"model\"", "{\"stream\":true,\"model\""),
+                "x-api-key",
+                t2.secret());
+        assertThat(s.body()).contains("message_stop");
+        assertThat(only(t2).counts()).isEqualTo(new TokenCounts(50, 2000, 300, 80, 0));
+    }
+
+    @Test
+    @DisplayName("provider errors map to the client's envelope without internals, and settle the permit")
+    void providerErrors() throws Exception {
+        Map<String, Integer> expected =
+                Map.of("gpt-4o-500", 502, "gpt-4o-401", 502, "gpt-4o-429", 429, "gpt-4o-400", 400);
+        GatewayLog log = new GatewayLog();
+        try (log) {
+            for (var e : expected.entrySet()) {
+                IssuedToken t = token();
+                HttpResponse<String> r = post("/v1/chat/completions", t.secret(), chat(e.getKey(), false));
+                assertThat(r.statusCode()).as(e.getKey()).isEqualTo(e.getValue());
+                assertThat(r.body()).doesNotContain(StubProvider.KEY);
+                if (e.getValue() == 429) {
+                    assertThat(r.headers().firstValue("Retry-After")).hasValue("7");
+                }
+                if (e.getValue() == 502) {
+                    assertThat(r.body()).doesNotContain("org-secret-internal");
+                }
+                Trace trace = only(t);
+                assertThat(trace.outcome()).isEqualTo(CallOutcome.ERROR);
+            }
+        }
+        assertThat(log.messages()).containsExactly("provider openai refused the gateway's key (401)");
+        assertThat(keeper.openPermits()).isZero();
+    }
+
+    @Test
+    @DisplayName("a provider that does not answer in time is a 504, and the permit is settled")
+    void timeout() throws Exception {
+        IssuedToken t = token();
+        HttpResponse<String> r = post("/v1/chat/completions", t.secret(), chat("gpt-4o-hang", false));
+        assertThat(r.statusCode()).isEqualTo(504);
+        assertThat(only(t).outcome()).isEqualTo(CallOutcome.ERROR);
+    }
+
+    @Test
+    @DisplayName("a usage-less answer is recorded with an estimate, flagged, never as free")
+    void noUsage() throws Exception {
+        IssuedToken t = token();
+        assertThat(post("/v1/chat/completions", t.secret(), chat("gpt-4o-nousage", false))
+                        .statusCode())
+                .isEqualTo(200);
+        Trace trace = only(t);
+        assertThat(trace.source()).isEqualTo(UsageSource.ESTIMATED);
+        assertThat(trace.counts().input()).isPositive();
+        assertThat(trace.counts().output()).isPositive();
+    }
+
+    @Test
+    @DisplayName(
+            "a stream the provider cuts is recorded as an error with what was seen; Anthropic clients get an error event")
+    void cutStreams() throws Exception {
+        IssuedToken t = token();
+        HttpResponse<String> r = post("/v1/chat/completions", t.secret(), chat("gpt-4o-cut", true));
+        assertThat(r.body()).contains("word").doesNotContain("[DONE]");
+        Trace trace = only(t);
+        assertThat(trace.outcome()).isEqualTo(CallOutcome.ERROR);
+        assertThat(trace.source()).isEqualTo(UsageSource.PARTIAL);
+        assertThat(trace.counts().output()).isPositive();
+
+        IssuedToken t2 = token();
+        HttpResponse<String> a = post(
+                "/v1/messages",
+                null,
+                "{\"model\":\"claude-x-cut\",\"stream\":true,\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}",
+                "x-api-key",
+                t2.secret());
+        assertThat(a.body()).contains("event: error");
+        Trace at = only(t2);
+        assertThat(at.outcome()).isEqualTo(CallOutcome.ERROR);
+        assertThat(at.counts().cachedInput()).isEqualTo(2000);
+    }
+
+    @org.junit.jupiter.api.Timeout(60)
+    @Test
+    @DisplayName(
+            "a client that goes away mid-stream: the provider's call is dropped and the call recorded as cancelled")
+    void clientGoesAway() throws Exception {
+        IssuedToken t = token();
+        STUB.clientGone = new java.util.concurrent.CountDownLatch(1);
+        STUB.gate.drainPermits();
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base() + "/v1/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(chat("gpt-4o-gated", true)))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + t.secret())
+                .build();
+        HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8));
+        assertThat(in.readLine()).startsWith("data: ");
+        r.body().close(); // the client goes away
+        // let the stub send until the gateway's write fails and it drops the provider's connection
+        while (!STUB.clientGone.await(50, TimeUnit.MILLISECONDS)) {
+            STUB.gate.release();
+        }
+        keeper.flush();
+        Trace trace;
+        while ((trace =
+                        keeper
+                                .traces()
+                                .list(TraceQuery.builder("default")
+                                        .token(t.info().id())
+                                        .build())
+                                .items()
+                                .stream()
+                                .findFirst()
+                                .orElse(null))
+                == null) {
+            STUB.gate.release();
+            keeper.flush();
+            Thread.onSpinWait();
+        }
+        assertThat(trace.outcome()).isEqualTo(CallOutcome.CANCELLED);
+        assertThat(trace.source()).isEqualTo(UsageSource.PARTIAL);
+        assertThat(trace.counts().output()).isPositive();
+    }
+
+    @Test
+    @DisplayName("unknown paths are 404s in the envelope; /v1/models lists what the token may call")
+    void pathsAndModels() throws Exception {
+        IssuedToken t = token();
+        HttpResponse<String> unknown = post("/v1/completions", t.secret(), chat("gpt-4o", false));
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(json.readTree(unknown.body()).path("error").path("code").asString())
+                .isEqualTo("unknown_endpoint");
+        HttpResponse<String> models = http.send(
+                HttpRequest.newBuilder(URI.create(base() + "/v1/models"))
+                        .header("Authorization", "Bearer " + t.secret())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(models.statusCode()).isEqualTo(200);
+        List<String> ids = json.readTree(models.body())
+                .path("data")
+                .valueStream()
+                .map(m -> m.path("id").asString())
+                .toList();
+        assertThat(ids).contains("demo", "gpt-4.1").doesNotContain("gpt-4o*");
+        IssuedToken onlyDemo = keeper.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant("default")
+                        .name("d")
+                        .allowedModels(java.util.Set.of("demo"))
+                        .build());
+        HttpResponse<String> narrow = http.send(
+                HttpRequest.newBuilder(URI.create(base() + "/v1/models"))
+                        .header("Authorization", "Bearer " + onlyDemo.secret())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(json.readTree(narrow.body())
+                        .path("data")
+                        .valueStream()
+                        .map(m -> m.path("id").asString()))
+                .containsExactly("demo");
+    }
+
+    @Test
+    @DisplayName("the provider key never reaches a client or the log")
+    void keyNeverLeaks(CapturedOutput output) throws Exception {
+        IssuedToken t = token();
+        GatewayLog log = new GatewayLog();
+        try (log) {
+            for (String model : List.of("gpt-4o", "gpt-4o-401", "gpt-4o-500", "gpt-4o-hang")) {
+                assertThat(post("/v1/chat/completions", t.secret(), chat(model, false))
+                                .body())
+                        .doesNotContain(StubProvider.KEY);
+            }
+        }
+        assertThat(log.messages()).isNotEmpty().noneMatch(m -> m.contains(StubProvider.KEY));
+        assertThat(output.getAll()).doesNotContain(StubProvider.KEY).doesNotContain(t.secret());
+    }
+}
