@@ -59,7 +59,7 @@ class GatewayTest extends BootedApp {
         r.add("tokenkeeper.providers.openai.type", () -> "openai");
         r.add("tokenkeeper.providers.openai.base-url", () -> STUB.base() + "/v1");
         r.add("tokenkeeper.providers.openai.api-key", () -> StubProvider.KEY);
-        r.add("tokenkeeper.providers.openai.models", () -> "gpt-4o*,gpt-4.1");
+        r.add("tokenkeeper.providers.openai.models", () -> "gpt-4o*,gpt-4.1,text-embedding-3-small");
         r.add("tokenkeeper.providers.openai.timeout", () -> "2s");
         r.add("tokenkeeper.providers.anthropic.type", () -> "anthropic");
         r.add("tokenkeeper.providers.anthropic.base-url", () -> STUB.base());
@@ -213,6 +213,60 @@ class GatewayTest extends BootedApp {
                 chat("demo", true)
                         .replace("\"stream\":true", "\"stream\":true,\"stream_options\":{\"include_usage\":true}"));
         assertThat(withUsage.body()).contains("\"usage\"");
+    }
+
+    @Test
+    @DisplayName("the Responses API and embeddings, on the demo model and upstream, JSON and streams, recorded")
+    void responsesAndEmbeddings() throws Exception {
+        IssuedToken t = token();
+        HttpResponse<String> r = post("/v1/responses", t.secret(), "{\"model\":\"demo\",\"input\":\"Tell me\"}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode body = json.readTree(r.body());
+        assertThat(body.path("output")
+                        .get(0)
+                        .path("content")
+                        .get(0)
+                        .path("text")
+                        .asString())
+                .contains("Tell me");
+        Trace demo = only(t);
+        assertThat(demo.counts().input())
+                .isEqualTo(body.path("usage").path("input_tokens").asLong());
+        assertThat(demo.metadata()).containsEntry("surface", "responses");
+
+        IssuedToken s = token();
+        HttpResponse<String> stream =
+                post("/v1/responses", s.secret(), "{\"model\":\"gpt-4o\",\"stream\":true,\"input\":\"Hi\"}");
+        assertThat(stream.body()).contains("response.output_text.delta").contains("response.completed");
+        // input 900 of which 400 cached; output 120 of which 20 reasoning
+        assertThat(only(s).counts()).isEqualTo(new TokenCounts(500, 400, 0, 100, 20));
+        IssuedToken j = token();
+        assertThat(post("/v1/responses", j.secret(), "{\"model\":\"gpt-4o\",\"input\":\"Hi\"}")
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(only(j).counts()).isEqualTo(new TokenCounts(500, 400, 0, 100, 20));
+        assertThat(STUB.received.stream()
+                        .filter(x -> x.path().equals("/v1/responses"))
+                        .toList()
+                        .get(0)
+                        .body()
+                        .path("max_output_tokens")
+                        .asLong())
+                .isEqualTo(4096);
+
+        IssuedToken e = token();
+        HttpResponse<String> emb =
+                post("/v1/embeddings", e.secret(), "{\"model\":\"text-embedding-3-small\",\"input\":\"vector me\"}");
+        assertThat(emb.statusCode()).isEqualTo(200);
+        assertThat(only(e).counts()).isEqualTo(new TokenCounts(42, 0, 0, 0, 0));
+        IssuedToken d = token();
+        HttpResponse<String> demoEmb =
+                post("/v1/embeddings", d.secret(), "{\"model\":\"demo\",\"input\":[\"a\",\"b\"]}");
+        assertThat(json.readTree(demoEmb.body()).path("data")).hasSize(2);
+        assertThat(only(d).source()).isEqualTo(UsageSource.REPORTED);
+        assertThat(post("/v1/embeddings", d.secret(), "{\"model\":\"demo\",\"stream\":true,\"input\":\"a\"}")
+                        .statusCode())
+                .isEqualTo(400);
     }
 
     @Test

@@ -47,6 +47,8 @@ final class StubProvider implements AutoCloseable {
         }));
         server.createContext("/v1/chat/completions", this::openAi);
         server.createContext("/v1/messages", this::anthropic);
+        server.createContext("/v1/responses", this::responses);
+        server.createContext("/v1/embeddings", this::embeddings);
         server.start();
     }
 
@@ -117,6 +119,41 @@ final class StubProvider implements AutoCloseable {
             }
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
         }
+    }
+
+    private void responses(HttpExchange x) throws IOException {
+        JsonNode body = receive(x);
+        String model = body.path("model").asString();
+        String usage = "{\"input_tokens\":900,\"input_tokens_details\":{\"cached_tokens\":400},\"output_tokens\":120,"
+                + "\"output_tokens_details\":{\"reasoning_tokens\":20},\"total_tokens\":1020}";
+        String response = "{\"id\":\"resp_1\",\"object\":\"response\",\"status\":\"completed\",\"model\":\"" + model
+                + "\",\"output\":[{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\",\"text\":\"hi\"}]}],"
+                + "\"usage\":" + usage + "}";
+        if (!body.path("stream").asBoolean(false)) {
+            send(x, 200, response);
+            return;
+        }
+        x.getResponseHeaders().set("Content-Type", "text/event-stream");
+        x.sendResponseHeaders(200, 0);
+        try (OutputStream out = x.getResponseBody()) {
+            event(
+                    out,
+                    "response.created",
+                    "{\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\",\"status\":\"in_progress\"}}");
+            event(out, "response.output_text.delta", "{\"type\":\"response.output_text.delta\",\"delta\":\"hi \"}");
+            event(out, "response.output_text.delta", "{\"type\":\"response.output_text.delta\",\"delta\":\"there\"}");
+            event(out, "response.completed", "{\"type\":\"response.completed\",\"response\":" + response + "}");
+        }
+    }
+
+    private void embeddings(HttpExchange x) throws IOException {
+        JsonNode body = receive(x);
+        send(
+                x,
+                200,
+                "{\"object\":\"list\",\"model\":\"" + body.path("model").asString()
+                        + "\",\"data\":[{\"object\":\"embedding\",\"index\":0,\"embedding\":[0.1,0.2]}],"
+                        + "\"usage\":{\"prompt_tokens\":42,\"total_tokens\":42}}");
     }
 
     private void anthropic(HttpExchange x) throws IOException {

@@ -33,13 +33,17 @@ public class DemoUpstream implements Upstream {
     public Response send(Surface surface, byte[] body, Map<String, String> headers) {
         JsonNode request = json.readTree(body);
         String model = request.path("model").asString("demo");
-        long maxTokens = surface.anthropic()
-                ? request.path("max_tokens").asLong(4096)
-                : request.path("max_completion_tokens")
+        long input = estimator.estimate(surface, model, request);
+        if (surface == Surface.OPENAI_EMBEDDINGS) {
+            return answer(embeddings(model, request, input));
+        }
+        long maxTokens = switch (surface) {
+            case ANTHROPIC_MESSAGES -> request.path("max_tokens").asLong(4096);
+            case OPENAI_RESPONSES -> request.path("max_output_tokens").asLong(4096);
+            default ->
+                request.path("max_completion_tokens")
                         .asLong(request.path("max_tokens").asLong(4096));
-        long input = surface.anthropic()
-                ? estimator.anthropicMessages(model, request)
-                : estimator.openAiChat(model, request);
+        };
         List<String> words = new ArrayList<>();
         long output = 0;
         boolean cut = false;
@@ -56,13 +60,25 @@ public class DemoUpstream implements Upstream {
         boolean usageInStream =
                 request.path("stream_options").path("include_usage").asBoolean(false);
         String id = "demo-" + Long.toHexString(java.util.Arrays.hashCode(body) & 0xffffffffL);
-        String text = stream
-                ? (surface.anthropic()
+        String whole = String.join("", words);
+        String text = switch (surface) {
+            case ANTHROPIC_MESSAGES ->
+                stream
                         ? anthropicStream(id, model, words, input, output, cut)
-                        : openAiStream(id, model, words, input, output, cut, usageInStream))
-                : (surface.anthropic()
-                        ? anthropicJson(id, model, String.join("", words), input, output, cut)
-                        : openAiJson(id, model, String.join("", words), input, output, cut));
+                        : anthropicJson(id, model, whole, input, output, cut);
+            case OPENAI_RESPONSES ->
+                stream
+                        ? responsesStream(id, model, words, whole, input, output, cut)
+                        : responseJson(id, model, whole, input, output, cut).toString();
+            default ->
+                stream
+                        ? openAiStream(id, model, words, input, output, cut, usageInStream)
+                        : openAiJson(id, model, whole, input, output, cut);
+        };
+        return answer(text);
+    }
+
+    private static Response answer(String text) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         return new Response() {
             private final InputStream in = new ByteArrayInputStream(bytes);
@@ -89,6 +105,72 @@ public class DemoUpstream implements Upstream {
         };
     }
 
+    /** Eight numbers per input, the same for the same text: enough to exercise a client. */
+    private String embeddings(String model, JsonNode request, long input) {
+        ObjectNode r = json.createObjectNode().put("object", "list").put("model", model);
+        var data = r.putArray("data");
+        JsonNode in = request.path("input");
+        List<String> texts = new ArrayList<>();
+        if (in.isArray()) {
+            in.forEach(t -> texts.add(t.toString()));
+        } else {
+            texts.add(in.asString(""));
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            var e = data.addObject().put("object", "embedding").put("index", i);
+            var v = e.putArray("embedding");
+            int h = texts.get(i).hashCode();
+            for (int d = 0; d < 8; d++) {
+                v.add(((h >>> (d * 4)) & 0xF) / 15.0 - 0.5);
+            }
+        }
+        r.putObject("usage").put("prompt_tokens", input).put("total_tokens", input);
+        return r.toString();
+    }
+
+    private ObjectNode responseJson(String id, String model, String text, long input, long output, boolean cut) {
+        ObjectNode r = json.createObjectNode();
+        r.put("id", "resp_" + id).put("object", "response").put("created_at", 0).put("model", model);
+        r.put("status", cut ? "incomplete" : "completed");
+        ObjectNode message = r.putArray("output").addObject();
+        message.put("type", "message")
+                .put("id", "msg_" + id)
+                .put("status", "completed")
+                .put("role", "assistant");
+        message.putArray("content")
+                .addObject()
+                .put("type", "output_text")
+                .put("text", text)
+                .putArray("annotations");
+        ObjectNode u = r.putObject("usage");
+        u.put("input_tokens", input).put("output_tokens", output).put("total_tokens", input + output);
+        u.putObject("input_tokens_details").put("cached_tokens", 0);
+        u.putObject("output_tokens_details").put("reasoning_tokens", 0);
+        return r;
+    }
+
+    private String responsesStream(
+            String id, String model, List<String> words, String whole, long input, long output, boolean cut) {
+        StringBuilder out = new StringBuilder();
+        ObjectNode created = json.createObjectNode().put("type", "response.created");
+        ObjectNode started = responseJson(id, model, "", 0, 0, false).put("status", "in_progress");
+        started.remove("usage");
+        created.set("response", started);
+        event(out, "response.created", created);
+        for (String w : words) {
+            ObjectNode d = json.createObjectNode().put("type", "response.output_text.delta");
+            d.put("item_id", "msg_" + id)
+                    .put("output_index", 0)
+                    .put("content_index", 0)
+                    .put("delta", w);
+            event(out, "response.output_text.delta", d);
+        }
+        ObjectNode done = json.createObjectNode().put("type", "response.completed");
+        done.set("response", responseJson(id, model, whole, input, output, cut));
+        event(out, "response.completed", done);
+        return out.toString();
+    }
+
     static String reply(String said) {
         String quote = said.strip().replaceAll("\\s+", " ");
         if (quote.length() > 200) {
@@ -99,8 +181,9 @@ public class DemoUpstream implements Upstream {
     }
 
     private static String lastUserText(JsonNode request) {
-        String said = "";
-        for (JsonNode m : request.path("messages")) {
+        String said = request.path("input").isString() ? request.path("input").asString() : "";
+        JsonNode messages = request.has("messages") ? request.path("messages") : request.path("input");
+        for (JsonNode m : messages) {
             if ("user".equals(m.path("role").asString(""))) {
                 JsonNode c = m.path("content");
                 if (c.isString()) {

@@ -79,6 +79,53 @@ public class Estimator {
         return tokens;
     }
 
+    /** The input tokens of an OpenAI Responses request: instructions, input (text or items) and tools. */
+    public long openAiResponses(String model, JsonNode body) {
+        long tokens = PER_REQUEST + content(model, body.path("instructions"));
+        JsonNode input = body.path("input");
+        if (input.isString()) {
+            tokens += PER_MESSAGE + count(model, input.asString());
+        } else {
+            for (JsonNode item : input) {
+                tokens += PER_MESSAGE
+                        + (item.has("content") ? content(model, item.path("content")) : count(model, item.toString()));
+            }
+        }
+        if (body.has("tools")) {
+            tokens += count(model, body.path("tools").toString());
+        }
+        return tokens;
+    }
+
+    /** The input tokens of an OpenAI embeddings request: its text or texts (token arrays count as themselves). */
+    public long embeddings(String model, JsonNode body) {
+        JsonNode input = body.path("input");
+        if (input.isString()) {
+            return count(model, input.asString());
+        }
+        long tokens = 0;
+        for (JsonNode item : input) {
+            if (item.isString()) {
+                tokens += count(model, item.asString());
+            } else if (item.isArray()) {
+                tokens += item.size();
+            } else if (item.isNumber()) {
+                tokens++;
+            }
+        }
+        return tokens;
+    }
+
+    /** The input tokens of a request of any surface. */
+    public long estimate(Surface surface, String model, JsonNode body) {
+        return switch (surface) {
+            case OPENAI_CHAT -> openAiChat(model, body);
+            case OPENAI_RESPONSES -> openAiResponses(model, body);
+            case OPENAI_EMBEDDINGS -> embeddings(model, body);
+            case ANTHROPIC_MESSAGES -> anthropicMessages(model, body);
+        };
+    }
+
     /** The input tokens of an Anthropic Messages request: system, messages and tools. */
     public long anthropicMessages(String model, JsonNode body) {
         long tokens = PER_REQUEST + content(model, body.path("system"));
@@ -100,7 +147,7 @@ public class Estimator {
         if (content.isArray()) {
             for (JsonNode part : content) {
                 String type = part.path("type").asString("");
-                if (type.equals("text") || type.equals("input_text")) {
+                if (type.equals("text") || type.equals("input_text") || type.equals("output_text")) {
                     tokens += count(model, part.path("text").asString(""));
                 } else if (type.equals("image_url") || type.equals("image") || type.equals("input_image")) {
                     tokens += PER_IMAGE;

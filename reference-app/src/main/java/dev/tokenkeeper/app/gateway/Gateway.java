@@ -123,10 +123,11 @@ public class Gateway implements DisposableBean {
                         "no provider of this gateway serves the model '" + printable(model) + "'"));
         checkSurface(surface, route);
         boolean stream = body.path("stream").asBoolean(false);
+        if (stream && !surface.streams()) {
+            throw new Refusal(400, "invalid_request", "this endpoint does not stream");
+        }
         long maxOutput = maxOutput(surface, body);
-        long estimate = surface.anthropic()
-                ? estimator.anthropicMessages(route.model(), body)
-                : estimator.openAiChat(route.model(), body);
+        long estimate = estimator.estimate(surface, route.model(), body);
         CallRequest call = new CallRequest(
                 route.provider().name(),
                 route.model(),
@@ -173,18 +174,29 @@ public class Gateway implements DisposableBean {
                 body.path("stream_options").path("include_usage").asBoolean(false);
         ObjectNode up = body.deepCopy();
         up.put("model", route.model());
-        if (surface.anthropic()) {
-            if (!up.has("max_tokens")) {
-                up.put("max_tokens", maxOutput);
+        switch (surface) {
+            case ANTHROPIC_MESSAGES -> {
+                if (!up.has("max_tokens")) {
+                    up.put("max_tokens", maxOutput);
+                }
             }
-        } else {
-            if (!up.has("max_tokens") && !up.has("max_completion_tokens")) {
-                up.put("max_completion_tokens", maxOutput);
+            case OPENAI_CHAT -> {
+                if (!up.has("max_tokens") && !up.has("max_completion_tokens")) {
+                    up.put("max_completion_tokens", maxOutput);
+                }
+                if (stream) {
+                    // the provider reports a stream's usage only when asked; the extra chunk is not
+                    // relayed to a client that did not ask for it
+                    up.withObject("stream_options").put("include_usage", true);
+                }
             }
-            if (stream) {
-                // the provider reports a stream's usage only when asked; the extra chunk is not relayed
-                // to a client that did not ask for it
-                up.withObject("stream_options").put("include_usage", true);
+            case OPENAI_RESPONSES -> {
+                if (!up.has("max_output_tokens")) {
+                    up.put("max_output_tokens", maxOutput);
+                }
+            }
+            case OPENAI_EMBEDDINGS -> {
+                // no output, and usage always reported
             }
         }
         Map<String, String> pass = new LinkedHashMap<>();
@@ -321,14 +333,25 @@ public class Gateway implements DisposableBean {
         }
         Usage usage = new Usage(surface);
         usage.take(answer);
-        if (surface.anthropic()) {
-            for (JsonNode c : answer.path("content")) {
-                usage.text(c.path("text").asString("") + c.path("thinking").asString(""));
+        switch (surface) {
+            case ANTHROPIC_MESSAGES -> {
+                for (JsonNode c : answer.path("content")) {
+                    usage.text(c.path("text").asString("") + c.path("thinking").asString(""));
+                }
             }
-        } else {
-            for (JsonNode c : answer.path("choices")) {
-                usage.text(c.path("message").path("content").asString(""));
+            case OPENAI_CHAT -> {
+                for (JsonNode c : answer.path("choices")) {
+                    usage.text(c.path("message").path("content").asString(""));
+                }
             }
+            case OPENAI_RESPONSES -> {
+                for (JsonNode item : answer.path("output")) {
+                    for (JsonNode c : item.path("content")) {
+                        usage.text(c.path("text").asString(""));
+                    }
+                }
+            }
+            case OPENAI_EMBEDDINGS -> usage.noOutput();
         }
         settleOnce(permit, usage.completion(route.model(), estimate, CallOutcome.SUCCESS, since(started), null), meta);
         response.setStatus(200);
@@ -385,10 +408,10 @@ public class Gateway implements DisposableBean {
                             usage.take(node);
                             usage.streamText(node);
                             String type = node.path("type").asString("");
-                            if (type.equals("message_stop")) {
+                            if (type.equals("message_stop") || type.equals("response.completed")) {
                                 finished = true;
                             }
-                            if (!surface.anthropic()
+                            if (surface == Surface.OPENAI_CHAT
                                     && !clientWantsUsage
                                     && node.path("choices").isArray()
                                     && node.path("choices").isEmpty()
@@ -493,15 +516,29 @@ public class Gateway implements DisposableBean {
         }
 
         void take(JsonNode node) {
-            JsonNode u = surface.anthropic()
-                    ? (node.path("message").path("usage").isObject()
+            JsonNode u = switch (surface) {
+                case ANTHROPIC_MESSAGES ->
+                    node.path("message").path("usage").isObject()
                             ? node.path("message").path("usage")
-                            : node.path("usage"))
-                    : node.path("usage");
+                            : node.path("usage");
+                case OPENAI_RESPONSES ->
+                    node.path("response").path("usage").isObject()
+                            ? node.path("response").path("usage")
+                            : node.path("usage");
+                default -> node.path("usage");
+            };
             if (!u.isObject()) {
                 return;
             }
-            if (surface.anthropic()) {
+            if (surface == Surface.OPENAI_RESPONSES) {
+                long in = u.path("input_tokens").asLong(0);
+                cached = u.path("input_tokens_details").path("cached_tokens").asLong(0);
+                long out = u.path("output_tokens").asLong(0);
+                reasoning =
+                        u.path("output_tokens_details").path("reasoning_tokens").asLong(0);
+                input = Math.max(0, in - cached);
+                output = Math.max(0, out - reasoning);
+            } else if (surface.anthropic()) {
                 if (u.has("input_tokens")) {
                     input = u.path("input_tokens").asLong();
                 }
@@ -526,6 +563,13 @@ public class Gateway implements DisposableBean {
             }
         }
 
+        /** Embeddings generate nothing: a missing report means no output, not an unknown one. */
+        void noOutput() {
+            if (output < 0) {
+                output = 0;
+            }
+        }
+
         void text(String s) {
             if (text.length() < 1_000_000) {
                 text.append(s);
@@ -533,7 +577,11 @@ public class Gateway implements DisposableBean {
         }
 
         void streamText(JsonNode node) {
-            if (surface.anthropic()) {
+            if (surface == Surface.OPENAI_RESPONSES) {
+                if (node.path("type").asString("").endsWith(".delta")) {
+                    text(node.path("delta").asString(""));
+                }
+            } else if (surface.anthropic()) {
                 JsonNode d = node.path("delta");
                 text(d.path("text").asString("")
                         + d.path("thinking").asString("")
@@ -567,7 +615,7 @@ public class Gateway implements DisposableBean {
             boolean reported = input >= 0 && output >= 0;
             long in = input >= 0 ? input : estimate;
             long out = output >= 0 ? output : estimator.count(model, text.toString());
-            if (!reported && outcome == CallOutcome.SUCCESS && out == 0) {
+            if (!reported && outcome == CallOutcome.SUCCESS && out == 0 && surface != Surface.OPENAI_EMBEDDINGS) {
                 out = 1;
             }
             UsageSource source = reported && outcome == CallOutcome.SUCCESS
@@ -624,9 +672,16 @@ public class Gateway implements DisposableBean {
     }
 
     private long maxOutput(Surface surface, ObjectNode body) throws Refusal {
-        JsonNode n = surface.anthropic()
-                ? body.path("max_tokens")
-                : body.has("max_completion_tokens") ? body.path("max_completion_tokens") : body.path("max_tokens");
+        JsonNode n = switch (surface) {
+            case ANTHROPIC_MESSAGES -> body.path("max_tokens");
+            case OPENAI_CHAT ->
+                body.has("max_completion_tokens") ? body.path("max_completion_tokens") : body.path("max_tokens");
+            case OPENAI_RESPONSES -> body.path("max_output_tokens");
+            case OPENAI_EMBEDDINGS -> null;
+        };
+        if (n == null) {
+            return 0;
+        }
         if (n.isMissingNode() || n.isNull()) {
             return limits.defaultMaxOutputTokens();
         }

@@ -18,7 +18,8 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The gateway's endpoints: OpenAI's {@code /v1/chat/completions} and {@code /v1/models}, Anthropic's
+ * The gateway's endpoints: OpenAI's {@code /v1/chat/completions}, {@code /v1/responses},
+ * {@code /v1/embeddings} and {@code /v1/models}, Anthropic's
  * {@code /v1/messages}. Any other path under {@code /v1} is a 404 in OpenAI's envelope: nothing is
  * ever passed upstream uncounted.
  */
@@ -38,6 +39,16 @@ public class GatewayController {
     @PostMapping("/v1/chat/completions")
     void chatCompletions(HttpServletRequest request, HttpServletResponse response) throws IOException {
         gateway.handle(Surface.OPENAI_CHAT, request, response);
+    }
+
+    @PostMapping("/v1/responses")
+    void responses(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        gateway.handle(Surface.OPENAI_RESPONSES, request, response);
+    }
+
+    @PostMapping("/v1/embeddings")
+    void embeddings(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        gateway.handle(Surface.OPENAI_EMBEDDINGS, request, response);
     }
 
     @PostMapping("/v1/messages")
