@@ -270,6 +270,57 @@ class GatewayTest extends BootedApp {
     }
 
     @Test
+    @DisplayName(
+            "POST /api/v1/inference: one provider-neutral call, to OpenAI's or Anthropic's API, recorded; problem documents for errors")
+    void inference() throws Exception {
+        IssuedToken t = token();
+        HttpResponse<String> demo = post(
+                "/api/v1/inference",
+                t.secret(),
+                "{\"model\":\"demo\",\"max_tokens\":300,\"messages\":[{\"role\":\"system\",\"content\":\"Be brief\"},"
+                        + "{\"role\":\"user\",\"content\":\"Hello inference\"}]}");
+        assertThat(demo.statusCode()).as(demo.body()).isEqualTo(200);
+        JsonNode d = json.readTree(demo.body());
+        assertThat(d.path("content").asString()).contains("Hello inference");
+        assertThat(d.path("provider").asString()).isEqualTo("demo");
+        assertThat(d.path("usage").path("output_tokens").asLong()).isPositive();
+        assertThat(new java.math.BigDecimal(d.path("cost_usd").asString())).isPositive();
+        Trace trace = only(t);
+        assertThat(trace.requestId()).isEqualTo(d.path("id").asString());
+        assertThat(trace.metadata()).containsEntry("surface", "inference");
+
+        IssuedToken a = token();
+        STUB.received.clear();
+        HttpResponse<String> claude = post(
+                "/api/v1/inference",
+                a.secret(),
+                "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"system\",\"content\":\"Be brief\"},"
+                        + "{\"role\":\"user\",\"content\":\"Hi\"}]}");
+        assertThat(claude.statusCode()).as(claude.body()).isEqualTo(200);
+        JsonNode sent = STUB.received.poll().body();
+        assertThat(sent.path("system").asString()).isEqualTo("Be brief");
+        assertThat(sent.path("messages")).hasSize(1);
+        assertThat(sent.path("max_tokens").asLong()).isEqualTo(4096);
+        assertThat(only(a).counts()).isEqualTo(new TokenCounts(50, 2000, 300, 80, 0));
+
+        HttpResponse<String> none = post(
+                "/api/v1/inference", null, "{\"model\":\"demo\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+        assertThat(none.statusCode()).isEqualTo(401);
+        assertThat(none.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+        HttpResponse<String> bad = post(
+                "/api/v1/inference",
+                t.secret(),
+                "{\"model\":\"demo\",\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(json.readTree(bad.body()).path("code").asString()).isEqualTo("validation_failed");
+        HttpResponse<String> missing = post(
+                "/api/v1/inference",
+                t.secret(),
+                "{\"model\":\"nope\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+        assertThat(missing.statusCode()).isEqualTo(404);
+    }
+
+    @Test
     @DisplayName("Anthropic's surface: x-api-key, JSON and stream, Anthropic's envelope for errors")
     void anthropicDemo() throws Exception {
         IssuedToken t = token();

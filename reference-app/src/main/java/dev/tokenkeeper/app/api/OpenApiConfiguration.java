@@ -28,6 +28,8 @@ public class OpenApiConfiguration {
     static final String API_TOKEN = "apiToken";
     /** The operations that need no bearer token. */
     static final Set<String> PUBLIC = Set.of("/api/v1/health", "/api/v1/auth/login", "/api/v1/auth/refresh");
+    /** Called with any TokenKeeper API token, agents' included. */
+    static final String INFERENCE = "/api/v1/inference";
 
     /** Schemas with the property names the API reads and writes: snake_case, as its Jackson does. */
     @Bean

@@ -16,6 +16,7 @@ public class WebConfiguration implements WebMvcConfigurer {
     public void addInterceptors(InterceptorRegistry registry) {
         registry.addInterceptor(guard)
                 .addPathPatterns("/api/v1/**")
-                .excludePathPatterns("/api/v1/health", "/api/v1/auth/login", "/api/v1/auth/refresh");
+                .excludePathPatterns(
+                        "/api/v1/health", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/inference");
     }
 }

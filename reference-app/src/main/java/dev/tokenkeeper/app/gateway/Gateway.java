@@ -795,6 +795,156 @@ public class Gateway implements DisposableBean {
                 .toString();
     }
 
+    /** What {@code POST /api/v1/inference} answers. */
+    public record Inference(
+            String requestId, String provider, String model, String content, TokenCounts counts, String costUsd) {}
+
+    /**
+     * A provider-neutral call ({@code POST /api/v1/inference}): {@code model}, {@code messages} of
+     * {@code system}, {@code user} and {@code assistant} text, {@code max_tokens}. Sent to the provider
+     * in its own API (OpenAI's chat completions, Anthropic's messages), enforced and recorded like
+     * every gateway call.
+     */
+    public Inference infer(@Nullable String secret, JsonNode request, String source) throws Refusal {
+        if (secret == null) {
+            throw new Refusal(401, "missing_token", "a TokenKeeper token is required in 'Authorization: Bearer'");
+        }
+        JsonNode modelNode = request.path("model");
+        if (!modelNode.isString() || modelNode.asString().isBlank()) {
+            throw new Refusal(400, "validation_failed", "model: is required");
+        }
+        JsonNode messages = request.path("messages");
+        if (!messages.isArray() || messages.isEmpty()) {
+            throw new Refusal(400, "validation_failed", "messages: must be a non-empty array of {role, content}");
+        }
+        Providers.Route route = providers
+                .route(modelNode.asString())
+                .orElseThrow(() -> new Refusal(
+                        404,
+                        "model_not_found",
+                        "no provider of this gateway serves the model '" + printable(modelNode.asString()) + "'"));
+        boolean anthropic = route.provider().type() == GatewayProperties.Type.ANTHROPIC;
+        Surface surface = anthropic ? Surface.ANTHROPIC_MESSAGES : Surface.OPENAI_CHAT;
+        ObjectNode body = json.createObjectNode().put("model", route.model());
+        var out = body.putArray("messages");
+        StringBuilder system = new StringBuilder();
+        int i = 0;
+        for (JsonNode m : messages) {
+            String role = m.path("role").asString("");
+            if (!m.path("content").isString()
+                    || !(role.equals("system") || role.equals("user") || role.equals("assistant"))) {
+                throw new Refusal(
+                        400,
+                        "validation_failed",
+                        "messages[" + i + "]: needs a role (system, user, assistant) and a text content");
+            }
+            if (anthropic && role.equals("system")) {
+                system.append(system.length() > 0 ? "\n" : "")
+                        .append(m.path("content").asString());
+            } else {
+                out.addObject()
+                        .put("role", role)
+                        .put("content", m.path("content").asString());
+            }
+            i++;
+        }
+        if (system.length() > 0) {
+            body.put("system", system.toString());
+        }
+        JsonNode max = request.path("max_tokens");
+        if (!max.isMissingNode() && !max.isNull()) {
+            if (!max.isIntegralNumber() || max.asLong() < 1) {
+                throw new Refusal(400, "validation_failed", "max_tokens: must be a positive whole number");
+            }
+            body.put(anthropic ? "max_tokens" : "max_completion_tokens", max.asLong());
+        }
+        long maxOutput = maxOutput(surface, body);
+        if (!body.has("max_tokens") && !body.has("max_completion_tokens")) {
+            body.put(anthropic ? "max_tokens" : "max_completion_tokens", maxOutput);
+        }
+        long estimate = estimator.estimate(surface, route.model(), body);
+        Admission admission = keeper.authorize(
+                secret,
+                new CallRequest(
+                        route.provider().name(),
+                        route.model(),
+                        Math.min(estimate, CallRequest.MAX_TOKENS),
+                        Math.min(maxOutput, CallRequest.MAX_TOKENS),
+                        null,
+                        source,
+                        null));
+        if (admission instanceof Denial d) {
+            throw refusal(d);
+        }
+        Permit permit = (Permit) admission;
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("surface", "inference");
+        long started = System.nanoTime();
+        Upstream.Response r;
+        try {
+            r = route.provider().upstream().send(surface, body.toString().getBytes(StandardCharsets.UTF_8), Map.of());
+        } catch (TimeoutException e) {
+            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider timeout"), meta);
+            throw new Refusal(504, "upstream_timeout", "the provider did not answer in time");
+        } catch (IOException e) {
+            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider unreachable"), meta);
+            throw new Refusal(502, "upstream_unavailable", "the provider could not be reached");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "interrupted"), meta);
+            throw new Refusal(503, "interrupted", "the gateway is shutting down");
+        } catch (RuntimeException e) {
+            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "gateway error"), meta);
+            throw e;
+        }
+        ScheduledFuture<?> deadline = watchdog.schedule(r::close, timeout(route), TimeUnit.MILLISECONDS);
+        try (r) {
+            if (r.status() != 200) {
+                providerError(route, r, permit, meta, started);
+            }
+            JsonNode answer;
+            try {
+                answer = json.readTree(read(r.body(), limits.maxResponseSize().toBytes()));
+            } catch (IOException | JacksonException e) {
+                settleOnce(
+                        permit,
+                        Completion.failure(TokenCounts.NONE, since(started), "provider answer unreadable"),
+                        meta);
+                throw new Refusal(502, "upstream_error", "the provider's answer could not be read");
+            } catch (Refusal tooLarge) {
+                settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "answer too large"), meta);
+                throw tooLarge;
+            }
+            StringBuilder content = new StringBuilder();
+            if (anthropic) {
+                answer.path("content")
+                        .forEach(c -> content.append(c.path("text").asString("")));
+            } else {
+                answer.path("choices")
+                        .forEach(c ->
+                                content.append(c.path("message").path("content").asString("")));
+            }
+            Usage usage = new Usage(surface);
+            usage.take(answer);
+            usage.text(content.toString());
+            Completion c = usage.completion(route.model(), estimate, CallOutcome.SUCCESS, since(started), null);
+            String cost;
+            try {
+                cost = permit.complete(new Completion(c.counts(), c.latency(), c.outcome(), c.source(), null, meta))
+                        .cost()
+                        .total()
+                        .toString();
+            } catch (RuntimeException e) {
+                LOG.warn("could not record a gateway call: {}", e.getMessage());
+                cost = "0";
+            }
+            return new Inference(
+                    permit.requestId(), route.provider().name(), route.model(), content.toString(), c.counts(), cost);
+        } finally {
+            deadline.cancel(false);
+        }
+    }
+
     /** For the models list: the route of a listed model, if the gateway serves it. */
     Optional<Providers.Route> route(String model) {
         return providers.route(model);
