@@ -66,6 +66,8 @@ class GatewayTest extends BootedApp {
         r.add("tokenkeeper.providers.anthropic.api-key", () -> StubProvider.KEY);
         r.add("tokenkeeper.providers.anthropic.models", () -> "claude-*");
         r.add("tokenkeeper.providers.anthropic.timeout", () -> "2s");
+        r.add("tokenkeeper.gateway.max-request-size", () -> "256KB");
+        r.add("tokenkeeper.gateway.max-response-size", () -> "64KB");
     }
 
     /** The stub's behaviour models are not in the catalog: they get runtime prices. */
@@ -79,7 +81,8 @@ class GatewayTest extends BootedApp {
                 "gpt-4o-400",
                 "gpt-4o-401",
                 "gpt-4o-429",
-                "gpt-4o-500")) {
+                "gpt-4o-500",
+                "gpt-4o-huge")) {
             price("openai", model);
         }
         price("anthropic", "claude-x-cut");
@@ -607,6 +610,111 @@ class GatewayTest extends BootedApp {
                         .valueStream()
                         .map(m -> m.path("id").asString()))
                 .containsExactly("demo");
+    }
+
+    @Test
+    @DisplayName(
+            "size limits: a request over max-request-size is a 413, an answer over max-response-size a 502, settled")
+    void sizeLimits() throws Exception {
+        IssuedToken t = token();
+        String big =
+                "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "y".repeat(300_000) + "\"}]}";
+        HttpResponse<String> tooBig = post("/v1/chat/completions", t.secret(), big);
+        assertThat(tooBig.statusCode()).isEqualTo(413);
+        assertThat(json.readTree(tooBig.body()).path("error").path("code").asString())
+                .isEqualTo("request_too_large");
+        HttpResponse<String> huge = post("/v1/chat/completions", t.secret(), chat("gpt-4o-huge", false));
+        assertThat(huge.statusCode()).isEqualTo(502);
+        assertThat(only(t).outcome()).isEqualTo(CallOutcome.ERROR);
+        assertThat(keeper.openPermits()).isZero();
+    }
+
+    @Test
+    @DisplayName("no request can make the gateway call a host that configuration does not name")
+    void noSsrf() throws Exception {
+        IssuedToken t = token();
+        int before = STUB.received.size();
+        for (String model : List.of(
+                "http://169.254.169.254/latest/meta-data",
+                "//evil.example/gpt-4o",
+                "evil.example/gpt-4o",
+                "openai/../../evil",
+                "openai/http://evil.example/gpt-4o")) {
+            HttpResponse<String> r =
+                    post("/v1/chat/completions", t.secret(), chat(model, false), "X-Forwarded-Host", "evil.example");
+            assertThat(r.statusCode()).as(model).isIn(400, 404);
+        }
+        // a listed model under hostile forwarding headers still goes to the configured base URL only
+        HttpResponse<String> r = post(
+                "/v1/chat/completions",
+                t.secret(),
+                chat("openai/gpt-4o", false),
+                "X-Forwarded-Host",
+                "evil.example",
+                "X-Forwarded-Proto",
+                "http");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(STUB.received.size()).isEqualTo(before + 1);
+    }
+
+    @Test
+    @DisplayName("after a mixed run, the ledger holds what the provider reported, call for call, and a budget's counter"
+            + " equals the ledger")
+    void ledgerEqualsReports() throws Exception {
+        IssuedToken t = token();
+        String limit = keeper.limits()
+                .create(LimitSpec.builder("default")
+                        .name("watch")
+                        .scope(LimitScope.TOKEN, t.info().id())
+                        .amount(LimitMetric.TOKENS, 10_000_000)
+                        .period(LimitPeriod.DAY)
+                        .build())
+                .id();
+        String claude =
+                "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+        assertThat(post("/v1/chat/completions", t.secret(), chat("gpt-4o", false))
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(post("/v1/chat/completions", t.secret(), chat("gpt-4o", true))
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(post("/v1/messages", null, claude, "x-api-key", t.secret()).statusCode())
+                .isEqualTo(200);
+        assertThat(post(
+                                "/v1/messages",
+                                null,
+                                claude.replace("{\"model\"", "{\"stream\":true,\"model\""),
+                                "x-api-key",
+                                t.secret())
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(post("/v1/responses", t.secret(), "{\"model\":\"gpt-4o\",\"stream\":true,\"input\":\"Hi\"}")
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(post("/v1/embeddings", t.secret(), "{\"model\":\"text-embedding-3-small\",\"input\":\"x\"}")
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(post("/v1/chat/completions", t.secret(), chat("gpt-4o-500", false))
+                        .statusCode())
+                .isEqualTo(502);
+        keeper.flush();
+        List<Trace> traces = keeper.traces()
+                .list(TraceQuery.builder("default").token(t.info().id()).build())
+                .items();
+        assertThat(traces).hasSize(7);
+        // what the stub reported for each call: OpenAI chat 1200+300, Anthropic 50+2000+300+80,
+        // Responses 900+120, embeddings 42; the failed call none
+        assertThat(traces.stream()
+                        .mapToLong(x -> x.counts().totalInput() + x.counts().totalOutput())
+                        .sum())
+                .isEqualTo(2 * 1500 + 2 * 2430 + 1020 + 42);
+        assertThat(traces)
+                .filteredOn(x -> x.outcome() == CallOutcome.SUCCESS)
+                .allSatisfy(x -> assertThat(x.source()).isEqualTo(UsageSource.REPORTED));
+        assertThat(keeper.limits().usage("default", limit).used())
+                .isEqualTo(traces.stream()
+                        .mapToLong(x -> x.counts().totalInput() + x.counts().totalOutput())
+                        .sum());
     }
 
     @Test

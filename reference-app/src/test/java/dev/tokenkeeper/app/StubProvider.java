@@ -74,6 +74,14 @@ final class StubProvider implements AutoCloseable {
         }
         String usage = "{\"prompt_tokens\":1200,\"completion_tokens\":300,\"total_tokens\":1500,"
                 + "\"prompt_tokens_details\":{\"cached_tokens\":1000},\"completion_tokens_details\":{\"reasoning_tokens\":100}}";
+        if (model.endsWith("-huge")) {
+            send(
+                    x,
+                    200,
+                    "{\"id\":\"c1\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\""
+                            + "x".repeat(200_000) + "\"}}],\"usage\":" + usage + "}");
+            return;
+        }
         if (!body.path("stream").asBoolean(false)) {
             if (model.endsWith("-nousage")) {
                 send(
