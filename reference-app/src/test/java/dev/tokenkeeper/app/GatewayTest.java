@@ -718,6 +718,89 @@ class GatewayTest extends BootedApp {
     }
 
     @Test
+    @DisplayName("LangChain4j's own OpenAI and Anthropic chat models, unchanged but for base URL and key, JSON and"
+            + " streaming, recorded with what the provider reported")
+    void langChain4j() throws Exception {
+        IssuedToken t = token();
+        var openAi = dev.langchain4j.model.openai.OpenAiChatModel.builder()
+                .baseUrl(base() + "/v1")
+                .apiKey(t.secret())
+                .modelName("gpt-4o")
+                .build();
+        var answer = openAi.chat(dev.langchain4j.data.message.UserMessage.from("Hi"));
+        assertThat(answer.aiMessage().text()).isEqualTo("hello");
+        assertThat(answer.tokenUsage().inputTokenCount()).isEqualTo(1200);
+
+        var openAiStreaming = dev.langchain4j.model.openai.OpenAiStreamingChatModel.builder()
+                .baseUrl(base() + "/v1")
+                .apiKey(t.secret())
+                .modelName("gpt-4o")
+                .build();
+        assertThat(stream(openAiStreaming).aiMessage().text()).isEqualTo("word word word ");
+
+        var anthropic = dev.langchain4j.model.anthropic.AnthropicChatModel.builder()
+                .baseUrl(base() + "/v1/")
+                .apiKey(t.secret())
+                .modelName("claude-sonnet-4-5")
+                .maxTokens(100)
+                .build();
+        var claude = anthropic.chat(dev.langchain4j.data.message.UserMessage.from("Hi"));
+        assertThat(claude.aiMessage().text()).isEqualTo("hello");
+
+        var anthropicStreaming = dev.langchain4j.model.anthropic.AnthropicStreamingChatModel.builder()
+                .baseUrl(base() + "/v1/")
+                .apiKey(t.secret())
+                .modelName("claude-sonnet-4-5")
+                .maxTokens(100)
+                .build();
+        assertThat(stream(anthropicStreaming).aiMessage().text()).isEqualTo("hello there");
+
+        var demo = dev.langchain4j.model.openai.OpenAiChatModel.builder()
+                .baseUrl(base() + "/v1")
+                .apiKey(t.secret())
+                .modelName("demo")
+                .build();
+        assertThat(demo.chat("Hello LangChain4j")).contains("Hello LangChain4j");
+
+        keeper.flush();
+        List<Trace> traces = keeper.traces()
+                .list(TraceQuery.builder("default").token(t.info().id()).build())
+                .items();
+        assertThat(traces).hasSize(5).allSatisfy(x -> {
+            assertThat(x.outcome()).isEqualTo(CallOutcome.SUCCESS);
+            assertThat(x.source()).isEqualTo(UsageSource.REPORTED);
+        });
+        assertThat(traces)
+                .filteredOn(x -> x.provider().equals("openai"))
+                .extracting(Trace::counts)
+                .containsOnly(new TokenCounts(200, 1000, 0, 200, 100));
+        assertThat(traces)
+                .filteredOn(x -> x.provider().equals("anthropic"))
+                .extracting(Trace::counts)
+                .containsOnly(new TokenCounts(50, 2000, 300, 80, 0));
+    }
+
+    private static dev.langchain4j.model.chat.response.ChatResponse stream(
+            dev.langchain4j.model.chat.StreamingChatModel model) throws Exception {
+        var done = new java.util.concurrent.CompletableFuture<dev.langchain4j.model.chat.response.ChatResponse>();
+        model.chat("Hi", new dev.langchain4j.model.chat.response.StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(String partial) {}
+
+            @Override
+            public void onCompleteResponse(dev.langchain4j.model.chat.response.ChatResponse response) {
+                done.complete(response);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                done.completeExceptionally(error);
+            }
+        });
+        return done.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
     @DisplayName("the provider key never reaches a client or the log")
     void keyNeverLeaks(CapturedOutput output) throws Exception {
         IssuedToken t = token();
