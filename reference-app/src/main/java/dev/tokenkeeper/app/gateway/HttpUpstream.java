@@ -1,96 +1,146 @@
 package dev.tokenkeeper.app.gateway;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.io.SocketConfig;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.util.Timeout;
 
 /**
- * A provider over HTTP (the JDK's client): the configured base URL and nothing else, the gateway's
- * own key, no redirects followed, and only the headers the surface allows passed on. The client's
- * TokenKeeper token never goes upstream.
+ * A provider over HTTP: the configured base URL and nothing else, the gateway's own key, no
+ * redirects followed, no retries, no decompression, only the headers the surface allows passed on.
+ * The client's TokenKeeper token never goes upstream.
+ *
+ * <p>Apache HttpClient's classic (blocking) client: the request's own thread writes the request and
+ * reads the answer, with pooled keep-alive connections, so that a call costs no hand-off between
+ * threads (the JDK's client completes each exchange on its selector and worker threads, which
+ * halved the gateway's throughput on two cores; see docs/performance.md).
  */
 final class HttpUpstream implements Upstream {
-    private final HttpClient http;
+    private final CloseableHttpClient http;
     private final GatewayProperties.Provider provider;
     private final String base;
 
-    HttpUpstream(HttpClient http, GatewayProperties.Provider provider) {
-        this.http = http;
+    HttpUpstream(GatewayProperties.Provider provider) {
         this.provider = provider;
         String b = String.valueOf(provider.baseUrl());
         this.base = b.endsWith("/") ? b.substring(0, b.length() - 1) : b;
-    }
-
-    static HttpClient client(Duration connectTimeout) {
-        return HttpClient.newBuilder()
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(connectTimeout)
-                .version(HttpClient.Version.HTTP_1_1)
+        PoolingHttpClientConnectionManager pool = PoolingHttpClientConnectionManagerBuilder.create()
+                .setMaxConnTotal(4096)
+                .setMaxConnPerRoute(4096)
+                .setDefaultSocketConfig(
+                        SocketConfig.custom().setTcpNoDelay(true).build())
+                .setDefaultConnectionConfig(ConnectionConfig.custom()
+                        .setConnectTimeout(Timeout.of(provider.connectTimeout()))
+                        .setSocketTimeout(Timeout.of(provider.timeout()))
+                        .build())
+                .build();
+        this.http = HttpClients.custom()
+                .setConnectionManager(pool)
+                .disableRedirectHandling()
+                .disableAutomaticRetries()
+                .disableContentCompression()
+                .disableCookieManagement()
+                .disableAuthCaching()
+                .useSystemProperties()
+                .setDefaultRequestConfig(RequestConfig.custom()
+                        .setResponseTimeout(Timeout.of(provider.timeout()))
+                        .build())
                 .build();
     }
 
     @Override
     public Response send(Surface surface, byte[] body, Map<String, String> headers)
-            throws IOException, TimeoutException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + surface.upstreamPath()))
-                .timeout(provider.timeout())
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json, text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+            throws IOException, TimeoutException {
+        HttpPost post = new HttpPost(URI.create(base + surface.upstreamPath()));
+        post.setEntity(new ByteArrayEntity(body, ContentType.APPLICATION_JSON));
+        post.setHeader("Accept", "application/json, text/event-stream");
         if (provider.type() == GatewayProperties.Type.ANTHROPIC) {
-            b.header("x-api-key", String.valueOf(provider.apiKey()));
-            b.header("anthropic-version", headers.getOrDefault("anthropic-version", "2023-06-01"));
+            post.setHeader("x-api-key", String.valueOf(provider.apiKey()));
+            post.setHeader("anthropic-version", headers.getOrDefault("anthropic-version", "2023-06-01"));
             String beta = headers.get("anthropic-beta");
             if (beta != null) {
-                b.header("anthropic-beta", beta);
+                post.setHeader("anthropic-beta", beta);
             }
         } else {
-            b.header("Authorization", "Bearer " + provider.apiKey());
+            post.setHeader("Authorization", "Bearer " + provider.apiKey());
         }
-        HttpResponse<InputStream> r;
+        ClassicHttpResponse r;
         try {
-            r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
-        } catch (HttpTimeoutException e) {
+            r = http.executeOpen(null, post, null);
+        } catch (SocketTimeoutException e) {
+            post.cancel();
             throw new TimeoutException(
                     "the provider did not answer within " + provider.timeout().toSeconds() + " s");
         }
-        long retry = r.headers()
-                .firstValue("Retry-After")
-                .map(v -> {
-                    try {
-                        return Long.parseLong(v.trim());
-                    } catch (NumberFormatException e) {
-                        return -1L;
-                    }
-                })
-                .orElse(-1L);
+        Header retryAfter = r.getFirstHeader("Retry-After");
+        long retry = -1;
+        if (retryAfter != null) {
+            try {
+                retry = Long.parseLong(retryAfter.getValue().trim());
+            } catch (NumberFormatException ignored) {
+                // an HTTP date: not relayed
+            }
+        }
+        long retrySeconds = retry;
+        InputStream content = r.getEntity() == null
+                ? InputStream.nullInputStream()
+                : r.getEntity().getContent();
+        boolean[] ended = new boolean[1];
+        InputStream in = new FilterInputStream(content) {
+            @Override
+            public int read() throws IOException {
+                int b = super.read();
+                ended[0] |= b < 0;
+                return b;
+            }
+
+            @Override
+            public int read(byte[] buf, int off, int len) throws IOException {
+                int n = super.read(buf, off, len);
+                ended[0] |= n < 0;
+                return n;
+            }
+        };
         return new Response() {
             @Override
             public int status() {
-                return r.statusCode();
+                return r.getCode();
             }
 
             @Override
             public InputStream body() {
-                return r.body();
+                return in;
             }
 
             @Override
             public long retryAfterSeconds() {
-                return retry;
+                return retrySeconds;
             }
 
             @Override
             public void close() {
+                if (!ended[0]) {
+                    // an answer not read to its end: drop the connection, so the provider stops generating
+                    post.cancel();
+                }
                 try {
-                    r.body().close(); // the JDK client drops the connection of an unfinished body
+                    r.close();
                 } catch (IOException ignored) {
                     // closing anyway
                 }

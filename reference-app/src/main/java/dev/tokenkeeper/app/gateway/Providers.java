@@ -1,7 +1,6 @@
 package dev.tokenkeeper.app.gateway;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,7 +39,6 @@ public class Providers {
     private final Map<String, Provider> byName = new LinkedHashMap<>();
 
     public Providers(GatewayProperties props, DemoUpstream demo) {
-        HttpClient http = null;
         for (var e : props.providers().entrySet()) {
             String name = e.getKey().toLowerCase(Locale.ROOT);
             GatewayProperties.Provider p = e.getValue();
@@ -62,10 +60,7 @@ public class Providers {
                 if (p.apiKey() == null || p.apiKey().isBlank()) {
                     throw new IllegalStateException("tokenkeeper.providers." + name + ".api-key is required");
                 }
-                if (http == null) {
-                    http = HttpUpstream.client(p.connectTimeout());
-                }
-                upstream = new HttpUpstream(http, p);
+                upstream = new HttpUpstream(p);
             }
             List<String> models = p.models().isEmpty() && p.type() == GatewayProperties.Type.DEMO
                     ? DemoUpstream.MODELS
