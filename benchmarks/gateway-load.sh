@@ -34,7 +34,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("TK")
 LUA
 
-run() { echo "== $1"; wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$WORK/post.lua" "$2" | sed -n '/Latency Distribution/,/Requests\/sec/p'; }
+run() { echo "== $1"; wrk -t"$(( CONNECTIONS < 2 ? 1 : 2 ))" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$WORK/post.lua" "$2" | sed -n '/Latency Distribution/,/Requests\/sec/p'; }
 run "warm-up through the gateway (not counted)" "http://127.0.0.1:$APP_PORT/v1/chat/completions" > /dev/null
 run "direct to the stub" "http://127.0.0.1:$STUB_PORT/v1/chat/completions"
 run "through the gateway" "http://127.0.0.1:$APP_PORT/v1/chat/completions"
