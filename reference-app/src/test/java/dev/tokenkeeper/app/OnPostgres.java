@@ -24,6 +24,13 @@ final class OnPostgres {
      * clock of its own, whose events must not mix with the other classes'.
      */
     static synchronized void storage(DynamicPropertyRegistry r, String database) {
+        String url = jdbcUrl(database);
+        r.add("tokenkeeper.storage.jdbc-url", () -> url);
+        r.add("tokenkeeper.storage.username", () -> "postgres");
+    }
+
+    /** The JDBC URL of a database of that name on the one server (user {@code postgres}), created when missing. */
+    static synchronized String jdbcUrl(String database) {
         if (server == null) {
             try {
                 server = EmbeddedPostgres.builder().start();
@@ -53,8 +60,6 @@ final class OnPostgres {
                 throw new IllegalStateException(e);
             }
         }
-        String url = server.getJdbcUrl("postgres", database);
-        r.add("tokenkeeper.storage.jdbc-url", () -> url);
-        r.add("tokenkeeper.storage.username", () -> "postgres");
+        return server.getJdbcUrl("postgres", database);
     }
 }

@@ -49,6 +49,7 @@ public class TokenKeeperAutoConfiguration {
             ObjectProvider<PricingCatalog> catalog) {
         TokenKeeper.Builder b = TokenKeeper.builder().shutdownHook(false); // Spring closes it
         clock.ifAvailable(b::clock);
+        b.backgroundMaintenance(props.backgroundMaintenance());
         catalog.ifAvailable(b::pricingCatalog);
         TokenKeeperProperties.Storage s = props.storage();
         if (s.useApplicationDataSource()) {

@@ -24,6 +24,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param ledger the usage ledger's queue and writer
  * @param filter the servlet filter in front of the application's endpoints
  * @param rateLimits where rate limits' buckets live
+ * @param backgroundMaintenance whether the periodic jobs (token sync, limit sync, permit expiry,
+ *     retention...) run on the keeper's own threads (default true); with false they run only when
+ *     the application calls {@code keeper.runDueMaintenance()}, for tests that drive time
  */
 @ConfigurationProperties("tokenkeeper")
 public record TokenKeeperProperties(
@@ -37,7 +40,40 @@ public record TokenKeeperProperties(
         @Nullable Duration traceRetention,
         @DefaultValue Ledger ledger,
         @DefaultValue Filter filter,
-        @DefaultValue RateLimits rateLimits) {
+        @DefaultValue RateLimits rateLimits,
+        @DefaultValue("true") boolean backgroundMaintenance) {
+
+    /** The constructor properties are bound through. */
+    @org.springframework.boot.context.properties.bind.ConstructorBinding
+    public TokenKeeperProperties {}
+
+    /** The settings with the periodic jobs on the keeper's own threads (the default). */
+    public TokenKeeperProperties(
+            Storage storage,
+            @Nullable Duration tokenSyncInterval,
+            @Nullable Path priceFile,
+            @Nullable UnknownPricePolicy unknownPricePolicy,
+            @Nullable Boolean sharedBudgets,
+            @Nullable StorageFailurePolicy storageFailurePolicy,
+            @Nullable Duration permitTimeout,
+            @Nullable Duration traceRetention,
+            Ledger ledger,
+            Filter filter,
+            RateLimits rateLimits) {
+        this(
+                storage,
+                tokenSyncInterval,
+                priceFile,
+                unknownPricePolicy,
+                sharedBudgets,
+                storageFailurePolicy,
+                permitTimeout,
+                traceRetention,
+                ledger,
+                filter,
+                rateLimits,
+                true);
+    }
 
     /** Where rate limits' buckets live. */
     public enum RateLimitBackendKind {
