@@ -207,24 +207,8 @@ public class Gateway implements DisposableBean {
             }
         }
         AtomicBoolean timedOut = new AtomicBoolean();
-        Upstream.Response r;
-        try {
-            r = route.provider().upstream().send(surface, up.toString().getBytes(StandardCharsets.UTF_8), pass);
-        } catch (TimeoutException e) {
-            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider timeout"), meta);
-            throw new Refusal(504, "upstream_timeout", "the provider did not answer in time");
-        } catch (IOException e) {
-            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider unreachable"), meta);
-            LOG.warn(
-                    "provider {} unreachable: {}",
-                    route.provider().name(),
-                    e.getClass().getSimpleName());
-            throw new Refusal(502, "upstream_unavailable", "the provider could not be reached");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "interrupted"), meta);
-            throw new Refusal(503, "interrupted", "the gateway is shutting down");
-        }
+        Upstream.Response r =
+                send(route, surface, up.toString().getBytes(StandardCharsets.UTF_8), pass, permit, meta, started);
         ScheduledFuture<?> deadline = watchdog.schedule(
                 () -> {
                     timedOut.set(true);
@@ -244,6 +228,38 @@ public class Gateway implements DisposableBean {
             }
         } finally {
             deadline.cancel(false);
+        }
+    }
+
+    /** Calls the provider; a call that cannot be made settles the permit and is refused in the envelope. */
+    private Upstream.Response send(
+            Providers.Route route,
+            Surface surface,
+            byte[] body,
+            Map<String, String> headers,
+            Permit permit,
+            Map<String, String> meta,
+            long started)
+            throws Refusal {
+        try {
+            return route.provider().upstream().send(surface, body, headers);
+        } catch (TimeoutException e) {
+            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider timeout"), meta);
+            throw new Refusal(504, "upstream_timeout", "the provider did not answer in time");
+        } catch (IOException e) {
+            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider unreachable"), meta);
+            LOG.warn(
+                    "provider {} unreachable: {}",
+                    route.provider().name(),
+                    e.getClass().getSimpleName());
+            throw new Refusal(502, "upstream_unavailable", "the provider could not be reached");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "interrupted"), meta);
+            throw new Refusal(503, "interrupted", "the gateway is shutting down");
+        } catch (RuntimeException e) {
+            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "gateway error"), meta);
+            throw e;
         }
     }
 
@@ -880,23 +896,8 @@ public class Gateway implements DisposableBean {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("surface", "inference");
         long started = System.nanoTime();
-        Upstream.Response r;
-        try {
-            r = route.provider().upstream().send(surface, body.toString().getBytes(StandardCharsets.UTF_8), Map.of());
-        } catch (TimeoutException e) {
-            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider timeout"), meta);
-            throw new Refusal(504, "upstream_timeout", "the provider did not answer in time");
-        } catch (IOException e) {
-            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider unreachable"), meta);
-            throw new Refusal(502, "upstream_unavailable", "the provider could not be reached");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "interrupted"), meta);
-            throw new Refusal(503, "interrupted", "the gateway is shutting down");
-        } catch (RuntimeException e) {
-            settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "gateway error"), meta);
-            throw e;
-        }
+        Upstream.Response r =
+                send(route, surface, body.toString().getBytes(StandardCharsets.UTF_8), Map.of(), permit, meta, started);
         ScheduledFuture<?> deadline = watchdog.schedule(r::close, timeout(route), TimeUnit.MILLISECONDS);
         try (r) {
             if (r.status() != 200) {
