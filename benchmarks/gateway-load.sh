@@ -34,9 +34,14 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("TK")
 LUA
 
-run() { echo "== $1"; wrk -t"$(( CONNECTIONS < 2 ? 1 : 2 ))" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$WORK/post.lua" "$2" | sed -n '/Latency Distribution/,/Requests\/sec/p'; }
+sed 's/"max_tokens":16,/"max_tokens":16,"stream":true,/' "$WORK/post.lua" > "$WORK/stream.lua"
+
+run() { echo "== $1"; wrk -t"$(( CONNECTIONS < 2 ? 1 : 2 ))" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$WORK/${3:-post}.lua" "$2" | sed -n '/Latency Distribution/,/Requests\/sec/p'; }
 run "warm-up through the gateway (not counted)" "http://127.0.0.1:$APP_PORT/v1/chat/completions" > /dev/null
 run "direct to the stub" "http://127.0.0.1:$STUB_PORT/v1/chat/completions"
 run "through the gateway" "http://127.0.0.1:$APP_PORT/v1/chat/completions"
+# a short stream (three events and [DONE]): its whole time bounds the time to the first byte
+run "a stream, straight to the stub" "http://127.0.0.1:$STUB_PORT/v1/chat/completions" stream
+run "a stream, through the gateway" "http://127.0.0.1:$APP_PORT/v1/chat/completions" stream
 echo "== calls recorded by the gateway"
 curl -sf "http://127.0.0.1:$APP_PORT/api/v1/usage?granularity=day" -H "Authorization: Bearer $ACCESS" | sed 's/.*"totals":{"requests":\([0-9]*\).*/\1/'
