@@ -209,13 +209,7 @@ public class Gateway implements DisposableBean {
         AtomicBoolean timedOut = new AtomicBoolean();
         Upstream.Response r =
                 send(route, surface, up.toString().getBytes(StandardCharsets.UTF_8), pass, permit, meta, started);
-        ScheduledFuture<?> deadline = watchdog.schedule(
-                () -> {
-                    timedOut.set(true);
-                    r.close();
-                },
-                timeout(route),
-                TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> deadline = deadline(route, r, timedOut);
         try (r) {
             if (r.status() != 200) {
                 providerError(route, r, permit, meta, started);
@@ -263,8 +257,15 @@ public class Gateway implements DisposableBean {
         }
     }
 
-    private long timeout(Providers.Route route) {
-        return route.provider().timeout().toMillis();
+    /** Drops the call at the provider's timeout, flagging it so that a failed read is known as a timeout. */
+    private ScheduledFuture<?> deadline(Providers.Route route, Upstream.Response r, AtomicBoolean timedOut) {
+        return watchdog.schedule(
+                () -> {
+                    timedOut.set(true);
+                    r.close();
+                },
+                route.provider().timeout().toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     /** A provider's error answer: no tokens used; the status and message mapped, never its internals. */
@@ -314,6 +315,70 @@ public class Gateway implements DisposableBean {
             long estimate,
             AtomicBoolean timedOut)
             throws IOException, Refusal {
+        Answer whole = answer(r, permit, meta, started, estimate, timedOut);
+        byte[] bytes = whole.bytes();
+        JsonNode answer = whole.json();
+        Usage usage = new Usage(surface);
+        usage.take(answer);
+        switch (surface) {
+            case ANTHROPIC_MESSAGES -> {
+                for (JsonNode c : answer.path("content")) {
+                    usage.text(c.path("text").asString("") + c.path("thinking").asString(""));
+                }
+            }
+            case OPENAI_CHAT -> {
+                for (JsonNode c : answer.path("choices")) {
+                    usage.text(c.path("message").path("content").asString(""));
+                }
+            }
+            case OPENAI_RESPONSES -> {
+                for (JsonNode item : answer.path("output")) {
+                    for (JsonNode c : item.path("content")) {
+                        usage.text(c.path("text").asString(""));
+                    }
+                }
+            }
+            case OPENAI_EMBEDDINGS -> usage.noOutput();
+        }
+        settleOnce(permit, usage.completion(route.model(), estimate, CallOutcome.SUCCESS, since(started), null), meta);
+        response.setStatus(200);
+        response.setContentType("application/json");
+        response.setContentLength(bytes.length);
+        response.getOutputStream().write(bytes);
+    }
+
+    /** A JSON answer read whole: its bytes, to relay as they are, and its tree. */
+    private static final class Answer {
+        private final byte[] bytes;
+        private final JsonNode json;
+
+        Answer(byte[] bytes, JsonNode json) {
+            this.bytes = bytes;
+            this.json = json;
+        }
+
+        byte[] bytes() {
+            return bytes;
+        }
+
+        JsonNode json() {
+            return json;
+        }
+    }
+
+    /**
+     * Reads a JSON answer whole, within {@code max-response-size}. A failure settles the permit and is
+     * refused: a timeout (504), a cut or unreadable answer (502), an answer too large (502, recorded
+     * with the input estimate, since the provider produced it).
+     */
+    private Answer answer(
+            Upstream.Response r,
+            Permit permit,
+            Map<String, String> meta,
+            long started,
+            long estimate,
+            AtomicBoolean timedOut)
+            throws Refusal {
         byte[] bytes;
         try {
             bytes = read(r.body(), limits.maxResponseSize().toBytes());
@@ -347,33 +412,7 @@ public class Gateway implements DisposableBean {
             settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider answer not JSON"), meta);
             throw new Refusal(502, "upstream_error", "the provider's answer was not JSON");
         }
-        Usage usage = new Usage(surface);
-        usage.take(answer);
-        switch (surface) {
-            case ANTHROPIC_MESSAGES -> {
-                for (JsonNode c : answer.path("content")) {
-                    usage.text(c.path("text").asString("") + c.path("thinking").asString(""));
-                }
-            }
-            case OPENAI_CHAT -> {
-                for (JsonNode c : answer.path("choices")) {
-                    usage.text(c.path("message").path("content").asString(""));
-                }
-            }
-            case OPENAI_RESPONSES -> {
-                for (JsonNode item : answer.path("output")) {
-                    for (JsonNode c : item.path("content")) {
-                        usage.text(c.path("text").asString(""));
-                    }
-                }
-            }
-            case OPENAI_EMBEDDINGS -> usage.noOutput();
-        }
-        settleOnce(permit, usage.completion(route.model(), estimate, CallOutcome.SUCCESS, since(started), null), meta);
-        response.setStatus(200);
-        response.setContentType("application/json");
-        response.setContentLength(bytes.length);
-        response.getOutputStream().write(bytes);
+        return new Answer(bytes, answer);
     }
 
     /** An event stream: relayed event by event as it arrives, usage taken on the way. */
@@ -898,24 +937,14 @@ public class Gateway implements DisposableBean {
         long started = System.nanoTime();
         Upstream.Response r =
                 send(route, surface, body.toString().getBytes(StandardCharsets.UTF_8), Map.of(), permit, meta, started);
-        ScheduledFuture<?> deadline = watchdog.schedule(r::close, timeout(route), TimeUnit.MILLISECONDS);
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> deadline = deadline(route, r, timedOut);
         try (r) {
             if (r.status() != 200) {
                 providerError(route, r, permit, meta, started);
             }
-            JsonNode answer;
-            try {
-                answer = json.readTree(read(r.body(), limits.maxResponseSize().toBytes()));
-            } catch (IOException | JacksonException e) {
-                settleOnce(
-                        permit,
-                        Completion.failure(TokenCounts.NONE, since(started), "provider answer unreadable"),
-                        meta);
-                throw new Refusal(502, "upstream_error", "the provider's answer could not be read");
-            } catch (Refusal tooLarge) {
-                settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "answer too large"), meta);
-                throw tooLarge;
-            }
+            JsonNode answer =
+                    answer(r, permit, meta, started, estimate, timedOut).json();
             StringBuilder content = new StringBuilder();
             if (anthropic) {
                 answer.path("content")
