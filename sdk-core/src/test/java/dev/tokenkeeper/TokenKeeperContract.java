@@ -1970,6 +1970,25 @@ public abstract class TokenKeeperContract {
                 assertThat(t.tokenId()).isEqualTo("tok-a");
                 assertThat(t.errorMessage()).isEqualTo("upstream 529");
             });
+            // the roll-ups count them the same way, for any range and grouping
+            UsageQuery failed = UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(2)))
+                    .outcome(CallOutcome.ERROR)
+                    .build();
+            assertThat(keeper.usage().totals(failed).requests()).isEqualTo(5);
+            assertThat(keeper.usage()
+                            .totals(UsageQuery.builder(tenant, t0, t0.plus(Duration.ofHours(2)))
+                                    .outcome(CallOutcome.SUCCESS)
+                                    .build())
+                            .requests())
+                    .isEqualTo(20);
+            assertThat(keeper.usage()
+                            .breakdown(failed, UsageDimension.TOKEN, 10)
+                            .rows())
+                    .singleElement()
+                    .satisfies(r -> {
+                        assertThat(r.key()).isEqualTo("tok-a");
+                        assertThat(r.totals().requests()).isEqualTo(5);
+                    });
             assertThat(keeper.traces()
                             .list(TraceQuery.builder(tenant)
                                     .token("tok-b")

@@ -700,7 +700,8 @@ class AccountsTest extends BootedApp {
                         a.loginWindow(),
                         a.passwordMinLength()),
                 props.maxBodySize(),
-                props.apiRateLimit());
+                props.apiRateLimit(),
+                props.demoData());
     }
 
     @Test

@@ -40,6 +40,8 @@ abstract class BootedApp {
         // a test class that boots a context of its own names its own file with tk.test.db-file
         r.add("tokenkeeper.storage.sqlite-file", () -> DATA + java.io.File.separator + "${tk.test.db-file:app.db}");
         r.add("tokenkeeper.admin.password", () -> ADMIN_PASSWORD);
+        // the dashboard's tests seed the demo month; the others count every call they make
+        r.add("tokenkeeper.demo-data", () -> "${tk.test.demo-data:false}");
     }
 
     @Autowired

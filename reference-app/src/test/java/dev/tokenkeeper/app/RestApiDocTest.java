@@ -279,7 +279,10 @@ class RestApiDocTest extends BootedApp {
                     .hasValue("nosniff");
             assertThat(r.headers().firstValue("X-Frame-Options")).hasValue("DENY");
             assertThat(r.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
-            assertThat(r.headers().firstValue("Content-Security-Policy")).hasValue("frame-ancestors 'none'");
+            assertThat(r.headers().firstValue("Content-Security-Policy"))
+                    .hasValueSatisfying(v -> assertThat(v)
+                            .contains("frame-ancestors 'none'", "script-src 'self';", "object-src 'none'")
+                            .doesNotContain("unsafe"));
         }
         // Tomcat's own refusals, answered by the app's valve rather than Tomcat's HTML page
         List<HttpResponse<String>> byTomcat = answers.stream()

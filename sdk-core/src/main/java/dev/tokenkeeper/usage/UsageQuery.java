@@ -20,6 +20,7 @@ import org.jspecify.annotations.Nullable;
  * @param projectId only this project, or {@code null}
  * @param provider only this provider, or {@code null}
  * @param model only this model, or {@code null}
+ * @param outcome only calls that ended this way (errors, say), or {@code null}
  */
 public record UsageQuery(
         String tenantId,
@@ -29,7 +30,8 @@ public record UsageQuery(
         @Nullable String userId,
         @Nullable String projectId,
         @Nullable String provider,
-        @Nullable String model) {
+        @Nullable String model,
+        @Nullable CallOutcome outcome) {
 
     public static final Duration MAX_RANGE = Duration.ofDays(400);
 
@@ -56,6 +58,19 @@ public record UsageQuery(
         }
     }
 
+    /** A query of calls however they ended. */
+    public UsageQuery(
+            String tenantId,
+            Instant from,
+            Instant to,
+            @Nullable String tokenId,
+            @Nullable String userId,
+            @Nullable String projectId,
+            @Nullable String provider,
+            @Nullable String model) {
+        this(tenantId, from, to, tokenId, userId, projectId, provider, model, null);
+    }
+
     public static Builder builder(String tenantId, Instant from, Instant to) {
         return new Builder(tenantId, from, to);
     }
@@ -80,6 +95,7 @@ public record UsageQuery(
         private @Nullable String projectId;
         private @Nullable String provider;
         private @Nullable String model;
+        private @Nullable CallOutcome outcome;
 
         private Builder(String tenantId, Instant from, Instant to) {
             this.tenantId = requireNonNull(tenantId, "tenantId");
@@ -112,8 +128,13 @@ public record UsageQuery(
             return this;
         }
 
+        public Builder outcome(@Nullable CallOutcome outcome) {
+            this.outcome = outcome;
+            return this;
+        }
+
         public UsageQuery build() {
-            return new UsageQuery(tenantId, from, to, tokenId, userId, projectId, provider, model);
+            return new UsageQuery(tenantId, from, to, tokenId, userId, projectId, provider, model, outcome);
         }
     }
 }

@@ -482,6 +482,11 @@ public class Accounts {
         return passwords;
     }
 
+    /** A strong random password, as the bootstrap admin gets. */
+    public String generatePassword() {
+        return passwords.generate();
+    }
+
     // ---- helpers
 
     /** Deletes sessions that ended or expired a day ago, at most once an hour, on a login. */

@@ -19,13 +19,18 @@ import org.springframework.stereotype.Component;
  * never again, since only its hash is stored.
  */
 @Component
+@org.springframework.core.annotation.Order(BootstrapAdmin.ORDER)
 public class BootstrapAdmin implements ApplicationRunner {
+    /** Runs before the runners that build on its admin. */
+    public static final int ORDER = 0;
+
     private static final Logger LOG = LoggerFactory.getLogger(BootstrapAdmin.class);
 
     private final TokenKeeper keeper;
     private final Accounts accounts;
     private final AppProperties props;
     private final PrintStream out = System.out;
+    private volatile @org.jspecify.annotations.Nullable User created;
 
     public BootstrapAdmin(TokenKeeper keeper, Accounts accounts, AppProperties props) {
         this.keeper = keeper;
@@ -38,6 +43,11 @@ public class BootstrapAdmin implements ApplicationRunner {
         bootstrap();
         LOG.info("Log in with POST /api/v1/auth/login and a JSON body of username and password; the API is described at"
                 + " /v3/api-docs and /swagger-ui");
+    }
+
+    /** The admin this start created, on a database that had no user; empty otherwise. */
+    public Optional<User> createdThisStart() {
+        return Optional.ofNullable(created);
     }
 
     /** Creates the bootstrap admin when the database has no user; returns it when it did. */
@@ -60,6 +70,7 @@ public class BootstrapAdmin implements ApplicationRunner {
         if (admin.isEmpty()) {
             return admin; // another instance on the same database was first
         }
+        created = admin.get();
         out.println();
         out.println("==========================================================================");
         out.println(" TokenKeeper first start: admin user created in tenant '" + props.defaultTenant() + "'");
@@ -74,7 +85,9 @@ public class BootstrapAdmin implements ApplicationRunner {
             out.println("   password:  the one in TOKENKEEPER_ADMIN_PASSWORD");
         }
         out.println();
-        out.println(" Log in:");
+        out.println(" Open the dashboard: http://localhost:8080/");
+        out.println();
+        out.println(" Or log in to the API:");
         out.println("   curl -s -X POST http://localhost:8080/api/v1/auth/login \\");
         out.println("        -H 'Content-Type: application/json' \\");
         out.println("        -d '{\"username\":\"" + username + "\",\"password\":\"<password>\"}'");

@@ -3,6 +3,7 @@ package dev.tokenkeeper.app.api;
 import dev.tokenkeeper.app.accounts.Accounts;
 import dev.tokenkeeper.app.accounts.User;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.ResponseEntity;
@@ -15,20 +16,27 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * Sessions of people: log in with a user name and password, refresh (rotating the refresh token),
- * log out, who am I, change my password. Login and refresh take no bearer token; the others do.
+ * log out, who am I, change my password. Login and refresh take no bearer token; the others do. A
+ * browser keeps the refresh token in an HttpOnly cookie instead of the answer ({@link
+ * SessionCookies}).
  */
 @RestController
 @RequestMapping("/api/v1/auth")
 public class AuthController {
     private final Accounts accounts;
     private final Access access;
+    private final SessionCookies cookies;
 
-    public AuthController(Accounts accounts, Access access) {
+    public AuthController(Accounts accounts, Access access, SessionCookies cookies) {
         this.accounts = accounts;
         this.access = access;
+        this.cookies = cookies;
     }
 
-    record LoginRequest(@Nullable String username, @Nullable String password) {
+    record LoginRequest(
+            @Nullable String username,
+            @Nullable String password,
+            @Nullable Boolean refreshTokenInCookie) {
         @Override
         public String toString() {
             return "LoginRequest[username=" + username + "]";
@@ -50,10 +58,22 @@ public class AuthController {
         }
     }
 
-    /** The answer of login and refresh (the shape of an OAuth 2.0 token response, RFC 6749 section 5.1). */
-    record TokenResponse(String accessToken, String tokenType, long expiresIn, String refreshToken) {
+    /**
+     * The answer of login and refresh (the shape of an OAuth 2.0 token response, RFC 6749 section
+     * 5.1); without the refresh token when it went into a cookie.
+     */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    record TokenResponse(
+            String accessToken,
+            String tokenType,
+            long expiresIn,
+            @Nullable String refreshToken) {
         static TokenResponse of(Accounts.Tokens t) {
             return new TokenResponse(t.accessToken(), "Bearer", t.expiresIn(), t.refreshToken());
+        }
+
+        TokenResponse withoutRefreshToken() {
+            return new TokenResponse(accessToken, tokenType, expiresIn, null);
         }
     }
 
@@ -67,22 +87,43 @@ public class AuthController {
             boolean operator) {}
 
     @PostMapping("/login")
-    ResponseEntity<TokenResponse> login(@RequestBody LoginRequest body, HttpServletRequest request) {
-        return noStore(TokenResponse.of(accounts.login(body.username(), body.password(), request.getRemoteAddr())));
+    ResponseEntity<TokenResponse> login(
+            @RequestBody LoginRequest body, HttpServletRequest request, HttpServletResponse response) {
+        Accounts.Tokens tokens = accounts.login(body.username(), body.password(), request.getRemoteAddr());
+        if (Boolean.TRUE.equals(body.refreshTokenInCookie())) {
+            cookies.set(response, tokens.refreshToken());
+            return noStore(TokenResponse.of(tokens).withoutRefreshToken());
+        }
+        return noStore(TokenResponse.of(tokens));
     }
 
+    /**
+     * With a refresh token in the body, answers like login. Without one, the refresh token comes from
+     * the session cookie, and the request must prove it comes from the dashboard's own page: the
+     * {@code X-CSRF-Token} header must carry the value bound to that refresh token.
+     */
     @PostMapping("/refresh")
-    ResponseEntity<TokenResponse> refresh(@RequestBody RefreshRequest body, HttpServletRequest request) {
-        return noStore(TokenResponse.of(accounts.refresh(body.refreshToken(), request.getRemoteAddr())));
+    ResponseEntity<TokenResponse> refresh(
+            @RequestBody(required = false) @Nullable RefreshRequest body,
+            HttpServletRequest request,
+            HttpServletResponse response) {
+        if (body != null && body.refreshToken() != null) {
+            return noStore(TokenResponse.of(accounts.refresh(body.refreshToken(), request.getRemoteAddr())));
+        }
+        String fromCookie = cookies.refreshToken(request);
+        Accounts.Tokens tokens = accounts.refresh(fromCookie, request.getRemoteAddr());
+        cookies.set(response, tokens.refreshToken());
+        return noStore(TokenResponse.of(tokens).withoutRefreshToken());
     }
 
     /** Ends the caller's session: its access and refresh tokens stop working at once. */
     @org.springframework.web.bind.annotation.ResponseStatus(org.springframework.http.HttpStatus.NO_CONTENT)
     @PostMapping("/logout")
-    ResponseEntity<Void> logout(HttpServletRequest request) {
+    ResponseEntity<Void> logout(HttpServletRequest request, HttpServletResponse response) {
         Caller caller = Caller.of(request);
         Accounts.Session session = session(caller);
         accounts.logout(session.sessionId(), session.user(), caller.actor());
+        cookies.clear(response);
         return ResponseEntity.noContent().build();
     }
 

@@ -166,7 +166,7 @@ public class TraceController {
                 .outcome(outcome(status));
     }
 
-    private static @Nullable CallOutcome outcome(@Nullable String status) {
+    static @Nullable CallOutcome outcome(@Nullable String status) {
         if (status == null) {
             return null;
         }

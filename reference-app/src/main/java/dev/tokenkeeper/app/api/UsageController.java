@@ -83,12 +83,14 @@ public class UsageController {
             @RequestParam(name = "project_id", required = false) @Nullable String projectId,
             @RequestParam(name = "provider", required = false) @Nullable String provider,
             @RequestParam(name = "model", required = false) @Nullable String model,
+            @RequestParam(name = "status", required = false) @Nullable String status,
             HttpServletRequest request) {
         UsageQuery q = query(request, from, to, userId)
                 .token(tokenId)
                 .project(projectId)
                 .provider(provider)
                 .model(model)
+                .outcome(TraceController.outcome(status))
                 .build();
         UsageSeries s = keeper.usage().series(q, granularity(granularity), zone(zone));
         UsageTotals total = UsageTotals.ZERO;
@@ -118,7 +120,7 @@ public class UsageController {
             HttpServletRequest request) {
         // 404 for a token of another tenant or user (or none), rather than an empty answer
         access.token(Caller.of(request), tokenId, request);
-        return usage(from, to, granularity, zone, tokenId, null, null, null, null, request);
+        return usage(from, to, granularity, zone, tokenId, null, null, null, null, null, request);
     }
 
     /** {@code /by-project}, {@code /by-provider}, {@code /by-model}, {@code /by-user}, {@code /by-token}. */
@@ -128,6 +130,7 @@ public class UsageController {
             @RequestParam(name = "from", required = false) @Nullable String from,
             @RequestParam(name = "to", required = false) @Nullable String to,
             @RequestParam(name = "limit", defaultValue = "20") int limit,
+            @RequestParam(name = "status", required = false) @Nullable String status,
             HttpServletRequest request) {
         UsageDimension d;
         try {
@@ -135,13 +138,13 @@ public class UsageController {
         } catch (IllegalArgumentException e) {
             throw TokenController.badRequest("dimension", "must be one of project, provider, model, user, token");
         }
-        return breakdown(d, from, to, limit, request);
-    }
-
-    private BreakdownView breakdown(
-            UsageDimension d, @Nullable String from, @Nullable String to, int limit, HttpServletRequest request) {
-        UsageBreakdown b =
-                keeper.usage().breakdown(query(request, from, to, null).build(), d, limit);
+        UsageBreakdown b = keeper.usage()
+                .breakdown(
+                        query(request, from, to, null)
+                                .outcome(TraceController.outcome(status))
+                                .build(),
+                        d,
+                        limit);
         return new BreakdownView(
                 d.name().toLowerCase(Locale.ROOT),
                 b.from(),

@@ -19,6 +19,9 @@ import org.springframework.util.unit.DataSize;
  * @param maxBodySize the largest request body the control API reads; a larger one is refused with
  *     413 before it is read
  * @param apiRateLimit how many control-API requests each caller (API token) may make per period
+ * @param demoData at the first start on the embedded SQLite database, seed a month of realistic
+ *     usage (users, tokens, limits, calls across providers, errors included) so that the dashboard
+ *     shows something at once; never on PostgreSQL, never on a database that has users
  */
 @ConfigurationProperties("tokenkeeper")
 public record AppProperties(
@@ -26,7 +29,8 @@ public record AppProperties(
         @DefaultValue Admin admin,
         @DefaultValue Auth auth,
         @DefaultValue("64KB") DataSize maxBodySize,
-        @DefaultValue ApiRateLimit apiRateLimit) {
+        @DefaultValue ApiRateLimit apiRateLimit,
+        @DefaultValue("true") boolean demoData) {
 
     /**
      * The bootstrap admin ({@code tokenkeeper.admin.*}), created in the default tenant when the

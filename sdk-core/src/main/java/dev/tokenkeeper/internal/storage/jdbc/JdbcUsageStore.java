@@ -258,15 +258,22 @@ final class JdbcUsageStore implements UsageStore {
 
     private static Conditions conditions(UsageQuery q) {
         return dimensions(
-                new Conditions()
-                        .where("tenant_id = :tenant", "tenant", q.tenantId())
-                        .where("hour_start >= :from", "from", q.hourFrom().toEpochMilli())
-                        .where("hour_start < :to", "to", q.hourTo().toEpochMilli()),
-                q.tokenId(),
-                q.userId(),
-                q.projectId(),
-                q.provider(),
-                q.model());
+                        new Conditions()
+                                .where("tenant_id = :tenant", "tenant", q.tenantId())
+                                .where(
+                                        "hour_start >= :from",
+                                        "from",
+                                        q.hourFrom().toEpochMilli())
+                                .where("hour_start < :to", "to", q.hourTo().toEpochMilli()),
+                        q.tokenId(),
+                        q.userId(),
+                        q.projectId(),
+                        q.provider(),
+                        q.model())
+                .equal(
+                        "outcome",
+                        "outcome",
+                        q.outcome() == null ? null : q.outcome().name());
     }
 
     /** The optional dimension filters shared by roll-up and trace queries (same columns in both tables). */
@@ -295,7 +302,8 @@ final class JdbcUsageStore implements UsageStore {
                 && q.userId() == null
                 && q.projectId() == null
                 && q.provider() == null
-                && q.model() == null;
+                && q.model() == null
+                && q.outcome() == null;
         String table = unfiltered ? "tk_usage_tenant_hourly" : "tk_usage_hourly";
         Query query = JdbcTx.of(tx)
                 .createQuery("SELECT hour_start, " + SUMS + " FROM " + table + c.sql()
@@ -324,7 +332,8 @@ final class JdbcUsageStore implements UsageStore {
                 && q.userId() == null
                 && q.projectId() == null
                 && q.provider() == null
-                && q.model() == null;
+                && q.model() == null
+                && q.outcome() == null;
         Query query;
         if (unfiltered && dayFrom < dayTo) {
             String hourly = "SELECT " + col + " AS group_key, " + SUMMED_COLUMNS + " FROM tk_usage_hourly"
