@@ -397,7 +397,7 @@
             card('errors', 'Errors', fmtInt(s.errors.totals.requests), String(s.errors.totals.requests))
           ] : []),
           h('div', { class: 'grid charts' }, [
-            h('div', { class: 'panel' }, [h('h2', 'Over time'), h(ChartView, { config: lineConfig.value, label: 'tokens and cost over time' })]),
+            h('div', { class: 'panel wide' }, [h('h2', 'Over time'), h(ChartView, { config: lineConfig.value, label: 'tokens and cost over time' })]),
             h('div', { class: 'panel' }, [h('h2', 'Cost by provider'), h(ChartView, { config: pieConfig.value, label: 'cost by provider' })]),
             h('div', { class: 'panel' }, [h('h2', 'Cost by project'), h(ChartView, { config: barConfig.value, label: 'cost by project' })])
           ]),

@@ -55,7 +55,7 @@ abstract class BootedApp {
     String admin;
 
     @BeforeEach
-    void issueAdmin() {
+    void issueAdmin() throws Exception {
         admin = keeper.tokens()
                 .issue(TokenSpec.builder()
                         .tenant("default")
