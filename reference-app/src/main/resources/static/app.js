@@ -127,6 +127,15 @@
 
   const isAdmin = () => session.me && session.me.role === 'admin';
 
+  /** User names by id: the tenant's for an admin, one's own otherwise. */
+  async function userNames() {
+    const users = isAdmin() ? await all('/api/v1/users', {}) : [{ id: session.me.user_id, username: session.me.username }];
+    return Object.fromEntries(users.filter(u => u.id).map(u => [u.id, u.username]));
+  }
+
+  /** An audit actor (user:<id>, user:<id>/token:<id>, token:<id>) with user names where known. */
+  const actorName = (actor, names) => actor.replace(/user:([A-Za-z0-9_]+)/, (m, id) => names[id] ? 'user:' + names[id] : m);
+
   // ---------------------------------------------------------------- formatting
 
   const nf = new Intl.NumberFormat();
@@ -326,6 +335,11 @@
           api('GET', '/api/v1/usage/by-model' + qs({ ...r, limit: 100 }))
         ]);
         Object.assign(s, { usage, errors, providers: providers.rows, projects: projects.rows, models: models.rows });
+        // when the figures are on screen: the first view's time, for anyone measuring (docs/dashboard.md)
+        await nextTick();
+        if (!performance.getEntriesByName('tk:usage-shown').length) {
+          performance.mark('tk:usage-shown');
+        }
       });
       onMounted(load);
 
@@ -430,12 +444,9 @@
       const run = action(s);
       const form = reactive({});
       const load = () => run(async () => {
-        const [items, users] = await Promise.all([
-          all('/api/v1/tokens', { status: s.status }),
-          isAdmin() ? all('/api/v1/users', {}) : Promise.resolve([{ id: session.me.user_id, username: session.me.username }])
-        ]);
+        const [items, users] = await Promise.all([all('/api/v1/tokens', { status: s.status }), userNames()]);
         s.items = items;
-        s.users = Object.fromEntries(users.map(u => [u.id, u.username]));
+        s.users = users;
       });
       onMounted(load);
       const owner = t => t.user_id ? (s.users[t.user_id] || t.user_id) : '—';
@@ -738,7 +749,7 @@
     setup() {
       const zone = localZone();
       const f = reactive({ provider: '', model: '', status: '', from: daysAgo(zone, 6), to: today(zone) });
-      const s = reactive({ busy: false, error: null, items: [], cursors: [], next: null, detail: null });
+      const s = reactive({ busy: false, error: null, items: [], cursors: [], next: null, detail: null, names: {} });
       const run = action(s);
       const filters = () => ({
         provider: f.provider.trim(), model: f.model.trim(), status: f.status,
@@ -753,7 +764,11 @@
       const older = () => { s.cursors.push(s.next); return page(s.next); };
       const newer = () => { s.cursors.pop(); return page(s.cursors.length ? s.cursors[s.cursors.length - 1] : null); };
       onMounted(() => page(null));
-      const open = t => run(async () => { s.detail = await api('GET', '/api/v1/traces/' + encodeURIComponent(t.id)); });
+      const open = t => run(async () => {
+        const [detail, names] = await Promise.all([api('GET', '/api/v1/traces/' + encodeURIComponent(t.id)), userNames()]);
+        s.names = names;
+        s.detail = detail;
+      });
       const exportCsv = () => run(async () => {
         const r = await api('GET', '/api/v1/traces/export.csv' + qs(filters()), undefined, true);
         const url = URL.createObjectURL(await r.blob());
@@ -778,7 +793,7 @@
             h('div', { class: 'toolbar' }, [h('h2', { class: 'grow' }, 'Call ' + t.request_id), h('button', { onClick: () => { s.detail = null; } }, 'Close')]),
             h('dl', { class: 'details' }, [
               ...row('Time', fmtTime(t.at) + ' (' + t.at + ')'), ...row('Status', t.status), ...row('Error', t.error_message),
-              ...row('Provider', t.provider), ...row('Model', t.model), ...row('Token', t.token_id), ...row('User', t.user_id),
+              ...row('Provider', t.provider), ...row('Model', t.model), ...row('Token', t.token_id), ...row('User', t.user_id ? (s.names[t.user_id] || '') + ' (' + t.user_id + ')' : null),
               ...row('Project', t.project_id), ...row('Input tokens', fmtInt(t.input_tokens)), ...row('Cached input', fmtInt(t.cached_input_tokens)),
               ...row('Cache writes', fmtInt(t.cache_write_tokens)), ...row('Output tokens', fmtInt(t.output_tokens)),
               ...row('Reasoning tokens', fmtInt(t.reasoning_tokens)), ...row('Cost (USD)', t.cost_usd + (t.price_missing ? ' (no price known)' : '')),
@@ -825,7 +840,7 @@
     setup() {
       const zone = localZone();
       const f = reactive({ action: '', from: daysAgo(zone, 29), to: today(zone) });
-      const s = reactive({ busy: false, error: null, items: [], next: null });
+      const s = reactive({ busy: false, error: null, items: [], next: null, names: {} });
       const run = action(s);
       const params = () => ({
         action: f.action.split(',').map(x => x.trim()).filter(Boolean),
@@ -834,7 +849,8 @@
       const load = e => {
         if (e) e.preventDefault();
         return run(async () => {
-          const r = await api('GET', '/api/v1/audit' + qs({ ...params(), limit: 100 }));
+          const [r, names] = await Promise.all([api('GET', '/api/v1/audit' + qs({ ...params(), limit: 100 })), userNames()]);
+          s.names = names;
           s.items = r.items;
           s.next = r.next_cursor;
         });
@@ -858,7 +874,7 @@
           h('thead', h('tr', ['Time', 'Action', 'Outcome', 'Actor', 'Source', 'Target', 'Details'].map(c => h('th', c)))),
           h('tbody', s.items.length ? s.items.map(e => h('tr', { 'data-event': e.id }, [
             h('td', { class: 'nowrap' }, fmtTime(e.at)), h('td', h('code', e.action)), h('td', e.outcome.toLowerCase()),
-            h('td', { class: 'small' }, e.actor), h('td', { class: 'small' }, e.source || '—'),
+            h('td', { class: 'small', title: e.actor }, actorName(e.actor, s.names)), h('td', { class: 'small' }, e.source || '—'),
             h('td', { class: 'small' }, e.target_type + (e.target_id ? ' ' + e.target_id : '')),
             h('td', { class: 'small' }, Object.entries(e.metadata).map(([k, v]) => k + '=' + v).join(', '))
           ])) : [h('tr', h('td', { colspan: 7, class: 'muted' }, s.busy ? 'Loading…' : 'No events.'))])
