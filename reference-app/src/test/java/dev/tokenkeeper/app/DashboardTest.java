@@ -279,11 +279,20 @@ class DashboardTest extends BootedApp {
         click(By.cssSelector("[data-form=trace-filter] button[type=submit]"));
         waitFor(By.cssSelector("[data-trace]"));
         click(By.cssSelector("[data-action=export]"));
+        // Chrome writes to a .crdownload file beside an empty placeholder, then renames: done when
+        // no .crdownload is left and the file has its bytes
         Path csv = until(d -> {
             try (var files = Files.list(downloads)) {
-                return files.filter(p -> p.toString().endsWith(".csv"))
-                        .findFirst()
-                        .orElse(null);
+                List<Path> all = files.toList();
+                if (all.stream().anyMatch(p -> p.toString().endsWith(".crdownload"))) {
+                    return null;
+                }
+                for (Path p : all) {
+                    if (p.toString().endsWith(".csv") && Files.size(p) > 0) {
+                        return p;
+                    }
+                }
+                return null;
             } catch (IOException e) {
                 return null;
             }
