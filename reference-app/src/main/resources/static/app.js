@@ -318,12 +318,20 @@
 
   const UsageView = {
     setup() {
-      const zone = localZone();
-      const f = reactive({ from: daysAgo(zone, 29), to: today(zone), zone });
+      // the range is kept in the address (#/usage?from=...&to=...&zone=...): a reload or a link shows the same figures
+      const q = new URLSearchParams(location.hash.split('?')[1] || '');
+      const zone = zones().includes(q.get('zone')) ? q.get('zone') : localZone();
+      const isDate = v => /^\d{4}-\d{2}-\d{2}$/.test(v || '');
+      const f = reactive({
+        from: isDate(q.get('from')) ? q.get('from') : daysAgo(zone, 29),
+        to: isDate(q.get('to')) ? q.get('to') : today(zone),
+        zone
+      });
       const s = reactive({ busy: false, error: null, usage: null, errors: null, providers: [], projects: [], models: [] });
       const run = action(s);
       const range = () => ({ from: dayStart(f.from, f.zone), to: dayStart(f.to, f.zone, 1) });
       const load = () => run(async () => {
+        history.replaceState(null, '', '#/usage?' + new URLSearchParams({ from: f.from, to: f.to, zone: f.zone }));
         const r = range();
         const days = (Date.parse(r.to) - Date.parse(r.from)) / 86400000;
         const granularity = days <= 2 ? 'hour' : days <= 120 ? 'day' : 'week';
@@ -816,7 +824,7 @@
           h('button', { type: 'button', onClick: exportCsv, disabled: s.busy, 'data-action': 'export' }, 'Export CSV')
         ]),
         errorBox(s.error),
-        h('div', { class: 'panel table-wrap' }, [h('table', { 'data-table': 'traces' }, [
+        h('div', { class: 'panel table-wrap' }, [h('table', { 'data-table': 'traces', 'aria-busy': String(s.busy) }, [
           h('thead', h('tr', [h('th', 'Time'), h('th', 'Status'), h('th', 'Provider'), h('th', 'Model'), h('th', 'Project'),
             h('th', { class: 'num' }, 'Tokens in → out'), h('th', { class: 'num' }, 'Latency'), h('th', { class: 'num' }, 'Cost')])),
           h('tbody', s.items.length ? s.items.map(t => h('tr', { class: 'clickable', 'data-trace': t.id, onClick: () => open(t) }, [
@@ -996,9 +1004,10 @@
 
   const App = {
     setup() {
-      const route = ref(location.hash.replace(/^#\/?/, '') || 'usage');
+      const current = () => location.hash.replace(/^#\/?/, '').split('?')[0] || 'usage';
+      const route = ref(current());
       const password = ref(false);
-      window.addEventListener('hashchange', () => { route.value = location.hash.replace(/^#\/?/, '') || 'usage'; });
+      window.addEventListener('hashchange', () => { route.value = current(); });
       onMounted(async () => {
         try {
           if (await refresh()) {

@@ -168,6 +168,14 @@ class DashboardTest extends BootedApp {
         waitFor(By.cssSelector("[data-form=login]"));
         screenshot("login");
         logIn("admin", ADMIN_PASSWORD);
+        usageCards();
+        waitFor(By.cssSelector("canvas")); // the charts are drawn
+        screenshot("usage");
+        // a range fixed for the whole test, ending tomorrow, so that it holds the test's calls even
+        // across a midnight; the view keeps it in its address
+        LocalDate today = LocalDate.now(java.time.ZoneOffset.UTC);
+        String usage = "usage?from=" + today.minusDays(29) + "&to=" + today.plusDays(1) + "&zone=UTC";
+        open(usage);
 
         // usage: the cards say what the API says for the same range, and the seeded month shows
         Map<String, String> before = usageCards();
@@ -175,7 +183,9 @@ class DashboardTest extends BootedApp {
         assertThat(before.get("calls"))
                 .isEqualTo(api.path("totals").path("requests").asString());
         boolean seeded = backend().equals("sqlite"); // the demo month is seeded on the embedded database only
-        assertThat(Long.parseLong(before.get("calls")) > 0).isEqualTo(seeded);
+        if (seeded) {
+            assertThat(Long.parseLong(before.get("calls"))).isPositive();
+        }
         assertThat(before.get("tokens"))
                 .isEqualTo(api.path("totals").path("total_tokens").asString());
         assertThat(before.get("cost"))
@@ -185,9 +195,26 @@ class DashboardTest extends BootedApp {
                         .path("totals")
                         .path("requests")
                         .asString());
-        assertThat(Long.parseLong(before.get("errors")) > 0).isEqualTo(seeded);
+        if (seeded) {
+            assertThat(Long.parseLong(before.get("errors"))).isPositive();
+        }
         waitFor(By.cssSelector("canvas")); // the charts are drawn
-        screenshot("usage");
+        // the table of cost by model is the API's breakdown, row for row
+        JsonNode byModel = json.readTree(
+                        exchange("GET", "/api/v1/usage/by-model?" + rangeQuery() + "&limit=100", admin, null)
+                                .body())
+                .path("rows");
+        List<WebElement> modelRows = driver.findElements(By.cssSelector("[data-table=models] tr[data-model]"));
+        assertThat(modelRows).hasSize(byModel.size());
+        for (int i = 0; i < byModel.size(); i++) {
+            assertThat(modelRows.get(i).getAttribute("data-model"))
+                    .isEqualTo(byModel.get(i).path("key").asString());
+            assertThat(modelRows
+                            .get(i)
+                            .findElement(By.cssSelector("[data-value]"))
+                            .getAttribute("data-value"))
+                    .isEqualTo(byModel.get(i).path("totals").path("cost_usd").asString());
+        }
 
         // the session survives a reload: the refresh token is in its cookie, the access token is renewed
         driver.navigate().refresh();
@@ -229,7 +256,7 @@ class DashboardTest extends BootedApp {
         screenshot("trace-detail");
         click(By.cssSelector("[data-drawer] button"));
         screenshot("traces");
-        go("usage");
+        open(usage); // a reload: the session resumes from its cookie, the range from the address
         Map<String, String> after = usageCards();
         assertThat(Long.parseLong(after.get("calls"))).isEqualTo(Long.parseLong(before.get("calls")) + 1);
         assertThat(after.get("calls"))
@@ -346,6 +373,16 @@ class DashboardTest extends BootedApp {
         assertThat(driver.findElements(By.cssSelector("[data-table=tokens] tbody tr")))
                 .singleElement()
                 .satisfies(r -> assertThat(r.getText()).contains("carol"));
+        // her own password
+        click(By.cssSelector("[data-action=password]"));
+        type(By.cssSelector("[data-form=password] [name=current]"), "violet-harbor-lantern-42");
+        type(By.cssSelector("[data-form=password] [name=next]"), "amber-quarry-whistle-58");
+        type(By.cssSelector("[data-form=password] [name=again]"), "amber-quarry-whistle-58");
+        click(By.cssSelector("[data-form=password] button[type=submit]"));
+        waitFor(By.xpath("//*[contains(text(),'Password changed')]"));
+        click(By.cssSelector("[data-modal=password] button.primary"));
+        click(By.cssSelector("[data-action=logout]"));
+        logIn("carol", "amber-quarry-whistle-58");
         // typing the users view's address shows the usage view instead: it is not hers
         ((JavascriptExecutor) driver).executeScript("location.hash = '#/users'");
         waitFor(By.cssSelector("[data-nav=usage].active"));
@@ -410,6 +447,131 @@ class DashboardTest extends BootedApp {
         } finally {
             driver.manage().window().setSize(new Dimension(1280, 900));
         }
+    }
+
+    @Test
+    @DisplayName("an admin rotates a token with grace, edits and deletes a limit, changes a user's role and"
+            + " disables them, and pages through traces")
+    void editing() throws Exception {
+        JsonNode issued = json.readTree(
+                exchange("POST", "/api/v1/tokens", admin, "{\"name\":\"rotating\",\"allowed_models\":[\"demo\"]}")
+                        .body());
+        String oldSecret = issued.path("token").asString();
+        String tokenId = issued.path("token_info").path("id").asString();
+        JsonNode limit = json.readTree(exchange(
+                        "POST",
+                        "/api/v1/limits",
+                        admin,
+                        "{\"name\":\"to edit\",\"scope\":\"token\",\"scope_id\":\"" + tokenId
+                                + "\",\"metric\":\"tokens\",\"amount\":\"1000000\",\"period\":\"day\"}")
+                .body());
+        String limitId = limit.path("id").asString();
+        assertThat(exchange(
+                                "POST",
+                                "/api/v1/users",
+                                admin,
+                                "{\"username\":\"dave\",\"password\":\"copper-meadow-violin-77\",\"role\":\"user\"}")
+                        .statusCode())
+                .isEqualTo(201);
+        for (int i = 0; i < 60; i++) { // more calls than a page of traces
+            keeper.usage()
+                    .record(dev.tokenkeeper.usage.UsageEvent.builder()
+                            .requestId("paging-" + i)
+                            .tenant("default")
+                            .provider("demo")
+                            .model("demo")
+                            .counts(dev.tokenkeeper.pricing.TokenCounts.of(10, 1))
+                            .at(Instant.now().minusSeconds(600 + i))
+                            .build());
+        }
+        keeper.flush();
+        logIn("admin", ADMIN_PASSWORD);
+
+        // rotate with an hour of grace: the new secret is shown once, and both work meanwhile
+        go("tokens");
+        click(By.cssSelector("[data-token='" + tokenId + "'] [data-action=rotate]"));
+        new Select(driver.findElement(By.cssSelector("[data-form=rotate] [name=grace]"))).selectByValue("3600");
+        click(By.cssSelector("[data-form=rotate] button[type=submit]"));
+        String newSecret = waitFor(By.cssSelector("[data-secret]")).getText();
+        assertThat(newSecret).startsWith("tk_").isNotEqualTo(oldSecret);
+        click(By.cssSelector("[data-modal=secret] button.primary"));
+        assertThat(chat(newSecret).statusCode()).isEqualTo(200);
+        assertThat(chat(oldSecret).statusCode()).isEqualTo(200);
+
+        // edit the limit's amount: the bar's scale follows, the window's count stays
+        go("limits");
+        By row = By.cssSelector("[data-limit='" + limitId + "']");
+        click(By.cssSelector("[data-limit='" + limitId + "'] [data-action=edit]"));
+        type(By.cssSelector("[data-form=edit-limit] [name=amount]"), "5000000");
+        click(By.cssSelector("[data-form=edit-limit] button[type=submit]"));
+        until(d -> "5000000"
+                .equals(d.findElement(row)
+                        .findElement(By.cssSelector("[role=progressbar]"))
+                        .getAttribute("aria-valuemax")));
+        assertThat(json.readTree(exchange("GET", "/api/v1/limits/" + limitId, admin, null)
+                                .body())
+                        .path("amount")
+                        .asString())
+                .isEqualTo("5000000");
+        // and delete it
+        click(By.cssSelector("[data-limit='" + limitId + "'] [data-action=delete]"));
+        click(By.cssSelector("[data-action=confirm-delete]"));
+        until(ExpectedConditions.invisibilityOfElementLocated(row));
+        assertThat(exchange("GET", "/api/v1/limits/" + limitId, admin, null).statusCode())
+                .isEqualTo(404);
+
+        // a user's role, then disabled
+        go("users");
+        new Select(waitFor(By.cssSelector("[data-user=dave] select"))).selectByValue("admin");
+        until(d -> {
+            try {
+                return userField("dave", "role").equals("admin");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        click(By.cssSelector("[data-user=dave] [data-action=disable]"));
+        until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("[data-user=dave]"), "disabled"));
+        assertThat(userField("dave", "disabled")).isEqualTo("true");
+        assertThat(exchange(
+                                "POST",
+                                "/api/v1/auth/login",
+                                null,
+                                "{\"username\":\"dave\",\"password\":\"copper-meadow-violin-77\"}")
+                        .statusCode())
+                .isEqualTo(401);
+
+        // traces, a page at a time: older, then back to the newest
+        go("traces");
+        type(By.cssSelector("[data-form=trace-filter] [name=model]"), "demo");
+        click(By.cssSelector("[data-form=trace-filter] button[type=submit]"));
+        List<WebElement> first = tracesPage();
+        assertThat(first).hasSize(50);
+        String newest = first.get(0).getAttribute("data-trace");
+        click(By.cssSelector("[data-action=older]"));
+        List<WebElement> second = tracesPage();
+        assertThat(second)
+                .isNotEmpty()
+                .noneSatisfy(r -> assertThat(r.getAttribute("data-trace")).isEqualTo(newest));
+        click(By.cssSelector("[data-action=newer]"));
+        assertThat(tracesPage().get(0).getAttribute("data-trace")).isEqualTo(newest);
+    }
+
+    /** The rows of the traces table once its request has been answered (the table says when it is busy). */
+    private List<WebElement> tracesPage() {
+        until(ExpectedConditions.attributeToBe(By.cssSelector("[data-table=traces]"), "aria-busy", "false"));
+        return driver.findElements(By.cssSelector("[data-trace]"));
+    }
+
+    private String userField(String username, String field) throws Exception {
+        for (JsonNode u : json.readTree(
+                        exchange("GET", "/api/v1/users?limit=1000", admin, null).body())
+                .path("items")) {
+            if (u.path("username").asString().equals(username)) {
+                return u.path(field).asString();
+            }
+        }
+        throw new AssertionError("no user " + username);
     }
 
     // ------------------------------------------------------------------ helpers
@@ -490,6 +652,16 @@ class DashboardTest extends BootedApp {
 
     /** What the API answers for the range the usage view shows: its dates, in its zone. */
     private JsonNode usageFromApi(String bearer, String status) throws Exception {
+        return json.readTree(exchange(
+                        "GET",
+                        "/api/v1/usage?" + rangeQuery() + (status == null ? "" : "&status=" + status),
+                        bearer,
+                        null)
+                .body());
+    }
+
+    /** The usage view's range as the API's query: its first and last day, from midnight in its zone. */
+    private String rangeQuery() {
         ZoneId zone = ZoneId.of(new Select(driver.findElement(By.cssSelector("select[name=zone]")))
                 .getFirstSelectedOption()
                 .getAttribute("value"));
@@ -499,13 +671,7 @@ class DashboardTest extends BootedApp {
                 driver.findElement(By.cssSelector("input[name=to]")).getAttribute("value"));
         Instant start = from.atStartOfDay(zone).toInstant();
         Instant end = to.plusDays(1).atStartOfDay(zone).toInstant();
-        return json.readTree(exchange(
-                        "GET",
-                        "/api/v1/usage?from=" + start + "&to=" + end + "&zone=" + zone.getId()
-                                + (status == null ? "" : "&status=" + status),
-                        bearer,
-                        null)
-                .body());
+        return "from=" + start + "&to=" + end + "&zone=" + zone.getId();
     }
 
     private HttpResponse<String> chat(String secret) throws Exception {
