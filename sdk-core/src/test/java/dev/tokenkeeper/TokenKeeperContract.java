@@ -2801,7 +2801,15 @@ public abstract class TokenKeeperContract {
             // a call that never happened gives its request back
             ((Permit) call(t, 10, 10)).release();
             for (int i = 0; i < 3; i++) {
-                ((Permit) call(t, 10, 10)).complete(TokenCounts.of(10, 10), Duration.ZERO);
+                Permit permit = (Permit) call(t, 10, 10);
+                // what is left after this call, and how long the bucket takes to be whole (20 s a request)
+                int taken = i + 1;
+                assertThat(permit.rateLimits()).singleElement().satisfies(st -> {
+                    assertThat(st.limit()).isEqualTo(rpm);
+                    assertThat(st.remaining()).isEqualTo(3 - taken);
+                    assertThat(st.untilFull()).isEqualTo(Duration.ofSeconds(20L * taken));
+                });
+                permit.complete(TokenCounts.of(10, 10), Duration.ZERO);
             }
             Admission fourth = call(t, 10, 10);
             assertThat(fourth).isInstanceOfSatisfying(Denial.class, d -> {
@@ -2825,6 +2833,11 @@ public abstract class TokenKeeperContract {
                             .period(LimitPeriod.ROLLING_MINUTE)
                             .build());
             Permit p = (Permit) call(other, 300, 300); // 600 taken, 400 left
+            assertThat(p.rateLimits()).singleElement().satisfies(st -> {
+                assertThat(st.remaining()).isEqualTo(400);
+                assertThat(st.untilFull()).isEqualTo(Duration.ofMillis(36_000));
+            });
+            assertThat(((Permit) call(token("unlimited"), 10, 10)).rateLimits()).isEmpty();
             p.complete(TokenCounts.of(60, 40), Duration.ZERO); // really 100: 500 back, 900 left
             Permit q = (Permit) call(other, 400, 400); // 100 left
             assertThat(call(other, 100, 1)).isInstanceOf(Denial.class);

@@ -2,6 +2,7 @@ package dev.tokenkeeper.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitMetric;
 import dev.tokenkeeper.limits.LimitPeriod;
 import dev.tokenkeeper.limits.LimitScope;
@@ -277,6 +278,13 @@ class GatewayTest extends BootedApp {
             "POST /api/v1/inference: one provider-neutral call, to OpenAI's or Anthropic's API, recorded; problem documents for errors")
     void inference() throws Exception {
         IssuedToken t = token();
+        Limit perMinute = keeper.limits()
+                .create(LimitSpec.builder("default")
+                        .name("ten a minute")
+                        .scope(LimitScope.TOKEN, t.info().id())
+                        .amount(LimitMetric.REQUESTS, 10)
+                        .period(LimitPeriod.ROLLING_MINUTE)
+                        .build());
         HttpResponse<String> demo = post(
                 "/api/v1/inference",
                 t.secret(),
@@ -291,6 +299,8 @@ class GatewayTest extends BootedApp {
         Trace trace = only(t);
         assertThat(trace.requestId()).isEqualTo(d.path("id").asString());
         assertThat(trace.metadata()).containsEntry("surface", "inference");
+        assertThat(demo.headers().firstValue("RateLimit"))
+                .hasValue("\"" + perMinute.id() + "\";r=9;t=6"); // a tenth of a minute to give back one request
 
         IssuedToken a = token();
         STUB.received.clear();
@@ -377,19 +387,33 @@ class GatewayTest extends BootedApp {
                 .isEqualTo("budget_exceeded");
 
         IssuedToken rated = token();
-        keeper.limits()
+        Limit twoAMinute = keeper.limits()
                 .create(LimitSpec.builder("default")
-                        .name("one a minute")
+                        .name("two a minute")
                         .scope(LimitScope.TOKEN, rated.info().id())
-                        .amount(LimitMetric.REQUESTS, 1)
+                        .amount(LimitMetric.REQUESTS, 2)
                         .period(LimitPeriod.ROLLING_MINUTE)
                         .build());
-        assertThat(post("/v1/chat/completions", rated.secret(), chat("demo", false))
-                        .statusCode())
-                .isEqualTo(200);
+        String id = "\"" + twoAMinute.id() + "\"";
+        // the IETF RateLimit fields on success: what is left, and the seconds until the limit is whole
+        HttpResponse<String> first = post("/v1/chat/completions", rated.secret(), chat("demo", false));
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.headers().firstValue("RateLimit-Policy")).hasValue(id + ";q=2;w=60");
+        assertThat(first.headers().firstValue("RateLimit")).hasValue(id + ";r=1;t=30");
+        HttpResponse<String> second = post("/v1/chat/completions", rated.secret(), chat("demo", false));
+        assertThat(second.statusCode()).isEqualTo(200);
+        assertThat(second.headers().firstValue("RateLimit")).hasValue(id + ";r=0;t=60");
         HttpResponse<String> limited = post("/v1/chat/completions", rated.secret(), chat("demo", false));
         assertThat(limited.statusCode()).isEqualTo(429);
         assertThat(limited.headers().firstValue("Retry-After")).isPresent();
+        assertThat(limited.headers().firstValue("RateLimit-Policy")).hasValue(id + ";q=2;w=60");
+        assertThat(limited.headers().firstValue("RateLimit"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith(id + ";r=0;t="));
+        // no rate limit on the token, no RateLimit fields
+        assertThat(post("/v1/chat/completions", t.secret(), chat("demo", false))
+                        .headers()
+                        .firstValue("RateLimit"))
+                .isEmpty();
 
         assertThat(post("/v1/chat/completions", t.secret(), "{not json").statusCode())
                 .isEqualTo(400);

@@ -42,6 +42,15 @@ public non-sealed interface Permit extends Admission {
     List<BudgetWarning> warnings();
 
     /**
+     * The rolling-minute rate limits this call was counted against, each with what it has left
+     * after this call; empty when none applies. Computed when asked, from what the admission
+     * already holds: no read of any backend.
+     */
+    default List<RateLimitState> rateLimits() {
+        return List.of();
+    }
+
+    /**
      * Records the call's real usage in the ledger (counted against every limit that applies) and
      * releases the reservations. A permit that expired meanwhile still records its usage.
      *

@@ -6,6 +6,8 @@ import dev.tokenkeeper.admission.CallRequest;
 import dev.tokenkeeper.admission.Completion;
 import dev.tokenkeeper.admission.Denial;
 import dev.tokenkeeper.admission.Permit;
+import dev.tokenkeeper.admission.RateLimitState;
+import dev.tokenkeeper.limits.LimitMetric;
 import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.servlet.Credentials;
 import dev.tokenkeeper.usage.CallOutcome;
@@ -21,6 +23,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -148,6 +151,7 @@ public class Gateway implements DisposableBean {
             meta.put("client_request_id", clientRequestId);
         }
         response.setHeader("x-request-id", permit.requestId());
+        rateLimitFields(permit).forEach(response::setHeader);
         long started = System.nanoTime();
         try {
             upstream(surface, route, body, stream, maxOutput, estimate, request, response, permit, meta, started);
@@ -806,6 +810,36 @@ public class Gateway implements DisposableBean {
                         : "a TokenKeeper token is required in 'Authorization: Bearer'");
     }
 
+    /**
+     * The IETF {@code RateLimit-Policy} and {@code RateLimit} fields (draft-ietf-httpapi-ratelimit-headers)
+     * of a call let through: per request rate limit it counted against, the quota per minute, what is
+     * left, and the seconds until the limit is whole again. Only limits counted in requests: the
+     * draft's quota units are requests and bytes, not tokens or dollars.
+     */
+    private static Map<String, String> rateLimitFields(Permit permit) {
+        List<RateLimitState> states = permit.rateLimits();
+        if (states.isEmpty()) {
+            return Map.of();
+        }
+        StringBuilder policy = new StringBuilder();
+        StringBuilder now = new StringBuilder();
+        for (RateLimitState st : states) {
+            if (st.limit().metric() != LimitMetric.REQUESTS) {
+                continue;
+            }
+            String id = "\"" + st.limit().id() + "\"";
+            if (policy.length() > 0) {
+                policy.append(", ");
+                now.append(", ");
+            }
+            policy.append(id).append(";q=").append(st.limit().amount()).append(";w=60");
+            now.append(id).append(";r=").append(st.remaining()).append(";t=").append(seconds(st.untilFull()));
+        }
+        return policy.length() == 0
+                ? Map.of()
+                : Map.of("RateLimit-Policy", policy.toString(), "RateLimit", now.toString());
+    }
+
     private static Refusal refusal(Denial d) {
         String code = d.reason().name().toLowerCase(Locale.ROOT);
         Map<String, String> h = new LinkedHashMap<>();
@@ -814,7 +848,7 @@ public class Gateway implements DisposableBean {
             case RATE_LIMITED -> {
                 long seconds = seconds(d.retryAfter());
                 h.put("Retry-After", Long.toString(seconds));
-                if (d.limit() != null) {
+                if (d.limit() != null && d.limit().metric() == LimitMetric.REQUESTS) {
                     String id = "\"" + d.limit().id() + "\"";
                     h.put("RateLimit-Policy", id + ";q=" + d.limit().amount() + ";w=60");
                     h.put("RateLimit", id + ";r=0;t=" + seconds);
@@ -852,7 +886,13 @@ public class Gateway implements DisposableBean {
 
     /** What {@code POST /api/v1/inference} answers. */
     public record Inference(
-            String requestId, String provider, String model, String content, TokenCounts counts, String costUsd) {}
+            String requestId,
+            String provider,
+            String model,
+            String content,
+            TokenCounts counts,
+            String costUsd,
+            Map<String, String> headers) {}
 
     /**
      * A provider-neutral call ({@code POST /api/v1/inference}): {@code model}, {@code messages} of
@@ -969,7 +1009,13 @@ public class Gateway implements DisposableBean {
                 cost = "0";
             }
             return new Inference(
-                    permit.requestId(), route.provider().name(), route.model(), content.toString(), c.counts(), cost);
+                    permit.requestId(),
+                    route.provider().name(),
+                    route.model(),
+                    content.toString(),
+                    c.counts(),
+                    cost,
+                    rateLimitFields(permit));
         } finally {
             deadline.cancel(false);
         }

@@ -30,18 +30,23 @@ public class InferenceController {
             long inputTokens, long cachedInputTokens, long cacheWriteTokens, long outputTokens, long reasoningTokens) {}
 
     @PostMapping("/api/v1/inference")
-    InferenceResponse infer(@RequestBody JsonNode body, HttpServletRequest request) {
+    org.springframework.http.ResponseEntity<InferenceResponse> infer(
+            @RequestBody JsonNode body, HttpServletRequest request) {
         String secret = Credentials.read(request, null) instanceof Credentials.Result.Present p ? p.secret() : null;
         try {
             Gateway.Inference i = gateway.infer(secret, body, request.getRemoteAddr());
             var c = i.counts();
-            return new InferenceResponse(
-                    i.requestId(),
-                    i.provider(),
-                    i.model(),
-                    i.content(),
-                    new UsageView(c.input(), c.cachedInput(), c.cacheWrite(), c.output(), c.reasoning()),
-                    i.costUsd());
+            HttpHeaders headers = new HttpHeaders();
+            i.headers().forEach(headers::set);
+            return org.springframework.http.ResponseEntity.ok()
+                    .headers(headers)
+                    .body(new InferenceResponse(
+                            i.requestId(),
+                            i.provider(),
+                            i.model(),
+                            i.content(),
+                            new UsageView(c.input(), c.cachedInput(), c.cacheWrite(), c.output(), c.reasoning()),
+                            i.costUsd()));
         } catch (Gateway.Refusal r) {
             HttpHeaders h = new HttpHeaders();
             r.headers.forEach(h::set);

@@ -8,6 +8,7 @@ import dev.tokenkeeper.admission.Completion;
 import dev.tokenkeeper.admission.Denial;
 import dev.tokenkeeper.admission.DenialReason;
 import dev.tokenkeeper.admission.Permit;
+import dev.tokenkeeper.admission.RateLimitState;
 import dev.tokenkeeper.admission.RequestAdmission;
 import dev.tokenkeeper.admission.StorageFailurePolicy;
 import dev.tokenkeeper.internal.DefaultPricingService;
@@ -356,6 +357,31 @@ public final class Admissions {
         @Override
         public boolean limitsChecked() {
             return checked;
+        }
+
+        @Override
+        public List<RateLimitState> rateLimits() {
+            List<RateLimitState> states = List.of(); // most calls have no rate limit: no allocation
+            for (Hold h : holds) {
+                if (h instanceof Hold.InBucket b) {
+                    if (states.isEmpty()) {
+                        states = new java.util.ArrayList<>(2);
+                    }
+                    long amount = b.limit().amount();
+                    long claimed = b.claimed();
+                    // the bucket refills `amount` a minute, smoothly: what was claimed takes that share of it
+                    long millis = amount <= 0
+                            ? 0
+                            : java.math.BigInteger.valueOf(claimed)
+                                    .multiply(java.math.BigInteger.valueOf(60_000))
+                                    .add(java.math.BigInteger.valueOf(amount - 1))
+                                    .divide(java.math.BigInteger.valueOf(amount))
+                                    .longValue();
+                    states.add(new RateLimitState(
+                            b.limit(), Math.max(0, amount - claimed), java.time.Duration.ofMillis(millis)));
+                }
+            }
+            return states;
         }
 
         @Override
