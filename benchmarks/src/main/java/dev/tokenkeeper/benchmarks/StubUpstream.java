@@ -11,7 +11,8 @@ import java.util.concurrent.Executors;
 /**
  * An OpenAI-compatible stand-in on loopback for the gateway's load runs: {@code POST
  * /v1/chat/completions} answers a small fixed completion with usage at once, JSON or a short event
- * stream, so that a run measures the gateway and not a model. Run:
+ * stream, so that a run measures the gateway and not a model. A stream for a model whose name ends
+ * in {@code -slow} is long instead: {@code slow.events} events {@code slow.interval.ms} apart. Run:
  * {@code java -cp benchmarks/target/benchmarks.jar dev.tokenkeeper.benchmarks.StubUpstream 9099}.
  */
 public final class StubUpstream {
@@ -36,10 +37,41 @@ public final class StubUpstream {
         // without it, each small answer waits for the client's delayed ACK (Nagle's algorithm): 40 ms
         System.setProperty("sun.net.httpserver.nodelay", "true");
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
-        server.setExecutor(Executors.newFixedThreadPool(Integer.getInteger("threads", 16)));
+        int threads = Integer.getInteger("threads", 16);
+        // -Dthreads=0: a thread per exchange, for many long streams at once
+        server.setExecutor(threads > 0 ? Executors.newFixedThreadPool(threads) : Executors.newCachedThreadPool());
+        int slowEvents = Integer.getInteger("slow.events", 50);
+        long slowIntervalMs = Long.getLong("slow.interval.ms", 100);
         server.createContext("/v1/chat/completions", x -> {
             byte[] body = x.getRequestBody().readAllBytes();
-            boolean stream = new String(body, StandardCharsets.UTF_8).contains("\"stream\":true");
+            String text = new String(body, StandardCharsets.UTF_8);
+            boolean stream = text.contains("\"stream\":true");
+            if (stream && text.contains("-slow\"")) {
+                // a long stream: an event every slow.interval.ms, slow.events of them, then the usage
+                x.getResponseHeaders().set("Content-Type", "text/event-stream");
+                x.sendResponseHeaders(200, 0);
+                try (OutputStream out = x.getResponseBody()) {
+                    byte[] event =
+                            ("data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
+                                            + "\"delta\":{\"content\":\" word\"}}]}\n\n")
+                                    .getBytes(StandardCharsets.UTF_8);
+                    for (int i = 0; i < slowEvents; i++) {
+                        out.write(event);
+                        out.flush();
+                        try {
+                            Thread.sleep(slowIntervalMs);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return;
+                        }
+                    }
+                    out.write(("data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":"
+                                    + "{\"prompt_tokens\":12,\"completion_tokens\":" + slowEvents + ",\"total_tokens\":"
+                                    + (12 + slowEvents) + "}}\n\ndata: [DONE]\n\n")
+                            .getBytes(StandardCharsets.UTF_8));
+                }
+                return;
+            }
             byte[] answer = stream ? STREAM : JSON;
             x.getResponseHeaders().set("Content-Type", stream ? "text/event-stream" : "application/json");
             x.sendResponseHeaders(200, answer.length);

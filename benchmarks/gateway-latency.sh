@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The gateway's latency at a fixed rate, side by side with calls straight to the stub, and many long
+# streams held at once with the app's memory sampled: loopback only, bounded in time. Uses the
+# project's own LoadDriver (wrk has no fixed rate). Needs the jars:
+#   mvn -pl benchmarks,reference-app -am package -DskipTests
+# Usage: benchmarks/gateway-latency.sh [rate, default 500] [seconds per run, default 60]
+#          [streams, default 1000] [stream seconds, default 300]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RATE=${1:-500}
+SECONDS_PER_RUN=${2:-60}
+STREAMS=${3:-1000}
+STREAM_SECONDS=${4:-300}
+STUB_PORT=9099
+APP_PORT=18080
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+JAR=benchmarks/target/benchmarks.jar
+
+# a thread per exchange in the stub: it holds every long stream at once
+java -Dthreads=0 -cp $JAR dev.tokenkeeper.benchmarks.StubUpstream $STUB_PORT > "$WORK/stub.log" 2>&1 &
+# Tomcat's blocking connector holds a thread per request in flight: enough of them for the streams
+TOKENKEEPER_ADMIN_PASSWORD=load-run-passphrase-2026 java -Xmx1g ${APP_JAVA_OPTS:-} -jar reference-app/target/tokenkeeper-reference-app-*-SNAPSHOT.jar \
+  --server.port=$APP_PORT \
+  --server.tomcat.threads.max=$(( STREAMS + 100 )) \
+  --tokenkeeper.demo-data=false \
+  --tokenkeeper.storage.sqlite-file="$WORK/app.db" \
+  --tokenkeeper.providers.openai.type=openai \
+  --tokenkeeper.providers.openai.base-url=http://127.0.0.1:$STUB_PORT/v1 \
+  --tokenkeeper.providers.openai.api-key=sk-load-run \
+  --tokenkeeper.providers.openai.models='gpt-4o-mini*' \
+  --logging.level.root=WARN ${APP_ARGS:-} > "$WORK/app.log" 2>&1 &
+APP_PID=$!
+for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$APP_PORT/api/v1/health" > /dev/null && break; sleep 1; done
+ACCESS=$(curl -sf -X POST "http://127.0.0.1:$APP_PORT/api/v1/auth/login" -H 'Content-Type: application/json' \
+  -d '{"username":"admin","password":"load-run-passphrase-2026"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+TK=$(curl -sf -X POST "http://127.0.0.1:$APP_PORT/api/v1/tokens" -H "Authorization: Bearer $ACCESS" \
+  -H 'Content-Type: application/json' -d '{"name":"load","role":"agent"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
+
+BODY='{"model":"gpt-4o-mini","max_tokens":16,"messages":[{"role":"user","content":"Say hello"}]}'
+drive() { java -cp $JAR dev.tokenkeeper.benchmarks.LoadDriver "$@"; }
+STUB_URL=http://127.0.0.1:$STUB_PORT/v1/chat/completions
+APP_URL=http://127.0.0.1:$APP_PORT/v1/chat/completions
+
+echo "== $RATE requests/s, 8 connections, $SECONDS_PER_RUN s per run, alternating"
+drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=20 label="warm-up through the gateway (not counted)" > /dev/null
+drive url=$STUB_URL body="$BODY" rate=$RATE seconds=20 label="warm-up of the driver (not counted)" > /dev/null
+for round in 1 2; do
+  drive url=$STUB_URL body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="direct to the stub, round $round"
+  drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="through the gateway, round $round"
+done
+
+if [ "$STREAMS" -gt 0 ]; then
+  echo "== $STREAMS concurrent streams for $STREAM_SECONDS s (each: 50 events 100 ms apart), the app's memory every 30 s"
+  SLOW='{"model":"gpt-4o-mini-slow","stream":true,"max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}'
+  sample() {
+    while kill -0 $APP_PID 2>/dev/null; do
+      rss=$(awk '/VmRSS/ {print $2}' /proc/$APP_PID/status)
+      threads=$(awk '/Threads/ {print $2}' /proc/$APP_PID/status)
+      heap=$(jcmd $APP_PID GC.heap_info 2>/dev/null | grep -o 'used [0-9]*K' | head -1)
+      echo "$(date -u +%H:%M:%S) rss ${rss} kB, threads ${threads}, heap ${heap}"
+      sleep 30
+    done
+  }
+  sample &
+  SAMPLER=$!
+  drive url=$APP_URL bearer="$TK" body="$SLOW" mode=streams connections=$STREAMS seconds=$STREAM_SECONDS label="streams through the gateway"
+  kill $SAMPLER 2>/dev/null || true
+  jcmd $APP_PID GC.run > /dev/null
+  echo "after a full collection: $(jcmd $APP_PID GC.heap_info | grep -o 'used [0-9]*K' | head -1), rss $(awk '/VmRSS/ {print $2}' /proc/$APP_PID/status) kB"
+fi
+echo "== calls recorded by the gateway"
+curl -sf "http://127.0.0.1:$APP_PORT/api/v1/usage?granularity=day" -H "Authorization: Bearer $ACCESS" | sed 's/.*"totals":{"requests":\([0-9]*\).*/\1/'
