@@ -28,7 +28,7 @@ TOKENKEEPER_ADMIN_PASSWORD=load-run-passphrase-2026 java -Xmx1g ${APP_JAVA_OPTS:
   --tokenkeeper.providers.openai.type=openai \
   --tokenkeeper.providers.openai.base-url=http://127.0.0.1:$STUB_PORT/v1 \
   --tokenkeeper.providers.openai.api-key=sk-load-run \
-  --tokenkeeper.providers.openai.models='gpt-4o-mini*' \
+  --tokenkeeper.providers.openai.models=gpt-4o-mini \
   --logging.level.root=WARN ${APP_ARGS:-} > "$WORK/app.log" 2>&1 &
 APP_PID=$!
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$APP_PORT/api/v1/health" > /dev/null && break; sleep 1; done
@@ -42,6 +42,7 @@ drive() { java -cp $JAR dev.tokenkeeper.benchmarks.LoadDriver "$@"; }
 STUB_URL=http://127.0.0.1:$STUB_PORT/v1/chat/completions
 APP_URL=http://127.0.0.1:$APP_PORT/v1/chat/completions
 
+if [ "$SECONDS_PER_RUN" -gt 0 ]; then
 echo "== $RATE requests/s, 8 connections, $SECONDS_PER_RUN s per run, alternating"
 drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=20 label="warm-up through the gateway (not counted)" > /dev/null
 drive url=$STUB_URL body="$BODY" rate=$RATE seconds=20 label="warm-up of the driver (not counted)" > /dev/null
@@ -49,10 +50,11 @@ for round in 1 2; do
   drive url=$STUB_URL body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="direct to the stub, round $round"
   drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="through the gateway, round $round"
 done
+fi
 
 if [ "$STREAMS" -gt 0 ]; then
   echo "== $STREAMS concurrent streams for $STREAM_SECONDS s (each: 50 events 100 ms apart), the app's memory every 30 s"
-  SLOW='{"model":"gpt-4o-mini-slow","stream":true,"max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}'
+  SLOW='{"model":"gpt-4o-mini","stream":true,"max_tokens":64,"messages":[{"role":"user","content":"slow stream"}]}'
   sample() {
     while kill -0 $APP_PID 2>/dev/null; do
       rss=$(awk '/VmRSS/ {print $2}' /proc/$APP_PID/status)
@@ -62,6 +64,7 @@ if [ "$STREAMS" -gt 0 ]; then
       sleep 30
     done
   }
+  drive url=$STUB_URL body="$SLOW" mode=streams connections=$STREAMS seconds=60 label="streams straight to the stub (60 s)"
   sample &
   SAMPLER=$!
   drive url=$APP_URL bearer="$TK" body="$SLOW" mode=streams connections=$STREAMS seconds=$STREAM_SECONDS label="streams through the gateway"

@@ -247,6 +247,7 @@ public final class LoadDriver {
         List<long[]> ttfb = new ArrayList<>();
         AtomicLong completed = new AtomicLong();
         AtomicLong errors = new AtomicLong();
+        java.util.concurrent.ConcurrentHashMap<Integer, Long> statuses = new java.util.concurrent.ConcurrentHashMap<>();
         List<Thread> threads = new ArrayList<>();
         for (int w = 0; w < clients; w++) {
             long[] mine = new long[100_000];
@@ -260,8 +261,10 @@ public final class LoadDriver {
                             c = new Connection(url);
                             while (System.nanoTime() < end) {
                                 long sent = System.nanoTime();
-                                if (c.exchange(request, first) != 200) {
+                                int status = c.exchange(request, first);
+                                if (status != 200) {
                                     errors.incrementAndGet();
+                                    statuses.merge(status, 1L, Long::sum);
                                 } else {
                                     completed.incrementAndGet();
                                 }
@@ -297,12 +300,13 @@ public final class LoadDriver {
         long[] f = merge(kept);
         System.out.printf(
                 Locale.ROOT,
-                "%s: %d clients for %d s, %d streams completed, %d errors | time to first byte p50 %s p99 %s max %s%n",
+                "%s: %d clients for %d s, %d streams completed, %d errors %s | time to first byte p50 %s p99 %s max %s%n",
                 label,
                 clients,
                 seconds,
                 completed.get(),
                 errors.get(),
+                statuses.isEmpty() ? "" : "(statuses " + statuses + ")",
                 us(f, 0.50),
                 us(f, 0.99),
                 us(f, 1.0));

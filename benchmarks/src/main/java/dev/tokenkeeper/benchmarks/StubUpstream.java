@@ -11,8 +11,8 @@ import java.util.concurrent.Executors;
 /**
  * An OpenAI-compatible stand-in on loopback for the gateway's load runs: {@code POST
  * /v1/chat/completions} answers a small fixed completion with usage at once, JSON or a short event
- * stream, so that a run measures the gateway and not a model. A stream for a model whose name ends
- * in {@code -slow} is long instead: {@code slow.events} events {@code slow.interval.ms} apart. Run:
+ * stream, so that a run measures the gateway and not a model. A stream whose message is {@code
+ * "slow stream"} is long instead: {@code slow.events} events {@code slow.interval.ms} apart. Run:
  * {@code java -cp benchmarks/target/benchmarks.jar dev.tokenkeeper.benchmarks.StubUpstream 9099}.
  */
 public final class StubUpstream {
@@ -46,7 +46,7 @@ public final class StubUpstream {
             byte[] body = x.getRequestBody().readAllBytes();
             String text = new String(body, StandardCharsets.UTF_8);
             boolean stream = text.contains("\"stream\":true");
-            if (stream && text.contains("-slow\"")) {
+            if (stream && text.contains("\"content\":\"slow stream\"")) {
                 // a long stream: an event every slow.interval.ms, slow.events of them, then the usage
                 x.getResponseHeaders().set("Content-Type", "text/event-stream");
                 x.sendResponseHeaders(200, 0);
