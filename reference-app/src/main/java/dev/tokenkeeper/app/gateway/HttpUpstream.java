@@ -98,6 +98,7 @@ final class HttpUpstream implements Upstream {
             }
         }
         long retrySeconds = retry;
+        long length = r.getEntity() == null ? 0 : r.getEntity().getContentLength();
         InputStream content = r.getEntity() == null
                 ? InputStream.nullInputStream()
                 : r.getEntity().getContent();
@@ -131,6 +132,11 @@ final class HttpUpstream implements Upstream {
             @Override
             public long retryAfterSeconds() {
                 return retrySeconds;
+            }
+
+            @Override
+            public long length() {
+                return length;
             }
 
             @Override

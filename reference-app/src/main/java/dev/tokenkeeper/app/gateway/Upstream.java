@@ -16,6 +16,11 @@ public interface Upstream {
         /** Seconds to wait that the provider asked for with {@code Retry-After}, or -1. */
         long retryAfterSeconds();
 
+        /** The body's declared length in bytes ({@code Content-Length}), or -1 when not declared. */
+        default long length() {
+            return -1;
+        }
+
         /** Stops the call: the connection is dropped, so the provider stops generating. */
         @Override
         void close();
