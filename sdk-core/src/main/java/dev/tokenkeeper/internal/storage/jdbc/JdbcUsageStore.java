@@ -10,6 +10,7 @@ import dev.tokenkeeper.internal.storage.UsageStore;
 import dev.tokenkeeper.internal.usage.EventIds;
 import dev.tokenkeeper.pricing.Money;
 import dev.tokenkeeper.traces.TraceQuery;
+import dev.tokenkeeper.usage.CallOutcome;
 import dev.tokenkeeper.usage.UsageDimension;
 import dev.tokenkeeper.usage.UsageQuery;
 import dev.tokenkeeper.usage.UsageTotals;
@@ -258,37 +259,49 @@ final class JdbcUsageStore implements UsageStore {
 
     private static Conditions conditions(UsageQuery q) {
         return dimensions(
-                        new Conditions()
-                                .where("tenant_id = :tenant", "tenant", q.tenantId())
-                                .where(
-                                        "hour_start >= :from",
-                                        "from",
-                                        q.hourFrom().toEpochMilli())
-                                .where("hour_start < :to", "to", q.hourTo().toEpochMilli()),
-                        q.tokenId(),
-                        q.userId(),
-                        q.projectId(),
-                        q.provider(),
-                        q.model())
-                .equal(
-                        "outcome",
-                        "outcome",
-                        q.outcome() == null ? null : q.outcome().name());
+                new Conditions()
+                        .where("tenant_id = :tenant", "tenant", q.tenantId())
+                        .where("hour_start >= :from", "from", q.hourFrom().toEpochMilli())
+                        .where("hour_start < :to", "to", q.hourTo().toEpochMilli()),
+                q.tokenId(),
+                q.userId(),
+                q.projectId(),
+                q.provider(),
+                q.model(),
+                q.outcome());
     }
 
-    /** The optional dimension filters shared by roll-up and trace queries (same columns in both tables). */
+    /**
+     * The optional dimension and outcome filters shared by roll-up and trace queries (same columns in
+     * both tables).
+     */
     private static Conditions dimensions(
             Conditions c,
             @Nullable String tokenId,
             @Nullable String userId,
             @Nullable String projectId,
             @Nullable String provider,
-            @Nullable String model) {
+            @Nullable String model,
+            @Nullable CallOutcome outcome) {
         return c.equal("token_id", "token", tokenId)
                 .equal("user_id", "user", userId)
                 .equal("project_id", "project", projectId)
                 .equal("provider", "provider", provider)
-                .equal("model", "model", model);
+                .equal("model", "model", model)
+                .equal("outcome", "outcome", outcome == null ? null : outcome.name());
+    }
+
+    /**
+     * Whether the query filters on nothing but its tenant and range: then the tenant-wide roll-ups
+     * (hourly, or daily by dimension) answer it.
+     */
+    private static boolean unfiltered(UsageQuery q) {
+        return q.tokenId() == null
+                && q.userId() == null
+                && q.projectId() == null
+                && q.provider() == null
+                && q.model() == null
+                && q.outcome() == null;
     }
 
     /**
@@ -298,13 +311,7 @@ final class JdbcUsageStore implements UsageStore {
     @Override
     public List<Keyed<Long>> totalsByHour(StorageTx tx, UsageQuery q) {
         Conditions c = conditions(q);
-        boolean unfiltered = q.tokenId() == null
-                && q.userId() == null
-                && q.projectId() == null
-                && q.provider() == null
-                && q.model() == null
-                && q.outcome() == null;
-        String table = unfiltered ? "tk_usage_tenant_hourly" : "tk_usage_hourly";
+        String table = unfiltered(q) ? "tk_usage_tenant_hourly" : "tk_usage_hourly";
         Query query = JdbcTx.of(tx)
                 .createQuery("SELECT hour_start, " + SUMS + " FROM " + table + c.sql()
                         + " GROUP BY hour_start ORDER BY hour_start");
@@ -328,14 +335,8 @@ final class JdbcUsageStore implements UsageStore {
         long to = q.hourTo().toEpochMilli();
         long dayFrom = Math.floorDiv(from + DAY - 1, DAY) * DAY;
         long dayTo = Math.floorDiv(to, DAY) * DAY;
-        boolean unfiltered = q.tokenId() == null
-                && q.userId() == null
-                && q.projectId() == null
-                && q.provider() == null
-                && q.model() == null
-                && q.outcome() == null;
         Query query;
-        if (unfiltered && dayFrom < dayTo) {
+        if (unfiltered(q) && dayFrom < dayTo) {
             String hourly = "SELECT " + col + " AS group_key, " + SUMMED_COLUMNS + " FROM tk_usage_hourly"
                     + " WHERE tenant_id = :tenant AND hour_start >= ";
             query = JdbcTx.of(tx)
@@ -416,11 +417,8 @@ final class JdbcUsageStore implements UsageStore {
                         q.userId(),
                         q.projectId(),
                         q.provider(),
-                        q.model())
-                .equal(
-                        "outcome",
-                        "outcome",
-                        q.outcome() == null ? null : q.outcome().name())
+                        q.model(),
+                        q.outcome())
                 .whereIf(beforeId, "id < :beforeId", "beforeId");
         Query query = JdbcTx.of(tx)
                 .createQuery("SELECT " + EVENT_COLUMNS + " FROM tk_usage_events" + c.sql()
