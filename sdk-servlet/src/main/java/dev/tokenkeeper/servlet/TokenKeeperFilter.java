@@ -203,10 +203,8 @@ public final class TokenKeeperFilter implements Filter {
                 if (d.limit() != null) {
                     // draft-ietf-httpapi-ratelimit-headers: the policy (quota q per window w seconds)
                     // and its state (r remaining, t seconds until it allows again)
-                    String id = "\"" + d.limit().id() + "\"";
-                    response.setHeader(
-                            "RateLimit-Policy", id + ";q=" + d.limit().amount() + ";w=60");
-                    response.setHeader("RateLimit", id + ";r=0;t=" + seconds(d));
+                    response.setHeader("RateLimit-Policy", RateLimitFields.policy(d.limit()));
+                    response.setHeader("RateLimit", RateLimitFields.state(d.limit(), 0, seconds(d)));
                 }
                 problem(response, 429, code, "Too Many Requests", d.message());
             }
@@ -220,8 +218,7 @@ public final class TokenKeeperFilter implements Filter {
 
     /** Whole seconds to wait, rounded up and at least 1 (HTTP's {@code Retry-After} has no fractions). */
     private static long seconds(Denial d) {
-        long millis = d.retryAfter() == null ? 1_000 : d.retryAfter().toMillis();
-        return Math.max(1, (millis + 999) / 1_000);
+        return RateLimitFields.seconds(d.retryAfter());
     }
 
     private void problem(HttpServletResponse response, int status, String code, String title, String detail)

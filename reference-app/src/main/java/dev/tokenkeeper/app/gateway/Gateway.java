@@ -7,9 +7,9 @@ import dev.tokenkeeper.admission.Completion;
 import dev.tokenkeeper.admission.Denial;
 import dev.tokenkeeper.admission.Permit;
 import dev.tokenkeeper.admission.RateLimitState;
-import dev.tokenkeeper.limits.LimitMetric;
 import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.servlet.Credentials;
+import dev.tokenkeeper.servlet.RateLimitFields;
 import dev.tokenkeeper.usage.CallOutcome;
 import dev.tokenkeeper.usage.UsageSource;
 import jakarta.servlet.http.HttpServletRequest;
@@ -23,7 +23,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -711,9 +710,8 @@ public class Gateway implements DisposableBean {
      * read in 4 KB steps.
      */
     private static byte[] read(InputStream in, long max, long declared) throws IOException, Refusal {
-        byte[] first = new byte[0];
         if (declared >= 0 && declared <= max) {
-            first = in.readNBytes((int) declared);
+            byte[] first = in.readNBytes((int) declared);
             if (first.length < declared) {
                 return first; // ended early: what came is what there is, as without a declared length
             }
@@ -726,7 +724,7 @@ public class Gateway implements DisposableBean {
             more.write(next);
             return readRest(in, max, more);
         }
-        return readRest(in, max, new ByteArrayOutputStream(first.length + 1024));
+        return readRest(in, max, new ByteArrayOutputStream(1024));
     }
 
     private static byte[] readRest(InputStream in, long max, ByteArrayOutputStream out) throws IOException, Refusal {
@@ -848,23 +846,18 @@ public class Gateway implements DisposableBean {
      * draft's quota units are requests and bytes, not tokens or dollars.
      */
     private static Map<String, String> rateLimitFields(Permit permit) {
-        List<RateLimitState> states = permit.rateLimits();
-        if (states.isEmpty()) {
-            return Map.of();
-        }
         StringBuilder policy = new StringBuilder();
         StringBuilder now = new StringBuilder();
-        for (RateLimitState st : states) {
-            if (st.limit().metric() != LimitMetric.REQUESTS) {
+        for (RateLimitState st : permit.rateLimits()) {
+            if (!RateLimitFields.expressible(st.limit())) {
                 continue;
             }
-            String id = "\"" + st.limit().id() + "\"";
             if (policy.length() > 0) {
                 policy.append(", ");
                 now.append(", ");
             }
-            policy.append(id).append(";q=").append(st.limit().amount()).append(";w=60");
-            now.append(id).append(";r=").append(st.remaining()).append(";t=").append(seconds(st.untilFull()));
+            policy.append(RateLimitFields.policy(st.limit()));
+            now.append(RateLimitFields.state(st.limit(), st.remaining(), RateLimitFields.seconds(st.untilFull())));
         }
         return policy.length() == 0
                 ? Map.of()
@@ -877,26 +870,20 @@ public class Gateway implements DisposableBean {
         return switch (d.reason()) {
             case TOKEN_INVALID, TOKEN_NOT_FOUND, TOKEN_EXPIRED, TOKEN_REVOKED -> new Refusal(401, code, d.message());
             case RATE_LIMITED -> {
-                long seconds = seconds(d.retryAfter());
+                long seconds = RateLimitFields.seconds(d.retryAfter());
                 h.put("Retry-After", Long.toString(seconds));
-                if (d.limit() != null && d.limit().metric() == LimitMetric.REQUESTS) {
-                    String id = "\"" + d.limit().id() + "\"";
-                    h.put("RateLimit-Policy", id + ";q=" + d.limit().amount() + ";w=60");
-                    h.put("RateLimit", id + ";r=0;t=" + seconds);
+                if (d.limit() != null && RateLimitFields.expressible(d.limit())) {
+                    h.put("RateLimit-Policy", RateLimitFields.policy(d.limit()));
+                    h.put("RateLimit", RateLimitFields.state(d.limit(), 0, seconds));
                 }
                 yield new Refusal(429, code, d.message(), h);
             }
             case STORAGE_UNAVAILABLE -> {
-                h.put("Retry-After", Long.toString(seconds(d.retryAfter())));
+                h.put("Retry-After", Long.toString(RateLimitFields.seconds(d.retryAfter())));
                 yield new Refusal(503, code, d.message(), h);
             }
             default -> new Refusal(403, code, d.message());
         };
-    }
-
-    private static long seconds(@Nullable Duration d) {
-        long millis = d == null ? 1_000 : d.toMillis();
-        return Math.max(1, (millis + 999) / 1_000);
     }
 
     private static @Nullable String header(HttpServletRequest request, String name) {
