@@ -11,36 +11,13 @@ RATE=${1:-500}
 SECONDS_PER_RUN=${2:-60}
 STREAMS=${3:-1000}
 STREAM_SECONDS=${4:-300}
-STUB_PORT=9099
-APP_PORT=18080
-WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-JAR=benchmarks/target/benchmarks.jar
-
-# a thread per exchange in the stub: it holds every long stream at once
-java -Dthreads=0 -cp $JAR dev.tokenkeeper.benchmarks.StubUpstream $STUB_PORT > "$WORK/stub.log" 2>&1 &
-# Tomcat's blocking connector holds a thread per request in flight: enough of them for the streams
-TOKENKEEPER_ADMIN_PASSWORD=load-run-passphrase-2026 java -Xmx1g ${APP_JAVA_OPTS:-} -jar reference-app/target/tokenkeeper-reference-app-*-SNAPSHOT.jar \
-  --server.port=$APP_PORT \
-  --server.tomcat.threads.max=$(( STREAMS + 100 )) \
-  --tokenkeeper.demo-data=false \
-  --tokenkeeper.storage.sqlite-file="$WORK/app.db" \
-  --tokenkeeper.providers.openai.type=openai \
-  --tokenkeeper.providers.openai.base-url=http://127.0.0.1:$STUB_PORT/v1 \
-  --tokenkeeper.providers.openai.api-key=sk-load-run \
-  --tokenkeeper.providers.openai.models=gpt-4o-mini \
-  --logging.level.root=WARN ${APP_ARGS:-} > "$WORK/app.log" 2>&1 &
-APP_PID=$!
-for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$APP_PORT/api/v1/health" > /dev/null && break; sleep 1; done
-ACCESS=$(curl -sf -X POST "http://127.0.0.1:$APP_PORT/api/v1/auth/login" -H 'Content-Type: application/json' \
-  -d '{"username":"admin","password":"load-run-passphrase-2026"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
-TK=$(curl -sf -X POST "http://127.0.0.1:$APP_PORT/api/v1/tokens" -H "Authorization: Bearer $ACCESS" \
-  -H 'Content-Type: application/json' -d '{"name":"load","role":"agent"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
+source benchmarks/gateway-env.sh
+# a thread per exchange in the stub: it holds every long stream at once; Tomcat's blocking connector
+# holds a thread per request in flight: enough of them for the streams
+start_gateway 0 --server.tomcat.threads.max=$(( STREAMS + 100 ))
 
 BODY='{"model":"gpt-4o-mini","max_tokens":16,"messages":[{"role":"user","content":"Say hello"}]}'
 drive() { java -cp $JAR dev.tokenkeeper.benchmarks.LoadDriver "$@"; }
-STUB_URL=http://127.0.0.1:$STUB_PORT/v1/chat/completions
-APP_URL=http://127.0.0.1:$APP_PORT/v1/chat/completions
 
 if [ "$SECONDS_PER_RUN" -gt 0 ]; then
 echo "== $RATE requests/s, 8 connections, $SECONDS_PER_RUN s per run, alternating"
@@ -73,4 +50,4 @@ if [ "$STREAMS" -gt 0 ]; then
   echo "after a full collection: $(jcmd $APP_PID GC.heap_info | grep -o 'used [0-9]*K' | head -1), rss $(awk '/VmRSS/ {print $2}' /proc/$APP_PID/status) kB"
 fi
 echo "== calls recorded by the gateway"
-curl -sf "http://127.0.0.1:$APP_PORT/api/v1/usage?granularity=day" -H "Authorization: Bearer $ACCESS" | sed 's/.*"totals":{"requests":\([0-9]*\).*/\1/'
+recorded_calls

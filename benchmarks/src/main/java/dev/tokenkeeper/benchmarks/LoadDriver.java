@@ -74,19 +74,37 @@ public final class LoadDriver {
 
     /** One keep-alive connection, written and read by one thread. */
     private static final class Connection implements AutoCloseable {
-        private final Socket socket;
-        private final OutputStream out;
-        private final InputStream in;
-        /** The server said {@code Connection: close} (Tomcat does after 100 requests): open another. */
-        boolean closing;
+        private final URI url;
+        private Socket socket;
+        private OutputStream out;
+        private InputStream in;
+        /** The server said {@code Connection: close} (Tomcat does after 100 requests). */
+        private boolean closing;
 
         Connection(URI url) throws IOException {
+            this.url = url;
+            open();
+        }
+
+        private void open() throws IOException {
             socket = new Socket();
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress(url.getHost(), url.getPort()), 5_000);
             socket.setSoTimeout(120_000);
             out = socket.getOutputStream();
             in = new BufferedInputStream(socket.getInputStream(), 16_384);
+            closing = false;
+        }
+
+        /**
+         * Between requests, outside the measured times: when the server closed the connection after
+         * its last answer, opens another.
+         */
+        void reopenIfClosing() throws IOException {
+            if (closing) {
+                socket.close();
+                open();
+            }
         }
 
         /**
@@ -185,9 +203,7 @@ public final class LoadDriver {
             Thread t = new Thread(
                     () -> {
                         long[] first = new long[1];
-                        Connection c = null;
-                        try {
-                            c = new Connection(url);
+                        try (Connection c = new Connection(url)) {
                             for (int i = 0; i < mine; i++) {
                                 long intended = start + (worker + (long) i * connections) * period;
                                 for (long wait; (wait = intended - System.nanoTime()) > 0; ) {
@@ -200,16 +216,11 @@ public final class LoadDriver {
                                 long done = System.nanoTime();
                                 service[worker][i] = done - sent;
                                 response[worker][i] = done - intended;
-                                if (c.closing) {
-                                    c.close();
-                                    c = new Connection(url);
-                                }
+                                c.reopenIfClosing();
                             }
                         } catch (IOException e) {
                             errors.incrementAndGet();
                             System.err.println(label + ": " + e);
-                        } finally {
-                            closeQuietly(c);
                         }
                     },
                     "load-" + w);
@@ -256,9 +267,7 @@ public final class LoadDriver {
                     () -> {
                         long[] first = new long[1];
                         int n = 0;
-                        Connection c = null;
-                        try {
-                            c = new Connection(url);
+                        try (Connection c = new Connection(url)) {
                             while (System.nanoTime() < end) {
                                 long sent = System.nanoTime();
                                 int status = c.exchange(request, first);
@@ -271,16 +280,11 @@ public final class LoadDriver {
                                 if (n < mine.length - 1) {
                                     mine[n++] = first[0] - sent;
                                 }
-                                if (c.closing) {
-                                    c.close();
-                                    c = new Connection(url);
-                                }
+                                c.reopenIfClosing();
                             }
                         } catch (IOException e) {
                             errors.incrementAndGet();
                             System.err.println(label + ": " + e);
-                        } finally {
-                            closeQuietly(c);
                         }
                         mine[mine.length - 1] = n; // how many were kept
                     },
@@ -310,16 +314,6 @@ public final class LoadDriver {
                 us(f, 0.50),
                 us(f, 0.99),
                 us(f, 1.0));
-    }
-
-    private static void closeQuietly(@org.jspecify.annotations.Nullable Connection c) {
-        if (c != null) {
-            try {
-                c.close();
-            } catch (IOException ignored) {
-                // the run is over for this connection anyway
-            }
-        }
     }
 
     private static long[] merge(long[][] parts) {

@@ -96,7 +96,13 @@ public class DemoData implements ApplicationRunner {
                         "demo",
                         List.of("demo"),
                         6));
-        IssuedToken legacy = token(tenant, "legacy-etl", admin, "analytics", Role.AGENT, actor);
+        // the legacy job ran once a day until it was replaced, then its token was revoked
+        Caller legacy = new Caller(
+                token(tenant, "legacy-etl", admin, "analytics", Role.AGENT, actor),
+                "analytics",
+                "openai",
+                List.of("gpt-4.1-mini"),
+                1);
 
         Instant now = keeper.clock().instant();
         Instant start = now.truncatedTo(ChronoUnit.HOURS).minus(Duration.ofDays(30));
@@ -116,17 +122,11 @@ public class DemoData implements ApplicationRunner {
                     record(tenant, c.token().info().userId(), c, at, random, calls++);
                 }
             }
-            if (day < 20) { // the legacy job ran until it was replaced, then its token was revoked
-                record(
-                        tenant,
-                        admin.id(),
-                        new Caller(legacy, "analytics", "openai", List.of("gpt-4.1-mini"), 1),
-                        dayStart.plusSeconds(3 * 3600),
-                        random,
-                        calls++);
+            if (day < 20) {
+                record(tenant, admin.id(), legacy, dayStart.plusSeconds(3 * 3600), random, calls++);
             }
         }
-        keeper.tokens().revoke(tenant, legacy.info().id(), "replaced by analytics-batch", actor);
+        keeper.tokens().revoke(tenant, legacy.token().info().id(), "replaced by analytics-batch", actor);
         keeper.usage().flush();
 
         keeper.limits()

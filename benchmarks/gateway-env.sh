@@ -1,0 +1,43 @@
+# Sourced by the gateway's load scripts (gateway-load.sh, gateway-latency.sh), from the project's
+# root: the stub upstream and the reference app's jar on loopback, the stub as the app's `openai`
+# provider (model gpt-4o-mini), an empty SQLite file without demo data, and an agent token. Whatever
+# it starts is stopped, and its files removed, when the script exits.
+STUB_PORT=9099
+APP_PORT=18080
+JAR=benchmarks/target/benchmarks.jar
+STUB_URL=http://127.0.0.1:$STUB_PORT/v1/chat/completions
+APP_URL=http://127.0.0.1:$APP_PORT/v1/chat/completions
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+# start_gateway <stub threads, 0 for a thread per exchange> [more arguments for the app...]
+# Sets APP_PID, ACCESS (an admin's access token) and TK (the agent token). APP_JAVA_OPTS and
+# APP_ARGS, when set, go to the app's JVM and to the app.
+start_gateway() {
+  local stub_threads=$1
+  shift
+  java -Dthreads="$stub_threads" -cp $JAR dev.tokenkeeper.benchmarks.StubUpstream $STUB_PORT > "$WORK/stub.log" 2>&1 &
+  # shellcheck disable=SC2086 # APP_JAVA_OPTS and APP_ARGS are lists of arguments
+  TOKENKEEPER_ADMIN_PASSWORD=load-run-passphrase-2026 java -Xmx1g ${APP_JAVA_OPTS:-} \
+    -jar reference-app/target/tokenkeeper-reference-app-*-SNAPSHOT.jar \
+    --server.port=$APP_PORT \
+    --tokenkeeper.demo-data=false \
+    --tokenkeeper.storage.sqlite-file="$WORK/app.db" \
+    --tokenkeeper.providers.openai.type=openai \
+    --tokenkeeper.providers.openai.base-url=http://127.0.0.1:$STUB_PORT/v1 \
+    --tokenkeeper.providers.openai.api-key=sk-load-run \
+    --tokenkeeper.providers.openai.models=gpt-4o-mini \
+    --logging.level.root=WARN "$@" ${APP_ARGS:-} > "$WORK/app.log" 2>&1 &
+  APP_PID=$!
+  for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$APP_PORT/api/v1/health" > /dev/null && break; sleep 1; done
+  ACCESS=$(curl -sf -X POST "http://127.0.0.1:$APP_PORT/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d '{"username":"admin","password":"load-run-passphrase-2026"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+  TK=$(curl -sf -X POST "http://127.0.0.1:$APP_PORT/api/v1/tokens" -H "Authorization: Bearer $ACCESS" \
+    -H 'Content-Type: application/json' -d '{"name":"load","role":"agent"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
+}
+
+# the calls the gateway recorded: the requests of GET /api/v1/usage
+recorded_calls() {
+  curl -sf "http://127.0.0.1:$APP_PORT/api/v1/usage?granularity=day" -H "Authorization: Bearer $ACCESS" \
+    | sed 's/.*"totals":{"requests":\([0-9]*\).*/\1/'
+}
