@@ -133,6 +133,17 @@
     return Object.fromEntries(users.filter(u => u.id).map(u => [u.id, u.username]));
   }
 
+  /** A view's user names, fetched the first time it needs them and kept while the view is shown. */
+  function cachedUserNames() {
+    let names = null;
+    return () => {
+      if (!names) {
+        names = userNames().catch(e => { names = null; throw e; });
+      }
+      return names;
+    };
+  }
+
   /** An audit actor (user:<id>, user:<id>/token:<id>, token:<id>) with user names where known. */
   const actorName = (actor, names) => actor.replace(/user:([A-Za-z0-9_]+)/, (m, id) => names[id] ? 'user:' + names[id] : m);
 
@@ -449,10 +460,11 @@
   const TokensView = {
     setup() {
       const s = reactive({ busy: false, error: null, items: [], users: {}, status: '', search: '', modal: null, secret: null, target: null });
+      const names = cachedUserNames();
       const run = action(s);
       const form = reactive({});
       const load = () => run(async () => {
-        const [items, users] = await Promise.all([all('/api/v1/tokens', { status: s.status }), userNames()]);
+        const [items, users] = await Promise.all([all('/api/v1/tokens', { status: s.status }), names()]);
         s.items = items;
         s.users = users;
       });
@@ -758,6 +770,7 @@
       const zone = localZone();
       const f = reactive({ provider: '', model: '', status: '', from: daysAgo(zone, 6), to: today(zone) });
       const s = reactive({ busy: false, error: null, items: [], cursors: [], next: null, detail: null, names: {} });
+      const names = cachedUserNames();
       const run = action(s);
       const filters = () => ({
         provider: f.provider.trim(), model: f.model.trim(), status: f.status,
@@ -773,8 +786,8 @@
       const newer = () => { s.cursors.pop(); return page(s.cursors.length ? s.cursors[s.cursors.length - 1] : null); };
       onMounted(() => page(null));
       const open = t => run(async () => {
-        const [detail, names] = await Promise.all([api('GET', '/api/v1/traces/' + encodeURIComponent(t.id)), userNames()]);
-        s.names = names;
+        const [detail, known] = await Promise.all([api('GET', '/api/v1/traces/' + encodeURIComponent(t.id)), names()]);
+        s.names = known;
         s.detail = detail;
       });
       const exportCsv = () => run(async () => {
@@ -849,6 +862,7 @@
       const zone = localZone();
       const f = reactive({ action: '', from: daysAgo(zone, 29), to: today(zone) });
       const s = reactive({ busy: false, error: null, items: [], next: null, names: {} });
+      const names = cachedUserNames();
       const run = action(s);
       const params = () => ({
         action: f.action.split(',').map(x => x.trim()).filter(Boolean),
@@ -857,8 +871,8 @@
       const load = e => {
         if (e) e.preventDefault();
         return run(async () => {
-          const [r, names] = await Promise.all([api('GET', '/api/v1/audit' + qs({ ...params(), limit: 100 })), userNames()]);
-          s.names = names;
+          const [r, known] = await Promise.all([api('GET', '/api/v1/audit' + qs({ ...params(), limit: 100 })), names()]);
+          s.names = known;
           s.items = r.items;
           s.next = r.next_cursor;
         });
