@@ -17,6 +17,7 @@ import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuil
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.util.Timeout;
@@ -98,10 +99,9 @@ final class HttpUpstream implements Upstream {
             }
         }
         long retrySeconds = retry;
-        long length = r.getEntity() == null ? 0 : r.getEntity().getContentLength();
-        InputStream content = r.getEntity() == null
-                ? InputStream.nullInputStream()
-                : r.getEntity().getContent();
+        HttpEntity entity = r.getEntity();
+        long length = entity == null ? 0 : entity.getContentLength();
+        InputStream content = entity == null ? InputStream.nullInputStream() : entity.getContent();
         boolean[] ended = new boolean[1];
         InputStream in = new FilterInputStream(content) {
             @Override
