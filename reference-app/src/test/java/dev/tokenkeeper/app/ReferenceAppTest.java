@@ -350,6 +350,27 @@ class ReferenceAppTest extends BootedApp {
         assertThat(byBogus.status()).isEqualTo(400);
         assertThat(byBogus.body().path("code").asString()).isEqualTo("validation_failed");
 
+        // by how the calls ended: both succeeded
+        assertThat(call("GET", "/api/v1/usage?" + range + "&status=success", admin, null)
+                        .body()
+                        .path("totals")
+                        .path("requests")
+                        .asLong())
+                .isEqualTo(2);
+        assertThat(call("GET", "/api/v1/usage?" + range + "&status=error", admin, null)
+                        .body()
+                        .path("totals")
+                        .path("requests")
+                        .asLong())
+                .isZero();
+        assertThat(call("GET", "/api/v1/usage/by-project?" + range + "&status=error", admin, null)
+                        .body()
+                        .path("rows"))
+                .isEmpty();
+        Reply badStatus = call("GET", "/api/v1/usage?" + range + "&status=failed", admin, null);
+        assertThat(badStatus.status()).isEqualTo(400);
+        assertThat(badStatus.body().path("code").asString()).isEqualTo("validation_failed");
+
         Reply token = call("GET", "/api/v1/usage/" + agent.info().id() + "?" + range, admin, null);
         assertThat(token.status()).isEqualTo(200);
         assertThat(token.body().path("totals").path("requests").asLong()).isEqualTo(1);
