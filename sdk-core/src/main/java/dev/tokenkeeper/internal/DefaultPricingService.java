@@ -62,7 +62,17 @@ public final class DefaultPricingService implements PricingService {
         }
     }
 
-    private record ModelKey(String provider, String model) {}
+    private record ModelKey(String provider, String model) {
+        @Override
+        public boolean equals(@Nullable Object o) { // written out, as in LimitCharge.Key: used on every call
+            return o instanceof ModelKey k && model.equals(k.model) && provider.equals(k.provider);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * provider.hashCode() + model.hashCode();
+        }
+    }
 
     /** One price with its rates in whole picodollars per token (prices carry at most six decimals). */
     @SuppressWarnings("ArrayRecordComponent") // internal, never compared: arrays for speed on the cost path

@@ -20,6 +20,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
@@ -37,7 +40,27 @@ public final class LimitCache {
             @Nullable String userId,
             @Nullable String projectId,
             @Nullable String tokenId,
-            @Nullable String runId) {}
+            @Nullable String runId) {
+        // written out, as in LimitCharge.Key: looked up on every admission
+        @Override
+        public boolean equals(@Nullable Object o) {
+            return o instanceof ScopeKey k
+                    && tenantId.equals(k.tenantId)
+                    && Objects.equals(tokenId, k.tokenId)
+                    && Objects.equals(userId, k.userId)
+                    && Objects.equals(projectId, k.projectId)
+                    && Objects.equals(runId, k.runId);
+        }
+
+        @Override
+        public int hashCode() {
+            int h = tenantId.hashCode();
+            h = 31 * h + Objects.hashCode(userId);
+            h = 31 * h + Objects.hashCode(projectId);
+            h = 31 * h + Objects.hashCode(tokenId);
+            return 31 * h + Objects.hashCode(runId);
+        }
+    }
 
     private final Storage storage;
     private final LoadingCache<ScopeKey, List<Limit>> limits;
@@ -62,7 +85,10 @@ public final class LimitCache {
         Duration backstop = Duration.ofHours(1).compareTo(limitSyncInterval.multipliedBy(2)) > 0
                 ? Duration.ofHours(1)
                 : limitSyncInterval.multipliedBy(2);
+        // The cache's bookkeeping runs on the calling thread (see DefaultTokenService); its hourly
+        // refresh, a database read, still runs in the background (asyncReload below).
         this.limits = Caffeine.newBuilder()
+                .executor(Runnable::run)
                 .ticker(ticker.forCaffeine())
                 .maximumSize(100_000)
                 .refreshAfterWrite(backstop)
@@ -72,6 +98,11 @@ public final class LimitCache {
                     public List<Limit> load(ScopeKey k) {
                         return List.copyOf(storage.read(tx -> storage.limits()
                                 .forScopes(tx, k.tenantId(), k.userId(), k.projectId(), k.tokenId(), k.runId())));
+                    }
+
+                    @Override
+                    public CompletableFuture<List<Limit>> asyncReload(ScopeKey k, List<Limit> old, Executor executor) {
+                        return CompletableFuture.supplyAsync(() -> reload(k, old), ForkJoinPool.commonPool());
                     }
 
                     @Override

@@ -1,5 +1,7 @@
 package dev.tokenkeeper.internal.storage;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What one event adds to one limit's counter.
  *
@@ -11,6 +13,18 @@ package dev.tokenkeeper.internal.storage;
 public record LimitCharge(String limitId, long windowStart, long windowEnd, long units) {
     /** The counter row this charge adds to. */
     public record Key(String limitId, long windowStart) implements Comparable<Key> {
+        // equals and hashCode written out: a record's own go through an invokedynamic bootstrap that
+        // the JIT did not always inline, and this key is hashed on every admission
+        @Override
+        public boolean equals(@Nullable Object o) {
+            return o instanceof Key k && windowStart == k.windowStart && limitId.equals(k.limitId);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * limitId.hashCode() + Long.hashCode(windowStart);
+        }
+
         @Override
         public int compareTo(Key o) {
             int c = limitId.compareTo(o.limitId);

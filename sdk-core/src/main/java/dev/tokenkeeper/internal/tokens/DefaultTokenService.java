@@ -96,15 +96,22 @@ public final class DefaultTokenService implements TokenService {
         this.failures = failures;
         this.settings = settings;
         this.lastUsed = new LastUsedTracker(storage);
-        this.tokenIdByHash =
-                Caffeine.newBuilder().maximumSize(settings.cacheMaximumSize()).build();
+        // Every cache here keeps its bookkeeping on the calling thread (executor Runnable::run): handing
+        // it to the common pool woke a pool thread every few dozen reads, and on a virtualised machine
+        // that wake-up cost more than the bookkeeping itself, and made the slowest calls slow.
+        this.tokenIdByHash = Caffeine.newBuilder()
+                .executor(Runnable::run)
+                .maximumSize(settings.cacheMaximumSize())
+                .build();
         Ticker ticker = Ticker.of(clock);
         this.unknownHashes = Caffeine.newBuilder()
+                .executor(Runnable::run)
                 .ticker(ticker.forCaffeine())
                 .maximumSize(settings.negativeCacheMaximumSize())
                 .expireAfterWrite(settings.negativeCacheTtl())
                 .build();
         this.states = Caffeine.newBuilder()
+                .executor(Runnable::run)
                 .ticker(ticker.forCaffeine())
                 .maximumSize(settings.cacheMaximumSize())
                 .expireAfterWrite(settings.cacheTtl())

@@ -1,5 +1,7 @@
 package dev.tokenkeeper.internal.tokens;
 
+import org.jspecify.annotations.Nullable;
+
 /** A 32-byte hash as four longs: a cheap, allocation-light cache key with value equality. */
 record HashKey(long a, long b, long c, long d) {
     static HashKey of(byte[] h) {
@@ -12,6 +14,11 @@ record HashKey(long a, long b, long c, long d) {
             v = (v << 8) | (h[i] & 0xFFL);
         }
         return v;
+    }
+
+    @Override
+    public boolean equals(@Nullable Object o) { // written out, as in LimitCharge.Key
+        return o instanceof HashKey k && a == k.a && b == k.b && c == k.c && d == k.d;
     }
 
     @Override

@@ -67,7 +67,7 @@ public final class DefaultUsageService implements UsageService {
     private final Budgets budgets;
     private final LedgerSettings settings;
     private final Cache<String, Boolean> knownTenants =
-            Caffeine.newBuilder().maximumSize(10_000).build();
+            Caffeine.newBuilder().executor(Runnable::run).maximumSize(10_000).build();
     private final RecentRequests recent;
     private final Listeners listeners;
     /** Refusals traced per token and minute, at most; the rest are counted in {@code refusalsNotTraced}. */
@@ -97,6 +97,7 @@ public final class DefaultUsageService implements UsageService {
         this.settings = settings;
         this.recent = new RecentRequests(clock, settings.idempotencyWindow(), RECENT_REQUESTS);
         this.refusalsByToken = Caffeine.newBuilder()
+                .executor(Runnable::run) // bookkeeping on the caller, as in the token caches
                 .maximumSize(100_000)
                 .expireAfterWrite(Duration.ofMinutes(1))
                 .ticker(Ticker.of(clock).forCaffeine())
