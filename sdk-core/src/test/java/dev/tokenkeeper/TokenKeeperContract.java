@@ -2279,6 +2279,53 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName(
+                "a limit changed in the database by hand is picked up by the background refresh of the cached limits")
+        void changedBehindTheFeed() throws Exception {
+            // budgets kept in this instance's counters, so that the refusal shows the limit list in use
+            // (a leased budget keeps serving from the lease it holds; see the leasing tests)
+            TokenKeeper keeper = another(quietBuilder(counting).sharedBudgets(false));
+            IssuedToken t = keeper.tokens()
+                    .issue(TokenSpec.builder().tenant(tenant).name("bot").build());
+            Limit l = keeper.limits()
+                    .create(spec("bot: 1,000 tokens a day")
+                            .token(t.info().id())
+                            .tokens(1_000)
+                            .period(LimitPeriod.DAY)
+                            .build());
+            CallRequest call = CallRequest.of("anthropic", "claude-haiku-4-5", 10, 10);
+            ((Permit) keeper.authorize(t.secret(), call)).release(); // the scope's limits are cached now
+            try (Connection c = database().getConnection();
+                    Statement s = c.createStatement()) {
+                // an operator's UPDATE: no keeper hears of it, and the change feed is never read here
+                s.executeUpdate("UPDATE tk_limits SET amount = 5 WHERE id = '" + l.id() + "'");
+            }
+            assertThat(keeper.authorize(t.secret(), call)).isInstanceOfSatisfying(Permit.class, Permit::release);
+
+            // past the refresh age (twice the limit-sync interval of an hour): the next call still gets the
+            // cached list at once, and sets off a re-read in the background
+            clock.advance(Duration.ofHours(2).plusMinutes(1));
+            Admission first = keeper.authorize(t.secret(), call);
+            if (first instanceof Permit p) {
+                p.release();
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            Admission a;
+            do {
+                a = keeper.authorize(t.secret(), call);
+                if (a instanceof Permit p) {
+                    p.release();
+                    Thread.onSpinWait();
+                }
+            } while (a instanceof Permit && System.nanoTime() < deadline);
+            assertThat(a).isInstanceOfSatisfying(Denial.class, d -> {
+                assertThat(d.reason()).isEqualTo(DenialReason.BUDGET_EXCEEDED);
+                assertThat(d.limit()).isNotNull();
+                assertThat(d.limit().amount()).isEqualTo(5);
+            });
+        }
+
+        @Test
         @DisplayName("list by page and scope, stay within the tenant, and say which apply to a call")
         void listingAndApplicable() {
             Limit tenantWide =

@@ -32,6 +32,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.ThreadParams;
 
 /**
  * {@code authorize} + {@code complete} on cached tokens (1,000 active) with two applicable limits
@@ -72,6 +73,15 @@ public class AdmissionBenchmark {
     @State(Scope.Thread)
     public static class Cursor {
         int next;
+
+        /**
+         * Threads start half the tokens apart, as callers with tokens of their own would, rather than
+         * take turns on each token's counter (they still share the tenant's).
+         */
+        @Setup(Level.Trial)
+        public void start(ThreadParams thread) {
+            next = thread.getThreadIndex() * (TOKENS / 2);
+        }
     }
 
     @Setup(Level.Trial)

@@ -7,14 +7,17 @@ import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.ThreadParams;
 
 /**
  * Yardsticks measured in the same run as the product's benchmarks (see {@code benchmarks/run.sh}):
@@ -52,6 +55,12 @@ public class BaselineBenchmark {
     @State(Scope.Thread)
     public static class Cursor {
         int next;
+
+        /** Threads start half the keys apart, so that they do not take turns on the same key. */
+        @Setup(Level.Trial)
+        public void start(ThreadParams thread) {
+            next = thread.getThreadIndex() * (KEYS / 2) % KEYS;
+        }
 
         int next() {
             next = next + 1 == KEYS ? 0 : next + 1;

@@ -45,6 +45,8 @@ public final class Report {
                     "mean",
                     B + "compositeGuardBurstTwoThreads",
                     "mean"),
+            new Figure("RateLimitBenchmark.checkRequest", "mean", B + "compositeGuard", "mean"),
+            new Figure("FilterBenchmark.filtered", "mean", B + "compositeGuard", "mean"),
             new Figure("TokenTailBenchmark.compositeGuard", "p50", null, ""),
             new Figure("TokenTailBenchmark.compositeGuard", "p99", null, ""),
             new Figure("TokenTailBenchmark.compositeGuard", "p99.9", null, ""),

@@ -41,6 +41,7 @@ public class ApiAuth implements HandlerInterceptor {
         this.accounts = accounts;
         this.rate = props.apiRateLimit();
         this.buckets = Caffeine.newBuilder()
+                .executor(Runnable::run) // bookkeeping on the request's thread: no pool wake-up per few dozen reads
                 .maximumSize(100_000)
                 .expireAfterAccess(rate.period().multipliedBy(2))
                 .build();

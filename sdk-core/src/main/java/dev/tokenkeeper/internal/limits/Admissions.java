@@ -185,17 +185,18 @@ public final class Admissions {
                     null,
                     null);
         }
-        Instant now = Instant.ofEpochMilli(clock.millis());
+        long nowMillis = clock.millis();
+        Instant now = Instant.ofEpochMilli(nowMillis);
         TokenCounts estimate = new TokenCounts(call.estimatedInputTokens(), 0, 0, call.maxOutputTokens(), 0);
         long cost;
         try {
-            cost = pricing.picoCost(call.provider(), call.model(), estimate, now.toEpochMilli())
+            cost = pricing.picoCost(call.provider(), call.model(), estimate, nowMillis)
                     .total();
         } catch (PriceMissingException e) {
             return new Denial(DenialReason.PRICE_MISSING, String.valueOf(e.getMessage()), null, null, null);
         }
         Reservation r;
-        String key = Ids.uuid7(clock);
+        String key = Ids.uuid7(nowMillis);
         long limitsVersion = limitCache.limitsVersion(); // before the lookup: a change during it is seen later
         List<Limit> limits;
         try {
@@ -205,7 +206,7 @@ public final class Admissions {
             for (int i = 0; i < units.length; i++) {
                 units[i] = Budgets.units(limits.get(i).metric(), estimate, cost);
             }
-            r = budgets.reserve(limits, now, units, key, now.toEpochMilli() + permitTimeoutMillis);
+            r = budgets.reserve(limits, now, units, key, nowMillis + permitTimeoutMillis);
         } catch (StorageException e) {
             if (storageFailurePolicy == StorageFailurePolicy.FAIL_CLOSED) {
                 return new Denial(

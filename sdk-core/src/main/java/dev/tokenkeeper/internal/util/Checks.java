@@ -79,7 +79,7 @@ public final class Checks {
         if (id.isEmpty() || id.length() > MAX_ID_LENGTH) {
             throw new InvalidRequestException(field, "must be 1 to " + MAX_ID_LENGTH + " characters");
         }
-        if (!id.strip().equals(id)) {
+        if (Character.isWhitespace(id.charAt(0)) || Character.isWhitespace(id.charAt(id.length() - 1))) {
             throw new InvalidRequestException(field, "must not start or end with white space");
         }
         noControl(field, id);
@@ -220,6 +220,9 @@ public final class Checks {
         int n = value.length();
         for (int i = 0; i < n; i++) {
             char c = value.charAt(i);
+            if (c >= 0x20 && c < 0x7F) {
+                continue; // printable ASCII, nearly every character of an id
+            }
             if (Character.isISOControl(c)) {
                 throw new InvalidRequestException(field, "must not contain control characters");
             }

@@ -18,7 +18,12 @@ public final class Ids {
     private Ids() {}
 
     public static String uuid7(Clock clock) {
-        long candidate = clock.millis() << 12;
+        return uuid7(clock.millis());
+    }
+
+    /** An id for the instant {@code millis} (Unix milliseconds), read from the clock by the caller. */
+    public static String uuid7(long millis) {
+        long candidate = millis << 12;
         long last;
         long stamp;
         do { // a loop rather than updateAndGet: no lambda object per id
