@@ -25,7 +25,7 @@ SET=(
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u +%Y-%m-%d), $(java -version 2>&1 | head -1)"
 for i in $(seq 1 "$ROUNDS"); do
   echo "round $i of $ROUNDS"
-  java -jar "$JAR" "${SET[@]}" -p budgets=local -p backend=local -f 1 -rf json -rff "$OUT/round-$i.json" > "$OUT/round-$i.log" 2>&1 \
+  java -jar "$JAR" "${SET[@]}" -p budgets=local -p backend=local -f 1 -foe true -rf json -rff "$OUT/round-$i.json" > "$OUT/round-$i.log" 2>&1 \
     || { tail -50 "$OUT/round-$i.log"; exit 1; }
   grep -h "cold start" "$OUT/round-$i.log" || true
 done

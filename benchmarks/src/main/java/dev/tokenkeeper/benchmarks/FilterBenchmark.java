@@ -12,8 +12,10 @@ import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -93,6 +95,10 @@ public class FilterBenchmark {
                 new Class<?>[] {HttpServletRequest.class},
                 (proxy, method, args) -> switch (method.getName()) {
                     case "getHeader" -> "Authorization".equalsIgnoreCase((String) args[0]) ? authorization : null;
+                    case "getHeaders" ->
+                        "Authorization".equalsIgnoreCase((String) args[0])
+                                ? Collections.enumeration(List.of(authorization))
+                                : Collections.emptyEnumeration();
                     case "getRequestURI" -> "/v1/chat/completions";
                     case "getContextPath" -> "";
                     case "getRemoteAddr" -> "10.0.0.1";
