@@ -2283,7 +2283,7 @@ public abstract class TokenKeeperContract {
                 "a limit changed in the database by hand is picked up by the background refresh of the cached limits")
         void changedBehindTheFeed() throws Exception {
             // budgets kept in this instance's counters, so that the refusal shows the limit list in use
-            // (a leased budget keeps serving from the lease it holds; see the leasing tests)
+            // (a leased budget keeps taking from the lease it holds until that is used up)
             TokenKeeper keeper = another(quietBuilder(counting).sharedBudgets(false));
             IssuedToken t = keeper.tokens()
                     .issue(TokenSpec.builder().tenant(tenant).name("bot").build());
