@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -255,14 +256,16 @@ public final class LoadDriver {
     private static void streams(URI url, byte[] request, int seconds, int clients, String label)
             throws InterruptedException {
         long end = System.nanoTime() + seconds * 1_000_000_000L;
-        List<long[]> ttfb = new ArrayList<>();
+        long[][] ttfb = new long[clients][];
+        int[] kept = new int[clients]; // how many times to first byte each client recorded
         AtomicLong completed = new AtomicLong();
         AtomicLong errors = new AtomicLong();
-        java.util.concurrent.ConcurrentHashMap<Integer, Long> statuses = new java.util.concurrent.ConcurrentHashMap<>();
+        ConcurrentHashMap<Integer, Long> statuses = new ConcurrentHashMap<>();
         List<Thread> threads = new ArrayList<>();
         for (int w = 0; w < clients; w++) {
+            int worker = w;
             long[] mine = new long[100_000];
-            ttfb.add(mine);
+            ttfb[w] = mine;
             Thread t = new Thread(
                     () -> {
                         long[] first = new long[1];
@@ -277,7 +280,7 @@ public final class LoadDriver {
                                 } else {
                                     completed.incrementAndGet();
                                 }
-                                if (n < mine.length - 1) {
+                                if (n < mine.length) {
                                     mine[n++] = first[0] - sent;
                                 }
                                 c.reopenIfClosing();
@@ -286,7 +289,7 @@ public final class LoadDriver {
                             errors.incrementAndGet();
                             System.err.println(label + ": " + e);
                         }
-                        mine[mine.length - 1] = n; // how many were kept
+                        kept[worker] = n;
                     },
                     "stream-" + w);
             t.setDaemon(true);
@@ -296,12 +299,10 @@ public final class LoadDriver {
         for (Thread t : threads) {
             t.join();
         }
-        long[][] kept = new long[ttfb.size()][];
-        for (int i = 0; i < kept.length; i++) {
-            long[] m = ttfb.get(i);
-            kept[i] = Arrays.copyOf(m, (int) m[m.length - 1]);
+        for (int i = 0; i < clients; i++) {
+            ttfb[i] = Arrays.copyOf(ttfb[i], kept[i]);
         }
-        long[] f = merge(kept);
+        long[] f = merge(ttfb);
         System.out.printf(
                 Locale.ROOT,
                 "%s: %d clients for %d s, %d streams completed, %d errors %s | time to first byte p50 %s p99 %s max %s%n",

@@ -85,7 +85,6 @@ public final class Report {
             String ratio = "";
             String yardstick = "";
             if (f.yardstick() != null) {
-                double[] base = values(rounds, f.yardstick(), f.yardstickMetric());
                 List<Double> ratios = new ArrayList<>();
                 for (int i = 0; i < rounds.size(); i++) {
                     double v = value(rounds.get(i), f.benchmark(), f.metric());
@@ -94,17 +93,17 @@ public final class Report {
                         ratios.add(v / y);
                     }
                 }
-                if (base.length > 0 && !ratios.isEmpty()) {
+                if (!ratios.isEmpty()) {
                     double[] r =
                             ratios.stream().mapToDouble(Double::doubleValue).toArray();
-                    yardstick = "`" + shortName(f.yardstick()) + "` " + f.yardstickMetric();
+                    yardstick = "`" + f.yardstick() + "` " + f.yardstickMetric();
                     ratio = String.format(Locale.ROOT, "**%.2f×** [%.2f – %.2f]", median(r), min(r), max(r));
                 }
             }
             System.out.printf(
                     Locale.ROOT,
                     "| `%s` | %s | %s [%s – %s] | %s | %s |%n",
-                    shortName(f.benchmark()),
+                    f.benchmark(),
                     f.metric(),
                     format(median(values)),
                     format(min(values)),
@@ -112,10 +111,6 @@ public final class Report {
                     yardstick,
                     ratio);
         }
-    }
-
-    private static String shortName(String benchmark) {
-        return benchmark;
     }
 
     private static double[] values(List<Map<String, JsonNode>> rounds, String benchmark, String metric) {
@@ -181,8 +176,6 @@ public final class Report {
     }
 
     private static String format(double ns) {
-        return ns >= 10_000
-                ? String.format(Locale.ROOT, "%,.0f", ns)
-                : ns >= 100 ? String.format(Locale.ROOT, "%,.0f", ns) : String.format(Locale.ROOT, "%.1f", ns);
+        return String.format(Locale.ROOT, ns >= 100 ? "%,.0f" : "%.1f", ns);
     }
 }
