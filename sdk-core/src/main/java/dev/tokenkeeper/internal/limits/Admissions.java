@@ -22,6 +22,7 @@ import dev.tokenkeeper.tokens.TokenService;
 import dev.tokenkeeper.tokens.VerificationResult;
 import dev.tokenkeeper.usage.RecordedUsage;
 import dev.tokenkeeper.usage.UsageEvent;
+import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -366,20 +367,19 @@ public final class Admissions {
             for (Hold h : holds) {
                 if (h instanceof Hold.InBucket b) {
                     if (states.isEmpty()) {
-                        states = new java.util.ArrayList<>(2);
+                        states = new ArrayList<>(2);
                     }
                     long amount = b.limit().amount();
                     long claimed = b.claimed();
                     // the bucket refills `amount` a minute, smoothly: what was claimed takes that share of it
                     long millis = amount <= 0
                             ? 0
-                            : java.math.BigInteger.valueOf(claimed)
-                                    .multiply(java.math.BigInteger.valueOf(60_000))
-                                    .add(java.math.BigInteger.valueOf(amount - 1))
-                                    .divide(java.math.BigInteger.valueOf(amount))
+                            : BigInteger.valueOf(claimed)
+                                    .multiply(BigInteger.valueOf(60_000))
+                                    .add(BigInteger.valueOf(amount - 1))
+                                    .divide(BigInteger.valueOf(amount))
                                     .longValue();
-                    states.add(new RateLimitState(
-                            b.limit(), Math.max(0, amount - claimed), java.time.Duration.ofMillis(millis)));
+                    states.add(new RateLimitState(b.limit(), Math.max(0, amount - claimed), Duration.ofMillis(millis)));
                 }
             }
             return states;
