@@ -4,6 +4,7 @@ import dev.tokenkeeper.pricing.Money;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -45,6 +46,15 @@ public record Limit(
 
     public Limit {
         alertThresholds = List.copyOf(alertThresholds);
+        zone = canonical(zone);
+    }
+
+    /** One instance per zone id, so that the window lookups of limits in one zone compare by identity. */
+    private static final ConcurrentHashMap<String, ZoneId> ZONES = new ConcurrentHashMap<>();
+
+    private static ZoneId canonical(ZoneId zone) {
+        ZoneId known = ZONES.putIfAbsent(zone.getId(), zone); // bounded: the zone ids the JDK knows, and offsets
+        return known != null ? known : zone;
     }
 
     /** The window that contains {@code at}. */

@@ -9,6 +9,7 @@ import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.time.temporal.TemporalAdjusters;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The window a limit counts in: a calendar hour, day, week (from Monday), or month in the limit's
@@ -38,6 +39,15 @@ public enum LimitPeriod {
     @SuppressWarnings("ImmutableEnumChecker") // a cache of the last window per zone: recomputable, never compared
     private final ConcurrentHashMap<ZoneId, LimitWindow> lastWindows = new ConcurrentHashMap<>();
 
+    /**
+     * The window last computed, in front of the map: most deployments count in one zone. (Set only
+     * when a window is computed, so that limits in two zones do not replace it call by call.)
+     */
+    private record LastWindow(ZoneId zone, LimitWindow window) {}
+
+    @SuppressWarnings("ImmutableEnumChecker") // recomputable, as lastWindows
+    private volatile @Nullable LastWindow lastWindow;
+
     /** Whether this is a rate limit (a rolling minute) rather than a budget over calendar windows. */
     public boolean rolling() {
         return this == ROLLING_MINUTE;
@@ -53,6 +63,10 @@ public enum LimitPeriod {
         if (this == ROLLING_MINUTE) {
             return new LimitWindow(at.minusSeconds(60), at); // the minute before: what the bucket smooths over
         }
+        LastWindow front = lastWindow;
+        if (front != null && front.zone.equals(zone) && front.window.contains(at)) {
+            return front.window;
+        }
         LimitWindow last = lastWindows.get(zone);
         if (last != null && last.contains(at)) {
             return last;
@@ -62,6 +76,7 @@ public enum LimitPeriod {
             lastWindows.clear();
         }
         lastWindows.put(zone, window);
+        lastWindow = new LastWindow(zone, window);
         return window;
     }
 

@@ -68,31 +68,15 @@ public record UsageEvent(
         Checks.provider("provider", provider);
         Checks.model("model", model);
         requireNonNull(counts, "counts");
-        Checks.required("latency", latency);
-        if (latency.isNegative() || latency.compareTo(Duration.ofDays(1)) > 0) {
-            throw new InvalidRequestException("latency", "must be between 0 and 1 day, was " + latency);
-        }
+        Checks.latency("latency", latency);
         requireNonNull(outcome, "outcome");
         requireNonNull(source, "source");
         if (at != null && (at.isBefore(Instant.EPOCH) || at.isAfter(LATEST))) {
             throw new InvalidRequestException("at", "must be between 1970 and the end of 9999, was " + at);
         }
-        if (errorMessage != null && errorMessage.length() > MAX_ERROR_LENGTH) {
-            errorMessage = errorMessage.substring(0, MAX_ERROR_LENGTH);
-        }
+        errorMessage = Checks.truncated(errorMessage, MAX_ERROR_LENGTH);
         Checks.optionalIdentifier("runId", runId);
-        if (runId != null && !runId.equals(metadata.getOrDefault(RUN_ID, runId))) {
-            throw new InvalidRequestException(
-                    "metadata",
-                    "'" + RUN_ID + "' is set by runId; it says '" + metadata.get(RUN_ID) + "', runId says '" + runId
-                            + "'");
-        }
-        if (runId != null && !metadata.containsKey(RUN_ID)) {
-            Map<String, String> withRun = new LinkedHashMap<>(metadata);
-            withRun.put(RUN_ID, runId);
-            metadata = withRun;
-        }
-        metadata = Checks.metadata("metadata", metadata);
+        metadata = Checks.eventMetadata("metadata", metadata, RUN_ID, runId);
     }
 
     private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");

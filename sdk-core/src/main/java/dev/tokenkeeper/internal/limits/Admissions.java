@@ -12,13 +12,16 @@ import dev.tokenkeeper.admission.RateLimitState;
 import dev.tokenkeeper.admission.RequestAdmission;
 import dev.tokenkeeper.admission.StorageFailurePolicy;
 import dev.tokenkeeper.internal.DefaultPricingService;
+import dev.tokenkeeper.internal.tokens.DefaultTokenService;
+import dev.tokenkeeper.internal.tokens.TokenCheck;
 import dev.tokenkeeper.internal.usage.DefaultUsageService;
+import dev.tokenkeeper.internal.usage.EventFacts;
+import dev.tokenkeeper.internal.util.Checks;
 import dev.tokenkeeper.internal.util.Ids;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.pricing.PriceMissingException;
 import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.tokens.Principal;
-import dev.tokenkeeper.tokens.TokenService;
 import dev.tokenkeeper.tokens.VerificationResult;
 import dev.tokenkeeper.usage.RecordedUsage;
 import dev.tokenkeeper.usage.UsageEvent;
@@ -40,7 +43,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Admissions {
     private static final Logger LOG = LoggerFactory.getLogger(Admissions.class);
-    private final TokenService tokens;
+    private final DefaultTokenService tokens;
     private final DefaultPricingService pricing;
     private final LimitCache limitCache;
     private final Budgets budgets;
@@ -52,7 +55,7 @@ public final class Admissions {
     private final ConcurrentHashMap<String, OpenPermit> open = new ConcurrentHashMap<>();
 
     public Admissions(
-            TokenService tokens,
+            DefaultTokenService tokens,
             DefaultPricingService pricing,
             LimitCache limitCache,
             Budgets budgets,
@@ -138,17 +141,18 @@ public final class Admissions {
     }
 
     public Admission authorize(@Nullable String secret, CallRequest call) {
-        VerificationResult v;
+        long nowMillis = clock.millis(); // one reading for the token's expiry, the window and the permit
+        TokenCheck t;
         try {
-            v = tokens.verify(secret, call.source());
+            t = tokens.check(secret, call.source(), nowMillis);
         } catch (StorageException e) {
             return unverifiable(e);
         }
-        if (v instanceof VerificationResult.Rejected r) {
+        if (t.result() instanceof VerificationResult.Rejected r) {
             return tokenDenial(r); // audited (aggregated) by the token service, with no tenant to trace in
         }
-        Principal p = ((VerificationResult.Verified) v).principal();
-        Admission a = admit(p, call);
+        Principal p = ((VerificationResult.Verified) t.result()).principal();
+        Admission a = admit(p, call, t, nowMillis);
         if (a instanceof Denial d) {
             usage.traceRefusal(p, call, d);
         }
@@ -169,7 +173,34 @@ public final class Admissions {
                 null);
     }
 
-    private Admission admit(Principal p, CallRequest call) {
+    /**
+     * The limits of a token's scopes as its last call found them: reused while no limit changed (the
+     * version) and for at most {@link #MEMO_MILLIS}, so that the limit cache is still read, and its
+     * refresh and expiry still run, once a second for a busy token.
+     */
+    private record LimitMemo(long version, long takenAt, List<Limit> scopeLimits) {}
+
+    private static final long MEMO_MILLIS = 1000;
+
+    private List<Limit> applicable(Principal p, CallRequest call, TokenCheck t, long now, long version) {
+        if (call.runId() != null) { // a run is a scope of its own: its list is looked up each call
+            return limitCache.applicable(
+                    p.tenantId(), p.userId(), p.projectId(), p.tokenId(), call.runId(), call.provider(), call.model());
+        }
+        List<Limit> all;
+        if (t.admissionMemo() instanceof LimitMemo m
+                && m.version == version
+                && now - m.takenAt >= 0
+                && now - m.takenAt < MEMO_MILLIS) {
+            all = m.scopeLimits;
+        } else {
+            all = limitCache.scopeLimits(p.tenantId(), p.userId(), p.projectId(), p.tokenId(), null);
+            t.admissionMemo(new LimitMemo(version, now, all));
+        }
+        return LimitCache.matching(all, call.provider(), call.model());
+    }
+
+    private Admission admit(Principal p, CallRequest call, TokenCheck t, long nowMillis) {
         if (!p.allowsProvider(call.provider())) {
             return new Denial(
                     DenialReason.PROVIDER_NOT_ALLOWED,
@@ -186,7 +217,6 @@ public final class Admissions {
                     null,
                     null);
         }
-        long nowMillis = clock.millis();
         Instant now = Instant.ofEpochMilli(nowMillis);
         TokenCounts estimate = new TokenCounts(call.estimatedInputTokens(), 0, 0, call.maxOutputTokens(), 0);
         long cost;
@@ -201,8 +231,7 @@ public final class Admissions {
         long limitsVersion = limitCache.limitsVersion(); // before the lookup: a change during it is seen later
         List<Limit> limits;
         try {
-            limits = limitCache.applicable(
-                    p.tenantId(), p.userId(), p.projectId(), p.tokenId(), call.runId(), call.provider(), call.model());
+            limits = applicable(p, call, t, nowMillis, limitsVersion);
             long[] units = new long[limits.size()];
             for (int i = 0; i < units.length; i++) {
                 units[i] = Budgets.units(limits.get(i).metric(), estimate, cost);
@@ -412,11 +441,13 @@ public final class Admissions {
 
         @Override
         public synchronized RecordedUsage complete(Completion c) {
-            dev.tokenkeeper.internal.util.Checks.required("completion", c);
+            Checks.required("completion", c);
             if (state == SETTLED || releasedByCaller) {
                 throw new IllegalStateException("permit " + requestId + " was settled already");
             }
-            UsageEvent event = new UsageEvent(
+            // the principal and the call were checked at issue and at authorize: only the completion's
+            // own fields are, as a UsageEvent would check them
+            EventFacts event = new EventFacts(
                     requestId,
                     principal.tenantId(),
                     principal.tokenId(),
@@ -425,12 +456,12 @@ public final class Admissions {
                     call.provider(),
                     call.model(),
                     c.counts(),
-                    c.latency(),
+                    Checks.latency("latency", c.latency()),
                     c.outcome(),
                     c.source(),
                     startedAt,
-                    c.errorMessage(),
-                    c.metadata(),
+                    Checks.truncated(c.errorMessage(), UsageEvent.MAX_ERROR_LENGTH),
+                    Checks.eventMetadata("metadata", c.metadata(), UsageEvent.RUN_ID, call.runId()),
                     call.runId());
             List<Hold> held = state == OPEN ? holds : List.of();
             if (!held.isEmpty() && budgets.reservesCallByCall()) {

@@ -127,7 +127,24 @@ public final class LimitCache {
             @Nullable String runId,
             String provider,
             String model) {
-        List<Limit> all = limits.get(new ScopeKey(tenantId, userId, projectId, tokenId, runId));
+        return matching(scopeLimits(tenantId, userId, projectId, tokenId, runId), provider, model);
+    }
+
+    /**
+     * Every limit of the scopes of a call, whatever its provider and model filters (cached; see
+     * {@link #applicable}).
+     */
+    public List<Limit> scopeLimits(
+            String tenantId,
+            @Nullable String userId,
+            @Nullable String projectId,
+            @Nullable String tokenId,
+            @Nullable String runId) {
+        return limits.get(new ScopeKey(tenantId, userId, projectId, tokenId, runId));
+    }
+
+    /** The limits among {@code all} whose provider and model filters take the call. */
+    public static List<Limit> matching(List<Limit> all, String provider, String model) {
         if (all.isEmpty()) {
             return all;
         }

@@ -58,10 +58,10 @@ import org.jspecify.annotations.Nullable;
  * Concurrent misses on one key load once (Caffeine computes per key).
  */
 public final class DefaultTokenService implements TokenService {
-    private static final VerificationResult.Rejected INVALID =
-            new VerificationResult.Rejected(RejectionReason.INVALID, null);
-    private static final VerificationResult.Rejected NOT_FOUND =
-            new VerificationResult.Rejected(RejectionReason.NOT_FOUND, null);
+    private static final TokenCheck INVALID =
+            new TokenCheck(new VerificationResult.Rejected(RejectionReason.INVALID, null));
+    private static final TokenCheck NOT_FOUND =
+            new TokenCheck(new VerificationResult.Rejected(RejectionReason.NOT_FOUND, null));
     private static final int MAX_SOURCE_LENGTH = 128;
 
     private final Storage storage;
@@ -192,6 +192,14 @@ public final class DefaultTokenService implements TokenService {
 
     @Override
     public VerificationResult verify(@Nullable String secret, @Nullable String source) {
+        return check(secret, source, clock.millis()).result();
+    }
+
+    /**
+     * {@link #verify(String, String)} at {@code nowMillis} (the caller's reading of the clock), with
+     * the cached state's memo slot for {@code authorize}.
+     */
+    public TokenCheck check(@Nullable String secret, @Nullable String source, long nowMillis) {
         if (secret == null || !TokenCodec.isWellFormed(secret)) {
             failures.record(null, null, RejectionReason.INVALID, cleanSource(source));
             return INVALID;
@@ -218,15 +226,14 @@ public final class DefaultTokenService implements TokenService {
             states.invalidate(tokenId);
             state = state(tokenId);
         }
-        return decide(state, key, hash, source);
+        return decide(state, key, hash, source, nowMillis);
     }
 
-    private VerificationResult decide(@Nullable TokenState state, HashKey key, byte[] hash, @Nullable String source) {
+    private TokenCheck decide(@Nullable TokenState state, HashKey key, byte[] hash, @Nullable String source, long now) {
         if (state == null) {
             failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
             return NOT_FOUND;
         }
-        long now = clock.millis();
         TokenState.Secret s = state.secrets.get(key);
         if (state.revoked || s == null || s.validUntil() <= now || !MessageDigest.isEqual(s.hash(), hash)) {
             failures.record(state.tenantId, state.tokenId, RejectionReason.REVOKED, cleanSource(source));
@@ -291,7 +298,9 @@ public final class DefaultTokenService implements TokenService {
                     r.allowedProviders(),
                     r.allowedModels());
             long until = s.expiresAt() == null ? Long.MAX_VALUE : s.expiresAt();
-            map.put(HashKey.of(hash), new TokenState.Secret(hash, until, new VerificationResult.Verified(p)));
+            map.put(
+                    HashKey.of(hash),
+                    new TokenState.Secret(hash, until, new TokenCheck(new VerificationResult.Verified(p))));
         }
         return new TokenState(r.id(), r.tenantId(), r.revokedAt() != null, r.expiresAt(), map, r.updatedAt());
     }

@@ -18,7 +18,7 @@ public final class SecretHasher {
     private static final String FINGERPRINT_INPUT = "tokenkeeper-pepper-fingerprint-v1";
 
     private final @Nullable SecretKeySpec key;
-    private final ThreadLocal<MessageDigest> sha256 = ThreadLocal.withInitial(SecretHasher::newSha256);
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
     private final ThreadLocal<Mac> hmac;
 
     public SecretHasher(byte @Nullable [] pepper) {
@@ -26,13 +26,29 @@ public final class SecretHasher {
         this.hmac = ThreadLocal.withInitial(this::newMac);
     }
 
+    /** A thread's digest and a buffer for the secret's bytes, so that a hash allocates only its result. */
+    private static final class Scratch {
+        final MessageDigest sha256 = newSha256();
+        final byte[] bytes = new byte[TokenCodec.LENGTH];
+    }
+
     /** The 32-byte hash of a well-formed (ASCII) secret. */
     public byte[] hash(String secret) {
-        byte[] bytes = new byte[secret.length()];
-        for (int i = 0; i < bytes.length; i++) {
-            bytes[i] = (byte) secret.charAt(i);
+        if (key != null) {
+            return hmac.get().doFinal(ascii(secret, new byte[secret.length()]));
         }
-        return key == null ? sha256.get().digest(bytes) : hmac.get().doFinal(bytes);
+        Scratch s = scratch.get();
+        byte[] bytes = secret.length() <= s.bytes.length ? s.bytes : new byte[secret.length()];
+        ascii(secret, bytes);
+        s.sha256.update(bytes, 0, secret.length());
+        return s.sha256.digest();
+    }
+
+    private static byte[] ascii(String secret, byte[] into) {
+        for (int i = 0; i < secret.length(); i++) {
+            into[i] = (byte) secret.charAt(i);
+        }
+        return into;
     }
 
     /** The scheme stored with the schema: {@code sha256} or {@code hmac-sha256:<fingerprint>}. */

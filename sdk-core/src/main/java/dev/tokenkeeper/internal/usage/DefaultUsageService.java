@@ -110,25 +110,30 @@ public final class DefaultUsageService implements UsageService {
 
     @Override
     public RecordedUsage record(UsageEvent event) {
-        return record(event, List.of(), false, null);
+        return record(EventFacts.of(event), event, List.of(), false, null);
     }
 
     /**
      * Records the event of a permit, turning the permit's reservations into the event's usage. When
      * this throws, the reservations are released and nothing was recorded.
      */
-    public RecordedUsage recordSettled(UsageEvent event, List<Hold> holds, @Nullable List<Limit> applicable) {
-        return record(event, holds, true, applicable);
+    public RecordedUsage recordSettled(EventFacts event, List<Hold> holds, @Nullable List<Limit> applicable) {
+        return record(event, null, holds, true, applicable);
     }
 
     /**
+     * @param original the event as the caller gave it, if it was a {@code UsageEvent}
      * @param settled the event of a permit: its request settles once (the permit sees to that), so the
      *     caller does not look it up among the recent requests; the writer remembers it instead, and
      *     maps it to an earlier attempt recorded under the same request id, if one exists
      * @param applicable the limits that apply to the event when known to be current, else {@code null}
      */
     private RecordedUsage record(
-            UsageEvent event, List<Hold> holds, boolean settled, @Nullable List<Limit> applicable) {
+            EventFacts event,
+            @Nullable UsageEvent original,
+            List<Hold> holds,
+            boolean settled,
+            @Nullable List<Limit> applicable) {
         if (!accepting) {
             budgets.release(holds);
             throw new IllegalStateException("TokenKeeper is closed");
@@ -220,7 +225,7 @@ public final class DefaultUsageService implements UsageService {
                 recorded = new RecordedUsage(row.id(), cost.toCost(), false);
             }
             if (!listeners.isEmpty() && firstSeen) {
-                listeners.recorded(event, recorded);
+                listeners.recorded(original != null ? original : event.toEvent(), recorded);
             }
             return recorded;
         } catch (RuntimeException e) {

@@ -170,6 +170,40 @@ public final class Checks {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     }
 
+    /** A call's latency: between 0 and one day. */
+    public static java.time.Duration latency(String field, java.time.@Nullable Duration latency) {
+        java.time.Duration d = required(field, latency);
+        if (d.isNegative() || d.compareTo(java.time.Duration.ofDays(1)) > 0) {
+            throw new InvalidRequestException(field, "must be between 0 and 1 day, was " + d);
+        }
+        return d;
+    }
+
+    /** {@code text} cut to at most {@code max} characters. */
+    public static @Nullable String truncated(@Nullable String text, int max) {
+        return text != null && text.length() > max ? text.substring(0, max) : text;
+    }
+
+    /**
+     * A usage event's metadata, checked, with its run id under {@code runKey} when it has one; a
+     * different run id already under that key is refused.
+     */
+    public static Map<String, String> eventMetadata(
+            String field, Map<String, String> metadata, String runKey, @Nullable String runId) {
+        if (runId != null && !runId.equals(metadata.getOrDefault(runKey, runId))) {
+            throw new InvalidRequestException(
+                    field,
+                    "'" + runKey + "' is set by runId; it says '" + metadata.get(runKey) + "', runId says '" + runId
+                            + "'");
+        }
+        if (runId != null && !metadata.containsKey(runKey)) {
+            Map<String, String> withRun = new LinkedHashMap<>(metadata);
+            withRun.put(runKey, runId);
+            metadata = withRun;
+        }
+        return metadata(field, metadata);
+    }
+
     public static Map<String, String> metadata(String field, Map<String, String> metadata) {
         if (metadata.isEmpty()) {
             return Map.of();

@@ -1,0 +1,73 @@
+package dev.tokenkeeper.internal.usage;
+
+import dev.tokenkeeper.pricing.TokenCounts;
+import dev.tokenkeeper.usage.CallOutcome;
+import dev.tokenkeeper.usage.UsageEvent;
+import dev.tokenkeeper.usage.UsageSource;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The fields of a usage event, already checked: those of a {@link UsageEvent}, or those of a permit's
+ * completion, whose principal and call were checked when the token was issued and the call authorized,
+ * and whose completion fields go through the same checks as a {@code UsageEvent}'s (see
+ * {@code Admissions}). Recording a permit's call builds no {@code UsageEvent} unless a listener wants one.
+ */
+public record EventFacts(
+        String requestId,
+        String tenantId,
+        @Nullable String tokenId,
+        @Nullable String userId,
+        @Nullable String projectId,
+        String provider,
+        String model,
+        TokenCounts counts,
+        Duration latency,
+        CallOutcome outcome,
+        UsageSource source,
+        @Nullable Instant at,
+        @Nullable String errorMessage,
+        Map<String, String> metadata,
+        @Nullable String runId) {
+
+    static EventFacts of(UsageEvent e) {
+        return new EventFacts(
+                e.requestId(),
+                e.tenantId(),
+                e.tokenId(),
+                e.userId(),
+                e.projectId(),
+                e.provider(),
+                e.model(),
+                e.counts(),
+                e.latency(),
+                e.outcome(),
+                e.source(),
+                e.at(),
+                e.errorMessage(),
+                e.metadata(),
+                e.runId());
+    }
+
+    /** The public form, for listeners. */
+    UsageEvent toEvent() {
+        return new UsageEvent(
+                requestId,
+                tenantId,
+                tokenId,
+                userId,
+                projectId,
+                provider,
+                model,
+                counts,
+                latency,
+                outcome,
+                source,
+                at,
+                errorMessage,
+                metadata,
+                runId);
+    }
+}
