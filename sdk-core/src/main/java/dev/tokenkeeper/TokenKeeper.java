@@ -136,7 +136,6 @@ public final class TokenKeeper implements AutoCloseable {
             importPriceFile(pricing, b.priceFile);
         }
         boolean shared = b.sharedBudgets != null ? b.sharedBudgets : storage.backend() == StorageBackend.POSTGRESQL;
-        this.limitCache = new LimitCache(storage, b.clock, b.limitSyncInterval, b.clockSkewMargin);
         this.budgets = new Budgets(
                 storage,
                 b.clock,
@@ -147,6 +146,8 @@ public final class TokenKeeper implements AutoCloseable {
                         ? new Leases(
                                 storage, b.clock, Duration.ofSeconds(30), Duration.ofSeconds(30), b.budgetRecallWait)
                         : null);
+        this.limitCache =
+                new LimitCache(storage, b.clock, b.limitSyncInterval, b.clockSkewMargin, budgets::limitChanged);
         List<TokenKeeperListener> keeperListeners = new ArrayList<>(b.listeners);
         ServiceLoader.load(TokenKeeperListener.class, TokenKeeper.class.getClassLoader())
                 .forEach(keeperListeners::add);

@@ -341,6 +341,30 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName(
+                "a cached token is read again once the token cache TTL has passed: a change made around the keepers applies then")
+        void cachedStateExpiresAfterTtl() throws Exception {
+            TokenKeeper k = another(quietBuilder(database()).tokenCacheTtl(Duration.ofMinutes(10)));
+            IssuedToken t = k.tokens()
+                    .issue(TokenSpec.builder().tenant(tenant).name("bot").build());
+            for (int i = 0; i < 3; i++) { // cached, then served from the cache
+                assertThat(k.tokens().verify(t.secret()).isVerified()).isTrue();
+            }
+            try (Connection c = database().getConnection();
+                    Statement s = c.createStatement()) {
+                // an operator's UPDATE: no keeper hears of it, and the change feed is never read here
+                s.executeUpdate("UPDATE tk_tokens SET revoked_at = " + clock.millis() + " WHERE id = '"
+                        + t.info().id() + "'");
+            }
+            clock.advance(Duration.ofMinutes(10).minusMillis(1));
+            assertThat(k.tokens().verify(t.secret()).isVerified())
+                    .as("within the TTL the cached state serves")
+                    .isTrue();
+            clock.advance(Duration.ofMillis(1));
+            assertThat(reason(k.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
+        }
+
+        @Test
         @DisplayName("refuses a well-formed secret that was never issued")
         void unknownSecretIsNotFound() {
             String forged = dev.tokenkeeper.internal.tokens.TokenCodec.generate(new java.security.SecureRandom());
@@ -2282,9 +2306,9 @@ public abstract class TokenKeeperContract {
         @DisplayName(
                 "a limit changed in the database by hand is picked up by the background refresh of the cached limits")
         void changedBehindTheFeed() throws Exception {
-            // budgets kept in this instance's counters, so that the refusal shows the limit list in use
-            // (a leased budget keeps taking from the lease it holds until that is used up)
-            TokenKeeper keeper = another(quietBuilder(counting).sharedBudgets(false));
+            // the backend's default budgets: leased shared budgets on PostgreSQL, whose lease the refresh
+            // takes back, and this instance's counters on SQLite
+            TokenKeeper keeper = another(quietBuilder(counting));
             IssuedToken t = keeper.tokens()
                     .issue(TokenSpec.builder().tenant(tenant).name("bot").build());
             Limit l = keeper.limits()
@@ -3004,6 +3028,41 @@ public abstract class TokenKeeperContract {
                         .isInstanceOfSatisfying(
                                 Permit.class, p -> assertThat(p.limitsChecked()).isTrue());
             }
+        }
+
+        @Test
+        @DisplayName(
+                "leased budgets: a lowered limit takes back what leases hold under the old one, here at once and on another instance at its limit sync")
+        void loweredLimitTakesBackLeases() {
+            IssuedToken t = token("search");
+            Limit daily = tokenBudget(t, 10_000, 0);
+            TokenKeeper a = another(quietBuilder(database()).sharedBudgets(true));
+            TokenKeeper b = another(quietBuilder(database()).sharedBudgets(true));
+            for (TokenKeeper k : List.of(a, b)) {
+                ((Permit) k.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 0))).release();
+            }
+            // each holds a lease of an eighth of the room left, unused: together over four times the new amount
+            assertThat(a.limits().usage(tenant, daily.id()).reserved()).isGreaterThanOrEqualTo(2_000);
+
+            a.limits().update(tenant, daily.id(), LimitChange.amount(500), Actor.SYSTEM);
+            assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 600, 0)))
+                    .as("b has not read the limits feed yet: its limits and its lease are the old ones")
+                    .isInstanceOfSatisfying(Permit.class, Permit::release);
+            b.flush(); // reads the feed: the new amount, and b's lease goes back
+            assertThat(a.limits().usage(tenant, daily.id()).reserved())
+                    .as("no lease holds anything under the old amount")
+                    .isZero();
+            for (TokenKeeper k : List.of(a, b)) {
+                assertThat(k.authorize(t.secret(), CallRequest.of("anthropic", model, 600, 0)))
+                        .isInstanceOfSatisfying(Denial.class, d -> {
+                            assertThat(d.reason()).isEqualTo(DenialReason.BUDGET_EXCEEDED);
+                            assertThat(d.limit().amount()).isEqualTo(500);
+                        });
+            }
+            Permit fits = (Permit) a.authorize(t.secret(), CallRequest.of("anthropic", model, 400, 0));
+            assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 101, 0)))
+                    .isInstanceOf(Denial.class);
+            fits.release();
         }
 
         @Test

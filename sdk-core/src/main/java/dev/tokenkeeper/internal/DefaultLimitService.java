@@ -136,6 +136,9 @@ public final class DefaultLimitService implements LimitService {
             return updated;
         });
         limitCache.scopeChanged(scopeOf(result));
+        // this instance's leases give back what they hold under the old cap (also when no cached list
+        // holds the limit, which scopeChanged would have reported)
+        budgets.limitChanged(limitId);
         return result;
     }
 

@@ -97,6 +97,18 @@ public final class DefaultPricingService implements PricingService {
             return perMillion.toPicosExact() / 1_000_000L;
         }
 
+        /** {@code cost(c, ...).total()}, without the parts. */
+        long total(TokenCounts c) {
+            long[] r = c.totalInput() > longAbove ? longRates : rates;
+            return Math.addExact(
+                    Math.addExact(
+                            Math.addExact(
+                                    Math.multiplyExact(c.input(), r[0]), Math.multiplyExact(c.cachedInput(), r[1])),
+                            Math.addExact(
+                                    Math.multiplyExact(c.cacheWrite(), r[2]), Math.multiplyExact(c.output(), r[3]))),
+                    Math.multiplyExact(c.reasoning(), r[3]));
+        }
+
         PicoCost cost(TokenCounts c, boolean missing) {
             long[] r = c.totalInput() > longAbove ? longRates : rates;
             return new PicoCost(
@@ -175,6 +187,33 @@ public final class DefaultPricingService implements PricingService {
     /** The cost in picodollars, with the unknown-price policy applied; the recording path. */
     public PicoCost picoCost(String provider, String model, TokenCounts counts, long atMillis) {
         requireNonNull(counts, "counts");
+        Compiled c = compiledAt(provider, model, atMillis);
+        if (c != null) {
+            return c.cost(counts, false);
+        }
+        return switch (policy) {
+            case REJECT -> throw new PriceMissingException(provider, model);
+            case FLAG -> PicoCost.MISSING;
+            case DEFAULT_PRICE -> requireNonNull(defaultPrice).cost(counts, true);
+        };
+    }
+
+    /** {@code picoCost(..).total()} without the parts: what {@code authorize} reserves. */
+    public long picoTotal(String provider, String model, TokenCounts counts, long atMillis) {
+        requireNonNull(counts, "counts");
+        Compiled c = compiledAt(provider, model, atMillis);
+        if (c != null) {
+            return c.total(counts);
+        }
+        return switch (policy) {
+            case REJECT -> throw new PriceMissingException(provider, model);
+            case FLAG -> 0;
+            case DEFAULT_PRICE -> requireNonNull(defaultPrice).total(counts);
+        };
+    }
+
+    /** The price in force for the model at {@code atMillis}, or {@code null} when there is none. */
+    private @Nullable Compiled compiledAt(String provider, String model, long atMillis) {
         Snapshot s = snapshot;
         ModelKey key = new ModelKey(requireNonNull(provider, "provider"), requireNonNull(model, "model"));
         Compiled[] history = s.compiled().get(key);
@@ -188,14 +227,10 @@ public final class DefaultPricingService implements PricingService {
         }
         for (Compiled c : history) {
             if (c.from() <= atMillis) {
-                return c.cost(counts, false);
+                return c;
             }
         }
-        return switch (policy) {
-            case REJECT -> throw new PriceMissingException(provider, model);
-            case FLAG -> PicoCost.MISSING;
-            case DEFAULT_PRICE -> requireNonNull(defaultPrice).cost(counts, true);
-        };
+        return null;
     }
 
     @Override

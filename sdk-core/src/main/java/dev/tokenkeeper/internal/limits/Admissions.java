@@ -221,8 +221,7 @@ public final class Admissions {
         TokenCounts estimate = new TokenCounts(call.estimatedInputTokens(), 0, 0, call.maxOutputTokens(), 0);
         long cost;
         try {
-            cost = pricing.picoCost(call.provider(), call.model(), estimate, nowMillis)
-                    .total();
+            cost = pricing.picoTotal(call.provider(), call.model(), estimate, nowMillis);
         } catch (PriceMissingException e) {
             return new Denial(DenialReason.PRICE_MISSING, String.valueOf(e.getMessage()), null, null, null);
         }
@@ -467,8 +466,7 @@ public final class Admissions {
             if (!held.isEmpty() && budgets.reservesCallByCall()) {
                 try {
                     // the counters see the real usage now; the ledger's writer turns it into used
-                    long cost = pricing.picoCost(call.provider(), call.model(), c.counts(), startedAt.toEpochMilli())
-                            .total();
+                    long cost = pricing.picoTotal(call.provider(), call.model(), c.counts(), startedAt.toEpochMilli());
                     budgets.beforeRecord(held, c.counts(), cost);
                 } catch (RuntimeException e) {
                     LOG.warn(

@@ -333,6 +333,16 @@ public final class Budgets {
         return counters.reservedOnThisInstance(limit, at);
     }
 
+    /**
+     * A limit changed (here, or as seen in the change feed or a refresh): its leases give back their
+     * free units, so that a lowered cap holds from the next lease growth (see {@link Leases#limitChanged}).
+     */
+    public void limitChanged(String limitId) {
+        if (leases != null) {
+            leases.limitChanged(limitId);
+        }
+    }
+
     /** A limit was deleted: its counters, bucket and leases go. */
     public void forget(String limitId) {
         counters.forget(limitId);

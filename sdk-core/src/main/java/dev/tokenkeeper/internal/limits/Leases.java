@@ -73,12 +73,18 @@ public final class Leases {
         volatile boolean returnPending;
         /** The limit as the latest call saw it (amount and grace give the cap). */
         volatile @Nullable Limit limit;
+        /**
+         * The cap (amount + grace) the lease last grew under: a call whose limit says less takes
+         * nothing from it before it has given its free units back (the limit was lowered).
+         */
+        volatile long grantCap;
 
-        Lease(String id, String limitId, long windowStart, long windowEnd) {
+        Lease(String id, String limitId, long windowStart, long windowEnd, long grantCap) {
             this.id = id;
             this.limitId = limitId;
             this.windowStart = windowStart;
             this.windowEnd = windowEnd;
+            this.grantCap = grantCap;
         }
 
         boolean tryTake(long n) {
@@ -173,9 +179,17 @@ public final class Leases {
      */
     public @Nullable Lease take(Limit l, LimitWindow w, long n) {
         long start = w.start().toEpochMilli();
+        long cap = cap(l);
         Lease lease = leases.computeIfAbsent(
                 new LimitCharge.Key(l.id(), start),
-                k -> new Lease("lease:" + instance + ":" + l.id() + ":" + start, l.id(), start, end(w)));
+                k -> new Lease("lease:" + instance + ":" + l.id() + ":" + start, l.id(), start, end(w), cap));
+        if (cap < lease.grantCap) {
+            // The limit was lowered since the lease grew: its free units were granted under the old cap.
+            // (The instance gives them back as soon as it sees the change, see limitChanged; a call that
+            // still held the old limit may have grown the lease since.)
+            lease.grantCap = cap;
+            giveBack(lease);
+        }
         long now = clock.millis();
         if (!lease.exact && now < lease.validUntil && lease.tryTake(n)) {
             lease.lastUse = now;
@@ -333,6 +347,12 @@ public final class Leases {
         }
     }
 
+    /** A limit's amount + grace, the most its windows may hold (saturated: both may be huge). */
+    private static long cap(Limit l) {
+        long c = l.amount() + l.grace();
+        return c < 0 ? Long.MAX_VALUE : c;
+    }
+
     private boolean grow(Lease lease, Limit l, long n) {
         long cap = l.amount() + l.grace();
         boolean waiting = false;
@@ -369,6 +389,7 @@ public final class Leases {
                     return g;
                 });
                 if (granted >= 0) { // a call of zero units fits while the window is within its cap
+                    lease.grantCap = cap(l);
                     lease.held.addAndGet(granted);
                     lease.free.addAndGet(granted);
                     lease.validUntil = now + ttl - 5_000;
@@ -521,6 +542,19 @@ public final class Leases {
     public void returnAll() {
         for (Lease lease : leases.values()) {
             giveBack(lease);
+        }
+    }
+
+    /**
+     * A limit changed (its amount or grace may be lower now): its leases give their free units back,
+     * so that the next call that needs units grows its lease against the limit's new cap instead of
+     * taking units leased under the old one.
+     */
+    public void limitChanged(String limitId) {
+        for (Lease lease : leases.values()) {
+            if (lease.limitId.equals(limitId)) {
+                giveBack(lease);
+            }
         }
     }
 

@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -66,14 +67,25 @@ public final class LimitCache {
     private final LoadingCache<ScopeKey, List<Limit>> limits;
     private final AtomicLong limitsVersion = new AtomicLong();
     private final FeedWindow feed;
+    /** Told the id of every limit this instance sees changed, once its new lists are in. */
+    private final Consumer<String> limitChanged;
+
     private long lastPruneMillis = Long.MIN_VALUE / 2;
 
     /**
      * @param limitSyncInterval how often {@link #syncLimits} runs: with the clock-skew margin, it sets
      *     how far back each read of the change feed looks
+     * @param limitChanged told the id of each limit whose cached form changed, after the lists that
+     *     hold it were replaced (the leases give back what they hold under the limit's old cap)
      */
-    public LimitCache(Storage storage, Clock clock, Duration limitSyncInterval, Duration clockSkewMargin) {
+    public LimitCache(
+            Storage storage,
+            Clock clock,
+            Duration limitSyncInterval,
+            Duration clockSkewMargin,
+            Consumer<String> limitChanged) {
         this.storage = storage;
+        this.limitChanged = limitChanged;
         this.feed = new FeedWindow(clock, clockSkewMargin, limitSyncInterval);
         Ticker ticker = Ticker.of(clock);
         // Kept current by the change feed (syncLimits), not by re-reading every cached scope each
@@ -109,9 +121,11 @@ public final class LimitCache {
                     public List<Limit> reload(ScopeKey k, List<Limit> old) {
                         List<Limit> now = load(k);
                         if (!now.equals(old)) {
-                            // a change the feed did not carry; the list goes in just after this, so a
-                            // call authorized in between may settle on the old list once
+                            // a change the feed did not carry: the new list goes in before the version
+                            // grows, as in apply (the cache then keeps it, or a list loaded meanwhile)
+                            limits.asMap().replace(k, old, now);
                             limitsVersion.incrementAndGet();
+                            changedLimits(old, now, new HashSet<>()).forEach(limitChanged);
                         }
                         return now;
                     }
@@ -235,6 +249,7 @@ public final class LimitCache {
      */
     private void apply(Set<ScopeChange> changes) {
         Map<ScopeChange, List<Limit>> fresh = new HashMap<>();
+        Set<String> changed = new HashSet<>();
         for (Map.Entry<ScopeKey, List<Limit>> e : limits.asMap().entrySet()) {
             List<Limit> old = e.getValue();
             List<Limit> now = old;
@@ -245,11 +260,25 @@ public final class LimitCache {
             }
             if (!now.equals(old)) {
                 limits.asMap().replace(e.getKey(), old, now);
+                changedLimits(old, now, changed);
             }
         }
         // After the new lists are in (see limitsVersion), and even when none was cached: a permit in
         // flight may hold a list whose entry has left the cache since.
         limitsVersion.incrementAndGet();
+        changed.forEach(limitChanged);
+    }
+
+    /** Adds to {@code into} the ids of the limits in both lists whose new form differs from the old. */
+    private static Set<String> changedLimits(List<Limit> old, List<Limit> now, Set<String> into) {
+        for (Limit n : now) {
+            for (Limit o : old) {
+                if (o.id().equals(n.id()) && !o.equals(n)) {
+                    into.add(n.id());
+                }
+            }
+        }
+        return into;
     }
 
     private List<Limit> read(ScopeChange c) {

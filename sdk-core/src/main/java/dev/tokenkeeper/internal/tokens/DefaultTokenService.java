@@ -2,6 +2,7 @@ package dev.tokenkeeper.internal.tokens;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.tokenkeeper.ConflictException;
 import dev.tokenkeeper.ErrorCode;
 import dev.tokenkeeper.InvalidRequestException;
@@ -73,11 +74,12 @@ public final class DefaultTokenService implements TokenService {
     private final TokenSettings settings;
     private final LastUsedTracker lastUsed;
 
-    private final Cache<HashKey, String> tokenIdByHash;
+    private final Cache<HashKey, TokenRef> tokenIdByHash;
     private final Cache<HashKey, Boolean> unknownHashes;
     private final Cache<String, TokenState> states;
 
     private final long offlineGraceNanos;
+    private final long cacheTtlNanos;
     private final FeedWindow feed;
 
     public DefaultTokenService(
@@ -115,8 +117,15 @@ public final class DefaultTokenService implements TokenService {
                 .ticker(ticker.forCaffeine())
                 .maximumSize(settings.cacheMaximumSize())
                 .expireAfterWrite(settings.cacheTtl())
+                // a state that leaves the cache, for whatever cause, is no longer served by a TokenRef
+                .removalListener((@Nullable String id, @Nullable TokenState state, RemovalCause cause) -> {
+                    if (state != null) {
+                        state.dropped = true;
+                    }
+                })
                 .build();
         this.offlineGraceNanos = settings.offlineGrace().toNanos();
+        this.cacheTtlNanos = settings.cacheTtl().toNanos();
         this.feed = new FeedWindow(clock, settings.clockSkewMargin(), settings.syncInterval());
     }
 
@@ -206,27 +215,51 @@ public final class DefaultTokenService implements TokenService {
         }
         byte[] hash = hasher.hash(secret);
         HashKey key = HashKey.of(hash);
-        String tokenId = tokenIdByHash.getIfPresent(key); // the common case: one cache lookup
-        if (tokenId == null) {
+        TokenRef ref = tokenIdByHash.getIfPresent(key); // the common case: one cache lookup
+        if (ref == null) {
             if (unknownHashes.getIfPresent(key) != null) {
                 failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
                 return NOT_FOUND;
             }
-            tokenId = tokenIdByHash.get(key, k -> loadByHash(hash));
+            ref = tokenIdByHash.get(key, k -> loadByHash(hash));
         }
-        if (tokenId == null) {
+        if (ref == null) {
             unknownHashes.put(key, Boolean.TRUE);
             failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
             return NOT_FOUND;
         }
-        TokenState state = state(tokenId);
-        if (state != null && !state.revoked && !state.secrets.containsKey(key)) {
-            // The hash belongs to this token but the cached state predates it: a rotation made on
-            // another instance. Only real secrets of the token get here, so this cannot force I/O.
-            states.invalidate(tokenId);
-            state = state(tokenId);
+        long nowNanos = feed.nowNanos();
+        TokenState state = ref.state;
+        if (state == null
+                || state.dropped
+                || nowNanos - state.readNanos >= cacheTtlNanos
+                || nowNanos - feed.lastOkNanos() > offlineGraceNanos) {
+            state = state(ref.tokenId, nowNanos);
+            if (state != null && !state.revoked && !state.secrets.containsKey(key)) {
+                // The hash belongs to this token but the cached state predates it: a rotation made on
+                // another instance. Only real secrets of the token get here, so this cannot force I/O.
+                states.invalidate(ref.tokenId);
+                state = state(ref.tokenId, nowNanos);
+            }
+            ref.state = state;
         }
         return decide(state, key, hash, source, nowMillis);
+    }
+
+    /**
+     * What the hash cache holds for a secret: its token's id and, once a verification found it, the
+     * token's cached state, which later verifications of the secret use without a second cache
+     * lookup for as long as the state cache would serve it: until the state leaves that cache (a
+     * change, a sync, eviction: see {@link TokenState#dropped}) or is older than the cache's TTL, and
+     * not while the change feed is behind by more than the offline grace.
+     */
+    private static final class TokenRef {
+        final String tokenId;
+        volatile @Nullable TokenState state;
+
+        TokenRef(String tokenId) {
+            this.tokenId = tokenId;
+        }
     }
 
     private TokenCheck decide(@Nullable TokenState state, HashKey key, byte[] hash, @Nullable String source, long now) {
@@ -247,8 +280,8 @@ public final class DefaultTokenService implements TokenService {
         return s.verified();
     }
 
-    private @Nullable TokenState state(String tokenId) {
-        if (feed.nowNanos() - feed.lastOkNanos() > offlineGraceNanos) {
+    private @Nullable TokenState state(String tokenId, long nowNanos) {
+        if (nowNanos - feed.lastOkNanos() > offlineGraceNanos) {
             // The change feed has not been read for too long: do not trust the cache.
             TokenState fresh = loadState(tokenId);
             if (fresh == null) {
@@ -264,12 +297,12 @@ public final class DefaultTokenService implements TokenService {
 
     private @Nullable TokenState loadState(String tokenId) {
         return storage.read(tx -> storage.tokens().findById(tx, tokenId))
-                .map(DefaultTokenService::toState)
+                .map(this::toState)
                 .orElse(null);
     }
 
     /** A miss on the hash: one read yields the token id and its state, and primes the state cache. */
-    private @Nullable String loadByHash(byte[] hash) {
+    private @Nullable TokenRef loadByHash(byte[] hash) {
         Optional<TokenStore.TokenWithSecrets> found =
                 storage.read(tx -> storage.tokens().findByHash(tx, SecretHasher.hex(hash)));
         if (found.isEmpty()) {
@@ -277,10 +310,10 @@ public final class DefaultTokenService implements TokenService {
         }
         TokenState state = toState(found.get());
         states.asMap().putIfAbsent(state.tokenId, state);
-        return state.tokenId;
+        return new TokenRef(state.tokenId);
     }
 
-    private static TokenState toState(TokenStore.TokenWithSecrets t) {
+    private TokenState toState(TokenStore.TokenWithSecrets t) {
         TokenRow r = t.token();
         List<SecretRow> secrets = t.secrets();
         Map<HashKey, TokenState.Secret> map = new HashMap<>();
@@ -302,7 +335,8 @@ public final class DefaultTokenService implements TokenService {
                     HashKey.of(hash),
                     new TokenState.Secret(hash, until, new TokenCheck(new VerificationResult.Verified(p))));
         }
-        return new TokenState(r.id(), r.tenantId(), r.revokedAt() != null, r.expiresAt(), map, r.updatedAt());
+        return new TokenState(
+                r.id(), r.tenantId(), r.revokedAt() != null, r.expiresAt(), map, r.updatedAt(), feed.nowNanos());
     }
 
     private static @Nullable String cleanSource(@Nullable String source) {
@@ -513,11 +547,11 @@ public final class DefaultTokenService implements TokenService {
      */
     public void forget(String secret) {
         HashKey key = HashKey.of(hasher.hash(secret));
-        String tokenId = tokenIdByHash.getIfPresent(key);
+        TokenRef ref = tokenIdByHash.getIfPresent(key);
         tokenIdByHash.invalidate(key);
         unknownHashes.invalidate(key);
-        if (tokenId != null) {
-            states.invalidate(tokenId);
+        if (ref != null) {
+            states.invalidate(ref.tokenId);
         }
     }
 

@@ -23,8 +23,15 @@ final class TokenState {
 
     final TokenCheck revokedResult;
     final TokenCheck expiredResult;
+    /** When it was read from storage, on the ticker of the token service's clock. */
+    final long readNanos;
     /** Last time this instance queued a last-used update for the token (per state object). */
     volatile long lastUsedMark = Long.MIN_VALUE / 2;
+    /**
+     * Set when the state leaves the state cache (a change here, the change feed, eviction, expiry,
+     * replacement): from then on a {@code TokenRef} that points to it goes back to the cache.
+     */
+    volatile boolean dropped;
 
     TokenState(
             String tokenId,
@@ -32,13 +39,15 @@ final class TokenState {
             boolean revoked,
             @Nullable Long expiresAt,
             Map<HashKey, Secret> secrets,
-            long updatedAt) {
+            long updatedAt,
+            long readNanos) {
         this.tokenId = tokenId;
         this.tenantId = tenantId;
         this.revoked = revoked;
         this.expiresAt = expiresAt == null ? Long.MAX_VALUE : expiresAt;
         this.secrets = Map.copyOf(secrets);
         this.updatedAt = updatedAt;
+        this.readNanos = readNanos;
         this.revokedResult = new TokenCheck(
                 new VerificationResult.Rejected(dev.tokenkeeper.tokens.RejectionReason.REVOKED, tokenId));
         this.expiredResult = new TokenCheck(

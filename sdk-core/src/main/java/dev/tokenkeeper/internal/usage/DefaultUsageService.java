@@ -139,7 +139,9 @@ public final class DefaultUsageService implements UsageService {
             throw new IllegalStateException("TokenKeeper is closed");
         }
         try {
-            requireTenant(event.tenantId());
+            if (!settled) { // a permit's tenant is its verified token's, which exists
+                requireTenant(event.tenantId());
+            }
         } catch (RuntimeException e) {
             budgets.release(holds);
             throw e;
