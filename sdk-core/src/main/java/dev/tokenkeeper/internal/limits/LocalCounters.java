@@ -7,7 +7,7 @@ import dev.tokenkeeper.limits.LimitWindow;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
  * The budget counters of this instance: per limit and window, what the ledger has counted
@@ -21,16 +21,44 @@ final class LocalCounters implements BudgetStrategy {
     private final Storage storage;
     private final ConcurrentHashMap<LimitCharge.Key, Counter> counters = new ConcurrentHashMap<>();
 
-    /** One limit's counter in one window. */
+    /**
+     * One limit's counter in one window. Its two amounts are fields of its own, updated through
+     * {@link AtomicLongFieldUpdater}s, so that a call's compare-and-set touches one object, not three.
+     */
     static final class Counter {
-        final AtomicLong claimed = new AtomicLong();
-        final AtomicLong used = new AtomicLong();
+        private static final AtomicLongFieldUpdater<Counter> CLAIMED =
+                AtomicLongFieldUpdater.newUpdater(Counter.class, "claimed");
+        private static final AtomicLongFieldUpdater<Counter> USED =
+                AtomicLongFieldUpdater.newUpdater(Counter.class, "used");
+
+        private volatile long claimed;
+        private volatile long used;
         final long windowEnd;
 
         Counter(long used, long windowEnd) {
-            this.used.set(used);
-            this.claimed.set(used);
+            this.used = used;
+            this.claimed = used;
             this.windowEnd = windowEnd;
+        }
+
+        long claimed() {
+            return claimed;
+        }
+
+        long used() {
+            return used;
+        }
+
+        boolean casClaimed(long expected, long value) {
+            return CLAIMED.compareAndSet(this, expected, value);
+        }
+
+        void addClaimed(long delta) {
+            CLAIMED.addAndGet(this, delta);
+        }
+
+        void addUsed(long delta) {
+            USED.addAndGet(this, delta);
         }
     }
 
@@ -52,11 +80,11 @@ final class LocalCounters implements BudgetStrategy {
             long cap = l.amount() + l.grace();
             long before;
             do {
-                before = c.claimed.get();
+                before = c.claimed();
                 if (before + n > cap) {
                     return i;
                 }
-            } while (!c.claimed.compareAndSet(before, before + n));
+            } while (!c.casClaimed(before, before + n));
             into.add(new Hold.OnCounter(l, w, c, n, before + n));
         }
         return -1;
@@ -64,7 +92,7 @@ final class LocalCounters implements BudgetStrategy {
 
     /** Gives a reservation back. */
     void release(Hold.OnCounter h) {
-        h.counter().claimed.addAndGet(-h.units());
+        h.counter().addClaimed(-h.units());
     }
 
     /** Adds (or, with {@code sign} -1, takes back) recorded usage to the counters. */
@@ -72,8 +100,8 @@ final class LocalCounters implements BudgetStrategy {
         for (LimitCharge c : charges) {
             // loaded first if needed: the table does not hold this event yet (it is queued after this)
             Counter counter = counter(c.limitId(), c.windowStart(), c.windowEnd());
-            counter.used.addAndGet(sign * c.units());
-            counter.claimed.addAndGet(sign * c.units());
+            counter.addUsed(sign * c.units());
+            counter.addClaimed(sign * c.units());
         }
     }
 
@@ -101,8 +129,8 @@ final class LocalCounters implements BudgetStrategy {
             if (counter == null) {
                 counter = counter(c.limitId(), c.windowStart(), c.windowEnd());
             }
-            counter.used.addAndGet(c.units());
-            counter.claimed.addAndGet(c.units() - reserved);
+            counter.addUsed(c.units());
+            counter.addClaimed(c.units() - reserved);
         }
     }
 
@@ -121,7 +149,7 @@ final class LocalCounters implements BudgetStrategy {
     long reservedOnThisInstance(Limit limit, Instant at) {
         LimitWindow w = limit.windowAt(at);
         Counter c = counters.get(new LimitCharge.Key(limit.id(), w.start().toEpochMilli()));
-        return c == null ? 0 : c.claimed.get() - c.used.get();
+        return c == null ? 0 : c.claimed() - c.used();
     }
 
     void forget(String limitId) {
