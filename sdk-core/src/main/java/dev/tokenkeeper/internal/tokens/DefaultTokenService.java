@@ -201,12 +201,15 @@ public final class DefaultTokenService implements TokenService {
 
     @Override
     public VerificationResult verify(@Nullable String secret, @Nullable String source) {
-        return check(secret, source, clock.millis()).result();
+        return check(secret, source, READ_CLOCK).result();
     }
 
+    /** For {@link #check}: no reading of the clock yet; one is taken if the secret gets that far. */
+    private static final long READ_CLOCK = Long.MIN_VALUE;
+
     /**
-     * {@link #verify(String, String)} at {@code nowMillis} (the caller's reading of the clock), with
-     * the cached state's memo slot for {@code authorize}.
+     * {@link #verify(String, String)} at {@code nowMillis} (the caller's reading of the clock, or
+     * {@link #READ_CLOCK}), with the cached state's memo slot for {@code authorize}.
      */
     public TokenCheck check(@Nullable String secret, @Nullable String source, long nowMillis) {
         if (secret == null || !TokenCodec.isWellFormed(secret)) {
@@ -266,6 +269,9 @@ public final class DefaultTokenService implements TokenService {
         if (state == null) {
             failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
             return NOT_FOUND;
+        }
+        if (now == READ_CLOCK) { // not before: a malformed or unknown secret is refused without it
+            now = clock.millis();
         }
         TokenState.Secret s = state.secrets.get(key);
         if (state.revoked || s == null || s.validUntil() <= now || !MessageDigest.isEqual(s.hash(), hash)) {

@@ -86,22 +86,12 @@ public final class TokenCodec {
         return crc.getValue();
     }
 
-    /** A thread's checksum and buffer: checking a secret allocates nothing. */
-    private static final class Scratch {
-        final CRC32 crc = new CRC32();
-        final byte[] bytes = new byte[LENGTH - CHECKSUM_LENGTH];
-    }
-
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-
     private static long crc(String secret) {
-        Scratch s = SCRATCH.get();
-        byte[] bytes = s.bytes;
+        byte[] bytes = new byte[LENGTH - CHECKSUM_LENGTH];
         for (int i = 0; i < bytes.length; i++) {
             bytes[i] = (byte) secret.charAt(i);
         }
-        CRC32 crc = s.crc;
-        crc.reset();
+        CRC32 crc = new CRC32();
         crc.update(bytes);
         return crc.getValue();
     }
