@@ -97,7 +97,7 @@ public final class DefaultPricingService implements PricingService {
             return perMillion.toPicosExact() / 1_000_000L;
         }
 
-        /** {@code cost(c, ...).total()}, without the parts. */
+        /** {@code cost(c).total()}, without the parts. */
         long total(TokenCounts c) {
             long[] r = c.totalInput() > longAbove ? longRates : rates;
             return Math.addExact(
@@ -109,7 +109,8 @@ public final class DefaultPricingService implements PricingService {
                     Math.multiplyExact(c.reasoning(), r[3]));
         }
 
-        PicoCost cost(TokenCounts c, boolean missing) {
+        /** The cost of {@code c}; flagged as a missing price when this is the default price (no model's). */
+        PicoCost cost(TokenCounts c) {
             long[] r = c.totalInput() > longAbove ? longRates : rates;
             return new PicoCost(
                     Math.multiplyExact(c.input(), r[0]),
@@ -118,7 +119,7 @@ public final class DefaultPricingService implements PricingService {
                     Math.multiplyExact(c.output(), r[3]),
                     Math.multiplyExact(c.reasoning(), r[3]),
                     price,
-                    missing);
+                    price == null);
         }
     }
 
@@ -187,33 +188,23 @@ public final class DefaultPricingService implements PricingService {
     /** The cost in picodollars, with the unknown-price policy applied; the recording path. */
     public PicoCost picoCost(String provider, String model, TokenCounts counts, long atMillis) {
         requireNonNull(counts, "counts");
-        Compiled c = compiledAt(provider, model, atMillis);
-        if (c != null) {
-            return c.cost(counts, false);
-        }
-        return switch (policy) {
-            case REJECT -> throw new PriceMissingException(provider, model);
-            case FLAG -> PicoCost.MISSING;
-            case DEFAULT_PRICE -> requireNonNull(defaultPrice).cost(counts, true);
-        };
+        Compiled c = priced(provider, model, atMillis);
+        return c == null ? PicoCost.MISSING : c.cost(counts);
     }
 
     /** {@code picoCost(..).total()} without the parts: what {@code authorize} reserves. */
     public long picoTotal(String provider, String model, TokenCounts counts, long atMillis) {
         requireNonNull(counts, "counts");
-        Compiled c = compiledAt(provider, model, atMillis);
-        if (c != null) {
-            return c.total(counts);
-        }
-        return switch (policy) {
-            case REJECT -> throw new PriceMissingException(provider, model);
-            case FLAG -> 0;
-            case DEFAULT_PRICE -> requireNonNull(defaultPrice).total(counts);
-        };
+        Compiled c = priced(provider, model, atMillis);
+        return c == null ? 0 : c.total(counts);
     }
 
-    /** The price in force for the model at {@code atMillis}, or {@code null} when there is none. */
-    private @Nullable Compiled compiledAt(String provider, String model, long atMillis) {
+    /**
+     * The price a call is costed at: the one in force for the model at {@code atMillis}, else what the
+     * unknown-price policy says (the default price, or {@code null} for a flagged zero cost, or a
+     * {@link PriceMissingException}).
+     */
+    private @Nullable Compiled priced(String provider, String model, long atMillis) {
         Snapshot s = snapshot;
         ModelKey key = new ModelKey(requireNonNull(provider, "provider"), requireNonNull(model, "model"));
         Compiled[] history = s.compiled().get(key);
@@ -230,7 +221,11 @@ public final class DefaultPricingService implements PricingService {
                 return c;
             }
         }
-        return null;
+        return switch (policy) {
+            case REJECT -> throw new PriceMissingException(provider, model);
+            case FLAG -> null;
+            case DEFAULT_PRICE -> requireNonNull(defaultPrice);
+        };
     }
 
     @Override

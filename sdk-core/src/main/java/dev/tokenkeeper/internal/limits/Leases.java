@@ -179,7 +179,7 @@ public final class Leases {
      */
     public @Nullable Lease take(Limit l, LimitWindow w, long n) {
         long start = w.start().toEpochMilli();
-        long cap = cap(l);
+        long cap = l.amount() + l.grace(); // at most LimitRules.MAX_UNITS: no overflow
         Lease lease = leases.computeIfAbsent(
                 new LimitCharge.Key(l.id(), start),
                 k -> new Lease("lease:" + instance + ":" + l.id() + ":" + start, l.id(), start, end(w), cap));
@@ -347,12 +347,6 @@ public final class Leases {
         }
     }
 
-    /** A limit's amount + grace, the most its windows may hold (saturated: both may be huge). */
-    private static long cap(Limit l) {
-        long c = l.amount() + l.grace();
-        return c < 0 ? Long.MAX_VALUE : c;
-    }
-
     private boolean grow(Lease lease, Limit l, long n) {
         long cap = l.amount() + l.grace();
         boolean waiting = false;
@@ -389,7 +383,7 @@ public final class Leases {
                     return g;
                 });
                 if (granted >= 0) { // a call of zero units fits while the window is within its cap
-                    lease.grantCap = cap(l);
+                    lease.grantCap = cap;
                     lease.held.addAndGet(granted);
                     lease.free.addAndGet(granted);
                     lease.validUntil = now + ttl - 5_000;

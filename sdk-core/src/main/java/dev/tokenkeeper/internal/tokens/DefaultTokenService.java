@@ -74,7 +74,7 @@ public final class DefaultTokenService implements TokenService {
     private final TokenSettings settings;
     private final LastUsedTracker lastUsed;
 
-    private final Cache<HashKey, TokenRef> tokenIdByHash;
+    private final Cache<HashKey, TokenRef> refsByHash;
     private final Cache<HashKey, Boolean> unknownHashes;
     private final Cache<String, TokenState> states;
 
@@ -101,7 +101,7 @@ public final class DefaultTokenService implements TokenService {
         // Every cache here keeps its bookkeeping on the calling thread (executor Runnable::run): handing
         // it to the common pool woke a pool thread every few dozen reads, and on a virtualised machine
         // that wake-up cost more than the bookkeeping itself, and made the slowest calls slow.
-        this.tokenIdByHash = Caffeine.newBuilder()
+        this.refsByHash = Caffeine.newBuilder()
                 .executor(Runnable::run)
                 .maximumSize(settings.cacheMaximumSize())
                 .build();
@@ -218,13 +218,13 @@ public final class DefaultTokenService implements TokenService {
         }
         byte[] hash = hasher.hash(secret);
         HashKey key = HashKey.of(hash);
-        TokenRef ref = tokenIdByHash.getIfPresent(key); // the common case: one cache lookup
+        TokenRef ref = refsByHash.getIfPresent(key); // the common case: one cache lookup
         if (ref == null) {
             if (unknownHashes.getIfPresent(key) != null) {
                 failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
                 return NOT_FOUND;
             }
-            ref = tokenIdByHash.get(key, k -> loadByHash(hash));
+            ref = refsByHash.get(key, k -> loadByHash(hash));
         }
         if (ref == null) {
             unknownHashes.put(key, Boolean.TRUE);
@@ -553,8 +553,8 @@ public final class DefaultTokenService implements TokenService {
      */
     public void forget(String secret) {
         HashKey key = HashKey.of(hasher.hash(secret));
-        TokenRef ref = tokenIdByHash.getIfPresent(key);
-        tokenIdByHash.invalidate(key);
+        TokenRef ref = refsByHash.getIfPresent(key);
+        refsByHash.invalidate(key);
         unknownHashes.invalidate(key);
         if (ref != null) {
             states.invalidate(ref.tokenId);
