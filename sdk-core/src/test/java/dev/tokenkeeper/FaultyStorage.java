@@ -17,6 +17,8 @@ import dev.tokenkeeper.internal.storage.WriterSession;
 import dev.tokenkeeper.traces.TraceQuery;
 import dev.tokenkeeper.usage.UsageDimension;
 import dev.tokenkeeper.usage.UsageQuery;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -32,11 +34,31 @@ import org.jspecify.annotations.Nullable;
 final class FaultyStorage implements Storage {
     private final Storage real;
     private final UsageStore usage;
+    private final LeaseStore leases;
     private volatile @Nullable Consumer<List<UsageRow>> afterEventsInserted;
+    private volatile boolean failLeaseShrinks;
 
     FaultyStorage(Storage real) {
         this.real = real;
         this.usage = new HookedUsageStore(real.usage());
+        LeaseStore realLeases = real.leases();
+        // every call goes to the real store, except a lease's shrink while failLeaseShrinks is set
+        this.leases = (LeaseStore) Proxy.newProxyInstance(
+                LeaseStore.class.getClassLoader(), new Class<?>[] {LeaseStore.class}, (proxy, method, args) -> {
+                    if (failLeaseShrinks && method.getName().equals("shrinkLease")) {
+                        throw new StorageException("shrinkLease failed on purpose", null);
+                    }
+                    try {
+                        return method.invoke(realLeases, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /** While {@code fail}, giving a lease's free units back fails as if the database did not answer. */
+    void failLeaseShrinks(boolean fail) {
+        this.failLeaseShrinks = fail;
     }
 
     /** Runs {@code hook} in every batch's transaction after its events were inserted. */
@@ -149,7 +171,7 @@ final class FaultyStorage implements Storage {
 
     @Override
     public LeaseStore leases() {
-        return real.leases();
+        return leases;
     }
 
     @Override

@@ -3067,6 +3067,30 @@ public abstract class TokenKeeperContract {
 
         @Test
         @DisplayName(
+                "leased budgets: a lease that grew under a higher cap than the calling limit's gives its free units back before it serves")
+        void leaseUnderAnOldCapGivesBackFirst() {
+            IssuedToken t = token("search");
+            Limit daily = tokenBudget(t, 10_000, 0);
+            TokenKeeper b = withFaults(quietBuilder(database()).sharedBudgets(true));
+            ((Permit) b.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 0))).release();
+            keeper.limits().update(tenant, daily.id(), LimitChange.amount(500), Actor.SYSTEM);
+            faults(b).failLeaseShrinks(true);
+            // (usage through b: its budgets are shared, so it reports every instance's reservations)
+            b.flush(); // b reads the new amount, but cannot give its lease back when it hears of it
+            assertThat(b.limits().usage(tenant, daily.id()).reserved())
+                    .as("b's lease still holds what it was granted under 10,000")
+                    .isGreaterThanOrEqualTo(1_250);
+            faults(b).failLeaseShrinks(false);
+            assertThat(b.authorize(t.secret(), CallRequest.of("anthropic", model, 600, 0)))
+                    .isInstanceOfSatisfying(Denial.class, d -> {
+                        assertThat(d.reason()).isEqualTo(DenialReason.BUDGET_EXCEEDED);
+                        assertThat(d.limit().amount()).isEqualTo(500);
+                    });
+            assertThat(b.limits().usage(tenant, daily.id()).reserved()).isZero();
+        }
+
+        @Test
+        @DisplayName(
                 "leased budgets: an instance that cannot get the room a call needs recalls the others' unused leases")
         void leaseRecall() throws Exception {
             IssuedToken t = token("search");
