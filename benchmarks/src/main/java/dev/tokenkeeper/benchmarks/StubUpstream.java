@@ -36,6 +36,10 @@ public final class StubUpstream {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 9099;
         // without it, each small answer waits for the client's delayed ACK (Nagle's algorithm): 40 ms
         System.setProperty("sun.net.httpserver.nodelay", "true");
+        // the JDK's server keeps 200 idle connections and closes any other one as soon as its exchange
+        // ends; a provider keeps its keep-alive connections open, and so must a stub serving 1,000
+        // streams through a gateway's connection pool (which would otherwise send on closed ones)
+        System.setProperty("sun.net.httpserver.maxIdleConnections", "4096");
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
         int threads = Integer.getInteger("threads", 16);
         // -Dthreads=0: a thread per exchange, for many long streams at once

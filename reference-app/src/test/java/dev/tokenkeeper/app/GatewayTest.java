@@ -78,6 +78,7 @@ class GatewayTest extends BootedApp {
                 "gpt-4o-cut",
                 "gpt-4o-gated",
                 "gpt-4o-hang",
+                "gpt-4o-stall",
                 "gpt-4o-nousage",
                 "gpt-4o-400",
                 "gpt-4o-401",
@@ -512,9 +513,29 @@ class GatewayTest extends BootedApp {
     @DisplayName("a provider that does not answer in time is a 504, and the permit is settled")
     void timeout() throws Exception {
         IssuedToken t = token();
+        // the stub would hold the call for a minute without an answer's head, then drop it (a 502)
         HttpResponse<String> r = post("/v1/chat/completions", t.secret(), chat("gpt-4o-hang", false));
         assertThat(r.statusCode()).isEqualTo(504);
-        assertThat(only(t).outcome()).isEqualTo(CallOutcome.ERROR);
+        Trace trace = only(t);
+        assertThat(trace.outcome()).isEqualTo(CallOutcome.ERROR);
+        assertThat(trace.errorMessage()).isEqualTo("provider timeout");
+        assertThat(keeper.openPermits()).isZero();
+    }
+
+    @Test
+    @DisplayName("a stream that stalls after its first events is dropped at the provider's timeout, and recorded"
+            + " as a timeout with what was seen")
+    void stallingStream() throws Exception {
+        IssuedToken t = token();
+        // the stub would hold the stream for a minute, then end it (a cut, not a timeout)
+        HttpResponse<String> r = post("/v1/chat/completions", t.secret(), chat("gpt-4o-stall", true));
+        assertThat(r.body()).contains("word").doesNotContain("[DONE]");
+        Trace trace = only(t);
+        assertThat(trace.outcome()).isEqualTo(CallOutcome.ERROR);
+        assertThat(trace.errorMessage()).isEqualTo("provider timeout");
+        assertThat(trace.source()).isEqualTo(UsageSource.PARTIAL);
+        assertThat(trace.counts().output()).isPositive();
+        assertThat(keeper.openPermits()).isZero();
     }
 
     @Test

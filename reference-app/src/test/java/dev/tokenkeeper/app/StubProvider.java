@@ -32,7 +32,10 @@ final class StubProvider implements AutoCloseable {
     final Semaphore gate = new Semaphore(0);
     /** Counted down when a gated stream finds its client gone; a test sets a fresh one. */
     volatile CountDownLatch clientGone = new CountDownLatch(1);
-    /** Never released by the tests: a hanging answer waits for it (a minute at most, on a daemon thread). */
+    /**
+     * Never released by the tests: a hanging answer (no head at all) and a stalling stream (a head and
+     * three events, then nothing) wait for it, a minute at most, on a daemon thread.
+     */
     final CountDownLatch release = new CountDownLatch(1);
 
     private final HttpServer server;
@@ -119,6 +122,14 @@ final class StubProvider implements AutoCloseable {
             }
             if (model.endsWith("-cut")) {
                 return; // no usage, no [DONE]
+            }
+            if (model.endsWith("-stall")) {
+                try {
+                    release.await(60, TimeUnit.SECONDS); // the head and three words, then nothing
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
             }
             if (body.path("stream_options").path("include_usage").asBoolean(false)) {
                 out.write(("data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model

@@ -30,7 +30,7 @@ public class DemoUpstream implements Upstream {
     }
 
     @Override
-    public Response send(Surface surface, byte[] body, Map<String, String> headers) {
+    public Response send(Surface surface, byte[] body, Map<String, String> headers, Deadline deadline) {
         JsonNode request = json.readTree(body);
         String model = request.path("model").asString("demo");
         long input = estimator.estimate(surface, model, request);

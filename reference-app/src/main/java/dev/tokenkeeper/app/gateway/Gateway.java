@@ -26,12 +26,8 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,11 +56,7 @@ public class Gateway implements DisposableBean {
     private final Estimator estimator;
     private final GatewayProperties.Gateway limits;
     private final JsonMapper json = JsonMapper.builder().build();
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "tokenkeeper-gateway-deadlines");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledThreadPoolExecutor watchdog = watchdog();
 
     public Gateway(TokenKeeper keeper, Providers providers, Estimator estimator, GatewayProperties props) {
         this.keeper = keeper;
@@ -76,6 +68,21 @@ public class Gateway implements DisposableBean {
     @Override
     public void destroy() {
         watchdog.shutdownNow();
+    }
+
+    /**
+     * One thread for every call's {@link Deadline}. A call that ends in time takes its deadline out of
+     * the queue: left in, each would hold its call's objects until the provider's timeout (ten minutes
+     * by default), millions of them on a busy gateway.
+     */
+    static ScheduledThreadPoolExecutor watchdog() {
+        ScheduledThreadPoolExecutor w = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "tokenkeeper-gateway-deadlines");
+            t.setDaemon(true);
+            return t;
+        });
+        w.setRemoveOnCancelPolicy(true);
+        return w;
     }
 
     /** A refusal in the surface's envelope. */
@@ -209,22 +216,25 @@ public class Gateway implements DisposableBean {
                 pass.put(h, v);
             }
         }
-        AtomicBoolean timedOut = new AtomicBoolean();
-        Upstream.Response r =
-                send(route, surface, up.toString().getBytes(StandardCharsets.UTF_8), pass, permit, meta, started);
-        ScheduledFuture<?> deadline = deadline(route, r, timedOut);
-        try (r) {
+        try (Deadline deadline = deadline(route);
+                Upstream.Response r = send(
+                        route,
+                        surface,
+                        up.toString().getBytes(StandardCharsets.UTF_8),
+                        pass,
+                        deadline,
+                        permit,
+                        meta,
+                        started)) {
             if (r.status() != 200) {
                 providerError(route, r, permit, meta, started);
                 return;
             }
             if (stream) {
-                relay(surface, route, r, response, permit, meta, started, estimate, clientWantsUsage, timedOut);
+                relay(surface, route, r, response, permit, meta, started, estimate, clientWantsUsage, deadline);
             } else {
-                whole(surface, route, r, response, permit, meta, started, estimate, timedOut);
+                whole(surface, route, r, response, permit, meta, started, estimate, deadline);
             }
-        } finally {
-            deadline.cancel(false);
         }
     }
 
@@ -234,12 +244,15 @@ public class Gateway implements DisposableBean {
             Surface surface,
             byte[] body,
             Map<String, String> headers,
+            Deadline deadline,
             Permit permit,
             Map<String, String> meta,
             long started)
             throws Refusal {
         try {
-            return route.provider().upstream().send(surface, body, headers);
+            Upstream.Response r = route.provider().upstream().send(surface, body, headers, deadline);
+            deadline.stopWith(r::close);
+            return r;
         } catch (TimeoutException e) {
             settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider timeout"), meta);
             throw new Refusal(504, "upstream_timeout", "the provider did not answer in time");
@@ -260,15 +273,9 @@ public class Gateway implements DisposableBean {
         }
     }
 
-    /** Drops the call at the provider's timeout, flagging it so that a failed read is known as a timeout. */
-    private ScheduledFuture<?> deadline(Providers.Route route, Upstream.Response r, AtomicBoolean timedOut) {
-        return watchdog.schedule(
-                () -> {
-                    timedOut.set(true);
-                    r.close();
-                },
-                route.provider().timeout().toMillis(),
-                TimeUnit.MILLISECONDS);
+    /** The provider's timeout for a call sent now: the call is dropped when it passes. */
+    private Deadline deadline(Providers.Route route) {
+        return new Deadline(watchdog, route.provider().timeout().toMillis());
     }
 
     /** A provider's error answer: no tokens used; the status and message mapped, never its internals. */
@@ -316,9 +323,9 @@ public class Gateway implements DisposableBean {
             Map<String, String> meta,
             long started,
             long estimate,
-            AtomicBoolean timedOut)
+            Deadline deadline)
             throws IOException, Refusal {
-        Answer whole = answer(r, permit, meta, started, estimate, timedOut);
+        Answer whole = answer(r, permit, meta, started, estimate, deadline);
         byte[] bytes = whole.bytes();
         JsonNode answer = whole.json();
         Usage usage = new Usage(surface);
@@ -380,13 +387,13 @@ public class Gateway implements DisposableBean {
             Map<String, String> meta,
             long started,
             long estimate,
-            AtomicBoolean timedOut)
+            Deadline deadline)
             throws Refusal {
         byte[] bytes;
         try {
             bytes = read(r.body(), limits.maxResponseSize().toBytes(), r.length());
         } catch (IOException e) {
-            boolean late = timedOut.get();
+            boolean late = deadline.passed();
             settleOnce(
                     permit,
                     Completion.failure(
@@ -429,7 +436,7 @@ public class Gateway implements DisposableBean {
             long started,
             long estimate,
             boolean clientWantsUsage,
-            AtomicBoolean timedOut)
+            Deadline deadline)
             throws IOException {
         response.setStatus(200);
         response.setContentType("text/event-stream;charset=UTF-8");
@@ -502,7 +509,7 @@ public class Gateway implements DisposableBean {
                 data = null;
             }
         } catch (IOException upstreamFailed) {
-            String why = timedOut.get() ? "provider timeout" : "provider stream failed";
+            String why = deadline.passed() ? "provider timeout" : "provider stream failed";
             settleOnce(permit, usage.completion(route.model(), estimate, CallOutcome.ERROR, since(started), why), meta);
             cutNotice(surface, out, why);
             return;
@@ -993,16 +1000,21 @@ public class Gateway implements DisposableBean {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("surface", "inference");
         long started = System.nanoTime();
-        Upstream.Response r =
-                send(route, surface, body.toString().getBytes(StandardCharsets.UTF_8), Map.of(), permit, meta, started);
-        AtomicBoolean timedOut = new AtomicBoolean();
-        ScheduledFuture<?> deadline = deadline(route, r, timedOut);
-        try (r) {
+        try (Deadline deadline = deadline(route);
+                Upstream.Response r = send(
+                        route,
+                        surface,
+                        body.toString().getBytes(StandardCharsets.UTF_8),
+                        Map.of(),
+                        deadline,
+                        permit,
+                        meta,
+                        started)) {
             if (r.status() != 200) {
                 providerError(route, r, permit, meta, started);
             }
             JsonNode answer =
-                    answer(r, permit, meta, started, estimate, timedOut).json();
+                    answer(r, permit, meta, started, estimate, deadline).json();
             StringBuilder content = new StringBuilder();
             if (anthropic) {
                 answer.path("content")
@@ -1034,8 +1046,6 @@ public class Gateway implements DisposableBean {
                     c.counts(),
                     cost,
                     rateLimitFields(permit));
-        } finally {
-            deadline.cancel(false);
         }
     }
 

@@ -3,7 +3,6 @@ package dev.tokenkeeper.app.gateway;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
@@ -48,7 +47,8 @@ final class HttpUpstream implements Upstream {
                         SocketConfig.custom().setTcpNoDelay(true).build())
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
                         .setConnectTimeout(Timeout.of(provider.connectTimeout()))
-                        .setSocketTimeout(Timeout.of(provider.timeout()))
+                        // no read timeout: the call's Deadline stops it (see there why)
+                        .setSocketTimeout(Timeout.DISABLED)
                         .build())
                 .build();
         this.http = HttpClients.custom()
@@ -60,13 +60,13 @@ final class HttpUpstream implements Upstream {
                 .disableAuthCaching()
                 .useSystemProperties()
                 .setDefaultRequestConfig(RequestConfig.custom()
-                        .setResponseTimeout(Timeout.of(provider.timeout()))
+                        .setResponseTimeout(Timeout.DISABLED)
                         .build())
                 .build();
     }
 
     @Override
-    public Response send(Surface surface, byte[] body, Map<String, String> headers)
+    public Response send(Surface surface, byte[] body, Map<String, String> headers, Deadline deadline)
             throws IOException, TimeoutException {
         HttpPost post = new HttpPost(URI.create(base + surface.upstreamPath()));
         post.setEntity(new ByteArrayEntity(body, ContentType.APPLICATION_JSON));
@@ -82,12 +82,15 @@ final class HttpUpstream implements Upstream {
             post.setHeader("Authorization", "Bearer " + provider.apiKey());
         }
         ClassicHttpResponse r;
+        deadline.stopWith(post::cancel);
         try {
             r = http.executeOpen(null, post, null);
-        } catch (SocketTimeoutException e) {
-            post.cancel();
-            throw new TimeoutException(
-                    "the provider did not answer within " + provider.timeout().toSeconds() + " s");
+        } catch (IOException e) {
+            if (deadline.passed()) {
+                throw new TimeoutException("the provider did not answer within "
+                        + provider.timeout().toSeconds() + " s");
+            }
+            throw e;
         }
         Header retryAfter = r.getFirstHeader("Retry-After");
         long retry = -1;

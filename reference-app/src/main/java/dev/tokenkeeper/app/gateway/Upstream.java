@@ -32,9 +32,12 @@ public interface Upstream {
      * @param surface which API path
      * @param body the request as JSON bytes, already rewritten for the provider
      * @param headers the client headers to pass on (such as {@code anthropic-version})
+     * @param deadline the call's deadline, already running: what stops the request in flight is
+     *     registered with it before the request goes out, so that the wait for the answer's head ends
+     *     when it passes (the gateway registers the response's {@link Response#close()} once it has one)
      * @throws IOException when the provider cannot be reached or the connection fails
      * @throws TimeoutException when the provider does not answer in time
      */
-    Response send(Surface surface, byte[] body, Map<String, String> headers)
+    Response send(Surface surface, byte[] body, Map<String, String> headers, Deadline deadline)
             throws IOException, TimeoutException, InterruptedException;
 }
