@@ -2790,6 +2790,60 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName("in one batch charging many limits, exactly the limits whose levels are crossed announce")
+        void alertsInOneBatch() {
+            List<LimitAlert> heard = java.util.Collections.synchronizedList(new ArrayList<>());
+            TokenKeeper k = another(quietBuilder(database()).limitAlertListener(heard::add));
+            List<IssuedToken> tokens = new ArrayList<>();
+            List<Limit> limits = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                IssuedToken t = token("batch-" + i);
+                tokens.add(t);
+                // two share a threshold list, one has none and no grace, the others differ
+                List<Integer> thresholds = switch (i) {
+                    case 0, 1 -> List.of(50, 90);
+                    case 2 -> List.of();
+                    case 3 -> List.of(75);
+                    case 4 -> List.of(70);
+                    default -> List.of(100);
+                };
+                limits.add(keeper.limits()
+                        .create(LimitSpec.builder(tenant)
+                                .name("batch " + i)
+                                .token(t.info().id())
+                                .tokens(1_000)
+                                .grace(i == 5 ? 100 : 0)
+                                .alertThresholds(thresholds)
+                                .period(LimitPeriod.DAY)
+                                .build()));
+            }
+            long[] used = {600, 400, 2_000, 740, 760, 1_010};
+            for (int i = 0; i < tokens.size(); i++) {
+                k.usage()
+                        .record(UsageEvent.builder()
+                                .requestId("batch-" + i)
+                                .tenant(tenant)
+                                .token(tokens.get(i).info().id())
+                                .provider("anthropic")
+                                .model(model)
+                                .counts(TokenCounts.of(used[i], 0))
+                                .build());
+            }
+            k.usage().flush(); // one batch
+            assertThat(heard)
+                    .extracting(a -> a.limit().name() + ":" + a.kind() + ":" + a.thresholdPercent())
+                    .containsExactlyInAnyOrder(
+                            "batch 0:THRESHOLD:50", // 600 of 1,000: 50 %, not 90 % (batch 1's 400: neither)
+                            "batch 4:THRESHOLD:70", // 760: 70 % (batch 3's 740 is short of its 75 %)
+                            "batch 5:THRESHOLD:100", // 1,010: the amount, and into grace
+                            "batch 5:GRACE:0");
+            assertThat(heard)
+                    .allSatisfy(a -> assertThat(limits)
+                            .extracting(Limit::id)
+                            .contains(a.limit().id()));
+        }
+
+        @Test
         @DisplayName("listeners observe every decision, the usage accepted with its cost, and alerts")
         void listeners() {
             List<String> heard = java.util.Collections.synchronizedList(new ArrayList<>());

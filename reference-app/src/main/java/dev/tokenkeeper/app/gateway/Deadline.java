@@ -11,10 +11,9 @@ import org.jspecify.annotations.Nullable;
  * the answer itself), so that no wait outlasts the provider's {@code timeout}, whichever stage it is
  * in.
  *
- * <p>The provider's sockets therefore carry no read timeout of their own. A socket read timeout
- * restarts at every read, so it bounds a pause, not a call; and with one, each read that has to wait
- * costs the JDK a failed non-blocking read, a {@code poll} and a second read, where an untimed read
- * is one blocking call.
+ * <p>A socket read timeout cannot do this: it restarts at every read, so it bounds a pause, not a
+ * call, and a stream that trickles an event now and then would never end. The provider's sockets
+ * keep one, as long as the whole call's, only as a backstop.
  */
 public final class Deadline implements AutoCloseable {
     private final ScheduledFuture<?> timer;

@@ -3,6 +3,7 @@ package dev.tokenkeeper.app.gateway;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
@@ -47,8 +48,8 @@ final class HttpUpstream implements Upstream {
                         SocketConfig.custom().setTcpNoDelay(true).build())
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
                         .setConnectTimeout(Timeout.of(provider.connectTimeout()))
-                        // no read timeout: the call's Deadline stops it (see there why)
-                        .setSocketTimeout(Timeout.DISABLED)
+                        // a backstop only: the call's Deadline stops it first (see there)
+                        .setSocketTimeout(Timeout.of(provider.timeout()))
                         .build())
                 .build();
         this.http = HttpClients.custom()
@@ -60,7 +61,7 @@ final class HttpUpstream implements Upstream {
                 .disableAuthCaching()
                 .useSystemProperties()
                 .setDefaultRequestConfig(RequestConfig.custom()
-                        .setResponseTimeout(Timeout.DISABLED)
+                        .setResponseTimeout(Timeout.of(provider.timeout()))
                         .build())
                 .build();
     }
@@ -86,7 +87,7 @@ final class HttpUpstream implements Upstream {
         try {
             r = http.executeOpen(null, post, null);
         } catch (IOException e) {
-            if (deadline.passed()) {
+            if (deadline.passed() || e instanceof SocketTimeoutException) {
                 throw new TimeoutException("the provider did not answer within "
                         + provider.timeout().toSeconds() + " s");
             }

@@ -5,6 +5,7 @@ import dev.tokenkeeper.audit.AuditAction;
 import dev.tokenkeeper.audit.AuditOutcome;
 import dev.tokenkeeper.internal.audit.Auditor;
 import dev.tokenkeeper.internal.storage.LimitCharge;
+import dev.tokenkeeper.internal.storage.LimitStore;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.storage.StorageTx;
 import dev.tokenkeeper.limits.Limit;
@@ -51,11 +52,34 @@ public final class LimitAlerts {
         if (increments.isEmpty()) {
             return List.of();
         }
+        Map<String, LimitStore.AlertRule> rules = storage.limits()
+                .alertRules(
+                        tx,
+                        increments.keySet().stream()
+                                .map(LimitCharge.Key::limitId)
+                                .distinct()
+                                .toList());
+        // the usual batch crosses nothing: whole limits are read only for the charges that cross
+        Map<LimitCharge.Key, long[]> crossing = new LinkedHashMap<>(); // before, after
+        for (var e : increments.entrySet()) {
+            LimitStore.AlertRule rule = rules.get(e.getKey().limitId());
+            if (rule == null) {
+                continue; // deleted meanwhile
+            }
+            long after = totals.getOrDefault(e.getKey(), 0L);
+            long before = after - e.getValue();
+            if (crosses(rule, before, after)) {
+                crossing.put(e.getKey(), new long[] {before, after});
+            }
+        }
+        if (crossing.isEmpty()) {
+            return List.of();
+        }
         Map<String, Limit> limits = new HashMap<>();
         for (Limit l : storage.limits()
                 .findByIds(
                         tx,
-                        increments.keySet().stream()
+                        crossing.keySet().stream()
                                 .map(LimitCharge.Key::limitId)
                                 .distinct()
                                 .toList())) {
@@ -63,13 +87,13 @@ public final class LimitAlerts {
         }
         long now = clock.millis();
         List<LimitAlert> alerts = new ArrayList<>();
-        for (var e : increments.entrySet()) {
+        for (var e : crossing.entrySet()) {
             Limit l = limits.get(e.getKey().limitId());
             if (l == null) {
                 continue; // deleted meanwhile
             }
-            long after = totals.getOrDefault(e.getKey(), 0L);
-            long before = after - e.getValue();
+            long before = e.getValue()[0];
+            long after = e.getValue()[1];
             LimitWindow w = l.windowAt(Instant.ofEpochMilli(e.getKey().windowStart()));
             for (int percent : l.alertThresholds()) {
                 long level = level(l.amount(), percent);
@@ -82,6 +106,17 @@ public final class LimitAlerts {
             }
         }
         return alerts;
+    }
+
+    /** Whether usage going from {@code before} to {@code after} crosses an alert level or the amount into grace. */
+    private static boolean crosses(LimitStore.AlertRule rule, long before, long after) {
+        for (int percent : rule.thresholds()) {
+            long level = level(rule.amount(), percent);
+            if (before < level && after >= level) {
+                return true;
+            }
+        }
+        return rule.grace() > 0 && before <= rule.amount() && after > rule.amount();
     }
 
     private void fire(

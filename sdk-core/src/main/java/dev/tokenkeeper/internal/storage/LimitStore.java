@@ -2,7 +2,9 @@ package dev.tokenkeeper.internal.storage;
 
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitScope;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
@@ -53,6 +55,20 @@ public interface LimitStore {
 
     /** Limits by id, of any tenant (for the ledger's writer). */
     List<Limit> findByIds(StorageTx tx, java.util.Collection<String> ids);
+
+    /**
+     * What decides whether usage crosses a limit's alert levels: its amount, grace and thresholds.
+     *
+     * @param thresholds percentages of {@code amount}, ascending
+     */
+    record AlertRule(long amount, long grace, List<Integer> thresholds) {}
+
+    /**
+     * The alert rules of the limits with these ids, of any tenant, by id (absent for a deleted limit):
+     * the ledger's writer reads them for every limit a batch charges, and whole limits only for those
+     * whose alerts fire.
+     */
+    Map<String, AlertRule> alertRules(StorageTx tx, Collection<String> ids);
 
     /** The tenant-wide limits and those of the given user, project, token and run. */
     List<Limit> forScopes(

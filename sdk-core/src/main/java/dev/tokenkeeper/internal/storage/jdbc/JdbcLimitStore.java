@@ -7,10 +7,16 @@ import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitMetric;
 import dev.tokenkeeper.limits.LimitPeriod;
 import dev.tokenkeeper.limits.LimitScope;
+import java.sql.ResultSet;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.Query;
 import org.jspecify.annotations.Nullable;
@@ -175,6 +181,51 @@ final class JdbcLimitStore implements LimitStore {
                 .bindList("ids", new java.util.ArrayList<>(ids))
                 .map(LIMIT)
                 .list();
+    }
+
+    /**
+     * Parsed threshold lists by their stored text: a deployment uses a handful of distinct lists, and
+     * parsing one per limit charged was most of the alert rules' cost. Bounded: past its size, lists
+     * are parsed each time.
+     */
+    private final ConcurrentHashMap<String, List<Integer>> thresholdLists = new ConcurrentHashMap<>();
+
+    private static final int MAX_THRESHOLD_LISTS = 256;
+
+    @Override
+    public Map<String, AlertRule> alertRules(StorageTx tx, Collection<String> ids) {
+        Map<String, AlertRule> rules = new HashMap<>();
+        if (ids.isEmpty()) {
+            return rules;
+        }
+        return JdbcTx.of(tx)
+                .createQuery("SELECT id, amount, grace, alert_thresholds FROM tk_limits WHERE id IN (<ids>)")
+                .bindList("ids", new ArrayList<>(ids))
+                .scanResultSet((supplier, ctx) -> {
+                    try (ResultSet rs = supplier.get()) {
+                        while (rs.next()) {
+                            rules.put(
+                                    rs.getString(1),
+                                    new AlertRule(rs.getLong(2), rs.getLong(3), thresholds(rs.getString(4))));
+                        }
+                    }
+                    return rules;
+                });
+    }
+
+    private List<Integer> thresholds(@Nullable String text) {
+        if (text == null) {
+            return List.of();
+        }
+        List<Integer> known = thresholdLists.get(text);
+        if (known != null) {
+            return known;
+        }
+        List<Integer> parsed = Json.readIntegers(text);
+        if (thresholdLists.size() < MAX_THRESHOLD_LISTS) {
+            thresholdLists.putIfAbsent(text, parsed);
+        }
+        return parsed;
     }
 
     @Override
