@@ -17,6 +17,7 @@ import dev.tokenkeeper.pricing.Money;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,13 +53,7 @@ public final class LimitAlerts {
         if (increments.isEmpty()) {
             return List.of();
         }
-        Map<String, LimitStore.AlertRule> rules = storage.limits()
-                .alertRules(
-                        tx,
-                        increments.keySet().stream()
-                                .map(LimitCharge.Key::limitId)
-                                .distinct()
-                                .toList());
+        Map<String, LimitStore.AlertRule> rules = storage.limits().alertRules(tx, limitIds(increments.keySet()));
         // the usual batch crosses nothing: whole limits are read only for the charges that cross
         Map<LimitCharge.Key, long[]> crossing = new LinkedHashMap<>(); // before, after
         for (var e : increments.entrySet()) {
@@ -68,7 +63,7 @@ public final class LimitAlerts {
             }
             long after = totals.getOrDefault(e.getKey(), 0L);
             long before = after - e.getValue();
-            if (crosses(rule, before, after)) {
+            if (crosses(rule.amount(), rule.grace(), rule.thresholds(), before, after)) {
                 crossing.put(e.getKey(), new long[] {before, after});
             }
         }
@@ -76,13 +71,7 @@ public final class LimitAlerts {
             return List.of();
         }
         Map<String, Limit> limits = new HashMap<>();
-        for (Limit l : storage.limits()
-                .findByIds(
-                        tx,
-                        crossing.keySet().stream()
-                                .map(LimitCharge.Key::limitId)
-                                .distinct()
-                                .toList())) {
+        for (Limit l : storage.limits().findByIds(tx, limitIds(crossing.keySet()))) {
             limits.put(l.id(), l);
         }
         long now = clock.millis();
@@ -96,12 +85,11 @@ public final class LimitAlerts {
             long after = e.getValue()[1];
             LimitWindow w = l.windowAt(Instant.ofEpochMilli(e.getKey().windowStart()));
             for (int percent : l.alertThresholds()) {
-                long level = level(l.amount(), percent);
-                if (before < level && after >= level) {
+                if (crossesLevel(level(l.amount(), percent), before, after)) {
                     fire(tx, alerts, l, w, LimitAlert.Kind.THRESHOLD, percent, Integer.toString(percent), after, now);
                 }
             }
-            if (l.grace() > 0 && before <= l.amount() && after > l.amount()) {
+            if (intoGrace(l.amount(), l.grace(), before, after)) {
                 fire(tx, alerts, l, w, LimitAlert.Kind.GRACE, 0, "grace", after, now);
             }
         }
@@ -109,14 +97,25 @@ public final class LimitAlerts {
     }
 
     /** Whether usage going from {@code before} to {@code after} crosses an alert level or the amount into grace. */
-    private static boolean crosses(LimitStore.AlertRule rule, long before, long after) {
-        for (int percent : rule.thresholds()) {
-            long level = level(rule.amount(), percent);
-            if (before < level && after >= level) {
+    private static boolean crosses(long amount, long grace, List<Integer> thresholds, long before, long after) {
+        for (int percent : thresholds) {
+            if (crossesLevel(level(amount, percent), before, after)) {
                 return true;
             }
         }
-        return rule.grace() > 0 && before <= rule.amount() && after > rule.amount();
+        return intoGrace(amount, grace, before, after);
+    }
+
+    private static boolean crossesLevel(long level, long before, long after) {
+        return before < level && after >= level;
+    }
+
+    private static boolean intoGrace(long amount, long grace, long before, long after) {
+        return grace > 0 && before <= amount && after > amount;
+    }
+
+    private static List<String> limitIds(Collection<LimitCharge.Key> keys) {
+        return keys.stream().map(LimitCharge.Key::limitId).distinct().toList();
     }
 
     private void fire(

@@ -233,10 +233,7 @@ public final class DefaultTokenService implements TokenService {
         }
         long nowNanos = feed.nowNanos();
         TokenState state = ref.state;
-        if (state == null
-                || state.dropped
-                || nowNanos - state.readNanos >= cacheTtlNanos
-                || nowNanos - feed.lastOkNanos() > offlineGraceNanos) {
+        if (state == null || state.dropped || nowNanos - state.readNanos >= cacheTtlNanos || feedBehind(nowNanos)) {
             state = state(ref.tokenId, nowNanos);
             if (state != null && !state.revoked && !state.secrets.containsKey(key)) {
                 // The hash belongs to this token but the cached state predates it: a rotation made on
@@ -286,8 +283,13 @@ public final class DefaultTokenService implements TokenService {
         return s.verified();
     }
 
+    /** Whether the change feed has not been read for longer than the offline grace: the cache is not trusted. */
+    private boolean feedBehind(long nowNanos) {
+        return nowNanos - feed.lastOkNanos() > offlineGraceNanos;
+    }
+
     private @Nullable TokenState state(String tokenId, long nowNanos) {
-        if (nowNanos - feed.lastOkNanos() > offlineGraceNanos) {
+        if (feedBehind(nowNanos)) {
             // The change feed has not been read for too long: do not trust the cache.
             TokenState fresh = loadState(tokenId);
             if (fresh == null) {

@@ -2,6 +2,7 @@ package dev.tokenkeeper.internal.util;
 
 import dev.tokenkeeper.InvalidRequestException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -171,9 +172,9 @@ public final class Checks {
     }
 
     /** A call's latency: between 0 and one day. */
-    public static java.time.Duration latency(String field, java.time.@Nullable Duration latency) {
-        java.time.Duration d = required(field, latency);
-        if (d.isNegative() || d.compareTo(java.time.Duration.ofDays(1)) > 0) {
+    public static Duration latency(String field, @Nullable Duration latency) {
+        Duration d = required(field, latency);
+        if (d.isNegative() || d.compareTo(Duration.ofDays(1)) > 0) {
             throw new InvalidRequestException(field, "must be between 0 and 1 day, was " + d);
         }
         return d;
