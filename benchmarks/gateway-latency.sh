@@ -4,13 +4,14 @@
 # project's own LoadDriver (wrk has no fixed rate). Needs the jars:
 #   mvn -pl benchmarks,reference-app -am package -DskipTests
 # Usage: benchmarks/gateway-latency.sh [rate, default 500] [seconds per run, default 60]
-#          [streams, default 1000] [stream seconds, default 300]
+#          [streams, default 1000] [stream seconds, default 300] [seconds of warm-up at 3,000/s, default 120]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${1:-500}
 SECONDS_PER_RUN=${2:-60}
 STREAMS=${3:-1000}
 STREAM_SECONDS=${4:-300}
+WARM_UP=${5:-120}
 source benchmarks/gateway-env.sh
 # a thread per exchange in the stub: it holds every long stream at once; Tomcat's blocking connector
 # holds a thread per request in flight: enough of them for the streams
@@ -21,12 +22,17 @@ drive() { java -cp $JAR dev.tokenkeeper.benchmarks.LoadDriver "$@"; }
 
 if [ "$SECONDS_PER_RUN" -gt 0 ]; then
 echo "== $RATE requests/s, 8 connections, $SECONDS_PER_RUN s per run, alternating"
-drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=20 label="warm-up through the gateway (not counted)" > /dev/null
+# the JIT compiles the hot paths only under load: on two busy cores its C2 compiler stays busy for
+# about 100 s at full load, far longer at 500 requests/s, so the warm-up runs at a high rate first
+drive url=$APP_URL bearer="$TK" body="$BODY" rate=3000 connections=32 seconds=$WARM_UP label="warm-up through the gateway (not counted)" > /dev/null
+drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=20 label="warm-up through the gateway at the rate (not counted)" > /dev/null
+jstat -compiler "$APP_PID" | awk 'NR == 2 { printf "JIT before the runs: %d compilations, %.1f s compiling\n", $1, $4 }'
 drive url=$STUB_URL body="$BODY" rate=$RATE seconds=20 label="warm-up of the driver (not counted)" > /dev/null
 for round in 1 2; do
   drive url=$STUB_URL body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="direct to the stub, round $round"
   drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="through the gateway, round $round"
 done
+jstat -compiler "$APP_PID" | awk 'NR == 2 { printf "JIT after the runs: %d compilations, %.1f s compiling\n", $1, $4 }'
 fi
 
 if [ "$STREAMS" -gt 0 ]; then

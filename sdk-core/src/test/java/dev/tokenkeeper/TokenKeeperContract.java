@@ -1486,6 +1486,37 @@ public abstract class TokenKeeperContract {
             assertThat(rollupRequests()).isEqualTo((long) threads * each);
         }
 
+        @Test
+        @DisplayName(
+                "under light load the writer waits for a batch to fill; a full batch, flush() and close() end the wait")
+        void groupCommit() throws Exception {
+            TokenKeeper k = quietBuilder(database())
+                    .ledgerBatchSize(3)
+                    .ledgerFlushInterval(Duration.ofHours(1))
+                    .build();
+            k.usage().record(event("gc-1", TokenCounts.of(1, 1), t0));
+            k.usage().record(event("gc-2", TokenCounts.of(1, 1), t0.plusMillis(1)));
+            // the writer waits, up to an hour, for a third event to fill its batch
+            assertThat(k.usage().stats().unwritten()).isEqualTo(2);
+            assertThat(eventCount()).isZero();
+            k.usage().record(event("gc-3", TokenCounts.of(1, 1), t0.plusMillis(2)));
+            assertTimeoutPreemptively(
+                    Duration.ofSeconds(30),
+                    () -> {
+                        while (k.usage().stats().written() < 3) {
+                            Thread.sleep(1);
+                        }
+                    },
+                    "a full batch is committed without waiting for the interval");
+            assertThat(eventCount()).isEqualTo(3);
+            k.usage().record(event("gc-4", TokenCounts.of(1, 1), t0.plusMillis(3)));
+            assertTimeoutPreemptively(Duration.ofSeconds(30), k.usage()::flush, "flush() ends the wait");
+            assertThat(eventCount()).isEqualTo(4);
+            k.usage().record(event("gc-5", TokenCounts.of(1, 1), t0.plusMillis(4)));
+            assertTimeoutPreemptively(Duration.ofSeconds(30), k::close, "close() ends the wait");
+            assertThat(eventCount()).isEqualTo(5);
+        }
+
         /**
          * Records an event and holds the writer inside that event's batch until the returned latch
          * opens: what is recorded meanwhile stays queued.

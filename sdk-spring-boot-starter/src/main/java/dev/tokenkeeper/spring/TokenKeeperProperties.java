@@ -144,7 +144,7 @@ public record TokenKeeperProperties(
      * @param synchronous commit each event before {@code record} returns
      * @param queueCapacity events the queue holds
      * @param batchSize events per write transaction at most
-     * @param flushInterval longest wait for a batch to fill
+     * @param flushInterval longest wait, after an event, for more before a commit (group commit)
      * @param overflowPolicy what {@code record} does on a full queue
      * @param maxLag how far behind the writer may fall before {@code record} treats the ledger as full
      *     (bounds by time what a crash can lose); unset: no bound but the queue's capacity

@@ -27,7 +27,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -83,6 +85,12 @@ final class LedgerWriter {
     };
 
     private volatile boolean stopping;
+    /** Whether the writer is waiting for a batch to fill (producers wake it once the batch is full). */
+    private volatile boolean lingering;
+    /** Incremented by each flush(): a flush ends the writer's wait for a batch to fill. */
+    private final AtomicLong flushes = new AtomicLong();
+    /** How long the writer waits, after the first event, for more before it commits (nanoseconds). */
+    private final long lingerNanos;
 
     LedgerWriter(
             Storage storage,
@@ -99,6 +107,13 @@ final class LedgerWriter {
         this.recent = recent;
         this.settings = settings;
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+        Duration linger = settings.flushInterval();
+        Duration maxLag = settings.maxLag();
+        if (maxLag != null && linger.compareTo(maxLag.dividedBy(4)) > 0) {
+            // a batch's wait stays a small part of the lag that ledgerMaxLag allows
+            linger = maxLag.dividedBy(4);
+        }
+        this.lingerNanos = linger.toNanos();
         if (settings.synchronous()) {
             this.writer = null;
         } else {
@@ -149,6 +164,16 @@ final class LedgerWriter {
                     + " events); the event was not recorded");
         }
         enqueued.increment();
+        if (lingering && enqueued.sum() - taken.sum() >= settings.batchSize()) {
+            wakeWriter();
+        }
+    }
+
+    private void wakeWriter() {
+        Thread w = writer;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
     }
 
     private boolean offer(LedgerItem item) {
@@ -219,6 +244,8 @@ final class LedgerWriter {
         CountDownLatch done = new CountDownLatch(1);
         try {
             queue.put(new FlushMarker(done));
+            flushes.incrementAndGet();
+            wakeWriter();
             done.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -246,6 +273,37 @@ final class LedgerWriter {
     }
 
     /**
+     * Group commit: when an event arrives at an idle writer, waits up to the flush interval for more, so
+     * that under light load the writer commits a batch every interval instead of a transaction per
+     * event, each of which would take a core from the callers. (Under sustained load the queue is not
+     * empty when a commit ends, and the writer goes straight on.) The wait ends early when a batch is full, on a flush, and on
+     * close. It adds at most the interval to the ledger's lag: ledgerMaxLag caps it at a quarter of
+     * itself.
+     */
+    private void lingerForBatch() {
+        long deadline = System.nanoTime() + lingerNanos;
+        long flushesSeen = flushes.get();
+        lingering = true;
+        try {
+            while (!stopping
+                    && flushes.get() == flushesSeen
+                    && queue.size() + 1 < settings.batchSize()) { // the first event is taken already
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                LockSupport.parkNanos(this, left);
+                if (Thread.interrupted()) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        } finally {
+            lingering = false;
+        }
+    }
+
+    /**
      * Writes everything queued and stops the writer. Waits up to the close
      * timeout; what could not be written by then is counted and logged as lost.
      */
@@ -254,6 +312,9 @@ final class LedgerWriter {
             return;
         }
         stopping = true;
+        // ends an idle writer's wait for the first event (and, unparked, its wait for a batch to fill)
+        queue.offer(new FlushMarker(new CountDownLatch(1)));
+        wakeWriter();
         try {
             writer.join(settings.closeTimeout().toMillis());
         } catch (InterruptedException e) {
@@ -277,10 +338,18 @@ final class LedgerWriter {
 
     private void runWriter(WriterSession session) {
         List<LedgerItem> items = new ArrayList<>(settings.batchSize());
-        long flushMillis = settings.flushInterval().toMillis();
+        // an idle writer looks at `stopping` at least once a second, should close()'s marker not fit
+        long idleMillis = Math.min(settings.flushInterval().toMillis(), 1_000);
         while (true) {
             try {
-                LedgerItem first = queue.poll(flushMillis, TimeUnit.MILLISECONDS);
+                LedgerItem first = queue.poll();
+                boolean wasIdle = first == null;
+                if (wasIdle) {
+                    if (stopping) {
+                        return; // everything queued is written
+                    }
+                    first = queue.poll(idleMillis, TimeUnit.MILLISECONDS);
+                }
                 if (first == null) {
                     if (stopping && queue.isEmpty()) {
                         return;
@@ -288,6 +357,10 @@ final class LedgerWriter {
                     continue;
                 }
                 items.add(first);
+                if (wasIdle && !(first instanceof FlushMarker)) {
+                    // light load: a batch per interval rather than a transaction per event
+                    lingerForBatch();
+                }
                 queue.drainTo(items, settings.batchSize() - 1);
                 try {
                     List<Pending> rows = new ArrayList<>(items.size());
