@@ -41,3 +41,9 @@ recorded_calls() {
   curl -sf "http://127.0.0.1:$APP_PORT/api/v1/usage?granularity=day" -H "Authorization: Bearer $ACCESS" \
     | sed 's/.*"totals":{"requests":\([0-9]*\).*/\1/'
 }
+
+# the app's JIT so far (compilations, seconds spent compiling summed over its threads): quiet between
+# two reports means the hot paths were compiled before the run between them
+jit_report() {
+  jstat -compiler "$APP_PID" | awk -v label="$1" 'NR == 2 { printf "JIT %s: %d compilations, %.1f s compiling\n", label, $1, $4 }'
+}

@@ -26,13 +26,13 @@ echo "== $RATE requests/s, 8 connections, $SECONDS_PER_RUN s per run, alternatin
 # about 100 s at full load, far longer at 500 requests/s, so the warm-up runs at a high rate first
 drive url=$APP_URL bearer="$TK" body="$BODY" rate=3000 connections=32 seconds=$WARM_UP label="warm-up through the gateway (not counted)" > /dev/null
 drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=20 label="warm-up through the gateway at the rate (not counted)" > /dev/null
-jstat -compiler "$APP_PID" | awk 'NR == 2 { printf "JIT before the runs: %d compilations, %.1f s compiling\n", $1, $4 }'
+jit_report "before the runs"
 drive url=$STUB_URL body="$BODY" rate=$RATE seconds=20 label="warm-up of the driver (not counted)" > /dev/null
 for round in 1 2; do
   drive url=$STUB_URL body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="direct to the stub, round $round"
   drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="through the gateway, round $round"
 done
-jstat -compiler "$APP_PID" | awk 'NR == 2 { printf "JIT after the runs: %d compilations, %.1f s compiling\n", $1, $4 }'
+jit_report "after the runs"
 fi
 
 if [ "$STREAMS" -gt 0 ]; then

@@ -31,18 +31,17 @@ run() {
   wrk -t"$(( CONNECTIONS < 2 ? 1 : 2 ))" -c"$CONNECTIONS" -d"${4:-$SECONDS_PER_RUN}s" --latency -s "$WORK/${3:-post}.lua" "$2" \
     | sed -n '/Latency Distribution/,/Requests\/sec/p'
 }
-jit() { jstat -compiler "$APP_PID" | awk 'NR == 2 { printf "JIT so far: %d compilations, %.1f s compiling\n", $1, $4 }'; }
 run "warm-up through the gateway (not counted)" "$APP_URL" post "$WARM_UP" > /dev/null
-jit
+jit_report "so far"
 run "direct to the stub" "$STUB_URL"
-jit
+jit_report "so far"
 run "through the gateway" "$APP_URL"
-jit
+jit_report "so far"
 # a short stream (three events and [DONE]): its whole time bounds the time to the first byte
 run "a stream, straight to the stub" "$STUB_URL" stream
 run "a stream, warm-up through the gateway (not counted)" "$APP_URL" stream "$(( WARM_UP / 2 ))" > /dev/null
-jit
+jit_report "so far"
 run "a stream, through the gateway" "$APP_URL" stream
-jit
+jit_report "so far"
 echo "== calls recorded by the gateway"
 recorded_calls

@@ -1517,6 +1517,26 @@ public abstract class TokenKeeperContract {
             assertThat(eventCount()).isEqualTo(5);
         }
 
+        @Test
+        @DisplayName("with ledgerMaxLag set, the writer waits for a batch at most a quarter of that bound")
+        void groupCommitWaitCappedByMaxLag() throws Exception {
+            TokenKeeper k = another(quietBuilder(database())
+                    .ledgerBatchSize(1_000)
+                    .ledgerFlushInterval(Duration.ofHours(1))
+                    .ledgerMaxLag(Duration.ofMillis(400)));
+            k.usage().record(event("cap-1", TokenCounts.of(1, 1), t0));
+            // a lone event, no flush: committed after 100 ms, not after the hour's interval
+            assertTimeoutPreemptively(
+                    Duration.ofSeconds(30),
+                    () -> {
+                        while (k.usage().stats().written() < 1) {
+                            Thread.sleep(1);
+                        }
+                    },
+                    "the wait is capped at ledgerMaxLag / 4");
+            assertThat(eventCount()).isOne();
+        }
+
         /**
          * Records an event and holds the writer inside that event's batch until the returned latch
          * opens: what is recorded meanwhile stays queued.

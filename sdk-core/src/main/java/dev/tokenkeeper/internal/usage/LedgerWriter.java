@@ -27,7 +27,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
@@ -87,8 +87,8 @@ final class LedgerWriter {
     private volatile boolean stopping;
     /** Whether the writer is waiting for a batch to fill (producers wake it once the batch is full). */
     private volatile boolean lingering;
-    /** Incremented by each flush(): a flush ends the writer's wait for a batch to fill. */
-    private final AtomicLong flushes = new AtomicLong();
+    /** Flush markers queued and not yet handled by the writer: one ends its wait for a batch to fill. */
+    private final AtomicInteger pendingFlushes = new AtomicInteger();
     /** How long the writer waits, after the first event, for more before it commits (nanoseconds). */
     private final long lingerNanos;
 
@@ -164,9 +164,17 @@ final class LedgerWriter {
                     + " events); the event was not recorded");
         }
         enqueued.increment();
-        if (lingering && enqueued.sum() - taken.sum() >= settings.batchSize()) {
+        if (lingering && batchFull()) {
             wakeWriter();
         }
+    }
+
+    /**
+     * While the writer waits for a batch to fill: whether it has, counting the event the writer holds
+     * already besides those queued.
+     */
+    private boolean batchFull() {
+        return queue.size() + 1 >= settings.batchSize();
     }
 
     private void wakeWriter() {
@@ -242,10 +250,16 @@ final class LedgerWriter {
             return;
         }
         CountDownLatch done = new CountDownLatch(1);
+        pendingFlushes.incrementAndGet(); // before the marker can be taken: never negative
         try {
             queue.put(new FlushMarker(done));
-            flushes.incrementAndGet();
-            wakeWriter();
+        } catch (InterruptedException e) {
+            pendingFlushes.decrementAndGet(); // not queued
+            Thread.currentThread().interrupt();
+            return;
+        }
+        wakeWriter();
+        try {
             done.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -273,21 +287,18 @@ final class LedgerWriter {
     }
 
     /**
-     * Group commit: when an event arrives at an idle writer, waits up to the flush interval for more, so
-     * that under light load the writer commits a batch every interval instead of a transaction per
+     * Group commit: when an event arrives at an idle writer, waits up to the flush interval for more,
+     * so that under light load the writer commits a batch every interval instead of a transaction per
      * event, each of which would take a core from the callers. (Under sustained load the queue is not
-     * empty when a commit ends, and the writer goes straight on.) The wait ends early when a batch is full, on a flush, and on
-     * close. It adds at most the interval to the ledger's lag: ledgerMaxLag caps it at a quarter of
-     * itself.
+     * empty when a commit ends, and the writer goes straight on.) The wait ends early when a batch is
+     * full, on a flush, and on close. It adds at most the interval to the ledger's lag: ledgerMaxLag
+     * caps it at a quarter of itself.
      */
     private void lingerForBatch() {
         long deadline = System.nanoTime() + lingerNanos;
-        long flushesSeen = flushes.get();
         lingering = true;
         try {
-            while (!stopping
-                    && flushes.get() == flushesSeen
-                    && queue.size() + 1 < settings.batchSize()) { // the first event is taken already
+            while (!stopping && pendingFlushes.get() == 0 && !batchFull()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return;
@@ -313,7 +324,10 @@ final class LedgerWriter {
         }
         stopping = true;
         // ends an idle writer's wait for the first event (and, unparked, its wait for a batch to fill)
-        queue.offer(new FlushMarker(new CountDownLatch(1)));
+        pendingFlushes.incrementAndGet();
+        if (!queue.offer(new FlushMarker(new CountDownLatch(1)))) {
+            pendingFlushes.decrementAndGet(); // a full queue: the writer is not idle
+        }
         wakeWriter();
         try {
             writer.join(settings.closeTimeout().toMillis());
@@ -340,24 +354,28 @@ final class LedgerWriter {
         List<LedgerItem> items = new ArrayList<>(settings.batchSize());
         // an idle writer looks at `stopping` at least once a second, should close()'s marker not fit
         long idleMillis = Math.min(settings.flushInterval().toMillis(), 1_000);
+        // whether the last round took a batch: events already waiting then mean sustained load
+        boolean afterBatch = false;
         while (true) {
             try {
                 LedgerItem first = queue.poll();
-                boolean wasIdle = first == null;
-                if (wasIdle) {
+                boolean sustained = first != null && afterBatch;
+                if (first == null) {
                     if (stopping) {
                         return; // everything queued is written
                     }
                     first = queue.poll(idleMillis, TimeUnit.MILLISECONDS);
                 }
                 if (first == null) {
+                    afterBatch = false;
                     if (stopping && queue.isEmpty()) {
                         return;
                     }
                     continue;
                 }
+                afterBatch = true;
                 items.add(first);
-                if (wasIdle && !(first instanceof FlushMarker)) {
+                if (!sustained && !(first instanceof FlushMarker)) {
                     // light load: a batch per interval rather than a transaction per event
                     lingerForBatch();
                 }
@@ -387,6 +405,7 @@ final class LedgerWriter {
                     }
                     for (LedgerItem i : items) {
                         if (i instanceof FlushMarker m) {
+                            pendingFlushes.decrementAndGet();
                             m.done().countDown();
                         }
                     }
