@@ -2585,6 +2585,35 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName("a token's calls on both sides of midnight are counted in their own days")
+        void callsAcrossAWindowsEnd() {
+            IssuedToken t = token("search");
+            Limit daily = tokenBudget(t, 10_000, 0);
+            Instant nov2 = Instant.parse("2026-11-02T00:00:00Z");
+            Instant nov3 = Instant.parse("2026-11-03T00:00:00Z");
+            clock.advance(Duration.between(clock.instant(), nov3.minusMillis(400)));
+            ((Permit) call(t, 1_000, 3_000)).complete(TokenCounts.of(6_000, 3_000), Duration.ofMillis(10));
+            // the same token a moment later, within its cached limits' second: the day is full
+            clock.advance(Duration.ofMillis(200));
+            assertThat(call(t, 1_000, 3_000)).isInstanceOf(Denial.class);
+            // after midnight the same call falls in a new window, which starts empty
+            clock.advance(Duration.ofMillis(300));
+            Permit next = (Permit) call(t, 1_000, 3_000);
+            next.complete(TokenCounts.of(1_000, 500), Duration.ofMillis(10));
+            keeper.usage().flush();
+            assertThat(keeper.limits().usage(tenant, daily.id()).used()).isEqualTo(1_500);
+            assertThat(count("SELECT used FROM tk_limit_counters WHERE limit_id = '" + daily.id()
+                            + "' AND window_start = " + nov2.toEpochMilli()))
+                    .isEqualTo(9_000);
+            assertThat(count("SELECT used FROM tk_limit_counters WHERE limit_id = '" + daily.id()
+                            + "' AND window_start = " + nov3.toEpochMilli()))
+                    .isEqualTo(1_500);
+            // and the new day's counter is the one later calls reserve on
+            assertThat(call(t, 1_000, 7_600)).isInstanceOf(Denial.class); // 1,500 + 8,600 > 10,000
+            ((Permit) call(t, 1_000, 7_000)).release();
+        }
+
+        @Test
         @DisplayName("a call retried under its request id is counted once, in the ledger and in its budget")
         void retriedCallCountsOnce() {
             IssuedToken t = token("search");

@@ -176,28 +176,66 @@ public final class Admissions {
     /**
      * The limits of a token's scopes as its last call found them: reused while no limit changed (the
      * version) and for at most {@link #MEMO_MILLIS}, so that the limit cache is still read, and its
-     * refresh and expiry still run, once a second for a busy token.
+     * refresh and expiry still run, once a second for a busy token. {@code hints} serve the budget
+     * strategy (see {@link Budgets#reserve}) for calls whose limits are all of them, the common case.
      */
-    private record LimitMemo(long version, long takenAt, List<Limit> scopeLimits) {}
+    private static final class LimitMemo {
+        final long version;
+        final long takenAt;
+        final List<Limit> scopeLimits;
+        final @Nullable Object[] hints;
+
+        LimitMemo(long version, long takenAt, List<Limit> scopeLimits, @Nullable Object[] hints) {
+            this.version = version;
+            this.takenAt = takenAt;
+            this.scopeLimits = scopeLimits;
+            this.hints = hints;
+        }
+    }
 
     private static final long MEMO_MILLIS = 1000;
 
-    private List<Limit> applicable(Principal p, CallRequest call, TokenCheck t, long now, long version) {
-        if (call.runId() != null) { // a run is a scope of its own: its list is looked up each call
-            return limitCache.applicable(
-                    p.tenantId(), p.userId(), p.projectId(), p.tokenId(), call.runId(), call.provider(), call.model());
+    /** The limits that apply to a call, and the budget strategy's hints for that list, if any. */
+    private static final class Applicable {
+        final List<Limit> limits;
+        final @Nullable Object @Nullable [] hints;
+
+        Applicable(List<Limit> limits, @Nullable Object @Nullable [] hints) {
+            this.limits = limits;
+            this.hints = hints;
         }
-        List<Limit> all;
+    }
+
+    private Applicable applicable(Principal p, CallRequest call, TokenCheck t, long now, long version) {
+        if (call.runId() != null) { // a run is a scope of its own: its list is looked up each call
+            return new Applicable(
+                    limitCache.applicable(
+                            p.tenantId(),
+                            p.userId(),
+                            p.projectId(),
+                            p.tokenId(),
+                            call.runId(),
+                            call.provider(),
+                            call.model()),
+                    null);
+        }
+        LimitMemo memo;
         if (t.admissionMemo() instanceof LimitMemo m
                 && m.version == version
                 && now - m.takenAt >= 0
                 && now - m.takenAt < MEMO_MILLIS) {
-            all = m.scopeLimits;
+            memo = m;
         } else {
-            all = limitCache.scopeLimits(p.tenantId(), p.userId(), p.projectId(), p.tokenId(), null);
-            t.admissionMemo(new LimitMemo(version, now, all));
+            List<Limit> all = limitCache.scopeLimits(p.tenantId(), p.userId(), p.projectId(), p.tokenId(), null);
+            // a renewed memo keeps the hints of the same list: a second's memo expiry is no change
+            @Nullable
+            Object[] hints =
+                    t.admissionMemo() instanceof LimitMemo m && m.scopeLimits == all ? m.hints : new Object[all.size()];
+            memo = new LimitMemo(version, now, all, hints);
+            t.admissionMemo(memo);
         }
-        return LimitCache.matching(all, call.provider(), call.model());
+        List<Limit> matching = LimitCache.matching(memo.scopeLimits, call.provider(), call.model());
+        return new Applicable(matching, matching == memo.scopeLimits ? memo.hints : null);
     }
 
     private Admission admit(Principal p, CallRequest call, TokenCheck t, long nowMillis) {
@@ -230,12 +268,13 @@ public final class Admissions {
         long limitsVersion = limitCache.limitsVersion(); // before the lookup: a change during it is seen later
         List<Limit> limits;
         try {
-            limits = applicable(p, call, t, nowMillis, limitsVersion);
+            Applicable applicable = applicable(p, call, t, nowMillis, limitsVersion);
+            limits = applicable.limits;
             long[] units = new long[limits.size()];
             for (int i = 0; i < units.length; i++) {
                 units[i] = Budgets.units(limits.get(i).metric(), estimate, cost);
             }
-            r = budgets.reserve(limits, now, units, key, nowMillis + permitTimeoutMillis);
+            r = budgets.reserve(limits, now, units, key, nowMillis + permitTimeoutMillis, applicable.hints);
         } catch (StorageException e) {
             if (storageFailurePolicy == StorageFailurePolicy.FAIL_CLOSED) {
                 return new Denial(

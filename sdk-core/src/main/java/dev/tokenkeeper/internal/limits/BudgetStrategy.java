@@ -3,6 +3,7 @@ package dev.tokenkeeper.internal.limits;
 import dev.tokenkeeper.limits.Limit;
 import java.time.Instant;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where budgets (the limits of calendar windows and totals) are reserved: on this instance's
@@ -18,6 +19,15 @@ sealed interface BudgetStrategy permits LocalCounters, StoredReservations, Lease
      *
      * @param permitKey the permit's key, unique per call
      * @param expiresAt when (epoch millis) a reservation left behind by a stopped instance may be released
+     * @param hints {@code null}, or one slot per limit that a strategy may use to find the limit's
+     *     state faster on the next call with the same list (see {@link LocalCounters#reserve})
      */
-    int reserve(List<Limit> limits, long[] units, Instant at, String permitKey, long expiresAt, List<Hold> into);
+    int reserve(
+            List<Limit> limits,
+            long[] units,
+            Instant at,
+            String permitKey,
+            long expiresAt,
+            List<Hold> into,
+            @Nullable Object @Nullable [] hints);
 }

@@ -63,8 +63,16 @@ public final class Budgets {
      *
      * @param permitKey the permit's key, unique per call
      * @param expiresAt with shared budgets, when (epoch millis) a reservation left behind by a stopped instance expires
+     * @param hints {@code null}, or a slot per limit of {@code applicable}, kept by the caller with that
+     *     list for its next calls: the budget strategy's memory of where each limit's state was
      */
-    public Reservation reserve(List<Limit> applicable, Instant at, long[] units, String permitKey, long expiresAt) {
+    public Reservation reserve(
+            List<Limit> applicable,
+            Instant at,
+            long[] units,
+            String permitKey,
+            long expiresAt,
+            @Nullable Object @Nullable [] hints) {
         List<Hold> holds = new ArrayList<>(applicable.size());
         try {
             boolean anyBudget = false;
@@ -84,7 +92,7 @@ public final class Budgets {
                 }
             }
             if (anyBudget) {
-                int refuser = strategy.reserve(applicable, units, at, permitKey, expiresAt, holds);
+                int refuser = strategy.reserve(applicable, units, at, permitKey, expiresAt, holds, hints);
                 if (refuser >= 0) {
                     release(holds);
                     Limit l = applicable.get(refuser);
@@ -129,22 +137,56 @@ public final class Budgets {
         return w.end() == null ? Long.MAX_VALUE : w.end().toEpochMilli();
     }
 
-    /** What an event adds to each budget that applies to it (rate limits count in their buckets only). */
-    public List<LimitCharge> charges(List<Limit> applicable, long atMillis, TokenCounts counts, long costPicos) {
+    /**
+     * What an event adds to each budget that applies to it (rate limits count in their buckets only).
+     * A window that one of {@code holds} was reserved in serves again when it contains the event's time.
+     */
+    public List<LimitCharge> charges(
+            List<Limit> applicable, List<Hold> holds, long atMillis, TokenCounts counts, long costPicos) {
         if (applicable.isEmpty()) {
             return List.of();
         }
-        Instant at = Instant.ofEpochMilli(atMillis);
+        @Nullable Instant at = null;
         List<LimitCharge> charges = new ArrayList<>(applicable.size());
         for (Limit l : applicable) {
             if (l.period().rolling()) {
                 continue;
             }
-            LimitWindow w = l.windowAt(at);
-            charges.add(
-                    new LimitCharge(l.id(), w.start().toEpochMilli(), end(w), units(l.metric(), counts, costPicos)));
+            long start;
+            long end;
+            LocalCounters.Counter held = heldCounter(holds, l, atMillis);
+            if (held != null) {
+                start = held.windowStart;
+                end = held.windowEnd;
+            } else {
+                if (at == null) {
+                    at = Instant.ofEpochMilli(atMillis);
+                }
+                LimitWindow w = l.windowAt(at);
+                start = w.start().toEpochMilli();
+                end = end(w);
+            }
+            charges.add(new LimitCharge(l.id(), start, end, units(l.metric(), counts, costPicos)));
         }
         return charges;
+    }
+
+    /**
+     * The counter a hold among {@code holds} reserved on for {@code limit}, if its window contains the
+     * time. By identity: a hold serves only the very limit it was taken for (a changed limit is
+     * another object, whose window is computed anew).
+     */
+    @SuppressWarnings("ReferenceEquality")
+    private static LocalCounters.@Nullable Counter heldCounter(List<Hold> holds, Limit limit, long atMillis) {
+        for (int i = 0; i < holds.size(); i++) {
+            if (holds.get(i) instanceof Hold.OnCounter h
+                    && h.limit() == limit
+                    && atMillis >= h.counter().windowStart
+                    && atMillis < h.counter().windowEnd) {
+                return h.counter();
+            }
+        }
+        return null;
     }
 
     /** Adds (or, with {@code sign} -1, takes back) recorded usage to this instance's counters. */

@@ -4,6 +4,7 @@ import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitWindow;
 import java.time.Instant;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** Shared budgets, leased: each budget's units from this instance's lease on its window ({@link Leases}). */
 final class LeasedBudgets implements BudgetStrategy {
@@ -19,7 +20,13 @@ final class LeasedBudgets implements BudgetStrategy {
 
     @Override
     public int reserve(
-            List<Limit> limits, long[] units, Instant at, String permitKey, long expiresAt, List<Hold> into) {
+            List<Limit> limits,
+            long[] units,
+            Instant at,
+            String permitKey,
+            long expiresAt,
+            List<Hold> into,
+            @Nullable Object @Nullable [] hints) {
         for (int i = 0; i < limits.size(); i++) {
             Limit l = limits.get(i);
             if (l.period().rolling()) {

@@ -6,6 +6,7 @@ import dev.tokenkeeper.limits.LimitWindow;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Shared budgets reserved call by call: every budget of a call in one database transaction, each a
@@ -33,7 +34,13 @@ final class StoredReservations implements BudgetStrategy {
 
     @Override
     public int reserve(
-            List<Limit> limits, long[] units, Instant at, String permitKey, long expiresAt, List<Hold> into) {
+            List<Limit> limits,
+            long[] units,
+            Instant at,
+            String permitKey,
+            long expiresAt,
+            List<Hold> into,
+            @Nullable Object @Nullable [] hints) {
         List<Hold> holds;
         try {
             holds = storage.write(tx -> {

@@ -32,7 +32,6 @@ import dev.tokenkeeper.tokens.TokenService;
 import dev.tokenkeeper.tokens.TokenSpec;
 import dev.tokenkeeper.tokens.TokenStatus;
 import dev.tokenkeeper.tokens.VerificationResult;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -212,19 +211,18 @@ public final class DefaultTokenService implements TokenService {
      * {@link #READ_CLOCK}), with the cached state's memo slot for {@code authorize}.
      */
     public TokenCheck check(@Nullable String secret, @Nullable String source, long nowMillis) {
-        if (secret == null || !TokenCodec.isWellFormed(secret)) {
+        HashKey key = secret == null ? null : hasher.keyIfWellFormed(secret);
+        if (key == null) {
             failures.record(null, null, RejectionReason.INVALID, cleanSource(source));
             return INVALID;
         }
-        byte[] hash = hasher.hash(secret);
-        HashKey key = HashKey.of(hash);
         TokenRef ref = refsByHash.getIfPresent(key); // the common case: one cache lookup
         if (ref == null) {
             if (unknownHashes.getIfPresent(key) != null) {
                 failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
                 return NOT_FOUND;
             }
-            ref = refsByHash.get(key, k -> loadByHash(hash));
+            ref = refsByHash.get(key, this::loadByHash);
         }
         if (ref == null) {
             unknownHashes.put(key, Boolean.TRUE);
@@ -243,7 +241,7 @@ public final class DefaultTokenService implements TokenService {
             }
             ref.state = state;
         }
-        return decide(state, key, hash, source, nowMillis);
+        return decide(state, key, source, nowMillis);
     }
 
     /**
@@ -262,7 +260,7 @@ public final class DefaultTokenService implements TokenService {
         }
     }
 
-    private TokenCheck decide(@Nullable TokenState state, HashKey key, byte[] hash, @Nullable String source, long now) {
+    private TokenCheck decide(@Nullable TokenState state, HashKey key, @Nullable String source, long now) {
         if (state == null) {
             failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
             return NOT_FOUND;
@@ -271,7 +269,8 @@ public final class DefaultTokenService implements TokenService {
             now = clock.millis();
         }
         TokenState.Secret s = state.secrets.get(key);
-        if (state.revoked || s == null || s.validUntil() <= now || !MessageDigest.isEqual(s.hash(), hash)) {
+        // found by its HashKey, which is all 32 bytes of the hash: no byte comparison is left to make
+        if (state.revoked || s == null || s.validUntil() <= now) {
             failures.record(state.tenantId, state.tokenId, RejectionReason.REVOKED, cleanSource(source));
             return state.revokedResult;
         }
@@ -310,9 +309,9 @@ public final class DefaultTokenService implements TokenService {
     }
 
     /** A miss on the hash: one read yields the token id and its state, and primes the state cache. */
-    private @Nullable TokenRef loadByHash(byte[] hash) {
+    private @Nullable TokenRef loadByHash(HashKey key) {
         Optional<TokenStore.TokenWithSecrets> found =
-                storage.read(tx -> storage.tokens().findByHash(tx, SecretHasher.hex(hash)));
+                storage.read(tx -> storage.tokens().findByHash(tx, SecretHasher.hex(key.bytes())));
         if (found.isEmpty()) {
             return null;
         }
@@ -339,9 +338,7 @@ public final class DefaultTokenService implements TokenService {
                     r.allowedProviders(),
                     r.allowedModels());
             long until = s.expiresAt() == null ? Long.MAX_VALUE : s.expiresAt();
-            map.put(
-                    HashKey.of(hash),
-                    new TokenState.Secret(hash, until, new TokenCheck(new VerificationResult.Verified(p))));
+            map.put(HashKey.of(hash), new TokenState.Secret(until, new TokenCheck(new VerificationResult.Verified(p))));
         }
         return new TokenState(
                 r.id(), r.tenantId(), r.revokedAt() != null, r.expiresAt(), map, r.updatedAt(), feed.nowNanos());

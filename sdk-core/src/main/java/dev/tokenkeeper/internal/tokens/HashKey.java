@@ -8,6 +8,16 @@ record HashKey(long a, long b, long c, long d) {
         return new HashKey(longAt(h, 0), longAt(h, 8), longAt(h, 16), longAt(h, 24));
     }
 
+    /** The hash's 32 bytes. */
+    byte[] bytes() {
+        byte[] h = new byte[32];
+        long[] parts = {a, b, c, d};
+        for (int i = 0; i < 32; i++) {
+            h[i] = (byte) (parts[i / 8] >>> (56 - 8 * (i % 8)));
+        }
+        return h;
+    }
+
     private static long longAt(byte[] h, int off) {
         long v = 0;
         for (int i = off; i < off + 8; i++) {

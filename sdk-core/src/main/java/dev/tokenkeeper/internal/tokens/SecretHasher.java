@@ -26,10 +26,39 @@ public final class SecretHasher {
         this.hmac = ThreadLocal.withInitial(this::newMac);
     }
 
-    /** A thread's digest and a buffer for the secret's bytes, so that a hash allocates only its result. */
+    /** A thread's digest and buffers for the secret's bytes and its hash. */
     private static final class Scratch {
         final MessageDigest sha256 = newSha256();
         final byte[] bytes = new byte[TokenCodec.LENGTH];
+        final byte[] hash = new byte[32];
+    }
+
+    /**
+     * The hash of {@code secret} as a cache key if the secret is well formed
+     * ({@link TokenCodec#isWellFormed}), else {@code null}: the secret's characters are copied once,
+     * into a thread's buffer, for both the checksum and the hash, and the hash goes straight into the
+     * key's four longs.
+     */
+    @Nullable
+    HashKey keyIfWellFormed(String secret) {
+        Scratch s = scratch.get();
+        byte[] bytes = s.bytes;
+        if (!TokenCodec.copyIfShaped(secret, bytes) || !TokenCodec.isWellFormed(bytes)) {
+            return null;
+        }
+        try {
+            if (key != null) {
+                Mac mac = hmac.get();
+                mac.update(bytes, 0, TokenCodec.LENGTH);
+                mac.doFinal(s.hash, 0);
+            } else {
+                s.sha256.update(bytes, 0, TokenCodec.LENGTH);
+                s.sha256.digest(s.hash, 0, s.hash.length);
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e); // cannot happen: the buffer holds a SHA-256
+        }
+        return HashKey.of(s.hash);
     }
 
     /** The 32-byte hash of a well-formed (ASCII) secret. */

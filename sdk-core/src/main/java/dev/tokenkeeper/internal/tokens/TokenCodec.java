@@ -55,20 +55,42 @@ public final class TokenCodec {
 
     /** Whether {@code secret} has the prefix, length, alphabet and checksum of a secret. No I/O. */
     public static boolean isWellFormed(String secret) {
+        byte[] ascii = new byte[LENGTH];
+        return copyIfShaped(secret, ascii) && isWellFormed(ascii);
+    }
+
+    /**
+     * Copies {@code secret} into {@code into} (at least {@link #LENGTH} bytes) if it has the length,
+     * the prefix and only ASCII characters; says whether it did.
+     */
+    static boolean copyIfShaped(String secret, byte[] into) {
         if (secret.length() != LENGTH || !secret.startsWith(PREFIX)) {
             return false;
         }
-        for (int i = PREFIX.length(); i < LENGTH; i++) {
+        for (int i = 0; i < LENGTH; i++) {
             char c = secret.charAt(i);
-            if (c >= 128 || INDEX[c] < 0) {
+            if (c >= 128) {
+                return false;
+            }
+            into[i] = (byte) c;
+        }
+        return true;
+    }
+
+    /** {@link #isWellFormed(String)} of the first {@link #LENGTH} bytes of a secret copied by {@link #copyIfShaped}. */
+    static boolean isWellFormed(byte[] ascii) {
+        for (int i = PREFIX.length(); i < LENGTH; i++) {
+            if (INDEX[ascii[i]] < 0) {
                 return false;
             }
         }
         long expected = 0;
         for (int i = LENGTH - CHECKSUM_LENGTH; i < LENGTH; i++) {
-            expected = expected * 62 + INDEX[secret.charAt(i)];
+            expected = expected * 62 + INDEX[ascii[i]];
         }
-        return expected == crc(secret);
+        CRC32 crc = new CRC32();
+        crc.update(ascii, 0, LENGTH - CHECKSUM_LENGTH);
+        return expected == crc.getValue();
     }
 
     /** The part of a secret that may be shown and logged. */
@@ -80,16 +102,6 @@ public final class TokenCodec {
         byte[] bytes = new byte[LENGTH - CHECKSUM_LENGTH];
         for (int i = 0; i < bytes.length; i++) {
             bytes[i] = (byte) chars[i];
-        }
-        CRC32 crc = new CRC32();
-        crc.update(bytes);
-        return crc.getValue();
-    }
-
-    private static long crc(String secret) {
-        byte[] bytes = new byte[LENGTH - CHECKSUM_LENGTH];
-        for (int i = 0; i < bytes.length; i++) {
-            bytes[i] = (byte) secret.charAt(i);
         }
         CRC32 crc = new CRC32();
         crc.update(bytes);

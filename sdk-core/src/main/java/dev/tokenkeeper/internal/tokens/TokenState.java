@@ -7,11 +7,11 @@ import org.jspecify.annotations.Nullable;
 /**
  * What verification needs to know about one token, prepared once per load so that a cache hit
  * allocates nothing: per secret (superseded ones included, so that they are refused without I/O)
- * its hash, validity and the ready {@code Verified} result (as a {@link TokenCheck}).
+ * (keyed by its hash: a {@link HashKey} holds all 256 bits, so a match is the hash) its validity and
+ * the ready {@code Verified} result (as a {@link TokenCheck}).
  */
 final class TokenState {
-    @SuppressWarnings("ArrayRecordComponent") // never compared as a record: the hash is matched by HashKey
-    record Secret(byte[] hash, long validUntil, TokenCheck verified) {}
+    record Secret(long validUntil, TokenCheck verified) {}
 
     final String tokenId;
     final String tenantId;

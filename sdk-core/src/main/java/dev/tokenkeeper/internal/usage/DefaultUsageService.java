@@ -200,6 +200,7 @@ public final class DefaultUsageService implements UsageService {
                                     event.runId(),
                                     event.provider(),
                                     event.model()),
+                    holds,
                     at,
                     c,
                     cost.total());
