@@ -43,7 +43,7 @@ public final class SecretHasher {
     HashKey keyIfWellFormed(String secret) {
         Scratch s = scratch.get();
         byte[] bytes = s.bytes;
-        if (!TokenCodec.copyIfShaped(secret, bytes) || !TokenCodec.isWellFormed(bytes)) {
+        if (!TokenCodec.copyIfShaped(secret, bytes) || !TokenCodec.checksumMatches(bytes)) {
             return null;
         }
         try {

@@ -56,20 +56,23 @@ public final class TokenCodec {
     /** Whether {@code secret} has the prefix, length, alphabet and checksum of a secret. No I/O. */
     public static boolean isWellFormed(String secret) {
         byte[] ascii = new byte[LENGTH];
-        return copyIfShaped(secret, ascii) && isWellFormed(ascii);
+        return copyIfShaped(secret, ascii) && checksumMatches(ascii);
     }
 
     /**
      * Copies {@code secret} into {@code into} (at least {@link #LENGTH} bytes) if it has the length,
-     * the prefix and only ASCII characters; says whether it did.
+     * the prefix and the alphabet of a secret; says whether it did. One pass over its characters.
      */
     static boolean copyIfShaped(String secret, byte[] into) {
         if (secret.length() != LENGTH || !secret.startsWith(PREFIX)) {
             return false;
         }
-        for (int i = 0; i < LENGTH; i++) {
+        for (int i = 0; i < PREFIX.length(); i++) {
+            into[i] = (byte) secret.charAt(i);
+        }
+        for (int i = PREFIX.length(); i < LENGTH; i++) {
             char c = secret.charAt(i);
-            if (c >= 128) {
+            if (c >= 128 || INDEX[c] < 0) {
                 return false;
             }
             into[i] = (byte) c;
@@ -77,13 +80,8 @@ public final class TokenCodec {
         return true;
     }
 
-    /** {@link #isWellFormed(String)} of the first {@link #LENGTH} bytes of a secret copied by {@link #copyIfShaped}. */
-    static boolean isWellFormed(byte[] ascii) {
-        for (int i = PREFIX.length(); i < LENGTH; i++) {
-            if (INDEX[ascii[i]] < 0) {
-                return false;
-            }
-        }
+    /** Whether the checksum of a secret copied by {@link #copyIfShaped} matches the rest of it. */
+    static boolean checksumMatches(byte[] ascii) {
         long expected = 0;
         for (int i = LENGTH - CHECKSUM_LENGTH; i < LENGTH; i++) {
             expected = expected * 62 + INDEX[ascii[i]];
