@@ -2,7 +2,7 @@
 # The benchmark set docs/performance.md publishes, in rounds: each round runs one fork of every
 # benchmark of the set, yardsticks (BaselineBenchmark) included, so that a ratio divides figures
 # measured minutes apart on the same machine. Prints the table of medians, ranges and ratios.
-# Usage: benchmarks/run.sh [rounds, default 5]   (about 6 minutes a round on 2 cores)
+# Usage: benchmarks/run.sh [rounds, default 5]   (about 8 minutes a round on 2 cores)
 # Results: benchmarks/target/published/round-N.json (JMH's JSON, one file a round)
 set -euo pipefail
 cd "$(dirname "$0")/.."
