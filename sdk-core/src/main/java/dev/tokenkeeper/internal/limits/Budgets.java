@@ -181,8 +181,7 @@ public final class Budgets {
         for (int i = 0; i < holds.size(); i++) {
             if (holds.get(i) instanceof Hold.OnCounter h
                     && h.limit() == limit
-                    && atMillis >= h.counter().windowStart
-                    && atMillis < h.counter().windowEnd) {
+                    && h.counter().contains(atMillis)) {
                 return h.counter();
             }
         }

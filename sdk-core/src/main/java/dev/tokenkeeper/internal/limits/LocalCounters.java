@@ -6,8 +6,10 @@ import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitWindow;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -50,9 +52,14 @@ final class LocalCounters implements BudgetStrategy {
             this.windowEnd = Budgets.end(window);
         }
 
+        /** Whether this counter's window contains {@code atMillis}. */
+        boolean contains(long atMillis) {
+            return atMillis >= windowStart && atMillis < windowEnd;
+        }
+
         /** Whether this counter is the live one of the window containing {@code atMillis}. */
         boolean serves(long atMillis) {
-            return atMillis >= windowStart && atMillis < windowEnd && !retired;
+            return contains(atMillis) && !retired;
         }
 
         long claimed() {
@@ -204,24 +211,23 @@ final class LocalCounters implements BudgetStrategy {
     }
 
     void forget(String limitId) {
-        counters.entrySet().removeIf(e -> {
-            boolean gone = e.getKey().limitId().equals(limitId);
-            if (gone) {
-                e.getValue().retired = true;
-            }
-            return gone;
-        });
+        retireIf(e -> e.getKey().limitId().equals(limitId));
     }
 
     /** Drops the counters of windows that ended before {@code now} (their usage is in the table). */
     void evictEnded(Instant now) {
         long t = now.toEpochMilli();
-        counters.values().removeIf(c -> {
-            boolean ended = c.windowEnd <= t;
-            if (ended) {
-                c.retired = true;
+        retireIf(e -> e.getValue().windowEnd <= t);
+    }
+
+    /** Removes the counters that {@code gone} selects, marking each retired so that no hint serves it. */
+    private void retireIf(Predicate<Map.Entry<LimitCharge.Key, Counter>> gone) {
+        counters.entrySet().removeIf(e -> {
+            if (!gone.test(e)) {
+                return false;
             }
-            return ended;
+            e.getValue().retired = true;
+            return true;
         });
     }
 }

@@ -46,31 +46,34 @@ public final class SecretHasher {
         if (!TokenCodec.copyIfShaped(secret, bytes) || !TokenCodec.checksumMatches(bytes)) {
             return null;
         }
-        try {
-            if (key != null) {
-                Mac mac = hmac.get();
-                mac.update(bytes, 0, TokenCodec.LENGTH);
-                mac.doFinal(s.hash, 0);
-            } else {
-                s.sha256.update(bytes, 0, TokenCodec.LENGTH);
-                s.sha256.digest(s.hash, 0, s.hash.length);
-            }
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e); // cannot happen: the buffer holds a SHA-256
-        }
+        digest(s, bytes, TokenCodec.LENGTH, s.hash);
         return HashKey.of(s.hash);
     }
 
     /** The 32-byte hash of a well-formed (ASCII) secret. */
     public byte[] hash(String secret) {
-        if (key != null) {
-            return hmac.get().doFinal(ascii(secret, new byte[secret.length()]));
-        }
         Scratch s = scratch.get();
         byte[] bytes = secret.length() <= s.bytes.length ? s.bytes : new byte[secret.length()];
         ascii(secret, bytes);
-        s.sha256.update(bytes, 0, secret.length());
-        return s.sha256.digest();
+        byte[] hash = new byte[32];
+        digest(s, bytes, secret.length(), hash);
+        return hash;
+    }
+
+    /** SHA-256, or HMAC-SHA-256 with the pepper, of {@code bytes[0, length)} into {@code out} (32 bytes). */
+    private void digest(Scratch s, byte[] bytes, int length, byte[] out) {
+        try {
+            if (key != null) {
+                Mac mac = hmac.get();
+                mac.update(bytes, 0, length);
+                mac.doFinal(out, 0);
+            } else {
+                s.sha256.update(bytes, 0, length);
+                s.sha256.digest(out, 0, out.length);
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e); // cannot happen: the buffer holds a SHA-256
+        }
     }
 
     private static byte[] ascii(String secret, byte[] into) {

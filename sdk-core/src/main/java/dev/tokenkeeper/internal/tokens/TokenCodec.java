@@ -86,9 +86,7 @@ public final class TokenCodec {
         for (int i = LENGTH - CHECKSUM_LENGTH; i < LENGTH; i++) {
             expected = expected * 62 + INDEX[ascii[i]];
         }
-        CRC32 crc = new CRC32();
-        crc.update(ascii, 0, LENGTH - CHECKSUM_LENGTH);
-        return expected == crc.getValue();
+        return expected == crc(ascii);
     }
 
     /** The part of a secret that may be shown and logged. */
@@ -101,8 +99,13 @@ public final class TokenCodec {
         for (int i = 0; i < bytes.length; i++) {
             bytes[i] = (byte) chars[i];
         }
+        return crc(bytes);
+    }
+
+    /** The CRC32 of a secret's characters before its checksum, given as ASCII bytes. */
+    private static long crc(byte[] ascii) {
         CRC32 crc = new CRC32();
-        crc.update(bytes);
+        crc.update(ascii, 0, LENGTH - CHECKSUM_LENGTH);
         return crc.getValue();
     }
 }
