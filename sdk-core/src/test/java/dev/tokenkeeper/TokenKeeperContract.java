@@ -2645,6 +2645,9 @@ public abstract class TokenKeeperContract {
             assertThat(byHand.eventId()).isEqualTo(id);
             assertThat(count("SELECT COUNT(*) FROM tk_usage_events WHERE tenant_id = '" + tenant + "'"))
                     .isEqualTo(1);
+            // the id the permit's caller was given is the stored event's, though the writer made the row
+            assertThat(count("SELECT COUNT(*) FROM tk_usage_events WHERE id = '" + id + "'"))
+                    .isEqualTo(1);
             assertThat(count("SELECT COALESCE(SUM(requests), 0) FROM tk_usage_hourly WHERE tenant_id = '" + tenant
                             + "'"))
                     .isEqualTo(1);

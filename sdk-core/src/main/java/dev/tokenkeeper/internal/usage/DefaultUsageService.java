@@ -17,6 +17,7 @@ import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.storage.UsageRow;
 import dev.tokenkeeper.internal.usage.LedgerItem.Pending;
+import dev.tokenkeeper.internal.usage.LedgerItem.Settled;
 import dev.tokenkeeper.internal.util.Ids;
 import dev.tokenkeeper.internal.util.Json;
 import dev.tokenkeeper.internal.util.Ticker;
@@ -149,7 +150,7 @@ public final class DefaultUsageService implements UsageService {
         long requestedAt = event.at() != null ? event.at().toEpochMilli() : clock.millis();
         EventIds.RequestKey key = EventIds.key(event.tenantId(), event.requestId());
         // Within the idempotency window a retry maps to the first attempt's id, even if re-stamped. A
-        // permit's event is looked up by the writer (see rememberSettled), off the caller's path.
+        // permit's event is looked up by the writer (see LedgerItem.Settled), off the caller's path.
         boolean writerRemembers = settled && !ledger.synchronous();
         long firstAt = writerRemembers ? RecentRequests.NONE : recent.firstAt(key, requestedAt);
         boolean firstSeen = firstAt == RecentRequests.NONE;
@@ -162,33 +163,6 @@ public final class DefaultUsageService implements UsageService {
         try {
             TokenCounts c = event.counts();
             PicoCost cost = pricing.picoCost(event.provider(), event.model(), c, at);
-            UsageRow row = new UsageRow(
-                    EventIds.of(at, key),
-                    event.tenantId(),
-                    event.requestId(),
-                    at,
-                    event.tokenId(),
-                    event.userId(),
-                    event.projectId(),
-                    event.provider(),
-                    event.model(),
-                    c.input(),
-                    c.cachedInput(),
-                    c.cacheWrite(),
-                    c.output(),
-                    c.reasoning(),
-                    cost.input(),
-                    cost.cachedInput(),
-                    cost.cacheWrite(),
-                    cost.output(),
-                    cost.reasoning(),
-                    cost.total(),
-                    cost.priceMissing(),
-                    event.latency().toMillis(),
-                    event.outcome().name(),
-                    event.source().name(),
-                    event.errorMessage(),
-                    event.metadata().isEmpty() ? "{}" : Json.write(event.metadata()));
             charges = budgets.charges(
                     applicable != null
                             ? applicable
@@ -217,16 +191,20 @@ public final class DefaultUsageService implements UsageService {
                 budgets.release(holds);
             }
             holdsDone = true;
-            Pending pending = new Pending(
-                    row, writerRemembers ? key : null, charges, counted, reservations, leaseUses, clock.millis());
-            RecordedUsage recorded;
-            if (ledger.synchronous()) {
-                ledger.writeNow(pending);
-                recorded = new RecordedUsage(row.id(), cost.toCost(), true);
+            String id = EventIds.of(at, key);
+            if (writerRemembers) { // the writer looks the request up and makes the row
+                ledger.enqueue(new Settled(
+                        event, cost, at, key, id, charges, counted, reservations, leaseUses, clock.millis()));
             } else {
-                ledger.enqueue(pending);
-                recorded = new RecordedUsage(row.id(), cost.toCost(), false);
+                Pending pending = new Pending(
+                        event.toRow(cost, at, id), charges, counted, reservations, leaseUses, clock.millis());
+                if (ledger.synchronous()) {
+                    ledger.writeNow(pending);
+                } else {
+                    ledger.enqueue(pending);
+                }
             }
+            RecordedUsage recorded = new RecordedUsage(id, cost.toCost(), ledger.synchronous());
             if (!listeners.isEmpty() && firstSeen) {
                 listeners.recorded(original != null ? original : event.toEvent(), recorded);
             }
@@ -305,7 +283,7 @@ public final class DefaultUsageService implements UsageService {
                     UsageSource.ESTIMATED.name(),
                     message,
                     Json.write(meta));
-            Pending pending = new Pending(row, null, List.of(), false, List.of(), List.of(), at);
+            Pending pending = new Pending(row, List.of(), false, List.of(), List.of(), at);
             if (!ledger.offerTrace(pending)) {
                 refusalsNotTraced.increment();
             }

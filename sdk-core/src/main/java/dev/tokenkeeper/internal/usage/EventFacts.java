@@ -1,5 +1,8 @@
 package dev.tokenkeeper.internal.usage;
 
+import dev.tokenkeeper.internal.DefaultPricingService.PicoCost;
+import dev.tokenkeeper.internal.storage.UsageRow;
+import dev.tokenkeeper.internal.util.Json;
 import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.usage.CallOutcome;
 import dev.tokenkeeper.usage.UsageEvent;
@@ -49,6 +52,37 @@ public record EventFacts(
                 e.errorMessage(),
                 e.metadata(),
                 e.runId());
+    }
+
+    /** The event's row in the ledger, stamped {@code at} (Unix milliseconds) under {@code id}. */
+    UsageRow toRow(PicoCost cost, long at, String id) {
+        return new UsageRow(
+                id,
+                tenantId,
+                requestId,
+                at,
+                tokenId,
+                userId,
+                projectId,
+                provider,
+                model,
+                counts.input(),
+                counts.cachedInput(),
+                counts.cacheWrite(),
+                counts.output(),
+                counts.reasoning(),
+                cost.input(),
+                cost.cachedInput(),
+                cost.cacheWrite(),
+                cost.output(),
+                cost.reasoning(),
+                cost.total(),
+                cost.priceMissing(),
+                latency.toMillis(),
+                outcome.name(),
+                source.name(),
+                errorMessage,
+                metadata.isEmpty() ? "{}" : Json.write(metadata));
     }
 
     /** The public form, for listeners. */

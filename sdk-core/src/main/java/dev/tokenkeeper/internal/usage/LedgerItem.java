@@ -1,39 +1,74 @@
 package dev.tokenkeeper.internal.usage;
 
-import static java.util.Objects.requireNonNull;
-
+import dev.tokenkeeper.internal.DefaultPricingService.PicoCost;
 import dev.tokenkeeper.internal.limits.Budgets;
 import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.UsageRow;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import org.jspecify.annotations.Nullable;
 
 /** What the ledger's queue holds: events to store, and the marks of {@code flush} calls. */
-sealed interface LedgerItem permits LedgerItem.Pending, LedgerItem.FlushMarker {
+sealed interface LedgerItem permits LedgerItem.Event, LedgerItem.FlushMarker {
+
+    /** An event to store, with what it adds to the budget counters. */
+    sealed interface Event extends LedgerItem permits Pending, Settled {
+        /** When the event was queued (the clock's millis). */
+        long queuedAt();
+    }
 
     /**
-     * A queued event with what it adds to the budget counters, and whether those were added to this
-     * instance's counters already.
+     * A queued event, its row ready, with what it adds to the budget counters, and whether those were
+     * added to this instance's counters already.
      *
-     * @param remember the request key of a permit's event, for the writer to remember (see
-     *     {@link LedgerWriter}); {@code null} when the caller looked the request up already
      * @param reservations the event's stored reservations, released with it
      * @param leaseUses the usage the event took from leases, which leaves them with it
      * @param queuedAt when the event was queued (the clock's millis)
      */
     record Pending(
             UsageRow row,
-            EventIds.@Nullable RequestKey remember,
             List<LimitCharge> charges,
             boolean counted,
             List<String> reservations,
             List<Budgets.LeaseUse> leaseUses,
             long queuedAt)
-            implements LedgerItem {
-        Pending withFirstAttempt(long firstAt) {
-            UsageRow r = row.withIdAndTime(EventIds.of(firstAt, requireNonNull(remember)), firstAt);
-            return new Pending(r, null, charges, counted, reservations, leaseUses, queuedAt);
+            implements Event {}
+
+    /**
+     * A permit's event as its caller queues it: accounted for (cost computed, budgets settled) and
+     * named, but without its row, which the writer makes (see {@link #resolve}) after looking the request
+     * up among the recent requests, off the caller's path.
+     *
+     * @param facts the event's checked fields
+     * @param cost its cost, computed at {@code at}
+     * @param at the time the caller stamped it with (Unix milliseconds)
+     * @param key the request's key
+     * @param id the event's id at {@code at}, as its caller was told
+     */
+    record Settled(
+            EventFacts facts,
+            PicoCost cost,
+            long at,
+            EventIds.RequestKey key,
+            String id,
+            List<LimitCharge> charges,
+            boolean counted,
+            List<String> reservations,
+            List<Budgets.LeaseUse> leaseUses,
+            long queuedAt)
+            implements Event {
+        /**
+         * The event with its row, remembered among the recent requests. If an earlier attempt under the
+         * same request id was recorded with another time (a re-stamped record of that request), the
+         * event takes that attempt's id and time: stored already, it is then a duplicate, and what its
+         * permit counted is taken back after the batch, as for any duplicate; not stored yet, the later
+         * one is.
+         */
+        Pending resolve(RecentRequests recent) {
+            long firstAt = recent.firstAt(key, at);
+            UsageRow row = firstAt == RecentRequests.NONE || firstAt == at
+                    ? facts.toRow(cost, at, id)
+                    : facts.toRow(cost, firstAt, EventIds.of(firstAt, key));
+            return new Pending(row, charges, counted, reservations, leaseUses, queuedAt);
         }
     }
 

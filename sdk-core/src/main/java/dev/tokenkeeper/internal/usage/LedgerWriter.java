@@ -10,6 +10,7 @@ import dev.tokenkeeper.internal.storage.UsageRow;
 import dev.tokenkeeper.internal.storage.WriterSession;
 import dev.tokenkeeper.internal.usage.LedgerItem.FlushMarker;
 import dev.tokenkeeper.internal.usage.LedgerItem.Pending;
+import dev.tokenkeeper.internal.usage.LedgerItem.Settled;
 import dev.tokenkeeper.limits.LimitAlert;
 import dev.tokenkeeper.usage.CallOutcome;
 import dev.tokenkeeper.usage.LedgerFullException;
@@ -152,7 +153,7 @@ final class LedgerWriter {
     }
 
     /** Queues the event under the overflow policy, or throws {@link LedgerFullException}. */
-    void enqueue(Pending item) {
+    void enqueue(LedgerItem.Event item) {
         if (lagOverBound() && !awaitLag()) {
             refused.increment();
             throw new LedgerFullException("the usage ledger is more than ledgerMaxLag (" + settings.maxLag()
@@ -270,8 +271,8 @@ final class LedgerWriter {
         long since = writingSince;
         long waiting = Math.max(0, enqueued.sum() - taken.sum());
         long oldest = since;
-        if (oldest == NO_BATCH && waiting > 0 && queue.peek() instanceof Pending p) {
-            oldest = p.queuedAt();
+        if (oldest == NO_BATCH && waiting > 0 && queue.peek() instanceof LedgerItem.Event e) {
+            oldest = e.queuedAt();
         }
         Duration lag = oldest == NO_BATCH ? Duration.ZERO : Duration.ofMillis(Math.max(0, clock.millis() - oldest));
         return new LedgerStats(
@@ -336,7 +337,8 @@ final class LedgerWriter {
         }
         if (writer.isAlive()) {
             writer.interrupt();
-            long lost = queue.stream().filter(i -> i instanceof Pending).count();
+            long lost =
+                    queue.stream().filter(i -> i instanceof LedgerItem.Event).count();
             LOG.error(
                     "TokenKeeper ledger: {} usage events could not be written within {} and are lost",
                     lost,
@@ -384,7 +386,12 @@ final class LedgerWriter {
                     List<Pending> rows = new ArrayList<>(items.size());
                     for (LedgerItem i : items) {
                         if (i instanceof Pending p) {
-                            rows.add(rememberSettled(p));
+                            rows.add(p);
+                        } else if (i instanceof Settled e) {
+                            Pending p = resolve(e);
+                            if (p != null) {
+                                rows.add(p);
+                            }
                         }
                     }
                     if (!rows.isEmpty()) {
@@ -420,18 +427,28 @@ final class LedgerWriter {
     }
 
     /**
-     * Remembers a permit's event among the recent requests. If an earlier attempt under the same
-     * request id was recorded with another time (a re-stamped record of that request), the event
-     * takes that attempt's id and time: stored already, it is then a duplicate, and what its permit
-     * counted is taken back after the batch, as for any duplicate; not stored yet, the later one is.
+     * A permit's event with its row (see {@link Settled#resolve}); or, should the row not be made, which
+     * no checked event can cause, {@code null}, with what the event counted taken back, as for an event
+     * that cannot be stored.
      */
-    private Pending rememberSettled(Pending p) {
-        EventIds.RequestKey key = p.remember();
-        if (key == null) {
-            return p;
+    private @Nullable Pending resolve(Settled e) {
+        try {
+            return e.resolve(recent);
+        } catch (RuntimeException ex) {
+            poisoned.increment();
+            taken.increment(); // it leaves the queue's count, as a written event does
+            if (e.counted()) {
+                budgets.add(e.charges(), -1);
+            }
+            budgets.releaseReservations(e.reservations());
+            budgets.leaseUsage(e.leaseUses(), false);
+            LOG.error(
+                    "TokenKeeper ledger: the event of request {} (tenant {}) cannot be stored and was dropped: {}",
+                    e.facts().requestId(),
+                    e.facts().tenantId(),
+                    ex.toString());
+            return null;
         }
-        long firstAt = recent.firstAt(key, p.row().at());
-        return firstAt == RecentRequests.NONE || firstAt == p.row().at() ? p : p.withFirstAttempt(firstAt);
     }
 
     /**
