@@ -49,7 +49,6 @@ public final class Admissions {
     private final Budgets budgets;
     private final DefaultUsageService usage;
     private final Clock clock;
-    private final Duration permitTimeout;
     private final StorageFailurePolicy storageFailurePolicy;
     private final long permitTimeoutMillis;
     private final ConcurrentHashMap<String, OpenPermit> open = new ConcurrentHashMap<>();
@@ -69,7 +68,6 @@ public final class Admissions {
         this.budgets = budgets;
         this.usage = usage;
         this.clock = clock;
-        this.permitTimeout = permitTimeout;
         this.storageFailurePolicy = storageFailurePolicy;
         this.permitTimeoutMillis = permitTimeout.toMillis();
     }
@@ -320,7 +318,9 @@ public final class Admissions {
                     r.refuserWindow().end());
         }
         List<BudgetWarning> warnings = List.of();
-        for (Hold h : r.holds()) {
+        List<Hold> holds = r.holds();
+        for (int i = 0; i < holds.size(); i++) { // indexed: no iterator on the hot path
+            Hold h = holds.get(i);
             if (h.inGrace()) {
                 if (warnings.isEmpty()) {
                     warnings = new ArrayList<>();
@@ -328,7 +328,7 @@ public final class Admissions {
                 warnings.add(new BudgetWarning(h.limit(), h.window(), h.claimed()));
             }
         }
-        return open(key, p, call, now, List.copyOf(warnings), r.holds(), true, limits, limitsVersion);
+        return open(key, p, call, now, List.copyOf(warnings), holds, true, limits, limitsVersion);
     }
 
     private Denial rateBackendDown(Reservation r) {
@@ -355,17 +355,27 @@ public final class Admissions {
         // the permit's key is a fresh id already: it is the request id too unless the caller gave one
         String requestId = call.requestId() != null ? call.requestId() : key;
         OpenPermit permit = new OpenPermit(
-                key, requestId, p, call, now, now.plus(permitTimeout), warnings, holds, checked, limits, limitsVersion);
+                key,
+                requestId,
+                p,
+                call,
+                now,
+                now.toEpochMilli() + permitTimeoutMillis,
+                warnings,
+                holds,
+                checked,
+                limits,
+                limitsVersion);
         open.put(permit.key, permit);
         return permit;
     }
 
     /** Releases the reservations of permits past their time; returns how many. */
     public int releaseExpired() {
-        Instant now = Instant.ofEpochMilli(clock.millis());
+        long now = clock.millis();
         int n = 0;
         for (OpenPermit p : open.values()) {
-            if (!p.expiresAt.isAfter(now) && p.expire()) {
+            if (p.expiresAtMillis <= now && p.expire()) {
                 n++;
             }
         }
@@ -387,7 +397,9 @@ public final class Admissions {
         final Principal principal;
         final CallRequest call;
         final Instant startedAt;
-        final Instant expiresAt;
+        /** When the permit releases itself (Unix milliseconds); an {@code Instant} only if asked for. */
+        final long expiresAtMillis;
+
         final List<BudgetWarning> warnings;
         final List<Hold> holds;
         final boolean checked;
@@ -404,7 +416,7 @@ public final class Admissions {
                 Principal principal,
                 CallRequest call,
                 Instant startedAt,
-                Instant expiresAt,
+                long expiresAtMillis,
                 List<BudgetWarning> warnings,
                 List<Hold> holds,
                 boolean checked,
@@ -415,7 +427,7 @@ public final class Admissions {
             this.principal = principal;
             this.call = call;
             this.startedAt = startedAt;
-            this.expiresAt = expiresAt;
+            this.expiresAtMillis = expiresAtMillis;
             this.warnings = warnings;
             this.holds = holds;
             this.checked = checked;
@@ -469,7 +481,7 @@ public final class Admissions {
 
         @Override
         public Instant expiresAt() {
-            return expiresAt;
+            return Instant.ofEpochMilli(expiresAtMillis);
         }
 
         @Override
