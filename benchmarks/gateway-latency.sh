@@ -17,19 +17,26 @@ source benchmarks/gateway-env.sh
 # holds a thread per request in flight: enough of them for the streams
 start_gateway 0 --server.tomcat.threads.max=$(( STREAMS + 100 ))
 
+# the least any proxy adds on this machine, measured in the same run: a bare TCP relay to the stub
+RELAY_PORT=9098
+RELAY_URL=http://127.0.0.1:$RELAY_PORT/v1/chat/completions
+java -cp $JAR dev.tokenkeeper.benchmarks.TcpRelay $RELAY_PORT $STUB_PORT > "$WORK/relay.log" 2>&1 &
+
 BODY='{"model":"gpt-4o-mini","max_tokens":16,"messages":[{"role":"user","content":"Say hello"}]}'
 drive() { java -cp $JAR dev.tokenkeeper.benchmarks.LoadDriver "$@"; }
 
 if [ "$SECONDS_PER_RUN" -gt 0 ]; then
-echo "== $RATE requests/s, 8 connections, $SECONDS_PER_RUN s per run, alternating"
+echo "== $RATE requests/s, 8 connections, $SECONDS_PER_RUN s per run, alternating: the stub, a bare TCP relay to it, the gateway"
 # the JIT compiles the hot paths only under load: on two busy cores its C2 compiler stays busy for
 # about 100 s at full load, far longer at 500 requests/s, so the warm-up runs at a high rate first
 drive url=$APP_URL bearer="$TK" body="$BODY" rate=3000 connections=32 seconds=$WARM_UP label="warm-up through the gateway (not counted)" > /dev/null
 drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=20 label="warm-up through the gateway at the rate (not counted)" > /dev/null
 jit_report "before the runs"
 drive url=$STUB_URL body="$BODY" rate=$RATE seconds=20 label="warm-up of the driver (not counted)" > /dev/null
+drive url=$RELAY_URL body="$BODY" rate=$RATE seconds=20 label="warm-up of the relay (not counted)" > /dev/null
 for round in 1 2; do
   drive url=$STUB_URL body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="direct to the stub, round $round"
+  drive url=$RELAY_URL body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="through a bare TCP relay, round $round"
   drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="through the gateway, round $round"
 done
 jit_report "after the runs"
