@@ -5,6 +5,7 @@
 #   mvn -pl benchmarks,reference-app -am package -DskipTests
 # Usage: benchmarks/gateway-latency.sh [rate, default 500] [seconds per run, default 60]
 #          [streams, default 1000] [stream seconds, default 300] [seconds of warm-up at 3,000/s, default 120]
+#          [rounds of the fixed-rate runs, default 2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${1:-500}
@@ -12,6 +13,7 @@ SECONDS_PER_RUN=${2:-60}
 STREAMS=${3:-1000}
 STREAM_SECONDS=${4:-300}
 WARM_UP=${5:-120}
+ROUNDS=${6:-2}
 source benchmarks/gateway-env.sh
 # a thread per exchange in the stub: it holds every long stream at once; Tomcat's blocking connector
 # holds a thread per request in flight: enough of them for the streams
@@ -34,7 +36,7 @@ drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=20 label="warm-u
 jit_report "before the runs"
 drive url=$STUB_URL body="$BODY" rate=$RATE seconds=20 label="warm-up of the driver (not counted)" > /dev/null
 drive url=$RELAY_URL body="$BODY" rate=$RATE seconds=20 label="warm-up of the relay (not counted)" > /dev/null
-for round in 1 2; do
+for round in $(seq 1 "$ROUNDS"); do
   drive url=$STUB_URL body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="direct to the stub, round $round"
   drive url=$RELAY_URL body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="through a bare TCP relay, round $round"
   drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="through the gateway, round $round"
