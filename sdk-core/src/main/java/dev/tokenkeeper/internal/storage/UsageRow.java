@@ -29,36 +29,4 @@ public record UsageRow(
         String outcome,
         String usageSource,
         @Nullable String errorMessage,
-        String metadataJson) {
-
-    /** The same call under another id and time (that of an earlier attempt of its request). */
-    public UsageRow withIdAndTime(String newId, long newAt) {
-        return new UsageRow(
-                newId,
-                tenantId,
-                requestId,
-                newAt,
-                tokenId,
-                userId,
-                projectId,
-                provider,
-                model,
-                inputTokens,
-                cachedInputTokens,
-                cacheWriteTokens,
-                outputTokens,
-                reasoningTokens,
-                costInputPico,
-                costCachedInputPico,
-                costCacheWritePico,
-                costOutputPico,
-                costReasoningPico,
-                costPico,
-                priceMissing,
-                latencyMs,
-                outcome,
-                usageSource,
-                errorMessage,
-                metadataJson);
-    }
-}
+        String metadataJson) {}

@@ -10,20 +10,26 @@ import java.util.concurrent.CountDownLatch;
 /** What the ledger's queue holds: events to store, and the marks of {@code flush} calls. */
 sealed interface LedgerItem permits LedgerItem.Event, LedgerItem.FlushMarker {
 
-    /** An event to store, with what it adds to the budget counters. */
+    /**
+     * An event to store, with what it adds to the budget counters and whether those were added to this
+     * instance's counters already.
+     */
     sealed interface Event extends LedgerItem permits Pending, Settled {
+        List<LimitCharge> charges();
+
+        boolean counted();
+
+        /** The event's stored reservations, released with it. */
+        List<String> reservations();
+
+        /** The usage the event took from leases, which leaves them with it. */
+        List<Budgets.LeaseUse> leaseUses();
+
         /** When the event was queued (the clock's millis). */
         long queuedAt();
     }
 
-    /**
-     * A queued event, its row ready, with what it adds to the budget counters, and whether those were
-     * added to this instance's counters already.
-     *
-     * @param reservations the event's stored reservations, released with it
-     * @param leaseUses the usage the event took from leases, which leaves them with it
-     * @param queuedAt when the event was queued (the clock's millis)
-     */
+    /** A queued event, its row ready. */
     record Pending(
             UsageRow row,
             List<LimitCharge> charges,

@@ -435,13 +435,8 @@ final class LedgerWriter {
         try {
             return e.resolve(recent);
         } catch (RuntimeException ex) {
-            poisoned.increment();
             taken.increment(); // it leaves the queue's count, as a written event does
-            if (e.counted()) {
-                budgets.add(e.charges(), -1);
-            }
-            budgets.releaseReservations(e.reservations());
-            budgets.leaseUsage(e.leaseUses(), false);
+            drop(e);
             LOG.error(
                     "TokenKeeper ledger: the event of request {} (tenant {}) cannot be stored and was dropped: {}",
                     e.facts().requestId(),
@@ -449,6 +444,19 @@ final class LedgerWriter {
                     ex.toString());
             return null;
         }
+    }
+
+    /**
+     * Counts an event that cannot be stored and takes back what it counted: its usage on the budget
+     * counters, its reservations and its lease usage.
+     */
+    private void drop(LedgerItem.Event e) {
+        poisoned.increment();
+        if (e.counted()) {
+            budgets.add(e.charges(), -1);
+        }
+        budgets.releaseReservations(e.reservations());
+        budgets.leaseUsage(e.leaseUses(), false);
     }
 
     /**
@@ -495,12 +503,7 @@ final class LedgerWriter {
                     // The database answers and the batch failed twice: the batch itself is at fault.
                     if (rows.size() == 1) {
                         Pending p = rows.get(0);
-                        poisoned.increment();
-                        if (p.counted()) {
-                            budgets.add(p.charges(), -1);
-                        }
-                        budgets.releaseReservations(p.reservations());
-                        budgets.leaseUsage(p.leaseUses(), false);
+                        drop(p);
                         dropped.add(p);
                         if (firstError[0] == null) {
                             firstError[0] = e.getMessage();
