@@ -1,28 +1,26 @@
 package dev.tokenkeeper.app.gateway;
 
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The end of one provider call's time, counted from the moment it is sent: when it passes, whatever
  * stops the call at that moment runs (the request in flight before the answer's head arrives, then
  * the answer itself), so that no wait outlasts the provider's {@code timeout}, whichever stage it is
- * in.
+ * in. {@link Deadlines} passes it, at most one tick after it is due.
  *
  * <p>A socket read timeout cannot do this: it restarts at every read, so it bounds a pause, not a
  * call, and a stream that trickles an event now and then would never end. The provider's sockets
  * keep one, as long as the whole call's, only as a backstop.
  */
 public final class Deadline implements AutoCloseable {
-    private final ScheduledFuture<?> timer;
+    private final Deadlines owner;
+    private final long dueNanos;
     private volatile boolean passed;
     private volatile @Nullable Runnable stop;
 
-    /** Starts the clock: {@code millis} from now the deadline passes. */
-    Deadline(ScheduledExecutorService watchdog, long millis) {
-        this.timer = watchdog.schedule(this::pass, millis, TimeUnit.MILLISECONDS);
+    Deadline(Deadlines owner, long dueNanos) {
+        this.owner = owner;
+        this.dueNanos = dueNanos;
     }
 
     /**
@@ -41,7 +39,11 @@ public final class Deadline implements AutoCloseable {
         return passed;
     }
 
-    private void pass() {
+    boolean dueAt(long nanoTime) {
+        return nanoTime - dueNanos >= 0;
+    }
+
+    void pass() {
         passed = true;
         Runnable s = stop;
         if (s != null) {
@@ -52,7 +54,7 @@ public final class Deadline implements AutoCloseable {
     /** The call ended in time: the deadline is dropped. */
     @Override
     public void close() {
-        timer.cancel(false);
+        owner.end(this);
         stop = null;
     }
 }

@@ -26,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -56,7 +55,7 @@ public class Gateway implements DisposableBean {
     private final Estimator estimator;
     private final GatewayProperties.Gateway limits;
     private final JsonMapper json = JsonMapper.builder().build();
-    private final ScheduledThreadPoolExecutor watchdog = watchdog();
+    private final Deadlines deadlines = Deadlines.started();
 
     public Gateway(TokenKeeper keeper, Providers providers, Estimator estimator, GatewayProperties props) {
         this.keeper = keeper;
@@ -67,22 +66,7 @@ public class Gateway implements DisposableBean {
 
     @Override
     public void destroy() {
-        watchdog.shutdownNow();
-    }
-
-    /**
-     * One thread for every call's {@link Deadline}. A call that ends in time takes its deadline out of
-     * the queue: left in, each would hold its call's objects until the provider's timeout (ten minutes
-     * by default), millions of them on a busy gateway.
-     */
-    static ScheduledThreadPoolExecutor watchdog() {
-        ScheduledThreadPoolExecutor w = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "tokenkeeper-gateway-deadlines");
-            t.setDaemon(true);
-            return t;
-        });
-        w.setRemoveOnCancelPolicy(true);
-        return w;
+        deadlines.close();
     }
 
     /** A refusal in the surface's envelope. */
@@ -275,7 +259,7 @@ public class Gateway implements DisposableBean {
 
     /** The provider's timeout for a call sent now: the call is dropped when it passes. */
     private Deadline deadline(Providers.Route route) {
-        return new Deadline(watchdog, route.provider().timeout().toMillis());
+        return deadlines.start(route.provider().timeout().toMillis());
     }
 
     /** A provider's error answer: no tokens used; the status and message mapped, never its internals. */

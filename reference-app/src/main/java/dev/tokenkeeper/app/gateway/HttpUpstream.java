@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
@@ -33,6 +34,12 @@ import org.apache.hc.core5.util.Timeout;
  * halved the gateway's throughput on two cores; see docs/performance.md).
  */
 final class HttpUpstream implements Upstream {
+    /**
+     * How much longer than the provider's timeout the sockets wait: the call's {@link Deadline} passes
+     * up to a {@link Deadlines#TICK} after it is due, and it, not a socket, must end a late call.
+     */
+    static final Duration BACKSTOP_MARGIN = Duration.ofSeconds(1);
+
     private final CloseableHttpClient http;
     private final GatewayProperties.Provider provider;
     private final String base;
@@ -41,6 +48,7 @@ final class HttpUpstream implements Upstream {
         this.provider = provider;
         String b = String.valueOf(provider.baseUrl());
         this.base = b.endsWith("/") ? b.substring(0, b.length() - 1) : b;
+        Duration backstop = provider.timeout().plus(BACKSTOP_MARGIN);
         PoolingHttpClientConnectionManager pool = PoolingHttpClientConnectionManagerBuilder.create()
                 .setMaxConnTotal(4096)
                 .setMaxConnPerRoute(4096)
@@ -49,7 +57,7 @@ final class HttpUpstream implements Upstream {
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
                         .setConnectTimeout(Timeout.of(provider.connectTimeout()))
                         // a backstop only: the call's Deadline stops it first (see there)
-                        .setSocketTimeout(Timeout.of(provider.timeout()))
+                        .setSocketTimeout(Timeout.of(backstop))
                         .build())
                 .build();
         this.http = HttpClients.custom()
@@ -61,7 +69,7 @@ final class HttpUpstream implements Upstream {
                 .disableAuthCaching()
                 .useSystemProperties()
                 .setDefaultRequestConfig(RequestConfig.custom()
-                        .setResponseTimeout(Timeout.of(provider.timeout()))
+                        .setResponseTimeout(Timeout.of(backstop))
                         .build())
                 .build();
     }
