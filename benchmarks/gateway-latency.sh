@@ -6,6 +6,8 @@
 # Usage: benchmarks/gateway-latency.sh [rate, default 500] [seconds per run, default 60]
 #          [streams, default 1000] [stream seconds, default 300] [seconds of warm-up at 3,000/s, default 120]
 #          [rounds of the fixed-rate runs, default 2]
+# Each round runs the stub, the relay and the gateway with a JSON answer, then with a short stream
+# (reported with its time to first byte).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${1:-500}
@@ -25,13 +27,17 @@ RELAY_URL=http://127.0.0.1:$RELAY_PORT/v1/chat/completions
 java -cp $JAR dev.tokenkeeper.benchmarks.TcpRelay $RELAY_PORT $STUB_PORT > "$WORK/relay.log" 2>&1 &
 
 BODY='{"model":"gpt-4o-mini","max_tokens":16,"messages":[{"role":"user","content":"Say hello"}]}'
+# the same call as a stream: the stub answers three events and [DONE] at once
+STREAM='{"model":"gpt-4o-mini","stream":true,"max_tokens":16,"messages":[{"role":"user","content":"Say hello"}]}'
 drive() { java -cp $JAR dev.tokenkeeper.benchmarks.LoadDriver "$@"; }
 
 if [ "$SECONDS_PER_RUN" -gt 0 ]; then
-echo "== $RATE requests/s, 8 connections, $SECONDS_PER_RUN s per run, alternating: the stub, a bare TCP relay to it, the gateway"
+echo "== $RATE requests/s, 8 connections, $SECONDS_PER_RUN s per run, alternating: the stub, a bare TCP relay to it, the gateway;"
+echo "   JSON, then streams"
 # the JIT compiles the hot paths only under load: on two busy cores its C2 compiler stays busy for
 # about 100 s at full load, far longer at 500 requests/s, so the warm-up runs at a high rate first
 drive url=$APP_URL bearer="$TK" body="$BODY" rate=3000 connections=32 seconds=$WARM_UP label="warm-up through the gateway (not counted)" > /dev/null
+drive url=$APP_URL bearer="$TK" body="$STREAM" rate=3000 connections=32 seconds=$(( WARM_UP / 2 )) label="warm-up of streams through the gateway (not counted)" > /dev/null
 drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=20 label="warm-up through the gateway at the rate (not counted)" > /dev/null
 jit_report "before the runs"
 drive url=$STUB_URL body="$BODY" rate=$RATE seconds=20 label="warm-up of the driver (not counted)" > /dev/null
@@ -40,6 +46,9 @@ for round in $(seq 1 "$ROUNDS"); do
   drive url=$STUB_URL body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="direct to the stub, round $round"
   drive url=$RELAY_URL body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="through a bare TCP relay, round $round"
   drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=$SECONDS_PER_RUN label="through the gateway, round $round"
+  drive url=$STUB_URL body="$STREAM" rate=$RATE seconds=$SECONDS_PER_RUN label="streams direct to the stub, round $round"
+  drive url=$RELAY_URL body="$STREAM" rate=$RATE seconds=$SECONDS_PER_RUN label="streams through a bare TCP relay, round $round"
+  drive url=$APP_URL bearer="$TK" body="$STREAM" rate=$RATE seconds=$SECONDS_PER_RUN label="streams through the gateway, round $round"
 done
 jit_report "after the runs"
 fi

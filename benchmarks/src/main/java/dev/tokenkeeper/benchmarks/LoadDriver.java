@@ -28,7 +28,8 @@ import java.util.concurrent.locks.LockSupport;
  *       the previous answers took. It reports the service time (from sending to the last byte of
  *       the answer) and the response time measured from the scheduled send, which also counts any
  *       wait for a late answer on the same connection (so that a stall is not hidden: no
- *       coordinated omission).
+ *       coordinated omission), and the time to the first byte of the answer's body (for a stream,
+ *       its first event).
  *   <li>{@code mode=streams}: {@code connections} clients, each sending one request after another
  *       for {@code seconds} and reading each answer to its end; it reports the time to the first byte
  *       of the body, and the answers completed.
@@ -194,6 +195,7 @@ public final class LoadDriver {
         long start = System.nanoTime() + 200_000_000L; // connections open first
         long[][] service = new long[connections][];
         long[][] response = new long[connections][];
+        long[][] firstBytes = new long[connections][];
         AtomicLong errors = new AtomicLong();
         List<Thread> threads = new ArrayList<>();
         for (int w = 0; w < connections; w++) {
@@ -201,6 +203,7 @@ public final class LoadDriver {
             int mine = (int) ((total - worker + connections - 1) / connections);
             service[w] = new long[mine];
             response[w] = new long[mine];
+            firstBytes[w] = new long[mine];
             Thread t = new Thread(
                     () -> {
                         long[] first = new long[1];
@@ -217,6 +220,7 @@ public final class LoadDriver {
                                 long done = System.nanoTime();
                                 service[worker][i] = done - sent;
                                 response[worker][i] = done - intended;
+                                firstBytes[worker][i] = first[0] - sent;
                                 c.reopenIfClosing();
                             }
                         } catch (IOException e) {
@@ -234,9 +238,11 @@ public final class LoadDriver {
         double elapsed = (System.nanoTime() - start) / 1e9;
         long[] s = merge(service);
         long[] r = merge(response);
+        long[] f = merge(firstBytes);
         System.out.printf(
                 Locale.ROOT,
                 "%s: %d requests at %d/s over %.1f s, %d errors | service time p50 %s p90 %s p99 %s p99.9 %s max %s"
+                        + " | time to first byte p50 %s p99 %s"
                         + " | response time from the schedule p50 %s p99 %s p99.9 %s%n",
                 label,
                 s.length,
@@ -248,6 +254,8 @@ public final class LoadDriver {
                 us(s, 0.99),
                 us(s, 0.999),
                 us(s, 1.0),
+                us(f, 0.50),
+                us(f, 0.99),
                 us(r, 0.50),
                 us(r, 0.99),
                 us(r, 0.999));
