@@ -38,7 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(
         value = 1,
-        jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch", "-Dtk.events=10000000"})
+        jvmArgsAppend = {Forks.MIN_HEAP, Forks.MAX_HEAP, Forks.PRE_TOUCH, "-Dtk.events=10000000"})
 @State(Scope.Benchmark)
 public class LedgerQueryBenchmark {
     @Param({"sqlite", "postgresql"})

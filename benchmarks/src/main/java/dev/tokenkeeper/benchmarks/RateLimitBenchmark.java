@@ -41,7 +41,7 @@ import redis.embedded.RedisServer;
 @Measurement(iterations = 5, time = 2)
 @Fork(
         value = 1,
-        jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
+        jvmArgsAppend = {Forks.MIN_HEAP, Forks.MAX_HEAP, Forks.PRE_TOUCH})
 @State(Scope.Benchmark)
 public class RateLimitBenchmark {
     @Param({"local", "postgresql", "redis"})
