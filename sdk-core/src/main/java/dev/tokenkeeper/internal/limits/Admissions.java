@@ -32,7 +32,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +53,12 @@ public final class Admissions {
     private final Clock clock;
     private final StorageFailurePolicy storageFailurePolicy;
     private final long permitTimeoutMillis;
-    private final ConcurrentHashMap<String, OpenPermit> open = new ConcurrentHashMap<>();
+    /**
+     * Permits not settled yet, for the timeout. A set of the permits themselves, each hashed by a
+     * random number of its own: no key to hash on the hot path (a fresh id's string hash took as long
+     * as the rest of the insertion).
+     */
+    private final Set<OpenPermit> open = ConcurrentHashMap.newKeySet();
 
     public Admissions(
             DefaultTokenService tokens,
@@ -262,7 +269,7 @@ public final class Admissions {
             return new Denial(DenialReason.PRICE_MISSING, String.valueOf(e.getMessage()), null, null, null);
         }
         Reservation r;
-        String key = Ids.uuid7(nowMillis);
+        String key = Ids.uuid7Unordered(nowMillis); // a permit needs a unique id, not a strict order
         long limitsVersion = limitCache.limitsVersion(); // before the lookup: a change during it is seen later
         List<Limit> limits;
         try {
@@ -355,7 +362,6 @@ public final class Admissions {
         // the permit's key is a fresh id already: it is the request id too unless the caller gave one
         String requestId = call.requestId() != null ? call.requestId() : key;
         OpenPermit permit = new OpenPermit(
-                key,
                 requestId,
                 p,
                 call,
@@ -366,7 +372,7 @@ public final class Admissions {
                 checked,
                 limits,
                 limitsVersion);
-        open.put(permit.key, permit);
+        open.add(permit);
         return permit;
     }
 
@@ -374,7 +380,7 @@ public final class Admissions {
     public int releaseExpired() {
         long now = clock.millis();
         int n = 0;
-        for (OpenPermit p : open.values()) {
+        for (OpenPermit p : open) {
             if (p.expiresAtMillis <= now && p.expire()) {
                 n++;
             }
@@ -392,7 +398,6 @@ public final class Admissions {
         private static final int UNRESERVED = 1; // released (by the caller or the timeout), or a failed settle
         private static final int SETTLED = 2;
 
-        final String key;
         final String requestId;
         final Principal principal;
         final CallRequest call;
@@ -407,11 +412,13 @@ public final class Admissions {
         final @Nullable List<Limit> limits;
 
         final long limitsVersion;
+        /** This permit's hash in {@link #open}: random, so that the set needs no key of it. */
+        private final int hash = ThreadLocalRandom.current().nextInt();
+
         private int state = OPEN;
         private boolean releasedByCaller;
 
         OpenPermit(
-                String key,
                 String requestId,
                 Principal principal,
                 CallRequest call,
@@ -422,7 +429,6 @@ public final class Admissions {
                 boolean checked,
                 @Nullable List<Limit> limits,
                 long limitsVersion) {
-            this.key = key;
             this.requestId = requestId;
             this.principal = principal;
             this.call = call;
@@ -433,6 +439,17 @@ public final class Admissions {
             this.checked = checked;
             this.limits = limits;
             this.limitsVersion = limitsVersion;
+        }
+
+        /** A random number fixed at creation; equality stays identity. */
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(@Nullable Object o) {
+            return o == this;
         }
 
         @Override
@@ -527,7 +544,7 @@ public final class Admissions {
                 }
             }
             state = UNRESERVED; // whatever happens below, the reservations are settled or released by it
-            open.remove(key);
+            open.remove(this);
             // the limits looked up at authorize still apply unless some limit changed since
             List<Limit> applicable = limits != null && limitCache.limitsVersion() == limitsVersion ? limits : null;
             RecordedUsage recorded = usage.recordSettled(event, held, applicable);
@@ -539,7 +556,7 @@ public final class Admissions {
         public synchronized void release() {
             if (state == OPEN) {
                 budgets.release(holds);
-                open.remove(key);
+                open.remove(this);
             }
             if (state != SETTLED) {
                 state = UNRESERVED;
@@ -549,7 +566,7 @@ public final class Admissions {
 
         /** The timeout: releases the reservations; the permit can still complete. */
         synchronized boolean expire() {
-            open.remove(key);
+            open.remove(this);
             if (state != OPEN) {
                 return false;
             }

@@ -186,8 +186,11 @@ final class LedgerWriter {
     }
 
     private boolean offer(LedgerItem item) {
+        if (queue.offer(item)) {
+            return true; // the common case, without the interruptible wait's set-up
+        }
         if (settings.overflowPolicy() == LedgerOverflowPolicy.REJECT) {
-            return queue.offer(item);
+            return false;
         }
         try {
             return queue.offer(item, settings.blockTimeout().toMillis(), TimeUnit.MILLISECONDS);
