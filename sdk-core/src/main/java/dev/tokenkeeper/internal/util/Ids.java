@@ -30,9 +30,7 @@ public final class Ids {
             last = LAST.get();
             stamp = Math.max(candidate, last + 1);
         } while (!LAST.compareAndSet(last, stamp));
-        long msb = ((stamp >>> 12) << 16) | 0x7000L | (stamp & 0x0FFFL);
-        long lsb = (ThreadLocalRandom.current().nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
-        return new UUID(msb, lsb).toString();
+        return format(stamp >>> 12, stamp, ThreadLocalRandom.current());
     }
 
     /**
@@ -43,7 +41,15 @@ public final class Ids {
      */
     public static String uuid7Unordered(long millis) {
         ThreadLocalRandom random = ThreadLocalRandom.current();
-        long msb = (millis << 16) | 0x7000L | (random.nextInt() & 0x0FFFL);
+        return format(millis, random.nextInt(), random);
+    }
+
+    /**
+     * The text of a UUID version 7: 48 bits of {@code millis}, the version, the low 12 bits of
+     * {@code randA}, the variant and 62 random bits.
+     */
+    private static String format(long millis, long randA, ThreadLocalRandom random) {
+        long msb = (millis << 16) | 0x7000L | (randA & 0x0FFFL);
         long lsb = (random.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
         return new UUID(msb, lsb).toString();
     }
