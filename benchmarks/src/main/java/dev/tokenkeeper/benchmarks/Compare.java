@@ -83,10 +83,8 @@ public final class Compare {
     private static Map<String, JsonNode> read(Path file) throws IOException {
         Map<String, JsonNode> byName = new LinkedHashMap<>();
         for (JsonNode r : new ObjectMapper().readTree(file.toFile())) {
-            String name = r.get("benchmark").asText();
-            String params = r.has("params") ? r.get("params").toString() : "";
-            name = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
-            byName.put(params.isEmpty() ? name : name + " " + params, r);
+            String name = Report.shortName(r.get("benchmark").asText());
+            byName.put(r.has("params") ? name + " " + r.get("params") : name, r);
         }
         return byName;
     }
@@ -97,27 +95,11 @@ public final class Compare {
 
     private static String ns(List<Double> v) {
         double[] s = array(v);
-        return String.format(Locale.ROOT, "%,.1f [%,.1f – %,.1f]", Report.median(s), min(s), max(s));
+        return String.format(Locale.ROOT, "%,.1f [%,.1f – %,.1f]", Report.median(s), Report.min(s), Report.max(s));
     }
 
     private static String ratio(List<Double> v) {
         double[] s = array(v);
-        return String.format(Locale.ROOT, "**%.3f** [%.3f – %.3f]", Report.median(s), min(s), max(s));
-    }
-
-    private static double min(double[] v) {
-        double m = Double.POSITIVE_INFINITY;
-        for (double x : v) {
-            m = Math.min(m, x);
-        }
-        return m;
-    }
-
-    private static double max(double[] v) {
-        double m = Double.NEGATIVE_INFINITY;
-        for (double x : v) {
-            m = Math.max(m, x);
-        }
-        return m;
+        return String.format(Locale.ROOT, "**%.3f** [%.3f – %.3f]", Report.median(s), Report.min(s), Report.max(s));
     }
 }

@@ -67,7 +67,7 @@ public final class Report {
             Map<String, JsonNode> byName = new LinkedHashMap<>();
             for (JsonNode b : json.readTree(Path.of(a).toFile())) {
                 String name = b.get("benchmark").asText();
-                byName.put(name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1), b);
+                byName.put(shortName(name), b);
             }
             rounds.add(byName);
         }
@@ -167,11 +167,16 @@ public final class Report {
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
-    private static double min(double[] v) {
+    /** {@code Class.method} of a benchmark's full name. */
+    static String shortName(String benchmark) {
+        return benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1);
+    }
+
+    static double min(double[] v) {
         return Arrays.stream(v).min().orElse(Double.NaN);
     }
 
-    private static double max(double[] v) {
+    static double max(double[] v) {
         return Arrays.stream(v).max().orElse(Double.NaN);
     }
 
