@@ -783,11 +783,21 @@ public final class TokenKeeper implements AutoCloseable {
             return this;
         }
 
-        /** Most usage events queued for the writer. Default 100,000. */
+        /**
+         * Most usage events queued for the writer: 1 to 1,000,000,000. Default 100,000. The queue's
+         * array is allocated at build, a reference per slot, rounded up to a power of two.
+         */
         public Builder ledgerQueueCapacity(int capacity) {
-            this.ledgerQueueCapacity = (int) positive("ledgerQueueCapacity", capacity);
+            positive("ledgerQueueCapacity", capacity);
+            if (capacity > MAX_LEDGER_QUEUE_CAPACITY) {
+                throw new IllegalArgumentException(
+                        "ledgerQueueCapacity must be at most " + MAX_LEDGER_QUEUE_CAPACITY + ", was " + capacity);
+            }
+            this.ledgerQueueCapacity = capacity;
             return this;
         }
+
+        private static final int MAX_LEDGER_QUEUE_CAPACITY = 1_000_000_000;
 
         /** Most events the writer commits in one transaction. Default 10,000. */
         public Builder ledgerBatchSize(int size) {

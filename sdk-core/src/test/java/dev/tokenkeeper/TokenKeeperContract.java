@@ -1591,6 +1591,62 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName("under BLOCK, a full queue holds the caller until the writer takes a batch; nothing is lost")
+        void blockWaitsForRoom() throws Exception {
+            TokenKeeper k = withFaults(quietBuilder(database())
+                    .ledgerQueueCapacity(2)
+                    .ledgerBatchSize(1)
+                    .ledgerOverflowPolicy(dev.tokenkeeper.usage.LedgerOverflowPolicy.BLOCK)
+                    .ledgerBlockTimeout(Duration.ofMinutes(5)));
+            CountDownLatch release = holdWriterOnFirstEvent(k, "blk-first"); // a batch of one, held
+            k.usage().record(event("blk-1", TokenCounts.of(1, 1), t0.plusMillis(1)));
+            k.usage().record(event("blk-2", TokenCounts.of(1, 1), t0.plusMillis(2))); // the queue is full
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            Thread caller = new Thread(() -> {
+                try {
+                    k.usage().record(event("blk-3", TokenCounts.of(1, 1), t0.plusMillis(3)));
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            caller.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (caller.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertThat(caller.getState()).isEqualTo(Thread.State.TIMED_WAITING); // held, not refused
+            assertThat(caller.isAlive()).isTrue();
+            release.countDown();
+            caller.join(TimeUnit.SECONDS.toMillis(30));
+            assertThat(caller.isAlive()).isFalse();
+            assertThat(failure.get()).isNull();
+            k.usage().flush();
+            assertThat(eventCount()).isEqualTo(4);
+            assertThat(k.usage().stats().refused()).isZero();
+        }
+
+        @Test
+        @DisplayName("under BLOCK, a queue still full after ledgerBlockTimeout refuses with LedgerFullException")
+        void blockGivesUpAfterItsTimeout() throws Exception {
+            TokenKeeper k = withFaults(quietBuilder(database())
+                    .ledgerQueueCapacity(1)
+                    .ledgerBatchSize(1)
+                    .ledgerOverflowPolicy(dev.tokenkeeper.usage.LedgerOverflowPolicy.BLOCK)
+                    .ledgerBlockTimeout(Duration.ofMillis(50)));
+            CountDownLatch release = holdWriterOnFirstEvent(k, "bgu-first");
+            k.usage().record(event("bgu-1", TokenCounts.of(1, 1), t0.plusMillis(1))); // the queue is full
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> k.usage().record(event("bgu-2", TokenCounts.of(1, 1), t0.plusMillis(2))))
+                    .isInstanceOf(dev.tokenkeeper.usage.LedgerFullException.class);
+            assertThat(System.nanoTime() - started).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(50));
+            assertThat(k.usage().stats().refused()).isOne();
+            release.countDown();
+            k.usage().flush();
+            assertThat(eventCount()).isEqualTo(2);
+        }
+
+        @Test
         @DisplayName("with ledgerMaxLag, an event is refused once the oldest uncommitted one has waited longer")
         void maxLagBoundsTheCrashWindow() throws Exception {
             TokenKeeper k = withFaults(quietBuilder(database())

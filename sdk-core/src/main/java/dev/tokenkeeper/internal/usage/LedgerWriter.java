@@ -16,6 +16,7 @@ import dev.tokenkeeper.usage.CallOutcome;
 import dev.tokenkeeper.usage.LedgerFullException;
 import dev.tokenkeeper.usage.LedgerOverflowPolicy;
 import dev.tokenkeeper.usage.LedgerStats;
+import java.lang.invoke.VarHandle;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,8 +24,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
+import org.jctools.queues.MpscArrayQueue;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +41,12 @@ import org.slf4j.LoggerFactory;
  * their hourly roll-ups and their budgets' counters in one transaction (or, in synchronous mode, the
  * same write on the caller's thread). A batch the database refuses is retried, then taken apart to
  * isolate the events that cannot be stored.
+ *
+ * <p>The queue is JCTools' multi-producer, single-consumer array queue: a caller queues an event with
+ * one compare-and-set and no lock, where a {@code BlockingQueue} takes a lock that the writer also
+ * holds while it drains a batch. It does not block, so the writer parks itself when idle and callers
+ * wake it ({@link #writerState}), and callers waiting for room under {@code BLOCK} wait on
+ * {@link #progress}.
  */
 final class LedgerWriter {
     private static final Logger LOG = LoggerFactory.getLogger(LedgerWriter.class);
@@ -54,7 +60,11 @@ final class LedgerWriter {
     private final LimitAlerts limitAlerts;
     private final RecentRequests recent;
     private final LedgerSettings settings;
-    private final BlockingQueue<LedgerItem> queue;
+    /** Sized to the power of two above the capacity: room for the markers of flush and close. */
+    private final MpscArrayQueue<LedgerItem> queue;
+    /** How many events the queue takes (ledgerQueueCapacity): the markers may pass it. */
+    private final int capacity;
+
     private final LongAdder written = new LongAdder();
     /** Events put in the queue, and taken from it by the writer: their difference is what waits. */
     private final LongAdder enqueued = new LongAdder();
@@ -66,8 +76,13 @@ final class LedgerWriter {
     private volatile long writingSince = NO_BATCH;
     /** The writer's recent commit rate, events per millisecond (0 until it has committed). */
     private volatile double eventsPerMilli;
-    /** Callers waiting for the lag to fall under ledgerMaxLag wait on it; the writer wakes them. */
-    private final Object lagFell = new Object();
+    /**
+     * Callers waiting for the lag to fall under ledgerMaxLag, or for room in the queue under BLOCK, wait
+     * on it; the writer wakes them after each batch it takes and each batch it commits.
+     */
+    private final Object progress = new Object();
+    /** Callers waiting on {@link #progress} (written under it): the writer wakes them only if any. */
+    private volatile int waiters;
 
     private final LongAdder duplicates = new LongAdder();
     private final LongAdder refused = new LongAdder();
@@ -86,8 +101,15 @@ final class LedgerWriter {
     };
 
     private volatile boolean stopping;
-    /** Whether the writer is waiting for a batch to fill (producers wake it once the batch is full). */
-    private volatile boolean lingering;
+    /**
+     * What the writer does, for a caller that queued an event to know whether to wake it: {@link #BUSY},
+     * {@link #IDLE} (parked until an event comes) or {@link #LINGERING} (parked until its batch fills).
+     */
+    private volatile int writerState = BUSY;
+
+    private static final int BUSY = 0;
+    private static final int IDLE = 1;
+    private static final int LINGERING = 2;
     /** Flush markers queued and not yet handled by the writer: one ends its wait for a batch to fill. */
     private final AtomicInteger pendingFlushes = new AtomicInteger();
     /** How long the writer waits, after the first event, for more before it commits (nanoseconds). */
@@ -107,7 +129,8 @@ final class LedgerWriter {
         this.limitAlerts = limitAlerts;
         this.recent = recent;
         this.settings = settings;
-        this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+        this.capacity = settings.queueCapacity();
+        this.queue = new MpscArrayQueue<>(capacity + 1);
         Duration linger = settings.flushInterval();
         Duration maxLag = settings.maxLag();
         if (maxLag != null && linger.compareTo(maxLag.dividedBy(4)) > 0) {
@@ -145,8 +168,9 @@ final class LedgerWriter {
             write(pooled, List.of(item));
             return true;
         }
-        if (queue.offer(item)) {
+        if (queue.offerIfBelowThreshold(item, capacity)) {
             enqueued.increment();
+            wakeIfWaiting();
             return true;
         }
         return false;
@@ -165,7 +189,13 @@ final class LedgerWriter {
                     + " events); the event was not recorded");
         }
         enqueued.increment();
-        if (lingering && batchFull()) {
+        wakeIfWaiting();
+    }
+
+    /** After an event was queued: wakes the writer if it waits for an event, or for its batch to fill. */
+    private void wakeIfWaiting() {
+        int state = writerState;
+        if (state == IDLE || (state == LINGERING && batchFull())) {
             wakeWriter();
         }
     }
@@ -186,17 +216,54 @@ final class LedgerWriter {
     }
 
     private boolean offer(LedgerItem item) {
-        if (queue.offer(item)) {
-            return true; // the common case, without the interruptible wait's set-up
+        if (queue.offerIfBelowThreshold(item, capacity)) {
+            return true; // the common case
         }
         if (settings.overflowPolicy() == LedgerOverflowPolicy.REJECT) {
             return false;
         }
         try {
-            return queue.offer(item, settings.blockTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            return offerWithin(
+                    item, capacity, System.nanoTime() + settings.blockTimeout().toNanos());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
+        }
+    }
+
+    /**
+     * Queues {@code item} while the queue holds fewer than {@code limit} items, waiting for the writer
+     * to take a batch until {@code deadline} ({@code System.nanoTime()}; {@code Long.MAX_VALUE}: no
+     * deadline). Returns whether it was queued.
+     */
+    private boolean offerWithin(LedgerItem item, int limit, long deadline) throws InterruptedException {
+        synchronized (progress) {
+            waiters++;
+            try {
+                while (!queue.offerIfBelowThreshold(item, limit)) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    // a slice at a time: should a wake-up be missed, the next slice looks again
+                    progress.wait(Math.max(1, Math.min(WAIT_SLICE_MILLIS, TimeUnit.NANOSECONDS.toMillis(left))));
+                }
+                return true;
+            } finally {
+                waiters--;
+            }
+        }
+    }
+
+    private static final long WAIT_SLICE_MILLIS = 10;
+
+    /** Wakes the callers waiting on {@link #progress}, if any. */
+    private void signalProgress() {
+        VarHandle.fullFence(); // what the writer took or wrote is seen before `waiters` is read
+        if (waiters > 0) {
+            synchronized (progress) {
+                progress.notifyAll();
+            }
         }
     }
 
@@ -224,18 +291,21 @@ final class LedgerWriter {
             return false;
         }
         long deadline = System.nanoTime() + settings.blockTimeout().toNanos();
-        synchronized (lagFell) {
-            while (lagOverBound()) {
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left <= 0) {
-                    return false;
+        synchronized (progress) {
+            waiters++;
+            try {
+                while (lagOverBound()) {
+                    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                    if (left <= 0) {
+                        return false;
+                    }
+                    progress.wait(Math.min(WAIT_SLICE_MILLIS, left));
                 }
-                try {
-                    lagFell.wait(left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } finally {
+                waiters--;
             }
         }
         return true;
@@ -256,7 +326,7 @@ final class LedgerWriter {
         CountDownLatch done = new CountDownLatch(1);
         pendingFlushes.incrementAndGet(); // before the marker can be taken: never negative
         try {
-            queue.put(new FlushMarker(done));
+            offerWithin(new FlushMarker(done), Integer.MAX_VALUE, Long.MAX_VALUE);
         } catch (InterruptedException e) {
             pendingFlushes.decrementAndGet(); // not queued
             Thread.currentThread().interrupt();
@@ -273,11 +343,7 @@ final class LedgerWriter {
     LedgerStats stats(long refusalsNotTraced) {
         long since = writingSince;
         long waiting = Math.max(0, enqueued.sum() - taken.sum());
-        long oldest = since;
-        if (oldest == NO_BATCH && waiting > 0 && queue.peek() instanceof LedgerItem.Event e) {
-            oldest = e.queuedAt();
-        }
-        Duration lag = oldest == NO_BATCH ? Duration.ZERO : Duration.ofMillis(Math.max(0, clock.millis() - oldest));
+        Duration lag = since == NO_BATCH ? Duration.ZERO : Duration.ofMillis(Math.max(0, clock.millis() - since));
         return new LedgerStats(
                 waiting,
                 since == NO_BATCH ? 0 : writing,
@@ -300,7 +366,7 @@ final class LedgerWriter {
      */
     private void lingerForBatch() {
         long deadline = System.nanoTime() + lingerNanos;
-        lingering = true;
+        writerState = LINGERING;
         try {
             while (!stopping && pendingFlushes.get() == 0 && !batchFull()) {
                 long left = deadline - System.nanoTime();
@@ -314,7 +380,7 @@ final class LedgerWriter {
                 }
             }
         } finally {
-            lingering = false;
+            writerState = BUSY;
         }
     }
 
@@ -329,7 +395,7 @@ final class LedgerWriter {
         stopping = true;
         // ends an idle writer's wait for the first event (and, unparked, its wait for a batch to fill)
         pendingFlushes.incrementAndGet();
-        if (!queue.offer(new FlushMarker(new CountDownLatch(1)))) {
+        if (!queue.offer(new FlushMarker(new CountDownLatch(1)))) { // the queue's slack above the capacity
             pendingFlushes.decrementAndGet(); // a full queue: the writer is not idle
         }
         wakeWriter();
@@ -340,8 +406,7 @@ final class LedgerWriter {
         }
         if (writer.isAlive()) {
             writer.interrupt();
-            long lost =
-                    queue.stream().filter(i -> i instanceof LedgerItem.Event).count();
+            long lost = Math.max(0, enqueued.sum() - taken.sum());
             LOG.error(
                     "TokenKeeper ledger: {} usage events could not be written within {} and are lost",
                     lost,
@@ -352,6 +417,27 @@ final class LedgerWriter {
     private void runWriter() {
         try (WriterSession session = storage.openWriterSession()) {
             runWriter(session);
+        }
+    }
+
+    /**
+     * Waits up to {@code millis} for an event (or a marker) and takes it; {@code null} if none came. A
+     * caller that queues one meanwhile wakes the writer ({@link #wakeIfWaiting}).
+     */
+    private @Nullable LedgerItem awaitEvent(long millis) throws InterruptedException {
+        writerState = IDLE; // before looking at the queue: a caller that queues after this wakes the writer
+        try {
+            LedgerItem first = queue.poll();
+            if (first == null) {
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(millis));
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                first = queue.poll();
+            }
+            return first;
+        } finally {
+            writerState = BUSY;
         }
     }
 
@@ -369,7 +455,7 @@ final class LedgerWriter {
                     if (stopping) {
                         return; // everything queued is written
                     }
-                    first = queue.poll(idleMillis, TimeUnit.MILLISECONDS);
+                    first = awaitEvent(idleMillis);
                 }
                 if (first == null) {
                     afterBatch = false;
@@ -380,11 +466,15 @@ final class LedgerWriter {
                 }
                 afterBatch = true;
                 items.add(first);
+                if (first instanceof LedgerItem.Event e) {
+                    writingSince = e.queuedAt(); // for the lag, while the writer waits for its batch to fill
+                }
                 if (!sustained && !(first instanceof FlushMarker)) {
                     // light load: a batch per interval rather than a transaction per event
                     lingerForBatch();
                 }
-                queue.drainTo(items, settings.batchSize() - 1);
+                queue.drain(items::add, settings.batchSize() - 1);
+                signalProgress(); // room in the queue
                 try {
                     List<Pending> rows = new ArrayList<>(items.size());
                     for (LedgerItem i : items) {
@@ -410,9 +500,8 @@ final class LedgerWriter {
                     }
                 } finally {
                     writingSince = NO_BATCH;
-                    synchronized (lagFell) {
-                        lagFell.notifyAll();
-                    }
+                    writing = 0;
+                    signalProgress(); // the lag fell
                     for (LedgerItem i : items) {
                         if (i instanceof FlushMarker m) {
                             pendingFlushes.decrementAndGet();
