@@ -32,6 +32,7 @@ import dev.tokenkeeper.internal.tokens.DefaultTokenService;
 import dev.tokenkeeper.internal.tokens.SecretHasher;
 import dev.tokenkeeper.internal.tokens.TokenSettings;
 import dev.tokenkeeper.internal.usage.DefaultUsageService;
+import dev.tokenkeeper.internal.usage.EventIds;
 import dev.tokenkeeper.internal.usage.LedgerSettings;
 import dev.tokenkeeper.internal.util.Checks;
 import dev.tokenkeeper.internal.util.Ticker;
@@ -53,6 +54,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -104,6 +106,7 @@ public final class TokenKeeper implements AutoCloseable {
         this.clock = b.clock;
         SecretHasher hasher = new SecretHasher(b.pepper);
         checkHashScheme(storage, hasher);
+        EventIds requestKeys = requestKeys(storage); // before any thread starts: a bad setting stops here
         Auditor auditor = new Auditor(storage, b.clock);
         this.failures = new AggregatedEvents(storage, auditor, b.clock);
         this.tokens = new DefaultTokenService(
@@ -175,6 +178,7 @@ public final class TokenKeeper implements AutoCloseable {
                         b.closeTimeout,
                         b.ledgerMaxLag,
                         b.refusalTracesPerMinute),
+                requestKeys,
                 b.threadFactory);
         this.traces = new DefaultTraceService(storage);
         this.limits = new DefaultLimitService(storage, auditor, b.clock, limitCache, budgets, shared);
@@ -240,6 +244,32 @@ public final class TokenKeeper implements AutoCloseable {
     private static String fileActor(Path file) {
         String name = "file:" + file.getFileName();
         return name.length() > 128 ? name.substring(0, 128) : name;
+    }
+
+    /**
+     * The request keys of this database, under the hash key the database holds: made at random by the
+     * first instance that opens it, read by every other, so that all derive the same event ids.
+     */
+    private static EventIds requestKeys(Storage storage) {
+        byte[] fresh = new byte[16];
+        new java.security.SecureRandom().nextBytes(fresh);
+        String stored = storage.write(tx -> {
+            storage.settings()
+                    .insertIfAbsent(tx, EventIds.SETTING, HexFormat.of().formatHex(fresh));
+            return storage.settings().find(tx, EventIds.SETTING).orElseThrow();
+        });
+        byte[] key;
+        try {
+            key = HexFormat.of().parseHex(stored);
+        } catch (IllegalArgumentException e) {
+            key = new byte[0];
+        }
+        if (key.length != 16) {
+            throw new TokenKeeperException(
+                    ErrorCode.CONFIGURATION_INVALID,
+                    "the database setting '" + EventIds.SETTING + "' is not 32 hex digits: it was changed by hand");
+        }
+        return new EventIds(key);
     }
 
     private static void checkHashScheme(Storage storage, SecretHasher hasher) {

@@ -1101,6 +1101,43 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName(
+                "the request keys' hash key is the database's: one for every instance, and a hand-broken one refuses to start")
+        void requestKeyHashKeyIsShared() throws SQLException {
+            String select = "SELECT setting_value FROM tk_settings WHERE setting_key = 'request_key_hash_key'";
+            String stored;
+            try (Connection c = database().getConnection();
+                    Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery(select)) {
+                assertThat(rs.next()).isTrue();
+                stored = rs.getString(1);
+            }
+            assertThat(stored).matches("[0-9a-f]{32}");
+            another(quietBuilder(database())); // a second instance keeps the key it finds
+            try (Connection c = database().getConnection();
+                    Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery(select)) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo(stored);
+            }
+            try (Connection c = database().getConnection();
+                    Statement s = c.createStatement()) {
+                s.executeUpdate(
+                        "UPDATE tk_settings SET setting_value = 'not hex' WHERE setting_key = 'request_key_hash_key'");
+                try {
+                    assertThatThrownBy(() -> another(quietBuilder(database())))
+                            .isInstanceOfSatisfying(
+                                    TokenKeeperException.class,
+                                    e -> assertThat(e.code()).isEqualTo(ErrorCode.CONFIGURATION_INVALID))
+                            .hasMessageContaining("request_key_hash_key");
+                } finally {
+                    s.executeUpdate("UPDATE tk_settings SET setting_value = '" + stored
+                            + "' WHERE setting_key = 'request_key_hash_key'");
+                }
+            }
+        }
+
+        @Test
         @DisplayName("an instance with a different pepper refuses to start")
         void pepperMismatchIsRefused() {
             assertThatThrownBy(() -> another(quietBuilder(database()).pepper(new byte[32])))

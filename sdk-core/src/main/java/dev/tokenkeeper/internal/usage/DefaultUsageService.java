@@ -77,6 +77,9 @@ public final class DefaultUsageService implements UsageService {
     private final LongAdder refusalsNotTraced = new LongAdder();
     private final LedgerWriter ledger;
     private final UsageQueries queries;
+    /** The request keys (and so the event ids) of this database. */
+    private final EventIds eventIds;
+
     private volatile boolean accepting = true;
 
     public DefaultUsageService(
@@ -88,8 +91,10 @@ public final class DefaultUsageService implements UsageService {
             LimitAlerts limitAlerts,
             Listeners listeners,
             LedgerSettings settings,
+            EventIds eventIds,
             ThreadFactory threads) {
         this.listeners = listeners;
+        this.eventIds = eventIds;
         this.storage = storage;
         this.clock = clock;
         this.pricing = pricing;
@@ -148,7 +153,7 @@ public final class DefaultUsageService implements UsageService {
             throw e;
         }
         long requestedAt = event.at() != null ? event.at().toEpochMilli() : clock.millis();
-        EventIds.RequestKey key = EventIds.key(event.tenantId(), event.requestId());
+        EventIds.RequestKey key = eventIds.key(event.tenantId(), event.requestId());
         // Within the idempotency window a retry maps to the first attempt's id, even if re-stamped. A
         // permit's event is looked up by the writer (see LedgerItem.Settled), off the caller's path.
         boolean writerRemembers = settled && !ledger.synchronous();
@@ -257,7 +262,7 @@ public final class DefaultUsageService implements UsageService {
                     ? d.message().substring(0, UsageEvent.MAX_ERROR_LENGTH)
                     : d.message();
             UsageRow row = new UsageRow(
-                    EventIds.of(at, EventIds.key(p.tenantId(), requestId)),
+                    EventIds.of(at, eventIds.key(p.tenantId(), requestId)),
                     p.tenantId(),
                     requestId,
                     at,

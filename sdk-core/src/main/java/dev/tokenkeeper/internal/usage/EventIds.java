@@ -1,35 +1,40 @@
 package dev.tokenkeeper.internal.usage;
 
+import dev.tokenkeeper.internal.util.SipHash;
 import java.nio.charset.StandardCharsets;
-import java.security.DigestException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.UUID;
 
 /**
  * Event ids derived from the event: 48 bits of its time in Unix milliseconds, the UUID version 8
- * (custom) and variant bits, and 74 bits of SHA-256(tenant, request id). Time-ordered, so the primary
- * key index grows at its end; deterministic, so a re-recorded event collides with itself.
+ * (custom) and variant bits, and 74 bits of the request's key, a keyed hash of (tenant, request id).
+ * Time-ordered, so the primary key index grows at its end; deterministic, so a re-recorded event
+ * collides with itself, on every instance of one database (they share the hash's key, a setting of
+ * the database: see {@link #SETTING}).
  */
 public final class EventIds {
-    /** A thread's digest and buffers: the key of an ASCII request id allocates only the key. */
-    private static final class Scratch {
-        final MessageDigest sha256;
-        final byte[] in = new byte[256];
-        final byte[] out = new byte[32];
+    /**
+     * The database setting that holds the request keys' hash key, 32 hex digits, made at random by the
+     * first instance that opens the database.
+     */
+    public static final String SETTING = "request_key_hash_key";
 
-        Scratch() {
-            try {
-                sha256 = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
-        }
+    /** A thread's buffers: the key of an ASCII request id allocates only the key. */
+    private static final class Scratch {
+        final byte[] in = new byte[256];
+        final long[] out = new long[2];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    private EventIds() {}
+    private final long k0;
+    private final long k1;
+
+    /** Request keys under {@code key}, 16 bytes. */
+    public EventIds(byte[] key) {
+        long[] k = SipHash.key(key);
+        this.k0 = k[0];
+        this.k1 = k[1];
+    }
 
     /**
      * The smallest id of any event at or after {@code atMillis}: ids compare as strings in the order
@@ -40,35 +45,36 @@ public final class EventIds {
     }
 
     /**
-     * The request's key: the first 128 bits of SHA-256(tenant, 0, request id), as two longs. An event's
-     * id is its time and bits of this key; {@link RecentRequests} remembers requests by it.
+     * The request's key: SipHash-2-4-128 of (tenant, 0, request id) in UTF-8 under this database's hash
+     * key, as two longs. An event's id is its time and bits of this key; {@link RecentRequests}
+     * remembers requests by it. Keyed, so that no one who chooses request ids can make two requests'
+     * keys collide (and pass one off as a retry of the other) without the database's key; 128 bits, so
+     * that no two collide by chance.
      */
-    static RequestKey key(String tenantId, String requestId) {
+    RequestKey key(String tenantId, String requestId) {
         Scratch s = SCRATCH.get();
-        MessageDigest d = s.sha256;
         byte[] in = s.in;
-        int n = tenantId.length() + 1 + requestId.length();
-        if (n <= in.length && ascii(tenantId, in, 0) && ascii(requestId, in, tenantId.length() + 1)) {
-            in[tenantId.length()] = 0;
-            d.update(in, 0, n); // the same bytes as UTF-8 below: ASCII encodes as itself
+        int sep; // where the 0 between tenant and request id goes
+        int n;
+        if (tenantId.length() + 1 + requestId.length() <= in.length
+                && ascii(tenantId, in, 0)
+                && ascii(requestId, in, tenantId.length() + 1)) {
+            sep = tenantId.length(); // ASCII: the same bytes as UTF-8, copied without an array
+            n = sep + 1 + requestId.length();
         } else {
-            d.update(tenantId.getBytes(StandardCharsets.UTF_8));
-            d.update((byte) 0);
-            d.update(requestId.getBytes(StandardCharsets.UTF_8));
+            byte[] t = tenantId.getBytes(StandardCharsets.UTF_8);
+            byte[] r = requestId.getBytes(StandardCharsets.UTF_8);
+            sep = t.length;
+            n = t.length + 1 + r.length;
+            if (n > in.length) {
+                in = new byte[n];
+            }
+            System.arraycopy(t, 0, in, 0, t.length);
+            System.arraycopy(r, 0, in, sep + 1, r.length);
         }
-        byte[] h = s.out;
-        try {
-            d.digest(h, 0, h.length);
-        } catch (DigestException e) {
-            throw new IllegalStateException(e); // cannot happen: the buffer holds a SHA-256
-        }
-        long hi = 0;
-        long lo = 0;
-        for (int i = 0; i < 8; i++) {
-            hi = (hi << 8) | (h[i] & 0xFF);
-            lo = (lo << 8) | (h[8 + i] & 0xFF);
-        }
-        return new RequestKey(hi, lo);
+        in[sep] = 0;
+        SipHash.hash128(k0, k1, in, 0, n, s.out);
+        return new RequestKey(s.out[0], s.out[1]);
     }
 
     /** Writes {@code text} into {@code into} from {@code at} if it is ASCII; says whether it was. */

@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The requests this instance recorded recently, each with the time its first attempt was stamped
  * with, so that a re-stamped retry maps to the first attempt (whose event id follows from that time
- * and the request's key). A request is known by its {@link EventIds#key key}: 128 bits of SHA-256 of
+ * and the request's key). A request is known by its {@link EventIds#key key}: a keyed 128-bit hash of
  * tenant and request id.
  *
  * <p>Two generations: new entries go into the current one; when it is one window old, or has taken

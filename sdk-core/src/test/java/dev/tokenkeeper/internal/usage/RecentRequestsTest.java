@@ -17,11 +17,13 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 class RecentRequestsTest {
+    private static final EventIds IDS = new EventIds(new byte[16]);
+
     final MutableClock clock = new MutableClock(Instant.parse("2026-12-01T10:00:00Z"));
     final Duration window = Duration.ofMinutes(10);
 
     private static long firstAt(RecentRequests recent, String request, long at) {
-        return recent.firstAt(EventIds.key("t", request), at);
+        return recent.firstAt(IDS.key("t", request), at);
     }
 
     @Test
@@ -34,7 +36,7 @@ class RecentRequestsTest {
         assertThat(firstAt(recent, "req-2", 300)).isEqualTo(RecentRequests.NONE);
         assertThat(firstAt(recent, "req-2", 400)).isEqualTo(300);
         // the same request id in another tenant is another request
-        assertThat(recent.firstAt(EventIds.key("u", "req-1"), 500)).isEqualTo(RecentRequests.NONE);
+        assertThat(recent.firstAt(IDS.key("u", "req-1"), 500)).isEqualTo(RecentRequests.NONE);
     }
 
     @Test
@@ -89,7 +91,7 @@ class RecentRequestsTest {
             firstAt(recent, "req-" + i, i);
         }
         for (int i = 0; i < 1_000; i += 2) {
-            recent.forget(EventIds.key("t", "req-" + i));
+            recent.forget(IDS.key("t", "req-" + i));
         }
         assertThat(recent.size()).isEqualTo(500);
         // forgotten slots are skipped by lookups and reclaimed as the tables grow
