@@ -106,7 +106,8 @@ public final class TokenKeeper implements AutoCloseable {
         this.clock = b.clock;
         SecretHasher hasher = new SecretHasher(b.pepper);
         checkHashScheme(storage, hasher);
-        EventIds requestKeys = requestKeys(storage); // before any thread starts: a bad setting stops here
+        EventIds requestKeys =
+                requestKeys(storage, b.secureRandom); // before any thread starts: a bad setting stops here
         Auditor auditor = new Auditor(storage, b.clock);
         this.failures = new AggregatedEvents(storage, auditor, b.clock);
         this.tokens = new DefaultTokenService(
@@ -250,9 +251,9 @@ public final class TokenKeeper implements AutoCloseable {
      * The request keys of this database, under the hash key the database holds: made at random by the
      * first instance that opens it, read by every other, so that all derive the same event ids.
      */
-    private static EventIds requestKeys(Storage storage) {
+    private static EventIds requestKeys(Storage storage, SecureRandom random) {
         byte[] fresh = new byte[16];
-        new java.security.SecureRandom().nextBytes(fresh);
+        random.nextBytes(fresh);
         String stored = storage.write(tx -> {
             storage.settings()
                     .insertIfAbsent(tx, EventIds.SETTING, HexFormat.of().formatHex(fresh));

@@ -237,10 +237,19 @@ final class LedgerWriter {
      * deadline). Returns whether it was queued.
      */
     private boolean offerWithin(LedgerItem item, int limit, long deadline) throws InterruptedException {
+        return awaitProgress(() -> queue.offerIfBelowThreshold(item, limit), deadline);
+    }
+
+    /**
+     * Waits on {@link #progress} until {@code done} holds (it is asked once first, and again each time
+     * the writer signals, or a slice has passed) or {@code deadline} ({@code System.nanoTime()}) has
+     * passed; returns whether it held.
+     */
+    private boolean awaitProgress(java.util.function.BooleanSupplier done, long deadline) throws InterruptedException {
         synchronized (progress) {
             waiters++;
             try {
-                while (!queue.offerIfBelowThreshold(item, limit)) {
+                while (!done.getAsBoolean()) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0) {
                         return false;
@@ -290,25 +299,14 @@ final class LedgerWriter {
         if (settings.overflowPolicy() == LedgerOverflowPolicy.REJECT) {
             return false;
         }
-        long deadline = System.nanoTime() + settings.blockTimeout().toNanos();
-        synchronized (progress) {
-            waiters++;
-            try {
-                while (lagOverBound()) {
-                    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                    if (left <= 0) {
-                        return false;
-                    }
-                    progress.wait(Math.min(WAIT_SLICE_MILLIS, left));
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            } finally {
-                waiters--;
-            }
+        try {
+            return awaitProgress(
+                    () -> !lagOverBound(),
+                    System.nanoTime() + settings.blockTimeout().toNanos());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
-        return true;
     }
 
     /** Returns when every event queued before the call is written, or could not be. */

@@ -29,29 +29,25 @@ public final class SipHash {
         long v2 = 0x6c7967656e657261L ^ k0;
         long v3 = 0x7465646279746573L ^ k1;
         int blocks = len >>> 3;
-        for (int n = 0; n <= blocks; n++) { // the whole 8-byte words, then the last one: length and rest
-            long m = n < blocks ? (long) LONG_LE.get(data, off + 8 * n) : lastWord(data, off + 8 * blocks, len);
-            v3 ^= m;
-            for (int r = 0; r < 2; r++) { // SipRound
-                v0 += v1;
-                v1 = Long.rotateLeft(v1, 13) ^ v0;
-                v0 = Long.rotateLeft(v0, 32);
-                v2 += v3;
-                v3 = Long.rotateLeft(v3, 16) ^ v2;
-                v0 += v3;
-                v3 = Long.rotateLeft(v3, 21) ^ v0;
-                v2 += v1;
-                v1 = Long.rotateLeft(v1, 17) ^ v2;
-                v2 = Long.rotateLeft(v2, 32);
-            }
-            v0 ^= m;
-        }
-        v2 ^= 0xee;
-        for (int o = 0; o < 2; o++) {
-            if (o == 1) {
+        // Steps 0 to blocks compress the whole 8-byte words, then the last word (length and rest), with
+        // two rounds each; the two steps after them finalise, four rounds each, one output word each.
+        for (int n = 0; n <= blocks + 2; n++) {
+            long m = 0;
+            int rounds = 4;
+            if (n < blocks) {
+                m = (long) LONG_LE.get(data, off + 8 * n);
+            } else if (n == blocks) {
+                m = lastWord(data, off + 8 * blocks, len);
+            } else if (n == blocks + 1) {
+                v2 ^= 0xee;
+            } else {
                 v1 ^= 0xdd;
             }
-            for (int r = 0; r < 4; r++) { // SipRound
+            if (n <= blocks) {
+                v3 ^= m;
+                rounds = 2;
+            }
+            for (int r = 0; r < rounds; r++) { // SipRound
                 v0 += v1;
                 v1 = Long.rotateLeft(v1, 13) ^ v0;
                 v0 = Long.rotateLeft(v0, 32);
@@ -63,7 +59,11 @@ public final class SipHash {
                 v1 = Long.rotateLeft(v1, 17) ^ v2;
                 v2 = Long.rotateLeft(v2, 32);
             }
-            out[o] = v0 ^ v1 ^ v2 ^ v3;
+            if (n <= blocks) {
+                v0 ^= m;
+            } else {
+                out[n - blocks - 1] = v0 ^ v1 ^ v2 ^ v3;
+            }
         }
     }
 
