@@ -32,9 +32,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,12 +50,8 @@ public final class Admissions {
     private final Clock clock;
     private final StorageFailurePolicy storageFailurePolicy;
     private final long permitTimeoutMillis;
-    /**
-     * Permits not settled yet, for the timeout. A set of the permits themselves, each hashed by a
-     * random number of its own: no key to hash on the hot path (a fresh id's string hash took as long
-     * as the rest of the insertion).
-     */
-    private final Set<OpenPermit> open = ConcurrentHashMap.newKeySet();
+    /** Permits not settled yet, for the timeout. */
+    private final OpenSet<OpenPermit> open = new OpenSet<>();
 
     public Admissions(
             DefaultTokenService tokens,
@@ -379,13 +372,14 @@ public final class Admissions {
     /** Releases the reservations of permits past their time; returns how many. */
     public int releaseExpired() {
         long now = clock.millis();
-        int n = 0;
-        for (OpenPermit p : open) {
+        int[] n = {0};
+        open.forEach(p -> {
             if (p.expiresAtMillis <= now && p.expire()) {
-                n++;
+                n[0]++;
             }
-        }
-        return n;
+        });
+        open.trim();
+        return n[0];
     }
 
     /** Permits authorized and not settled (nor expired) yet. */
@@ -393,7 +387,7 @@ public final class Admissions {
         return open.size();
     }
 
-    private final class OpenPermit implements Permit {
+    private final class OpenPermit extends OpenSet.Member implements Permit {
         private static final int OPEN = 0;
         private static final int UNRESERVED = 1; // released (by the caller or the timeout), or a failed settle
         private static final int SETTLED = 2;
@@ -412,8 +406,6 @@ public final class Admissions {
         final @Nullable List<Limit> limits;
 
         final long limitsVersion;
-        /** This permit's hash in {@link #open}: random, so that the set needs no key of it. */
-        private final int hash = ThreadLocalRandom.current().nextInt();
 
         private int state = OPEN;
         private boolean releasedByCaller;
@@ -439,17 +431,6 @@ public final class Admissions {
             this.checked = checked;
             this.limits = limits;
             this.limitsVersion = limitsVersion;
-        }
-
-        /** A random number fixed at creation; equality stays identity. */
-        @Override
-        public int hashCode() {
-            return hash;
-        }
-
-        @Override
-        public boolean equals(@Nullable Object o) {
-            return o == this;
         }
 
         @Override
@@ -544,7 +525,7 @@ public final class Admissions {
                 }
             }
             state = UNRESERVED; // whatever happens below, the reservations are settled or released by it
-            open.remove(this);
+            remove(); // from the open permits
             // the limits looked up at authorize still apply unless some limit changed since
             List<Limit> applicable = limits != null && limitCache.limitsVersion() == limitsVersion ? limits : null;
             RecordedUsage recorded = usage.recordSettled(event, held, applicable);
@@ -556,7 +537,7 @@ public final class Admissions {
         public synchronized void release() {
             if (state == OPEN) {
                 budgets.release(holds);
-                open.remove(this);
+                remove(); // from the open permits
             }
             if (state != SETTLED) {
                 state = UNRESERVED;
@@ -566,7 +547,7 @@ public final class Admissions {
 
         /** The timeout: releases the reservations; the permit can still complete. */
         synchronized boolean expire() {
-            open.remove(this);
+            remove(); // from the open permits
             if (state != OPEN) {
                 return false;
             }

@@ -77,8 +77,8 @@ public final class DefaultTokenService implements TokenService {
     private final Cache<HashKey, Boolean> unknownHashes;
     private final Cache<String, TokenState> states;
 
-    private final long offlineGraceNanos;
-    private final long cacheTtlNanos;
+    private final long offlineGraceMillis;
+    private final long cacheTtlMillis;
     private final FeedWindow feed;
 
     public DefaultTokenService(
@@ -123,8 +123,8 @@ public final class DefaultTokenService implements TokenService {
                     }
                 })
                 .build();
-        this.offlineGraceNanos = settings.offlineGrace().toNanos();
-        this.cacheTtlNanos = settings.cacheTtl().toNanos();
+        this.offlineGraceMillis = settings.offlineGrace().toMillis();
+        this.cacheTtlMillis = settings.cacheTtl().toMillis();
         this.feed = new FeedWindow(clock, settings.clockSkewMargin(), settings.syncInterval());
     }
 
@@ -229,19 +229,20 @@ public final class DefaultTokenService implements TokenService {
             failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
             return NOT_FOUND;
         }
-        long nowNanos = feed.nowNanos();
+        // one reading of the clock serves the cache's freshness, the feed's and the secret's validity
+        long now = nowMillis == READ_CLOCK ? clock.millis() : nowMillis;
         TokenState state = ref.state;
-        if (state == null || state.dropped || nowNanos - state.readNanos >= cacheTtlNanos || feedBehind(nowNanos)) {
-            state = state(ref.tokenId, nowNanos);
+        if (state == null || state.dropped || !fresh(state, now) || feedBehind(now)) {
+            state = state(ref.tokenId, now);
             if (state != null && !state.revoked && !state.secrets.containsKey(key)) {
                 // The hash belongs to this token but the cached state predates it: a rotation made on
                 // another instance. Only real secrets of the token get here, so this cannot force I/O.
                 states.invalidate(ref.tokenId);
-                state = state(ref.tokenId, nowNanos);
+                state = state(ref.tokenId, now);
             }
             ref.state = state;
         }
-        return decide(state, key, source, nowMillis);
+        return decide(state, key, source, now);
     }
 
     /**
@@ -265,12 +266,9 @@ public final class DefaultTokenService implements TokenService {
             failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
             return NOT_FOUND;
         }
-        if (now == READ_CLOCK) { // not before: a malformed or unknown secret is refused without it
-            now = clock.millis();
-        }
-        TokenState.Secret s = state.secrets.get(key);
         // found by its HashKey, which is all 32 bytes of the hash: no byte comparison is left to make
-        if (state.revoked || s == null || s.validUntil() <= now) {
+        TokenCheck verified = state.revoked ? null : state.verifiedIfValid(key, now);
+        if (verified == null) {
             failures.record(state.tenantId, state.tokenId, RejectionReason.REVOKED, cleanSource(source));
             return state.revokedResult;
         }
@@ -279,16 +277,30 @@ public final class DefaultTokenService implements TokenService {
             return state.expiredResult;
         }
         lastUsed.mark(state, now);
-        return s.verified();
+        return verified;
     }
 
-    /** Whether the change feed has not been read for longer than the offline grace: the cache is not trusted. */
-    private boolean feedBehind(long nowNanos) {
-        return nowNanos - feed.lastOkNanos() > offlineGraceNanos;
+    /**
+     * Whether a state read at {@code state.readMillis} may still serve at {@code now} (the clock's
+     * millis): for less than the cache's TTL. On the wall clock rather than a monotonic one, so that a
+     * call reads the clock once; a step of the clock back by more than the TTL makes the state stale
+     * (one more read), never fresher than the TTL allows.
+     */
+    private boolean fresh(TokenState state, long now) {
+        return Math.abs(now - state.readMillis) < cacheTtlMillis;
     }
 
-    private @Nullable TokenState state(String tokenId, long nowNanos) {
-        if (feedBehind(nowNanos)) {
+    /**
+     * Whether the change feed has not been read for longer than the offline grace: the cache is not
+     * trusted. As in {@link #fresh}, a step of the clock by more than the grace, either way, counts as
+     * behind until the feed's next read.
+     */
+    private boolean feedBehind(long now) {
+        return Math.abs(now - feed.lastOkMillis()) > offlineGraceMillis;
+    }
+
+    private @Nullable TokenState state(String tokenId, long now) {
+        if (feedBehind(now)) {
             // The change feed has not been read for too long: do not trust the cache.
             TokenState fresh = loadState(tokenId);
             if (fresh == null) {
@@ -341,7 +353,7 @@ public final class DefaultTokenService implements TokenService {
             map.put(HashKey.of(hash), new TokenState.Secret(until, new TokenCheck(new VerificationResult.Verified(p))));
         }
         return new TokenState(
-                r.id(), r.tenantId(), r.revokedAt() != null, r.expiresAt(), map, r.updatedAt(), feed.nowNanos());
+                r.id(), r.tenantId(), r.revokedAt() != null, r.expiresAt(), map, r.updatedAt(), clock.millis());
     }
 
     private static @Nullable String cleanSource(@Nullable String source) {

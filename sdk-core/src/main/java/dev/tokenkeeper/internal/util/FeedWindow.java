@@ -17,6 +17,7 @@ public final class FeedWindow {
     private final long marginNanos;
     private volatile long lastStartMillis;
     private volatile long lastOkNanos;
+    private volatile long lastOkMillis;
 
     public FeedWindow(Clock clock, Duration clockSkewMargin, Duration syncInterval) {
         this.clock = clock;
@@ -25,6 +26,7 @@ public final class FeedWindow {
         this.ticker = Ticker.of(clock);
         this.lastStartMillis = clock.millis();
         this.lastOkNanos = ticker.read();
+        this.lastOkMillis = clock.millis();
     }
 
     /** Now, on the ticker that goes with the clock: what {@link #lapsed} and {@link #completed} take. */
@@ -52,6 +54,15 @@ public final class FeedWindow {
     public void completed(Read read, long nowNanos) {
         lastStartMillis = read.startMillis();
         lastOkNanos = nowNanos;
+        lastOkMillis = clock.millis();
+    }
+
+    /**
+     * The clock's millis at the end of the last successful read: for a hot path that has read the
+     * clock already and compares with its reading rather than read the ticker too.
+     */
+    public long lastOkMillis() {
+        return lastOkMillis;
     }
 
     /** {@link #nowNanos()} of the last successful read. */
