@@ -182,9 +182,10 @@ public final class TokenKeeper implements AutoCloseable {
                 requestKeys,
                 b.threadFactory);
         this.traces = new DefaultTraceService(storage);
-        this.limits = new DefaultLimitService(storage, auditor, b.clock, limitCache, budgets, shared);
         this.admissions = new Admissions(
                 tokens, pricing, limitCache, budgets, usage, b.clock, b.permitTimeout, b.storageFailurePolicy);
+        this.limits = new DefaultLimitService(
+                storage, auditor, b.clock, limitCache, budgets, shared, admissions::reservedOnThisInstance);
         this.maintenance = new Maintenance(b.threadFactory, Ticker.of(b.clock), !b.backgroundMaintenance);
         maintenance.every("token sync", Maintenance.Lane.TOKEN_FEED, b.tokenSyncInterval, tokens::sync);
         maintenance.every("limit sync", Maintenance.Lane.LIMITS_FEED, b.limitSyncInterval, limitCache::syncLimits);

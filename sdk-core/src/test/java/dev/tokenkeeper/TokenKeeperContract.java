@@ -2678,6 +2678,35 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName("budgets not shared: a limit's status shows what the permits in flight hold, until they settle")
+        void reservedShowsPermitsInFlight() {
+            TokenKeeper k = another(quietBuilder(database()).sharedBudgets(false));
+            IssuedToken t = k.tokens()
+                    .issue(TokenSpec.builder().tenant(tenant).name("reserver").build());
+            Limit daily = k.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("daily")
+                            .token(t.info().id())
+                            .tokens(100_000)
+                            .period(LimitPeriod.DAY)
+                            .build());
+            Permit a = (Permit) k.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 3_000));
+            Permit b = (Permit) k.authorize(t.secret(), CallRequest.of("anthropic", model, 200, 300));
+            assertThat(k.limits().usage(tenant, daily.id()).reserved()).isEqualTo(4_500);
+            a.complete(TokenCounts.of(900, 100), Duration.ofMillis(10));
+            assertThat(k.limits().usage(tenant, daily.id()).reserved()).isEqualTo(500);
+            b.release();
+            assertThat(k.limits().usage(tenant, daily.id()).reserved()).isZero();
+            k.usage().flush();
+            assertThat(k.limits().usage(tenant, daily.id()).used()).isEqualTo(1_000);
+            // the budget's room is what it was less the usage: the settled and released holds left nothing
+            assertThat(k.authorize(t.secret(), CallRequest.of("anthropic", model, 1_000, 98_000)))
+                    .isInstanceOf(Permit.class);
+            assertThat(k.authorize(t.secret(), CallRequest.of("anthropic", model, 1, 1)))
+                    .isInstanceOf(Denial.class);
+        }
+
+        @Test
         @DisplayName("a token's calls on both sides of midnight are counted in their own days")
         void callsAcrossAWindowsEnd() {
             IssuedToken t = token("search");

@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import org.jspecify.annotations.Nullable;
 
 /** Limits: stored per tenant, every change audited in the same transaction. */
@@ -40,15 +41,25 @@ public final class DefaultLimitService implements LimitService {
     private final Clock clock;
     private final LimitCache limitCache;
     private final Budgets budgets;
+    /** Unshared budgets: what calls in flight on this instance hold on a limit (the open permits know). */
+    private final BiFunction<Limit, Instant, Long> reservedOnThisInstance;
+
     private final boolean shared;
 
     public DefaultLimitService(
-            Storage storage, Auditor auditor, Clock clock, LimitCache limitCache, Budgets budgets, boolean shared) {
+            Storage storage,
+            Auditor auditor,
+            Clock clock,
+            LimitCache limitCache,
+            Budgets budgets,
+            boolean shared,
+            BiFunction<Limit, Instant, Long> reservedOnThisInstance) {
         this.storage = storage;
         this.auditor = auditor;
         this.clock = clock;
         this.limitCache = limitCache;
         this.budgets = budgets;
+        this.reservedOnThisInstance = reservedOnThisInstance;
         this.shared = shared;
     }
 
@@ -198,7 +209,7 @@ public final class DefaultLimitService implements LimitService {
         long used = storage.read(tx -> storage.counters().used(tx, l.id(), start));
         long reserved = shared
                 ? storage.read(tx -> storage.counters().reserved(tx, l.id(), start))
-                : budgets.reservedOnThisInstance(l, now);
+                : reservedOnThisInstance.apply(l, now);
         return new LimitUsage(l, w, used, reserved);
     }
 

@@ -382,6 +382,17 @@ public final class Admissions {
         return n[0];
     }
 
+    /**
+     * What the permits open on this instance hold on {@code limit} in its window containing {@code at}:
+     * the reservations of calls in flight, as a limit's status shows them.
+     */
+    public long reservedOnThisInstance(Limit limit, Instant at) {
+        long atMillis = at.toEpochMilli();
+        long[] sum = {0};
+        open.forEach(p -> sum[0] += p.heldOn(limit.id(), atMillis));
+        return sum[0];
+    }
+
     /** Permits authorized and not settled (nor expired) yet. */
     public int openPermits() {
         return open.size();
@@ -543,6 +554,22 @@ public final class Admissions {
                 state = UNRESERVED;
                 releasedByCaller = true;
             }
+        }
+
+        /** What this permit holds on the counter of limit {@code limitId} whose window contains the time. */
+        synchronized long heldOn(String limitId, long atMillis) {
+            if (state != OPEN) {
+                return 0;
+            }
+            long units = 0;
+            for (Hold h : holds) {
+                if (h instanceof Hold.OnCounter c
+                        && c.limit().id().equals(limitId)
+                        && c.counter().contains(atMillis)) {
+                    units += c.units();
+                }
+            }
+            return units;
         }
 
         /** The timeout: releases the reservations; the permit can still complete. */

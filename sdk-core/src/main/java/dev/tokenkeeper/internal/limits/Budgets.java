@@ -369,11 +369,6 @@ public final class Budgets {
         return stored == null ? 0 : stored.releaseExpired(now);
     }
 
-    /** What calls in flight on this instance hold in the limit's window containing {@code at}. */
-    public long reservedOnThisInstance(Limit limit, Instant at) {
-        return counters.reservedOnThisInstance(limit, at);
-    }
-
     /**
      * A limit changed (here, or as seen in the change feed or a refresh): its leases give back their
      * free units, so that a lowered cap holds from the next lease growth (see {@link Leases#limitChanged}).

@@ -13,8 +13,9 @@ import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The budget counters of this instance: per limit and window, what the ledger has counted
- * ({@code used}) and that plus the reservations of calls in flight ({@code claimed}). A counter is
+ * The budget counters of this instance: per limit and window, what the ledger has counted plus the
+ * reservations of calls in flight ({@code claimed}; the reservations alone are the open permits' to
+ * tell, see {@code Admissions#reservedOnThisInstance}). A counter is
  * loaded from {@code tk_limit_counters} on first use; afterwards every recorded event adds to it at
  * once (the ledger's writer adds the same amounts to the table, in the transaction of the event).
  * Reservations (budgets not shared) are compare-and-set loops on {@code claimed} against amount +
@@ -25,17 +26,16 @@ final class LocalCounters implements BudgetStrategy {
     private final ConcurrentHashMap<LimitCharge.Key, Counter> counters = new ConcurrentHashMap<>();
 
     /**
-     * One limit's counter in one window. Its two amounts are fields of its own, updated through
-     * {@link AtomicLongFieldUpdater}s, so that a call's compare-and-set touches one object, not three.
+     * One limit's counter in one window. Its amount is a field of its own, updated through an
+     * {@link AtomicLongFieldUpdater}, so that a call's compare-and-set touches one object, not two. (A
+     * second amount, the usage alone, cost a call two more atomic steps per budget, for a figure that
+     * only the limit's status shows: the open permits give it instead.)
      */
     static final class Counter {
         private static final AtomicLongFieldUpdater<Counter> CLAIMED =
                 AtomicLongFieldUpdater.newUpdater(Counter.class, "claimed");
-        private static final AtomicLongFieldUpdater<Counter> USED =
-                AtomicLongFieldUpdater.newUpdater(Counter.class, "used");
 
         private volatile long claimed;
-        private volatile long used;
         /** Set when the counter leaves the map: a hint to it no longer serves. */
         private volatile boolean retired;
 
@@ -45,7 +45,6 @@ final class LocalCounters implements BudgetStrategy {
         final LimitWindow window;
 
         Counter(long used, LimitWindow window) {
-            this.used = used;
             this.claimed = used;
             this.window = window;
             this.windowStart = window.start().toEpochMilli();
@@ -66,20 +65,12 @@ final class LocalCounters implements BudgetStrategy {
             return claimed;
         }
 
-        long used() {
-            return used;
-        }
-
         boolean casClaimed(long expected, long value) {
             return CLAIMED.compareAndSet(this, expected, value);
         }
 
         void addClaimed(long delta) {
             CLAIMED.addAndGet(this, delta);
-        }
-
-        void addUsed(long delta) {
-            USED.addAndGet(this, delta);
         }
     }
 
@@ -143,9 +134,7 @@ final class LocalCounters implements BudgetStrategy {
     void add(List<LimitCharge> charges, int sign) {
         for (LimitCharge c : charges) {
             // loaded first if needed: the table does not hold this event yet (it is queued after this)
-            Counter counter = counter(c);
-            counter.addUsed(sign * c.units());
-            counter.addClaimed(sign * c.units());
+            counter(c).addClaimed(sign * c.units());
         }
     }
 
@@ -173,8 +162,9 @@ final class LocalCounters implements BudgetStrategy {
             if (counter == null) {
                 counter = counter(c);
             }
-            counter.addUsed(c.units());
-            counter.addClaimed(c.units() - reserved);
+            if (c.units() != reserved) {
+                counter.addClaimed(c.units() - reserved);
+            }
         }
     }
 
@@ -201,13 +191,6 @@ final class LocalCounters implements BudgetStrategy {
                                         : new LimitWindow(
                                                 Instant.ofEpochMilli(windowStart),
                                                 windowEnd == Long.MAX_VALUE ? null : Instant.ofEpochMilli(windowEnd))));
-    }
-
-    /** What calls in flight on this instance hold in the limit's window containing {@code at}. */
-    long reservedOnThisInstance(Limit limit, Instant at) {
-        LimitWindow w = limit.windowAt(at);
-        Counter c = counters.get(new LimitCharge.Key(limit.id(), w.start().toEpochMilli()));
-        return c == null ? 0 : c.claimed() - c.used();
     }
 
     void forget(String limitId) {
