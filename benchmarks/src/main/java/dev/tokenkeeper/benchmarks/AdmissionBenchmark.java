@@ -59,7 +59,13 @@ import org.openjdk.jmh.infra.ThreadParams;
         jvmArgsAppend = {Forks.MIN_HEAP, Forks.MAX_HEAP, Forks.PRE_TOUCH})
 @State(Scope.Benchmark)
 public class AdmissionBenchmark {
-    static final int TOKENS = 1000;
+    /**
+     * Active tokens the calls cycle through: 1,000 in the published set; fewer (say 20) show what a
+     * call costs when every token's state stays in the core's own caches (compare
+     * {@code BaselineBenchmark} with as many keys).
+     */
+    @Param({"1000"})
+    public int tokens;
 
     /** {@code local}: reservations in memory (SQLite default); {@code shared}: in the database. */
     @Param({"local", "shared-sqlite", "shared-postgresql"})
@@ -73,14 +79,16 @@ public class AdmissionBenchmark {
     @State(Scope.Thread)
     public static class Cursor {
         int next;
+        int tokens;
 
         /**
          * Threads start half the tokens apart, as callers with tokens of their own would, rather than
          * take turns on each token's counter (they still share the tenant's).
          */
         @Setup(Level.Trial)
-        public void start(ThreadParams thread) {
-            next = thread.getThreadIndex() * (TOKENS / 2);
+        public void start(ThreadParams thread, AdmissionBenchmark b) {
+            tokens = b.tokens;
+            next = thread.getThreadIndex() * (tokens / 2);
         }
     }
 
@@ -105,8 +113,8 @@ public class AdmissionBenchmark {
                         .costUsd(Money.of("4000000"))
                         .period(LimitPeriod.MONTH)
                         .build());
-        secrets = new String[TOKENS];
-        for (int i = 0; i < TOKENS; i++) {
+        secrets = new String[tokens];
+        for (int i = 0; i < tokens; i++) {
             var t = keeper.tokens()
                     .issue(TokenSpec.builder().tenant("bench").name("t" + i).build());
             secrets[i] = t.secret();
@@ -149,7 +157,7 @@ public class AdmissionBenchmark {
     final Duration latency = Duration.ofMillis(250);
 
     Object admitAndComplete(Cursor c) {
-        Admission a = keeper.authorize(secrets[c.next++ % TOKENS], call);
+        Admission a = keeper.authorize(secrets[c.next++ % c.tokens], call);
         return ((Permit) a).complete(used, latency);
     }
 
@@ -207,7 +215,7 @@ public class AdmissionBenchmark {
     @Benchmark
     @Threads(1)
     public Object authorizeRelease(Cursor c) {
-        Admission a = keeper.authorize(secrets[c.next++ % TOKENS], call);
+        Admission a = keeper.authorize(secrets[c.next++ % c.tokens], call);
         ((Permit) a).release();
         return a;
     }

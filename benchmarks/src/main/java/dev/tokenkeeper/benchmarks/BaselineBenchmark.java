@@ -12,6 +12,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -36,19 +37,29 @@ import org.openjdk.jmh.infra.ThreadParams;
         jvmArgsAppend = {Forks.MIN_HEAP, Forks.MAX_HEAP, Forks.PRE_TOUCH})
 @State(Scope.Benchmark)
 public class BaselineBenchmark {
-    static final int KEYS = 1000;
     static final int BURST = 10_000;
 
-    final CompositeGuard guard = new CompositeGuard(KEYS);
+    /**
+     * How many keys the calls cycle through: 1,000 in the published set, as many as the admission
+     * benchmarks' tokens; fewer (say 20) show what the same work costs when every key's state stays in
+     * the core's own caches.
+     */
+    @Param({"1000"})
+    public int keys;
+
+    CompositeGuard guard;
     final Cache<String, Object> cache = Caffeine.newBuilder()
             .executor(Runnable::run)
             .maximumSize(10_000)
             .expireAfterWrite(Duration.ofMinutes(10))
             .build();
-    final String[] ids = new String[KEYS];
+    String[] ids;
 
-    public BaselineBenchmark() {
-        for (int i = 0; i < KEYS; i++) {
+    @Setup(Level.Trial)
+    public void open() {
+        guard = new CompositeGuard(keys);
+        ids = new String[keys];
+        for (int i = 0; i < keys; i++) {
             ids[i] = "tok_" + String.format("%026d", i);
             cache.put(ids[i], new Object());
         }
@@ -57,15 +68,17 @@ public class BaselineBenchmark {
     @State(Scope.Thread)
     public static class Cursor {
         int next;
+        int keys;
 
         /** Threads start half the keys apart, so that they do not take turns on the same key. */
         @Setup(Level.Trial)
-        public void start(ThreadParams thread) {
-            next = thread.getThreadIndex() * (KEYS / 2) % KEYS;
+        public void start(ThreadParams thread, BaselineBenchmark b) {
+            keys = b.keys;
+            next = thread.getThreadIndex() * (keys / 2) % keys;
         }
 
         int next() {
-            next = next + 1 == KEYS ? 0 : next + 1;
+            next = next + 1 == keys ? 0 : next + 1;
             return next;
         }
     }
