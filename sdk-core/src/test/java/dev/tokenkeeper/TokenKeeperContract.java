@@ -365,6 +365,27 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName(
+                "a step of the clock back by more than the offline grace distrusts the cached tokens, as a lapsed feed does")
+        void clockStepBackPastGraceReadsAgain() throws Exception {
+            TokenKeeper k = another(quietBuilder(database())); // offline grace 2 h, the feed never read
+            IssuedToken t = k.tokens()
+                    .issue(TokenSpec.builder().tenant(tenant).name("bot").build());
+            assertThat(k.tokens().verify(t.secret()).isVerified()).isTrue(); // cached now
+            try (Connection c = database().getConnection();
+                    Statement s = c.createStatement()) {
+                s.executeUpdate("UPDATE tk_tokens SET revoked_at = " + clock.millis() + " WHERE id = '"
+                        + t.info().id() + "'");
+            }
+            clock.advance(Duration.ofMinutes(-5));
+            assertThat(k.tokens().verify(t.secret()).isVerified())
+                    .as("a step back by less than the grace: the cached state serves")
+                    .isTrue();
+            clock.advance(Duration.ofHours(-2)); // the feed's last read now lies 2 h 5 min ahead
+            assertThat(reason(k.tokens().verify(t.secret()))).isEqualTo(RejectionReason.REVOKED);
+        }
+
+        @Test
         @DisplayName("refuses a well-formed secret that was never issued")
         void unknownSecretIsNotFound() {
             String forged = dev.tokenkeeper.internal.tokens.TokenCodec.generate(new java.security.SecureRandom());

@@ -556,8 +556,13 @@ public final class Admissions {
             }
         }
 
-        /** What this permit holds on the counter of limit {@code limitId} whose window contains the time. */
-        synchronized long heldOn(String limitId, long atMillis) {
+        /**
+         * What this permit holds on the counter of limit {@code limitId} whose window contains the time.
+         * Without the permit's monitor, which a completion holds while it queues its event (under the
+         * ledger's BLOCK policy, for up to its timeout): a status figure must not wait for that, and a
+         * permit settling meanwhile may be counted or not.
+         */
+        long heldOn(String limitId, long atMillis) {
             if (state != OPEN) {
                 return 0;
             }

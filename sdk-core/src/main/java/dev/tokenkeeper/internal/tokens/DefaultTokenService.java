@@ -283,8 +283,9 @@ public final class DefaultTokenService implements TokenService {
     /**
      * Whether a state read at {@code state.readMillis} may still serve at {@code now} (the clock's
      * millis): for less than the cache's TTL. On the wall clock rather than a monotonic one, so that a
-     * call reads the clock once; a step of the clock back by more than the TTL makes the state stale
-     * (one more read), never fresher than the TTL allows.
+     * call reads the clock once. A step of the clock by more than the TTL, either way, makes the state
+     * stale here, and the call asks the state cache, whose expiry runs on the ticker; a step back by
+     * less lengthens the state's life here by the step, so by less than the TTL.
      */
     private boolean fresh(TokenState state, long now) {
         return Math.abs(now - state.readMillis) < cacheTtlMillis;
@@ -293,7 +294,7 @@ public final class DefaultTokenService implements TokenService {
     /**
      * Whether the change feed has not been read for longer than the offline grace: the cache is not
      * trusted. As in {@link #fresh}, a step of the clock by more than the grace, either way, counts as
-     * behind until the feed's next read.
+     * behind until the feed's next read; a step back by less lengthens the grace by the step.
      */
     private boolean feedBehind(long now) {
         return Math.abs(now - feed.lastOkMillis()) > offlineGraceMillis;
