@@ -21,8 +21,7 @@ final class TokenState {
     /**
      * One of {@link #secrets} (the one valid longest, the current secret of a rotated token) held in
      * the state itself: its hash's four longs, its validity and its result, so that verifying it reads
-     * this object only, not the map's table, key and entry, each a cache miss once the token's state
-     * has left the processor's caches.
+     * this object only, not the map's table, key and entry.
      */
     private final long mainA;
 

@@ -65,11 +65,6 @@ public final class FeedWindow {
         return lastOkMillis;
     }
 
-    /** {@link #nowNanos()} of the last successful read. */
-    public long lastOkNanos() {
-        return lastOkNanos;
-    }
-
     /** How far back each read looks beyond the previous one's start. */
     public long marginMillis() {
         return marginMillis;
