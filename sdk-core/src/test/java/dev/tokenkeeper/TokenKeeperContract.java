@@ -2800,6 +2800,31 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName(
+                "a completion's id and cost, first asked for after the writer stored the event, are the stored ones")
+        void completionNamesTheStoredEvent() {
+            IssuedToken t = token("search");
+            tokenBudget(t, 1_000_000, 0);
+            Permit permit = (Permit) keeper.authorize(t.secret(), CallRequest.of("anthropic", model, 100, 100));
+            RecordedUsage recorded = permit.complete(new TokenCounts(1_000, 200, 0, 300, 0), Duration.ofMillis(5));
+            keeper.usage().flush();
+            String id = recorded.eventId();
+            assertThat(count("SELECT COUNT(*) FROM tk_usage_events WHERE id = '" + id + "' AND request_id = '"
+                            + permit.requestId() + "'"))
+                    .isEqualTo(1);
+            assertThat(count("SELECT cost_pico FROM tk_usage_events WHERE id = '" + id + "'"))
+                    .isPositive()
+                    .isEqualTo(recorded.cost().total().toPicosExact());
+            assertThat(count("SELECT cost_cached_input_pico FROM tk_usage_events WHERE id = '" + id + "'"))
+                    .isPositive()
+                    .isEqualTo(recorded.cost().split().cachedInput().toPicosExact());
+            assertThat(recorded.eventId()).isSameAs(id);
+            assertThat(recorded)
+                    .isEqualTo(new RecordedUsage(id, recorded.cost(), recorded.durable()))
+                    .hasSameHashCodeAs(new RecordedUsage(id, recorded.cost(), recorded.durable()));
+        }
+
+        @Test
         @DisplayName("a limit created while a call is in flight counts that call when it completes")
         void limitCreatedDuringACall() {
             IssuedToken t = token("search");

@@ -153,11 +153,12 @@ public final class DefaultUsageService implements UsageService {
             throw e;
         }
         long requestedAt = event.at() != null ? event.at().toEpochMilli() : clock.millis();
-        EventIds.RequestKey key = eventIds.key(event.tenantId(), event.requestId());
         // Within the idempotency window a retry maps to the first attempt's id, even if re-stamped. A
-        // permit's event is looked up by the writer (see LedgerItem.Settled), off the caller's path.
-        boolean writerRemembers = settled && !ledger.synchronous();
-        long firstAt = writerRemembers ? RecentRequests.NONE : recent.firstAt(key, requestedAt);
+        // permit's event is keyed and looked up by the writer (see LedgerItem.Settled), off the
+        // caller's path.
+        EventIds.@Nullable RequestKey key =
+                settled && !ledger.synchronous() ? null : eventIds.key(event.tenantId(), event.requestId());
+        long firstAt = key == null ? RecentRequests.NONE : recent.firstAt(key, requestedAt);
         boolean firstSeen = firstAt == RecentRequests.NONE;
         long at = firstSeen ? requestedAt : firstAt;
         List<LimitCharge> charges = List.of();
@@ -196,11 +197,17 @@ public final class DefaultUsageService implements UsageService {
                 budgets.release(holds);
             }
             holdsDone = true;
-            String id = EventIds.of(at, key);
-            if (writerRemembers) { // the writer looks the request up and makes the row
+            RecordedUsage recorded;
+            if (key == null) { // the writer keys the request, looks it up and makes the row
                 ledger.enqueue(new Settled(
-                        event, cost, at, key, id, charges, counted, reservations, leaseUses, clock.millis()));
+                        event, cost, at, eventIds, charges, counted, reservations, leaseUses, clock.millis()));
+                // the same id the writer makes, if the caller asks for it
+                String tenantId = event.tenantId();
+                String requestId = event.requestId();
+                recorded = RecordedUsage.deferred(
+                        () -> EventIds.of(at, eventIds.key(tenantId, requestId)), cost::toCost, false);
             } else {
+                String id = EventIds.of(at, key);
                 Pending pending = new Pending(
                         event.toRow(cost, at, id), charges, counted, reservations, leaseUses, clock.millis());
                 if (ledger.synchronous()) {
@@ -208,8 +215,8 @@ public final class DefaultUsageService implements UsageService {
                 } else {
                     ledger.enqueue(pending);
                 }
+                recorded = RecordedUsage.deferred(() -> id, cost::toCost, ledger.synchronous());
             }
-            RecordedUsage recorded = new RecordedUsage(id, cost.toCost(), ledger.synchronous());
             if (!listeners.isEmpty() && firstSeen) {
                 listeners.recorded(original != null ? original : event.toEvent(), recorded);
             }
@@ -222,7 +229,7 @@ public final class DefaultUsageService implements UsageService {
             }
             budgets.releaseReservations(reservations);
             budgets.leaseUsage(leaseUses, false);
-            if (firstSeen && !writerRemembers) {
+            if (firstSeen && key != null) {
                 recent.forget(key); // not recorded: a retry is a first attempt
             }
             throw e;

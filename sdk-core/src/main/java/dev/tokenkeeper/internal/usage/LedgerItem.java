@@ -40,22 +40,21 @@ sealed interface LedgerItem permits LedgerItem.Event, LedgerItem.FlushMarker {
             implements Event {}
 
     /**
-     * A permit's event as its caller queues it: accounted for (cost computed, budgets settled) and
-     * named, but without its row, which the writer makes (see {@link #resolve}) after looking the request
-     * up among the recent requests, off the caller's path.
+     * A permit's event as its caller queues it: accounted for (cost computed, budgets settled), but
+     * without its request key, its id and its row, which the writer makes (see {@link #resolve}) after
+     * looking the request up among the recent requests, off the caller's path. The caller's
+     * {@code RecordedUsage} makes the same id from the same facts if it is asked for it.
      *
      * @param facts the event's checked fields
      * @param cost its cost, computed at {@code at}
      * @param at the time the caller stamped it with (Unix milliseconds)
-     * @param key the request's key
-     * @param id the event's id at {@code at}, as its caller was told
+     * @param ids the request keys and event ids of the database
      */
     record Settled(
             EventFacts facts,
             PicoCost cost,
             long at,
-            EventIds.RequestKey key,
-            String id,
+            EventIds ids,
             List<LimitCharge> charges,
             boolean counted,
             List<String> reservations,
@@ -70,10 +69,10 @@ sealed interface LedgerItem permits LedgerItem.Event, LedgerItem.FlushMarker {
          * one is.
          */
         Pending resolve(RecentRequests recent) {
+            EventIds.RequestKey key = ids.key(facts.tenantId(), facts.requestId());
             long firstAt = recent.firstAt(key, at);
-            UsageRow row = firstAt == RecentRequests.NONE || firstAt == at
-                    ? facts.toRow(cost, at, id)
-                    : facts.toRow(cost, firstAt, EventIds.of(firstAt, key));
+            long stamped = firstAt == RecentRequests.NONE ? at : firstAt;
+            UsageRow row = facts.toRow(cost, stamped, EventIds.of(stamped, key));
             return new Pending(row, charges, counted, reservations, leaseUses, queuedAt);
         }
     }
