@@ -204,8 +204,7 @@ public final class DefaultUsageService implements UsageService {
                 // the same id the writer makes, if the caller asks for it
                 String tenantId = event.tenantId();
                 String requestId = event.requestId();
-                recorded = RecordedUsage.deferred(
-                        () -> EventIds.of(at, eventIds.key(tenantId, requestId)), cost::toCost, false);
+                recorded = RecordedUsage.deferred(() -> eventIds.id(at, tenantId, requestId), cost::toCost, false);
             } else {
                 String id = EventIds.of(at, key);
                 Pending pending = new Pending(
@@ -269,7 +268,7 @@ public final class DefaultUsageService implements UsageService {
                     ? d.message().substring(0, UsageEvent.MAX_ERROR_LENGTH)
                     : d.message();
             UsageRow row = new UsageRow(
-                    EventIds.of(at, eventIds.key(p.tenantId(), requestId)),
+                    eventIds.id(at, p.tenantId(), requestId),
                     p.tenantId(),
                     requestId,
                     at,

@@ -89,6 +89,14 @@ public final class EventIds {
         return true;
     }
 
+    /**
+     * The id of the event of request {@code requestId} of the tenant at {@code atMillis}: {@code
+     * of(atMillis, key(tenantId, requestId))}, for an event whose key is not needed otherwise.
+     */
+    String id(long atMillis, String tenantId, String requestId) {
+        return of(atMillis, key(tenantId, requestId));
+    }
+
     /** The id of the event of request {@code key} at {@code atMillis}. */
     static String of(long atMillis, RequestKey key) {
         long msb = (atMillis << 16) | 0x8000L | (key.hi() & 0x0FFFL);
