@@ -324,6 +324,8 @@ public abstract class TokenKeeperContract {
             char last = s.charAt(s.length() - 1);
             String badChecksum = s.substring(0, s.length() - 1) + (last == 'a' ? 'b' : 'a');
             String typo = s.substring(0, 10) + (s.charAt(10) == 'x' ? 'y' : 'x') + s.substring(11);
+            // the real secret is in the caches: its neighbours are still refused by their checksum
+            assertThat(keeper.tokens().verify(s)).isInstanceOf(VerificationResult.Verified.class);
             int before = counting.takenHere();
             for (String bad : List.of(
                     "",
@@ -2325,6 +2327,32 @@ public abstract class TokenKeeperContract {
                     .filteredOn(e -> e.action().equals(AuditAction.PRICE_REMOVED))
                     .singleElement()
                     .satisfies(e -> assertThat(e.metadata()).containsEntry("input", "5"));
+        }
+
+        @Test
+        @DisplayName(
+                "a permit is costed at the price authorize found, unless the prices change before it completes: then at the corrected one")
+        void permitCostedAtItsStart() {
+            String secret = issue("priced").secret();
+            TokenCounts c = TokenCounts.of(1_000_000, 1_000_000);
+            keeper.pricing().putPrice(price("m3", Instant.EPOCH, "1", "2"), alice);
+            Permit unchanged = (Permit) keeper.authorize(secret, CallRequest.of(provider, "m3", 10, 10));
+            assertThat(unchanged.complete(c, Duration.ofMillis(5)).cost().total())
+                    .isEqualTo(Money.of("3"));
+            Permit corrected = (Permit) keeper.authorize(secret, CallRequest.of(provider, "m3", 10, 10));
+            keeper.pricing().putPrice(price("m3", Instant.EPOCH, "3", "4"), alice); // a correction, in force since
+            assertThat(corrected.complete(c, Duration.ofMillis(5)).cost().total())
+                    .isEqualTo(Money.of("7"));
+            keeper.usage().flush();
+            assertThat(keeper.usage()
+                            .totals(UsageQuery.builder(
+                                            tenant,
+                                            clock.instant().minusSeconds(60),
+                                            clock.instant().plusSeconds(60))
+                                    .provider(provider)
+                                    .build())
+                            .cost())
+                    .isEqualTo(Money.of("10"));
         }
 
         @Test

@@ -200,12 +200,71 @@ public final class DefaultPricingService implements PricingService {
     }
 
     /**
+     * The price of one call, looked up once at {@code authorize}: its completion is costed at the same
+     * price without a second lookup, as long as the catalog has not changed in between (a changed
+     * catalog is looked up again, so a price added or corrected meanwhile still applies).
+     */
+    public static final class Quote {
+        private final Snapshot snapshot;
+        private final @Nullable Compiled price;
+        final String provider;
+        final String model;
+        final long atMillis;
+
+        private Quote(Snapshot snapshot, @Nullable Compiled price, String provider, String model, long atMillis) {
+            this.snapshot = snapshot;
+            this.price = price;
+            this.provider = provider;
+            this.model = model;
+            this.atMillis = atMillis;
+        }
+
+        /** The time the call is priced at: its start. */
+        public long atMillis() {
+            return atMillis;
+        }
+    }
+
+    /**
+     * The price of a call of the model at {@code atMillis}, with the unknown-price policy applied (so
+     * this throws {@link PriceMissingException} under {@code REJECT}).
+     */
+    public Quote quote(String provider, String model, long atMillis) {
+        Snapshot s = snapshot;
+        return new Quote(s, priced(s, provider, model, atMillis), provider, model, atMillis);
+    }
+
+    /** {@code picoTotal} of the quote's call: what {@code authorize} reserves, and a completion adjusts to. */
+    public long picoTotal(Quote q, TokenCounts counts) {
+        requireNonNull(counts, "counts");
+        Compiled c = current(q);
+        return c == null ? 0 : c.total(counts);
+    }
+
+    /** {@code picoCost} of the quote's call, at the quote's time. */
+    public PicoCost picoCost(Quote q, TokenCounts counts) {
+        requireNonNull(counts, "counts");
+        Compiled c = current(q);
+        return c == null ? PicoCost.MISSING : c.cost(counts);
+    }
+
+    /** The quote's price if the catalog is the one it was made from, else the price looked up again. */
+    @SuppressWarnings("ReferenceEquality") // the same snapshot, not an equal one: each refresh makes a new one
+    private @Nullable Compiled current(Quote q) {
+        Snapshot s = snapshot;
+        return q.snapshot == s ? q.price : priced(s, q.provider, q.model, q.atMillis);
+    }
+
+    /**
      * The price a call is costed at: the one in force for the model at {@code atMillis}, else what the
      * unknown-price policy says (the default price, or {@code null} for a flagged zero cost, or a
      * {@link PriceMissingException}).
      */
     private @Nullable Compiled priced(String provider, String model, long atMillis) {
-        Snapshot s = snapshot;
+        return priced(snapshot, provider, model, atMillis);
+    }
+
+    private @Nullable Compiled priced(Snapshot s, String provider, String model, long atMillis) {
         ModelKey key = new ModelKey(requireNonNull(provider, "provider"), requireNonNull(model, "model"));
         Compiled[] history = s.compiled().get(key);
         if (history == null) {

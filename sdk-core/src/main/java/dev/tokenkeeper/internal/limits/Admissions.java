@@ -255,12 +255,13 @@ public final class Admissions {
         }
         Instant now = Instant.ofEpochMilli(nowMillis);
         TokenCounts estimate = new TokenCounts(call.estimatedInputTokens(), 0, 0, call.maxOutputTokens(), 0);
-        long cost;
+        DefaultPricingService.Quote quote;
         try {
-            cost = pricing.picoTotal(call.provider(), call.model(), estimate, nowMillis);
+            quote = pricing.quote(call.provider(), call.model(), nowMillis);
         } catch (PriceMissingException e) {
             return new Denial(DenialReason.PRICE_MISSING, String.valueOf(e.getMessage()), null, null, null);
         }
+        long cost = pricing.picoTotal(quote, estimate);
         Reservation r;
         String key = Ids.uuid7Unordered(nowMillis); // a permit needs a unique id, not a strict order
         long limitsVersion = limitCache.limitsVersion(); // before the lookup: a change during it is seen later
@@ -286,7 +287,7 @@ public final class Admissions {
                     "TokenKeeper: admitting a call of token {} without checking its limits: {}",
                     p.tokenId(),
                     e.getMessage());
-            return open(key, p, call, now, List.of(), List.of(), false, null, limitsVersion);
+            return open(key, p, call, now, quote, List.of(), List.of(), false, null, limitsVersion);
         }
         if (!r.granted() && r.backendDown()) {
             return rateBackendDown(r);
@@ -328,7 +329,7 @@ public final class Admissions {
                 warnings.add(new BudgetWarning(h.limit(), h.window(), h.claimed()));
             }
         }
-        return open(key, p, call, now, List.copyOf(warnings), holds, true, limits, limitsVersion);
+        return open(key, p, call, now, quote, List.copyOf(warnings), holds, true, limits, limitsVersion);
     }
 
     private Denial rateBackendDown(Reservation r) {
@@ -347,6 +348,7 @@ public final class Admissions {
             Principal p,
             CallRequest call,
             Instant now,
+            DefaultPricingService.Quote quote,
             List<BudgetWarning> warnings,
             List<Hold> holds,
             boolean checked,
@@ -360,6 +362,7 @@ public final class Admissions {
                 call,
                 now,
                 now.toEpochMilli() + permitTimeoutMillis,
+                quote,
                 warnings,
                 holds,
                 checked,
@@ -409,6 +412,8 @@ public final class Admissions {
         final Instant startedAt;
         /** When the permit releases itself (Unix milliseconds); an {@code Instant} only if asked for. */
         final long expiresAtMillis;
+        /** The price authorize looked up, which the completion is costed at (at {@link #startedAt}). */
+        final DefaultPricingService.Quote quote;
 
         final List<BudgetWarning> warnings;
         final List<Hold> holds;
@@ -427,6 +432,7 @@ public final class Admissions {
                 CallRequest call,
                 Instant startedAt,
                 long expiresAtMillis,
+                DefaultPricingService.Quote quote,
                 List<BudgetWarning> warnings,
                 List<Hold> holds,
                 boolean checked,
@@ -437,6 +443,7 @@ public final class Admissions {
             this.call = call;
             this.startedAt = startedAt;
             this.expiresAtMillis = expiresAtMillis;
+            this.quote = quote;
             this.warnings = warnings;
             this.holds = holds;
             this.checked = checked;
@@ -526,7 +533,7 @@ public final class Admissions {
             if (!held.isEmpty() && budgets.reservesCallByCall()) {
                 try {
                     // the counters see the real usage now; the ledger's writer turns it into used
-                    long cost = pricing.picoTotal(call.provider(), call.model(), c.counts(), startedAt.toEpochMilli());
+                    long cost = pricing.picoTotal(quote, c.counts());
                     budgets.beforeRecord(held, c.counts(), cost);
                 } catch (RuntimeException e) {
                     LOG.warn(
@@ -539,7 +546,7 @@ public final class Admissions {
             remove(); // from the open permits
             // the limits looked up at authorize still apply unless some limit changed since
             List<Limit> applicable = limits != null && limitCache.limitsVersion() == limitsVersion ? limits : null;
-            RecordedUsage recorded = usage.recordSettled(event, held, applicable);
+            RecordedUsage recorded = usage.recordSettled(event, held, applicable, quote);
             state = SETTLED;
             return recorded;
         }

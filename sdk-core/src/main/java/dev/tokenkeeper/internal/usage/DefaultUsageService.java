@@ -116,15 +116,18 @@ public final class DefaultUsageService implements UsageService {
 
     @Override
     public RecordedUsage record(UsageEvent event) {
-        return record(EventFacts.of(event), event, List.of(), false, null);
+        return record(EventFacts.of(event), event, List.of(), false, null, null);
     }
 
     /**
      * Records the event of a permit, turning the permit's reservations into the event's usage. When
      * this throws, the reservations are released and nothing was recorded.
+     *
+     * @param quote the price authorize looked up for the call, at the event's time
      */
-    public RecordedUsage recordSettled(EventFacts event, List<Hold> holds, @Nullable List<Limit> applicable) {
-        return record(event, null, holds, true, applicable);
+    public RecordedUsage recordSettled(
+            EventFacts event, List<Hold> holds, @Nullable List<Limit> applicable, DefaultPricingService.Quote quote) {
+        return record(event, null, holds, true, applicable, quote);
     }
 
     /**
@@ -139,7 +142,8 @@ public final class DefaultUsageService implements UsageService {
             @Nullable UsageEvent original,
             List<Hold> holds,
             boolean settled,
-            @Nullable List<Limit> applicable) {
+            @Nullable List<Limit> applicable,
+            DefaultPricingService.@Nullable Quote quote) {
         if (!accepting) {
             budgets.release(holds);
             throw new IllegalStateException("TokenKeeper is closed");
@@ -168,7 +172,10 @@ public final class DefaultUsageService implements UsageService {
         List<Budgets.LeaseUse> leaseUses = List.of();
         try {
             TokenCounts c = event.counts();
-            PicoCost cost = pricing.picoCost(event.provider(), event.model(), c, at);
+            // a retry recorded before is costed at its first attempt's time, which is not the quote's
+            PicoCost cost = quote != null && quote.atMillis() == at
+                    ? pricing.picoCost(quote, c)
+                    : pricing.picoCost(event.provider(), event.model(), c, at);
             charges = budgets.charges(
                     applicable != null
                             ? applicable
