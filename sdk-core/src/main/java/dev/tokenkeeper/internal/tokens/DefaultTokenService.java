@@ -211,19 +211,13 @@ public final class DefaultTokenService implements TokenService {
      * {@link #READ_CLOCK}), with the cached state's memo slot for {@code authorize}.
      */
     public TokenCheck check(@Nullable String secret, @Nullable String source, long nowMillis) {
-        HashKey key = secret == null ? null : hasher.keyIfShaped(secret);
+        HashKey key = secret == null ? null : hasher.keyIfWellFormed(secret);
         if (key == null) {
             failures.record(null, null, RejectionReason.INVALID, cleanSource(source));
             return INVALID;
         }
         TokenRef ref = refsByHash.getIfPresent(key); // the common case: one cache lookup
         if (ref == null) {
-            // Only the hash of an issued secret is ever cached, and an issued secret's checksum matches:
-            // the checksum is checked here, before a key not found can cost a lookup in storage.
-            if (secret == null || !TokenCodec.isWellFormed(secret)) {
-                failures.record(null, null, RejectionReason.INVALID, cleanSource(source));
-                return INVALID;
-            }
             if (unknownHashes.getIfPresent(key) != null) {
                 failures.record(null, null, RejectionReason.NOT_FOUND, cleanSource(source));
                 return NOT_FOUND;

@@ -34,18 +34,16 @@ public final class SecretHasher {
     }
 
     /**
-     * The hash of {@code secret} as a cache key if the secret has the shape of one (length, prefix and
-     * alphabet, {@link TokenCodec#copyIfShaped}), else {@code null}: the secret's characters are
-     * copied once, into a thread's buffer, and the hash goes straight into the key's four longs. The
-     * checksum is not checked here: a key found in the cache of verified hashes is the hash of a
-     * secret that was issued, so its checksum matches; the caller checks it
-     * ({@link TokenCodec#isWellFormed}) before a key it does not find can reach storage.
+     * The hash of {@code secret} as a cache key if the secret is well formed
+     * ({@link TokenCodec#isWellFormed}), else {@code null}: the secret's characters are copied once,
+     * into a thread's buffer, for both the checksum and the hash, and the hash goes straight into the
+     * key's four longs.
      */
     @Nullable
-    HashKey keyIfShaped(String secret) {
+    HashKey keyIfWellFormed(String secret) {
         Scratch s = scratch.get();
         byte[] bytes = s.bytes;
-        if (!TokenCodec.copyIfShaped(secret, bytes)) {
+        if (!TokenCodec.copyIfShaped(secret, bytes) || !TokenCodec.checksumMatches(bytes)) {
             return null;
         }
         digest(s, bytes, TokenCodec.LENGTH, s.hash);
