@@ -196,6 +196,8 @@ public final class JdbcStorage implements Storage {
     private final class Session implements WriterSession {
         private @Nullable Handle handle;
         private @Nullable StatementCache statements;
+        /** The SQLite connection's cache_size, wal_autocheckpoint and temp_store before the session set its own. */
+        private long @Nullable [] pooledSettings;
 
         @Override
         public <T> T write(Function<StorageTx, T> work) {
@@ -203,12 +205,21 @@ public final class JdbcStorage implements Storage {
                 if (handle == null) {
                     handle = jdbi.open();
                     if (dialect.serializesWriters()) {
+                        Handle h = handle;
+                        // what the pooled connection is given back with when the session ends
+                        pooledSettings = new long[] {
+                            pragma(h, "cache_size"), pragma(h, "wal_autocheckpoint"), pragma(h, "temp_store")
+                        };
                         // A batch of 10,000 events dirties more pages than SQLite's default 2 MiB cache holds,
                         // which would spill them to the WAL before the commit.
-                        handle.execute("PRAGMA cache_size = -" + WRITER_CACHE_KIB);
+                        h.execute("PRAGMA cache_size = -" + WRITER_CACHE_KIB);
                         // The checkpointer copies the log; this connection only finishes its work, now and
                         // then, so that the log rewinds (see SqliteCheckpointer).
-                        handle.execute("PRAGMA wal_autocheckpoint = " + SqliteCheckpointer.WRITER_AUTOCHECKPOINT_PAGES);
+                        h.execute("PRAGMA wal_autocheckpoint = " + SqliteCheckpointer.WRITER_AUTOCHECKPOINT_PAGES);
+                        // The ledger's savepoints (one per chunk of events) and its upserts' RETURNING keep
+                        // their scratch pages in a temporary file by default: a write system call for each
+                        // page, on every batch. A batch's scratch is bounded by the batch, so it stays in memory.
+                        h.execute("PRAGMA temp_store = MEMORY");
                     }
                     statements = new StatementCache(handle.getConnection());
                 }
@@ -231,6 +242,19 @@ public final class JdbcStorage implements Storage {
                 statements = null;
             }
             if (handle != null) {
+                long[] pooled = pooledSettings;
+                pooledSettings = null;
+                if (pooled != null) {
+                    // the connection goes back to the pool: a reader's sort of millions of rows must not be
+                    // held in memory, nor its pages cached at the writer's size
+                    try {
+                        handle.execute("PRAGMA cache_size = " + pooled[0]);
+                        handle.execute("PRAGMA wal_autocheckpoint = " + pooled[1]);
+                        handle.execute("PRAGMA temp_store = " + pooled[2]);
+                    } catch (RuntimeException e) {
+                        LOG.debug("restoring the writer session's connection settings failed", e);
+                    }
+                }
                 try {
                     handle.close();
                 } catch (RuntimeException e) {
@@ -239,6 +263,10 @@ public final class JdbcStorage implements Storage {
                 handle = null;
             }
         }
+    }
+
+    private static long pragma(Handle h, String name) {
+        return h.createQuery("PRAGMA " + name).mapTo(Long.class).one();
     }
 
     @Override
