@@ -130,9 +130,10 @@ public final class Report {
             return Double.NaN;
         }
         JsonNode m = b.get("primaryMetric");
-        double scale = nanosPer(m.get("scoreUnit").asText());
+        java.util.function.DoubleUnaryOperator nanos =
+                nanosPerOp(m.get("scoreUnit").asText());
         return switch (metric) {
-            case "mean" -> m.get("score").asDouble() * scale;
+            case "mean" -> nanos.applyAsDouble(m.get("score").asDouble());
             case "median" -> {
                 List<Double> all = new ArrayList<>();
                 for (JsonNode fork : m.get("rawData")) {
@@ -140,22 +141,33 @@ public final class Report {
                         all.add(v.asDouble());
                     }
                 }
-                yield median(all.stream().mapToDouble(Double::doubleValue).toArray()) * scale;
+                yield nanos.applyAsDouble(
+                        median(all.stream().mapToDouble(Double::doubleValue).toArray()));
             }
             default -> {
                 String p = metric.substring(1);
                 JsonNode percentiles = m.get("scorePercentiles");
                 JsonNode v = percentiles == null ? null : percentiles.get(p.contains(".") ? p : p + ".0");
-                yield v == null ? Double.NaN : v.asDouble() * scale;
+                yield v == null ? Double.NaN : nanos.applyAsDouble(v.asDouble());
             }
         };
     }
 
-    private static double nanosPer(String unit) {
+    /**
+     * Turns a figure in JMH's {@code unit} into nanoseconds per operation: a time per operation is
+     * scaled, a throughput inverted (the median of a throughput's iterations inverts to the median of
+     * their times, the inversion being monotonic).
+     */
+    static java.util.function.DoubleUnaryOperator nanosPerOp(String unit) {
         return switch (unit) {
-            case "ns/op" -> 1;
-            case "us/op" -> 1_000;
-            case "ms/op" -> 1_000_000;
+            case "ns/op" -> v -> v;
+            case "us/op" -> v -> v * 1_000;
+            case "ms/op" -> v -> v * 1_000_000;
+            case "s/op" -> v -> v * 1_000_000_000;
+            case "ops/ns" -> v -> 1 / v;
+            case "ops/us" -> v -> 1_000 / v;
+            case "ops/ms" -> v -> 1_000_000 / v;
+            case "ops/s" -> v -> 1_000_000_000 / v;
             default -> throw new IllegalArgumentException("unit " + unit);
         };
     }
