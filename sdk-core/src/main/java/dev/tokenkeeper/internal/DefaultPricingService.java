@@ -192,13 +192,6 @@ public final class DefaultPricingService implements PricingService {
         return c == null ? PicoCost.MISSING : c.cost(counts);
     }
 
-    /** {@code picoCost(..).total()} without the parts: what {@code authorize} reserves. */
-    public long picoTotal(String provider, String model, TokenCounts counts, long atMillis) {
-        requireNonNull(counts, "counts");
-        Compiled c = priced(provider, model, atMillis);
-        return c == null ? 0 : c.total(counts);
-    }
-
     /**
      * The price of one call, looked up once at {@code authorize}: its completion is costed at the same
      * price without a second lookup, as long as the catalog has not changed in between (a changed
@@ -234,7 +227,10 @@ public final class DefaultPricingService implements PricingService {
         return new Quote(s, priced(s, provider, model, atMillis), provider, model, atMillis);
     }
 
-    /** {@code picoTotal} of the quote's call: what {@code authorize} reserves, and a completion adjusts to. */
+    /**
+     * {@code picoCost(..).total()} of the quote's call, without the parts: what {@code authorize}
+     * reserves, and what a completion adjusts its reservations to.
+     */
     public long picoTotal(Quote q, TokenCounts counts) {
         requireNonNull(counts, "counts");
         Compiled c = current(q);
