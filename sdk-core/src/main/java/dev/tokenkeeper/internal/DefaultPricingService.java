@@ -200,9 +200,9 @@ public final class DefaultPricingService implements PricingService {
     public static final class Quote {
         private final Snapshot snapshot;
         private final @Nullable Compiled price;
-        final String provider;
-        final String model;
-        final long atMillis;
+        private final String provider;
+        private final String model;
+        private final long atMillis;
 
         private Quote(Snapshot snapshot, @Nullable Compiled price, String provider, String model, long atMillis) {
             this.snapshot = snapshot;
@@ -210,11 +210,6 @@ public final class DefaultPricingService implements PricingService {
             this.provider = provider;
             this.model = model;
             this.atMillis = atMillis;
-        }
-
-        /** The time the call is priced at: its start. */
-        public long atMillis() {
-            return atMillis;
         }
     }
 
@@ -233,22 +228,28 @@ public final class DefaultPricingService implements PricingService {
      */
     public long picoTotal(Quote q, TokenCounts counts) {
         requireNonNull(counts, "counts");
-        Compiled c = current(q);
+        Compiled c = current(q, q.atMillis);
         return c == null ? 0 : c.total(counts);
     }
 
-    /** {@code picoCost} of the quote's call, at the quote's time. */
-    public PicoCost picoCost(Quote q, TokenCounts counts) {
+    /**
+     * {@code picoCost} of the quote's call at {@code atMillis}: the quote's time, or a retry's first
+     * attempt's time, at which the quote's price need not be the one in force.
+     */
+    public PicoCost picoCost(Quote q, TokenCounts counts, long atMillis) {
         requireNonNull(counts, "counts");
-        Compiled c = current(q);
+        Compiled c = current(q, atMillis);
         return c == null ? PicoCost.MISSING : c.cost(counts);
     }
 
-    /** The quote's price if the catalog is the one it was made from, else the price looked up again. */
+    /**
+     * The quote's price if the catalog is the one it was made from and the time its own, else the
+     * price looked up again.
+     */
     @SuppressWarnings("ReferenceEquality") // the same snapshot, not an equal one: each refresh makes a new one
-    private @Nullable Compiled current(Quote q) {
+    private @Nullable Compiled current(Quote q, long atMillis) {
         Snapshot s = snapshot;
-        return q.snapshot == s ? q.price : priced(s, q.provider, q.model, q.atMillis);
+        return q.snapshot == s && q.atMillis == atMillis ? q.price : priced(s, q.provider, q.model, atMillis);
     }
 
     /**

@@ -172,9 +172,8 @@ public final class DefaultUsageService implements UsageService {
         List<Budgets.LeaseUse> leaseUses = List.of();
         try {
             TokenCounts c = event.counts();
-            // a retry recorded before is costed at its first attempt's time, which is not the quote's
-            PicoCost cost = quote != null && quote.atMillis() == at
-                    ? pricing.picoCost(quote, c)
+            PicoCost cost = quote != null
+                    ? pricing.picoCost(quote, c, at)
                     : pricing.picoCost(event.provider(), event.model(), c, at);
             charges = budgets.charges(
                     applicable != null
