@@ -14,15 +14,15 @@ import dev.tokenkeeper.usage.CallOutcome;
 import dev.tokenkeeper.usage.UsageSource;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -48,9 +48,8 @@ import tools.jackson.databind.node.ObjectNode;
 public class Gateway implements DisposableBean {
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
     /** A longer event line than this is not an LLM's event stream. */
-    private static final int MAX_LINE = 1 << 20;
-
     private final TokenKeeper keeper;
+
     private final Providers providers;
     private final Estimator estimator;
     private final GatewayProperties.Gateway limits;
@@ -312,7 +311,7 @@ public class Gateway implements DisposableBean {
         Answer whole = answer(r, permit, meta, started, estimate, deadline);
         byte[] bytes = whole.bytes();
         JsonNode answer = whole.json();
-        Usage usage = new Usage(surface);
+        Usage usage = new Usage(surface, estimator);
         usage.take(answer);
         switch (surface) {
             case ANTHROPIC_MESSAGES -> {
@@ -427,57 +426,18 @@ public class Gateway implements DisposableBean {
         response.setHeader("Cache-Control", "no-cache");
         response.setHeader("X-Accel-Buffering", "no");
         OutputStream out = response.getOutputStream();
-        Usage usage = new Usage(surface);
-        long budget = limits.maxResponseSize().toBytes();
-        long relayed = 0;
-        boolean finished = false;
-        StringBuilder event = new StringBuilder();
-        String data = null;
-        BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8), 8192);
+        Usage usage = new Usage(surface, estimator);
+        EventStream events = new EventStream(
+                surface, usage, clientWantsUsage, limits.maxResponseSize().toBytes(), json);
+        List<byte[]> ready = new ArrayList<>();
+        byte[] buf = new byte[8192];
+        InputStream in = r.body();
         try {
-            String line;
-            while ((line = readLine(in)) != null) {
-                if (!line.isEmpty()) {
-                    event.append(line).append('\n');
-                    if (line.startsWith("data:")) {
-                        data = line.substring(line.charAt(5) == ' ' ? 6 : 5);
-                    }
-                    continue;
-                }
-                if (event.length() == 0) {
-                    continue;
-                }
-                boolean forward = true;
-                if (data != null) {
-                    if (data.equals("[DONE]")) {
-                        finished = true;
-                    } else {
-                        JsonNode node = parse(data);
-                        if (node != null) {
-                            usage.take(node);
-                            usage.streamText(node);
-                            String type = node.path("type").asString("");
-                            if (type.equals("message_stop") || type.equals("response.completed")) {
-                                finished = true;
-                            }
-                            if (surface == Surface.OPENAI_CHAT
-                                    && !clientWantsUsage
-                                    && node.path("choices").isArray()
-                                    && node.path("choices").isEmpty()
-                                    && node.path("usage").isObject()) {
-                                forward = false;
-                            }
-                        }
-                    }
-                }
-                if (forward) {
-                    byte[] bytes = event.append('\n').toString().getBytes(StandardCharsets.UTF_8);
-                    relayed += bytes.length;
-                    if (relayed > budget) {
-                        throw new IOException("answer too large");
-                    }
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                events.feed(buf, 0, n, ready);
+                for (byte[] event : ready) {
                     try {
-                        out.write(bytes);
+                        out.write(event);
                         out.flush();
                     } catch (IOException clientGone) {
                         r.close();
@@ -489,8 +449,7 @@ public class Gateway implements DisposableBean {
                     }
                     usage.firstByte(started, meta);
                 }
-                event.setLength(0);
-                data = null;
+                ready.clear();
             }
         } catch (IOException upstreamFailed) {
             String why = deadline.passed() ? "provider timeout" : "provider stream failed";
@@ -498,7 +457,7 @@ public class Gateway implements DisposableBean {
             cutNotice(surface, out, why);
             return;
         }
-        if (!finished) {
+        if (!events.finished()) {
             settleOnce(
                     permit,
                     usage.completion(
@@ -525,33 +484,10 @@ public class Gateway implements DisposableBean {
         }
     }
 
-    private static @Nullable String readLine(BufferedReader in) throws IOException {
-        StringBuilder b = new StringBuilder();
-        int c;
-        while ((c = in.read()) != -1) {
-            if (c == '\n') {
-                int end = b.length();
-                return end > 0 && b.charAt(end - 1) == '\r' ? b.substring(0, end - 1) : b.toString();
-            }
-            if (b.length() >= MAX_LINE) {
-                throw new IOException("event line too long");
-            }
-            b.append((char) c);
-        }
-        return b.length() == 0 ? null : b.toString();
-    }
-
-    private @Nullable JsonNode parse(String data) {
-        try {
-            return json.readTree(data);
-        } catch (JacksonException e) {
-            return null;
-        }
-    }
-
     /** The usage reported so far, and the text seen, for an estimate when the report is missing. */
-    final class Usage {
+    static final class Usage {
         private final Surface surface;
+        private final Estimator estimator;
         private long input = -1;
         private long cached;
         private long cacheWrite;
@@ -560,8 +496,9 @@ public class Gateway implements DisposableBean {
         private final StringBuilder text = new StringBuilder();
         private boolean firstByteSeen;
 
-        Usage(Surface surface) {
+        Usage(Surface surface, Estimator estimator) {
             this.surface = surface;
+            this.estimator = estimator;
         }
 
         void take(JsonNode node) {
@@ -1008,7 +945,7 @@ public class Gateway implements DisposableBean {
                         .forEach(c ->
                                 content.append(c.path("message").path("content").asString("")));
             }
-            Usage usage = new Usage(surface);
+            Usage usage = new Usage(surface, estimator);
             usage.take(answer);
             usage.text(content.toString());
             Completion c = usage.completion(route.model(), estimate, CallOutcome.SUCCESS, since(started), null);
