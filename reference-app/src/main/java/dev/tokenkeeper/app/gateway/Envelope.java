@@ -18,6 +18,22 @@ final class Envelope {
 
     static void error(HttpServletResponse response, boolean anthropic, int status, String code, String message)
             throws IOException {
+        byte[] body = head(response, anthropic, status, code, message);
+        response.getOutputStream().write(body);
+    }
+
+    /**
+     * Sets the error's status and headers on the response, and answers its body to write: for a
+     * response written in non-blocking mode.
+     */
+    static byte[] head(HttpServletResponse response, boolean anthropic, int status, String code, String message) {
+        response.setStatus(status);
+        response.setContentType("application/json");
+        response.setHeader("Cache-Control", "no-store");
+        return body(anthropic, status, code, message);
+    }
+
+    private static byte[] body(boolean anthropic, int status, String code, String message) {
         ObjectNode body = JSON.createObjectNode();
         if (anthropic) {
             body.put("type", "error");
@@ -29,10 +45,7 @@ final class Envelope {
                     .putNull("param")
                     .put("code", code);
         }
-        response.setStatus(status);
-        response.setContentType("application/json");
-        response.setHeader("Cache-Control", "no-store");
-        response.getOutputStream().write(body.toString().getBytes(StandardCharsets.UTF_8));
+        return body.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     static String openAiType(int status) {

@@ -199,16 +199,28 @@ public class Gateway implements DisposableBean {
                 pass.put(h, v);
             }
         }
+        byte[] bytes = up.toString().getBytes(StandardCharsets.UTF_8);
+        if (stream && route.provider().upstream() instanceof HttpUpstream http) {
+            // a stream from a provider over the network: relayed without holding this thread
+            new AsyncRelay(
+                            this,
+                            surface,
+                            route,
+                            permit,
+                            meta,
+                            started,
+                            estimate,
+                            clientWantsUsage,
+                            limits.maxResponseSize().toBytes(),
+                            deadline(route),
+                            response,
+                            estimator,
+                            json)
+                    .start(request, http, bytes, pass);
+            return;
+        }
         try (Deadline deadline = deadline(route);
-                Upstream.Response r = send(
-                        route,
-                        surface,
-                        up.toString().getBytes(StandardCharsets.UTF_8),
-                        pass,
-                        deadline,
-                        permit,
-                        meta,
-                        started)) {
+                Upstream.Response r = send(route, surface, bytes, pass, deadline, permit, meta, started)) {
             if (r.status() != 200) {
                 providerError(route, r, permit, meta, started);
                 return;
@@ -265,35 +277,48 @@ public class Gateway implements DisposableBean {
     private void providerError(
             Providers.Route route, Upstream.Response r, Permit permit, Map<String, String> meta, long started)
             throws Refusal {
-        int status = r.status();
+        byte[] text;
+        try {
+            text = read(r.body(), MAX_ERROR_BODY, r.length());
+        } catch (IOException | Refusal unreadable) {
+            text = new byte[0];
+        }
+        settleOnce(
+                permit, Completion.failure(TokenCounts.NONE, since(started), "provider answered " + r.status()), meta);
+        throw providerRefusal(route, r.status(), text, r.retryAfterSeconds());
+    }
+
+    /** How much of a provider's error answer is read for its message. */
+    static final int MAX_ERROR_BODY = 64 * 1024;
+
+    /** The refusal for a provider's error answer (its status and body, the seconds it asked to wait). */
+    Refusal providerRefusal(Providers.Route route, int status, byte[] body, long retryAfterSeconds) {
         String message = "the provider answered " + status;
         try {
-            byte[] text = read(r.body(), 64 * 1024, r.length());
-            JsonNode e = json.readTree(text).path("error");
+            JsonNode e = json.readTree(body).path("error");
             if (e.path("message").isString()) {
                 message = "the provider refused the call: "
                         + printable(e.path("message").asString());
             }
-        } catch (IOException | JacksonException | Refusal ignored) {
+        } catch (JacksonException ignored) {
             // keep the status alone
         }
-        settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider answered " + status), meta);
         if (status == 429) {
             Map<String, String> h =
-                    r.retryAfterSeconds() >= 0 ? Map.of("Retry-After", Long.toString(r.retryAfterSeconds())) : Map.of();
-            throw new Refusal(429, "upstream_rate_limited", "the provider is rate limiting; retry later", h);
+                    retryAfterSeconds >= 0 ? Map.of("Retry-After", Long.toString(retryAfterSeconds)) : Map.of();
+            return new Refusal(429, "upstream_rate_limited", "the provider is rate limiting; retry later", h);
         }
         if (status == 400 || status == 404 || status == 413 || status == 422) {
-            throw new Refusal(status == 422 ? 400 : status, "upstream_invalid_request", message);
+            return new Refusal(status == 422 ? 400 : status, "upstream_invalid_request", message);
         }
         if (status == 401 || status == 403) {
             LOG.warn(
                     "provider {} refused the gateway's key ({})",
                     route.provider().name(),
                     status);
-            throw new Refusal(502, "upstream_auth", "the provider refused the gateway's credentials");
+            return new Refusal(502, "upstream_auth", "the provider refused the gateway's credentials");
         }
-        throw new Refusal(502, "upstream_error", "the provider failed (" + status + ")");
+        return new Refusal(502, "upstream_error", "the provider failed (" + status + ")");
     }
 
     /** A JSON answer: read whole (bounded), usage taken, relayed as is. */
@@ -470,18 +495,27 @@ public class Gateway implements DisposableBean {
     }
 
     /** Tells an Anthropic client that the stream failed (its SDKs raise on an error event). */
-    private void cutNotice(Surface surface, OutputStream out, String why) {
-        if (!surface.anthropic()) {
+    private static void cutNotice(Surface surface, OutputStream out, String why) {
+        byte[] notice = cutNotice(surface, why);
+        if (notice.length == 0) {
             return;
         }
         try {
-            out.write(("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"" + why
-                            + "\"}}\n\n")
-                    .getBytes(StandardCharsets.UTF_8));
+            out.write(notice);
             out.flush();
         } catch (IOException ignored) {
             // the client is gone too
         }
+    }
+
+    /** The event that tells an Anthropic client that its stream failed; nothing for OpenAI's clients. */
+    static byte[] cutNotice(Surface surface, String why) {
+        if (!surface.anthropic()) {
+            return new byte[0];
+        }
+        return ("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"" + why
+                        + "\"}}\n\n")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /** The usage reported so far, and the text seen, for an estimate when the report is missing. */
@@ -617,7 +651,7 @@ public class Gateway implements DisposableBean {
         }
     }
 
-    private static void settleOnce(Permit permit, Completion c, Map<String, String> meta) {
+    static void settleOnce(Permit permit, Completion c, Map<String, String> meta) {
         try {
             permit.complete(new Completion(c.counts(), c.latency(), c.outcome(), c.source(), c.errorMessage(), meta));
         } catch (IllegalStateException alreadySettled) {
@@ -627,7 +661,7 @@ public class Gateway implements DisposableBean {
         }
     }
 
-    private static Duration since(long started) {
+    static Duration since(long started) {
         return Duration.ofNanos(System.nanoTime() - started);
     }
 

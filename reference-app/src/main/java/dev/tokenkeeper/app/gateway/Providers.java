@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
 
 /**
@@ -16,7 +17,7 @@ import org.springframework.stereotype.Component;
  * is added unless configuration turns it off or names a provider {@code demo} itself.
  */
 @Component
-public class Providers {
+public class Providers implements DisposableBean {
     /** A configured provider, ready to call. */
     public record Provider(
             String name,
@@ -104,6 +105,12 @@ public class Providers {
             }
         }
         return Optional.empty();
+    }
+
+    /** Closes the providers' clients: their pooled connections and I/O threads. */
+    @Override
+    public void destroy() {
+        byName.values().forEach(p -> p.upstream().close());
     }
 
     public List<Provider> all() {

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.concurrent.TimeoutException;
 
 /** A provider's API: sends one request body to one surface's path and answers its raw response. */
-public interface Upstream {
+public interface Upstream extends AutoCloseable {
     /** A response: its status, its body as it arrives (JSON or an event stream), a way to stop it. */
     interface Response extends AutoCloseable {
         int status();
@@ -40,4 +40,8 @@ public interface Upstream {
      */
     Response send(Surface surface, byte[] body, Map<String, String> headers, Deadline deadline)
             throws IOException, TimeoutException, InterruptedException;
+
+    /** Releases the provider's connections and threads. */
+    @Override
+    default void close() {}
 }
