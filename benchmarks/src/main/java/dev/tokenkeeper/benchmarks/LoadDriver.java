@@ -32,7 +32,8 @@ import java.util.concurrent.locks.LockSupport;
  *       its first event).
  *   <li>{@code mode=streams}: {@code connections} clients, each sending one request after another
  *       for {@code seconds} and reading each answer to its end; it reports the time to the first byte
- *       of the body, and the answers completed.
+ *       of the body, and the answers completed. The time to first byte is reported twice: for every
+ *       stream, and without each client's first, whose connections all open at the same moment.
  * </ul>
  *
  * <p>Arguments are {@code key=value}: {@code url}, {@code body} (the JSON body), {@code bearer},
@@ -307,13 +308,17 @@ public final class LoadDriver {
         for (Thread t : threads) {
             t.join();
         }
+        long[][] later = new long[clients][];
         for (int i = 0; i < clients; i++) {
+            later[i] = Arrays.copyOfRange(ttfb[i], Math.min(1, kept[i]), kept[i]);
             ttfb[i] = Arrays.copyOf(ttfb[i], kept[i]);
         }
         long[] f = merge(ttfb);
+        long[] l = merge(later);
         System.out.printf(
                 Locale.ROOT,
-                "%s: %d clients for %d s, %d streams completed, %d errors %s | time to first byte p50 %s p99 %s max %s%n",
+                "%s: %d clients for %d s, %d streams completed, %d errors %s | time to first byte p50 %s p99 %s max %s"
+                        + " | after each client's first stream: p50 %s p99 %s max %s%n",
                 label,
                 clients,
                 seconds,
@@ -322,7 +327,10 @@ public final class LoadDriver {
                 statuses.isEmpty() ? "" : "(statuses " + statuses + ")",
                 us(f, 0.50),
                 us(f, 0.99),
-                us(f, 1.0));
+                us(f, 1.0),
+                us(l, 0.50),
+                us(l, 0.99),
+                us(l, 1.0));
     }
 
     private static long[] merge(long[][] parts) {

@@ -433,7 +433,10 @@ public class Gateway implements DisposableBean {
         return new Answer(bytes, answer);
     }
 
-    /** An event stream: relayed event by event as it arrives, usage taken on the way. */
+    /**
+     * An event stream read on this thread (the demo provider's, answered in process), relayed event by
+     * event as it arrives, usage taken on the way. A provider's over HTTP goes through {@link AsyncRelay}.
+     */
     private void relay(
             Surface surface,
             Providers.Route route,
