@@ -28,8 +28,6 @@ import org.apache.hc.core5.http.nio.AsyncResponseConsumer;
 import org.apache.hc.core5.http.nio.CapacityChannel;
 import org.apache.hc.core5.http.protocol.HttpContext;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -45,12 +43,13 @@ import tools.jackson.databind.json.JsonMapper;
  * status mapped, in the client's envelope).
  *
  * <p>Threads: the client's I/O thread feeds the stream; Tomcat's threads call {@link
- * #onWritePossible} and report errors; the deadlines' thread cancels the exchange. All state is
- * guarded by this object's monitor; the provider's flow control ({@link CapacityChannel}) and the
- * exchange's cancellation are called outside it.
+ * #onWritePossible} and report errors; the deadlines' thread cancels the exchange. The provider's
+ * side (the parser, the usage, the settling) is guarded by this object's monitor; what waits for the
+ * client is a concurrent queue written out by one thread at a time ({@link #signal}). Neither Tomcat,
+ * the provider's flow control ({@link CapacityChannel}) nor the exchange's cancellation is called
+ * holding the monitor.
  */
 final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Void>, WriteListener, AsyncListener {
-    private static final Logger LOG = LoggerFactory.getLogger(AsyncRelay.class);
 
     /** Bytes waiting for the client above which the provider's stream is no longer read. */
     static final int HIGH_WATER = 64 * 1024;
@@ -173,19 +172,9 @@ final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Vo
             status = head.getCode();
             this.result = result;
             if (status == 200) {
-                response.setStatus(200);
-                response.setContentType("text/event-stream;charset=UTF-8");
-                response.setHeader("Cache-Control", "no-cache");
-                response.setHeader("X-Accel-Buffering", "no");
+                Gateway.streamHead(response);
             } else {
-                Header h = head.getFirstHeader("Retry-After");
-                if (h != null) {
-                    try {
-                        retryAfter = Long.parseLong(h.getValue().trim());
-                    } catch (NumberFormatException ignored) {
-                        // an HTTP date: not relayed
-                    }
-                }
+                retryAfter = HttpUpstream.retryAfterSeconds(head.getFirstHeader("Retry-After"));
                 errorBody = new ByteArrayOutputStream();
             }
         }
@@ -319,16 +308,7 @@ final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Vo
                                 Gateway.since(started),
                                 late ? "provider timeout" : "provider unreachable"),
                         meta);
-                if (late) {
-                    end = refusal(new Gateway.Refusal(504, "upstream_timeout", "the provider did not answer in time"));
-                } else {
-                    LOG.warn(
-                            "provider {} unreachable: {}",
-                            route.provider().name(),
-                            cause.getClass().getSimpleName());
-                    end = refusal(
-                            new Gateway.Refusal(502, "upstream_unavailable", "the provider could not be reached"));
-                }
+                end = refusal(late ? Gateway.noAnswerInTime() : Gateway.unreachable(route, cause));
             } else if (errorBody != null) {
                 Gateway.settleOnce(
                         permit,

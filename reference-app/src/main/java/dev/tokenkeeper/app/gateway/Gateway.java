@@ -47,9 +47,7 @@ import tools.jackson.databind.node.ObjectNode;
 @Service
 public class Gateway implements DisposableBean {
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
-    /** A longer event line than this is not an LLM's event stream. */
     private final TokenKeeper keeper;
-
     private final Providers providers;
     private final Estimator estimator;
     private final GatewayProperties.Gateway limits;
@@ -250,14 +248,10 @@ public class Gateway implements DisposableBean {
             return r;
         } catch (TimeoutException e) {
             settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider timeout"), meta);
-            throw new Refusal(504, "upstream_timeout", "the provider did not answer in time");
+            throw noAnswerInTime();
         } catch (IOException e) {
             settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "provider unreachable"), meta);
-            LOG.warn(
-                    "provider {} unreachable: {}",
-                    route.provider().name(),
-                    e.getClass().getSimpleName());
-            throw new Refusal(502, "upstream_unavailable", "the provider could not be reached");
+            throw unreachable(route, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "interrupted"), meta);
@@ -266,6 +260,20 @@ public class Gateway implements DisposableBean {
             settleOnce(permit, Completion.failure(TokenCounts.NONE, since(started), "gateway error"), meta);
             throw e;
         }
+    }
+
+    /** The refusal of a call whose provider sent no answer's head before its deadline. */
+    static Refusal noAnswerInTime() {
+        return new Refusal(504, "upstream_timeout", "the provider did not answer in time");
+    }
+
+    /** The refusal of a call whose provider could not be reached; logged without the cause's text. */
+    static Refusal unreachable(Providers.Route route, Exception cause) {
+        LOG.warn(
+                "provider {} unreachable: {}",
+                route.provider().name(),
+                cause.getClass().getSimpleName());
+        return new Refusal(502, "upstream_unavailable", "the provider could not be reached");
     }
 
     /** The provider's timeout for a call sent now: the call is dropped when it passes. */
@@ -449,10 +457,7 @@ public class Gateway implements DisposableBean {
             boolean clientWantsUsage,
             Deadline deadline)
             throws IOException {
-        response.setStatus(200);
-        response.setContentType("text/event-stream;charset=UTF-8");
-        response.setHeader("Cache-Control", "no-cache");
-        response.setHeader("X-Accel-Buffering", "no");
+        streamHead(response);
         OutputStream out = response.getOutputStream();
         Usage usage = new Usage(surface, estimator);
         EventStream events = new EventStream(
@@ -495,6 +500,14 @@ public class Gateway implements DisposableBean {
             return;
         }
         settleOnce(permit, usage.completion(route.model(), estimate, CallOutcome.SUCCESS, since(started), null), meta);
+    }
+
+    /** The status and headers of a relayed event stream: not cached, not buffered by a proxy. */
+    static void streamHead(HttpServletResponse response) {
+        response.setStatus(200);
+        response.setContentType("text/event-stream;charset=UTF-8");
+        response.setHeader("Cache-Control", "no-cache");
+        response.setHeader("X-Accel-Buffering", "no");
     }
 
     /** Tells an Anthropic client that the stream failed (its SDKs raise on an error event). */

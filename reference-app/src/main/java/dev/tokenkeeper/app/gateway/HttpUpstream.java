@@ -254,6 +254,18 @@ final class HttpUpstream implements Upstream {
         }
     }
 
+    /** The seconds a provider's {@code Retry-After} asks for, or -1 (absent, or an HTTP date: not relayed). */
+    static long retryAfterSeconds(@Nullable Header retryAfter) {
+        if (retryAfter == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(retryAfter.getValue().trim());
+        } catch (NumberFormatException httpDate) {
+            return -1;
+        }
+    }
+
     /** The provider's credential, and the headers the surface passes on. */
     private Map<String, String> credentials(Map<String, String> headers) {
         Map<String, String> h = new java.util.LinkedHashMap<>();
@@ -295,16 +307,7 @@ final class HttpUpstream implements Upstream {
             }
             throw e;
         }
-        Header retryAfter = r.getFirstHeader("Retry-After");
-        long retry = -1;
-        if (retryAfter != null) {
-            try {
-                retry = Long.parseLong(retryAfter.getValue().trim());
-            } catch (NumberFormatException ignored) {
-                // an HTTP date: not relayed
-            }
-        }
-        long retrySeconds = retry;
+        long retrySeconds = retryAfterSeconds(r.getFirstHeader("Retry-After"));
         HttpEntity entity = r.getEntity();
         long length = entity == null ? 0 : entity.getContentLength();
         InputStream content = entity == null ? InputStream.nullInputStream() : entity.getContent();
