@@ -357,6 +357,9 @@ final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Vo
     @Override
     public void onError(AsyncEvent event) {
         clientGone();
+        // completed here even when a failed write found the client gone first: a request left
+        // uncompleted after this callback is dispatched to the error handling, which cannot answer it
+        complete();
     }
 
     @Override
