@@ -627,6 +627,20 @@ class GatewayTest extends BootedApp {
         assertThat(unknown.statusCode()).isEqualTo(404);
         assertThat(json.readTree(unknown.body()).path("error").path("code").asString())
                 .isEqualTo("unknown_endpoint");
+        // a surface's path with another method, or with a trailing slash, is no surface either
+        HttpResponse<String> get = http.send(
+                HttpRequest.newBuilder(URI.create(base() + "/v1/chat/completions"))
+                        .header("Authorization", "Bearer " + t.secret())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(get.statusCode()).isEqualTo(404);
+        assertThat(json.readTree(get.body()).path("error").path("code").asString())
+                .isEqualTo("unknown_endpoint");
+        HttpResponse<String> slash = post("/v1/messages/", t.secret(), chat("gpt-4o", false));
+        assertThat(slash.statusCode()).isEqualTo(404);
+        assertThat(json.readTree(slash.body()).path("type").asString()).isEqualTo("error"); // Anthropic's envelope
+        assertThat(json.readTree(slash.body()).path("error").path("type").asString())
+                .isEqualTo("not_found_error");
         HttpResponse<String> models = http.send(
                 HttpRequest.newBuilder(URI.create(base() + "/v1/models"))
                         .header("Authorization", "Bearer " + t.secret())

@@ -309,12 +309,13 @@ final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Vo
                                 late ? "provider timeout" : "provider unreachable"),
                         meta);
                 end = refusal(late ? Gateway.noAnswerInTime() : Gateway.unreachable(route, cause));
-            } else if (errorBody != null) {
+            } else if (errorBody instanceof ByteArrayOutputStream error) {
                 Gateway.settleOnce(
                         permit,
                         Completion.failure(TokenCounts.NONE, Gateway.since(started), "provider answered " + status),
                         meta);
-                end = refusal(gateway.providerRefusal(route, status, new byte[0], retryAfter));
+                // the part of the error received: its message when it arrived whole, the status alone if not
+                end = refusal(gateway.providerRefusal(route, status, error.toByteArray(), retryAfter));
             } else {
                 String why = late ? "provider timeout" : "provider stream failed";
                 Gateway.settleOnce(
