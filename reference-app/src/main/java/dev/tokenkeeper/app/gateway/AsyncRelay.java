@@ -299,6 +299,7 @@ final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Vo
             upstreamOver = true;
             boolean late = deadline.passed();
             deadline.close();
+            ByteArrayOutputStream error = errorBody;
             if (status == 0) {
                 // no answer's head: nothing was relayed; refused as the blocking path refuses it
                 Gateway.settleOnce(
@@ -309,7 +310,7 @@ final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Vo
                                 late ? "provider timeout" : "provider unreachable"),
                         meta);
                 end = refusal(late ? Gateway.noAnswerInTime() : Gateway.unreachable(route, cause));
-            } else if (errorBody instanceof ByteArrayOutputStream error) {
+            } else if (error != null) {
                 Gateway.settleOnce(
                         permit,
                         Completion.failure(TokenCounts.NONE, Gateway.since(started), "provider answered " + status),
