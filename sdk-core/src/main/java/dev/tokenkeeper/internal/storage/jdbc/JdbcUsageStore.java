@@ -117,6 +117,10 @@ final class JdbcUsageStore implements UsageStore {
     private static final long DAY = 86_400_000L;
     private static final int ROLLUP_KEY_COLUMNS = 8;
     private static final String EVENT_COLUMNS = Column.names(EVENT);
+    private static final String ROLLUP_INSERT = "INSERT INTO tk_usage_hourly (" + Column.names(ROLLUP) + ") ";
+    private static final String DIM_INSERT = "INSERT INTO tk_usage_dim_daily (" + Column.names(DIM_DAILY) + ") ";
+    private static final String TENANT_INSERT =
+            "INSERT INTO tk_usage_tenant_hourly (" + Column.names(TENANT_ROLLUP) + ") ";
     private static final String ON_CONFLICT_ADD = onConflictAdd("tk_usage_hourly", ROLLUP, ROLLUP_KEY_COLUMNS);
     private static final String TENANT_ON_CONFLICT_ADD = onConflictAdd("tk_usage_tenant_hourly", TENANT_ROLLUP, 2);
     private static final String DIM_ON_CONFLICT_ADD = onConflictAdd("tk_usage_dim_daily", DIM_DAILY, 4);
@@ -205,25 +209,14 @@ final class JdbcUsageStore implements UsageStore {
         perValue.forEach((key, sum) -> dimRows.add(new DimDaily(key, sum.toRollup(HourlyRollup.Key.NONE))));
         dimRows.sort((x, y) -> x.key().compareTo(y.key()));
         try {
+            dialect.bulkWrite(tx, sorted, ROLLUP, ROLLUP_INSERT, ON_CONFLICT_ADD, (ps, chunk) -> ps.executeUpdate());
             dialect.bulkWrite(
-                    tx,
-                    sorted,
-                    ROLLUP,
-                    "INSERT INTO tk_usage_hourly (" + Column.names(ROLLUP) + ") ",
-                    ON_CONFLICT_ADD,
-                    (ps, chunk) -> ps.executeUpdate());
-            dialect.bulkWrite(
-                    tx,
-                    dimRows,
-                    DIM_DAILY,
-                    "INSERT INTO tk_usage_dim_daily (" + Column.names(DIM_DAILY) + ") ",
-                    DIM_ON_CONFLICT_ADD,
-                    (ps, chunk) -> ps.executeUpdate());
+                    tx, dimRows, DIM_DAILY, DIM_INSERT, DIM_ON_CONFLICT_ADD, (ps, chunk) -> ps.executeUpdate());
             dialect.bulkWrite(
                     tx,
                     tenantRows,
                     TENANT_ROLLUP,
-                    "INSERT INTO tk_usage_tenant_hourly (" + Column.names(TENANT_ROLLUP) + ") ",
+                    TENANT_INSERT,
                     TENANT_ON_CONFLICT_ADD,
                     (ps, chunk) -> ps.executeUpdate());
         } catch (SQLException e) {

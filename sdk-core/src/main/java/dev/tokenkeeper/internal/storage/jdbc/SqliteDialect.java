@@ -47,6 +47,9 @@ final class SqliteDialect implements Dialect {
             throws SQLException {
         int from = 0;
         for (int size : CHUNKS) {
+            if (rows.size() - from < size) {
+                continue;
+            }
             String text = sql(head, tail, size, columns.size());
             for (; rows.size() - from >= size; from += size) {
                 List<T> chunk = rows.subList(from, from + size);
