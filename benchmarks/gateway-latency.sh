@@ -4,7 +4,7 @@
 # project's own LoadDriver (wrk has no fixed rate). Needs the jars:
 #   mvn -pl benchmarks,reference-app -am package -DskipTests
 # Usage: benchmarks/gateway-latency.sh [rate, default 500] [seconds per run, default 60]
-#          [streams, default 1000] [stream seconds, default 300] [seconds of warm-up at 3,000/s, default 120]
+#          [streams, default 1000] [stream seconds, default 300] [seconds of warm-up at 3,000/s, default 120, before any run]
 #          [rounds of the fixed-rate runs, default 2]
 # Each round runs the stub, the relay and the gateway with a JSON answer, then with a short stream
 # (reported with its time to first byte).
@@ -31,13 +31,16 @@ BODY='{"model":"gpt-4o-mini","max_tokens":16,"messages":[{"role":"user","content
 STREAM='{"model":"gpt-4o-mini","stream":true,"max_tokens":16,"messages":[{"role":"user","content":"Say hello"}]}'
 drive() { java -cp $JAR dev.tokenkeeper.benchmarks.LoadDriver "$@"; }
 
+# the JIT compiles the hot paths only under load: on two busy cores its C2 compiler stays busy for
+# about 100 s at full load, far longer at 500 requests/s, so the warm-up runs at a high rate first,
+# before the fixed-rate runs and the long streams alike
+if [ "$WARM_UP" -gt 0 ]; then
+  drive url=$APP_URL bearer="$TK" body="$BODY" rate=3000 connections=32 seconds=$WARM_UP label="warm-up through the gateway (not counted)" > /dev/null
+  drive url=$APP_URL bearer="$TK" body="$STREAM" rate=3000 connections=32 seconds=$(( WARM_UP / 2 )) label="warm-up of streams through the gateway (not counted)" > /dev/null
+fi
 if [ "$SECONDS_PER_RUN" -gt 0 ]; then
 echo "== $RATE requests/s, 8 connections, $SECONDS_PER_RUN s per run, alternating: the stub, a bare TCP relay to it, the gateway;"
 echo "   JSON, then streams"
-# the JIT compiles the hot paths only under load: on two busy cores its C2 compiler stays busy for
-# about 100 s at full load, far longer at 500 requests/s, so the warm-up runs at a high rate first
-drive url=$APP_URL bearer="$TK" body="$BODY" rate=3000 connections=32 seconds=$WARM_UP label="warm-up through the gateway (not counted)" > /dev/null
-drive url=$APP_URL bearer="$TK" body="$STREAM" rate=3000 connections=32 seconds=$(( WARM_UP / 2 )) label="warm-up of streams through the gateway (not counted)" > /dev/null
 drive url=$APP_URL bearer="$TK" body="$BODY" rate=$RATE seconds=20 label="warm-up through the gateway at the rate (not counted)" > /dev/null
 jit_report "before the runs"
 drive url=$STUB_URL body="$BODY" rate=$RATE seconds=20 label="warm-up of the driver (not counted)" > /dev/null
@@ -66,10 +69,12 @@ if [ "$STREAMS" -gt 0 ]; then
     done
   }
   drive url=$STUB_URL body="$SLOW" mode=streams connections=$STREAMS seconds=60 label="streams straight to the stub (60 s)"
+  jit_report "before the streams through the gateway"
   sample &
   SAMPLER=$!
   drive url=$APP_URL bearer="$TK" body="$SLOW" mode=streams connections=$STREAMS seconds=$STREAM_SECONDS label="streams through the gateway"
   kill $SAMPLER 2>/dev/null || true
+  jit_report "after the streams through the gateway"
   jcmd $APP_PID GC.run > /dev/null
   echo "after a full collection: $(jcmd $APP_PID GC.heap_info | grep -o 'used [0-9]*K' | head -1), rss $(awk '/VmRSS/ {print $2}' /proc/$APP_PID/status) kB"
 fi
