@@ -117,6 +117,7 @@ final class JdbcUsageStore implements UsageStore {
     private static final long DAY = 86_400_000L;
     private static final int ROLLUP_KEY_COLUMNS = 8;
     private static final String EVENT_COLUMNS = Column.names(EVENT);
+    private static final String EVENT_INSERT = "INSERT INTO tk_usage_events (" + EVENT_COLUMNS + ") ";
     private static final String ROLLUP_INSERT = "INSERT INTO tk_usage_hourly (" + Column.names(ROLLUP) + ") ";
     private static final String DIM_INSERT = "INSERT INTO tk_usage_dim_daily (" + Column.names(DIM_DAILY) + ") ";
     private static final String TENANT_INSERT =
@@ -156,7 +157,7 @@ final class JdbcUsageStore implements UsageStore {
                     unique,
                     EVENT,
                     "tk_usage_events",
-                    "INSERT INTO tk_usage_events (" + EVENT_COLUMNS + ") ",
+                    EVENT_INSERT,
                     " ON CONFLICT (tenant_id, id) DO NOTHING",
                     firstIndex,
                     UsageRow::id,

@@ -78,7 +78,6 @@ final class SqliteDialect implements Dialect {
             Function<T, String> id,
             boolean[] inserted)
             throws SQLException {
-        String returning = conflictTail + " RETURNING id";
         bulkWrite(tx, unique, columns, head, conflictTail, (ps, chunk) -> {
             Statements.exec(tx, "SAVEPOINT tk_events");
             if (ps.executeUpdate() == chunk.size()) {
@@ -90,10 +89,11 @@ final class SqliteDialect implements Dialect {
             }
             Statements.exec(tx, "ROLLBACK TO tk_events");
             Statements.exec(tx, "RELEASE tk_events");
-            Statements.withStatement(tx, sql(head, returning, chunk.size(), columns.size()), again -> {
-                Statements.bind(again, chunk, columns);
-                Statements.markReturned(again, firstIndex, inserted);
-            });
+            Statements.withStatement(
+                    tx, sql(head, conflictTail + " RETURNING id", chunk.size(), columns.size()), again -> {
+                        Statements.bind(again, chunk, columns);
+                        Statements.markReturned(again, firstIndex, inserted);
+                    });
         });
     }
 }
