@@ -148,6 +148,14 @@ class GatewayTest extends BootedApp {
                         .build());
     }
 
+    HttpResponse<String> get(String path, String token) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create(base() + path))
+                        .header("Authorization", "Bearer " + token)
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     HttpResponse<String> post(String path, String token, String body, String... headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path))
                 .POST(HttpRequest.BodyPublishers.ofString(body))
@@ -628,11 +636,7 @@ class GatewayTest extends BootedApp {
         assertThat(json.readTree(unknown.body()).path("error").path("code").asString())
                 .isEqualTo("unknown_endpoint");
         // a surface's path with another method, or with a trailing slash, is no surface either
-        HttpResponse<String> get = http.send(
-                HttpRequest.newBuilder(URI.create(base() + "/v1/chat/completions"))
-                        .header("Authorization", "Bearer " + t.secret())
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> get = get("/v1/chat/completions", t.secret());
         assertThat(get.statusCode()).isEqualTo(404);
         assertThat(json.readTree(get.body()).path("error").path("code").asString())
                 .isEqualTo("unknown_endpoint");
@@ -641,11 +645,7 @@ class GatewayTest extends BootedApp {
         assertThat(json.readTree(slash.body()).path("type").asString()).isEqualTo("error"); // Anthropic's envelope
         assertThat(json.readTree(slash.body()).path("error").path("type").asString())
                 .isEqualTo("not_found_error");
-        HttpResponse<String> models = http.send(
-                HttpRequest.newBuilder(URI.create(base() + "/v1/models"))
-                        .header("Authorization", "Bearer " + t.secret())
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> models = get("/v1/models", t.secret());
         assertThat(models.statusCode()).isEqualTo(200);
         List<String> ids = json.readTree(models.body())
                 .path("data")
@@ -659,11 +659,7 @@ class GatewayTest extends BootedApp {
                         .name("d")
                         .allowedModels(java.util.Set.of("demo"))
                         .build());
-        HttpResponse<String> narrow = http.send(
-                HttpRequest.newBuilder(URI.create(base() + "/v1/models"))
-                        .header("Authorization", "Bearer " + onlyDemo.secret())
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> narrow = get("/v1/models", onlyDemo.secret());
         assertThat(json.readTree(narrow.body())
                         .path("data")
                         .valueStream()
