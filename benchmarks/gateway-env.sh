@@ -29,17 +29,46 @@ start_gateway() {
     --tokenkeeper.providers.openai.models=gpt-4o-mini \
     --logging.level.root=WARN "$@" ${APP_ARGS:-} > "$WORK/app.log" 2>&1 &
   APP_PID=$!
-  for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$APP_PORT/api/v1/health" > /dev/null && break; sleep 1; done
-  ACCESS=$(curl -sf -X POST "http://127.0.0.1:$APP_PORT/api/v1/auth/login" -H 'Content-Type: application/json' \
-    -d '{"username":"admin","password":"load-run-passphrase-2026"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
-  TK=$(curl -sf -X POST "http://127.0.0.1:$APP_PORT/api/v1/tokens" -H "Authorization: Bearer $ACCESS" \
-    -H 'Content-Type: application/json' -d '{"name":"load","role":"agent"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
+  local up=
+  for _ in $(seq 1 180); do
+    curl -sf "http://127.0.0.1:$APP_PORT/api/v1/health" > /dev/null && { up=1; break; }
+    kill -0 "$APP_PID" 2>/dev/null || break
+    sleep 1
+  done
+  [ -n "$up" ] || fail "the app did not start" "$WORK/app.log"
+  login
+  local issued
+  issued=$(curl -sf -X POST "http://127.0.0.1:$APP_PORT/api/v1/tokens" -H "Authorization: Bearer $ACCESS" \
+    -H 'Content-Type: application/json' -d '{"name":"load","role":"agent"}') || fail "issuing the agent token failed"
+  TK=$(printf '%s' "$issued" | sed -n 's/.*"token":"\(tk_[^"]*\)".*/\1/p')
+  [ -n "$TK" ] || fail "no agent token in the answer: $issued"
 }
 
-# the calls the gateway recorded: the requests of GET /api/v1/usage
+# fail <message> [a log to show]: stops the script, so that a broken set-up never yields figures
+fail() {
+  echo "gateway load run: $1" >&2
+  [ -n "${2:-}" ] && tail -30 "$2" >&2
+  exit 1
+}
+
+# sets ACCESS, an admin's access token (a fresh one: the login's expires)
+login() {
+  local answer
+  answer=$(curl -sf -X POST "http://127.0.0.1:$APP_PORT/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d '{"username":"admin","password":"load-run-passphrase-2026"}') || fail "the admin's login failed"
+  ACCESS=$(printf '%s' "$answer" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+  [ -n "$ACCESS" ] || fail "no access token in the login's answer"
+}
+
+# the calls the gateway recorded: the requests of GET /api/v1/usage (the last 30 days)
 recorded_calls() {
-  curl -sf "http://127.0.0.1:$APP_PORT/api/v1/usage?granularity=day" -H "Authorization: Bearer $ACCESS" \
-    | sed 's/.*"totals":{"requests":\([0-9]*\).*/\1/'
+  login
+  local answer count
+  answer=$(curl -sf "http://127.0.0.1:$APP_PORT/api/v1/usage?granularity=day" -H "Authorization: Bearer $ACCESS") \
+    || fail "reading the usage failed"
+  count=$(printf '%s' "$answer" | sed -n 's/.*"totals":{"requests":\([0-9]*\).*/\1/p')
+  [ -n "$count" ] || fail "no request count in the usage: $answer"
+  echo "$count"
 }
 
 # the app's JIT so far (compilations, seconds spent compiling summed over its threads): quiet between

@@ -26,10 +26,17 @@ LUA
 
 sed 's/"max_tokens":16,/"max_tokens":16,"stream":true,/' "$WORK/post.lua" > "$WORK/stream.lua"
 
+# run <title> <url> [lua script, default post] [seconds]: wrk's latencies and rate; any answer other
+# than 2xx (a refusal, an error) stops the script, as figures of refused calls measure nothing
 run() {
   echo "== $1"
-  wrk -t"$(( CONNECTIONS < 2 ? 1 : 2 ))" -c"$CONNECTIONS" -d"${4:-$SECONDS_PER_RUN}s" --latency -s "$WORK/${3:-post}.lua" "$2" \
-    | sed -n '/Latency Distribution/,/Requests\/sec/p'
+  local out
+  out=$(wrk -t"$(( CONNECTIONS < 2 ? 1 : 2 ))" -c"$CONNECTIONS" -d"${4:-$SECONDS_PER_RUN}s" --latency \
+    -s "$WORK/${3:-post}.lua" "$2")
+  printf '%s\n' "$out" | sed -n '/Latency Distribution/,/Requests\/sec/p'
+  if printf '%s' "$out" | grep -q 'Non-2xx'; then
+    fail "$1: answers other than 2xx" "$WORK/app.log"
+  fi
 }
 run "warm-up through the gateway (not counted)" "$APP_URL" post "$WARM_UP" > /dev/null
 jit_report "so far"
