@@ -110,35 +110,6 @@ class GatewayTest extends BootedApp {
         }
     }
 
-    /**
-     * The gateway's log lines, kept from the console while a test provokes them on purpose, so that a
-     * real failure stays the first thing one reads.
-     */
-    static final class GatewayLog implements AutoCloseable {
-        final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
-                new ch.qos.logback.core.read.ListAppender<>();
-        private final ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
-                org.slf4j.LoggerFactory.getLogger(dev.tokenkeeper.app.gateway.Gateway.class);
-
-        GatewayLog() {
-            lines.start();
-            logger.addAppender(lines);
-            logger.setAdditive(false);
-        }
-
-        List<String> messages() {
-            return lines.list.stream()
-                    .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-                    .toList();
-        }
-
-        @Override
-        public void close() {
-            logger.setAdditive(true);
-            logger.detachAppender(lines);
-        }
-    }
-
     IssuedToken token() {
         return keeper.tokens()
                 .issue(TokenSpec.builder()
@@ -363,6 +334,13 @@ class GatewayTest extends BootedApp {
         assertThat(json.readTree(refused.body()).path("type").asString()).isEqualTo("error");
         assertThat(json.readTree(refused.body()).path("error").path("type").asString())
                 .isEqualTo("authentication_error");
+        // two different credentials are refused, whichever one is valid
+        HttpResponse<String> two = post("/v1/messages", t.secret(), body, "x-api-key", "tk_other");
+        assertThat(two.statusCode()).isEqualTo(400);
+        assertThat(json.readTree(two.body()).path("error").path("type").asString())
+                .isEqualTo("invalid_request_error");
+        assertThat(json.readTree(two.body()).path("error").path("message").asString())
+                .contains("different tokens");
     }
 
     @Test
@@ -496,7 +474,7 @@ class GatewayTest extends BootedApp {
     void providerErrors() throws Exception {
         Map<String, Integer> expected =
                 Map.of("gpt-4o-500", 502, "gpt-4o-401", 502, "gpt-4o-429", 429, "gpt-4o-400", 400);
-        GatewayLog log = new GatewayLog();
+        CapturedLog log = new CapturedLog(dev.tokenkeeper.app.gateway.Gateway.class);
         try (log) {
             for (var e : expected.entrySet()) {
                 IssuedToken t = token();
@@ -653,6 +631,27 @@ class GatewayTest extends BootedApp {
                 .map(m -> m.path("id").asString())
                 .toList();
         assertThat(ids).contains("demo", "gpt-4.1").doesNotContain("gpt-4o*");
+        // the list refuses a missing or malformed credential as the surfaces and the servlet filter do
+        HttpResponse<String> none = http.send(
+                HttpRequest.newBuilder(URI.create(base() + "/v1/models")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(none.statusCode()).isEqualTo(401);
+        assertThat(json.readTree(none.body()).path("error").path("code").asString())
+                .isEqualTo("missing_token");
+        HttpResponse<String> basic = http.send(
+                HttpRequest.newBuilder(URI.create(base() + "/v1/models"))
+                        .header("Authorization", "Basic dXNlcjpwYXNz")
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(basic.statusCode()).isEqualTo(400);
+        assertThat(json.readTree(basic.body()).path("error").path("code").asString())
+                .isEqualTo("invalid_credentials");
+        IssuedToken gone = token();
+        keeper.tokens().revoke("default", gone.info().id());
+        HttpResponse<String> revoked = get("/v1/models", gone.secret());
+        assertThat(revoked.statusCode()).isEqualTo(401);
+        assertThat(json.readTree(revoked.body()).path("error").path("code").asString())
+                .isEqualTo("token_revoked");
         IssuedToken onlyDemo = keeper.tokens()
                 .issue(TokenSpec.builder()
                         .tenant("default")
@@ -859,7 +858,7 @@ class GatewayTest extends BootedApp {
     @DisplayName("the provider key never reaches a client or the log")
     void keyNeverLeaks(CapturedOutput output) throws Exception {
         IssuedToken t = token();
-        GatewayLog log = new GatewayLog();
+        CapturedLog log = new CapturedLog(dev.tokenkeeper.app.gateway.Gateway.class);
         try (log) {
             for (String model : List.of("gpt-4o", "gpt-4o-401", "gpt-4o-500", "gpt-4o-hang")) {
                 assertThat(post("/v1/chat/completions", t.secret(), chat(model, false))

@@ -98,7 +98,7 @@ public class Gateway implements DisposableBean {
 
     private void call(Surface surface, HttpServletRequest request, HttpServletResponse response)
             throws IOException, Refusal {
-        String secret = credential(surface, request);
+        String secret = credential(surface.anthropic(), request);
         ObjectNode body = body(request);
         JsonNode modelNode = body.path("model");
         if (!modelNode.isString() || modelNode.asString().isBlank()) {
@@ -789,30 +789,27 @@ public class Gateway implements DisposableBean {
         throw new Refusal(400, "invalid_json", "the body is not a JSON object");
     }
 
-    /** The client's TokenKeeper token: {@code Authorization: Bearer}, or {@code x-api-key} on Anthropic's surface. */
-    private static String credential(Surface surface, HttpServletRequest request) throws Refusal {
+    /**
+     * The client's TokenKeeper token, as the servlet filter reads it ({@code Authorization: Bearer},
+     * {@code x-api-key} or {@code api-key}); a refusal when there is none, or two that differ.
+     * {@code anthropic}: the surface is Anthropic's, whose clients send {@code x-api-key}.
+     */
+    static String credential(boolean anthropic, HttpServletRequest request) throws Refusal {
         Credentials.Result c = Credentials.read(request, null);
-        String apiKey = surface.anthropic() ? request.getHeader("x-api-key") : null;
+        if (c instanceof Credentials.Result.Present p) {
+            return p.secret();
+        }
         if (c instanceof Credentials.Result.Malformed m) {
-            throw new Refusal(401, "invalid_credentials", m.problem());
+            // as the servlet filter: RFC 6750, section 3.1, a malformed request is a 400
+            throw new Refusal(400, "invalid_credentials", m.problem());
         }
         if (c instanceof Credentials.Result.Ambiguous a) {
             throw new Refusal(400, "ambiguous_credentials", a.problem());
         }
-        if (c instanceof Credentials.Result.Present p) {
-            if (apiKey != null && !apiKey.equals(p.secret())) {
-                throw new Refusal(
-                        400, "ambiguous_credentials", "two different credentials: x-api-key and Authorization");
-            }
-            return p.secret();
-        }
-        if (apiKey != null && !apiKey.isBlank()) {
-            return apiKey.strip();
-        }
         throw new Refusal(
                 401,
                 "missing_token",
-                surface.anthropic()
+                anthropic
                         ? "a TokenKeeper token is required in x-api-key or 'Authorization: Bearer'"
                         : "a TokenKeeper token is required in 'Authorization: Bearer'");
     }

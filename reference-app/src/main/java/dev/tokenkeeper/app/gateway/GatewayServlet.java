@@ -2,7 +2,6 @@ package dev.tokenkeeper.app.gateway;
 
 import dev.tokenkeeper.StorageException;
 import dev.tokenkeeper.TokenKeeper;
-import dev.tokenkeeper.servlet.Credentials;
 import dev.tokenkeeper.tokens.Principal;
 import dev.tokenkeeper.tokens.VerificationResult;
 import jakarta.servlet.http.HttpServlet;
@@ -113,16 +112,14 @@ public final class GatewayServlet extends HttpServlet {
 
     /** The models this token may call, across providers: listed names (patterns are not models). */
     private void models(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        if (!(Credentials.read(request, null) instanceof Credentials.Result.Present p)) {
-            Envelope.error(
-                    response,
-                    false,
-                    401,
-                    "missing_token",
-                    "a TokenKeeper token is required in 'Authorization: Bearer'");
+        String secret;
+        try {
+            secret = Gateway.credential(false, request);
+        } catch (Gateway.Refusal r) {
+            Envelope.error(response, false, r.status, r.code, String.valueOf(r.getMessage()));
             return;
         }
-        VerificationResult v = keeper.tokens().verify(p.secret(), request.getRemoteAddr());
+        VerificationResult v = keeper.tokens().verify(secret, request.getRemoteAddr());
         if (!(v instanceof VerificationResult.Verified verified)) {
             String reason = ((VerificationResult.Rejected) v).reason().name().toLowerCase(Locale.ROOT);
             Envelope.error(response, false, 401, "token_" + reason, "the token was refused: " + reason);

@@ -6,18 +6,14 @@ import static org.mockito.Mockito.doThrow;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.verifyNoInteractions;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.tokenkeeper.StorageException;
 import dev.tokenkeeper.TokenKeeper;
+import dev.tokenkeeper.app.CapturedLog;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.mock.web.MockHttpServletResponse;
 import tools.jackson.databind.JsonNode;
@@ -34,20 +30,11 @@ class GatewayServletTest {
     private final JsonMapper json = JsonMapper.builder().build();
     private final Gateway gateway = mock(Gateway.class);
     private final GatewayServlet servlet = new GatewayServlet(gateway, mock(Providers.class), mock(TokenKeeper.class));
-    private final ListAppender<ILoggingEvent> log = new ListAppender<>();
-    private final Logger logger = (Logger) LoggerFactory.getLogger(GatewayServlet.class);
-
-    @BeforeEach
-    void quietLog() {
-        log.start();
-        logger.addAppender(log);
-        logger.setAdditive(false);
-    }
+    private final CapturedLog log = new CapturedLog(GatewayServlet.class);
 
     @AfterEach
     void restoreLog() {
-        logger.setAdditive(true);
-        logger.detachAppender(log);
+        log.close();
     }
 
     private MockHttpServletResponse post(String path) throws Exception {
@@ -70,7 +57,7 @@ class GatewayServletTest {
         JsonNode error = json.readTree(response.getContentAsString()).path("error");
         assertThat(error.path("code").asString()).isEqualTo("storage_unavailable");
         assertThat(error.path("message").asString()).isEqualTo("storage is unavailable; retry later");
-        assertThat(log.list).singleElement().satisfies(e -> {
+        assertThat(log.events()).singleElement().satisfies(e -> {
             assertThat(e.getLevel().toString()).isEqualTo("WARN");
             assertThat(e.getThrowableProxy()).isNull();
         });
@@ -88,7 +75,7 @@ class GatewayServletTest {
         assertThat(body.path("type").asString()).isEqualTo("error");
         assertThat(body.path("error").path("type").asString()).isEqualTo("api_error");
         assertThat(response.getContentAsString()).doesNotContain("secret internal detail");
-        assertThat(log.list).singleElement().satisfies(e -> {
+        assertThat(log.events()).singleElement().satisfies(e -> {
             assertThat(e.getLevel().toString()).isEqualTo("ERROR");
             assertThat(e.getThrowableProxy().getMessage()).isEqualTo("secret internal detail");
         });
