@@ -119,12 +119,13 @@ class GatewayTest extends BootedApp {
                         .build());
     }
 
-    HttpResponse<String> get(String path, String token) throws Exception {
-        return http.send(
-                HttpRequest.newBuilder(URI.create(base() + path))
-                        .header("Authorization", "Bearer " + token)
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> get(String path, String token, String... headers) throws Exception {
+        HttpRequest.Builder b =
+                HttpRequest.newBuilder(URI.create(base() + path)).header("Authorization", "Bearer " + token);
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     HttpResponse<String> post(String path, String token, String body, String... headers) throws Exception {
@@ -631,6 +632,50 @@ class GatewayTest extends BootedApp {
                 .map(m -> m.path("id").asString())
                 .toList();
         assertThat(ids).contains("demo", "gpt-4.1").doesNotContain("gpt-4o*");
+        // one model by its id; a pattern is no model, and a model the token may not call is not found
+        HttpResponse<String> one = get("/v1/models/gpt-4.1", t.secret());
+        assertThat(one.statusCode()).isEqualTo(200);
+        assertThat(json.readTree(one.body()).path("owned_by").asString()).isEqualTo("openai");
+        assertThat(get("/v1/models/gpt-4o*", t.secret()).statusCode()).isEqualTo(404);
+        // Anthropic's shape when the client says anthropic-version, paged as its API pages
+        assertThat(ids).hasSizeGreaterThan(2); // so that the pages below are several
+        List<String> paged = new java.util.ArrayList<>();
+        String after = null;
+        boolean more = true;
+        while (more) {
+            HttpResponse<String> page = get(
+                    "/v1/models?limit=2" + (after == null ? "" : "&after_id=" + after),
+                    t.secret(),
+                    "anthropic-version",
+                    "2023-06-01");
+            assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+            JsonNode p = json.readTree(page.body());
+            p.path("data").forEach(m -> {
+                assertThat(m.path("type").asString()).isEqualTo("model");
+                paged.add(m.path("id").asString());
+            });
+            assertThat(p.path("data").size()).isBetween(1, 2);
+            assertThat(p.path("first_id").asString())
+                    .isEqualTo(p.path("data").get(0).path("id").asString());
+            after = p.path("last_id").asString();
+            more = p.path("has_more").asBoolean();
+        }
+        assertThat(paged).isEqualTo(ids);
+        JsonNode back = json.readTree(get(
+                        "/v1/models?limit=1&before_id=" + ids.get(ids.size() - 1),
+                        t.secret(),
+                        "anthropic-version",
+                        "2023-06-01")
+                .body());
+        assertThat(back.path("first_id").asString()).isEqualTo(ids.get(ids.size() - 2));
+        assertThat(back.path("has_more").asBoolean()).isEqualTo(ids.size() > 2);
+        HttpResponse<String> badLimit = get("/v1/models?limit=0", t.secret(), "anthropic-version", "2023-06-01");
+        assertThat(badLimit.statusCode()).isEqualTo(400);
+        assertThat(json.readTree(badLimit.body()).path("error").path("type").asString())
+                .isEqualTo("invalid_request_error");
+        assertThat(get("/v1/models?after_id=nope", t.secret(), "anthropic-version", "2023-06-01")
+                        .statusCode())
+                .isEqualTo(400);
         // the list refuses a missing or malformed credential as the surfaces and the servlet filter do
         HttpResponse<String> none = http.send(
                 HttpRequest.newBuilder(URI.create(base() + "/v1/models")).build(),
@@ -664,6 +709,7 @@ class GatewayTest extends BootedApp {
                         .valueStream()
                         .map(m -> m.path("id").asString()))
                 .containsExactly("demo");
+        assertThat(get("/v1/models/gpt-4.1", onlyDemo.secret()).statusCode()).isEqualTo(404);
     }
 
     @Test
