@@ -345,6 +345,89 @@ class GatewayTest extends BootedApp {
     }
 
     @Test
+    @DisplayName("Anthropic's count_tokens: counted by the provider (the demo model by the gateway), nothing recorded")
+    void countTokens() throws Exception {
+        IssuedToken t = token();
+        String demo = "{\"model\":\"demo\",\"messages\":[{\"role\":\"user\",\"content\":\"Count me, please\"}]}";
+        HttpResponse<String> local = post("/v1/messages/count_tokens", null, demo, "x-api-key", t.secret());
+        assertThat(local.statusCode()).as(local.body()).isEqualTo(200);
+        assertThat(json.readTree(local.body()).path("input_tokens").asLong()).isPositive();
+        int before = STUB.received.size();
+        HttpResponse<String> counted = post(
+                "/v1/messages/count_tokens?beta=true",
+                null,
+                demo.replace("\"demo\"", "\"anthropic/claude-sonnet-4-5\""),
+                "x-api-key",
+                t.secret(),
+                "anthropic-beta",
+                "token-counting-2024-11-01");
+        assertThat(counted.statusCode()).as(counted.body()).isEqualTo(200);
+        assertThat(json.readTree(counted.body()).path("input_tokens").asLong()).isEqualTo(1234);
+        StubProvider.Received sent =
+                STUB.received.stream().skip(before).findFirst().orElseThrow();
+        assertThat(sent.path()).isEqualTo("/v1/messages/count_tokens");
+        assertThat(sent.headers().get("X-api-key")).containsExactly(StubProvider.KEY);
+        assertThat(sent.headers().get("Anthropic-beta")).containsExactly("token-counting-2024-11-01");
+        assertThat(sent.body().path("model").asString()).isEqualTo("claude-sonnet-4-5");
+        assertThat(sent.body().has("max_tokens")).isFalse();
+        // not an LLM call: nothing reserved, nothing recorded
+        keeper.flush();
+        assertThat(keeper.traces()
+                        .list(TraceQuery.builder("default").token(t.info().id()).build())
+                        .items())
+                .isEmpty();
+        // refused as the Messages surface refuses, in Anthropic's envelope
+        HttpResponse<String> none = post("/v1/messages/count_tokens", null, demo);
+        assertThat(none.statusCode()).isEqualTo(401);
+        assertThat(json.readTree(none.body()).path("error").path("type").asString())
+                .isEqualTo("authentication_error");
+        HttpResponse<String> openAi = post(
+                "/v1/messages/count_tokens", null, demo.replace("\"demo\"", "\"gpt-4o\""), "x-api-key", t.secret());
+        assertThat(openAi.statusCode()).isEqualTo(400);
+        assertThat(openAi.body()).contains("/v1/chat/completions");
+        IssuedToken onlyDemo = keeper.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant("default")
+                        .name("d")
+                        .allowedModels(java.util.Set.of("demo"))
+                        .build());
+        HttpResponse<String> notAllowed = post(
+                "/v1/messages/count_tokens",
+                null,
+                demo.replace("\"demo\"", "\"claude-sonnet-4-5\""),
+                "x-api-key",
+                onlyDemo.secret());
+        assertThat(notAllowed.statusCode()).isEqualTo(403);
+        assertThat(json.readTree(notAllowed.body()).path("error").path("type").asString())
+                .isEqualTo("permission_error");
+        HttpResponse<String> failing = post(
+                "/v1/messages/count_tokens",
+                null,
+                demo.replace("\"demo\"", "\"claude-sonnet-4-5-500\""),
+                "x-api-key",
+                t.secret());
+        assertThat(failing.statusCode()).isEqualTo(502);
+        assertThat(failing.body()).doesNotContain("org-secret-internal");
+        // the token's per-request rate limit counts it, as the servlet filter counts a request
+        IssuedToken limited = token();
+        keeper.limits()
+                .create(LimitSpec.builder("default")
+                        .name("one a minute")
+                        .token(limited.info().id())
+                        .requests(1)
+                        .period(LimitPeriod.ROLLING_MINUTE)
+                        .build());
+        assertThat(post("/v1/messages/count_tokens", null, demo, "x-api-key", limited.secret())
+                        .statusCode())
+                .isEqualTo(200);
+        HttpResponse<String> second = post("/v1/messages/count_tokens", null, demo, "x-api-key", limited.secret());
+        assertThat(second.statusCode()).isEqualTo(429);
+        assertThat(second.headers().firstValue("Retry-After")).isPresent();
+        assertThat(json.readTree(second.body()).path("error").path("type").asString())
+                .isEqualTo("rate_limit_error");
+    }
+
+    @Test
     @DisplayName("refusals come before the provider is called, in OpenAI's envelope with the filter's statuses")
     void refusals() throws Exception {
         int before = STUB.received.size();

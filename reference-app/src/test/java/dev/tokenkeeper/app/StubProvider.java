@@ -185,6 +185,10 @@ final class StubProvider implements AutoCloseable {
         if (status(x, model)) {
             return;
         }
+        if (x.getRequestURI().getPath().endsWith("/count_tokens")) {
+            send(x, 200, "{\"input_tokens\":1234}");
+            return;
+        }
         String usage =
                 "{\"input_tokens\":50,\"cache_read_input_tokens\":2000,\"cache_creation_input_tokens\":300,\"output_tokens\":80}";
         if (!body.path("stream").asBoolean(false)) {

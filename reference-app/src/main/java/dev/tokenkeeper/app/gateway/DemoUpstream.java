@@ -37,6 +37,9 @@ public class DemoUpstream implements Upstream {
         if (surface == Surface.OPENAI_EMBEDDINGS) {
             return answer(embeddings(model, request, input));
         }
+        if (surface == Surface.ANTHROPIC_COUNT_TOKENS) {
+            return answer("{\"input_tokens\":" + input + "}");
+        }
         long maxTokens = switch (surface) {
             case ANTHROPIC_MESSAGES -> request.path("max_tokens").asLong(4096);
             case OPENAI_RESPONSES -> request.path("max_output_tokens").asLong(4096);

@@ -122,7 +122,7 @@ public class Estimator {
             case OPENAI_CHAT -> openAiChat(model, body);
             case OPENAI_RESPONSES -> openAiResponses(model, body);
             case OPENAI_EMBEDDINGS -> embeddings(model, body);
-            case ANTHROPIC_MESSAGES -> anthropicMessages(model, body);
+            case ANTHROPIC_MESSAGES, ANTHROPIC_COUNT_TOKENS -> anthropicMessages(model, body);
         };
     }
 

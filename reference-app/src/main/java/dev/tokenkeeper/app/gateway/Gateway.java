@@ -7,9 +7,11 @@ import dev.tokenkeeper.admission.Completion;
 import dev.tokenkeeper.admission.Denial;
 import dev.tokenkeeper.admission.Permit;
 import dev.tokenkeeper.admission.RateLimitState;
+import dev.tokenkeeper.admission.RequestAdmission;
 import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.servlet.Credentials;
 import dev.tokenkeeper.servlet.RateLimitFields;
+import dev.tokenkeeper.tokens.Principal;
 import dev.tokenkeeper.usage.CallOutcome;
 import dev.tokenkeeper.usage.UsageSource;
 import jakarta.servlet.http.HttpServletRequest;
@@ -98,20 +100,13 @@ public class Gateway implements DisposableBean {
 
     private void call(Surface surface, HttpServletRequest request, HttpServletResponse response)
             throws IOException, Refusal {
+        if (surface == Surface.ANTHROPIC_COUNT_TOKENS) {
+            countTokens(request, response);
+            return;
+        }
         String secret = credential(surface.anthropic(), request);
         ObjectNode body = body(request);
-        JsonNode modelNode = body.path("model");
-        if (!modelNode.isString() || modelNode.asString().isBlank()) {
-            throw new Refusal(400, "invalid_request", "'model' is required: a model name such as demo");
-        }
-        String model = modelNode.asString();
-        Providers.Route route = providers
-                .route(model)
-                .orElseThrow(() -> new Refusal(
-                        404,
-                        "model_not_found",
-                        "no provider of this gateway serves the model '" + printable(model) + "'"));
-        checkSurface(surface, route);
+        Providers.Route route = route(surface, body);
         boolean stream = body.path("stream").asBoolean(false);
         if (stream && !surface.streams()) {
             throw new Refusal(400, "invalid_request", "this endpoint does not stream");
@@ -189,14 +184,9 @@ public class Gateway implements DisposableBean {
             case OPENAI_EMBEDDINGS -> {
                 // no output, and usage always reported
             }
+            case ANTHROPIC_COUNT_TOKENS -> throw new IllegalStateException("count_tokens is no call: see countTokens");
         }
-        Map<String, String> pass = new LinkedHashMap<>();
-        for (String h : new String[] {"anthropic-version", "anthropic-beta"}) {
-            String v = header(request, h);
-            if (v != null) {
-                pass.put(h, v);
-            }
-        }
+        Map<String, String> pass = passedOn(request);
         byte[] bytes = up.toString().getBytes(StandardCharsets.UTF_8);
         if (stream && route.provider().upstream() instanceof HttpUpstream http) {
             // a stream from a provider over the network: relayed without holding this thread
@@ -229,6 +219,105 @@ public class Gateway implements DisposableBean {
                 whole(surface, route, r, response, permit, meta, started, estimate, deadline);
             }
         }
+    }
+
+    /** The provider and model a request's {@code model} names, served on {@code surface}. */
+    private Providers.Route route(Surface surface, ObjectNode body) throws Refusal {
+        JsonNode modelNode = body.path("model");
+        if (!modelNode.isString() || modelNode.asString().isBlank()) {
+            throw new Refusal(400, "invalid_request", "'model' is required: a model name such as demo");
+        }
+        String model = modelNode.asString();
+        Providers.Route route = providers
+                .route(model)
+                .orElseThrow(() -> new Refusal(
+                        404,
+                        "model_not_found",
+                        "no provider of this gateway serves the model '" + printable(model) + "'"));
+        checkSurface(surface, route);
+        return route;
+    }
+
+    /** The client's headers passed on to the provider: Anthropic's version and beta features. */
+    private static Map<String, String> passedOn(HttpServletRequest request) {
+        Map<String, String> pass = new LinkedHashMap<>();
+        for (String h : new String[] {"anthropic-version", "anthropic-beta"}) {
+            String v = header(request, h);
+            if (v != null) {
+                pass.put(h, v);
+            }
+        }
+        return pass;
+    }
+
+    /**
+     * Anthropic's {@code POST /v1/messages/count_tokens}: the input tokens a Messages request would
+     * take. Anthropic counts them without charge, and Claude Code asks before its calls. It is not an
+     * LLM call, so nothing is reserved or recorded: the token is checked with its per-request rate
+     * limits ({@link TokenKeeper#checkRequest}, as the servlet filter checks a request) and must be
+     * allowed the provider and the model. An Anthropic provider counts; the demo provider answers the
+     * gateway's own estimate.
+     */
+    private void countTokens(HttpServletRequest request, HttpServletResponse response) throws IOException, Refusal {
+        Surface surface = Surface.ANTHROPIC_COUNT_TOKENS;
+        String secret = credential(true, request);
+        RequestAdmission admitted = keeper.checkRequest(secret, request.getRemoteAddr());
+        Denial denied = admitted.denial();
+        Principal principal = admitted.principal();
+        if (denied != null || principal == null) {
+            throw denied != null ? refusal(denied) : new Refusal(401, "token_invalid", "the token was refused");
+        }
+        ObjectNode body = body(request);
+        Providers.Route route = route(surface, body);
+        if (!principal.allowsProvider(route.provider().name())) {
+            throw new Refusal(
+                    403,
+                    "provider_not_allowed",
+                    "the token may not call provider '" + route.provider().name() + "'");
+        }
+        if (!principal.allowsModel(route.model())) {
+            throw new Refusal(
+                    403, "model_not_allowed", "the token may not call model '" + printable(route.model()) + "'");
+        }
+        ObjectNode up = body.deepCopy();
+        up.put("model", route.model());
+        byte[] answer;
+        try (Deadline deadline = deadline(route);
+                Upstream.Response r = route.provider()
+                        .upstream()
+                        .send(surface, up.toString().getBytes(StandardCharsets.UTF_8), passedOn(request), deadline)) {
+            deadline.stopWith(r::close);
+            try {
+                answer = read(r.body(), MAX_ERROR_BODY, r.length());
+            } catch (IOException e) {
+                throw deadline.passed()
+                        ? noAnswerInTime()
+                        : new Refusal(502, "upstream_error", "the provider's answer was cut short");
+            }
+            if (r.status() != 200) {
+                throw providerRefusal(route, r.status(), answer, r.retryAfterSeconds());
+            }
+        } catch (TimeoutException e) {
+            throw noAnswerInTime();
+        } catch (IOException e) {
+            throw unreachable(route, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Refusal(503, "interrupted", "the gateway is shutting down");
+        }
+        JsonNode count;
+        try {
+            count = json.readTree(answer).path("input_tokens");
+        } catch (JacksonException e) {
+            count = null;
+        }
+        if (count == null || !count.isIntegralNumber() || count.asLong() < 0) {
+            throw new Refusal(502, "upstream_error", "the provider's answer has no token count");
+        }
+        response.setStatus(200);
+        response.setContentType("application/json");
+        response.setContentLength(answer.length);
+        response.getOutputStream().write(answer);
     }
 
     /** Calls the provider; a call that cannot be made settles the permit and is refused in the envelope. */
@@ -365,6 +454,7 @@ public class Gateway implements DisposableBean {
                 }
             }
             case OPENAI_EMBEDDINGS -> usage.noOutput();
+            case ANTHROPIC_COUNT_TOKENS -> throw new IllegalStateException("count_tokens is no call: see countTokens");
         }
         settleOnce(permit, usage.completion(route.model(), estimate, CallOutcome.SUCCESS, since(started), null), meta);
         response.setStatus(200);
@@ -743,7 +833,7 @@ public class Gateway implements DisposableBean {
             case OPENAI_CHAT ->
                 body.has("max_completion_tokens") ? body.path("max_completion_tokens") : body.path("max_tokens");
             case OPENAI_RESPONSES -> body.path("max_output_tokens");
-            case OPENAI_EMBEDDINGS -> null;
+            case OPENAI_EMBEDDINGS, ANTHROPIC_COUNT_TOKENS -> null;
         };
         if (n == null) {
             return 0;

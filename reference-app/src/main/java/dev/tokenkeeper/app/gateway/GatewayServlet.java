@@ -107,6 +107,7 @@ public final class GatewayServlet extends HttpServlet {
             case "/responses" -> Surface.OPENAI_RESPONSES;
             case "/embeddings" -> Surface.OPENAI_EMBEDDINGS;
             case "/messages" -> Surface.ANTHROPIC_MESSAGES;
+            case "/messages/count_tokens" -> Surface.ANTHROPIC_COUNT_TOKENS;
             default -> null;
         };
     }

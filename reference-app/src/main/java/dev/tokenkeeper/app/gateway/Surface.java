@@ -9,7 +9,13 @@ public enum Surface {
     /** OpenAI's {@code POST /v1/embeddings}. */
     OPENAI_EMBEDDINGS("embeddings", "/embeddings", false),
     /** Anthropic's {@code POST /v1/messages}. */
-    ANTHROPIC_MESSAGES("messages", "/v1/messages", true);
+    ANTHROPIC_MESSAGES("messages", "/v1/messages", true),
+    /**
+     * Anthropic's {@code POST /v1/messages/count_tokens}: the input tokens of a Messages request,
+     * counted without a call (Claude Code asks before its calls). Not an LLM call: see
+     * {@code Gateway}.
+     */
+    ANTHROPIC_COUNT_TOKENS("count_tokens", "/v1/messages/count_tokens", false);
 
     private final String id;
     private final String upstreamPath;
@@ -33,7 +39,7 @@ public enum Surface {
 
     /** Whether the surface speaks Anthropic's API (otherwise OpenAI's). */
     public boolean anthropic() {
-        return this == ANTHROPIC_MESSAGES;
+        return this == ANTHROPIC_MESSAGES || this == ANTHROPIC_COUNT_TOKENS;
     }
 
     /** Whether a client may ask for an event stream. */
