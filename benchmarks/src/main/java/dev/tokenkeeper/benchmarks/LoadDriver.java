@@ -83,6 +83,10 @@ public final class LoadDriver {
         private InputStream in;
         /** The server said {@code Connection: close} (Tomcat does after 100 requests). */
         private boolean closing;
+        /** Answers read on this connection, and where the current one is: for an error's message. */
+        private int answers;
+
+        private String stage = "";
 
         Connection(URI url) throws IOException {
             this.url = url;
@@ -97,6 +101,7 @@ public final class LoadDriver {
             out = socket.getOutputStream();
             in = new BufferedInputStream(socket.getInputStream(), 16_384);
             closing = false;
+            answers = 0;
         }
 
         /**
@@ -115,6 +120,20 @@ public final class LoadDriver {
          * first byte arrived in {@code firstByte[0]} (System.nanoTime).
          */
         int exchange(byte[] request, long[] firstByte) throws IOException {
+            try {
+                int code = exchangeOnce(request, firstByte);
+                answers++;
+                return code;
+            } catch (IOException e) {
+                throw new IOException(
+                        e.getMessage() + " (answer " + (answers + 1) + " on this connection, while reading " + stage
+                                + ")",
+                        e);
+            }
+        }
+
+        private int exchangeOnce(byte[] request, long[] firstByte) throws IOException {
+            stage = "the status line";
             out.write(request);
             out.flush();
             String status = line();
@@ -122,6 +141,7 @@ public final class LoadDriver {
             long length = -1;
             boolean chunked = false;
             boolean close = false;
+            stage = "the headers of a " + code;
             for (String h = line(); !h.isEmpty(); h = line()) {
                 String lower = h.toLowerCase(Locale.ROOT);
                 if (lower.startsWith("content-length:")) {
@@ -134,14 +154,19 @@ public final class LoadDriver {
             }
             firstByte[0] = 0;
             if (chunked) {
+                int chunks = 0;
+                stage = "the first chunk";
                 for (long size = chunkSize(); size > 0; size = chunkSize()) {
                     skip(size, firstByte);
                     line();
+                    stage = "the chunk after " + ++chunks + " chunks";
                 }
+                stage = "the trailers";
                 for (String trailer = line(); !trailer.isEmpty(); trailer = line()) {
                     // trailers are read and dropped
                 }
             } else if (length >= 0) {
+                stage = "a body of " + length + " bytes";
                 skip(length, firstByte);
             } else {
                 throw new IOException("an answer without a length: the driver reads keep-alive answers only");
