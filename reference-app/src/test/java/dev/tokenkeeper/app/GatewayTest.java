@@ -60,12 +60,12 @@ class GatewayTest extends BootedApp {
         r.add("tokenkeeper.providers.openai.type", () -> "openai");
         r.add("tokenkeeper.providers.openai.base-url", () -> STUB.base() + "/v1");
         r.add("tokenkeeper.providers.openai.api-key", () -> StubProvider.KEY);
-        r.add("tokenkeeper.providers.openai.models", () -> "gpt-4o*,gpt-4.1,text-embedding-3-small");
+        r.add("tokenkeeper.providers.openai.models", () -> "gpt-4o*,gpt-4.1,text-embedding-3-small,dup-model");
         r.add("tokenkeeper.providers.openai.timeout", () -> "2s");
         r.add("tokenkeeper.providers.anthropic.type", () -> "anthropic");
         r.add("tokenkeeper.providers.anthropic.base-url", () -> STUB.base());
         r.add("tokenkeeper.providers.anthropic.api-key", () -> StubProvider.KEY);
-        r.add("tokenkeeper.providers.anthropic.models", () -> "claude-*");
+        r.add("tokenkeeper.providers.anthropic.models", () -> "claude-*,dup-model");
         r.add("tokenkeeper.providers.anthropic.timeout", () -> "2s");
         r.add("tokenkeeper.gateway.max-request-size", () -> "256KB");
         r.add("tokenkeeper.gateway.max-response-size", () -> "64KB");
@@ -793,6 +793,30 @@ class GatewayTest extends BootedApp {
                         .map(m -> m.path("id").asString()))
                 .containsExactly("demo");
         assertThat(get("/v1/models/gpt-4.1", onlyDemo.secret()).statusCode()).isEqualTo(404);
+        // a name two providers list is listed once, with the provider its calls go to, and only to a
+        // token that may call that provider
+        List<JsonNode> dup = json.readTree(models.body())
+                .path("data")
+                .valueStream()
+                .filter(m -> m.path("id").asString().equals("dup-model"))
+                .toList();
+        assertThat(dup).hasSize(1);
+        String routedTo = dup.get(0).path("owned_by").asString();
+        String other = routedTo.equals("openai") ? "anthropic" : "openai";
+        IssuedToken onlyOther = keeper.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant("default")
+                        .name("o")
+                        .allowedProviders(java.util.Set.of(other))
+                        .build());
+        HttpResponse<String> otherList = get("/v1/models", onlyOther.secret());
+        assertThat(otherList.statusCode()).isEqualTo(200);
+        // the other provider lists the name too, but a call naming it would go to the first
+        assertThat(json.readTree(otherList.body())
+                        .path("data")
+                        .valueStream()
+                        .map(m -> m.path("id").asString()))
+                .doesNotContain("dup-model");
     }
 
     @Test

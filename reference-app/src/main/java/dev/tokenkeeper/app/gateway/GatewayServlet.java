@@ -10,10 +10,11 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.Serial;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -185,16 +186,23 @@ public final class GatewayServlet extends HttpServlet {
         write(response, page);
     }
 
+    /**
+     * The listed names, each with the provider a call naming it is routed to (the first that lists it:
+     * see {@link Providers#route}), that this token may call there.
+     */
     private List<Listed> allowed(Principal principal) {
-        Map<String, Listed> byId = new LinkedHashMap<>(); // a name two providers list is routed to the first
+        Set<String> routed = new HashSet<>();
+        List<Listed> allowed = new ArrayList<>();
         for (Providers.Provider provider : providers.all()) {
             for (String model : provider.models()) {
-                if (!model.endsWith("*") && principal.allows(provider.name(), model)) {
-                    byId.putIfAbsent(model, new Listed(model, provider.name()));
+                if (!model.endsWith("*")
+                        && routed.add(model.toLowerCase(Locale.ROOT))
+                        && principal.allows(provider.name(), model)) {
+                    allowed.add(new Listed(model, provider.name()));
                 }
             }
         }
-        return List.copyOf(byId.values());
+        return allowed;
     }
 
     private static ObjectNode model(ObjectNode node, Listed m, boolean anthropic) {
