@@ -344,23 +344,38 @@ class GatewayTest extends BootedApp {
                 .contains("different tokens");
     }
 
+    /** {@code POST /v1/messages/count_tokens} of a one-message request to {@code model}, the token in x-api-key. */
+    HttpResponse<String> countTokens(String model, @org.jspecify.annotations.Nullable String secret, String... headers)
+            throws Exception {
+        String body =
+                "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Count me, please\"}]}";
+        List<String> h = new java.util.ArrayList<>(List.of(headers));
+        if (secret != null) {
+            h.addAll(List.of("x-api-key", secret));
+        }
+        return post("/v1/messages/count_tokens?beta=true", null, body, h.toArray(String[]::new));
+    }
+
+    /** A token that may call the demo model only. */
+    IssuedToken onlyDemo() {
+        return keeper.tokens()
+                .issue(TokenSpec.builder()
+                        .tenant("default")
+                        .name("d")
+                        .allowedModels(java.util.Set.of("demo"))
+                        .build());
+    }
+
     @Test
     @DisplayName("Anthropic's count_tokens: counted by the provider (the demo model by the gateway), nothing recorded")
     void countTokens() throws Exception {
         IssuedToken t = token();
-        String demo = "{\"model\":\"demo\",\"messages\":[{\"role\":\"user\",\"content\":\"Count me, please\"}]}";
-        HttpResponse<String> local = post("/v1/messages/count_tokens", null, demo, "x-api-key", t.secret());
+        HttpResponse<String> local = countTokens("demo", t.secret());
         assertThat(local.statusCode()).as(local.body()).isEqualTo(200);
         assertThat(json.readTree(local.body()).path("input_tokens").asLong()).isPositive();
         int before = STUB.received.size();
-        HttpResponse<String> counted = post(
-                "/v1/messages/count_tokens?beta=true",
-                null,
-                demo.replace("\"demo\"", "\"anthropic/claude-sonnet-4-5\""),
-                "x-api-key",
-                t.secret(),
-                "anthropic-beta",
-                "token-counting-2024-11-01");
+        HttpResponse<String> counted =
+                countTokens("anthropic/claude-sonnet-4-5", t.secret(), "anthropic-beta", "token-counting-2024-11-01");
         assertThat(counted.statusCode()).as(counted.body()).isEqualTo(200);
         assertThat(json.readTree(counted.body()).path("input_tokens").asLong()).isEqualTo(1234);
         StubProvider.Received sent =
@@ -377,35 +392,19 @@ class GatewayTest extends BootedApp {
                         .items())
                 .isEmpty();
         // refused as the Messages surface refuses, in Anthropic's envelope
-        HttpResponse<String> none = post("/v1/messages/count_tokens", null, demo);
+        HttpResponse<String> none = countTokens("demo", null);
         assertThat(none.statusCode()).isEqualTo(401);
         assertThat(json.readTree(none.body()).path("error").path("type").asString())
                 .isEqualTo("authentication_error");
-        HttpResponse<String> openAi = post(
-                "/v1/messages/count_tokens", null, demo.replace("\"demo\"", "\"gpt-4o\""), "x-api-key", t.secret());
+        HttpResponse<String> openAi = countTokens("gpt-4o", t.secret());
         assertThat(openAi.statusCode()).isEqualTo(400);
         assertThat(openAi.body()).contains("/v1/chat/completions");
-        IssuedToken onlyDemo = keeper.tokens()
-                .issue(TokenSpec.builder()
-                        .tenant("default")
-                        .name("d")
-                        .allowedModels(java.util.Set.of("demo"))
-                        .build());
-        HttpResponse<String> notAllowed = post(
-                "/v1/messages/count_tokens",
-                null,
-                demo.replace("\"demo\"", "\"claude-sonnet-4-5\""),
-                "x-api-key",
-                onlyDemo.secret());
+        HttpResponse<String> notAllowed =
+                countTokens("claude-sonnet-4-5", onlyDemo().secret());
         assertThat(notAllowed.statusCode()).isEqualTo(403);
         assertThat(json.readTree(notAllowed.body()).path("error").path("type").asString())
                 .isEqualTo("permission_error");
-        HttpResponse<String> failing = post(
-                "/v1/messages/count_tokens",
-                null,
-                demo.replace("\"demo\"", "\"claude-sonnet-4-5-500\""),
-                "x-api-key",
-                t.secret());
+        HttpResponse<String> failing = countTokens("claude-sonnet-4-5-500", t.secret());
         assertThat(failing.statusCode()).isEqualTo(502);
         assertThat(failing.body()).doesNotContain("org-secret-internal");
         // the token's per-request rate limit counts it, as the servlet filter counts a request
@@ -417,10 +416,8 @@ class GatewayTest extends BootedApp {
                         .requests(1)
                         .period(LimitPeriod.ROLLING_MINUTE)
                         .build());
-        assertThat(post("/v1/messages/count_tokens", null, demo, "x-api-key", limited.secret())
-                        .statusCode())
-                .isEqualTo(200);
-        HttpResponse<String> second = post("/v1/messages/count_tokens", null, demo, "x-api-key", limited.secret());
+        assertThat(countTokens("demo", limited.secret()).statusCode()).isEqualTo(200);
+        HttpResponse<String> second = countTokens("demo", limited.secret());
         assertThat(second.statusCode()).isEqualTo(429);
         assertThat(second.headers().firstValue("Retry-After")).isPresent();
         assertThat(json.readTree(second.body()).path("error").path("type").asString())
@@ -780,12 +777,7 @@ class GatewayTest extends BootedApp {
         assertThat(revoked.statusCode()).isEqualTo(401);
         assertThat(json.readTree(revoked.body()).path("error").path("code").asString())
                 .isEqualTo("token_revoked");
-        IssuedToken onlyDemo = keeper.tokens()
-                .issue(TokenSpec.builder()
-                        .tenant("default")
-                        .name("d")
-                        .allowedModels(java.util.Set.of("demo"))
-                        .build());
+        IssuedToken onlyDemo = onlyDemo();
         HttpResponse<String> narrow = get("/v1/models", onlyDemo.secret());
         assertThat(json.readTree(narrow.body())
                         .path("data")
