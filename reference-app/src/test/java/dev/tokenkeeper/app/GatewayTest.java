@@ -684,6 +684,8 @@ class GatewayTest extends BootedApp {
         assertThat(trace.outcome()).isEqualTo(CallOutcome.CANCELLED);
         assertThat(trace.source()).isEqualTo(UsageSource.PARTIAL);
         assertThat(trace.counts().output()).isPositive();
+        // what showed the client gone is the trace's error
+        assertThat(trace.errorMessage()).startsWith("client gone: ");
     }
 
     @Test

@@ -353,12 +353,12 @@ final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Vo
 
     @Override
     public void onError(Throwable t) {
-        clientGone();
+        clientGone("the client's connection failed", t);
     }
 
     @Override
     public void onError(AsyncEvent event) {
-        clientGone();
+        clientGone("the container reported an error", event.getThrowable());
         // completed here even when a failed write found the client gone first: a request left
         // uncompleted after this callback is dispatched to the error handling, which cannot answer it
         complete();
@@ -366,7 +366,7 @@ final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Vo
 
     @Override
     public void onTimeout(AsyncEvent event) {
-        clientGone();
+        clientGone("the container timed the request out", null);
     }
 
     @Override
@@ -443,7 +443,7 @@ final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Vo
                 }
             }
         } catch (IOException | IllegalStateException e) {
-            clientGone();
+            clientGone("writing to the client failed", e);
             return;
         }
         if (last) {
@@ -467,8 +467,11 @@ final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Vo
         }
     }
 
-    /** The client went away: the provider's call is dropped at once, the call recorded as cancelled. */
-    private void clientGone() {
+    /**
+     * The client went away: the provider's call is dropped at once, the call recorded as cancelled,
+     * with what showed it ({@code why}, and the exception's type and message) as the trace's error.
+     */
+    private void clientGone(String why, @Nullable Throwable cause) {
         synchronized (this) {
             if (over) {
                 return;
@@ -479,13 +482,28 @@ final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Vo
                 deadline.close();
                 Gateway.settleOnce(
                         permit,
-                        usage.completion(route.model(), estimate, CallOutcome.CANCELLED, Gateway.since(started), null),
+                        usage.completion(
+                                route.model(),
+                                estimate,
+                                CallOutcome.CANCELLED,
+                                Gateway.since(started),
+                                gone(why, cause)),
                         meta);
             }
         }
         waiting.clear();
         cancelExchange();
         complete();
+    }
+
+    /** The trace's error for a client gone: why, and the exception's type and message, cut short. */
+    static String gone(String why, @Nullable Throwable cause) {
+        if (cause == null) {
+            return "client gone: " + why;
+        }
+        String message = cause.getMessage() == null ? "" : ": " + Gateway.printable(cause.getMessage());
+        String text = "client gone: " + why + " (" + cause.getClass().getSimpleName() + message + ")";
+        return text.length() > 300 ? text.substring(0, 300) : text;
     }
 
     private void cancelExchange() {

@@ -186,6 +186,7 @@ class AsyncRelayTest {
         assertThat(c.outcome()).isEqualTo(CallOutcome.CANCELLED);
         assertThat(c.source()).isEqualTo(UsageSource.PARTIAL);
         assertThat(c.counts().output()).isPositive();
+        assertThat(c.errorMessage()).startsWith("client gone: writing to the client failed (IOException");
         // what the provider still sends is dropped, and ends nothing twice
         relay.consume(event(word(3)));
         relay.streamEnd(null);
