@@ -77,6 +77,9 @@ final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Vo
     private final ConcurrentLinkedQueue<byte[]> waiting = new ConcurrentLinkedQueue<>();
     private final AtomicInteger waitingBytes = new AtomicInteger();
     private final AtomicInteger wip = new AtomicInteger();
+    /** Bytes written and not yet flushed (a flush refused waits for the next turn). Drain's own. */
+    private boolean unflushed;
+
     private volatile boolean last;
     private volatile boolean over;
 
@@ -423,26 +426,36 @@ final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Vo
             return;
         }
         try {
-            boolean wrote = false;
             for (byte[] bytes; (bytes = waiting.peek()) != null; ) {
                 if (!os.isReady()) {
                     return; // onWritePossible follows when the client's socket takes more
                 }
+                os.write(bytes); // taken off the queue once written: a refused write leaves them first
                 waiting.poll();
                 waitingBytes.addAndGet(-bytes.length);
-                os.write(bytes);
-                wrote = true;
+                unflushed = true;
             }
-            if (wrote) {
+            if (unflushed) {
                 if (!os.isReady()) {
                     return;
                 }
                 os.flush();
+                unflushed = false;
                 if (!os.isReady()) {
                     return;
                 }
             }
-        } catch (IOException | IllegalStateException e) {
+        } catch (IllegalStateException e) {
+            // Tomcat's write and flush check readiness again; when another thread's check has just
+            // found the socket busy, they refuse, having written nothing, and that check's
+            // registration brings onWritePossible: the bytes wait for it. Not ready for another
+            // reason (the response over), the client is gone.
+            if (!readyNow(os)) {
+                return;
+            }
+            clientGone("writing to the client failed", e);
+            return;
+        } catch (IOException e) {
             clientGone("writing to the client failed", e);
             return;
         }
@@ -464,6 +477,18 @@ final class AsyncRelay implements AsyncResponseConsumer<Void>, FutureCallback<Vo
             } catch (IOException e) {
                 // the provider's connection is gone: its failure reaches the relay on its own
             }
+        }
+    }
+
+    /**
+     * Whether the client's stream says it takes bytes now; {@code true} also when it cannot say (its
+     * response is over), which the caller counts as a client gone.
+     */
+    private static boolean readyNow(ServletOutputStream os) {
+        try {
+            return os.isReady();
+        } catch (IllegalStateException over) {
+            return true;
         }
     }
 

@@ -195,6 +195,23 @@ class AsyncRelayTest {
     }
 
     @Test
+    void aWriteRefusedAsNotReadyWaitsForTheSocketInsteadOfEndingTheCall() throws IOException {
+        head();
+        out.busyOnce = true; // ready when asked, refused when written: another thread's check came between
+        relay.consume(event(word(1)));
+        assertThat(permit.completions).isEmpty();
+        assertThat(cancels).isEmpty();
+        assertThat(async.completed).isFalse();
+        out.ready = true;
+        relay.onWritePossible();
+        relay.consume(event("[DONE]"));
+        relay.streamEnd(null);
+        assertThat(permit.only().outcome()).isEqualTo(CallOutcome.SUCCESS);
+        assertThat(async.completed).isTrue();
+        assertThat(out.bytes.toString(StandardCharsets.UTF_8)).contains(word(1)).endsWith("data: [DONE]\n\n");
+    }
+
+    @Test
     void aStreamCutByTheProviderIsAnErrorWithWhatWasSeen() throws IOException {
         head();
         relay.consume(event(word(1)));
@@ -211,6 +228,9 @@ class AsyncRelayTest {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         boolean ready = true;
         boolean broken;
+        /** The next write finds the socket busy, as another thread's readiness check just did. */
+        boolean busyOnce;
+
         int flushes;
 
         @Override
@@ -230,6 +250,10 @@ class AsyncRelayTest {
         public void write(byte[] b, int off, int len) throws IOException {
             if (broken) {
                 throw new IOException("Broken pipe");
+            }
+            if (busyOnce) {
+                busyOnce = false;
+                ready = false;
             }
             if (!ready) {
                 throw new IllegalStateException("written while not ready");
