@@ -150,6 +150,16 @@ class GatewayTest extends BootedApp {
         return traces.get(0);
     }
 
+    /** The {@code error.code} of an answer in OpenAI's envelope. */
+    String errorCode(HttpResponse<String> r) {
+        return json.readTree(r.body()).path("error").path("code").asString();
+    }
+
+    /** The {@code error.type} of an answer in either envelope. */
+    String errorType(HttpResponse<String> r) {
+        return json.readTree(r.body()).path("error").path("type").asString();
+    }
+
     static String chat(String model, boolean stream) {
         return "{\"model\":\"" + model + "\",\"stream\":" + stream
                 + ",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the gateway\"}]}";
@@ -333,13 +343,11 @@ class GatewayTest extends BootedApp {
         HttpResponse<String> refused = post("/v1/messages", null, body, "x-api-key", "tk_wrong");
         assertThat(refused.statusCode()).isEqualTo(401);
         assertThat(json.readTree(refused.body()).path("type").asString()).isEqualTo("error");
-        assertThat(json.readTree(refused.body()).path("error").path("type").asString())
-                .isEqualTo("authentication_error");
+        assertThat(errorType(refused)).isEqualTo("authentication_error");
         // two different credentials are refused, whichever one is valid
         HttpResponse<String> two = post("/v1/messages", t.secret(), body, "x-api-key", "tk_other");
         assertThat(two.statusCode()).isEqualTo(400);
-        assertThat(json.readTree(two.body()).path("error").path("type").asString())
-                .isEqualTo("invalid_request_error");
+        assertThat(errorType(two)).isEqualTo("invalid_request_error");
         assertThat(json.readTree(two.body()).path("error").path("message").asString())
                 .contains("different tokens");
     }
@@ -394,16 +402,14 @@ class GatewayTest extends BootedApp {
         // refused as the Messages surface refuses, in Anthropic's envelope
         HttpResponse<String> none = countTokens("demo", null);
         assertThat(none.statusCode()).isEqualTo(401);
-        assertThat(json.readTree(none.body()).path("error").path("type").asString())
-                .isEqualTo("authentication_error");
+        assertThat(errorType(none)).isEqualTo("authentication_error");
         HttpResponse<String> openAi = countTokens("gpt-4o", t.secret());
         assertThat(openAi.statusCode()).isEqualTo(400);
         assertThat(openAi.body()).contains("/v1/chat/completions");
         HttpResponse<String> notAllowed =
                 countTokens("claude-sonnet-4-5", onlyDemo().secret());
         assertThat(notAllowed.statusCode()).isEqualTo(403);
-        assertThat(json.readTree(notAllowed.body()).path("error").path("type").asString())
-                .isEqualTo("permission_error");
+        assertThat(errorType(notAllowed)).isEqualTo("permission_error");
         HttpResponse<String> failing = countTokens("claude-sonnet-4-5-500", t.secret());
         assertThat(failing.statusCode()).isEqualTo(502);
         assertThat(failing.body()).doesNotContain("org-secret-internal");
@@ -420,8 +426,7 @@ class GatewayTest extends BootedApp {
         HttpResponse<String> second = countTokens("demo", limited.secret());
         assertThat(second.statusCode()).isEqualTo(429);
         assertThat(second.headers().firstValue("Retry-After")).isPresent();
-        assertThat(json.readTree(second.body()).path("error").path("type").asString())
-                .isEqualTo("rate_limit_error");
+        assertThat(errorType(second)).isEqualTo("rate_limit_error");
     }
 
     @Test
@@ -430,8 +435,7 @@ class GatewayTest extends BootedApp {
         int before = STUB.received.size();
         HttpResponse<String> none = post("/v1/chat/completions", null, chat("gpt-4o", false));
         assertThat(none.statusCode()).isEqualTo(401);
-        assertThat(json.readTree(none.body()).path("error").path("code").asString())
-                .isEqualTo("missing_token");
+        assertThat(errorCode(none)).isEqualTo("missing_token");
         assertThat(post("/v1/chat/completions", "tk_nope", chat("gpt-4o", false))
                         .statusCode())
                 .isEqualTo(401);
@@ -439,8 +443,7 @@ class GatewayTest extends BootedApp {
         IssuedToken t = token();
         HttpResponse<String> unknown = post("/v1/chat/completions", t.secret(), chat("llama-9", false));
         assertThat(unknown.statusCode()).isEqualTo(404);
-        assertThat(json.readTree(unknown.body()).path("error").path("code").asString())
-                .isEqualTo("model_not_found");
+        assertThat(errorCode(unknown)).isEqualTo("model_not_found");
 
         keeper.limits()
                 .create(LimitSpec.builder("default")
@@ -451,8 +454,7 @@ class GatewayTest extends BootedApp {
                         .build());
         HttpResponse<String> budget = post("/v1/chat/completions", t.secret(), chat("gpt-4o", false));
         assertThat(budget.statusCode()).isEqualTo(403);
-        assertThat(json.readTree(budget.body()).path("error").path("code").asString())
-                .isEqualTo("budget_exceeded");
+        assertThat(errorCode(budget)).isEqualTo("budget_exceeded");
 
         IssuedToken rated = token();
         Limit twoAMinute = keeper.limits()
@@ -694,18 +696,15 @@ class GatewayTest extends BootedApp {
         IssuedToken t = token();
         HttpResponse<String> unknown = post("/v1/completions", t.secret(), chat("gpt-4o", false));
         assertThat(unknown.statusCode()).isEqualTo(404);
-        assertThat(json.readTree(unknown.body()).path("error").path("code").asString())
-                .isEqualTo("unknown_endpoint");
+        assertThat(errorCode(unknown)).isEqualTo("unknown_endpoint");
         // a surface's path with another method, or with a trailing slash, is no surface either
         HttpResponse<String> get = get("/v1/chat/completions", t.secret());
         assertThat(get.statusCode()).isEqualTo(404);
-        assertThat(json.readTree(get.body()).path("error").path("code").asString())
-                .isEqualTo("unknown_endpoint");
+        assertThat(errorCode(get)).isEqualTo("unknown_endpoint");
         HttpResponse<String> slash = post("/v1/messages/", t.secret(), chat("gpt-4o", false));
         assertThat(slash.statusCode()).isEqualTo(404);
         assertThat(json.readTree(slash.body()).path("type").asString()).isEqualTo("error"); // Anthropic's envelope
-        assertThat(json.readTree(slash.body()).path("error").path("type").asString())
-                .isEqualTo("not_found_error");
+        assertThat(errorType(slash)).isEqualTo("not_found_error");
         HttpResponse<String> models = get("/v1/models", t.secret());
         assertThat(models.statusCode()).isEqualTo(200);
         List<String> ids = json.readTree(models.body())
@@ -753,8 +752,7 @@ class GatewayTest extends BootedApp {
         assertThat(back.path("has_more").asBoolean()).isEqualTo(ids.size() > 2);
         HttpResponse<String> badLimit = get("/v1/models?limit=0", t.secret(), "anthropic-version", "2023-06-01");
         assertThat(badLimit.statusCode()).isEqualTo(400);
-        assertThat(json.readTree(badLimit.body()).path("error").path("type").asString())
-                .isEqualTo("invalid_request_error");
+        assertThat(errorType(badLimit)).isEqualTo("invalid_request_error");
         assertThat(get("/v1/models?after_id=nope", t.secret(), "anthropic-version", "2023-06-01")
                         .statusCode())
                 .isEqualTo(400);
@@ -763,22 +761,19 @@ class GatewayTest extends BootedApp {
                 HttpRequest.newBuilder(URI.create(base() + "/v1/models")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(none.statusCode()).isEqualTo(401);
-        assertThat(json.readTree(none.body()).path("error").path("code").asString())
-                .isEqualTo("missing_token");
+        assertThat(errorCode(none)).isEqualTo("missing_token");
         HttpResponse<String> basic = http.send(
                 HttpRequest.newBuilder(URI.create(base() + "/v1/models"))
                         .header("Authorization", "Basic dXNlcjpwYXNz")
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(basic.statusCode()).isEqualTo(400);
-        assertThat(json.readTree(basic.body()).path("error").path("code").asString())
-                .isEqualTo("invalid_credentials");
+        assertThat(errorCode(basic)).isEqualTo("invalid_credentials");
         IssuedToken gone = token();
         keeper.tokens().revoke("default", gone.info().id());
         HttpResponse<String> revoked = get("/v1/models", gone.secret());
         assertThat(revoked.statusCode()).isEqualTo(401);
-        assertThat(json.readTree(revoked.body()).path("error").path("code").asString())
-                .isEqualTo("token_revoked");
+        assertThat(errorCode(revoked)).isEqualTo("token_revoked");
         IssuedToken onlyDemo = onlyDemo();
         HttpResponse<String> narrow = get("/v1/models", onlyDemo.secret());
         assertThat(json.readTree(narrow.body())
@@ -822,8 +817,7 @@ class GatewayTest extends BootedApp {
                 "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "y".repeat(300_000) + "\"}]}";
         HttpResponse<String> tooBig = post("/v1/chat/completions", t.secret(), big);
         assertThat(tooBig.statusCode()).isEqualTo(413);
-        assertThat(json.readTree(tooBig.body()).path("error").path("code").asString())
-                .isEqualTo("request_too_large");
+        assertThat(errorCode(tooBig)).isEqualTo("request_too_large");
         HttpResponse<String> huge = post("/v1/chat/completions", t.secret(), chat("gpt-4o-huge", false));
         assertThat(huge.statusCode()).isEqualTo(502);
         assertThat(only(t).outcome()).isEqualTo(CallOutcome.ERROR);
