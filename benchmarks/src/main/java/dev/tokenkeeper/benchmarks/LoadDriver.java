@@ -83,10 +83,14 @@ public final class LoadDriver {
         private InputStream in;
         /** The server said {@code Connection: close} (Tomcat does after 100 requests). */
         private boolean closing;
-        /** Answers read on this connection, and where the current one is: for an error's message. */
+        /**
+         * Answers read on this connection, the part of the current one being read and its chunks so
+         * far: for an error's message, composed only then.
+         */
         private int answers;
 
         private String stage = "";
+        private int chunks;
 
         Connection(URI url) throws IOException {
             this.url = url;
@@ -125,8 +129,9 @@ public final class LoadDriver {
                 answers++;
                 return code;
             } catch (IOException e) {
+                String where = stage.equals("a chunk") ? "the chunk after " + chunks + " chunk(s)" : stage;
                 throw new IOException(
-                        e.getMessage() + " (answer " + (answers + 1) + " on this connection, while reading " + stage
+                        e.getMessage() + " (answer " + (answers + 1) + " on this connection, while reading " + where
                                 + ")",
                         e);
             }
@@ -141,7 +146,7 @@ public final class LoadDriver {
             long length = -1;
             boolean chunked = false;
             boolean close = false;
-            stage = "the headers of a " + code;
+            stage = "the headers";
             for (String h = line(); !h.isEmpty(); h = line()) {
                 String lower = h.toLowerCase(Locale.ROOT);
                 if (lower.startsWith("content-length:")) {
@@ -154,19 +159,19 @@ public final class LoadDriver {
             }
             firstByte[0] = 0;
             if (chunked) {
-                int chunks = 0;
-                stage = "the first chunk";
+                chunks = 0;
+                stage = "a chunk";
                 for (long size = chunkSize(); size > 0; size = chunkSize()) {
                     skip(size, firstByte);
                     line();
-                    stage = "the chunk after " + ++chunks + " chunks";
+                    chunks++;
                 }
                 stage = "the trailers";
                 for (String trailer = line(); !trailer.isEmpty(); trailer = line()) {
                     // trailers are read and dropped
                 }
             } else if (length >= 0) {
-                stage = "a body of " + length + " bytes";
+                stage = "the body";
                 skip(length, firstByte);
             } else {
                 throw new IOException("an answer without a length: the driver reads keep-alive answers only");
