@@ -962,15 +962,15 @@ public final class TokenKeeper implements AutoCloseable {
             }
             Storage storage;
             if (dataSource != null) {
-                storage = JdbcStorage.create(dataSource, null);
+                storage = JdbcStorage.create(dataSource, null, threadFactory);
             } else if (jdbcUrl != null) {
                 var pool =
                         DataSources.jdbc(jdbcUrl, jdbcUser, jdbcPassword, maximumPoolSize > 0 ? maximumPoolSize : 10);
-                storage = JdbcStorage.create(pool, pool);
+                storage = JdbcStorage.create(pool, pool, threadFactory);
             } else {
                 Path file = sqliteFile != null ? sqliteFile : DEFAULT_SQLITE_FILE;
                 var pool = DataSources.sqlite(file, maximumPoolSize > 0 ? maximumPoolSize : 4);
-                storage = JdbcStorage.create(pool, pool);
+                storage = JdbcStorage.create(pool, pool, threadFactory);
             }
             if (storageDecorator != null) {
                 storage = storageDecorator.apply(storage);

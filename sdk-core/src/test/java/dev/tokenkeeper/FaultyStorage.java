@@ -37,6 +37,8 @@ final class FaultyStorage implements Storage {
     private final LeaseStore leases;
     private volatile @Nullable Consumer<List<UsageRow>> afterEventsInserted;
     private volatile boolean failLeaseShrinks;
+    private volatile @Nullable Runnable onWriterIdle;
+    private final java.util.concurrent.Semaphore writerIdles = new java.util.concurrent.Semaphore(0);
 
     FaultyStorage(Storage real) {
         this.real = real;
@@ -121,7 +123,45 @@ final class FaultyStorage implements Storage {
 
     @Override
     public WriterSession openWriterSession() {
-        return real.openWriterSession();
+        WriterSession session = real.openWriterSession();
+        return new WriterSession() {
+            private volatile boolean wrote;
+
+            @Override
+            public <T> T write(Function<StorageTx, T> work) {
+                T result = session.write(work);
+                wrote = true;
+                return result;
+            }
+
+            @Override
+            public void idle() {
+                session.idle();
+                if (wrote) {
+                    wrote = false;
+                    Runnable hook = onWriterIdle;
+                    if (hook != null) {
+                        hook.run();
+                    }
+                    writerIdles.release();
+                }
+            }
+
+            @Override
+            public void close() {
+                session.close();
+            }
+        };
+    }
+
+    /** Runs {@code hook} each time the ledger's writer session goes idle after it wrote. */
+    void onWriterIdle(Runnable hook) {
+        this.onWriterIdle = hook;
+    }
+
+    /** Waits up to {@code max} for the writer session to go idle after it wrote (once per call). */
+    boolean awaitWriterIdle(java.time.Duration max) throws InterruptedException {
+        return writerIdles.tryAcquire(max.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     @Override

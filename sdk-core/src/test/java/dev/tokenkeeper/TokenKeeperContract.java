@@ -1618,6 +1618,27 @@ public abstract class TokenKeeperContract {
         }
 
         @Test
+        @DisplayName(
+                "the writer tells its storage session it is idle when its queue is empty, not between the batches of a backlog")
+        void writerIdleOnlyWithEmptyQueue() throws InterruptedException {
+            TokenKeeper k = withFaults(quietBuilder(database()).ledgerBatchSize(50));
+            CountDownLatch release = holdWriterOnFirstEvent(k, "first");
+            for (int i = 0; i < 300; i++) {
+                k.usage().record(event("backlog-" + i, TokenCounts.of(1, 1), t0.plusMillis(i)));
+            }
+            List<Long> unwrittenAtIdle = new java.util.concurrent.CopyOnWriteArrayList<>();
+            faults(k).onWriterIdle(() -> unwrittenAtIdle.add(k.usage().stats().unwritten()));
+
+            release.countDown();
+            k.usage().flush();
+
+            // the time bound only stops a broken build
+            assertThat(faults(k).awaitWriterIdle(Duration.ofSeconds(30))).isTrue();
+            assertThat(unwrittenAtIdle).isNotEmpty().containsOnly(0L);
+            assertThat(eventCount()).isEqualTo(301);
+        }
+
+        @Test
         @DisplayName("a full queue refuses with LedgerFullException and counts it; nothing accepted is lost")
         void backPressure() throws Exception {
             TokenKeeper k = withFaults(quietBuilder(database())

@@ -12,6 +12,13 @@ public interface WriterSession extends AutoCloseable {
     /** Runs {@code work} in one read-write transaction on the session's connection. */
     <T> T write(Function<StorageTx, T> work);
 
+    /**
+     * The session's owner has nothing more to write for now: background upkeep of the database that
+     * was held back while it wrote (SQLite's checkpoint) may run, here on the calling thread or on the
+     * storage's own. Called by the ledger's writer when it finds its queue empty.
+     */
+    default void idle() {}
+
     /** Releases the connection and its statements. */
     @Override
     void close();

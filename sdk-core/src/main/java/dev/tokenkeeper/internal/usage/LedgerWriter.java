@@ -453,6 +453,7 @@ final class LedgerWriter {
                     if (stopping) {
                         return; // everything queued is written
                     }
+                    session.idle(); // upkeep held back while the writer was busy (SQLite's checkpoint)
                     first = awaitEvent(idleMillis);
                 }
                 if (first == null) {

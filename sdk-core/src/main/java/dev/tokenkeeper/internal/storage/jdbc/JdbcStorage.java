@@ -17,9 +17,11 @@ import dev.tokenkeeper.internal.storage.WriterSession;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -61,13 +63,24 @@ public final class JdbcStorage implements Storage {
     /** Checkpoints SQLite's log off the writers' threads; {@code null} on PostgreSQL. */
     private final @Nullable SqliteCheckpointer checkpointer;
 
+    private static final ThreadFactory DAEMON_THREADS = r -> {
+        Thread t = new Thread(r);
+        t.setDaemon(true);
+        return t;
+    };
+
     /** The SQLite checkpointer (for tests in this package), or null on PostgreSQL. */
     @Nullable
     SqliteCheckpointer checkpointer() {
         return checkpointer;
     }
 
-    private JdbcStorage(DataSource dataSource, @Nullable AutoCloseable ownedPool, Dialect dialect) {
+    private JdbcStorage(
+            DataSource dataSource,
+            @Nullable AutoCloseable ownedPool,
+            Dialect dialect,
+            ThreadFactory threads,
+            LongSupplier nanoTime) {
         this.sqliteWrites = dialect.serializesWriters() ? new ReentrantLock(true) : null;
         this.dataSource = dataSource;
         this.ownedPool = ownedPool;
@@ -77,7 +90,7 @@ public final class JdbcStorage implements Storage {
         this.limits = new JdbcLimitStore();
         this.counters = new JdbcCounterStore(dialect);
         this.leases = new JdbcLeaseStore(dialect);
-        this.checkpointer = dialect.serializesWriters() ? new SqliteCheckpointer(jdbi) : null;
+        this.checkpointer = dialect.serializesWriters() ? new SqliteCheckpointer(jdbi, threads, nanoTime) : null;
     }
 
     /**
@@ -91,6 +104,20 @@ public final class JdbcStorage implements Storage {
     }
 
     public static JdbcStorage create(DataSource dataSource, @Nullable AutoCloseable ownedPool) {
+        return create(dataSource, ownedPool, DAEMON_THREADS);
+    }
+
+    /**
+     * As {@link #create(DataSource, AutoCloseable)}, with the factory of the storage's background
+     * thread (SQLite's checkpoints).
+     */
+    public static JdbcStorage create(DataSource dataSource, @Nullable AutoCloseable ownedPool, ThreadFactory threads) {
+        return create(dataSource, ownedPool, threads, System::nanoTime);
+    }
+
+    /** As {@link #create(DataSource, AutoCloseable, ThreadFactory)}, with the clock that paces SQLite's checkpoints (tests). */
+    static JdbcStorage create(
+            DataSource dataSource, @Nullable AutoCloseable ownedPool, ThreadFactory threads, LongSupplier nanoTime) {
         Dialect dialect;
         try (Connection c = dataSource.getConnection()) {
             dialect = Dialect.fromProductName(c.getMetaData().getDatabaseProductName());
@@ -101,7 +128,7 @@ public final class JdbcStorage implements Storage {
             closeQuietly(ownedPool);
             throw e;
         }
-        JdbcStorage storage = new JdbcStorage(dataSource, ownedPool, dialect);
+        JdbcStorage storage = new JdbcStorage(dataSource, ownedPool, dialect, threads, nanoTime);
         try {
             storage.migrate();
         } catch (RuntimeException e) {
@@ -134,7 +161,7 @@ public final class JdbcStorage implements Storage {
     @Override
     public <T> T write(Function<StorageTx, T> work) {
         try {
-            return inWriteTurn(() -> jdbi.inTransaction(h -> work.apply(new JdbcTx(h))));
+            return inWriteTurn(() -> jdbi.inTransaction(h -> work.apply(new JdbcTx(h))), null);
         } catch (JdbiException e) {
             throw translate(e);
         }
@@ -143,18 +170,25 @@ public final class JdbcStorage implements Storage {
     /**
      * Runs one write transaction in this process's turn (SQLite), and tells the checkpointer when it
      * committed.
+     *
+     * @param session the writer session's connection, or {@code null} for a pooled one
      */
-    private <T> T inWriteTurn(Supplier<T> transaction) {
+    private <T> T inWriteTurn(Supplier<T> transaction, @Nullable Handle session) {
+        T result;
         lockWrites();
         try {
-            T result = transaction.get();
-            if (checkpointer != null) {
-                checkpointer.committed();
-            }
-            return result;
+            result = transaction.get();
         } finally {
             unlockWrites();
         }
+        if (checkpointer != null) {
+            if (session != null) {
+                checkpointer.sessionCommitted(session);
+            } else {
+                checkpointer.committed();
+            }
+        }
+        return result;
     }
 
     /**
@@ -198,6 +232,8 @@ public final class JdbcStorage implements Storage {
         private @Nullable StatementCache statements;
         /** The SQLite connection's cache_size, wal_autocheckpoint and temp_store before the session set its own. */
         private long @Nullable [] pooledSettings;
+        /** Whether the session wrote since it was last idle: SQLite's checkpoints wait for it meanwhile. */
+        private boolean busy;
 
         @Override
         public <T> T write(Function<StorageTx, T> work) {
@@ -225,7 +261,11 @@ public final class JdbcStorage implements Storage {
                 }
                 StatementCache cache = statements;
                 Handle held = handle;
-                return inWriteTurn(() -> held.inTransaction(h -> work.apply(new JdbcTx(h, cache))));
+                if (checkpointer != null && !busy) {
+                    busy = true;
+                    checkpointer.sessionBusy();
+                }
+                return inWriteTurn(() -> held.inTransaction(h -> work.apply(new JdbcTx(h, cache))), held);
             } catch (JdbiException e) {
                 close();
                 throw translate(e);
@@ -236,7 +276,19 @@ public final class JdbcStorage implements Storage {
         }
 
         @Override
+        public void idle() {
+            if (busy && checkpointer != null) {
+                busy = false;
+                checkpointer.sessionIdle(handle);
+            }
+        }
+
+        @Override
         public void close() {
+            if (busy && checkpointer != null) {
+                busy = false;
+                checkpointer.sessionIdle(null);
+            }
             if (statements != null) {
                 statements.close();
                 statements = null;
