@@ -60,7 +60,7 @@ public final class JdbcStorage implements Storage {
     /** Fair turns for this process's write transactions on SQLite; {@code null} on PostgreSQL. */
     private final @Nullable ReentrantLock sqliteWrites;
 
-    /** Checkpoints SQLite's log off the writers' threads; {@code null} on PostgreSQL. */
+    /** Checkpoints SQLite's log outside the writers' commits; {@code null} on PostgreSQL. */
     private final @Nullable SqliteCheckpointer checkpointer;
 
     private static final ThreadFactory DAEMON_THREADS = r -> {
