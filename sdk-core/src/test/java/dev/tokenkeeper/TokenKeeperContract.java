@@ -69,6 +69,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -2374,6 +2375,43 @@ public abstract class TokenKeeperContract {
                                     .build())
                             .cost())
                     .isEqualTo(Money.of("10"));
+        }
+
+        @Test
+        @DisplayName("a token's next call is quoted anew for another model, a changed catalog, or a price that starts")
+        void quotedAnew() {
+            IssuedToken t = issue("quoted");
+            keeper.limits()
+                    .create(LimitSpec.builder(tenant)
+                            .name("five dollars")
+                            .token(t.info().id())
+                            .costUsd(Money.of("5"))
+                            .period(LimitPeriod.DAY)
+                            .build());
+            keeper.pricing().putPrice(price("q1", Instant.EPOCH, "1", "1"), alice);
+            keeper.pricing().putPrice(price("q2", Instant.EPOCH, "100", "100"), alice);
+            // an estimate of a million tokens in and out: $2 at the cheap prices, $200 at the dear ones
+            Function<String, Admission> call =
+                    model -> keeper.authorize(t.secret(), CallRequest.of(provider, model, 1_000_000, 1_000_000));
+            Admission cheap = call.apply("q1");
+            assertThat(cheap).isInstanceOf(Permit.class);
+            ((Permit) cheap).release();
+            assertThat(call.apply("q2")).isInstanceOf(Denial.class); // the same second, another model
+
+            keeper.pricing().putPrice(price("q1", Instant.EPOCH, "10", "10"), alice); // $20 from now on
+            assertThat(call.apply("q1")).isInstanceOf(Denial.class);
+
+            clock.advance(Duration.ofSeconds(2)); // what a token's calls remember lasts a second
+            Instant dearFrom = clock.instant().plusMillis(1);
+            keeper.pricing().putPrice(price("q3", Instant.EPOCH, "1", "1"), alice);
+            keeper.pricing().putPrice(price("q3", dearFrom, "100", "100"), alice);
+            Admission before = call.apply("q3");
+            assertThat(before).isInstanceOf(Permit.class);
+            ((Permit) before).release();
+            clock.advance(Duration.ofMillis(1));
+            assertThat(call.apply("q3"))
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.BUDGET_EXCEEDED));
         }
 
         @Test
