@@ -2396,10 +2396,14 @@ public abstract class TokenKeeperContract {
             Admission cheap = call.apply("q1");
             assertThat(cheap).isInstanceOf(Permit.class);
             ((Permit) cheap).release();
-            assertThat(call.apply("q2")).isInstanceOf(Denial.class); // the same second, another model
+            assertThat(call.apply("q2")) // the same second, another model
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.BUDGET_EXCEEDED));
 
             keeper.pricing().putPrice(price("q1", Instant.EPOCH, "10", "10"), alice); // $20 from now on
-            assertThat(call.apply("q1")).isInstanceOf(Denial.class);
+            assertThat(call.apply("q1"))
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.BUDGET_EXCEEDED));
 
             clock.advance(Duration.ofSeconds(2)); // what a token's calls remember lasts a second
             Instant dearFrom = clock.instant().plusMillis(1);
