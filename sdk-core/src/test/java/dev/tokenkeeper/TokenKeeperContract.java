@@ -70,6 +70,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -2377,17 +2378,22 @@ public abstract class TokenKeeperContract {
                     .isEqualTo(Money.of("10"));
         }
 
-        @Test
-        @DisplayName("a token's next call is quoted anew for another model, a changed catalog, or a price that starts")
-        void quotedAnew() {
-            IssuedToken t = issue("quoted");
-            keeper.limits()
+        /** A budget of $5 a day on the token: an estimate of $2 fits it, one of $20 or $200 does not. */
+        void fiveDollarsADay(TokenKeeper k, IssuedToken t) {
+            k.limits()
                     .create(LimitSpec.builder(tenant)
                             .name("five dollars")
                             .token(t.info().id())
                             .costUsd(Money.of("5"))
                             .period(LimitPeriod.DAY)
                             .build());
+        }
+
+        @Test
+        @DisplayName("a token's next call is quoted anew for another model, a changed catalog, or a price that starts")
+        void quotedAnew() {
+            IssuedToken t = issue("quoted");
+            fiveDollarsADay(keeper, t);
             keeper.pricing().putPrice(price("q1", Instant.EPOCH, "1", "1"), alice);
             keeper.pricing().putPrice(price("q2", Instant.EPOCH, "100", "100"), alice);
             // an estimate of a million tokens in and out: $2 at the cheap prices, $200 at the dear ones
@@ -2414,6 +2420,26 @@ public abstract class TokenKeeperContract {
             ((Permit) before).release();
             clock.advance(Duration.ofMillis(1));
             assertThat(call.apply("q3"))
+                    .isInstanceOfSatisfying(
+                            Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.BUDGET_EXCEEDED));
+        }
+
+        @Test
+        @DisplayName("a model without a price yet is quoted anew once its first price starts (unknown prices flagged)")
+        void quotedAnewOncePriced() {
+            TokenKeeper flagging = another(
+                    quietBuilder(database()).unknownPricePolicy(dev.tokenkeeper.pricing.UnknownPricePolicy.FLAG));
+            IssuedToken t = flagging.tokens()
+                    .issue(TokenSpec.builder().tenant(tenant).name("unpriced").build());
+            fiveDollarsADay(flagging, t);
+            flagging.pricing().putPrice(price("q5", clock.instant().plusMillis(1), "100", "100"), alice);
+            Supplier<Admission> call =
+                    () -> flagging.authorize(t.secret(), CallRequest.of(provider, "q5", 1_000_000, 1_000_000));
+            Admission unpriced = call.get(); // no price in force yet: flagged, reserved at nothing
+            assertThat(unpriced).isInstanceOf(Permit.class);
+            ((Permit) unpriced).release();
+            clock.advance(Duration.ofMillis(1)); // $200 from now on
+            assertThat(call.get())
                     .isInstanceOfSatisfying(
                             Denial.class, d -> assertThat(d.reason()).isEqualTo(DenialReason.BUDGET_EXCEEDED));
         }

@@ -31,6 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -131,8 +132,15 @@ public final class DefaultPricingService implements PricingService {
             long output,
             long reasoning,
             @Nullable ModelPrice price,
-            boolean priceMissing) {
+            boolean priceMissing)
+            implements Supplier<Cost> {
         static final PicoCost MISSING = new PicoCost(0, 0, 0, 0, 0, null, true);
+
+        /** {@link #toCost()}: the cost as a deferred {@code RecordedUsage} makes it when asked. */
+        @Override
+        public Cost get() {
+            return toCost();
+        }
 
         public long total() {
             return Math.addExact(
@@ -195,21 +203,38 @@ public final class DefaultPricingService implements PricingService {
     /**
      * The price of one call, looked up once at {@code authorize}: its completion is costed at the same
      * price without a second lookup, as long as the catalog has not changed in between (a changed
-     * catalog is looked up again, so a price added or corrected meanwhile still applies).
+     * catalog is looked up again, so a price added or corrected meanwhile still applies). A quote
+     * knows the span of times in which its price is the one in force for the model, so that a token's
+     * next call of the same model within that span can be costed at it too (see {@link #quote(String,
+     * String, long, Quote)}).
      */
     public static final class Quote {
         private final Snapshot snapshot;
         private final @Nullable Compiled price;
         private final String provider;
         private final String model;
-        private final long atMillis;
+        /** From when (Unix milliseconds, inclusive) the snapshot gives the model this price. */
+        private final long validFrom;
+        /** Until when (exclusive): when the model's next price starts, or {@code Long.MAX_VALUE}. */
+        private final long validUntil;
 
-        private Quote(Snapshot snapshot, @Nullable Compiled price, String provider, String model, long atMillis) {
+        private Quote(
+                Snapshot snapshot,
+                @Nullable Compiled price,
+                String provider,
+                String model,
+                long validFrom,
+                long validUntil) {
             this.snapshot = snapshot;
             this.price = price;
             this.provider = provider;
             this.model = model;
-            this.atMillis = atMillis;
+            this.validFrom = validFrom;
+            this.validUntil = validUntil;
+        }
+
+        boolean covers(long atMillis) {
+            return validFrom <= atMillis && atMillis < validUntil;
         }
     }
 
@@ -218,17 +243,43 @@ public final class DefaultPricingService implements PricingService {
      * this throws {@link PriceMissingException} under {@code REJECT}).
      */
     public Quote quote(String provider, String model, long atMillis) {
-        Snapshot s = snapshot;
-        return new Quote(s, priced(s, provider, model, atMillis), provider, model, atMillis);
+        return quote(provider, model, atMillis, null);
     }
 
     /**
-     * {@code picoCost(..).total()} of the quote's call, without the parts: what {@code authorize}
-     * reserves, and what a completion adjusts its reservations to.
+     * As {@link #quote(String, String, long)}, but {@code recent} itself when it is the current
+     * catalog's price of the same provider and model at {@code atMillis}: the same object a lookup
+     * would make an equal of.
      */
-    public long picoTotal(Quote q, TokenCounts counts) {
+    @SuppressWarnings("ReferenceEquality") // the same snapshot, not an equal one: each refresh makes a new one
+    public Quote quote(String provider, String model, long atMillis, @Nullable Quote recent) {
+        Snapshot s = snapshot;
+        if (recent != null
+                && recent.snapshot == s
+                && recent.covers(atMillis)
+                && recent.model.equals(model)
+                && recent.provider.equals(provider)) {
+            return recent;
+        }
+        Compiled[] history = history(s, provider, model);
+        for (int i = 0; i < history.length; i++) {
+            if (history[i].from() <= atMillis) {
+                long until = i == 0 ? Long.MAX_VALUE : history[i - 1].from();
+                return new Quote(s, history[i], provider, model, history[i].from(), until);
+            }
+        }
+        // no price in force yet: the policy's answer holds until the model's first price starts
+        long until = history.length == 0 ? Long.MAX_VALUE : history[history.length - 1].from();
+        return new Quote(s, unpriced(provider, model), provider, model, Long.MIN_VALUE, until);
+    }
+
+    /**
+     * {@code picoCost(..).total()} of the quote's call at {@code atMillis}, without the parts: what
+     * {@code authorize} reserves, and what a completion adjusts its reservations to.
+     */
+    public long picoTotal(Quote q, TokenCounts counts, long atMillis) {
         requireNonNull(counts, "counts");
-        Compiled c = current(q, q.atMillis);
+        Compiled c = current(q, atMillis);
         return c == null ? 0 : c.total(counts);
     }
 
@@ -243,13 +294,13 @@ public final class DefaultPricingService implements PricingService {
     }
 
     /**
-     * The quote's price if the catalog is the one it was made from and the time its own, else the
-     * price looked up again.
+     * The quote's price if the catalog is the one it was made from and the price is in force at the
+     * time, else the price looked up again.
      */
     @SuppressWarnings("ReferenceEquality") // the same snapshot, not an equal one: each refresh makes a new one
     private @Nullable Compiled current(Quote q, long atMillis) {
         Snapshot s = snapshot;
-        return q.snapshot == s && q.atMillis == atMillis ? q.price : priced(s, q.provider, q.model, atMillis);
+        return q.snapshot == s && q.covers(atMillis) ? q.price : priced(s, q.provider, q.model, atMillis);
     }
 
     /**
@@ -262,6 +313,16 @@ public final class DefaultPricingService implements PricingService {
     }
 
     private @Nullable Compiled priced(Snapshot s, String provider, String model, long atMillis) {
+        for (Compiled c : history(s, provider, model)) {
+            if (c.from() <= atMillis) {
+                return c;
+            }
+        }
+        return unpriced(provider, model);
+    }
+
+    /** The model's prices in the snapshot, newest first, compiled once per snapshot. */
+    private static Compiled[] history(Snapshot s, String provider, String model) {
         ModelKey key = new ModelKey(requireNonNull(provider, "provider"), requireNonNull(model, "model"));
         Compiled[] history = s.compiled().get(key);
         if (history == null) {
@@ -272,11 +333,11 @@ public final class DefaultPricingService implements PricingService {
                 s.compiled().put(key, history);
             }
         }
-        for (Compiled c : history) {
-            if (c.from() <= atMillis) {
-                return c;
-            }
-        }
+        return history;
+    }
+
+    /** What the unknown-price policy says when the model has no price in force. */
+    private @Nullable Compiled unpriced(String provider, String model) {
         return switch (policy) {
             case REJECT -> throw new PriceMissingException(provider, model);
             case FLAG -> null;

@@ -176,18 +176,37 @@ public final class Admissions {
      * version) and for at most {@link #MEMO_MILLIS}, so that the limit cache is still read, and its
      * refresh and expiry still run, once a second for a busy token. {@code hints} serve the budget
      * strategy (see {@link Budgets#reserve}) for calls whose limits are all of them, the common case.
+     * {@code anyCall}: no limit of the list names a provider or a model, so all of them apply to every
+     * call. {@code quote}: the price the token's last call was costed at, which serves its next call
+     * of the same model while the catalog and the price in force are the same (see {@link
+     * DefaultPricingService#quote(String, String, long, DefaultPricingService.Quote)}); a plain field,
+     * as a quote is immutable and any recent one will do.
      */
     private static final class LimitMemo {
         final long version;
         final long takenAt;
         final List<Limit> scopeLimits;
         final @Nullable Object[] hints;
+        final boolean anyCall;
+        DefaultPricingService.@Nullable Quote quote;
 
-        LimitMemo(long version, long takenAt, List<Limit> scopeLimits, @Nullable Object[] hints) {
+        LimitMemo(
+                long version,
+                long takenAt,
+                List<Limit> scopeLimits,
+                @Nullable Object[] hints,
+                DefaultPricingService.@Nullable Quote quote) {
             this.version = version;
             this.takenAt = takenAt;
             this.scopeLimits = scopeLimits;
             this.hints = hints;
+            this.quote = quote;
+            boolean any = true;
+            for (int i = 0; i < scopeLimits.size(); i++) {
+                Limit l = scopeLimits.get(i);
+                any &= l.provider() == null && l.model() == null;
+            }
+            this.anyCall = any;
         }
     }
 
@@ -204,7 +223,8 @@ public final class Admissions {
         }
     }
 
-    private Applicable applicable(Principal p, CallRequest call, TokenCheck t, long now, long version) {
+    private Applicable applicable(
+            Principal p, CallRequest call, TokenCheck t, long now, long version, DefaultPricingService.Quote quote) {
         if (call.runId() != null) { // a run is a scope of its own: its list is looked up each call
             return new Applicable(
                     limitCache.applicable(
@@ -226,11 +246,13 @@ public final class Admissions {
         } else {
             List<Limit> all = limitCache.scopeLimits(p.tenantId(), p.userId(), p.projectId(), p.tokenId(), null);
             // a renewed memo keeps the hints of the same list: a second's memo expiry is no change
-            @Nullable
-            Object[] hints =
-                    t.admissionMemo() instanceof LimitMemo m && m.scopeLimits == all ? m.hints : new Object[all.size()];
-            memo = new LimitMemo(version, now, all, hints);
+            LimitMemo prior = t.admissionMemo() instanceof LimitMemo m ? m : null;
+            @Nullable Object[] hints = prior != null && prior.scopeLimits == all ? prior.hints : new Object[all.size()];
+            memo = new LimitMemo(version, now, all, hints, quote);
             t.admissionMemo(memo);
+        }
+        if (memo.anyCall) {
+            return new Applicable(memo.scopeLimits, memo.hints);
         }
         List<Limit> matching = LimitCache.matching(memo.scopeLimits, call.provider(), call.model());
         return new Applicable(matching, matching == memo.scopeLimits ? memo.hints : null);
@@ -255,19 +277,25 @@ public final class Admissions {
         }
         Instant now = Instant.ofEpochMilli(nowMillis);
         TokenCounts estimate = new TokenCounts(call.estimatedInputTokens(), 0, 0, call.maxOutputTokens(), 0);
+        // a call in a run has no memo (its limits are looked up each time), so no recent quote either
+        LimitMemo memo = call.runId() == null && t.admissionMemo() instanceof LimitMemo m ? m : null;
         DefaultPricingService.Quote quote;
         try {
-            quote = pricing.quote(call.provider(), call.model(), nowMillis);
+            quote = pricing.quote(call.provider(), call.model(), nowMillis, memo != null ? memo.quote : null);
         } catch (PriceMissingException e) {
             return new Denial(DenialReason.PRICE_MISSING, String.valueOf(e.getMessage()), null, null, null);
         }
-        long cost = pricing.picoTotal(quote, estimate);
+        if (memo != null && memo.quote != quote) {
+            memo.quote = quote; // for the token's next call (a memo made or renewed below takes it too)
+        }
+        long cost = pricing.picoTotal(quote, estimate, nowMillis);
         Reservation r;
-        String key = Ids.uuid7Unordered(nowMillis); // a permit needs a unique id, not a strict order
+        // a permit needs a unique id, not a strict order; its text is made when first needed
+        Ids.Deferred key = Ids.uuid7UnorderedDeferred(nowMillis);
         long limitsVersion = limitCache.limitsVersion(); // before the lookup: a change during it is seen later
         List<Limit> limits;
         try {
-            Applicable applicable = applicable(p, call, t, nowMillis, limitsVersion);
+            Applicable applicable = applicable(p, call, t, nowMillis, limitsVersion, quote);
             limits = applicable.limits;
             long[] units = new long[limits.size()];
             for (int i = 0; i < units.length; i++) {
@@ -344,7 +372,7 @@ public final class Admissions {
     }
 
     private Permit open(
-            String key,
+            Ids.Deferred key,
             Principal p,
             CallRequest call,
             Instant now,
@@ -355,9 +383,8 @@ public final class Admissions {
             @Nullable List<Limit> limits,
             long limitsVersion) {
         // the permit's key is a fresh id already: it is the request id too unless the caller gave one
-        String requestId = call.requestId() != null ? call.requestId() : key;
         OpenPermit permit = new OpenPermit(
-                requestId,
+                key,
                 p,
                 call,
                 now,
@@ -406,7 +433,9 @@ public final class Admissions {
         private static final int UNRESERVED = 1; // released (by the caller or the timeout), or a failed settle
         private static final int SETTLED = 2;
 
-        final String requestId;
+        /** The permit's own id, which is the request id unless the call gave one. */
+        final Ids.Deferred key;
+
         final Principal principal;
         final CallRequest call;
         final Instant startedAt;
@@ -427,7 +456,7 @@ public final class Admissions {
         private boolean releasedByCaller;
 
         OpenPermit(
-                String requestId,
+                Ids.Deferred key,
                 Principal principal,
                 CallRequest call,
                 Instant startedAt,
@@ -438,7 +467,7 @@ public final class Admissions {
                 boolean checked,
                 @Nullable List<Limit> limits,
                 long limitsVersion) {
-            this.requestId = requestId;
+            this.key = key;
             this.principal = principal;
             this.call = call;
             this.startedAt = startedAt;
@@ -482,7 +511,8 @@ public final class Admissions {
 
         @Override
         public String requestId() {
-            return requestId;
+            String given = call.requestId();
+            return given != null ? given : key.toString();
         }
 
         @Override
@@ -509,12 +539,14 @@ public final class Admissions {
         public synchronized RecordedUsage complete(Completion c) {
             Checks.required("completion", c);
             if (state == SETTLED || releasedByCaller) {
-                throw new IllegalStateException("permit " + requestId + " was settled already");
+                throw new IllegalStateException("permit " + requestId() + " was settled already");
             }
             // the principal and the call were checked at issue and at authorize: only the completion's
             // own fields are, as a UsageEvent would check them
+            String given = call.requestId();
             EventFacts event = new EventFacts(
-                    requestId,
+                    given,
+                    given != null ? null : key,
                     principal.tenantId(),
                     principal.tokenId(),
                     principal.userId(),
@@ -533,12 +565,12 @@ public final class Admissions {
             if (!held.isEmpty() && budgets.reservesCallByCall()) {
                 try {
                     // the counters see the real usage now; the ledger's writer turns it into used
-                    long cost = pricing.picoTotal(quote, c.counts());
+                    long cost = pricing.picoTotal(quote, c.counts(), startedAt.toEpochMilli());
                     budgets.beforeRecord(held, c.counts(), cost);
                 } catch (RuntimeException e) {
                     LOG.warn(
                             "TokenKeeper: could not adjust the reservations of {} to its real usage: {}",
-                            requestId,
+                            requestId(),
                             e.getMessage());
                 }
             }

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.internal.limits;
 
+import dev.tokenkeeper.internal.util.Ids;
 import dev.tokenkeeper.limits.Limit;
 import java.time.Instant;
 import java.util.List;
@@ -26,7 +27,7 @@ sealed interface BudgetStrategy permits LocalCounters, StoredReservations, Lease
             List<Limit> limits,
             long[] units,
             Instant at,
-            String permitKey,
+            Ids.Deferred permitKey,
             long expiresAt,
             List<Hold> into,
             @Nullable Object @Nullable [] hints);

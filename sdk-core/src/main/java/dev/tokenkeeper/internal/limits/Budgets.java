@@ -4,6 +4,7 @@ import dev.tokenkeeper.admission.StorageFailurePolicy;
 import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.Storage;
 import dev.tokenkeeper.internal.storage.StorageTx;
+import dev.tokenkeeper.internal.util.Ids;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitMetric;
 import dev.tokenkeeper.limits.LimitWindow;
@@ -70,7 +71,7 @@ public final class Budgets {
             List<Limit> applicable,
             Instant at,
             long[] units,
-            String permitKey,
+            Ids.Deferred permitKey,
             long expiresAt,
             @Nullable Object @Nullable [] hints) {
         List<Hold> holds = new ArrayList<>(applicable.size());

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.internal.limits;
 
+import dev.tokenkeeper.internal.util.Ids;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitWindow;
 import java.time.Instant;
@@ -23,7 +24,7 @@ final class LeasedBudgets implements BudgetStrategy {
             List<Limit> limits,
             long[] units,
             Instant at,
-            String permitKey,
+            Ids.Deferred permitKey,
             long expiresAt,
             List<Hold> into,
             @Nullable Object @Nullable [] hints) {

@@ -2,6 +2,7 @@ package dev.tokenkeeper.internal.limits;
 
 import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.Storage;
+import dev.tokenkeeper.internal.util.Ids;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitWindow;
 import java.time.Instant;
@@ -91,7 +92,7 @@ final class LocalCounters implements BudgetStrategy {
             List<Limit> limits,
             long[] units,
             Instant at,
-            String permitKey,
+            Ids.Deferred permitKey,
             long expiresAt,
             List<Hold> into,
             @Nullable Object @Nullable [] hints) {
@@ -145,17 +146,22 @@ final class LocalCounters implements BudgetStrategy {
      * neither (an overshoot). Marks in {@code settled} the holds it turned into usage.
      */
     void settle(List<LimitCharge> charges, List<Hold> holds, boolean[] settled) {
-        for (LimitCharge c : charges) {
+        int n = holds.size();
+        int from = 0; // charges and holds follow the limits' order: a charge's hold is usually the next one
+        for (int ci = 0; ci < charges.size(); ci++) {
+            LimitCharge c = charges.get(ci);
             Counter counter = null;
             long reserved = 0;
-            for (int i = 0; i < holds.size(); i++) {
+            for (int k = 0; k < n; k++) {
+                int i = from + k < n ? from + k : from + k - n;
                 if (!settled[i]
                         && holds.get(i) instanceof Hold.OnCounter h
-                        && h.limit().id().equals(c.limitId())
-                        && h.window().start().toEpochMilli() == c.windowStart()) {
+                        && h.counter().windowStart == c.windowStart()
+                        && h.limit().id().equals(c.limitId())) {
                     counter = h.counter(); // the counter the reservation was taken on
                     reserved = h.units();
                     settled[i] = true;
+                    from = i + 1;
                     break;
                 }
             }

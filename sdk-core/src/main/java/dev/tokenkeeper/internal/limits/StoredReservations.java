@@ -1,6 +1,7 @@
 package dev.tokenkeeper.internal.limits;
 
 import dev.tokenkeeper.internal.storage.Storage;
+import dev.tokenkeeper.internal.util.Ids;
 import dev.tokenkeeper.limits.Limit;
 import dev.tokenkeeper.limits.LimitWindow;
 import java.time.Instant;
@@ -37,7 +38,7 @@ final class StoredReservations implements BudgetStrategy {
             List<Limit> limits,
             long[] units,
             Instant at,
-            String permitKey,
+            Ids.Deferred permitKey,
             long expiresAt,
             List<Hold> into,
             @Nullable Object @Nullable [] hints) {

@@ -205,12 +205,11 @@ public final class DefaultUsageService implements UsageService {
             holdsDone = true;
             RecordedUsage recorded;
             if (key == null) { // the writer keys the request, looks it up and makes the row
-                ledger.enqueue(new Settled(
-                        event, cost, at, eventIds, charges, counted, reservations, leaseUses, clock.millis()));
-                // the same id the writer makes, if the caller asks for it
-                String tenantId = event.tenantId();
-                String requestId = event.requestId();
-                recorded = RecordedUsage.deferred(() -> eventIds.id(at, tenantId, requestId), cost::toCost, false);
+                Settled queued = new Settled(
+                        event, cost, at, eventIds, charges, counted, reservations, leaseUses, clock.millis());
+                ledger.enqueue(queued);
+                // the queued event and its cost make the id and the Cost if asked, without two lambdas a call
+                recorded = RecordedUsage.deferred(queued, cost, false);
             } else {
                 String id = EventIds.of(at, key);
                 Pending pending = new Pending(
@@ -220,7 +219,7 @@ public final class DefaultUsageService implements UsageService {
                 } else {
                     ledger.enqueue(pending);
                 }
-                recorded = RecordedUsage.deferred(() -> id, cost::toCost, ledger.synchronous());
+                recorded = RecordedUsage.deferred(() -> id, cost, ledger.synchronous());
             }
             if (!listeners.isEmpty() && firstSeen) {
                 listeners.recorded(original != null ? original : event.toEvent(), recorded);

@@ -2,6 +2,7 @@ package dev.tokenkeeper.internal.usage;
 
 import dev.tokenkeeper.internal.DefaultPricingService.PicoCost;
 import dev.tokenkeeper.internal.storage.UsageRow;
+import dev.tokenkeeper.internal.util.Ids;
 import dev.tokenkeeper.internal.util.Json;
 import dev.tokenkeeper.pricing.TokenCounts;
 import dev.tokenkeeper.usage.CallOutcome;
@@ -19,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  * {@code Admissions}). Recording a permit's call builds no {@code UsageEvent} unless a listener wants one.
  */
 public record EventFacts(
-        String requestId,
+        @Nullable String givenRequestId,
+        Ids.@Nullable Deferred permitId,
         String tenantId,
         @Nullable String tokenId,
         @Nullable String userId,
@@ -35,9 +37,26 @@ public record EventFacts(
         Map<String, String> metadata,
         @Nullable String runId) {
 
+    /**
+     * @param givenRequestId the request id as the caller gave it, or {@code null} for a permit's own id
+     * @param permitId the id of the permit whose call this is, the request id when none was given:
+     *     written out when first needed, by the ledger's writer unless the caller reads it first
+     */
+    public EventFacts {
+        if ((givenRequestId == null) == (permitId == null)) {
+            throw new IllegalArgumentException("either a given request id or a permit's id, not both or neither");
+        }
+    }
+
+    /** The event's request id: the one given, or the permit's. */
+    public String requestId() {
+        return givenRequestId != null ? givenRequestId : String.valueOf(permitId);
+    }
+
     static EventFacts of(UsageEvent e) {
         return new EventFacts(
                 e.requestId(),
+                null,
                 e.tenantId(),
                 e.tokenId(),
                 e.userId(),
@@ -59,7 +78,7 @@ public record EventFacts(
         return new UsageRow(
                 id,
                 tenantId,
-                requestId,
+                requestId(),
                 at,
                 tokenId,
                 userId,
@@ -88,7 +107,7 @@ public record EventFacts(
     /** The public form, for listeners. */
     UsageEvent toEvent() {
         return new UsageEvent(
-                requestId,
+                requestId(),
                 tenantId,
                 tokenId,
                 userId,

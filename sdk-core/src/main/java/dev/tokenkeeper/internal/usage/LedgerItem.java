@@ -6,6 +6,7 @@ import dev.tokenkeeper.internal.storage.LimitCharge;
 import dev.tokenkeeper.internal.storage.UsageRow;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 
 /** What the ledger's queue holds: events to store, and the marks of {@code flush} calls. */
 sealed interface LedgerItem permits LedgerItem.Event, LedgerItem.FlushMarker {
@@ -60,7 +61,16 @@ sealed interface LedgerItem permits LedgerItem.Event, LedgerItem.FlushMarker {
             List<String> reservations,
             List<Budgets.LeaseUse> leaseUses,
             long queuedAt)
-            implements Event {
+            implements Event, Supplier<String> {
+        /**
+         * The event's id as the caller's {@code RecordedUsage} gives it: the id the writer makes from the
+         * same facts (see {@link #resolve}) unless an earlier attempt re-stamped it.
+         */
+        @Override
+        public String get() {
+            return ids.id(at, facts.tenantId(), facts.requestId());
+        }
+
         /**
          * The event with its row, remembered among the recent requests. If an earlier attempt under the
          * same request id was recorded with another time (a re-stamped record of that request), the

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Time-ordered ids: UUID version 7 (RFC 9562, section 5.7) with 48 bits of Unix milliseconds, a
@@ -40,8 +41,44 @@ public final class Ids {
      * uniqueness and rough time order but not strict order, such as a permit's.
      */
     public static String uuid7Unordered(long millis) {
+        return uuid7UnorderedDeferred(millis).toString();
+    }
+
+    /**
+     * {@link #uuid7Unordered} as its two longs, made into text when first asked for ({@link
+     * Deferred#toString()}): a permit's id, which most callers never read, is written out by the
+     * ledger's writer rather than on the calling thread.
+     */
+    public static Deferred uuid7UnorderedDeferred(long millis) {
         ThreadLocalRandom random = ThreadLocalRandom.current();
-        return format(millis, random.nextInt(), random);
+        long msb = (millis << 16) | 0x7000L | (random.nextInt() & 0x0FFFL);
+        long lsb = (random.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
+        return new Deferred(msb, lsb);
+    }
+
+    /** A UUID whose canonical text is made once, when first asked for. */
+    public static final class Deferred {
+        private final long msb;
+        private final long lsb;
+        // made at most once per thread that races for it: a String is immutable, so a racing reader
+        // sees either null (and makes an equal one) or a whole String
+        private @Nullable String text;
+
+        private Deferred(long msb, long lsb) {
+            this.msb = msb;
+            this.lsb = lsb;
+        }
+
+        /** The UUID's canonical text (lower case, with hyphens). */
+        @Override
+        public String toString() {
+            String t = text;
+            if (t == null) {
+                t = new UUID(msb, lsb).toString();
+                text = t;
+            }
+            return t;
+        }
     }
 
     /**

@@ -42,4 +42,17 @@ class IdsTest {
         assertThat(seen).allSatisfy(id -> assertThat(id).isLessThanOrEqualTo(lastOfMillisecond));
         assertThat(Ids.uuid7Unordered(MILLIS + 1)).isGreaterThan(lastOfMillisecond);
     }
+
+    @Test
+    @DisplayName("a deferred unordered uuid7 writes its text once, in the canonical form of its own bits")
+    void deferredIdText() {
+        Ids.Deferred id = Ids.uuid7UnorderedDeferred(MILLIS);
+        String text = id.toString();
+        UUID u = UUID.fromString(text);
+        assertThat(u.toString()).isEqualTo(text);
+        assertThat(u.version()).isEqualTo(7);
+        assertThat(u.variant()).isEqualTo(2);
+        assertThat(u.getMostSignificantBits() >>> 16).isEqualTo(MILLIS);
+        assertThat(id.toString()).isSameAs(text); // made once, then the same String
+    }
 }
