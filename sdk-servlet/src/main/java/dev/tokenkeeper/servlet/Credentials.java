@@ -121,14 +121,24 @@ public final class Credentials {
 
     /** RFC 6750: {@code b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="}. */
     private static boolean b64tokenChar(char c) {
-        return (c >= 'a' && c <= 'z')
-                || (c >= 'A' && c <= 'Z')
-                || (c >= '0' && c <= '9')
-                || c == '-'
-                || c == '.'
-                || c == '_'
-                || c == '~'
-                || c == '+'
-                || c == '/';
+        // a table rather than a chain of ranges: a secret's characters are random, and so would be
+        // which comparison of the chain ends it, a mispredicted branch for many of them
+        return c < B64TOKEN.length && B64TOKEN[c];
+    }
+
+    private static final boolean[] B64TOKEN = new boolean[128];
+
+    static {
+        for (char c = 0; c < B64TOKEN.length; c++) {
+            B64TOKEN[c] = (c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
+                    || c == '-'
+                    || c == '.'
+                    || c == '_'
+                    || c == '~'
+                    || c == '+'
+                    || c == '/';
+        }
     }
 }

@@ -58,8 +58,8 @@ public final class TokenKeeperFilter implements Filter {
     private final @Nullable String queryParameter;
     private final @Nullable String requiredScope;
     private final ErrorFormat errorFormat;
-    private final List<String> include;
-    private final List<String> exclude;
+    private final PathPattern[] include;
+    private final PathPattern[] exclude;
 
     private TokenKeeperFilter(Builder b) {
         this.keeper = b.keeper;
@@ -67,8 +67,8 @@ public final class TokenKeeperFilter implements Filter {
         this.queryParameter = b.queryParameter;
         this.requiredScope = b.requiredScope;
         this.errorFormat = b.errorFormat;
-        this.include = List.copyOf(b.include);
-        this.exclude = List.copyOf(b.exclude);
+        this.include = b.include.stream().map(PathPattern::of).toArray(PathPattern[]::new);
+        this.exclude = b.exclude.stream().map(PathPattern::of).toArray(PathPattern[]::new);
     }
 
     /**
@@ -175,18 +175,43 @@ public final class TokenKeeperFilter implements Filter {
     }
 
     private boolean applies(HttpServletRequest request) {
-        String path = request.getRequestURI().substring(request.getContextPath().length());
-        return (include.isEmpty() || include.stream().anyMatch(p -> matches(p, path)))
-                && exclude.stream().noneMatch(p -> matches(p, path));
+        String uri = request.getRequestURI();
+        String context = request.getContextPath();
+        String path = context.isEmpty() ? uri : uri.substring(context.length());
+        return (include.length == 0 || anyMatches(include, path)) && !anyMatches(exclude, path);
     }
 
-    /** {@code /v1/**} matches {@code /v1} and everything below it; other patterns match exactly. */
-    static boolean matches(String pattern, String path) {
-        if (pattern.endsWith("/**")) {
-            String base = pattern.substring(0, pattern.length() - 3);
-            return path.equals(base) || path.startsWith(base + "/");
+    /** A loop, not a stream: this runs on every request. */
+    private static boolean anyMatches(PathPattern[] patterns, String path) {
+        for (PathPattern p : patterns) {
+            if (p.matches(path)) {
+                return true;
+            }
         }
-        return pattern.equals(path);
+        return false;
+    }
+
+    /**
+     * A path pattern, read once: {@code /v1/**} matches {@code /v1} and everything below it; other
+     * patterns match exactly.
+     *
+     * @param path the path, or for {@code below} the base before {@code /**}
+     * @param below whether the pattern ends in {@code /**}
+     */
+    record PathPattern(String path, boolean below) {
+        static PathPattern of(String pattern) {
+            return pattern.endsWith("/**")
+                    ? new PathPattern(pattern.substring(0, pattern.length() - 3), true)
+                    : new PathPattern(pattern, false);
+        }
+
+        boolean matches(String requestPath) {
+            if (!below) {
+                return path.equals(requestPath);
+            }
+            return requestPath.startsWith(path)
+                    && (requestPath.length() == path.length() || requestPath.charAt(path.length()) == '/');
+        }
     }
 
     private void refuse(HttpServletResponse response, Denial d) throws IOException {
