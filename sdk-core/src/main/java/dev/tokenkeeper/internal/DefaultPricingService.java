@@ -262,11 +262,10 @@ public final class DefaultPricingService implements PricingService {
             return recent;
         }
         Compiled[] history = history(s, provider, model);
-        for (int i = 0; i < history.length; i++) {
-            if (history[i].from() <= atMillis) {
-                long until = i == 0 ? Long.MAX_VALUE : history[i - 1].from();
-                return new Quote(s, history[i], provider, model, history[i].from(), until);
-            }
+        int i = inForce(history, atMillis);
+        if (i >= 0) {
+            long until = i == 0 ? Long.MAX_VALUE : history[i - 1].from();
+            return new Quote(s, history[i], provider, model, history[i].from(), until);
         }
         // no price in force yet: the policy's answer holds until the model's first price starts
         long until = history.length == 0 ? Long.MAX_VALUE : history[history.length - 1].from();
@@ -313,12 +312,19 @@ public final class DefaultPricingService implements PricingService {
     }
 
     private @Nullable Compiled priced(Snapshot s, String provider, String model, long atMillis) {
-        for (Compiled c : history(s, provider, model)) {
-            if (c.from() <= atMillis) {
-                return c;
+        Compiled[] history = history(s, provider, model);
+        int i = inForce(history, atMillis);
+        return i >= 0 ? history[i] : unpriced(provider, model);
+    }
+
+    /** The index of the price in force at {@code atMillis} in a history newest first, or -1 if none is yet. */
+    private static int inForce(Compiled[] history, long atMillis) {
+        for (int i = 0; i < history.length; i++) {
+            if (history[i].from() <= atMillis) {
+                return i;
             }
         }
-        return unpriced(provider, model);
+        return -1;
     }
 
     /** The model's prices in the snapshot, newest first, compiled once per snapshot. */

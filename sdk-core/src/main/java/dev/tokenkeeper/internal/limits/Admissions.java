@@ -190,17 +190,11 @@ public final class Admissions {
         final boolean anyCall;
         DefaultPricingService.@Nullable Quote quote;
 
-        LimitMemo(
-                long version,
-                long takenAt,
-                List<Limit> scopeLimits,
-                @Nullable Object[] hints,
-                DefaultPricingService.@Nullable Quote quote) {
+        LimitMemo(long version, long takenAt, List<Limit> scopeLimits, @Nullable Object[] hints) {
             this.version = version;
             this.takenAt = takenAt;
             this.scopeLimits = scopeLimits;
             this.hints = hints;
-            this.quote = quote;
             boolean any = true;
             for (int i = 0; i < scopeLimits.size(); i++) {
                 Limit l = scopeLimits.get(i);
@@ -248,8 +242,11 @@ public final class Admissions {
             // a renewed memo keeps the hints of the same list: a second's memo expiry is no change
             LimitMemo prior = t.admissionMemo() instanceof LimitMemo m ? m : null;
             @Nullable Object[] hints = prior != null && prior.scopeLimits == all ? prior.hints : new Object[all.size()];
-            memo = new LimitMemo(version, now, all, hints, quote);
+            memo = new LimitMemo(version, now, all, hints);
             t.admissionMemo(memo);
+        }
+        if (memo.quote != quote) {
+            memo.quote = quote; // for the token's next call (written only when it changes: threads share the memo)
         }
         if (memo.anyCall) {
             return new Applicable(memo.scopeLimits, memo.hints);
@@ -278,15 +275,13 @@ public final class Admissions {
         Instant now = Instant.ofEpochMilli(nowMillis);
         TokenCounts estimate = new TokenCounts(call.estimatedInputTokens(), 0, 0, call.maxOutputTokens(), 0);
         // a call in a run has no memo (its limits are looked up each time), so no recent quote either
-        LimitMemo memo = call.runId() == null && t.admissionMemo() instanceof LimitMemo m ? m : null;
+        DefaultPricingService.@Nullable Quote recent =
+                call.runId() == null && t.admissionMemo() instanceof LimitMemo m ? m.quote : null;
         DefaultPricingService.Quote quote;
         try {
-            quote = pricing.quote(call.provider(), call.model(), nowMillis, memo != null ? memo.quote : null);
+            quote = pricing.quote(call.provider(), call.model(), nowMillis, recent);
         } catch (PriceMissingException e) {
             return new Denial(DenialReason.PRICE_MISSING, String.valueOf(e.getMessage()), null, null, null);
-        }
-        if (memo != null && memo.quote != quote) {
-            memo.quote = quote; // for the token's next call (a memo made or renewed below takes it too)
         }
         long cost = pricing.picoTotal(quote, estimate, nowMillis);
         Reservation r;

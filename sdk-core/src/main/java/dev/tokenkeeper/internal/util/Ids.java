@@ -31,7 +31,7 @@ public final class Ids {
             last = LAST.get();
             stamp = Math.max(candidate, last + 1);
         } while (!LAST.compareAndSet(last, stamp));
-        return format(stamp >>> 12, stamp, ThreadLocalRandom.current());
+        return new UUID(msb(stamp >>> 12, stamp), lsb(ThreadLocalRandom.current())).toString();
     }
 
     /**
@@ -51,9 +51,7 @@ public final class Ids {
      */
     public static Deferred uuid7UnorderedDeferred(long millis) {
         ThreadLocalRandom random = ThreadLocalRandom.current();
-        long msb = (millis << 16) | 0x7000L | (random.nextInt() & 0x0FFFL);
-        long lsb = (random.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
-        return new Deferred(msb, lsb);
+        return new Deferred(msb(millis, random.nextInt()), lsb(random));
     }
 
     /** A UUID whose canonical text is made once, when first asked for. */
@@ -81,13 +79,13 @@ public final class Ids {
         }
     }
 
-    /**
-     * The text of a UUID version 7: 48 bits of {@code millis}, the version, the low 12 bits of
-     * {@code randA}, the variant and 62 random bits.
-     */
-    private static String format(long millis, long randA, ThreadLocalRandom random) {
-        long msb = (millis << 16) | 0x7000L | (randA & 0x0FFFL);
-        long lsb = (random.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
-        return new UUID(msb, lsb).toString();
+    /** A UUID version 7's high half: 48 bits of {@code millis}, the version, the low 12 bits of {@code randA}. */
+    private static long msb(long millis, long randA) {
+        return (millis << 16) | 0x7000L | (randA & 0x0FFFL);
+    }
+
+    /** A UUID version 7's low half: the variant and 62 random bits. */
+    private static long lsb(ThreadLocalRandom random) {
+        return (random.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
     }
 }
